@@ -1,0 +1,82 @@
+// Lint rules, including the layer rules of the design guide: each folder may
+// import only from the layers below it. tests/lint/layers.test.ts proves each
+// rule fires.
+import tseslint from 'typescript-eslint';
+import pluginVue from 'eslint-plugin-vue';
+import globals from 'globals';
+
+const nodeBuiltins = { group: ['node:*'], message: 'shared/ runs everywhere: Node built-ins belong in shared/node/.' };
+const electronImport = (where) => ({ name: 'electron', message: `${where} must not import electron.` });
+
+/** Patterns for no-restricted-imports, per layer. */
+export const layerRules = {
+  shared: {
+    paths: [electronImport('shared/'), 'ws', 'better-sqlite3', 'pino', 'vue', 'pinia', 'fs', 'path', 'crypto', 'net', 'os'],
+    patterns: [
+      nodeBuiltins,
+      { group: ['**/node/**', '**/server/**', '**/electron/**', '**/renderer/**'], message: 'shared/ may import only from shared/.' },
+    ],
+  },
+  sharedNode: {
+    paths: [electronImport('shared/node/')],
+    patterns: [{ group: ['**/server/**', '**/electron/**', '**/renderer/**'], message: 'shared/node/ may import only from shared/.' }],
+  },
+  server: {
+    paths: [electronImport('The server'), 'vue', 'pinia'],
+    patterns: [{ group: ['**/electron/**', '**/renderer/**'], message: 'The server may import only from shared/.' }],
+  },
+  client: {
+    paths: [electronImport('The client core (it runs in plain Node too)'), 'vue', 'pinia'],
+    patterns: [{ group: ['**/server/**', '**/renderer/**', '**/electron/main/**', '**/electron/preload/**', '../main/**', '../preload/**'], message: 'electron/client/ may import only from shared/.' }],
+  },
+  main: {
+    paths: ['vue', 'pinia'],
+    patterns: [{ group: ['**/server/**', '**/renderer/**'], message: 'electron/main/ may import electron/client/ and shared/ only.' }],
+  },
+  preload: {
+    paths: [],
+    patterns: [
+      nodeBuiltins,
+      { group: ['**/server/**', '**/renderer/**', '**/electron/client/**', '**/electron/main/**', '../client/**', '../main/**'], message: 'The preload may import electron and shared/ipc only.' },
+    ],
+  },
+  renderer: {
+    paths: [electronImport('The renderer (it reaches the core only through the IPC contract)'), 'ws', 'better-sqlite3', 'pino'],
+    patterns: [
+      nodeBuiltins,
+      { group: ['**/server/**', '**/electron/**', '**/shared/node/**'], message: 'The renderer may import shared/ (pure) only; it reaches the core through the IPC contract.' },
+    ],
+  },
+};
+
+const restrict = (rule) => ({ 'no-restricted-imports': ['error', rule] });
+
+export default tseslint.config(
+  { ignores: ['node_modules/', 'out/', 'dist/', '.tsbuild/', 'shared/gen/', 'data/', 'test-results/', 'bench-results/'] },
+  ...tseslint.configs.recommended,
+  ...pluginVue.configs['flat/recommended'],
+  {
+    files: ['**/*.vue'],
+    languageOptions: { parserOptions: { parser: tseslint.parser, extraFileExtensions: ['.vue'] } },
+  },
+  {
+    languageOptions: { globals: { ...globals.es2023 } },
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/consistent-type-imports': 'error',
+      'vue/multi-word-component-names': 'off',
+      'vue/max-attributes-per-line': 'off',
+      'vue/singleline-html-element-content-newline': 'off',
+      'vue/html-self-closing': 'off',
+    },
+  },
+  { files: ['shared/**'], ignores: ['shared/node/**'], rules: restrict(layerRules.shared) },
+  { files: ['shared/node/**'], rules: restrict(layerRules.sharedNode), languageOptions: { globals: globals.node } },
+  { files: ['server/**'], rules: restrict(layerRules.server), languageOptions: { globals: globals.node } },
+  { files: ['electron/client/**'], rules: restrict(layerRules.client), languageOptions: { globals: globals.node } },
+  { files: ['electron/main/**'], rules: restrict(layerRules.main), languageOptions: { globals: globals.node } },
+  { files: ['electron/preload/**'], rules: restrict(layerRules.preload) },
+  { files: ['renderer/**'], rules: restrict(layerRules.renderer), languageOptions: { globals: globals.browser } },
+  { files: ['tests/**', 'scripts/**', '*.config.*', 'build/**'], languageOptions: { globals: { ...globals.node, ...globals.browser } } },
+  { files: ['**/*.cjs'], rules: { '@typescript-eslint/no-require-imports': 'off' }, languageOptions: { sourceType: 'commonjs', globals: globals.node } },
+);

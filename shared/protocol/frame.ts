@@ -1,0 +1,156 @@
+/**
+ * The 16-byte frame header and a streaming decoder.
+ *
+ * Frame layout (all four fields big-endian int32):
+ *   length  - the whole frame, header included (>= 16)
+ *   serial  - request/response correlation
+ *   command - a `Command`
+ *   code    - a `ResultCode` (0 in requests and pushes)
+ * followed by `length - 16` bytes of protobuf payload.
+ *
+ * The decoder checks the length field before it allocates anything for the
+ * frame, so a peer cannot make us reserve more than `maxFrameSize` bytes.
+ */
+import { ResultCode } from '../gen/tern/v1/protocol_pb';
+
+export const HEADER_SIZE = 16;
+/** Default upper bound of `length` (header included): 1 MiB. */
+export const DEFAULT_MAX_FRAME_SIZE = 1024 * 1024;
+
+export interface Frame {
+  serial: number;
+  command: number;
+  code: number;
+  payload: Uint8Array;
+}
+
+export interface FrameError {
+  code: ResultCode.FRAME_TOO_SHORT | ResultCode.FRAME_TOO_LARGE;
+  /** The offending length field. */
+  length: number;
+  message: string;
+}
+
+export interface DecodeResult {
+  frames: Frame[];
+  /** Set once the stream is unusable; every later `push` returns it again. */
+  error?: FrameError;
+}
+
+/** Serialises one frame into a new buffer. Throws on a frame above `maxFrameSize`. */
+export function encodeFrame(frame: Frame, maxFrameSize = DEFAULT_MAX_FRAME_SIZE): Uint8Array {
+  const length = HEADER_SIZE + frame.payload.length;
+  if (length > maxFrameSize) {
+    throw new RangeError(`frame of ${length} bytes exceeds the maximum of ${maxFrameSize}`);
+  }
+  const out = new Uint8Array(length);
+  const view = new DataView(out.buffer);
+  view.setInt32(0, length);
+  view.setInt32(4, frame.serial);
+  view.setInt32(8, frame.command);
+  view.setInt32(12, frame.code);
+  out.set(frame.payload, HEADER_SIZE);
+  return out;
+}
+
+/**
+ * Turns a byte stream, split or coalesced in any way, into frames.
+ * Never throws for bad input: errors are returned, and the decoder then stays
+ * in the error state (the caller closes the connection).
+ */
+export class FrameDecoder {
+  readonly maxFrameSize: number;
+  private chunks: Uint8Array[] = [];
+  private buffered = 0;
+  private error: FrameError | undefined;
+
+  constructor(options: { maxFrameSize?: number } = {}) {
+    const max = options.maxFrameSize ?? DEFAULT_MAX_FRAME_SIZE;
+    if (!Number.isInteger(max) || max < HEADER_SIZE || max > 0x7fffffff) {
+      throw new RangeError(`maxFrameSize must be an integer in [${HEADER_SIZE}, 2^31-1]`);
+    }
+    this.maxFrameSize = max;
+  }
+
+  /** Bytes held while waiting for the rest of a frame (never above maxFrameSize + one chunk). */
+  get bufferedBytes(): number {
+    return this.buffered;
+  }
+
+  push(chunk: Uint8Array): DecodeResult {
+    if (this.error) return { frames: [], error: this.error };
+    if (chunk.length > 0) {
+      this.chunks.push(chunk);
+      this.buffered += chunk.length;
+    }
+    const frames: Frame[] = [];
+    while (this.buffered >= HEADER_SIZE) {
+      const header = this.peek(HEADER_SIZE);
+      const view = new DataView(header.buffer, header.byteOffset, HEADER_SIZE);
+      const length = view.getInt32(0);
+      if (length < HEADER_SIZE) {
+        return this.fail(frames, ResultCode.FRAME_TOO_SHORT, length, `frame length ${length} is below the ${HEADER_SIZE}-byte header`);
+      }
+      if (length > this.maxFrameSize) {
+        return this.fail(frames, ResultCode.FRAME_TOO_LARGE, length, `frame length ${length} exceeds the maximum of ${this.maxFrameSize}`);
+      }
+      if (this.buffered < length) break;
+      const bytes = this.take(length);
+      const frameView = new DataView(bytes.buffer, bytes.byteOffset, HEADER_SIZE);
+      frames.push({
+        serial: frameView.getInt32(4),
+        command: frameView.getInt32(8),
+        code: frameView.getInt32(12),
+        payload: bytes.subarray(HEADER_SIZE),
+      });
+    }
+    return { frames };
+  }
+
+  private fail(frames: Frame[], code: FrameError['code'], length: number, message: string): DecodeResult {
+    this.error = { code, length, message };
+    this.chunks = [];
+    this.buffered = 0;
+    return { frames, error: this.error };
+  }
+
+  /** The first `n` buffered bytes, copying only when they span chunks. */
+  private peek(n: number): Uint8Array {
+    const first = this.chunks[0]!;
+    if (first.length >= n) return first.subarray(0, n);
+    return this.copyOut(n, false);
+  }
+
+  /** Removes and returns the first `n` buffered bytes. */
+  private take(n: number): Uint8Array {
+    const first = this.chunks[0]!;
+    if (first.length >= n) {
+      const out = first.subarray(0, n);
+      if (first.length === n) this.chunks.shift();
+      else this.chunks[0] = first.subarray(n);
+      this.buffered -= n;
+      return out;
+    }
+    return this.copyOut(n, true);
+  }
+
+  private copyOut(n: number, consume: boolean): Uint8Array {
+    const out = new Uint8Array(n);
+    let filled = 0;
+    let index = 0;
+    while (filled < n) {
+      const chunk = this.chunks[index]!;
+      const part = Math.min(chunk.length, n - filled);
+      out.set(chunk.subarray(0, part), filled);
+      filled += part;
+      if (consume) {
+        if (part === chunk.length) this.chunks.shift();
+        else this.chunks[0] = chunk.subarray(part);
+      } else {
+        index++;
+      }
+    }
+    if (consume) this.buffered -= n;
+    return out;
+  }
+}

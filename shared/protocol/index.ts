@@ -1,0 +1,5 @@
+export * from './frame';
+export * from './commands';
+export * from './payload';
+export * from '../gen/tern/v1/protocol_pb';
+export * from '../gen/tern/v1/messages_pb';

@@ -1,0 +1,41 @@
+// Proves the layer rules of eslint.config.js fire: each case lints a snippet
+// as if it lived in a given folder and expects (or not) a restricted-import error.
+import { ESLint } from 'eslint';
+import { describe, expect, it } from 'vitest';
+
+const eslint = new ESLint({ cwd: process.cwd() });
+
+async function restrictedImportErrors(filePath: string, code: string): Promise<number> {
+  const [result] = await eslint.lintText(code, { filePath });
+  return result!.messages.filter((m) => m.ruleId === 'no-restricted-imports').length;
+}
+
+const cases: Array<[file: string, code: string, allowed: boolean]> = [
+  ['shared/protocol/x.ts', "import { readFileSync } from 'node:fs';\nexport const a = readFileSync;", false],
+  ['shared/protocol/x.ts', "import { app } from 'electron';\nexport const a = app;", false],
+  ['shared/protocol/x.ts', "import { a } from '../node/noise/handshake';\nexport const b = a;", false],
+  ['shared/protocol/x.ts', "import { ref } from 'vue';\nexport const b = ref;", false],
+  ['shared/protocol/x.ts', "import { encodeFrame } from './frame';\nexport const b = encodeFrame;", true],
+  ['shared/node/x.ts', "import { createHash } from 'node:crypto';\nexport const a = createHash;", true],
+  ['shared/node/x.ts', "import { app } from 'electron';\nexport const a = app;", false],
+  ['server/x.ts', "import { app } from 'electron';\nexport const a = app;", false],
+  ['server/x.ts', "import { Core } from '../electron/client/core';\nexport const a = Core;", false],
+  ['electron/client/x.ts', "import { app } from 'electron';\nexport const a = app;", false],
+  ['electron/client/x.ts', "import Database from 'better-sqlite3';\nexport const a = Database;", true],
+  ['electron/client/x.ts', "import { start } from '../../server/main';\nexport const a = start;", false],
+  ['electron/main/x.ts', "import { app } from 'electron';\nexport const a = app;", true],
+  ['electron/main/x.ts', "import { x } from '../../renderer/app';\nexport const a = x;", false],
+  ['electron/preload/x.ts', "import { readFileSync } from 'node:fs';\nexport const a = readFileSync;", false],
+  ['electron/preload/x.ts', "import { Core } from '../client/core';\nexport const a = Core;", false],
+  ['renderer/x.ts', "import { ipcRenderer } from 'electron';\nexport const a = ipcRenderer;", false],
+  ['renderer/x.ts', "import { Core } from '../electron/client/core';\nexport const a = Core;", false],
+  ['renderer/x.ts', "import { noise } from '../shared/node/noise';\nexport const a = noise;", false],
+  ['renderer/x.ts', "import { encodeFrame } from '../shared/protocol/frame';\nexport const a = encodeFrame;", true],
+];
+
+describe('layer rules', () => {
+  it.each(cases)('%s: %s (allowed: %s)', async (file, code, allowed) => {
+    const errors = await restrictedImportErrors(file, code);
+    expect(errors > 0).toBe(!allowed);
+  });
+});

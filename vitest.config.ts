@@ -1,0 +1,35 @@
+// Unit and integration tests, one Vitest project per layer (folders under tests/).
+// End-to-end browser tests have their own config: tests/e2e/vitest.config.ts.
+import { defineConfig } from 'vitest/config';
+import vue from '@vitejs/plugin-vue';
+
+const nodeProject = (name: string, timeout = 20_000) => ({
+  test: {
+    name,
+    include: [`tests/${name}/**/*.test.ts`],
+    environment: 'node' as const,
+    testTimeout: timeout,
+    hookTimeout: timeout,
+  },
+});
+
+export default defineConfig({
+  test: {
+    reporters: ['default'],
+    projects: [
+      nodeProject('shared', 60_000),
+      nodeProject('lint', 60_000),
+      nodeProject('server', 60_000),
+      nodeProject('client', 60_000),
+      nodeProject('electron'),
+      {
+        plugins: [vue()],
+        test: {
+          name: 'renderer',
+          include: ['tests/renderer/**/*.test.ts'],
+          environment: 'happy-dom',
+        },
+      },
+    ],
+  },
+});

@@ -1,0 +1,5 @@
+export * from './types';
+export * from './methods';
+export * from './events';
+export * from './api';
+export * from './conversation-key';

@@ -1,0 +1,204 @@
+/**
+ * The messenger API the UI may call: one entry per method, with the runtime
+ * schema of its single argument object and (type-only) its result.
+ *
+ * Every payload that crosses into the main process or the web shell host is
+ * parsed with `methodSchemas[name]` before it reaches the core, so the core
+ * never sees unchecked input. Add a method here, and the preload, the IPC
+ * wiring, the web shell and the renderer client pick it up by name.
+ */
+import { z } from 'zod';
+import type {
+  AccountSummary,
+  AppInfo,
+  ConnectionStatus,
+  Contact,
+  ConversationView,
+  FriendRequestView,
+  GroupMemberView,
+  GroupView,
+  MessagePage,
+  MessageSearchHit,
+  MessageView,
+  Page,
+  Profile,
+  Session,
+  Settings,
+  UpdateStatus,
+} from './types';
+
+const id = z.number().int().positive().max(Number.MAX_SAFE_INTEGER);
+const conversationKey = z.string().regex(/^[ug]:[1-9]\d{0,15}$/, 'conversation key must be u:<id> or g:<id>');
+const messageId = z.string().min(1).max(64);
+const limit = (max: number) => z.number().int().min(1).max(max).optional();
+const cursor = z.string().max(256).optional();
+const username = z.string().min(3).max(32).regex(/^[a-z0-9_.-]+$/, 'username may use a-z 0-9 _ . -');
+const password = z.string().min(8).max(256);
+const endpoint = z.object({
+  host: z.string().min(1).max(253),
+  port: z.number().int().min(1).max(65535),
+  publicKey: z.string().regex(/^[A-Za-z0-9+/]{43}=$/, 'public key must be 32 bytes of base64'),
+});
+const none = z.object({}).strict();
+
+export const methodSchemas = {
+  // Accounts and session
+  register: z.object({ username, password, nickname: z.string().min(1).max(64).optional(), server: endpoint.optional() }).strict(),
+  login: z
+    .object({
+      username,
+      /** Absent: use the device token stored for this account. */
+      password: password.optional(),
+      server: endpoint.optional(),
+      kickOtherSessions: z.boolean().optional(),
+    })
+    .strict(),
+  logout: z.object({ forget: z.boolean().optional() }).strict(),
+  listAccounts: none,
+  removeAccount: z.object({ userId: id }).strict(),
+  getSession: none,
+  getConnectionStatus: none,
+  /** Reconnect now instead of waiting for the back-off (the banner's retry button). */
+  reconnect: none,
+
+  // Conversations and messages
+  listConversations: z.object({ limit: limit(500), cursor }).strict(),
+  getConversation: z.object({ key: conversationKey }).strict(),
+  loadMessages: z
+    .object({
+      key: conversationKey,
+      /** Without an anchor: the latest page. */
+      anchor: z.object({ messageId, direction: z.enum(['before', 'after', 'around']) }).strict().optional(),
+      limit: limit(200),
+    })
+    .strict(),
+  sendMessage: z
+    .object({
+      key: conversationKey,
+      text: z.string().min(1).max(8000),
+      mentions: z.array(z.number().int().min(0).max(Number.MAX_SAFE_INTEGER)).max(100).optional(),
+      replyToServerId: id.optional(),
+    })
+    .strict(),
+  resendMessage: z.object({ messageId }).strict(),
+  deleteMessage: z.object({ messageId }).strict(),
+  recallMessage: z.object({ messageId }).strict(),
+  markRead: z.object({ key: conversationKey }).strict(),
+  setDraft: z.object({ key: conversationKey, text: z.string().max(8000) }).strict(),
+  setPinned: z.object({ key: conversationKey, pinned: z.boolean() }).strict(),
+  setMuted: z.object({ key: conversationKey, muted: z.boolean() }).strict(),
+  sendTyping: z.object({ key: conversationKey, typing: z.boolean() }).strict(),
+  searchMessages: z.object({ query: z.string().min(1).max(200), key: conversationKey.optional(), limit: limit(200) }).strict(),
+
+  // Friends and profiles
+  listFriends: none,
+  listFriendRequests: none,
+  findUser: z.object({ username }).strict(),
+  sendFriendRequest: z.object({ userId: id.optional(), username: username.optional(), message: z.string().max(200).optional() }).strict(),
+  acceptFriendRequest: z.object({ requestId: id }).strict(),
+  declineFriendRequest: z.object({ requestId: id }).strict(),
+  removeFriend: z.object({ userId: id }).strict(),
+  blockUser: z.object({ userId: id }).strict(),
+  unblockUser: z.object({ userId: id }).strict(),
+  getProfiles: z.object({ userIds: z.array(id).min(1).max(500) }).strict(),
+  updateProfile: z
+    .object({ nickname: z.string().min(1).max(64).optional(), avatar: z.string().max(512).optional(), signature: z.string().max(200).optional() })
+    .strict(),
+
+  // Groups
+  listGroups: none,
+  getGroup: z.object({ groupId: id }).strict(),
+  createGroup: z.object({ name: z.string().min(1).max(64), memberIds: z.array(id).max(499) }).strict(),
+  renameGroup: z.object({ groupId: id, name: z.string().min(1).max(64) }).strict(),
+  inviteToGroup: z.object({ groupId: id, userIds: z.array(id).min(1).max(499) }).strict(),
+  removeFromGroup: z.object({ groupId: id, userIds: z.array(id).min(1).max(499) }).strict(),
+  leaveGroup: z.object({ groupId: id }).strict(),
+  dissolveGroup: z.object({ groupId: id }).strict(),
+  setGroupRole: z.object({ groupId: id, userId: id, role: z.enum(['owner', 'admin', 'member']) }).strict(),
+  listGroupMembers: z.object({ groupId: id }).strict(),
+
+  // Settings, app, updates (the last three are served by the shell, not the core)
+  getSettings: none,
+  updateSettings: z
+    .object({
+      language: z.enum(['system', 'en', 'zh-CN']).optional(),
+      theme: z.enum(['system', 'light', 'dark']).optional(),
+      notifications: z.object({ privacy: z.enum(['off', 'count', 'sender', 'full']).optional(), sound: z.boolean().optional() }).strict().optional(),
+      closeToTray: z.boolean().optional(),
+      startHidden: z.boolean().optional(),
+      updateChannel: z.enum(['stable', 'beta']).optional(),
+      servers: z.array(endpoint).min(1).max(16).optional(),
+    })
+    .strict(),
+  getAppInfo: none,
+  getUpdateStatus: none,
+  checkForUpdates: none,
+  installUpdate: none,
+} as const;
+
+export type MethodName = keyof typeof methodSchemas;
+export type MethodArgs<M extends MethodName> = z.input<(typeof methodSchemas)[M]>;
+
+/** What each method resolves to. */
+export interface MethodResults {
+  register: Session;
+  login: Session;
+  logout: void;
+  listAccounts: AccountSummary[];
+  removeAccount: void;
+  getSession: Session | null;
+  getConnectionStatus: ConnectionStatus;
+  reconnect: void;
+  listConversations: Page<ConversationView>;
+  getConversation: ConversationView | null;
+  loadMessages: MessagePage;
+  sendMessage: MessageView;
+  resendMessage: MessageView;
+  deleteMessage: void;
+  recallMessage: void;
+  markRead: void;
+  setDraft: void;
+  setPinned: void;
+  setMuted: void;
+  sendTyping: void;
+  searchMessages: MessageSearchHit[];
+  listFriends: Contact[];
+  listFriendRequests: FriendRequestView[];
+  findUser: Profile | null;
+  sendFriendRequest: FriendRequestView;
+  acceptFriendRequest: void;
+  declineFriendRequest: void;
+  removeFriend: void;
+  blockUser: void;
+  unblockUser: void;
+  getProfiles: Profile[];
+  updateProfile: Profile;
+  listGroups: GroupView[];
+  getGroup: GroupView | null;
+  createGroup: GroupView;
+  renameGroup: GroupView;
+  inviteToGroup: void;
+  removeFromGroup: void;
+  leaveGroup: void;
+  dissolveGroup: void;
+  setGroupRole: void;
+  listGroupMembers: GroupMemberView[];
+  getSettings: Settings;
+  updateSettings: Settings;
+  getAppInfo: AppInfo;
+  getUpdateStatus: UpdateStatus;
+  checkForUpdates: UpdateStatus;
+  installUpdate: void;
+}
+
+/** Methods served by the shell (Electron main or web host), not by the client core. */
+export const shellMethods = ['getAppInfo', 'getUpdateStatus', 'checkForUpdates', 'installUpdate'] as const satisfies readonly MethodName[];
+export type ShellMethodName = (typeof shellMethods)[number];
+export type CoreMethodName = Exclude<MethodName, ShellMethodName>;
+
+export const methodNames = Object.keys(methodSchemas) as MethodName[];
+
+// Compile-time check that every method has a result type and vice versa.
+type _Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : never) : never;
+const _methodsMatchResults: _Same<MethodName, keyof MethodResults> = true;
+void _methodsMatchResults;

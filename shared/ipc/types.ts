@@ -1,0 +1,221 @@
+/**
+ * View models that cross the UI <-> core boundary (Electron IPC or the web
+ * shell's WebSocket). Plain JSON-compatible data only: no classes, no bigint,
+ * no Dates (times are epoch milliseconds).
+ */
+
+/** `u:<userId>` for a 1:1 conversation, `g:<groupId>` for a group. */
+export type ConversationKey = `u:${number}` | `g:${number}`;
+
+export type ConnectionState = 'offline' | 'connecting' | 'handshaking' | 'authenticating' | 'syncing' | 'online';
+
+export interface ErrorInfo {
+  /** A protocol ResultCode name (e.g. 'BAD_CREDENTIALS') or a local code from `LocalErrorCode`. */
+  code: string;
+  /** English, for logs and as a fallback; the UI translates `code`. */
+  message: string;
+}
+
+/** Error codes raised by the core itself rather than by the server. */
+export type LocalErrorCode =
+  | 'INVALID_ARGUMENT' // the call's arguments failed validation
+  | 'NOT_LOGGED_IN' // the method needs an account session
+  | 'OFFLINE' // the request needs the server and there is no connection
+  | 'TIMEOUT' // the server did not answer in time
+  | 'SERVER_UNREACHABLE' // no endpoint could be reached
+  | 'SERVER_KEY_MISMATCH' // the server did not prove the pinned key
+  | 'PASSWORD_REQUIRED' // the stored device token was rejected: ask the user for the password
+  | 'CACHE_CORRUPT' // the local database was unreadable and was moved aside
+  | 'NOT_FOUND'
+  | 'UNSUPPORTED' // the feature is not available in this shell (e.g. updates in the browser)
+  | 'INTERNAL';
+
+export interface ServerEndpoint {
+  host: string;
+  port: number;
+  /** The server's static Noise public key, base64 (`server key ...` line of the server). */
+  publicKey: string;
+}
+
+export interface ConnectionStatus {
+  state: ConnectionState;
+  /** `host:port` of the endpoint in use or being tried. */
+  endpoint?: string;
+  /** Why the last connection attempt or session failed. */
+  lastError?: ErrorInfo;
+  /** When the next reconnect attempt happens (epoch ms), while offline. */
+  nextRetryAt?: number;
+  /** Progress of the login sync, while `syncing`. */
+  sync?: { phase: SyncPhase; done: number };
+}
+
+/** Login sync phases, in the order they run. */
+export type SyncPhase = 'messages' | 'friends' | 'profiles' | 'groups' | 'members';
+
+export interface AccountSummary {
+  userId: number;
+  username: string;
+  nickname: string;
+  avatar: string;
+  /** `host:port` of the server the account lives on. */
+  server: string;
+  /** A device token is stored: login needs no password. */
+  canAutoLogin: boolean;
+  lastLoginAt: number;
+}
+
+export interface Session {
+  account: AccountSummary;
+  profile: Profile;
+}
+
+export interface Profile {
+  userId: number;
+  username: string;
+  nickname: string;
+  avatar: string;
+  signature: string;
+}
+
+export type MessageStatus = 'pending' | 'sent' | 'delivered' | 'read' | 'failed';
+
+export interface MessageView {
+  /** Stable local id (the client message id); never changes as the status moves. */
+  id: string;
+  conversationKey: ConversationKey;
+  /** Server message id, once acknowledged. */
+  serverId?: number;
+  /** Position in the conversation, once acknowledged. */
+  convSeq?: number;
+  senderId: number;
+  outgoing: boolean;
+  text: string;
+  /** Mentioned user ids; 0 means @all. */
+  mentions: number[];
+  replyTo?: { serverId: number; senderId: number; preview: string };
+  /** Server time once acknowledged, local time while pending. */
+  sentAt: number;
+  /** For outgoing messages; incoming messages are 'sent'. */
+  status: MessageStatus;
+  recalled: boolean;
+  /** Why a failed message failed. */
+  error?: ErrorInfo;
+}
+
+export interface ConversationView {
+  key: ConversationKey;
+  type: 'direct' | 'group';
+  /** The peer's user id or the group id. */
+  targetId: number;
+  title: string;
+  avatar: string;
+  lastMessage?: { id: string; senderId: number; preview: string; at: number; status: MessageStatus; recalled: boolean };
+  unread: number;
+  /** An unread message mentions me (or @all). */
+  mentioned: boolean;
+  draft: string;
+  pinned: boolean;
+  muted: boolean;
+  /** Sort time: last message or draft change. */
+  updatedAt: number;
+}
+
+export type FriendState = 'friend' | 'removed' | 'blocked';
+
+export interface Contact extends Profile {
+  state: FriendState;
+  online: boolean;
+  lastSeen: number;
+}
+
+export interface FriendRequestView {
+  id: number;
+  direction: 'incoming' | 'outgoing';
+  user: Profile;
+  message: string;
+  state: 'pending' | 'accepted' | 'declined';
+  createdAt: number;
+}
+
+export type GroupRole = 'owner' | 'admin' | 'member';
+
+export interface GroupView {
+  id: number;
+  name: string;
+  ownerId: number;
+  memberCount: number;
+  /** Undefined once you left or were removed. */
+  myRole?: GroupRole;
+  dissolved: boolean;
+}
+
+export interface GroupMemberView {
+  groupId: number;
+  userId: number;
+  role: GroupRole;
+  profile: Profile;
+  online: boolean;
+}
+
+/** A piece of a search snippet; `hit` parts matched the query. Render as text, never as HTML. */
+export interface SnippetPart {
+  text: string;
+  hit: boolean;
+}
+
+export interface MessageSearchHit {
+  messageId: string;
+  conversationKey: ConversationKey;
+  conversationTitle: string;
+  senderId: number;
+  sentAt: number;
+  snippet: SnippetPart[];
+}
+
+export type NotificationPrivacy = 'off' | 'count' | 'sender' | 'full';
+export type ThemeSetting = 'system' | 'light' | 'dark';
+export type LanguageSetting = 'system' | 'en' | 'zh-CN';
+export type UpdateChannel = 'stable' | 'beta';
+
+export interface Settings {
+  language: LanguageSetting;
+  theme: ThemeSetting;
+  notifications: { privacy: NotificationPrivacy; sound: boolean };
+  closeToTray: boolean;
+  startHidden: boolean;
+  updateChannel: UpdateChannel;
+  /** Tried in order; the first reachable one is used. */
+  servers: ServerEndpoint[];
+}
+
+export type UpdateState = 'idle' | 'checking' | 'available' | 'downloading' | 'ready' | 'up-to-date' | 'error' | 'unsupported';
+
+export interface UpdateStatus {
+  state: UpdateState;
+  channel: UpdateChannel;
+  currentVersion: string;
+  availableVersion?: string;
+  /** 0..100 while downloading. */
+  percent?: number;
+  error?: string;
+  lastCheckedAt?: number;
+}
+
+export interface AppInfo {
+  name: string;
+  version: string;
+  shell: 'electron' | 'web';
+  platform: string;
+}
+
+export interface Page<T> {
+  items: T[];
+  /** Pass back to get the next page; absent on the last page. */
+  nextCursor?: string;
+}
+
+export interface MessagePage {
+  messages: MessageView[]; // ascending order
+  hasMoreBefore: boolean;
+  hasMoreAfter: boolean;
+}

@@ -1,0 +1,150 @@
+/**
+ * Numbered schema migrations. `PRAGMA user_version` records the last one
+ * applied; each runs in its own transaction, so a crash leaves the database
+ * at a migration boundary. Append new migrations; never edit shipped ones.
+ */
+import type { Database } from 'better-sqlite3';
+
+export interface Migration {
+  version: number;
+  name: string;
+  up(db: Database): void;
+}
+
+export const migrations: Migration[] = [
+  {
+    version: 1,
+    name: 'initial schema',
+    up(db) {
+      db.exec(`
+        CREATE TABLE users (
+          id INTEGER PRIMARY KEY,
+          username TEXT NOT NULL UNIQUE,
+          password_hash TEXT NOT NULL,
+          nickname TEXT NOT NULL,
+          avatar TEXT NOT NULL DEFAULT '',
+          signature TEXT NOT NULL DEFAULT '',
+          disabled INTEGER NOT NULL DEFAULT 0,
+          created_at INTEGER NOT NULL,
+          updated_at INTEGER NOT NULL,
+          -- the user's sync sequence head, bumped inside the transaction that writes each event
+          seq_head INTEGER NOT NULL DEFAULT 0,
+          last_seen INTEGER NOT NULL DEFAULT 0
+        );
+        CREATE TABLE devices (
+          user_id INTEGER NOT NULL REFERENCES users(id),
+          device_id TEXT NOT NULL,
+          device_name TEXT NOT NULL,
+          token_hash BLOB,
+          created_at INTEGER NOT NULL,
+          last_login INTEGER NOT NULL,
+          PRIMARY KEY (user_id, device_id)
+        ) WITHOUT ROWID;
+        -- Per-user sync log. A message event references the message (ref), so a
+        -- group message is stored once; every other event stores its SyncEvent body.
+        CREATE TABLE events (
+          user_id INTEGER NOT NULL,
+          seq INTEGER NOT NULL,
+          domain INTEGER NOT NULL,
+          ref INTEGER NOT NULL DEFAULT 0,
+          body BLOB,
+          PRIMARY KEY (user_id, seq)
+        ) WITHOUT ROWID;
+        CREATE TABLE conversations (
+          id INTEGER PRIMARY KEY,
+          kind INTEGER NOT NULL, -- 1 direct, 2 group
+          user_lo INTEGER,
+          user_hi INTEGER,
+          group_id INTEGER UNIQUE,
+          seq_head INTEGER NOT NULL DEFAULT 0,
+          UNIQUE (user_lo, user_hi)
+        );
+        CREATE TABLE messages (
+          id INTEGER PRIMARY KEY,
+          conv_id INTEGER NOT NULL REFERENCES conversations(id),
+          conv_seq INTEGER NOT NULL,
+          sender_id INTEGER NOT NULL,
+          client_msg_id TEXT NOT NULL,
+          sent_at INTEGER NOT NULL,
+          text TEXT NOT NULL,
+          mentions TEXT NOT NULL DEFAULT '',
+          reply_to INTEGER NOT NULL DEFAULT 0,
+          sender_seq INTEGER NOT NULL,
+          recalled_by INTEGER NOT NULL DEFAULT 0,
+          UNIQUE (sender_id, client_msg_id),
+          UNIQUE (conv_id, conv_seq)
+        );
+        CREATE TABLE read_state (
+          conv_id INTEGER NOT NULL,
+          user_id INTEGER NOT NULL,
+          delivered_seq INTEGER NOT NULL DEFAULT 0,
+          read_seq INTEGER NOT NULL DEFAULT 0,
+          PRIMARY KEY (conv_id, user_id)
+        ) WITHOUT ROWID;
+        CREATE TABLE friend_requests (
+          id INTEGER PRIMARY KEY,
+          from_id INTEGER NOT NULL,
+          to_id INTEGER NOT NULL,
+          message TEXT NOT NULL,
+          state INTEGER NOT NULL,
+          created_at INTEGER NOT NULL,
+          updated_at INTEGER NOT NULL
+        );
+        CREATE INDEX friend_requests_pair ON friend_requests (from_id, to_id, state);
+        -- One row per direction: (user_id's view of friend_id).
+        CREATE TABLE friends (
+          user_id INTEGER NOT NULL,
+          friend_id INTEGER NOT NULL,
+          state INTEGER NOT NULL,
+          since INTEGER NOT NULL,
+          PRIMARY KEY (user_id, friend_id)
+        ) WITHOUT ROWID;
+        CREATE TABLE groups (
+          id INTEGER PRIMARY KEY,
+          name TEXT NOT NULL,
+          owner_id INTEGER NOT NULL,
+          member_count INTEGER NOT NULL,
+          dissolved INTEGER NOT NULL DEFAULT 0,
+          created_at INTEGER NOT NULL,
+          updated_at INTEGER NOT NULL
+        );
+        CREATE TABLE group_members (
+          group_id INTEGER NOT NULL,
+          user_id INTEGER NOT NULL,
+          role INTEGER NOT NULL,
+          joined_at INTEGER NOT NULL,
+          PRIMARY KEY (group_id, user_id)
+        ) WITHOUT ROWID;
+        CREATE INDEX group_members_user ON group_members (user_id, group_id);
+      `);
+    },
+  },
+  {
+    version: 2,
+    name: 'per-domain sync index',
+    up(db) {
+      // A client syncing one domain at a time scans only that domain's events.
+      db.exec('CREATE INDEX events_domain ON events (user_id, domain, seq)');
+    },
+  },
+];
+
+export const latestVersion = migrations[migrations.length - 1]!.version;
+
+/** Applies every migration above the database's version; returns the versions applied. */
+export function migrate(db: Database, upTo = latestVersion): number[] {
+  const current = db.pragma('user_version', { simple: true }) as number;
+  if (current > latestVersion) {
+    throw new Error(`database schema version ${current} is newer than this server (${latestVersion}); upgrade the server`);
+  }
+  const applied: number[] = [];
+  for (const migration of migrations) {
+    if (migration.version <= current || migration.version > upTo) continue;
+    db.transaction(() => {
+      migration.up(db);
+      db.pragma(`user_version = ${migration.version}`);
+    })();
+    applied.push(migration.version);
+  }
+  return applied;
+}

@@ -1,0 +1,110 @@
+/**
+ * X25519 key handling with Node's own crypto.
+ *
+ * Keys travel as raw 32-byte strings (as the Noise spec and the vectors
+ * have them). Node wants them wrapped in PKCS#8 / SPKI DER, whose fixed
+ * prefixes for X25519 are below; parsing is done once per key and kept in a
+ * `DhKeyPair` so a handshake does not re-import the long-lived static key.
+ */
+import { createPrivateKey, createPublicKey, diffieHellman, generateKeyPairSync, type KeyObject } from 'node:crypto';
+
+export const DH_LEN = 32;
+
+/** A long-lived X25519 key pair, raw 32-byte keys (the server's identity). */
+export interface StaticKeyPair {
+  publicKey: Uint8Array;
+  privateKey: Uint8Array;
+}
+
+/** A key pair with the private key already parsed for `diffieHellman`. */
+export interface DhKeyPair extends StaticKeyPair {
+  readonly handle: KeyObject;
+}
+
+const PKCS8_X25519_PREFIX = Buffer.from('302e020100300506032b656e04220420', 'hex');
+const SPKI_X25519_PREFIX = Buffer.from('302a300506032b656e032100', 'hex');
+
+function checkLength(key: Uint8Array, what: string): void {
+  if (key.length !== DH_LEN) throw new RangeError(`${what} must be ${DH_LEN} bytes, got ${key.length}`);
+}
+
+export function privateKeyObject(privateKey: Uint8Array): KeyObject {
+  checkLength(privateKey, 'X25519 private key');
+  return createPrivateKey({ key: Buffer.concat([PKCS8_X25519_PREFIX, privateKey]), format: 'der', type: 'pkcs8' });
+}
+
+export function publicKeyObject(publicKey: Uint8Array): KeyObject {
+  checkLength(publicKey, 'X25519 public key');
+  return createPublicKey({ key: Buffer.concat([SPKI_X25519_PREFIX, publicKey]), format: 'der', type: 'spki' });
+}
+
+function rawPublicKey(key: KeyObject): Uint8Array {
+  const der = key.export({ format: 'der', type: 'spki' });
+  return new Uint8Array(der.subarray(der.length - DH_LEN));
+}
+
+function rawPrivateKey(key: KeyObject): Uint8Array {
+  const der = key.export({ format: 'der', type: 'pkcs8' });
+  return new Uint8Array(der.subarray(der.length - DH_LEN));
+}
+
+/** Builds a parsed key pair from a raw private key (the public key is derived). */
+export function dhKeyPairFromPrivate(privateKey: Uint8Array): DhKeyPair {
+  const handle = privateKeyObject(privateKey);
+  return { publicKey: rawPublicKey(createPublicKey(handle)), privateKey: new Uint8Array(privateKey), handle };
+}
+
+/** A fresh random key pair (ephemeral keys, new server identities). */
+export function generateDhKeyPair(): DhKeyPair {
+  const { privateKey } = generateKeyPairSync('x25519');
+  return { publicKey: rawPublicKey(createPublicKey(privateKey)), privateKey: rawPrivateKey(privateKey), handle: privateKey };
+}
+
+const parsed = new WeakMap<StaticKeyPair, DhKeyPair>();
+
+/** The parsed form of a static key pair, cached per object. Checks that the public key matches. */
+export function toDhKeyPair(pair: StaticKeyPair): DhKeyPair {
+  if ('handle' in pair) return pair as DhKeyPair;
+  let dh = parsed.get(pair);
+  if (!dh) {
+    dh = dhKeyPairFromPrivate(pair.privateKey);
+    checkLength(pair.publicKey, 'X25519 public key');
+    if (!Buffer.from(dh.publicKey).equals(pair.publicKey)) {
+      throw new Error('static key pair: the public key does not belong to the private key');
+    }
+    parsed.set(pair, dh);
+  }
+  return dh;
+}
+
+/**
+ * X25519(private, public). Node rejects an all-zero shared secret (a
+ * low-order public key), which we let surface as an error: the handshake
+ * then fails, which is what such a key deserves.
+ */
+export function dh(pair: DhKeyPair, publicKey: Uint8Array): Uint8Array {
+  return diffieHellman({ privateKey: pair.handle, publicKey: publicKeyObject(publicKey) });
+}
+
+export function generateStaticKeyPair(): StaticKeyPair {
+  const { publicKey, privateKey } = generateDhKeyPair();
+  return { publicKey, privateKey };
+}
+
+/** Standard base64 of a raw key. */
+export function encodeKey(key: Uint8Array): string {
+  return Buffer.from(key.buffer, key.byteOffset, key.length).toString('base64');
+}
+
+/** Parses base64 (standard or URL-safe, padding optional) into a 32-byte key; throws a clear error otherwise. */
+export function decodeKey(text: string): Uint8Array {
+  const trimmed = text.trim();
+  if (!/^[A-Za-z0-9+/_-]+={0,2}$/.test(trimmed)) {
+    throw new Error('key is not base64 text');
+  }
+  const bytes = Buffer.from(trimmed.replace(/-/g, '+').replace(/_/g, '/'), 'base64');
+  if (bytes.length !== DH_LEN) {
+    throw new Error(`key must decode to ${DH_LEN} bytes (X25519), got ${bytes.length}`);
+  }
+  return new Uint8Array(bytes);
+}

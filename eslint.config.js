@@ -29,6 +29,11 @@ export const layerRules = {
     paths: [electronImport('The client core (it runs in plain Node too)'), 'vue', 'pinia'],
     patterns: [{ group: ['**/server/**', '**/renderer/**', '**/electron/main/**', '**/electron/preload/**', '../main/**', '../preload/**'], message: 'electron/client/ may import only from shared/.' }],
   },
+  // electron/host/ (logic both shells run) and electron/web/ (the web shell host): plain Node, never electron.
+  host: {
+    paths: [electronImport('The web shell and shared host code (they run in plain Node)'), 'vue', 'pinia'],
+    patterns: [{ group: ['**/server/**', '**/renderer/**', '**/electron/main/**', '**/electron/preload/**', '../main/**', '../preload/**'], message: 'electron/host/ and electron/web/ may import electron/client/, electron/host/ and shared/ only.' }],
+  },
   main: {
     paths: ['vue', 'pinia'],
     patterns: [{ group: ['**/server/**', '**/renderer/**'], message: 'electron/main/ may import electron/client/ and shared/ only.' }],
@@ -74,6 +79,7 @@ export default tseslint.config(
   { files: ['shared/node/**'], rules: restrict(layerRules.sharedNode), languageOptions: { globals: globals.node } },
   { files: ['server/**'], rules: restrict(layerRules.server), languageOptions: { globals: globals.node } },
   { files: ['electron/client/**'], rules: restrict(layerRules.client), languageOptions: { globals: globals.node } },
+  { files: ['electron/host/**', 'electron/web/**'], rules: restrict(layerRules.host), languageOptions: { globals: globals.node } },
   { files: ['electron/main/**'], rules: restrict(layerRules.main), languageOptions: { globals: globals.node } },
   { files: ['electron/preload/**'], rules: restrict(layerRules.preload) },
   { files: ['renderer/**'], rules: restrict(layerRules.renderer), languageOptions: { globals: globals.browser } },

@@ -2,6 +2,7 @@
 // End-to-end browser tests have their own config: tests/e2e/vitest.config.ts.
 import { defineConfig } from 'vitest/config';
 import vue from '@vitejs/plugin-vue';
+import SummaryReporter from './tests/summary-reporter';
 
 const nodeProject = (name: string, timeout = 20_000) => ({
   test: {
@@ -15,7 +16,7 @@ const nodeProject = (name: string, timeout = 20_000) => ({
 
 export default defineConfig({
   test: {
-    reporters: ['default'],
+    reporters: ['default', new SummaryReporter('unit')],
     projects: [
       nodeProject('shared', 60_000),
       nodeProject('lint', 60_000),

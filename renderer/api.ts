@@ -4,7 +4,7 @@
  * of the same type. Only stores call `useApi()` (design guide: stores are the
  * only code that talks to the core).
  */
-import type { MessengerApi } from '@shared/ipc';
+import type { MessengerApi } from '../shared/ipc';
 
 let current: MessengerApi | null = null;
 

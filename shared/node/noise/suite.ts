@@ -3,7 +3,7 @@
  * implemented with Node's crypto. Only 25519 is supported for DH: Node has X448
  * too, but nothing here needs it.
  */
-import { createCipheriv, createDecipheriv, createHash, createHmac } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, createHmac, type CipherGCM, type DecipherGCM } from 'node:crypto';
 import { NoiseError } from './errors';
 
 export const TAG_LEN = 16;
@@ -46,11 +46,27 @@ function nonce(n: number, littleEndian: boolean): Buffer {
   return out;
 }
 
-function aead(name: CipherName, algorithm: 'chacha20-poly1305' | 'aes-256-gcm', littleEndian: boolean): Cipher {
+interface AeadFactory {
+  cipher(key: Uint8Array, iv: Uint8Array): CipherGCM;
+  decipher(key: Uint8Array, iv: Uint8Array): DecipherGCM;
+}
+
+// Node's typings overload createCipheriv per algorithm family; both families
+// expose the same AEAD methods, so one shape serves both.
+const chachaPoly: AeadFactory = {
+  cipher: (key, iv) => createCipheriv('chacha20-poly1305', key, iv, { authTagLength: TAG_LEN }) as unknown as CipherGCM,
+  decipher: (key, iv) => createDecipheriv('chacha20-poly1305', key, iv, { authTagLength: TAG_LEN }) as unknown as DecipherGCM,
+};
+const aesGcm: AeadFactory = {
+  cipher: (key, iv) => createCipheriv('aes-256-gcm', key, iv, { authTagLength: TAG_LEN }),
+  decipher: (key, iv) => createDecipheriv('aes-256-gcm', key, iv, { authTagLength: TAG_LEN }),
+};
+
+function aead(name: CipherName, factory: AeadFactory, littleEndian: boolean): Cipher {
   return {
     name,
     encrypt(key, n, ad, plaintext, headroom = 0) {
-      const cipher = createCipheriv(algorithm, key, nonce(n, littleEndian), { authTagLength: TAG_LEN });
+      const cipher = factory.cipher(key, nonce(n, littleEndian));
       cipher.setAAD(ad, { plaintextLength: plaintext.length });
       const head = cipher.update(plaintext);
       const tail = cipher.final();
@@ -64,7 +80,7 @@ function aead(name: CipherName, algorithm: 'chacha20-poly1305' | 'aes-256-gcm', 
     decrypt(key, n, ad, ciphertext) {
       if (ciphertext.length < TAG_LEN) return null;
       const bodyLength = ciphertext.length - TAG_LEN;
-      const decipher = createDecipheriv(algorithm, key, nonce(n, littleEndian), { authTagLength: TAG_LEN });
+      const decipher = factory.decipher(key, nonce(n, littleEndian));
       decipher.setAAD(ad, { plaintextLength: bodyLength });
       decipher.setAuthTag(ciphertext.subarray(bodyLength));
       const head = decipher.update(ciphertext.subarray(0, bodyLength));
@@ -98,8 +114,8 @@ function hashOf(name: HashName, algorithm: string, hashLen: 32 | 64): Hash {
 }
 
 export const ciphers: Record<CipherName, Cipher> = {
-  ChaChaPoly: aead('ChaChaPoly', 'chacha20-poly1305', true),
-  AESGCM: aead('AESGCM', 'aes-256-gcm', false),
+  ChaChaPoly: aead('ChaChaPoly', chachaPoly, true),
+  AESGCM: aead('AESGCM', aesGcm, false),
 };
 
 export const hashes: Record<HashName, Hash> = {

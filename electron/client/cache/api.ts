@@ -1,0 +1,458 @@
+/**
+ * The local cache of one account: the contract between the cache (issue 4,
+ * part A) and the rest of the client core (connection, outbox engine, sync
+ * engine, MessengerCore facade).
+ *
+ * One SQLite file per account: `<dir>/accounts/<userId>/cache.db` (WAL,
+ * foreign keys on, numbered migrations). Everything here is synchronous
+ * (better-sqlite3); one call is a few index lookups, so it may run on the
+ * main thread. Batches (a sync page, a login backlog) go through
+ * `cache.transaction(fn)` or `cache.applySyncEvents(events)`, which wrap them
+ * in one SQLite transaction.
+ *
+ * Input types are structural subsets of the generated protobuf messages
+ * (`shared/gen/tern/v1/messages_pb.ts`): pass a decoded `Message`, `Receipt`,
+ * `Friend`, ... directly. Ids, sequences and times may be `number` or `bigint`
+ * (the generator emits bigint for uint64); the cache converts them to numbers
+ * (all stay below 2^53).
+ *
+ * Not stored here: the device token and the list of accounts on this device
+ * (part B's account store, e.g. `<dir>/accounts.json`), settings, presence
+ * history (presence is kept in memory only: it is stale after a restart).
+ *
+ * Stability: this interface only grows (additive changes).
+ */
+import type {
+  Contact,
+  ConversationKey,
+  ConversationView,
+  ErrorInfo,
+  FriendRequestView,
+  GroupMemberView,
+  GroupView,
+  MessagePage,
+  MessageSearchHit,
+  MessageStatus,
+  MessageView,
+  Page,
+  Profile,
+} from '../../../shared/ipc';
+import type {
+  ConversationType,
+  FriendRequestState,
+  FriendState,
+  GroupRole as WireGroupRole,
+  ReceiptType,
+  SyncDomain,
+} from '../../../shared/protocol';
+
+// ---------------------------------------------------------------- inputs (wire shapes)
+
+/** uint64 from the wire: the generator emits bigint, hand-written code uses number. */
+export type WireId = number | bigint;
+
+export interface WireConversationRef {
+  type: ConversationType;
+  id: WireId;
+}
+
+export interface WireProfile {
+  userId: WireId;
+  username: string;
+  nickname: string;
+  avatar: string;
+  signature: string;
+  updatedAt: WireId;
+}
+
+/** `tern.v1.Message`. */
+export interface WireMessage {
+  msgId: WireId;
+  conversation?: WireConversationRef | undefined;
+  convSeq: WireId;
+  senderId: WireId;
+  clientMsgId: string;
+  sentAt: WireId;
+  text: string;
+  mentions: { userId: WireId }[];
+  replyToMsgId: WireId;
+  recalled: boolean;
+}
+
+/** `tern.v1.MessageRecalled`. */
+export interface WireMessageRecalled {
+  conversation?: WireConversationRef | undefined;
+  msgId: WireId;
+  convSeq: WireId;
+  recalledBy: WireId;
+}
+
+/** `tern.v1.Receipt`. */
+export interface WireReceipt {
+  conversation?: WireConversationRef | undefined;
+  userId: WireId;
+  type: ReceiptType;
+  upToConvSeq: WireId;
+  at: WireId;
+}
+
+/** `tern.v1.Friend`. */
+export interface WireFriend {
+  userId: WireId;
+  state: FriendState;
+  since: WireId;
+  profile?: WireProfile | undefined;
+}
+
+/** `tern.v1.FriendRequestInfo`. */
+export interface WireFriendRequest {
+  requestId: WireId;
+  fromUserId: WireId;
+  toUserId: WireId;
+  message: string;
+  state: FriendRequestState;
+  createdAt: WireId;
+  fromProfile?: WireProfile | undefined;
+  toProfile?: WireProfile | undefined;
+}
+
+/** `tern.v1.GroupInfo`. */
+export interface WireGroup {
+  groupId: WireId;
+  name: string;
+  ownerId: WireId;
+  memberCount: number;
+  myRole: WireGroupRole;
+  dissolved: boolean;
+  createdAt: WireId;
+  updatedAt: WireId;
+}
+
+/** `tern.v1.GroupMember`. */
+export interface WireGroupMember {
+  groupId: WireId;
+  userId: WireId;
+  role: WireGroupRole;
+  joinedAt: WireId;
+  profile?: WireProfile | undefined;
+}
+
+/** `tern.v1.SyncEvent` (the oneof as protobuf-es v2 emits it). */
+export interface WireSyncEvent {
+  seq: WireId;
+  domain: SyncDomain;
+  event:
+    | { case: 'message'; value: WireMessage }
+    | { case: 'recalled'; value: WireMessageRecalled }
+    | { case: 'receipt'; value: WireReceipt }
+    | { case: 'friend'; value: WireFriend }
+    | { case: 'friendRequest'; value: WireFriendRequest }
+    | { case: 'profile'; value: WireProfile }
+    | { case: 'group'; value: WireGroup }
+    | { case: 'member'; value: WireGroupMember }
+    | { case: undefined; value?: undefined };
+}
+
+// ---------------------------------------------------------------- open
+
+/** pino-compatible subset; the cache never logs message bodies. */
+export interface CacheLogger {
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+export interface OpenCacheOptions {
+  /** The app's data directory; the file is `<dir>/accounts/<userId>/cache.db`. */
+  dir: string;
+  /** The logged-in user: decides which messages are outgoing, whose receipts count as "read by me". */
+  userId: number;
+  log?: CacheLogger;
+  /** Epoch ms; injected for tests. Defaults to Date.now. */
+  now?: () => number;
+}
+
+/** What happened when the file could not be used (the `cacheRecovered` event's payload plus details). */
+export interface CacheRecovery {
+  /** code 'CACHE_CORRUPT'; message says why (not a database, malformed, quick_check failed). */
+  error: ErrorInfo;
+  /** Where the bad file was moved (its -wal/-shm moved next to it with the same suffix). Never deleted. */
+  movedTo: string;
+  /** Unsent outbox entries copied from the bad file into the fresh cache (pending again, resent by the outbox engine). */
+  recoveredOutbox: number;
+  /** JSON copy of the recovered outbox next to the moved file (written whenever recoveredOutbox > 0). */
+  recoveryFile?: string;
+  /** The bad file's outbox table could not be read at all (so unsent messages may be lost). */
+  outboxUnreadable?: boolean;
+}
+
+export interface OpenCacheResult {
+  cache: Cache;
+  /** Set when the file was unusable: the core emits `cacheRecovered` and syncs from cursor 0. */
+  recovered?: CacheRecovery;
+}
+
+/** Signature of `openCache` (exported from `./index`). Throws only if even a fresh file cannot be created. */
+export type OpenCache = (options: OpenCacheOptions) => OpenCacheResult;
+
+// ---------------------------------------------------------------- the cache
+
+export interface Cache {
+  readonly userId: number;
+  /** Absolute path of cache.db. */
+  readonly path: string;
+  readonly messages: MessageRepository;
+  readonly conversations: ConversationRepository;
+  readonly outbox: OutboxRepository;
+  readonly contacts: ContactRepository;
+  readonly profiles: ProfileRepository;
+  readonly groups: GroupRepository;
+  readonly members: MemberRepository;
+  readonly syncState: SyncStateRepository;
+  readonly search: SearchRepository;
+
+  /** Run `fn` in one transaction (nested calls become savepoints). Rolls back if it throws. */
+  transaction<T>(fn: () => T): T;
+
+  /**
+   * Apply a page of sync events (or one push) in one transaction, each
+   * idempotently, and advance the cursor of every domain to the highest
+   * `seq` applied for it (never backwards). Returns what changed, for events
+   * to the UI. Optional: the sync engine may call the repositories itself.
+   */
+  applySyncEvents(events: readonly WireSyncEvent[]): AppliedChanges;
+
+  /** Schema version (number of the last migration applied). */
+  schemaVersion(): number;
+
+  /** Checkpoint the WAL and close the file. Further calls throw. */
+  close(): void;
+}
+
+/** What `applySyncEvents` changed; every list is de-duplicated, last state wins. */
+export interface AppliedChanges {
+  messages: MessageView[];
+  conversations: ConversationView[];
+  friends: Contact[];
+  friendRequests: FriendRequestView[];
+  profiles: Profile[];
+  groups: GroupView[];
+  /** Members changed, per group. */
+  members: { groupId: number; members: GroupMemberView[] }[];
+  /** Set when any conversation's unread count or mute changed. */
+  unreadTotal?: number;
+  /** Highest seq applied per domain (the new cursors). */
+  cursors: Partial<Record<SyncDomain, number>>;
+}
+
+// ---------------------------------------------------------------- messages
+
+export type ApplyChange = 'inserted' | 'updated' | 'unchanged';
+
+export interface NewOutgoingMessage {
+  /** The client message id (UUIDv7, `uuidv7()` from `../uuid`); becomes `MessageView.id`. */
+  id: string;
+  key: ConversationKey;
+  text: string;
+  mentions?: number[];
+  replyTo?: { serverId: number; senderId: number; preview: string };
+  /** Local time of creation (epoch ms). */
+  createdAt: number;
+}
+
+export interface MessageAck {
+  msgId: WireId;
+  convSeq: WireId;
+  sentAt: WireId;
+}
+
+export interface PageOptions {
+  /** Without an anchor: the latest `limit` messages. */
+  anchor?: { messageId: string; direction: 'before' | 'after' | 'around' };
+  limit: number;
+}
+
+export interface MessageRepository {
+  /**
+   * Insert or merge a message from the server (push, sync page, history).
+   * Matched by server id, then by (sender, client msg id) — which is how the
+   * pending row of a message sent from this device is found. Idempotent: the
+   * same message twice, or an older copy after a recall, changes nothing
+   * (`change: 'unchanged'`). Maintains the conversation row (last message,
+   * unread, mentioned) and the search index.
+   */
+  applyServerMessage(message: WireMessage): { change: ApplyChange; message: MessageView };
+  /**
+   * A message typed on this device, before any byte is sent (status
+   * 'pending'). Call it in `cache.transaction` together with `outbox.add`.
+   * Throws if the id exists.
+   */
+  insertOutgoing(message: NewOutgoingMessage): MessageView;
+  /** The server stored it: set server id, conv seq, server time; status 'sent' (or better, if receipts already cover it). */
+  markAcked(id: string, ack: MessageAck): MessageView | undefined;
+  /** Set the status of an outgoing message; never downgrades sent/delivered/read to pending/failed. */
+  setStatus(id: string, status: MessageStatus, error?: ErrorInfo): MessageView | undefined;
+  /** Recall: text emptied, `recalled` set, removed from search; unread/mentioned fixed. Remembered if the message is not cached yet. */
+  applyRecall(recall: WireMessageRecalled): MessageView | undefined;
+  /**
+   * A receipt. From another user: outgoing messages up to the seq become
+   * delivered/read (remembered for messages acked later). From myself (read on
+   * another device): the conversation's read seq moves forward and unread drops.
+   */
+  applyReceipt(receipt: WireReceipt): { messages: MessageView[]; conversation?: ConversationView };
+  /** Delete locally (any message, e.g. a failed one). Returns its conversation, or undefined if unknown. */
+  delete(id: string): { key: ConversationKey } | undefined;
+  get(id: string): MessageView | undefined;
+  getByServerId(serverId: number): MessageView | undefined;
+  /**
+   * A page of one conversation in ascending order: acked messages by conv seq,
+   * then pending/failed ones in the order they were created. 'around' puts the
+   * anchor in the middle (and includes it); before/after exclude the anchor.
+   * An unknown anchor gives the latest page.
+   */
+  page(key: ConversationKey, options: PageOptions): MessagePage;
+  /** Highest acked conv seq in the conversation (0 if none). */
+  latestConvSeq(key: ConversationKey): number;
+}
+
+// ---------------------------------------------------------------- conversations
+
+export interface ConversationRepository {
+  get(key: ConversationKey): ConversationView | undefined;
+  /** Pinned first, then by `updatedAt` descending. `cursor` is opaque (from `nextCursor`). */
+  list(options: { limit: number; cursor?: string }): Page<ConversationView>;
+  /** Create the row if missing (e.g. when the user opens a chat with a friend). */
+  ensure(key: ConversationKey): ConversationView;
+  /**
+   * Read everything: read seq = latest acked conv seq, unread 0, mentioned
+   * cleared. Returns the seq for MARK_READ, and whether anything changed.
+   */
+  markRead(key: ConversationKey): { readSeq: number; changed: boolean; conversation: ConversationView };
+  /** Sets `updatedAt` to now when the text changes (draft moves the chat up). */
+  setDraft(key: ConversationKey, text: string): ConversationView;
+  setPinned(key: ConversationKey, pinned: boolean): ConversationView;
+  setMuted(key: ConversationKey, muted: boolean): ConversationView;
+  /** Sum of unread of unmuted conversations (the badge). */
+  unreadTotal(): number;
+  /** Remove the conversation and its messages locally. */
+  remove(key: ConversationKey): boolean;
+}
+
+// ---------------------------------------------------------------- outbox
+
+export type OutboxState = 'queued' | 'inflight' | 'failed';
+
+export interface OutboxPayload {
+  text: string;
+  mentions: number[];
+  /** Server id of the quoted message, 0 = none. */
+  replyToMsgId: number;
+}
+
+export interface OutboxEntry {
+  clientMsgId: string;
+  key: ConversationKey;
+  payload: OutboxPayload;
+  state: OutboxState;
+  attempts: number;
+  /** Epoch ms; `listDue` returns queued entries whose time has come. */
+  nextAttemptAt: number;
+  createdAt: number;
+  lastError?: ErrorInfo;
+}
+
+export interface OutboxRepository {
+  /** Throws if the id exists. State 'queued', attempts 0, nextAttemptAt defaults to createdAt. */
+  add(entry: { clientMsgId: string; key: ConversationKey; payload: OutboxPayload; createdAt: number; nextAttemptAt?: number }): OutboxEntry;
+  get(clientMsgId: string): OutboxEntry | undefined;
+  /** All entries, oldest first (for resuming after a restart). */
+  list(): OutboxEntry[];
+  /** Queued entries with nextAttemptAt <= now, oldest first. */
+  listDue(now: number, limit?: number): OutboxEntry[];
+  update(clientMsgId: string, patch: Partial<Pick<OutboxEntry, 'state' | 'attempts' | 'nextAttemptAt' | 'lastError'>>): OutboxEntry | undefined;
+  remove(clientMsgId: string): boolean;
+  count(): number;
+}
+
+// ---------------------------------------------------------------- contacts, profiles
+
+export interface ContactRepository {
+  /** Upsert a friend (and its profile); `seq` (the sync event's) makes an older event after a newer one a no-op. */
+  applyFriend(friend: WireFriend, seq?: number): { change: ApplyChange; contact?: Contact };
+  /** Friends and blocked users (not 'removed'), by display name. */
+  listFriends(): Contact[];
+  getFriend(userId: number): Contact | undefined;
+  applyFriendRequest(request: WireFriendRequest, seq?: number): { change: ApplyChange; request: FriendRequestView };
+  /** Newest first; incoming and outgoing, any state. */
+  listFriendRequests(): FriendRequestView[];
+  /** Presence (memory only). Returns true if it changed. */
+  setPresence(userId: number, online: boolean, lastSeen: number): boolean;
+  getPresence(userId: number): { online: boolean; lastSeen: number };
+}
+
+export interface ProfileRepository {
+  /** Applies if `updatedAt` >= the stored one. Returns whether the stored profile changed. */
+  upsert(profile: WireProfile): boolean;
+  upsertMany(profiles: readonly WireProfile[]): Profile[];
+  get(userId: number): Profile | undefined;
+  getMany(userIds: readonly number[]): Profile[];
+  /** The ids of `userIds` that have no cached profile (to fetch lazily). */
+  missing(userIds: readonly number[]): number[];
+}
+
+// ---------------------------------------------------------------- groups
+
+export interface GroupRepository {
+  /** Upsert; an older `updatedAt` (or older `seq`) than stored is ignored. */
+  apply(group: WireGroup, seq?: number): { change: ApplyChange; group: GroupView };
+  get(groupId: number): GroupView | undefined;
+  /** Groups I am in (myRole set, not dissolved) first by name, then the others. */
+  list(): GroupView[];
+  remove(groupId: number): boolean;
+}
+
+export interface MemberRepository {
+  /** Role UNSPECIFIED removes the member. An older `seq` than stored is ignored. */
+  apply(member: WireGroupMember, seq?: number): { change: ApplyChange; member?: GroupMemberView };
+  /** Replace the whole member list of a group (after GROUP_MEMBERS paging). */
+  replaceAll(groupId: number, members: readonly WireGroupMember[]): GroupMemberView[];
+  /** Owner, admins, then members; by display name. */
+  list(groupId: number): GroupMemberView[];
+  get(groupId: number, userId: number): GroupMemberView | undefined;
+  count(groupId: number): number;
+}
+
+// ---------------------------------------------------------------- sync state
+
+export interface SyncStateRepository {
+  /** The last seq applied for the domain (0: nothing yet). */
+  getCursor(domain: SyncDomain): number;
+  /** Moves forward only; returns the stored value. */
+  setCursor(domain: SyncDomain, seq: number): number;
+  getCursors(): Partial<Record<SyncDomain, number>>;
+  /** Small account-level values (e.g. 'lastSyncHead'); JSON-serialisable. Not for secrets. */
+  getMeta<T = unknown>(key: string): T | undefined;
+  setMeta(key: string, value: unknown): void;
+}
+
+// ---------------------------------------------------------------- search
+
+export interface SearchOptions {
+  query: string;
+  /** Only this conversation. */
+  key?: ConversationKey;
+  limit: number;
+}
+
+export interface SearchRepository {
+  /**
+   * Full-text search (FTS5): Chinese words and phrases of any length
+   * (including a single character), English words and prefixes, words inside
+   * URLs. Ranked by bm25 among the newest matches, newest first on ties.
+   * Each hit carries a snippet as parts (render as text) and the message id
+   * plus conversation key, for `messages.page(key, { anchor: around })`.
+   */
+  search(options: SearchOptions): MessageSearchHit[];
+  /** Rebuild the index from the messages table (maintenance; slow on large caches). */
+  rebuild(): void;
+}

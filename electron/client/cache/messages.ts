@@ -1,0 +1,422 @@
+/**
+ * Messages: idempotent apply from the server, the local life of an outgoing
+ * message (pending -> acked -> delivered -> read, or failed), recalls,
+ * receipts, and paging.
+ */
+import type { ConversationKey, ConversationView, ErrorInfo, MessagePage, MessageStatus, MessageView } from '../../../shared/ipc';
+import { ReceiptType } from '../../../shared/protocol';
+import type {
+  ApplyChange,
+  MessageAck,
+  MessageRepository,
+  NewOutgoingMessage,
+  PageOptions,
+  WireMessage,
+  WireMessageRecalled,
+  WireReceipt,
+} from './api';
+import { PENDING_SORT_BASE, parseJson, preview, type CacheContext } from './context';
+import type { Conversations } from './conversations';
+import type { SearchIndex } from './search';
+import { keyOfRef, num } from './wire';
+
+interface MessageRow {
+  rowid: number;
+  id: string;
+  conv: ConversationKey;
+  sort_key: number;
+  server_id: number | null;
+  conv_seq: number | null;
+  sender_id: number;
+  client_msg_id: string;
+  outgoing: number;
+  text: string;
+  mentions: string;
+  mentions_me: number;
+  reply_to_id: number;
+  reply_preview: string | null;
+  sent_at: number;
+  status: MessageStatus;
+  recalled: number;
+  error: string | null;
+  r_sender: number | null;
+  r_text: string | null;
+  r_recalled: number | null;
+}
+
+const SELECT = `
+  SELECT m.rowid AS rowid, m.id, m.conv, m.sort_key, m.server_id, m.conv_seq, m.sender_id, m.client_msg_id, m.outgoing, m.text,
+         m.mentions, m.mentions_me, m.reply_to_id, m.reply_preview, m.sent_at, m.status, m.recalled, m.error,
+         r.sender_id AS r_sender, r.text AS r_text, r.recalled AS r_recalled
+  FROM messages m
+  LEFT JOIN messages r ON m.reply_to_id <> 0 AND r.server_id = m.reply_to_id`;
+
+const STATUS_RANK: Record<MessageStatus, number> = { pending: 0, failed: 0, sent: 1, delivered: 2, read: 3 };
+
+function isAcked(status: MessageStatus): boolean {
+  return STATUS_RANK[status] > 0;
+}
+
+export function messageFromRow(r: MessageRow): MessageView {
+  const view: MessageView = {
+    id: r.id,
+    conversationKey: r.conv,
+    senderId: r.sender_id,
+    outgoing: r.outgoing !== 0,
+    text: r.recalled ? '' : r.text,
+    mentions: parseJson<number[]>(r.mentions, []),
+    sentAt: r.sent_at,
+    status: r.status,
+    recalled: r.recalled !== 0,
+  };
+  if (r.server_id !== null) view.serverId = r.server_id;
+  if (r.conv_seq !== null) view.convSeq = r.conv_seq;
+  if (r.reply_to_id !== 0) {
+    const stored = parseJson<{ senderId?: number; preview?: string }>(r.reply_preview, {});
+    view.replyTo =
+      r.r_sender !== null
+        ? { serverId: r.reply_to_id, senderId: r.r_sender, preview: r.r_recalled ? '' : preview(r.r_text ?? '') }
+        : { serverId: r.reply_to_id, senderId: stored.senderId ?? 0, preview: stored.preview ?? '' };
+  }
+  if (r.error !== null) {
+    const error = parseJson<ErrorInfo | undefined>(r.error, undefined);
+    if (error) view.error = error;
+  }
+  return view;
+}
+
+export class Messages implements MessageRepository {
+  constructor(
+    private readonly ctx: CacheContext,
+    private readonly conversations: Conversations,
+    private readonly index: SearchIndex,
+  ) {}
+
+  // ------------------------------------------------------------ reads
+
+  private rowById(id: string): MessageRow | undefined {
+    return this.ctx.db.stmt<[string], MessageRow>(`${SELECT} WHERE m.id = ?`).get(id);
+  }
+
+  private rowByServerId(serverId: number): MessageRow | undefined {
+    return this.ctx.db.stmt<[number], MessageRow>(`${SELECT} WHERE m.server_id = ?`).get(serverId);
+  }
+
+  private rowByClientId(senderId: number, clientMsgId: string): MessageRow | undefined {
+    return this.ctx.db.stmt<[number, string], MessageRow>(`${SELECT} WHERE m.sender_id = ? AND m.client_msg_id = ?`).get(senderId, clientMsgId);
+  }
+
+  private rowByRowid(rowid: number): MessageRow | undefined {
+    return this.ctx.db.stmt<[number], MessageRow>(`${SELECT} WHERE m.rowid = ?`).get(rowid);
+  }
+
+  private viewByRowid(rowid: number): MessageView {
+    return messageFromRow(this.rowByRowid(rowid)!);
+  }
+
+  get(id: string): MessageView | undefined {
+    const r = this.rowById(id);
+    return r ? messageFromRow(r) : undefined;
+  }
+
+  getByServerId(serverId: number): MessageView | undefined {
+    const r = this.rowByServerId(serverId);
+    return r ? messageFromRow(r) : undefined;
+  }
+
+  latestConvSeq(key: ConversationKey): number {
+    return this.conversations.latestConvSeq(key);
+  }
+
+  // ------------------------------------------------------------ server messages
+
+  applyServerMessage(w: WireMessage): { change: ApplyChange; message: MessageView } {
+    const key = keyOfRef(w.conversation);
+    if (!key) throw new Error('message without a valid conversation');
+    const msgId = num(w.msgId);
+    const senderId = num(w.senderId);
+    return this.ctx.db.transaction(() => {
+      const existing = this.rowByServerId(msgId) ?? (w.clientMsgId ? this.rowByClientId(senderId, w.clientMsgId) : undefined);
+      if (existing) return this.mergeServerMessage(existing, w);
+      return { change: 'inserted' as const, message: this.insertServerMessage(key, w) };
+    });
+  }
+
+  private insertServerMessage(key: ConversationKey, w: WireMessage): MessageView {
+    const db = this.ctx.db;
+    const msgId = num(w.msgId);
+    const senderId = num(w.senderId);
+    const convSeq = num(w.convSeq);
+    const outgoing = senderId === this.ctx.userId;
+    const tombstone = db.stmt(`DELETE FROM recall_tombstones WHERE server_id = ?`).run(msgId).changes > 0;
+    const recalled = w.recalled || tombstone;
+    const text = recalled ? '' : w.text;
+    const mentions = w.mentions.map((m) => num(m.userId));
+    const mentionsMe = !outgoing && mentions.some((u) => u === this.ctx.userId || u === 0);
+    // The local id is the client message id, unless another sender already used it (ids are chosen by clients).
+    let id = w.clientMsgId || `s${msgId}`;
+    if (w.clientMsgId && db.stmt<[string], { x: number }>(`SELECT 1 AS x FROM messages WHERE id = ?`).get(id)) id = `s${msgId}`;
+
+    this.conversations.ensureRow(key);
+    const st = this.conversations.state(key)!;
+    const status: MessageStatus = outgoing ? this.statusFromReceipts(convSeq, st.peerDeliveredSeq, st.peerReadSeq) : 'sent';
+    const info = db
+      .stmt(
+        `INSERT INTO messages (id, conv, sort_key, server_id, conv_seq, sender_id, client_msg_id, outgoing, text, mentions, mentions_me,
+                               reply_to_id, sent_at, status, recalled)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(
+        id,
+        key,
+        convSeq,
+        msgId,
+        convSeq,
+        senderId,
+        w.clientMsgId,
+        outgoing ? 1 : 0,
+        text,
+        JSON.stringify(mentions),
+        mentionsMe ? 1 : 0,
+        num(w.replyToMsgId),
+        num(w.sentAt),
+        status,
+        recalled ? 1 : 0,
+      );
+    const rowid = Number(info.lastInsertRowid);
+    if (text) this.index.add(rowid, key, text);
+    if (!outgoing && !recalled && convSeq > st.readSeq) this.conversations.addUnread(key, mentionsMe);
+    this.conversations.refreshLast(key);
+    return this.viewByRowid(rowid);
+  }
+
+  /** The message is known: only what can move forward moves (ack through sync, recall). */
+  private mergeServerMessage(row: MessageRow, w: WireMessage): { change: ApplyChange; message: MessageView } {
+    let changed = false;
+    if (row.server_id === null) {
+      this.applyAck(row, { msgId: w.msgId, convSeq: w.convSeq, sentAt: w.sentAt });
+      changed = true;
+    }
+    if (w.recalled && !row.recalled) {
+      this.recallRow(row);
+      changed = true;
+    }
+    return { change: changed ? 'updated' : 'unchanged', message: this.viewByRowid(row.rowid) };
+  }
+
+  private statusFromReceipts(convSeq: number, deliveredSeq: number, readSeq: number): MessageStatus {
+    if (convSeq <= readSeq) return 'read';
+    if (convSeq <= deliveredSeq) return 'delivered';
+    return 'sent';
+  }
+
+  // ------------------------------------------------------------ outgoing
+
+  insertOutgoing(m: NewOutgoingMessage): MessageView {
+    const db = this.ctx.db;
+    return db.transaction(() => {
+      this.conversations.ensureRow(m.key);
+      const mentions = m.mentions ?? [];
+      const info = db
+        .stmt(
+          `INSERT INTO messages (id, conv, sort_key, sender_id, client_msg_id, outgoing, text, mentions, reply_to_id, reply_preview, sent_at, status)
+           VALUES (?, ?, 0, ?, ?, 1, ?, ?, ?, ?, ?, 'pending')`,
+        )
+        .run(
+          m.id,
+          m.key,
+          this.ctx.userId,
+          m.id,
+          m.text,
+          JSON.stringify(mentions),
+          m.replyTo?.serverId ?? 0,
+          m.replyTo ? JSON.stringify({ senderId: m.replyTo.senderId, preview: preview(m.replyTo.preview) }) : null,
+          m.createdAt,
+        );
+      const rowid = Number(info.lastInsertRowid);
+      db.stmt(`UPDATE messages SET sort_key = ? WHERE rowid = ?`).run(PENDING_SORT_BASE + rowid, rowid);
+      if (m.text) this.index.add(rowid, m.key, m.text);
+      this.conversations.refreshLast(m.key);
+      return this.viewByRowid(rowid);
+    });
+  }
+
+  markAcked(id: string, ack: MessageAck): MessageView | undefined {
+    return this.ctx.db.transaction(() => {
+      const row = this.rowById(id);
+      if (!row) return undefined;
+      if (row.server_id !== null) return messageFromRow(row);
+      const other = this.rowByServerId(num(ack.msgId));
+      if (other) {
+        // Already stored under another local id (should not happen: sync matches by client id). Keep one copy.
+        this.removeRow(row);
+        return messageFromRow(other);
+      }
+      this.applyAck(row, ack);
+      return this.viewByRowid(row.rowid);
+    });
+  }
+
+  private applyAck(row: MessageRow, ack: MessageAck): void {
+    const convSeq = num(ack.convSeq);
+    const st = this.conversations.state(row.conv)!;
+    let status = row.status;
+    if (row.outgoing) {
+      const fromReceipts = this.statusFromReceipts(convSeq, st.peerDeliveredSeq, st.peerReadSeq);
+      if (STATUS_RANK[fromReceipts] > STATUS_RANK[status]) status = fromReceipts;
+    }
+    this.ctx.db
+      .stmt(`UPDATE messages SET server_id = ?, conv_seq = ?, sort_key = ?, sent_at = ?, status = ?, error = NULL WHERE rowid = ?`)
+      .run(num(ack.msgId), convSeq, convSeq, num(ack.sentAt), status, row.rowid);
+    if (this.ctx.db.stmt(`DELETE FROM recall_tombstones WHERE server_id = ?`).run(num(ack.msgId)).changes > 0) {
+      this.recallRow({ ...row, server_id: num(ack.msgId), conv_seq: convSeq, sort_key: convSeq });
+    }
+    this.conversations.refreshLast(row.conv);
+  }
+
+  setStatus(id: string, status: MessageStatus, error?: ErrorInfo): MessageView | undefined {
+    return this.ctx.db.transaction(() => {
+      const row = this.rowById(id);
+      if (!row) return undefined;
+      const wasAcked = isAcked(row.status);
+      // Once acked, only forward along sent -> delivered -> read; pending/failed no longer apply.
+      if (wasAcked && STATUS_RANK[status] <= STATUS_RANK[row.status]) return messageFromRow(row);
+      this.ctx.db
+        .stmt(`UPDATE messages SET status = ?, error = ? WHERE rowid = ?`)
+        .run(status, status === 'failed' && error ? JSON.stringify(error) : null, row.rowid);
+      return this.viewByRowid(row.rowid);
+    });
+  }
+
+  // ------------------------------------------------------------ recall, receipts, delete
+
+  applyRecall(r: WireMessageRecalled): MessageView | undefined {
+    const msgId = num(r.msgId);
+    return this.ctx.db.transaction(() => {
+      const row = this.rowByServerId(msgId);
+      if (!row) {
+        const key = keyOfRef(r.conversation);
+        if (key) this.ctx.db.stmt(`INSERT INTO recall_tombstones (server_id, conv) VALUES (?, ?) ON CONFLICT DO NOTHING`).run(msgId, key);
+        return undefined;
+      }
+      if (row.recalled) return undefined;
+      this.recallRow(row);
+      return this.viewByRowid(row.rowid);
+    });
+  }
+
+  private recallRow(row: MessageRow): void {
+    this.ctx.db.stmt(`UPDATE messages SET recalled = 1, text = '' WHERE rowid = ?`).run(row.rowid);
+    this.index.remove(row.rowid);
+    const st = this.conversations.state(row.conv);
+    if (st && !row.outgoing && row.conv_seq !== null && row.conv_seq > st.readSeq) this.conversations.recountUnread(row.conv);
+  }
+
+  applyReceipt(r: WireReceipt): { messages: MessageView[]; conversation?: ConversationView } {
+    const key = keyOfRef(r.conversation);
+    if (!key) return { messages: [] };
+    const upTo = num(r.upToConvSeq);
+    const userId = num(r.userId);
+    return this.ctx.db.transaction(() => {
+      this.conversations.ensureRow(key);
+      if (userId === this.ctx.userId) {
+        // Read on another device of mine: clear unread here. (My own "delivered" means nothing to me.)
+        if (r.type !== ReceiptType.READ) return { messages: [] };
+        return this.conversations.advanceReadSeq(key, upTo) ? { messages: [], conversation: this.conversations.get(key)! } : { messages: [] };
+      }
+      let which: 'delivered' | 'read';
+      if (r.type === ReceiptType.READ) which = 'read';
+      else if (r.type === ReceiptType.DELIVERED) which = 'delivered';
+      else return { messages: [] };
+      const prev = this.conversations.advancePeerSeq(key, which, upTo);
+      if (prev === undefined) return { messages: [] };
+      // Only the window the receipt newly covers can change; statuses only move forward.
+      const targets = which === 'read' ? ['sent', 'delivered'] : ['sent'];
+      const rows = this.ctx.db
+        .stmt<[string, number, number, string, string], { rowid: number }>(
+          `SELECT rowid FROM messages WHERE conv = ? AND sort_key > ? AND sort_key <= ? AND outgoing = 1 AND status IN (?, ?)`,
+        )
+        .all(key, prev, upTo, targets[0]!, targets[1] ?? targets[0]!);
+      const update = this.ctx.db.stmt(`UPDATE messages SET status = ? WHERE rowid = ?`);
+      for (const { rowid } of rows) update.run(which, rowid);
+      const changed = rows.map(({ rowid }) => this.viewByRowid(rowid));
+      const last = changed[changed.length - 1];
+      return last ? { messages: changed, conversation: this.conversations.get(key)! } : { messages: changed };
+    });
+  }
+
+  delete(id: string): { key: ConversationKey } | undefined {
+    return this.ctx.db.transaction(() => {
+      const row = this.rowById(id);
+      if (!row) return undefined;
+      this.removeRow(row);
+      return { key: row.conv };
+    });
+  }
+
+  private removeRow(row: MessageRow): void {
+    this.index.remove(row.rowid);
+    this.ctx.db.stmt(`DELETE FROM messages WHERE rowid = ?`).run(row.rowid);
+    const st = this.conversations.state(row.conv);
+    if (st && !row.outgoing && !row.recalled && row.conv_seq !== null && row.conv_seq > st.readSeq) this.conversations.recountUnread(row.conv);
+    this.conversations.refreshLast(row.conv);
+  }
+
+  // ------------------------------------------------------------ paging
+
+  page(key: ConversationKey, options: PageOptions): MessagePage {
+    const limit = Math.max(1, Math.floor(options.limit));
+    const anchor = options.anchor ? this.ctx.db.stmt<[string, string], { rowid: number; sort_key: number }>(
+      `SELECT rowid, sort_key FROM messages WHERE id = ? AND conv = ?`,
+    ).get(options.anchor.messageId, key) : undefined;
+    if (!options.anchor || !anchor) {
+      const rows = this.before(key, Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER, limit + 1);
+      return { messages: rows.slice(0, limit).reverse().map(messageFromRow), hasMoreBefore: rows.length > limit, hasMoreAfter: false };
+    }
+    switch (options.anchor.direction) {
+      case 'before': {
+        const rows = this.before(key, anchor.sort_key, anchor.rowid, limit + 1);
+        return { messages: rows.slice(0, limit).reverse().map(messageFromRow), hasMoreBefore: rows.length > limit, hasMoreAfter: true };
+      }
+      case 'after': {
+        const rows = this.after(key, anchor.sort_key, anchor.rowid, limit + 1);
+        return { messages: rows.slice(0, limit).map(messageFromRow), hasMoreBefore: true, hasMoreAfter: rows.length > limit };
+      }
+      case 'around': {
+        const wantBefore = Math.floor((limit - 1) / 2);
+        const beforeRows = this.before(key, anchor.sort_key, anchor.rowid, wantBefore + 1);
+        const gotBefore = Math.min(beforeRows.length, wantBefore);
+        const wantAfter = limit - 1 - gotBefore;
+        const afterRows = this.after(key, anchor.sort_key, anchor.rowid, wantAfter + 1);
+        const gotAfter = Math.min(afterRows.length, wantAfter);
+        // If the newer side ran short, fill the page from the older side.
+        const extraBefore = Math.max(0, limit - 1 - gotAfter - gotBefore);
+        const older = extraBefore > 0 ? this.before(key, anchor.sort_key, anchor.rowid, gotBefore + extraBefore + 1) : beforeRows;
+        const takeBefore = Math.min(older.length, gotBefore + extraBefore);
+        const anchorRow = this.rowByRowid(anchor.rowid)!;
+        const rows = [...older.slice(0, takeBefore).reverse(), anchorRow, ...afterRows.slice(0, gotAfter)];
+        return { messages: rows.map(messageFromRow), hasMoreBefore: older.length > takeBefore, hasMoreAfter: afterRows.length > gotAfter };
+      }
+    }
+  }
+
+  /** Up to `n` rows strictly before (sortKey, rowid), newest first. */
+  private before(key: ConversationKey, sortKey: number, rowid: number, n: number): MessageRow[] {
+    return this.ctx.db
+      .stmt<[string, number, number, number, number], MessageRow>(
+        `${SELECT} WHERE m.conv = ? AND (m.sort_key < ? OR (m.sort_key = ? AND m.rowid < ?))
+         ORDER BY m.sort_key DESC, m.rowid DESC LIMIT ?`,
+      )
+      .all(key, sortKey, sortKey, rowid, n);
+  }
+
+  /** Up to `n` rows strictly after (sortKey, rowid), oldest first. */
+  private after(key: ConversationKey, sortKey: number, rowid: number, n: number): MessageRow[] {
+    return this.ctx.db
+      .stmt<[string, number, number, number, number], MessageRow>(
+        `${SELECT} WHERE m.conv = ? AND (m.sort_key > ? OR (m.sort_key = ? AND m.rowid > ?))
+         ORDER BY m.sort_key, m.rowid LIMIT ?`,
+      )
+      .all(key, sortKey, sortKey, rowid, n);
+  }
+}

@@ -1,0 +1,206 @@
+/**
+ * Opening the cache file of an account, and what happens when it is bad.
+ *
+ * A file that is not a database, is malformed, fails `PRAGMA quick_check`,
+ * or carries a newer schema than this app knows is never deleted: it is
+ * renamed to `cache.db.corrupt-<time>` (with its -wal/-shm, renamed the same
+ * way so SQLite tools can still open the pair), the unsent outbox is copied
+ * out of it when it can be read (into the fresh cache, where the outbox
+ * engine resends it: the server de-duplicates by client message id, and into
+ * a JSON file next to the bad file), and a fresh cache is created. The caller
+ * gets `recovered` and rebuilds from the server (all cursors are 0).
+ *
+ * Other failures (permissions, disk full, a locked file) are thrown as they
+ * are: moving the file aside would not help and might lose data.
+ */
+import { closeSync, existsSync, mkdirSync, openSync, readSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import type { ConversationKey } from '../../../shared/ipc';
+import type { CacheLogger, CacheRecovery, OpenCacheOptions, OpenCacheResult, OutboxEntry } from './api';
+import { OpenedCache } from './cache';
+import type { CacheContext } from './context';
+import { CacheDb } from './db';
+import { migrate, SchemaTooNewError } from './migrations';
+import { outboxFromRow } from './outbox';
+
+const silent: CacheLogger = { info: () => {}, warn: () => {}, error: () => {} };
+
+/** The file could be opened by SQLite but is not usable as our cache. */
+export class CorruptCacheError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'CorruptCacheError';
+  }
+}
+
+export function cacheFilePath(dir: string, userId: number): string {
+  if (!Number.isSafeInteger(userId) || userId <= 0) throw new Error(`invalid user id ${userId}`);
+  return join(dir, 'accounts', String(userId), 'cache.db');
+}
+
+/** SQLite error codes (better-sqlite3's `code`) that mean the file's content is bad. */
+function isCorruption(err: unknown): boolean {
+  if (err instanceof CorruptCacheError || err instanceof SchemaTooNewError) return true;
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && (code === 'SQLITE_NOTADB' || code.startsWith('SQLITE_CORRUPT') || code === 'SQLITE_IOERR_SHORT_READ');
+}
+
+function configure(raw: Database.Database): void {
+  raw.pragma('journal_mode = WAL');
+  // FULL: a committed outbox row survives power loss too (the guide: nothing is lost silently).
+  raw.pragma('synchronous = FULL');
+  raw.pragma('foreign_keys = ON');
+  raw.pragma('temp_store = MEMORY');
+  raw.pragma('cache_size = -32000'); // 32 MiB page cache
+}
+
+const SQLITE_MAGIC = Buffer.from('SQLite format 3\0', 'latin1');
+
+/**
+ * Checks the 16-byte header before SQLite touches the file (and its -wal,
+ * which SQLite may reset when the main file is not a database).
+ */
+function checkHeader(path: string): void {
+  let fd: number | undefined;
+  try {
+    fd = openSync(path, 'r');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return; // a new cache
+    throw err;
+  }
+  try {
+    const head = Buffer.alloc(16);
+    const n = readSync(fd, head, 0, 16, 0);
+    if (n === 0) return; // empty: SQLite treats it as a new database
+    if (n < 16 || !head.equals(SQLITE_MAGIC)) throw new CorruptCacheError('file is not a database');
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function openChecked(path: string): Database.Database {
+  checkHeader(path);
+  const raw = new Database(path);
+  try {
+    configure(raw); // reading the header: SQLITE_NOTADB for garbage
+    const rows = raw.pragma('quick_check') as { quick_check: string }[];
+    if (rows.length !== 1 || rows[0]?.quick_check !== 'ok') {
+      throw new CorruptCacheError(`quick_check failed: ${rows.slice(0, 3).map((r) => r.quick_check).join('; ')}`);
+    }
+    migrate(raw);
+    return raw;
+  } catch (err) {
+    raw.close();
+    throw err;
+  }
+}
+
+function moveAside(path: string, now: number): string {
+  const stamp = new Date(now).toISOString().replace(/[:.]/g, '-');
+  let target = `${path}.corrupt-${stamp}`;
+  for (let i = 1; existsSync(target); i++) target = `${path}.corrupt-${stamp}-${i}`;
+  renameSync(path, target);
+  for (const suffix of ['-wal', '-shm']) {
+    if (existsSync(path + suffix)) renameSync(path + suffix, target + suffix);
+  }
+  return target;
+}
+
+const KEY_RE = /^[ug]:[1-9][0-9]{0,15}$/;
+
+/** Reads the outbox of a bad file without writing to it. Undefined if it cannot be read at all. */
+function salvageOutbox(path: string, log: CacheLogger): OutboxEntry[] | undefined {
+  let raw: Database.Database | undefined;
+  try {
+    raw = new Database(path, { readonly: true, fileMustExist: true });
+    const rows = raw.prepare(`SELECT * FROM outbox`).all() as Parameters<typeof outboxFromRow>[0][];
+    const out: OutboxEntry[] = [];
+    for (const r of rows) {
+      // The file is corrupt: trust nothing.
+      if (typeof r.client_msg_id !== 'string' || !r.client_msg_id || typeof r.conv !== 'string' || !KEY_RE.test(r.conv)) continue;
+      const e = outboxFromRow({
+        ...r,
+        state: 'queued',
+        attempts: 0,
+        next_attempt_at: 0,
+        created_at: typeof r.created_at === 'number' ? r.created_at : 0,
+        last_error: null,
+      });
+      if (typeof e.payload.text !== 'string' || !e.payload.text) continue;
+      out.push(e);
+    }
+    return out;
+  } catch (err) {
+    log.warn({ code: (err as { code?: unknown }).code }, 'cache: outbox of the bad file is unreadable');
+    return undefined;
+  } finally {
+    try {
+      raw?.close();
+    } catch {
+      // ignore
+    }
+  }
+}
+
+export function openCache(options: OpenCacheOptions): OpenCacheResult {
+  const log = options.log ?? silent;
+  const now = options.now ?? Date.now;
+  const path = cacheFilePath(options.dir, options.userId);
+  mkdirSync(join(options.dir, 'accounts', String(options.userId)), { recursive: true });
+
+  let raw: Database.Database;
+  let recovered: CacheRecovery | undefined;
+  let salvaged: OutboxEntry[] = [];
+  try {
+    raw = openChecked(path);
+  } catch (err) {
+    if (!isCorruption(err)) throw err;
+    const movedTo = moveAside(path, now());
+    const reason = err instanceof Error ? err.message : String(err);
+    log.error({ code: (err as { code?: unknown }).code, movedTo }, 'cache: unusable file moved aside');
+    const outbox = salvageOutbox(movedTo, log);
+    salvaged = outbox ?? [];
+    recovered = { error: { code: 'CACHE_CORRUPT', message: `local cache unreadable (${reason}); rebuilt from the server` }, movedTo, recoveredOutbox: 0 };
+    if (!outbox) recovered.outboxUnreadable = true;
+    if (salvaged.length > 0) {
+      recovered.recoveryFile = `${movedTo}.outbox.json`;
+      writeFileSync(recovered.recoveryFile, JSON.stringify({ movedFrom: path, entries: salvaged }, null, 2));
+    }
+    raw = openChecked(path);
+  }
+
+  const ctx: CacheContext = { db: new CacheDb(raw), userId: options.userId, now, log };
+  const cache = new OpenedCache(ctx, path);
+  if (recovered && salvaged.length > 0) {
+    recovered.recoveredOutbox = restoreOutbox(cache, salvaged, now(), log);
+  }
+  return recovered ? { cache, recovered } : { cache };
+}
+
+/** Puts salvaged entries back as pending messages with queued outbox rows. Returns how many were restored. */
+function restoreOutbox(cache: OpenedCache, entries: readonly OutboxEntry[], now: number, log: CacheLogger): number {
+  let restored = 0;
+  cache.transaction(() => {
+    for (const e of entries) {
+      try {
+        cache.transaction(() => {
+          const key = e.key as ConversationKey;
+          cache.messages.insertOutgoing({
+            id: e.clientMsgId,
+            key,
+            text: e.payload.text,
+            mentions: e.payload.mentions.filter((m) => Number.isSafeInteger(m)),
+            ...(e.payload.replyToMsgId ? { replyTo: { serverId: e.payload.replyToMsgId, senderId: 0, preview: '' } } : {}),
+            createdAt: e.createdAt || now,
+          });
+          cache.outbox.add({ clientMsgId: e.clientMsgId, key, payload: e.payload, createdAt: e.createdAt || now, nextAttemptAt: now });
+        });
+        restored++;
+      } catch (err) {
+        log.warn({ code: (err as { code?: unknown }).code }, 'cache: a salvaged outbox entry could not be restored');
+      }
+    }
+  });
+  return restored;
+}

@@ -1,0 +1,262 @@
+/**
+ * The outbox engine: the guide's reliability policy for outgoing messages.
+ *
+ * - A message is written to the cache (message row `pending` + outbox row)
+ *   in one transaction before any byte is sent; its id is a UUIDv7 client id,
+ *   the server's de-duplication key, so a resend can never make a double.
+ * - Connected: MESSAGE_SEND waits `ackTimeoutMs` (15 s) for the ack; a
+ *   timeout is retried up to `ackRetries` (3) times, then the message fails.
+ * - Disconnected: every `offlineCheckMs` (2 s) the engine checks again, up
+ *   to `offlineChecks` (15) times per disconnection, then the message fails.
+ * - Failed messages wait for the user: `resend` (fresh attempts) or `delete`.
+ * - Everything lives in the cache, so after a crash or quit `start()` picks
+ *   up where it stopped (in-flight entries are sent again; the server answers
+ *   a duplicate with the original ack).
+ */
+import type { ConversationKey, ConversationView, ErrorInfo, MessageView } from '../../shared/ipc';
+import { Command } from '../../shared/protocol';
+import type { Cache, OutboxEntry } from './cache/api';
+import { Timer, type Clock } from './clock';
+import { toWireRef } from './conversation-ref';
+import { CoreError, toErrorInfo } from './errors';
+import { big } from './ids';
+import type { Link } from './connection-manager';
+import type { Logger } from './log';
+import type { Timings } from './timings';
+import { uuidv7 } from './uuidv7';
+
+/** Server answers worth another attempt (counted against the retry budget). */
+const RETRYABLE = new Set(['TIMEOUT', 'INTERNAL', 'SHUTTING_DOWN', 'RATE_LIMITED', 'NOT_AUTHENTICATED']);
+/** How many sends may wait for their ack at once. */
+const MAX_IN_FLIGHT = 32;
+
+export interface OutboxDeps {
+  cache: Cache;
+  clock: Clock;
+  timings: Timings;
+  log: Logger;
+  /** The authenticated link, if any. */
+  link(): Link | undefined;
+  changed(change: { messages?: MessageView[]; conversations?: ConversationView[] }): void;
+}
+
+export interface SendInput {
+  key: ConversationKey;
+  text: string;
+  mentions?: number[];
+  replyToServerId?: number;
+}
+
+export class Outbox {
+  private readonly inFlight = new Set<string>();
+  /** Offline checks made per entry during the current disconnection. */
+  private readonly offlineChecks = new Map<string, number>();
+  private readonly offlineTimer: Timer;
+  private readonly retryTimer: Timer;
+  private disposed = false;
+
+  constructor(private readonly deps: OutboxDeps) {
+    this.offlineTimer = new Timer(deps.clock);
+    this.retryTimer = new Timer(deps.clock);
+  }
+
+  /** Resume after a restart: whatever was in flight is queued again. */
+  start(): void {
+    for (const entry of this.deps.cache.outbox.list()) {
+      if (entry.state === 'inflight') this.deps.cache.outbox.update(entry.clientMsgId, { state: 'queued', nextAttemptAt: this.deps.clock.now() });
+    }
+    this.pump();
+  }
+
+  send(input: SendInput): MessageView {
+    const { cache, clock } = this.deps;
+    const now = clock.now();
+    const id = uuidv7(now);
+    const quoted = input.replyToServerId !== undefined ? cache.messages.getByServerId(input.replyToServerId) : undefined;
+    const mentions = input.mentions ?? [];
+    const view = cache.transaction(() => {
+      const message = cache.messages.insertOutgoing({
+        id,
+        key: input.key,
+        text: input.text,
+        mentions,
+        ...(input.replyToServerId !== undefined
+          ? { replyTo: { serverId: input.replyToServerId, senderId: quoted?.senderId ?? 0, preview: (quoted?.text ?? '').slice(0, 100) } }
+          : {}),
+        createdAt: now,
+      });
+      cache.outbox.add({ clientMsgId: id, key: input.key, payload: { text: input.text, mentions, replyToMsgId: input.replyToServerId ?? 0 }, createdAt: now });
+      return message;
+    });
+    this.notify([view], input.key);
+    this.pump();
+    return view;
+  }
+
+  resend(messageId: string): MessageView {
+    const { cache, clock } = this.deps;
+    const entry = cache.outbox.get(messageId);
+    if (!entry) throw new CoreError('NOT_FOUND', 'no unsent message with this id');
+    if (entry.state !== 'failed') {
+      const current = cache.messages.get(messageId);
+      if (current) return current;
+    }
+    const view = cache.transaction(() => {
+      cache.outbox.update(messageId, { state: 'queued', attempts: 0, nextAttemptAt: clock.now(), lastError: undefined });
+      return cache.messages.setStatus(messageId, 'pending');
+    });
+    this.offlineChecks.delete(messageId);
+    if (!view) throw new CoreError('NOT_FOUND', 'message not found');
+    this.notify([view], entry.key);
+    this.pump();
+    return view;
+  }
+
+  /** Forget an unsent message (the user deleted it). */
+  discard(messageId: string): void {
+    this.deps.cache.outbox.remove(messageId);
+    this.offlineChecks.delete(messageId);
+  }
+
+  /** The link is up and authenticated: send everything queued now. */
+  online(): void {
+    this.offlineTimer.clear();
+    this.offlineChecks.clear();
+    const now = this.deps.clock.now();
+    for (const entry of this.deps.cache.outbox.list()) {
+      if (entry.state === 'queued' && entry.nextAttemptAt > now) this.deps.cache.outbox.update(entry.clientMsgId, { nextAttemptAt: now });
+    }
+    this.pump();
+  }
+
+  /** The link went away: start counting offline checks. */
+  offline(): void {
+    this.pump();
+  }
+
+  pendingCount(): number {
+    return this.deps.cache.outbox.list().filter((e) => e.state !== 'failed').length;
+  }
+
+  dispose(): void {
+    this.disposed = true;
+    this.offlineTimer.clear();
+    this.retryTimer.clear();
+  }
+
+  /** Sends whatever is due, or arms the offline check while disconnected. */
+  pump(): void {
+    if (this.disposed) return;
+    const link = this.deps.link();
+    const now = this.deps.clock.now();
+    if (!link) {
+      this.armOfflineCheck();
+      return;
+    }
+    this.offlineTimer.clear();
+    const due = this.deps.cache.outbox.listDue(now, MAX_IN_FLIGHT * 2).filter((e) => !this.inFlight.has(e.clientMsgId));
+    for (const entry of due) {
+      if (this.inFlight.size >= MAX_IN_FLIGHT) break;
+      void this.sendOne(entry, link);
+    }
+    this.armRetry();
+  }
+
+  private async sendOne(entry: OutboxEntry, link: Link): Promise<void> {
+    const { cache, clock, timings } = this.deps;
+    const id = entry.clientMsgId;
+    this.inFlight.add(id);
+    const attempts = entry.attempts + 1;
+    cache.outbox.update(id, { state: 'inflight', attempts });
+    try {
+      const ack = await link.request(
+        Command.MESSAGE_SEND,
+        {
+          to: toWireRef(entry.key),
+          clientMsgId: id,
+          text: entry.payload.text,
+          mentions: entry.payload.mentions.map((userId) => ({ userId: big(userId) })),
+          replyToMsgId: big(entry.payload.replyToMsgId),
+        },
+        timings.ackTimeoutMs,
+      );
+      if (this.disposed) return;
+      const view = cache.transaction(() => {
+        const acked = cache.messages.markAcked(id, { msgId: ack.msgId, convSeq: ack.convSeq, sentAt: ack.sentAt });
+        cache.outbox.remove(id);
+        return acked;
+      });
+      this.offlineChecks.delete(id);
+      if (view) this.notify([view], entry.key);
+    } catch (err) {
+      if (this.disposed) return;
+      const info = toErrorInfo(err);
+      const current = cache.outbox.get(id);
+      if (!current) return; // deleted meanwhile
+      if (info.code === 'OFFLINE') {
+        // The connection went away under the request: not the server's fault,
+        // so it does not use up a retry; the offline checks take over.
+        cache.outbox.update(id, { state: 'queued', attempts: entry.attempts, nextAttemptAt: clock.now() });
+      } else if (RETRYABLE.has(info.code) && attempts <= timings.ackRetries) {
+        this.deps.log.info({ code: info.code, attempts }, 'outbox: retrying');
+        cache.outbox.update(id, { state: 'queued', nextAttemptAt: clock.now() + (info.code === 'TIMEOUT' ? 0 : 1000), lastError: info });
+      } else {
+        this.fail(entry.key, id, info);
+      }
+    } finally {
+      this.inFlight.delete(id);
+    }
+    this.pump();
+  }
+
+  private fail(key: ConversationKey, id: string, error: ErrorInfo): void {
+    const { cache } = this.deps;
+    this.deps.log.warn({ code: error.code }, 'outbox: message failed');
+    const view = cache.transaction(() => {
+      cache.outbox.update(id, { state: 'failed', lastError: error });
+      return cache.messages.setStatus(id, 'failed', error);
+    });
+    this.offlineChecks.delete(id);
+    if (view) this.notify([view], key);
+  }
+
+  private armOfflineCheck(): void {
+    if (this.offlineTimer.pending) return;
+    const waiting = this.deps.cache.outbox.list().some((e) => e.state !== 'failed');
+    if (!waiting) return;
+    this.offlineTimer.set(this.deps.timings.offlineCheckMs, () => this.offlineCheck());
+  }
+
+  private offlineCheck(): void {
+    if (this.disposed) return;
+    if (this.deps.link()) {
+      this.pump();
+      return;
+    }
+    for (const entry of this.deps.cache.outbox.list()) {
+      if (entry.state === 'failed' || this.inFlight.has(entry.clientMsgId)) continue;
+      const checks = (this.offlineChecks.get(entry.clientMsgId) ?? 0) + 1;
+      this.offlineChecks.set(entry.clientMsgId, checks);
+      if (checks >= this.deps.timings.offlineChecks) {
+        this.fail(entry.key, entry.clientMsgId, { code: 'OFFLINE', message: 'no connection to the server' });
+      }
+    }
+    this.armOfflineCheck();
+  }
+
+  /** Wakes up for entries whose retry time is in the future (non-timeout retries). */
+  private armRetry(): void {
+    const now = this.deps.clock.now();
+    const next = this.deps.cache.outbox
+      .list()
+      .filter((e) => e.state === 'queued' && e.nextAttemptAt > now)
+      .reduce((min, e) => Math.min(min, e.nextAttemptAt), Infinity);
+    if (next === Infinity) return;
+    this.retryTimer.set(next - now, () => this.pump());
+  }
+
+  private notify(messages: MessageView[], key: ConversationKey): void {
+    const conversation = this.deps.cache.conversations.get(key);
+    this.deps.changed({ messages, ...(conversation ? { conversations: [conversation] } : {}) });
+  }
+}

@@ -1,0 +1,65 @@
+/**
+ * The few texts the main process shows itself (notifications, tray, menu),
+ * in English and Simplified Chinese. The renderer has its own i18n.
+ */
+import type { LanguageSetting } from '../../shared/ipc';
+
+export type Lang = 'en' | 'zh-CN';
+
+export interface MainStrings {
+  newMessage: string;
+  newMessages(n: number): string;
+  newMessageFrom(name: string): string;
+  groupLine(sender: string, text: string): string;
+  groupTitle(sender: string, group: string): string;
+  moreMessages(n: number): string;
+  unreadTooltip(n: number): string;
+  mutedUnreadTooltip: string;
+  show: string;
+  quit: string;
+  checkForUpdates: string;
+  restartToUpdate: string;
+  newConversationCount(n: number): string;
+}
+
+const en: MainStrings = {
+  newMessage: 'New message',
+  newMessages: (n) => `${n} new messages`,
+  newMessageFrom: (name) => `New message from ${name}`,
+  groupLine: (sender, text) => `${sender}: ${text}`,
+  groupTitle: (sender, group) => `${sender} in ${group}`,
+  moreMessages: (n) => `and ${n} more`,
+  unreadTooltip: (n) => (n === 1 ? 'Tern: 1 unread message' : `Tern: ${n} unread messages`),
+  mutedUnreadTooltip: 'Tern: unread messages in muted conversations',
+  show: 'Show Tern',
+  quit: 'Quit Tern',
+  checkForUpdates: 'Check for Updates…',
+  restartToUpdate: 'Restart to Update',
+  newConversationCount: (n) => `${n} conversations`,
+};
+
+const zh: MainStrings = {
+  newMessage: '新消息',
+  newMessages: (n) => `${n} 条新消息`,
+  newMessageFrom: (name) => `${name} 发来一条新消息`,
+  groupLine: (sender, text) => `${sender}：${text}`,
+  groupTitle: (sender, group) => `${sender}（${group}）`,
+  moreMessages: (n) => `还有 ${n} 条`,
+  unreadTooltip: (n) => `Tern：${n} 条未读消息`,
+  mutedUnreadTooltip: 'Tern：免打扰会话中有未读消息',
+  show: '显示 Tern',
+  quit: '退出 Tern',
+  checkForUpdates: '检查更新…',
+  restartToUpdate: '重启以更新',
+  newConversationCount: (n) => `${n} 个会话`,
+};
+
+/** `system` follows the OS locale (app.getLocale()): any zh* picks Chinese. */
+export function resolveLang(setting: LanguageSetting, systemLocale: string): Lang {
+  if (setting === 'en' || setting === 'zh-CN') return setting;
+  return systemLocale.toLowerCase().startsWith('zh') ? 'zh-CN' : 'en';
+}
+
+export function stringsFor(lang: Lang): MainStrings {
+  return lang === 'zh-CN' ? zh : en;
+}

@@ -1,0 +1,3 @@
+export { startWebShell, defaultWebShellLimits, webSocketPath } from './web-shell';
+export type { WebShell, WebShellOptions, WebShellLimits } from './web-shell';
+export type { ShellLog } from './log';

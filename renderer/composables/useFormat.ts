@@ -1,0 +1,36 @@
+/** Locale-aware time formatting for lists, bubbles and day separators. */
+import { useI18n } from 'vue-i18n';
+
+export function startOfDay(t: number): number {
+  const d = new Date(t);
+  d.setHours(0, 0, 0, 0);
+  return d.getTime();
+}
+
+export function useFormat() {
+  const { t, locale } = useI18n();
+
+  function time(at: number): string {
+    return new Date(at).toLocaleTimeString(locale.value, { hour: '2-digit', minute: '2-digit' });
+  }
+
+  function day(at: number, now = Date.now()): string {
+    const diff = Math.round((startOfDay(now) - startOfDay(at)) / 86_400_000);
+    if (diff === 0) return t('messages.today');
+    if (diff === 1) return t('messages.yesterday');
+    const sameYear = new Date(at).getFullYear() === new Date(now).getFullYear();
+    return new Date(at).toLocaleDateString(locale.value, sameYear ? { month: 'long', day: 'numeric', weekday: 'short' } : { year: 'numeric', month: 'long', day: 'numeric' });
+  }
+
+  /** Conversation list: time today, weekday this week, else a short date. */
+  function listTime(at: number, now = Date.now()): string {
+    if (!at) return '';
+    const diff = Math.round((startOfDay(now) - startOfDay(at)) / 86_400_000);
+    if (diff === 0) return time(at);
+    if (diff === 1) return t('messages.yesterday');
+    if (diff < 7) return new Date(at).toLocaleDateString(locale.value, { weekday: 'short' });
+    return new Date(at).toLocaleDateString(locale.value, { year: '2-digit', month: 'numeric', day: 'numeric' });
+  }
+
+  return { time, day, listTime };
+}

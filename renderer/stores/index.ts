@@ -1,0 +1,38 @@
+/**
+ * Starting and stopping the stores as a whole: subscribe to the core's
+ * events, then load what the signed-in screens need (conversations first,
+ * so the list is usable before the rest arrives).
+ */
+import { useConnectionStore } from './connection';
+import { useContactsStore } from './contacts';
+import { useConversationsStore } from './conversations';
+import { useGroupsStore } from './groups';
+import { useMessagesStore } from './messages';
+import { useSessionStore } from './session';
+import { useSettingsStore } from './settings';
+
+export { useConnectionStore, useContactsStore, useConversationsStore, useGroupsStore, useMessagesStore, useSessionStore, useSettingsStore };
+export { useSearchStore } from './search';
+export { useNavigationStore } from './navigation';
+
+export function bindStores(): () => void {
+  const offs = [
+    useSessionStore().bind(),
+    useConnectionStore().bind(),
+    useConversationsStore().bind(),
+    useMessagesStore().bind(),
+    useContactsStore().bind(),
+    useGroupsStore().bind(),
+    useSettingsStore().bind(),
+  ];
+  return () => offs.forEach((off) => off());
+}
+
+/** Loads the data of a signed-in session. */
+export async function loadSignedIn(): Promise<void> {
+  const conversations = useConversationsStore();
+  conversations.reset();
+  useMessagesStore().reset();
+  void useConnectionStore().refresh().catch(() => undefined);
+  await Promise.allSettled([conversations.load(), useContactsStore().load(), useGroupsStore().load()]);
+}

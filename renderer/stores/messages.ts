@@ -1,0 +1,236 @@
+import { defineStore } from 'pinia';
+import { shallowReactive, ref } from 'vue';
+import type { ConversationKey, MessagePage, MessageView } from '../../shared/ipc';
+import { useApi } from '../api';
+import { errorCode } from '../i18n/errors';
+import { mergeMessages, mergePage } from './message-merge';
+
+/** The loaded slice of one conversation's history. Replaced (never mutated) on change. */
+export interface MessageWindow {
+  messages: MessageView[];
+  hasMoreBefore: boolean;
+  hasMoreAfter: boolean;
+  loadingBefore: boolean;
+  loadingAfter: boolean;
+  /** A message to bring into view and highlight (search result, first unread). */
+  focusId: string | null;
+  /** Bumped whenever focusId is set again, so the list scrolls even to the same message. */
+  focusSeq: number;
+}
+
+const PAGE = 50;
+const TYPING_TTL_MS = 6000;
+const TYPING_RESEND_MS = 3000;
+
+function emptyWindow(): MessageWindow {
+  return { messages: [], hasMoreBefore: true, hasMoreAfter: false, loadingBefore: false, loadingAfter: false, focusId: null, focusSeq: 0 };
+}
+
+export const useMessagesStore = defineStore('messages', () => {
+  const windows = shallowReactive(new Map<ConversationKey, MessageWindow>());
+  /** Who is typing where: key -> userId -> expiry time. */
+  const typing = shallowReactive(new Map<ConversationKey, Map<number, number>>());
+  const lastError = ref<string | null>(null);
+  const typingTimers = new Map<string, ReturnType<typeof setTimeout>>();
+  const typingSentAt = new Map<ConversationKey, number>();
+
+  function get(key: ConversationKey): MessageWindow {
+    return windows.get(key) ?? emptyWindow();
+  }
+
+  function patch(key: ConversationKey, change: Partial<MessageWindow>): MessageWindow {
+    const next = { ...get(key), ...change };
+    windows.set(key, next);
+    return next;
+  }
+
+  function applyPage(key: ConversationKey, page: MessagePage, mode: 'replace' | 'before' | 'after'): void {
+    const w = get(key);
+    if (mode === 'replace') {
+      patch(key, { messages: page.messages.slice(), hasMoreBefore: page.hasMoreBefore, hasMoreAfter: page.hasMoreAfter });
+    } else if (mode === 'before') {
+      patch(key, { messages: mergePage(w.messages, page.messages), hasMoreBefore: page.hasMoreBefore });
+    } else {
+      patch(key, { messages: mergePage(w.messages, page.messages), hasMoreAfter: page.hasMoreAfter });
+    }
+  }
+
+  /** The latest page; kept as is if already loaded at the latest (live pushes keep it current). */
+  async function loadLatest(key: ConversationKey, force = false): Promise<void> {
+    const w = windows.get(key);
+    if (w && !w.hasMoreAfter && w.messages.length > 0 && !force) return;
+    const page = await useApi().loadMessages({ key, limit: PAGE });
+    applyPage(key, page, 'replace');
+  }
+
+  async function loadOlder(key: ConversationKey): Promise<number> {
+    const w = get(key);
+    const first = w.messages[0];
+    if (w.loadingBefore || !w.hasMoreBefore) return 0;
+    if (!first) { await loadLatest(key, true); return get(key).messages.length; }
+    patch(key, { loadingBefore: true });
+    try {
+      const page = await useApi().loadMessages({ key, anchor: { messageId: first.id, direction: 'before' }, limit: PAGE });
+      applyPage(key, page, 'before');
+      return page.messages.length;
+    } finally {
+      patch(key, { loadingBefore: false });
+    }
+  }
+
+  async function loadNewer(key: ConversationKey): Promise<number> {
+    const w = get(key);
+    const last = w.messages[w.messages.length - 1];
+    if (w.loadingAfter || !w.hasMoreAfter || !last) return 0;
+    patch(key, { loadingAfter: true });
+    try {
+      const page = await useApi().loadMessages({ key, anchor: { messageId: last.id, direction: 'after' }, limit: PAGE });
+      applyPage(key, page, 'after');
+      return page.messages.length;
+    } finally {
+      patch(key, { loadingAfter: false });
+    }
+  }
+
+  /** Loads the history around one message (search result) and asks the view to show it. */
+  async function loadAround(key: ConversationKey, messageId: string): Promise<void> {
+    const w = windows.get(key);
+    if (!w || !w.messages.some((m) => m.id === messageId)) {
+      const page = await useApi().loadMessages({ key, anchor: { messageId, direction: 'around' }, limit: PAGE });
+      applyPage(key, page, 'replace');
+    }
+    focus(key, messageId);
+  }
+
+  function focus(key: ConversationKey, messageId: string | null): void {
+    patch(key, { focusId: messageId, focusSeq: get(key).focusSeq + 1 });
+  }
+
+  /** Applies pushed messages (new, acked, status, recall) to every loaded window. */
+  function apply(messages: readonly MessageView[]): void {
+    const byKey = new Map<ConversationKey, MessageView[]>();
+    for (const m of messages) {
+      if (!windows.has(m.conversationKey)) continue;
+      const list = byKey.get(m.conversationKey) ?? [];
+      list.push(m);
+      byKey.set(m.conversationKey, list);
+    }
+    for (const [key, list] of byKey) {
+      const w = get(key);
+      patch(key, { messages: mergeMessages(w.messages, list, { atLatest: !w.hasMoreAfter }) });
+      for (const m of list) if (!m.outgoing) clearTyping(key, m.senderId);
+    }
+  }
+
+  function removeIds(key: ConversationKey, ids: readonly string[]): void {
+    const w = windows.get(key);
+    if (!w) return;
+    const drop = new Set(ids);
+    patch(key, { messages: w.messages.filter((m) => !drop.has(m.id)) });
+  }
+
+  async function send(key: ConversationKey, text: string, opts: { mentions?: number[]; replyToServerId?: number } = {}): Promise<MessageView | null> {
+    lastError.value = null;
+    // Sending from deep history jumps back to the present first.
+    if (get(key).hasMoreAfter) await loadLatest(key, true);
+    stopTyping(key);
+    try {
+      const args: { key: ConversationKey; text: string; mentions?: number[]; replyToServerId?: number } = { key, text };
+      if (opts.mentions && opts.mentions.length > 0) args.mentions = opts.mentions;
+      if (opts.replyToServerId !== undefined) args.replyToServerId = opts.replyToServerId;
+      const m = await useApi().sendMessage(args);
+      if (!windows.has(key)) windows.set(key, { ...emptyWindow(), hasMoreBefore: false });
+      apply([m]);
+      return m;
+    } catch (err) {
+      lastError.value = errorCode(err);
+      return null;
+    }
+  }
+
+  async function resend(messageId: string): Promise<void> {
+    lastError.value = null;
+    try {
+      apply([await useApi().resendMessage({ messageId })]);
+    } catch (err) {
+      lastError.value = errorCode(err);
+    }
+  }
+
+  async function recall(messageId: string): Promise<void> {
+    lastError.value = null;
+    try {
+      await useApi().recallMessage({ messageId });
+    } catch (err) {
+      lastError.value = errorCode(err);
+    }
+  }
+
+  async function remove(key: ConversationKey, messageId: string): Promise<void> {
+    await useApi().deleteMessage({ messageId });
+    removeIds(key, [messageId]);
+  }
+
+  // Typing: remote indicators expire on their own; ours is re-sent at most every 3 s.
+  function setTyping(key: ConversationKey, userId: number, on: boolean): void {
+    const timerKey = `${key}/${userId}`;
+    const old = typingTimers.get(timerKey);
+    if (old) clearTimeout(old);
+    typingTimers.delete(timerKey);
+    const map = new Map(typing.get(key) ?? []);
+    if (on) {
+      map.set(userId, Date.now() + TYPING_TTL_MS);
+      typingTimers.set(timerKey, setTimeout(() => setTyping(key, userId, false), TYPING_TTL_MS));
+    } else {
+      map.delete(userId);
+    }
+    if (map.size > 0) typing.set(key, map);
+    else typing.delete(key);
+  }
+
+  function clearTyping(key: ConversationKey, userId: number): void {
+    if (typing.get(key)?.has(userId)) setTyping(key, userId, false);
+  }
+
+  function typingUsers(key: ConversationKey): number[] {
+    return Array.from(typing.get(key)?.keys() ?? []);
+  }
+
+  function noteTyping(key: ConversationKey): void {
+    const now = Date.now();
+    const last = typingSentAt.get(key) ?? 0;
+    if (now - last < TYPING_RESEND_MS) return;
+    typingSentAt.set(key, now);
+    void useApi().sendTyping({ key, typing: true }).catch(() => undefined);
+  }
+
+  function stopTyping(key: ConversationKey): void {
+    if (!typingSentAt.has(key)) return;
+    typingSentAt.delete(key);
+    void useApi().sendTyping({ key, typing: false }).catch(() => undefined);
+  }
+
+  function bind(): () => void {
+    const api = useApi();
+    const offs = [
+      api.onMessagesChanged(({ messages }) => apply(messages)),
+      api.onMessagesRemoved(({ key, ids }) => removeIds(key, ids)),
+      api.onTyping(({ key, userId, typing: on }) => setTyping(key, userId, on)),
+    ];
+    return () => {
+      offs.forEach((off) => off());
+      typingTimers.forEach((t) => clearTimeout(t));
+      typingTimers.clear();
+    };
+  }
+
+  function reset(): void {
+    windows.clear();
+    typing.clear();
+  }
+
+  return {
+    windows, typing, lastError, get, loadLatest, loadOlder, loadNewer, loadAround, focus, apply, removeIds,
+    send, resend, recall, remove, setTyping, typingUsers, noteTyping, stopTyping, bind, reset,
+  };
+});

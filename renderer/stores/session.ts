@@ -1,0 +1,102 @@
+import { defineStore } from 'pinia';
+import { computed, ref } from 'vue';
+import type { AccountSummary, Profile, ServerEndpoint, Session } from '../../shared/ipc';
+import { useApi } from '../api';
+import { errorCode } from '../i18n/errors';
+
+export type SessionPhase = 'starting' | 'signed-out' | 'signed-in';
+export type Notice = 'kicked' | 'cacheRecovered' | 'passwordRequired';
+
+export const useSessionStore = defineStore('session', () => {
+  const session = ref<Session | null>(null);
+  const phase = ref<SessionPhase>('starting');
+  const accounts = ref<AccountSummary[]>([]);
+  const busy = ref(false);
+  /** The last error code of login/register, translated by the view. */
+  const errorCodeRef = ref<string | null>(null);
+  const notice = ref<Notice | null>(null);
+  /** Set when the core asks for the password of a stored account. */
+  const passwordFor = ref<string | null>(null);
+
+  const me = computed<Profile | null>(() => session.value?.profile ?? null);
+  const myId = computed(() => session.value?.account.userId ?? 0);
+
+  function setSession(s: Session | null): void {
+    session.value = s;
+    phase.value = s ? 'signed-in' : 'signed-out';
+  }
+
+  async function init(): Promise<void> {
+    const api = useApi();
+    try {
+      const [s, list] = await Promise.all([api.getSession({}), api.listAccounts({}).catch(() => [])]);
+      accounts.value = list;
+      setSession(s);
+    } catch {
+      setSession(null);
+    }
+  }
+
+  async function run(op: () => Promise<Session>): Promise<boolean> {
+    busy.value = true;
+    errorCodeRef.value = null;
+    try {
+      const s = await op();
+      passwordFor.value = null;
+      notice.value = null;
+      setSession(s);
+      return true;
+    } catch (err) {
+      errorCodeRef.value = errorCode(err);
+      return false;
+    } finally {
+      busy.value = false;
+    }
+  }
+
+  function login(args: { username: string; password?: string; server?: ServerEndpoint; kickOtherSessions?: boolean }) {
+    return run(() => useApi().login(args));
+  }
+
+  function register(args: { username: string; password: string; nickname?: string; server?: ServerEndpoint }) {
+    return run(() => useApi().register(args));
+  }
+
+  async function logout(forget = false): Promise<void> {
+    await useApi().logout({ forget });
+    setSession(null);
+    accounts.value = await useApi().listAccounts({}).catch(() => accounts.value);
+  }
+
+  async function updateProfile(patch: { nickname?: string; avatar?: string; signature?: string }): Promise<Profile> {
+    const profile = await useApi().updateProfile(patch);
+    if (session.value) session.value = { ...session.value, profile, account: { ...session.value.account, nickname: profile.nickname, avatar: profile.avatar } };
+    return profile;
+  }
+
+  function clearError(): void {
+    errorCodeRef.value = null;
+  }
+
+  function bind(): () => void {
+    const api = useApi();
+    const offs = [
+      api.onSessionEnded(() => {
+        setSession(null);
+        void api.listAccounts({}).then((l) => (accounts.value = l)).catch(() => undefined);
+      }),
+      api.onKicked(() => (notice.value = 'kicked')),
+      api.onPasswordRequired(({ username }) => {
+        passwordFor.value = username;
+        notice.value = 'passwordRequired';
+      }),
+      api.onCacheRecovered(() => (notice.value = 'cacheRecovered')),
+    ];
+    return () => offs.forEach((off) => off());
+  }
+
+  return {
+    session, phase, accounts, busy, errorCode: errorCodeRef, notice, passwordFor, me, myId,
+    init, login, register, logout, updateProfile, clearError, bind, setSession,
+  };
+});

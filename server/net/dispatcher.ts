@@ -1,0 +1,121 @@
+/**
+ * Turns incoming frames into handler calls and answers. Every request gets
+ * exactly one answer with its serial and command: OK with the response
+ * payload, or an error code with an ErrorDetail. Framing-level faults
+ * (unknown command, malformed payload) are answered and the connection is
+ * closed, as the protocol's 1xx codes say. A handler exception becomes
+ * INTERNAL and is logged without payloads.
+ */
+import { toBinary, create, type DescMessage } from '@bufbuild/protobuf';
+import type { Logger } from 'pino';
+import {
+  Command,
+  decodePayload,
+  isRequestCommand,
+  PushAckSchema,
+  requestSpecs,
+  ResultCode,
+  type Frame,
+  type RequestCommand,
+} from '../../shared/protocol';
+import type { Clock } from '../clock';
+import type { Metrics } from '../metrics';
+import { ServiceError } from '../services/errors';
+import type { MessageService } from '../services/messages';
+import type { Handler, HandlerTable } from './handlers';
+import type { Session } from './session';
+
+export class Dispatcher {
+  /** Set on shutdown: new requests are answered SHUTTING_DOWN. */
+  shuttingDown = false;
+
+  constructor(
+    private readonly handlers: HandlerTable,
+    private readonly messages: MessageService,
+    private readonly clock: Clock,
+    private readonly metrics: Metrics,
+    private readonly logger: Logger,
+  ) {}
+
+  handle(session: Session, frame: Frame): void {
+    session.lastActivity = this.clock.now();
+    const command = frame.command;
+    if (command === Command.PUSH_ACK) return this.pushAck(session, frame);
+    if (command === Command.PONG) return; // a client answering a server PING: activity is all it means
+    if (!isRequestCommand(command)) {
+      this.metrics.error(ResultCode.UNKNOWN_COMMAND);
+      session.respondError(frame.serial, command, ResultCode.UNKNOWN_COMMAND, `unknown command ${command}`);
+      session.conn.close({ code: ResultCode.UNKNOWN_COMMAND, message: `unknown command ${command}` });
+      return;
+    }
+    this.metrics.request(command);
+    const spec = requestSpecs[command];
+    const decoded = decodePayload(spec.request, frame.payload);
+    if (!decoded.ok) {
+      this.metrics.error(ResultCode.MALFORMED_PAYLOAD);
+      session.respondError(frame.serial, command, ResultCode.MALFORMED_PAYLOAD, decoded.error);
+      session.conn.close({ code: ResultCode.MALFORMED_PAYLOAD, message: 'malformed payload' });
+      return;
+    }
+    if (this.shuttingDown && command !== Command.PING) return this.answerError(session, frame, new ServiceError(ResultCode.SHUTTING_DOWN, 'server is stopping'));
+    if (!('anonymous' in spec) && !session.authenticated) {
+      return this.answerError(session, frame, new ServiceError(ResultCode.NOT_AUTHENTICATED, 'log in first'));
+    }
+    const handler = this.handlers[command] as Handler<RequestCommand>;
+    let result: ReturnType<Handler<RequestCommand>>;
+    try {
+      result = handler(session, decoded.value as never);
+    } catch (err) {
+      return this.answerError(session, frame, err);
+    }
+    if (result instanceof Promise) {
+      result.then(
+        (value) => this.answer(session, frame, spec.response, value),
+        (err: unknown) => this.answerError(session, frame, err),
+      );
+    } else {
+      this.answer(session, frame, spec.response, result);
+    }
+  }
+
+  private answer(session: Session, frame: Frame, schema: DescMessage, value: unknown): void {
+    if (session.closed) return;
+    try {
+      session.respond(frame.serial, frame.command, toBinary(schema, create(schema, value as never)));
+    } catch (err) {
+      this.answerError(session, frame, err);
+    }
+  }
+
+  private answerError(session: Session, frame: Frame, err: unknown): void {
+    let code: ResultCode;
+    let message: string;
+    let field = '';
+    let retry = 0;
+    if (err instanceof ServiceError) {
+      ({ code, message, field } = err);
+      retry = err.retryAfterMs;
+    } else {
+      code = ResultCode.INTERNAL;
+      message = 'internal error';
+      // The error, never the request: payloads may hold message bodies or passwords.
+      this.logger.error({ err, command: Command[frame.command], session: session.id, userId: session.userId }, 'request failed');
+    }
+    this.metrics.error(code);
+    if (!session.closed) session.respondError(frame.serial, frame.command, code, message, field, retry);
+  }
+
+  private pushAck(session: Session, frame: Frame): void {
+    if (!session.authenticated) return; // nothing was pushed to an anonymous session
+    const decoded = decodePayload(PushAckSchema, frame.payload);
+    if (!decoded.ok) {
+      this.metrics.error(ResultCode.MALFORMED_PAYLOAD);
+      session.closeWith(ResultCode.MALFORMED_PAYLOAD, decoded.error);
+      return;
+    }
+    this.metrics.pushAcks++;
+    this.messages.pushAcked(session.userId, decoded.value.seq).catch((err: unknown) => {
+      this.logger.warn({ err, userId: session.userId }, 'push ack bookkeeping failed');
+    });
+  }
+}

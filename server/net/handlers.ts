@@ -1,0 +1,103 @@
+/**
+ * The command table: one handler per request command. The mapped type makes
+ * it exhaustive: a command added to `requestSpecs` without a handler does
+ * not compile.
+ */
+import type { MessageInitShape, MessageShape } from '@bufbuild/protobuf';
+import { Command, ResultCode, type requestSpecs, type RequestCommand } from '../../shared/protocol';
+import type { Clock } from '../clock';
+import type { Metrics } from '../metrics';
+import type { AccountService } from '../services/accounts';
+import type { Caller } from '../services/deps';
+import { fail } from '../services/errors';
+import type { FriendService } from '../services/friends';
+import type { GroupService } from '../services/groups';
+import type { MessageService } from '../services/messages';
+import type { PresenceService } from '../services/presence';
+import type { ProfileService } from '../services/profiles';
+import type { SyncService } from '../services/sync';
+import type { SessionRegistry } from './registry';
+import type { Session } from './session';
+
+type Spec<C extends RequestCommand> = (typeof requestSpecs)[C];
+export type HandlerResult<C extends RequestCommand> = MessageInitShape<Spec<C>['response']>;
+export type Handler<C extends RequestCommand> = (session: Session, request: MessageShape<Spec<C>['request']>) => HandlerResult<C> | Promise<HandlerResult<C>>;
+export type HandlerTable = { [C in RequestCommand]: Handler<C> };
+
+export interface Services {
+  accounts: AccountService;
+  friends: FriendService;
+  profiles: ProfileService;
+  groups: GroupService;
+  messages: MessageService;
+  sync: SyncService;
+  presence: PresenceService;
+}
+
+function caller(session: Session): Caller {
+  return { userId: session.userId, sessionId: session.id };
+}
+
+export function createHandlers(services: Services, registry: SessionRegistry, clock: Clock, metrics: Metrics): HandlerTable {
+  const { accounts, friends, profiles, groups, messages, sync, presence } = services;
+
+  /** Binds a successful login to the session, unless it went away or logged in meanwhile. */
+  const bindLogin = (session: Session, outcome: Awaited<ReturnType<AccountService['login']>>) => {
+    if (session.closed) throw fail(ResultCode.INTERNAL, 'connection closed during login');
+    if (session.authenticated) throw fail(ResultCode.ALREADY_AUTHENTICATED, 'already logged in');
+    registry.bind(session, outcome.userId, outcome.deviceId, outcome.deviceName, outcome.kickOthers);
+    return outcome.response;
+  };
+  const anonymousOnly = (session: Session) => {
+    if (session.authenticated) throw fail(ResultCode.ALREADY_AUTHENTICATED, 'already logged in');
+  };
+
+  return {
+    [Command.PING]: (_s, req) => ({ sentAt: req.sentAt, serverTime: BigInt(clock.now()) }),
+    [Command.REGISTER]: async (s, req) => {
+      anonymousOnly(s);
+      return bindLogin(s, await accounts.register(req, s.conn.remoteAddress));
+    },
+    [Command.LOGIN]: async (s, req) => {
+      anonymousOnly(s);
+      return bindLogin(s, await accounts.login(req, s.conn.remoteAddress));
+    },
+    [Command.LOGOUT]: (s, req) => {
+      accounts.logout(s.userId, s.deviceId, req.revokeDeviceToken);
+      registry.unbind(s);
+      return {};
+    },
+    [Command.MESSAGE_SEND]: async (s, req) => {
+      const ack = await messages.send(caller(s), req);
+      if (ack.duplicate) metrics.messagesDuplicate++;
+      else metrics.messagesStored++;
+      return ack;
+    },
+    [Command.MESSAGE_RECALL]: (s, req) => (messages.recall(caller(s), req), {}),
+    [Command.SYNC]: (s, req) => {
+      metrics.syncRequests++;
+      return sync.sync(caller(s), req);
+    },
+    [Command.MARK_READ]: (s, req) => (messages.markRead(caller(s), req), {}),
+    [Command.TYPING]: (s, req) => (messages.typing(caller(s), req), {}),
+    [Command.PRESENCE_QUERY]: (s, req) => presence.query(caller(s), req),
+    [Command.FRIEND_REQUEST]: (s, req) => friends.request(caller(s), req),
+    [Command.FRIEND_ACCEPT]: (s, req) => (friends.accept(caller(s), req), {}),
+    [Command.FRIEND_DECLINE]: (s, req) => (friends.decline(caller(s), req), {}),
+    [Command.FRIEND_REMOVE]: (s, req) => (friends.remove(caller(s), req.userId), {}),
+    [Command.FRIEND_BLOCK]: (s, req) => (friends.block(caller(s), req.userId), {}),
+    [Command.FRIEND_UNBLOCK]: (s, req) => (friends.unblock(caller(s), req.userId), {}),
+    [Command.PROFILE_GET]: (s, req) => profiles.get(caller(s), req),
+    [Command.PROFILE_UPDATE]: (s, req) => profiles.update(caller(s), req),
+    [Command.USER_SEARCH]: (s, req) => profiles.search(caller(s), req),
+    [Command.GROUP_CREATE]: (s, req) => groups.create(caller(s), req),
+    [Command.GROUP_RENAME]: (s, req) => groups.rename(caller(s), req),
+    [Command.GROUP_INVITE]: (s, req) => (groups.invite(caller(s), req), {}),
+    [Command.GROUP_REMOVE]: (s, req) => (groups.remove(caller(s), req), {}),
+    [Command.GROUP_LEAVE]: (s, req) => (groups.leave(caller(s), req.groupId), {}),
+    [Command.GROUP_DISSOLVE]: (s, req) => (groups.dissolve(caller(s), req.groupId), {}),
+    [Command.GROUP_SET_ROLE]: (s, req) => (groups.setRole(caller(s), req), {}),
+    [Command.GROUP_MEMBERS]: (s, req) => groups.members(caller(s), req),
+    [Command.GROUP_GET]: (s, req) => groups.get(caller(s), req.groupId),
+  };
+}

@@ -1,0 +1,262 @@
+/**
+ * Assembles the server: data directory (lock, key, database), services,
+ * the TCP listener with the Noise handshake, the idle sweep and metrics.
+ * `startServer` is the programmatic API (see server/README.md).
+ */
+import { createServer, type Server, type Socket, type AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import { PROTOCOL_VERSION, ResultCode } from '../shared/protocol';
+import { encodeKey, type StaticKeyPair } from '../shared/node/noise/keys';
+import { acceptSecure, SecureTransportError } from '../shared/node/transport';
+import { systemClock, type Clock } from './clock';
+import { resolveConfig, type ServerConfig } from './config';
+import { DB_FILE, ensureDataDir, loadOrCreateServerKey, lockDataDir, type DataDirLock } from './datadir';
+import { createLogger } from './log';
+import { Metrics, serveMetrics, type MetricsServer } from './metrics';
+import { Dispatcher } from './net/dispatcher';
+import { createHandlers } from './net/handlers';
+import { SessionRegistry } from './net/registry';
+import { Session, type FrameConnection } from './net/session';
+import { AccountService } from './services/accounts';
+import { WriteBatcher } from './services/batcher';
+import type { ServiceDeps } from './services/deps';
+import { EventLog } from './services/event-log';
+import { FriendService } from './services/friends';
+import { GroupService } from './services/groups';
+import { MessageService } from './services/messages';
+import { PresenceService } from './services/presence';
+import { ProfileService } from './services/profiles';
+import { SyncService } from './services/sync';
+import { SqliteStore } from './storage/sqlite-store';
+
+export interface StartOptions {
+  clock?: Clock;
+  logger?: Logger;
+}
+
+/** A running server. */
+export interface RunningServer {
+  host: string;
+  port: number;
+  /** The X25519 public key clients pin (raw 32 bytes) and its base64 form. */
+  publicKey: Uint8Array;
+  publicKeyBase64: string;
+  /** Set when metrics are on. */
+  metricsPort?: number;
+  config: ServerConfig;
+  /** Counts for tests and the benchmark. */
+  metrics: Metrics;
+  /** Live connections (handshake done). */
+  connectionCount(): number;
+  /** Graceful stop: refuse new connections, tell clients SHUTTING_DOWN, flush, close the DB. Idempotent. */
+  close(): Promise<void>;
+}
+
+class TernServer {
+  readonly metrics = new Metrics();
+  readonly registry: SessionRegistry;
+  private readonly net: Server;
+  private readonly dispatcher: Dispatcher;
+  private readonly batcher: WriteBatcher;
+  private readonly accounts: AccountService;
+  private readonly handshaking = new Set<Socket>();
+  private sweepTimer: NodeJS.Timeout | undefined;
+  private nextSessionId = 1;
+  private closing: Promise<void> | undefined;
+  private metricsServer: MetricsServer | undefined;
+
+  constructor(
+    readonly config: ServerConfig,
+    private readonly store: SqliteStore,
+    private readonly key: StaticKeyPair,
+    private readonly lock: DataDirLock,
+    private readonly clock: Clock,
+    private readonly logger: Logger,
+  ) {
+    this.registry = new SessionRegistry(this.metrics);
+    const events = new EventLog(store, this.registry);
+    const deps: ServiceDeps = { store, events, notifier: this.registry, clock, config, logger };
+    this.batcher = new WriteBatcher(events);
+    this.accounts = new AccountService(deps);
+    const groups = new GroupService(deps);
+    const messages = new MessageService(deps, groups, this.batcher);
+    const presence = new PresenceService(deps);
+    this.registry.onPresence = (userId, online) => {
+      try {
+        presence.changed(userId, online);
+      } catch (err) {
+        logger.warn({ err, userId }, 'presence update failed');
+      }
+    };
+    const services = {
+      accounts: this.accounts,
+      friends: new FriendService(deps),
+      profiles: new ProfileService(deps),
+      groups,
+      messages,
+      sync: new SyncService(deps, messages),
+      presence,
+    };
+    this.dispatcher = new Dispatcher(createHandlers(services, this.registry, clock, this.metrics), messages, clock, this.metrics, logger);
+    this.net = createServer({ noDelay: true }, (socket) => this.onSocket(socket));
+  }
+
+  async listen(): Promise<AddressInfo> {
+    await new Promise<void>((resolve, reject) => {
+      this.net.once('error', reject);
+      this.net.listen({ host: this.config.host, port: this.config.port, backlog: 4096 }, () => {
+        this.net.off('error', reject);
+        resolve();
+      });
+    });
+    this.net.on('error', (err) => this.logger.error({ err }, 'listener error'));
+    const sweepMs = this.config.idleSweepIntervalMs ?? Math.max(250, Math.floor(this.config.idleTimeoutMs / 6));
+    this.sweepTimer = setInterval(() => this.sweep(), sweepMs);
+    this.sweepTimer.unref();
+    if (this.config.metricsPort !== undefined) {
+      this.metricsServer = await serveMetrics(this.metrics, this.config.metricsHost, this.config.metricsPort);
+    }
+    return this.net.address() as AddressInfo;
+  }
+
+  get metricsPort(): number | undefined {
+    return this.metricsServer?.port;
+  }
+
+  private onSocket(socket: Socket): void {
+    if (this.closing) {
+      socket.destroy();
+      return;
+    }
+    this.handshaking.add(socket);
+    acceptSecure(socket, {
+      staticKey: this.key,
+      timeoutMs: this.config.handshakeTimeoutMs,
+      maxFrameSize: this.config.maxFrameSize,
+      onHello: (req) => {
+        if (req.protocolVersion !== PROTOCOL_VERSION) {
+          return { code: ResultCode.UNSUPPORTED_VERSION, message: `protocol version ${req.protocolVersion} is not served (this server: ${PROTOCOL_VERSION})` };
+        }
+        if (this.closing) return { code: ResultCode.SHUTTING_DOWN, message: 'server is stopping' };
+        return {
+          code: ResultCode.OK,
+          response: {
+            protocolVersion: PROTOCOL_VERSION,
+            serverTime: BigInt(this.clock.now()),
+            maxFrameSize: this.config.maxFrameSize,
+            heartbeatIntervalMs: this.config.heartbeatIntervalMs,
+            idleTimeoutMs: this.config.idleTimeoutMs,
+          },
+        };
+      },
+    }).then(
+      (conn) => {
+        this.handshaking.delete(socket);
+        this.attach(conn);
+      },
+      (err: unknown) => {
+        this.handshaking.delete(socket);
+        const code = err instanceof SecureTransportError ? err.code : ResultCode.INTERNAL;
+        this.metrics.handshakeFailures.inc(ResultCode[code] ?? String(code));
+        this.logger.debug({ code, remote: socket.remoteAddress }, 'handshake failed');
+      },
+    );
+  }
+
+  private attach(conn: FrameConnection): void {
+    const session = new Session(this.nextSessionId++, conn, this.clock.now());
+    this.registry.add(session);
+    this.metrics.connectionsOpen++;
+    this.metrics.connectionsTotal++;
+    conn.on('frame', (frame) => {
+      try {
+        this.dispatcher.handle(session, frame);
+      } catch (err) {
+        // The dispatcher answers handler errors itself; this is a bug guard so one connection cannot take the process down.
+        this.logger.error({ err, session: session.id }, 'dispatch failed');
+        session.closeWith(ResultCode.INTERNAL, 'internal error');
+      }
+    });
+    conn.on('close', (error) => {
+      this.metrics.connectionsOpen--;
+      this.registry.remove(session);
+      if (error && error.code !== ResultCode.OK) this.logger.debug({ session: session.id, code: error.code }, 'connection closed with error');
+    });
+    if (this.closing) session.closeWith(ResultCode.SHUTTING_DOWN, 'server is stopping');
+  }
+
+  /** One pass over all connections: close those silent for too long. No per-socket timers. */
+  private sweep(): void {
+    const cutoff = this.clock.now() - this.config.idleTimeoutMs;
+    for (const session of this.registry.all.values()) {
+      if (session.lastActivity < cutoff) {
+        this.metrics.idleReaped++;
+        session.closeWith(ResultCode.IDLE_TIMEOUT, 'connection idle for too long');
+      }
+    }
+    this.accounts.sweep();
+  }
+
+  close(): Promise<void> {
+    this.closing ??= this.shutdown();
+    return this.closing;
+  }
+
+  private async shutdown(): Promise<void> {
+    this.logger.info('shutting down');
+    this.dispatcher.shuttingDown = true;
+    if (this.sweepTimer) clearInterval(this.sweepTimer);
+    const listenerClosed = new Promise<void>((resolve) => this.net.close(() => resolve()));
+    for (const socket of this.handshaking) socket.destroy();
+    // Commit what is queued, so every ack about to be sent is true; let the acks go out.
+    this.batcher.close();
+    await new Promise((resolve) => setImmediate(resolve));
+    const sessions = [...this.registry.all.values()];
+    for (const session of sessions) session.closeWith(ResultCode.SHUTTING_DOWN, 'server is stopping');
+    const deadline = Date.now() + this.config.shutdownGraceMs;
+    while (this.registry.all.size > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+    for (const session of this.registry.all.values()) session.conn.destroy({ code: ResultCode.SHUTTING_DOWN, message: 'server is stopping' });
+    await listenerClosed;
+    await this.metricsServer?.close();
+    this.store.close();
+    this.lock.release();
+    this.logger.info('stopped');
+    this.logger.flush?.();
+  }
+}
+
+/**
+ * Starts a server: locks the data directory, loads or creates the server key,
+ * opens (and migrates) the database, listens. Rejects with DataDirLockedError
+ * when another server holds the directory.
+ */
+export async function startServer(partial: Partial<ServerConfig> = {}, options: StartOptions = {}): Promise<RunningServer> {
+  const config = resolveConfig(partial);
+  const logger = options.logger ?? createLogger(config.logLevel);
+  ensureDataDir(config.dataDir);
+  const lock = lockDataDir(config.dataDir);
+  let store: SqliteStore | undefined;
+  try {
+    const key = loadOrCreateServerKey(config.dataDir);
+    store = SqliteStore.open(join(config.dataDir, DB_FILE), { synchronous: config.sqliteSynchronous });
+    const server = new TernServer(config, store, key, lock, options.clock ?? systemClock, logger);
+    const address = await server.listen();
+    logger.info({ host: address.address, port: address.port }, 'listening');
+    return {
+      host: address.address,
+      port: address.port,
+      publicKey: key.publicKey,
+      publicKeyBase64: encodeKey(key.publicKey),
+      metricsPort: server.metricsPort,
+      config,
+      metrics: server.metrics,
+      connectionCount: () => server.registry.all.size,
+      close: () => server.close(),
+    };
+  } catch (err) {
+    store?.close();
+    lock.release();
+    throw err;
+  }
+}

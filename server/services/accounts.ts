@@ -1,0 +1,150 @@
+/**
+ * Registration, password and device-token login, logout, and the operator's
+ * account commands. Wrong credentials are throttled per account and per
+ * client address; the hash runs on the thread pool (scrypt is async).
+ */
+import { create } from '@bufbuild/protobuf';
+import {
+  LoginResponseSchema,
+  ResultCode,
+  SyncDomain,
+  type DeviceInfo,
+  type LoginRequest,
+  type LoginResponse,
+  type RegisterRequest,
+} from '../../shared/protocol';
+import type { UserRow } from '../storage/store';
+import type { ServiceDeps } from './deps';
+import { fail, invalid, ServiceError } from './errors';
+import { hashPassword, hashToken, newDeviceToken, tokenMatches, verifyPassword } from './password';
+import { renderProfile } from './render';
+import { FailureThrottle } from './throttle';
+import { big, requireLength, requireText, requireUsername } from './validate';
+
+export interface LoginOutcome {
+  response: LoginResponse;
+  userId: number;
+  deviceId: string;
+  deviceName: string;
+  kickOthers: boolean;
+}
+
+function checkDevice(device: DeviceInfo | undefined): { id: string; name: string } {
+  if (!device) throw invalid('device', 'device is required');
+  requireText('device.device_id', device.deviceId, 1, 128);
+  const name = device.deviceName === '' ? 'unnamed device' : requireText('device.device_name', device.deviceName, 1, 64);
+  return { id: device.deviceId, name };
+}
+
+export class AccountService {
+  private readonly accountFailures: FailureThrottle;
+  private readonly addressFailures: FailureThrottle;
+  private readonly registrations: FailureThrottle;
+  /** A hash to verify against when the user does not exist, so timing does not tell. */
+  private dummyHash: Promise<string> | undefined;
+
+  constructor(private readonly deps: ServiceDeps) {
+    const { clock, config } = deps;
+    this.accountFailures = new FailureThrottle(clock, config.loginFailuresPerAccount, config.loginThrottleWindowMs);
+    this.addressFailures = new FailureThrottle(clock, config.loginFailuresPerAddress, config.loginThrottleWindowMs);
+    this.registrations = new FailureThrottle(clock, config.registrationsPerAddress, config.loginThrottleWindowMs);
+  }
+
+  async register(req: RegisterRequest, address: string): Promise<LoginOutcome> {
+    const username = requireUsername('username', req.username);
+    requireLength('password', req.password, 8, 256);
+    const nickname = req.nickname === '' ? username : requireText('nickname', req.nickname, 1, 64);
+    const device = checkDevice(req.device);
+    this.throttle(this.registrations.check(address));
+    if (this.deps.store.users.byUsername(username)) throw fail(ResultCode.USERNAME_TAKEN, 'username taken');
+    const passwordHash = await hashPassword(req.password, this.deps.config.scrypt);
+    const token = newDeviceToken();
+    const { store, events, clock } = this.deps;
+    const user = events.commit(() => {
+      // Checked again: another registration may have won while we hashed.
+      if (store.users.byUsername(username)) throw fail(ResultCode.USERNAME_TAKEN, 'username taken');
+      const now = clock.now();
+      const id = store.users.create({ username, passwordHash, nickname, now });
+      store.devices.upsert({ userId: id, deviceId: device.id, deviceName: device.name, tokenHash: hashToken(token), now });
+      const row = store.users.byId(id)!;
+      events.append(id, SyncDomain.PROFILES, { case: 'profile', value: renderProfile(row) });
+      return store.users.byId(id)!;
+    });
+    this.registrations.record(address);
+    this.deps.logger.info({ userId: user.id }, 'user registered');
+    return this.outcome(user, token, device, false);
+  }
+
+  async login(req: LoginRequest, address: string): Promise<LoginOutcome> {
+    if (req.username === '') throw invalid('username', 'username is required');
+    const device = checkDevice(req.device);
+    const accountKey = req.username;
+    this.throttle(Math.max(this.accountFailures.check(accountKey), this.addressFailures.check(address)));
+    const { store, clock } = this.deps;
+    const user = store.users.byUsername(req.username);
+    let token: string;
+    switch (req.credential.case) {
+      case 'password': {
+        const ok = user ? await verifyPassword(req.credential.value, user.password_hash) : await this.burnDummy(req.credential.value);
+        if (!user || !ok) this.failed(accountKey, address, ResultCode.BAD_CREDENTIALS, 'bad credentials');
+        token = newDeviceToken();
+        break;
+      }
+      case 'deviceToken': {
+        const row = user && store.devices.get(user.id, device.id);
+        if (!user || !tokenMatches(req.credential.value, row?.token_hash ?? null)) {
+          this.failed(accountKey, address, ResultCode.TOKEN_INVALID, 'device token invalid');
+        }
+        token = req.credential.value;
+        break;
+      }
+      case undefined:
+        throw invalid('credential', 'password or device_token is required');
+    }
+    if (user.disabled) throw fail(ResultCode.ACCOUNT_DISABLED, 'account disabled');
+    this.accountFailures.reset(accountKey);
+    const tokenHash = hashToken(token);
+    store.transaction(() => store.devices.upsert({ userId: user.id, deviceId: device.id, deviceName: device.name, tokenHash, now: clock.now() }));
+    return this.outcome(user, token, device, req.kickOtherSessions);
+  }
+
+  logout(userId: number, deviceId: string, revoke: boolean): void {
+    if (revoke) this.deps.store.transaction(() => this.deps.store.devices.revokeToken(userId, deviceId));
+  }
+
+  /** Periodic housekeeping: forget expired throttle entries. */
+  sweep(): void {
+    this.accountFailures.sweep();
+    this.addressFailures.sweep();
+    this.registrations.sweep();
+  }
+
+  private outcome(user: UserRow, token: string, device: { id: string; name: string }, kickOthers: boolean): LoginOutcome {
+    const { store, clock } = this.deps;
+    const fresh = store.users.byId(user.id)!;
+    const response = create(LoginResponseSchema, {
+      userId: big(fresh.id),
+      deviceToken: token,
+      profile: renderProfile(fresh),
+      syncHead: big(fresh.seq_head),
+      serverTime: big(clock.now()),
+    });
+    return { response, userId: fresh.id, deviceId: device.id, deviceName: device.name, kickOthers };
+  }
+
+  private failed(accountKey: string, address: string, code: ResultCode, message: string): never {
+    this.accountFailures.record(accountKey);
+    this.addressFailures.record(address);
+    throw fail(code, message);
+  }
+
+  private throttle(retryAfterMs: number): void {
+    if (retryAfterMs > 0) throw new ServiceError(ResultCode.RATE_LIMITED, 'too many attempts', '', retryAfterMs);
+  }
+
+  private async burnDummy(password: string): Promise<boolean> {
+    this.dummyHash ??= hashPassword('not a real password', this.deps.config.scrypt);
+    await verifyPassword(password, await this.dummyHash);
+    return false;
+  }
+}

@@ -1,0 +1,31 @@
+/**
+ * What the services need from the connection layer: deliver pushes to the
+ * online devices of users. The session registry implements it; unit tests
+ * use a recording fake.
+ */
+import type { Presence, SyncEvent, TypingNotice, Kicked_Reason } from '../../shared/protocol';
+
+export interface PendingPush {
+  userId: number;
+  event: SyncEvent;
+  /** Session that must not get this push (the sender's device already has the ack). */
+  skipSession?: number;
+}
+
+export interface Notifier {
+  pushEvents(items: readonly PendingPush[]): void;
+  typing(userIds: readonly number[], notice: TypingNotice, skipSession?: number): void;
+  presence(userIds: readonly number[], presence: Presence): void;
+  isOnline(userId: number): boolean;
+  /** Ends sessions of a user (all but `keepSession`), telling them why. */
+  kick(userId: number, reason: Kicked_Reason, deviceName: string, keepSession?: number): void;
+}
+
+/** A Notifier that drops everything (admin CLI, storage-only tests). */
+export const nullNotifier: Notifier = {
+  pushEvents() {},
+  typing() {},
+  presence() {},
+  isOnline: () => false,
+  kick() {},
+};

@@ -1,0 +1,52 @@
+/** Field checks shared by the services; each failure names the field. */
+import { invalid } from './errors';
+
+export const USERNAME_RE = /^[a-z0-9_.-]{3,32}$/;
+
+/** Length in code points, so a CJK or emoji character counts once. */
+export function charLength(s: string): number {
+  let n = 0;
+  for (const _ of s) n++;
+  return n;
+}
+
+export function requireLength(field: string, value: string, min: number, max: number): string {
+  const n = charLength(value);
+  if (n < min || n > max) throw invalid(field, `${field} must be ${min}-${max} characters`);
+  return value;
+}
+
+export function requireUsername(field: string, value: string): string {
+  if (!USERNAME_RE.test(value)) throw invalid(field, `${field} must be 3-32 characters of a-z 0-9 _ . -`);
+  return value;
+}
+
+/**
+ * Protocol integers are uint64, which protobuf-es gives us as bigint. Inside
+ * the server they are numbers (ids, sequences and times stay below 2^53).
+ */
+export function toNumber(field: string, value: bigint): number {
+  if (value > BigInt(Number.MAX_SAFE_INTEGER)) throw invalid(field, `${field} is out of range`);
+  return Number(value);
+}
+
+export const big = (value: number): bigint => BigInt(value);
+
+export function requireId(field: string, value: bigint): number {
+  if (value <= 0n) throw invalid(field, `${field} must be a positive id`);
+  return toNumber(field, value);
+}
+
+export function requireIds(field: string, values: readonly bigint[], max: number): number[] {
+  if (values.length > max) throw invalid(field, `${field} has more than ${max} entries`);
+  const out = new Set<number>();
+  for (const v of values) out.add(requireId(field, v));
+  return [...out];
+}
+
+/** Single-line display text: no control characters. */
+export function requireText(field: string, value: string, min: number, max: number): string {
+  requireLength(field, value, min, max);
+  if (/[\u0000-\u001f\u007f]/.test(value)) throw invalid(field, `${field} must not contain control characters`);
+  return value;
+}

@@ -1,0 +1,132 @@
+/** The client side: TCP connect, Noise NK handshake against the pinned server key, then a SecureConnection. */
+import { connect, type Socket } from 'node:net';
+import type { MessageInitShape } from '@bufbuild/protobuf';
+import {
+  Command,
+  decodePayload,
+  DEFAULT_MAX_FRAME_SIZE,
+  encodeFrame,
+  encodePayload,
+  ErrorDetailSchema,
+  HandshakeRequestSchema,
+  HandshakeResponseSchema,
+  ResultCode,
+  type HandshakeResponse,
+} from '../../protocol';
+import { HandshakeState, NoiseError, TERN_NOISE_PROLOGUE, TERN_NOISE_PROTOCOL } from '../noise';
+import { SecureConnection } from './connection';
+import { SecureTransportError, socketError } from './errors';
+import { decodeHandshakeFrame, handshakeDeadline, readHandshakeRecord } from './handshake-io';
+import { handshakeRecord } from './records';
+
+export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 10_000;
+
+export interface ClientHandshakeOptions {
+  host: string;
+  port: number;
+  /** The server's X25519 public key from the client configuration (pinned). */
+  serverPublicKey: Uint8Array;
+  hello: MessageInitShape<typeof HandshakeRequestSchema>;
+  /** Deadline for connect + handshake. Default 10 s. */
+  timeoutMs?: number;
+  /** Largest frame either way. Default: what the server announces, else 1 MiB. */
+  maxFrameSize?: number;
+  signal?: AbortSignal;
+}
+
+export interface SecureClient {
+  connection: SecureConnection;
+  hello: HandshakeResponse;
+}
+
+function tcpConnect(host: string, port: number): { socket: Socket; connected: Promise<void> } {
+  const socket = connect({ host, port });
+  const connected = new Promise<void>((resolve, reject) => {
+    const onError = (err: Error): void => {
+      const mapped = socketError(err);
+      reject(new SecureTransportError(mapped.code, mapped.message, { cause: err }));
+    };
+    socket.once('error', onError);
+    socket.once('connect', () => {
+      socket.off('error', onError);
+      resolve();
+    });
+  });
+  return { socket, connected };
+}
+
+/**
+ * Connects and runs the handshake. Rejects with a SecureTransportError whose
+ * `code` says why: HANDSHAKE_FAILED (wrong pinned key or a broken reply),
+ * HANDSHAKE_TIMEOUT, the server's refusal (e.g. UNSUPPORTED_VERSION), or
+ * INTERNAL for network errors (message starts with the errno, e.g. ECONNREFUSED).
+ */
+export async function connectSecure(options: ClientHandshakeOptions): Promise<SecureClient> {
+  const timeoutMs = options.timeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS;
+  if (options.signal?.aborted) throw abortError(options.signal);
+  const handshake = new HandshakeState({
+    protocolName: TERN_NOISE_PROTOCOL,
+    initiator: true,
+    prologue: TERN_NOISE_PROLOGUE,
+    remoteStaticKey: options.serverPublicKey,
+  });
+  const { socket, connected } = tcpConnect(options.host, options.port);
+  socket.setNoDelay(true);
+  const deadline = handshakeDeadline(timeoutMs, `handshake with ${options.host}:${options.port}`);
+  let onAbort: (() => void) | undefined;
+  const aborted = new Promise<never>((_, reject) => {
+    onAbort = () => reject(abortError(options.signal!));
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+  });
+  aborted.catch(() => undefined);
+
+  const run = async (): Promise<SecureClient> => {
+    await connected;
+    const hello = encodeFrame({ serial: 0, command: Command.HANDSHAKE, code: ResultCode.OK, payload: encodePayload(HandshakeRequestSchema, options.hello) });
+    const reply = readHandshakeRecord(
+      socket,
+      () => new SecureTransportError(ResultCode.HANDSHAKE_FAILED, 'the server closed the connection during the handshake (is the pinned server key right?)'),
+    );
+    socket.write(handshakeRecord(handshake.writeMessage(hello)));
+    const { message, rest } = await reply;
+    let payload: Uint8Array;
+    try {
+      payload = handshake.readMessage(message);
+    } catch (err) {
+      if (!(err instanceof NoiseError)) throw err;
+      throw new SecureTransportError(ResultCode.HANDSHAKE_FAILED, `the server could not be authenticated: ${err.message}`, { cause: err });
+    }
+    const frame = decodeHandshakeFrame(payload);
+    if (frame.command !== Command.HANDSHAKE) {
+      throw new SecureTransportError(ResultCode.HANDSHAKE_FAILED, `the server answered the handshake with command ${frame.command}`);
+    }
+    if (frame.code !== ResultCode.OK) {
+      const detail = decodePayload(ErrorDetailSchema, frame.payload);
+      const reason = detail.ok && detail.value.message ? detail.value.message : `code ${frame.code}`;
+      throw new SecureTransportError(frame.code, `the server refused the handshake: ${reason}`);
+    }
+    const response = decodePayload(HandshakeResponseSchema, frame.payload);
+    if (!response.ok) throw new SecureTransportError(ResultCode.HANDSHAKE_FAILED, response.error);
+    const keys = handshake.transportKeys();
+    const maxFrameSize = options.maxFrameSize ?? (response.value.maxFrameSize >= 16 ? response.value.maxFrameSize : DEFAULT_MAX_FRAME_SIZE);
+    const connection = new SecureConnection(socket, { send: keys.send, receive: keys.receive, role: 'client', maxFrameSize, initialData: rest });
+    return { connection, hello: response.value };
+  };
+
+  try {
+    return await Promise.race([run(), deadline.promise, aborted]);
+  } catch (err) {
+    socket.on('error', () => undefined); // nothing is listening any more; a late error must not crash the process
+    socket.destroy();
+    throw err;
+  } finally {
+    deadline.clear();
+    if (onAbort) options.signal?.removeEventListener('abort', onAbort);
+  }
+}
+
+function abortError(signal: AbortSignal): SecureTransportError {
+  const error = new SecureTransportError(ResultCode.INTERNAL, 'connect aborted', { cause: signal.reason });
+  Object.defineProperty(error, 'name', { value: 'AbortError' });
+  return error;
+}

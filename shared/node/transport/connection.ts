@@ -1,0 +1,181 @@
+/**
+ * A TCP connection after the Noise handshake: frames in, frames out, every
+ * byte sealed in AEAD records (see records.ts). Owns its socket.
+ *
+ * Idle cost is kept small on purpose (the server holds many thousands): no
+ * timers, no preallocated buffers; two CipherStates, a record reader and a
+ * frame decoder whose buffers are empty between frames.
+ */
+import { EventEmitter } from 'node:events';
+import type { Socket } from 'node:net';
+import { Command, DEFAULT_MAX_FRAME_SIZE, encodeFrame, encodePayload, ErrorDetailSchema, FrameDecoder, ResultCode, type Frame } from '../../protocol';
+import type { CipherState } from '../noise';
+import type { TransportError } from './errors';
+import { socketError } from './errors';
+import { RecordOpener, sealRecords } from './records';
+import { endSocket } from './socket-util';
+
+export interface SecureConnectionEvents {
+  /** A complete frame from the peer. Never emitted after 'close'. */
+  frame: [frame: Frame];
+  /** Emitted exactly once; `error` unset for an orderly close by either side. */
+  close: [error: TransportError | undefined];
+}
+
+export interface SecureConnectionOptions {
+  send: CipherState;
+  receive: CipherState;
+  /** Largest frame sent or accepted, header included. */
+  maxFrameSize?: number;
+  /** The server tells the peer why it closes (an ERROR frame) on a protocol error; the client just closes. */
+  role: 'client' | 'server';
+  /** Bytes that arrived after the last handshake message, processed on the next turn of the event loop. */
+  initialData?: Uint8Array[];
+}
+
+export class SecureConnection extends EventEmitter<SecureConnectionEvents> {
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+  readonly maxFrameSize: number;
+  private readonly socket: Socket;
+  private readonly sendCipher: CipherState;
+  private readonly opener: RecordOpener;
+  private readonly decoder: FrameDecoder;
+  private readonly role: 'client' | 'server';
+  private isClosed = false;
+
+  constructor(socket: Socket, options: SecureConnectionOptions) {
+    super();
+    this.socket = socket;
+    this.sendCipher = options.send;
+    this.opener = new RecordOpener(options.receive);
+    this.maxFrameSize = options.maxFrameSize ?? DEFAULT_MAX_FRAME_SIZE;
+    this.decoder = new FrameDecoder({ maxFrameSize: this.maxFrameSize });
+    this.role = options.role;
+    this.remoteAddress = socket.remoteAddress ?? '';
+    this.remotePort = socket.remotePort ?? 0;
+    socket.setNoDelay(true);
+    socket.on('data', this.onData);
+    socket.on('end', this.onEnd);
+    socket.on('error', this.onError);
+    socket.on('close', this.onSocketClose);
+    const initial = options.initialData?.filter((chunk) => chunk.length > 0) ?? [];
+    // Deferred so the owner, who receives this object from a resolved
+    // promise, has attached its 'frame' listener first.
+    if (initial.length > 0) setImmediate(() => initial.forEach((chunk) => this.onData(chunk)));
+  }
+
+  get closed(): boolean {
+    return this.isClosed;
+  }
+
+  /** Bytes received on the socket, handshake and record overhead included. */
+  get bytesIn(): number {
+    return this.socket.bytesRead;
+  }
+
+  /** Bytes written to the socket, handshake and record overhead included. */
+  get bytesOut(): number {
+    return this.socket.bytesWritten;
+  }
+
+  /**
+   * Seals and queues a frame. Returns false if the connection is closed,
+   * else what `socket.write` returned: false means the socket's buffer is
+   * above its high-water mark (the frame is still queued); a sender of bulk
+   * data should then `await waitForDrain()`. Throws RangeError for a frame
+   * above maxFrameSize.
+   */
+  send(frame: Frame): boolean {
+    if (this.isClosed) return false;
+    const records = sealRecords(this.sendCipher, encodeFrame(frame, this.maxFrameSize));
+    if (records.length === 1) return this.socket.write(records[0]!);
+    this.socket.cork();
+    let ok = true;
+    for (const record of records) ok = this.socket.write(record);
+    this.socket.uncork();
+    return ok;
+  }
+
+  /** Orderly close: queued frames are flushed, then the socket ends. Idempotent. */
+  close(error?: TransportError): void {
+    if (this.isClosed) return;
+    this.finish(error);
+    endSocket(this.socket);
+  }
+
+  /** Immediate close: queued frames are dropped. Idempotent. */
+  destroy(error?: TransportError): void {
+    if (this.isClosed) return;
+    this.finish(error);
+    this.socket.destroy();
+  }
+
+  /** Waits until the socket can take more (resolves at once when it can). */
+  waitForDrain(): Promise<void> {
+    if (this.isClosed || !this.socket.writableNeedDrain) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = (): void => {
+        this.socket.off('drain', done);
+        this.socket.off('close', done);
+        resolve();
+      };
+      this.socket.on('drain', done);
+      this.socket.on('close', done);
+    });
+  }
+
+  private finish(error: TransportError | undefined): void {
+    this.isClosed = true;
+    this.socket.off('data', this.onData);
+    this.emit('close', error);
+  }
+
+  /** A protocol violation by the peer: the server says why (ERROR frame), then both close. */
+  private fail(error: TransportError): void {
+    if (this.isClosed) return;
+    if (this.role === 'server') {
+      try {
+        this.send({ serial: 0, command: Command.ERROR, code: error.code, payload: encodePayload(ErrorDetailSchema, { code: error.code, message: error.message }) });
+      } catch {
+        // Best effort: the socket may already be gone.
+      }
+    }
+    this.close(error);
+  }
+
+  private readonly onData = (chunk: Uint8Array): void => {
+    if (this.isClosed) return;
+    const opened = this.opener.push(chunk);
+    for (const plaintext of opened.plaintexts) {
+      const decoded = this.decoder.push(plaintext);
+      for (const frame of decoded.frames) {
+        if (this.isClosed) return;
+        this.emit('frame', frame);
+      }
+      if (decoded.error) return this.fail({ code: decoded.error.code, message: decoded.error.message });
+    }
+    if (opened.error) this.fail(opened.error);
+  };
+
+  private readonly onEnd = (): void => {
+    if (this.isClosed) return;
+    if (this.opener.bufferedBytes > 0) {
+      this.close({ code: ResultCode.DECRYPT_FAILED, message: 'connection ended inside a record (truncated)' });
+    } else if (this.decoder.bufferedBytes > 0) {
+      this.close({ code: ResultCode.DECRYPT_FAILED, message: 'connection ended inside a frame (truncated at a record boundary)' });
+    } else {
+      this.close();
+    }
+  };
+
+  private readonly onError = (err: Error): void => {
+    if (this.isClosed) return;
+    this.destroy(socketError(err));
+  };
+
+  private readonly onSocketClose = (): void => {
+    if (this.isClosed) return;
+    this.finish(undefined);
+  };
+}

@@ -1,0 +1,2 @@
+export * from './secure-connection';
+export * from './records';

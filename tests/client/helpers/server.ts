@@ -1,0 +1,72 @@
+/** Real Tern servers for integration tests: in-process, or a child process (for SIGKILL / SIGSTOP). */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import type { ServerEndpoint } from '../../../shared/ipc';
+import { startServer, type RunningServer } from '../../../server/index';
+
+export const repoRoot = resolve(import.meta.dirname, '../../..');
+
+export function tempDir(prefix: string): string {
+  return mkdtempSync(join(tmpdir(), `tern-${prefix}-`));
+}
+
+export async function inProcessServer(dataDir = tempDir('server')): Promise<{ server: RunningServer; endpoint: ServerEndpoint; dataDir: string }> {
+  const server = await startServer({ host: '127.0.0.1', port: 0, dataDir, logLevel: 'silent', scrypt: { N: 1024, r: 8, p: 1 } });
+  return { server, endpoint: { host: server.host, port: server.port, publicKey: server.publicKeyBase64 }, dataDir };
+}
+
+export interface ChildServer {
+  child: ChildProcess;
+  endpoint: ServerEndpoint;
+  dataDir: string;
+  signal(sig: NodeJS.Signals): void;
+  /** Resolves when the process has exited. */
+  exited: Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** `node --import tsx server/main.ts --port P --data DIR`: one process, so signals reach the server itself. */
+export async function childServer(dataDir: string, port = 0): Promise<ChildServer> {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'server/main.ts'), '--port', String(port), '--data', dataDir, '--log-level', 'warn'], {
+    cwd: repoRoot,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const exited = new Promise<void>((resolveExit) => child.once('exit', () => resolveExit()));
+  let out = '';
+  let err = '';
+  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+  const endpoint = await new Promise<ServerEndpoint>((resolveStart, reject) => {
+    const timer = setTimeout(() => reject(new Error(`server did not start: ${err}`)), 30_000);
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      const listen = /listening on (\S+):(\d+)/.exec(out);
+      const key = /server key (\S+)/.exec(out);
+      if (listen && key) {
+        clearTimeout(timer);
+        resolveStart({ host: listen[1]!, port: Number(listen[2]), publicKey: key[1]! });
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`server exited (${code}): ${err}`));
+    });
+  });
+  return {
+    child,
+    endpoint,
+    dataDir,
+    exited,
+    signal: (sig) => {
+      if (child.exitCode === null && child.signalCode === null) child.kill(sig);
+    },
+    stop: async () => {
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill('SIGCONT');
+        child.kill('SIGKILL');
+      }
+      await exited;
+    },
+  };
+}

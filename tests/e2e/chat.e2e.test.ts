@@ -1,0 +1,176 @@
+/**
+ * Two people register, become friends and chat both ways; a third joins a
+ * group chat with a mention; unread counts and conversation order; a Chinese
+ * phrase found by search; dark theme and the English/Chinese switch.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser } from 'playwright-core';
+import {
+  acceptFriendRequest, chatWith, conversationList, launchBrowser, messageTexts, openConversation, openUser, register, removeDir,
+  send, sendFriendRequest, shot, startTestServer, waitForMessage, type TestServer, type User,
+} from './harness';
+
+let browser: Browser;
+let server: TestServer;
+let alice: User;
+let bob: User;
+let carol: User;
+
+beforeAll(async () => {
+  server = await startTestServer();
+  browser = await launchBrowser();
+  alice = await openUser(browser, 'alice', [server.endpoint]);
+  bob = await openUser(browser, 'bob', [server.endpoint]);
+  carol = await openUser(browser, 'carol', [server.endpoint], { locale: 'zh-CN' });
+});
+
+afterAll(async () => {
+  for (const u of [alice, bob, carol]) await u?.close();
+  await browser?.close();
+  await server?.stop();
+  for (const u of [alice, bob, carol]) if (u) removeDir(u.dataDir);
+  if (server) removeDir(server.dataDir);
+});
+
+describe('chat end to end', () => {
+  it('two users register, become friends and chat both ways', async () => {
+    await shot(alice.page, '01-first-run');
+    await register(alice.page, 'alice', 'Alice');
+    await register(bob.page, 'bob', 'Bob');
+    await shot(alice.page, '02-empty-main');
+
+    await sendFriendRequest(alice.page, 'bob');
+    await bob.page.getByTestId('friend-request').filter({ hasText: 'Alice' }).waitFor();
+    await shot(bob.page, '03-friend-request');
+    await acceptFriendRequest(bob.page, 'Alice');
+    await alice.page.getByTestId('friend').filter({ hasText: 'Bob' }).waitFor();
+
+    await chatWith(alice.page, 'Bob');
+    await send(alice.page, 'Hi Bob! Lunch tomorrow?');
+    await waitForMessage(alice.page, 'Hi Bob!');
+    await expect.poll(() => alice.page.getByTestId('message').last().getAttribute('data-status'), { timeout: 15_000 }).not.toBe('pending');
+
+    await openConversation(bob.page, 'Alice');
+    await waitForMessage(bob.page, 'Hi Bob! Lunch tomorrow?');
+    await send(bob.page, '好的，明天中午一起吃饭吧');
+    await send(bob.page, 'Shift+Enter check:');
+    await waitForMessage(alice.page, '好的，明天中午一起吃饭吧');
+    // Alice has the conversation open, so Bob's messages are read: her read receipts reach Bob.
+    await expect.poll(() => bob.page.getByTestId('message').filter({ hasText: '好的' }).getAttribute('data-status'), { timeout: 15_000 }).toBe('read');
+
+    // Shift+Enter adds a line; Enter sends the two lines as one message.
+    const box = alice.page.getByTestId('composer');
+    await box.fill('line one');
+    await box.press('Shift+Enter');
+    await box.pressSequentially('line two');
+    await box.press('Enter');
+    await waitForMessage(bob.page, 'line two');
+    expect((await messageTexts(bob.page)).at(-1)).toBe('line one\nline two');
+    expect(await messageTexts(alice.page)).toEqual(['Hi Bob! Lunch tomorrow?', '好的，明天中午一起吃饭吧', 'Shift+Enter check:', 'line one\nline two']);
+    await shot(alice.page, '04-direct-chat-alice');
+    await shot(bob.page, '05-direct-chat-bob');
+  });
+
+  it('a three-person group chat with a mention', async () => {
+    await register(carol.page, 'carol', '王小红');
+    await sendFriendRequest(carol.page, 'alice');
+    await acceptFriendRequest(alice.page, '王小红');
+
+    // Alice creates the group with Bob and Carol.
+    await alice.page.getByTestId('nav-groups').click();
+    await alice.page.getByTestId('group-new').click();
+    await alice.page.getByTestId('group-name').fill('Weekend hike');
+    await alice.page.getByTestId('group-member-bob').check();
+    await alice.page.getByTestId('group-member-carol').check();
+    await alice.page.getByTestId('group-create').click();
+    await alice.page.getByTestId('group-detail').waitFor();
+    await expect.poll(() => alice.page.getByTestId('group-member-row').count()).toBe(3);
+    await shot(alice.page, '06-group-detail');
+    await alice.page.getByTestId('group-open').click();
+    await send(alice.page, 'Who is coming on Saturday?');
+
+    // Carol mentions Bob through the member picker.
+    await openConversation(carol.page, 'Weekend hike');
+    await waitForMessage(carol.page, 'Who is coming on Saturday?');
+    const box = carol.page.getByTestId('composer');
+    await box.click();
+    await box.pressSequentially('我来！ @bo');
+    await carol.page.getByTestId('mention-picker').waitFor();
+    await shot(carol.page, '07-mention-picker');
+    await box.press('Enter');
+    await expect.poll(() => box.inputValue()).toBe('我来！ @Bob ');
+    await box.pressSequentially('你呢？');
+    await box.press('Enter');
+
+    // Bob sees the group with the mention flag before opening it, then the message with sender name.
+    await bob.page.getByTestId('nav-chats').click();
+    const item = bob.page.getByTestId('conversation-item').filter({ hasText: 'Weekend hike' });
+    await item.filter({ hasText: '[Mentioned]' }).waitFor({ timeout: 20_000 });
+    await shot(bob.page, '08-mentioned-in-list');
+    await openConversation(bob.page, 'Weekend hike');
+    await waitForMessage(bob.page, '我来！ @Bob 你呢？');
+    expect(await bob.page.getByTestId('message-sender').allTextContents()).toEqual(['Alice', '王小红']);
+    await send(bob.page, 'Count me in');
+    await waitForMessage(alice.page, 'Count me in');
+    await waitForMessage(carol.page, 'Count me in');
+    await shot(bob.page, '09-group-chat-bob');
+    await shot(carol.page, '10-group-chat-carol-zh');
+  });
+
+  it('unread counts and conversation order follow new messages', async () => {
+    // Alice looks at her contacts; messages arrive in both of her conversations.
+    await alice.page.getByTestId('nav-contacts').click();
+    await send(bob.page, 'one more thing for the group');
+    await openConversation(bob.page, 'Alice');
+    await send(bob.page, 'ping 1');
+    await send(bob.page, 'ping 2');
+    await alice.page.getByTestId('nav-chats').click();
+    await alice.page.getByTestId('conversation-item').first().click(); // opening one conversation...
+    await openConversation(alice.page, 'Weekend hike'); // ...and settle on the group
+    await send(bob.page, 'ping 3');
+    await expect
+      .poll(async () => (await conversationList(alice.page)).map((c) => `${c.title}:${c.unread}`), { timeout: 20_000 })
+      .toEqual(['Bob:3', 'Weekend hike:0']);
+    await shot(alice.page, '11-unread-and-order');
+    await openConversation(alice.page, 'Bob');
+    await expect.poll(async () => (await conversationList(alice.page)).map((c) => c.unread)).toEqual([0, 0]);
+    await alice.page.getByTestId('unread-marker').waitFor();
+    await shot(alice.page, '12-new-messages-marker');
+  });
+
+  it('finds a Chinese phrase by search and opens it in context', async () => {
+    await alice.page.keyboard.press('Control+k');
+    const input = alice.page.getByTestId('search-input');
+    await expect.poll(() => input.evaluate((el) => el === document.activeElement)).toBe(true);
+    await input.fill('一起吃饭');
+    await alice.page.getByTestId('search-hit').first().waitFor();
+    expect(await alice.page.locator('[data-test="search-hit"] mark').first().textContent()).toContain('吃饭');
+    await alice.page.getByTestId('search-hit').first().click();
+    await expect.poll(() => alice.page.getByTestId('conversation-header').textContent()).toBe('Bob');
+    await waitForMessage(alice.page, '好的，明天中午一起吃饭吧');
+    await shot(alice.page, '13-search-chinese');
+  });
+
+  it('switches to the dark theme and between English and Chinese', async () => {
+    const page = alice.page;
+    await page.getByTestId('nav-settings').click();
+    await page.getByTestId('theme-dark').check();
+    await expect.poll(() => page.evaluate(() => document.documentElement.dataset.theme)).toBe('dark');
+    const bg = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+    expect(bg).toBe('rgb(21, 24, 28)');
+    await shot(page, '14-settings-dark-en');
+    await page.getByTestId('language').selectOption('zh-CN');
+    await expect.poll(() => page.getByTestId('nav-chats').getAttribute('aria-label')).toBe('聊天');
+    await shot(page, '15-settings-dark-zh');
+    await openConversation(page, 'Weekend hike');
+    await shot(page, '16-group-dark-zh');
+    await page.getByTestId('nav-settings').click();
+    await page.getByTestId('language').selectOption('en');
+    await expect.poll(() => page.getByTestId('nav-chats').getAttribute('aria-label')).toBe('Chats');
+    await page.getByTestId('theme-light').check();
+    await expect.poll(() => page.evaluate(() => document.documentElement.dataset.theme)).toBe('light');
+    // Carol's browser says zh-CN: her UI followed the system language from the start.
+    expect(await carol.page.getByTestId('nav-chats').getAttribute('aria-label')).toBe('聊天');
+    for (const u of [alice, bob, carol]) expect(u.problems.filter((p) => /Content.Security.Policy|pageerror/i.test(p))).toEqual([]);
+  });
+});

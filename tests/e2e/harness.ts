@@ -1,0 +1,195 @@
+/**
+ * E2E harness: a real server (in process), one web shell + client core per
+ * user with its own temp data directory, one Chromium browser context per
+ * user. Helpers drive the UI the way a person would (labels, buttons, keys).
+ */
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { chromium, selectors, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { expect } from 'vitest';
+import type { ServerEndpoint } from '../../shared/ipc';
+import { startServer, type RunningServer } from '../../server/index';
+import { createCore } from '../../electron/client/index';
+import type { Timings } from '../../electron/client/timings';
+import { startWebShell, type WebShell } from '../../electron/web/index';
+
+export const repoRoot = resolve(import.meta.dirname, '../..');
+export const screenshotDir = join(repoRoot, 'test-results/screenshots');
+export const PASSWORD = 'correct horse battery';
+
+export const chromiumFlags = [
+  '--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
+  '--no-first-run', '--disable-sync', '--disable-quic', '--disable-dev-shm-usage',
+];
+
+export function launchBrowser(): Promise<Browser> {
+  selectors.setTestIdAttribute('data-test');
+  return chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: chromiumFlags, headless: true });
+}
+
+export function tempDir(prefix: string): string {
+  return mkdtempSync(join(tmpdir(), `tern-e2e-${prefix}-`));
+}
+
+export interface TestServer {
+  server: RunningServer;
+  endpoint: ServerEndpoint;
+  dataDir: string;
+  port: number;
+  stop(): Promise<void>;
+  /** Starts again on the same port and data directory (after stop()). */
+  restart(): Promise<void>;
+}
+
+export async function startTestServer(): Promise<TestServer> {
+  const dataDir = tempDir('server');
+  const options = (port: number) => ({ host: '127.0.0.1', port, dataDir, logLevel: 'silent' as const, scrypt: { N: 1024, r: 8, p: 1 }, shutdownGraceMs: 200 });
+  let server = await startServer(options(0));
+  const t: TestServer = {
+    server,
+    endpoint: { host: server.host, port: server.port, publicKey: server.publicKeyBase64 },
+    dataDir,
+    port: server.port,
+    stop: () => server.close(),
+    restart: async () => {
+      server = await startServer(options(t.port));
+      t.server = server;
+    },
+  };
+  return t;
+}
+
+export interface User {
+  name: string;
+  dataDir: string;
+  shell: WebShell;
+  context: BrowserContext;
+  page: Page;
+  /** Console errors and CSP violations seen in the page. */
+  problems: string[];
+  /** Stops the web shell and core (the browser context stays, showing a disconnected page). */
+  stopShell(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface UserOptions {
+  locale?: string;
+  colorScheme?: 'light' | 'dark';
+  timings?: Partial<Timings>;
+  dataDir?: string;
+}
+
+/** A web shell + core for one person, and a browser context showing it. */
+export async function openUser(browser: Browser, name: string, servers: ServerEndpoint[], opts: UserOptions = {}): Promise<User> {
+  const dataDir = opts.dataDir ?? tempDir(name);
+  mkdirSync(dataDir, { recursive: true });
+  const shell = await startWebShell({
+    coreFactory: () => createCore({ dataDir, defaultServers: servers, deviceName: `e2e-${name}`, timings: { backoffInitialMs: 300, backoffMaxMs: 2000, ...opts.timings } }),
+  });
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, locale: opts.locale ?? 'en-US', colorScheme: opts.colorScheme ?? 'light' });
+  const page = await context.newPage();
+  const problems: string[] = [];
+  page.on('console', (m) => {
+    if (m.type() === 'error') problems.push(m.text());
+  });
+  page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
+  await page.goto(shell.url);
+  let stopped = false;
+  const stopShell = async () => {
+    if (stopped) return;
+    stopped = true;
+    await shell.close();
+  };
+  return {
+    name, dataDir, shell, context, page, problems, stopShell,
+    close: async () => {
+      await context.close().catch(() => undefined);
+      await stopShell();
+    },
+  };
+}
+
+export function removeDir(dir: string): void {
+  rmSync(dir, { recursive: true, force: true });
+}
+
+export async function shot(page: Page, name: string): Promise<void> {
+  mkdirSync(screenshotDir, { recursive: true });
+  await page.waitForTimeout(150); // let transitions and virtual lists settle
+  await page.screenshot({ path: join(screenshotDir, `${name}.png`) });
+}
+
+// ---- UI steps --------------------------------------------------------------
+
+export async function register(page: Page, username: string, nickname: string): Promise<void> {
+  await page.getByTestId('switch-mode').click();
+  await page.getByTestId('username').fill(username);
+  await page.getByTestId('password').fill(PASSWORD);
+  await page.getByTestId('nickname').fill(nickname);
+  await page.getByTestId('submit').click();
+  await page.getByTestId('nav-chats').waitFor();
+  await waitOnline(page);
+}
+
+export async function waitOnline(page: Page): Promise<void> {
+  await page.getByTestId('connection-banner').waitFor({ state: 'detached', timeout: 30_000 });
+}
+
+export async function sendFriendRequest(page: Page, username: string): Promise<void> {
+  await page.getByTestId('nav-contacts').click();
+  await page.getByTestId('add-friend-username').fill(username);
+  await page.getByTestId('add-friend-send').click();
+  await expect.poll(() => page.getByTestId('add-friend-result').textContent()).toContain('sent');
+}
+
+export async function acceptFriendRequest(page: Page, fromNickname: string): Promise<void> {
+  await page.getByTestId('nav-contacts').click();
+  const request = page.getByTestId('friend-request').filter({ hasText: fromNickname });
+  await request.getByTestId('accept').click();
+  await page.getByTestId('friend').filter({ hasText: fromNickname }).waitFor();
+}
+
+/** Opens the 1:1 chat with a friend from the contacts pane. */
+export async function chatWith(page: Page, nickname: string): Promise<void> {
+  await page.getByTestId('nav-contacts').click();
+  await page.getByTestId('friend').filter({ hasText: nickname }).click();
+  await page.getByTestId('chat').click();
+  await expect.poll(() => page.getByTestId('conversation-header').textContent()).toBe(nickname);
+}
+
+export async function openConversation(page: Page, title: string): Promise<void> {
+  await page.getByTestId('nav-chats').click();
+  await page.getByTestId('conversation-item').filter({ hasText: title }).first().click();
+  await expect.poll(() => page.getByTestId('conversation-header').textContent()).toBe(title);
+}
+
+export async function send(page: Page, text: string): Promise<void> {
+  const box = page.getByTestId('composer');
+  await box.click();
+  await box.fill(text);
+  await box.press('Enter');
+}
+
+/** Texts of the messages currently rendered in the open conversation, oldest first. */
+export async function messageTexts(page: Page): Promise<string[]> {
+  return page.getByTestId('message-text').allTextContents();
+}
+
+export async function waitForMessage(page: Page, text: string, timeout = 20_000): Promise<void> {
+  await page.getByTestId('message-text').filter({ hasText: text }).first().waitFor({ timeout });
+}
+
+/** Conversation titles in list order, with their unread badges. */
+export async function conversationList(page: Page): Promise<Array<{ title: string; unread: number }>> {
+  return page.getByTestId('conversation-item').evaluateAll((items) =>
+    items
+      .map((el) => ({
+        top: (el.closest('[data-index]') as HTMLElement | null)?.style.transform ?? '',
+        title: el.querySelector('[data-test="conversation-title"]')?.textContent ?? '',
+        unread: Number(el.querySelector('[data-test="unread"]')?.textContent ?? 0),
+      }))
+      .sort((a, b) => Number(/(\d+(?:\.\d+)?)px/.exec(a.top)?.[1] ?? 0) - Number(/(\d+(?:\.\d+)?)px/.exec(b.top)?.[1] ?? 0))
+      .map(({ title, unread }) => ({ title, unread })),
+  );
+}

@@ -1,0 +1,117 @@
+import { describe, expect, it } from 'vitest';
+import ConnectionBanner from '../../renderer/components/connection/ConnectionBanner.vue';
+import ConversationListItem from '../../renderer/components/conversation/ConversationListItem.vue';
+import MessageItem from '../../renderer/components/message/MessageItem.vue';
+import AuthFirstRun from '../../renderer/components/auth/AuthFirstRun.vue';
+import CommonAvatar from '../../renderer/components/common/CommonAvatar.vue';
+import { useConnectionStore } from '../../renderer/stores/connection';
+import { useSettingsStore } from '../../renderer/stores/settings';
+import { useSessionStore } from '../../renderer/stores/session';
+import { MessengerError } from '../../shared/ipc';
+import { conv, msg, testSettings } from './fake-api';
+import { flush, mountWith, setupEnv } from './setup';
+
+describe('ConnectionBanner', () => {
+  it('shows offline with a retry button that reconnects, and hides when online', async () => {
+    const env = setupEnv();
+    const connection = useConnectionStore();
+    connection.bind();
+    const w = mountWith(env, ConnectionBanner);
+    env.fake.emit('connectionState', { state: 'offline', lastError: { code: 'SERVER_UNREACHABLE', message: 'x' }, nextRetryAt: Date.now() + 5000 });
+    await flush();
+    expect(w.text()).toContain('Offline');
+    expect(w.text()).toContain('Cannot reach the server');
+    expect(w.text()).toMatch(/Reconnecting in [45] s/);
+    await w.get('[data-test="reconnect"]').trigger('click');
+    expect(env.fake.calls.reconnect).toHaveBeenCalledTimes(1);
+    env.fake.emit('connectionState', { state: 'online' });
+    await flush();
+    expect(w.find('[data-test="connection-banner"]').exists()).toBe(false);
+  });
+});
+
+describe('ConversationListItem', () => {
+  it('shows unread, pinned, muted and draft marks and an accessible label', () => {
+    const env = setupEnv();
+    const c = conv({ key: 'u:2', title: 'Bob', unread: 3, pinned: true, muted: true, draft: 'half written', lastMessage: { id: 'x', senderId: 2, preview: 'hello', at: Date.now(), status: 'sent', recalled: false } });
+    const w = mountWith(env, ConversationListItem, { props: { conversation: c, active: false } });
+    expect(w.get('[data-test="unread"]').text()).toBe('3');
+    expect(w.text()).toContain('Draft:');
+    expect(w.text()).toContain('half written');
+    expect(w.attributes('aria-label')).toBe('Bob, 3 unread, Pinned, Muted');
+    const active = mountWith(env, ConversationListItem, { props: { conversation: { ...c, unread: 0 }, active: true } });
+    expect(active.text()).toContain('hello');
+    expect(active.find('[data-test="unread"]').exists()).toBe(false);
+  });
+});
+
+describe('MessageItem', () => {
+  const base = { senderName: 'Bob', senderAvatar: '', showSender: true, group: true, mentionsMe: false, highlighted: false };
+  it('shows a failed outgoing message with resend', async () => {
+    const env = setupEnv();
+    const m = msg({ id: 'o1', outgoing: true, status: 'failed', text: 'lost?' });
+    const w = mountWith(env, MessageItem, { props: { ...base, message: m } });
+    expect(w.get('[data-test="message"]').attributes('data-status')).toBe('failed');
+    expect(w.text()).toContain('Failed to send');
+    await w.get('[data-test="resend"]').trigger('click');
+    expect(w.emitted('resend')?.[0]).toEqual([m]);
+  });
+
+  it('shows sender names in groups, statuses, and recalled messages', () => {
+    const env = setupEnv();
+    const w = mountWith(env, MessageItem, { props: { ...base, message: msg({ convSeq: 1, text: 'hi all' }) } });
+    expect(w.get('[data-test="message-sender"]').text()).toBe('Bob');
+    const read = mountWith(env, MessageItem, { props: { ...base, message: msg({ convSeq: 2, outgoing: true, status: 'read' }) } });
+    expect(read.get('[data-test="message-status"]').text()).toBe('Read');
+    const recalled = mountWith(env, MessageItem, { props: { ...base, message: msg({ convSeq: 3, recalled: true }) } });
+    expect(recalled.text()).toBe('This message was recalled');
+  });
+});
+
+describe('CommonAvatar', () => {
+  it('draws initials on a colour from the id when there is no image', () => {
+    const env = setupEnv();
+    const a = mountWith(env, CommonAvatar, { props: { name: 'ada lovelace', seed: 7 } });
+    const b = mountWith(env, CommonAvatar, { props: { name: '王小明', seed: 8 } });
+    expect(a.text()).toBe('AL');
+    expect(b.text()).toBe('王');
+    expect(a.find('img').exists()).toBe(false);
+    const remote = mountWith(env, CommonAvatar, { props: { name: 'x', seed: 1, src: 'https://tracker.example/a.png' } });
+    expect(remote.find('img').exists()).toBe(false);
+  });
+});
+
+describe('AuthFirstRun', () => {
+  it('shows translated errors for a wrong password and an unreachable server', async () => {
+    let code = 'BAD_CREDENTIALS';
+    const env = setupEnv({ login: () => Promise.reject(new MessengerError({ code, message: 'x' })) }, 'zh-CN');
+    useSettingsStore().settings = testSettings;
+    useSessionStore().setSession(null);
+    const w = mountWith(env, AuthFirstRun);
+    await w.get('[data-test="username"]').setValue('Alice');
+    await w.get('[data-test="password"]').setValue('wrong-password');
+    await w.get('form').trigger('submit');
+    await flush();
+    expect(env.fake.calls.login).toHaveBeenCalledWith({ username: 'alice', password: 'wrong-password' });
+    expect(w.get('[data-test="auth-error"]').text()).toBe('用户名或密码错误。');
+    code = 'SERVER_KEY_MISMATCH';
+    await w.get('form').trigger('submit');
+    await flush();
+    expect(w.get('[data-test="auth-error"]').text()).toContain('公钥');
+  });
+
+  it('registers against an edited server', async () => {
+    const env = setupEnv({ register: () => Promise.reject(new MessengerError({ code: 'USERNAME_TAKEN', message: 'x' })) });
+    useSettingsStore().settings = testSettings;
+    const w = mountWith(env, AuthFirstRun);
+    await w.get('[data-test="switch-mode"]').trigger('click');
+    await w.get('[data-test="username"]').setValue('bob');
+    await w.get('[data-test="password"]').setValue('password123');
+    await w.get('[data-test="server-toggle"]').trigger('click');
+    await w.get('[data-test="server-port"]').setValue('9000');
+    await w.get('form').trigger('submit');
+    await flush();
+    expect(env.fake.calls.register).toHaveBeenCalledWith({ username: 'bob', password: 'password123', server: { ...testSettings.servers[0], port: 9000 } });
+    expect(w.get('[data-test="auth-error"]').text()).toBe('That username is taken. Please choose another.');
+  });
+});

@@ -1,0 +1,82 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { useConversationsStore } from '../../renderer/stores/conversations';
+import { conv } from './fake-api';
+import { setupEnv, type TestEnv } from './setup';
+
+describe('conversations store', () => {
+  let env: TestEnv;
+  beforeEach(() => {
+    env = setupEnv({
+      listConversations: ({ cursor }) =>
+        cursor
+          ? { items: [conv({ key: 'u:3', updatedAt: 50 })] }
+          : { items: [conv({ key: 'u:2', updatedAt: 100, unread: 2 }), conv({ key: 'g:7', updatedAt: 10, pinned: true })], nextCursor: 'p2' },
+    });
+  });
+  afterEach(() => vi.useRealTimers());
+
+  it('loads every page and orders pinned first, then by activity', async () => {
+    const store = useConversationsStore();
+    await store.load();
+    expect(store.sorted.map((c) => c.key)).toEqual(['g:7', 'u:2', 'u:3']);
+    expect(env.fake.calls.listConversations).toHaveBeenCalledTimes(2);
+  });
+
+  it('moves a conversation to the top on a live update and counts unread', async () => {
+    const store = useConversationsStore();
+    store.bind();
+    await store.load();
+    env.fake.emit('conversationsChanged', { conversations: [conv({ key: 'u:3', updatedAt: 200, unread: 1 })] });
+    env.fake.emit('unreadTotal', { total: 3 });
+    expect(store.sorted.map((c) => c.key)).toEqual(['g:7', 'u:3', 'u:2']);
+    expect(store.byKey.get('u:3')!.unread).toBe(1);
+    expect(store.unreadTotal).toBe(3);
+  });
+
+  it('marks a conversation read when it is opened, and keeps it read while open', async () => {
+    const store = useConversationsStore();
+    store.bind();
+    await store.load();
+    await store.open('u:2');
+    expect(store.unreadAtOpen).toBe(2);
+    expect(store.byKey.get('u:2')!.unread).toBe(0);
+    expect(env.fake.calls.markRead).toHaveBeenCalledWith({ key: 'u:2' });
+    env.fake.emit('conversationsChanged', { conversations: [conv({ key: 'u:2', updatedAt: 300, unread: 1 })] });
+    expect(env.fake.calls.markRead).toHaveBeenCalledTimes(2);
+  });
+
+  it('keeps drafts per conversation and saves them after a pause', async () => {
+    vi.useFakeTimers();
+    const store = useConversationsStore();
+    await store.load();
+    store.setDraft('u:2', 'hel');
+    store.setDraft('u:2', 'hello');
+    store.setDraft('u:3', 'other');
+    expect(store.byKey.get('u:2')!.draft).toBe('hello');
+    expect(env.fake.calls.setDraft).not.toHaveBeenCalled();
+    vi.advanceTimersByTime(500);
+    expect(env.fake.calls.setDraft).toHaveBeenCalledTimes(2);
+    expect(env.fake.calls.setDraft).toHaveBeenCalledWith({ key: 'u:2', text: 'hello' });
+    expect(env.fake.calls.setDraft).toHaveBeenCalledWith({ key: 'u:3', text: 'other' });
+  });
+
+  it('flushes a pending draft at once when switching conversations', async () => {
+    vi.useFakeTimers();
+    const store = useConversationsStore();
+    await store.load();
+    store.setDraft('u:2', 'unsent');
+    store.flushDrafts();
+    expect(env.fake.calls.setDraft).toHaveBeenCalledWith({ key: 'u:2', text: 'unsent' });
+    vi.advanceTimersByTime(1000);
+    expect(env.fake.calls.setDraft).toHaveBeenCalledTimes(1);
+  });
+
+  it('steps between conversations in list order, wrapping around', async () => {
+    const store = useConversationsStore();
+    await store.load();
+    expect(store.neighbour(1)).toBe('g:7');
+    store.activeKey = 'u:3';
+    expect(store.neighbour(1)).toBe('g:7');
+    expect(store.neighbour(-1)).toBe('u:2');
+  });
+});

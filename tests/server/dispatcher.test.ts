@@ -1,0 +1,88 @@
+// The dispatcher with an in-memory connection: one answer per request, INTERNAL for a handler exception (the process and
+// the connection survive), SHUTTING_DOWN once stopping.
+import { EventEmitter } from 'node:events';
+import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
+import pino from 'pino';
+import { describe, expect, it } from 'vitest';
+import { Command, ErrorDetailSchema, PingSchema, PongSchema, ResultCode, type Frame } from '../../shared/protocol';
+import { Metrics } from '../../server/metrics';
+import { Dispatcher } from '../../server/net/dispatcher';
+import type { HandlerTable } from '../../server/net/handlers';
+import { Session, type CloseReason, type FrameConnection } from '../../server/net/session';
+import type { MessageService } from '../../server/services/messages';
+
+class MemoryConnection extends EventEmitter implements FrameConnection {
+  readonly remoteAddress = '127.0.0.1';
+  closed = false;
+  sent: Frame[] = [];
+  closeReason: CloseReason | undefined;
+  send(frame: Frame): boolean {
+    if (this.closed) return false;
+    this.sent.push(frame);
+    return true;
+  }
+  close(error?: CloseReason): void {
+    this.closed = true;
+    this.closeReason = error;
+  }
+  destroy(error?: CloseReason): void {
+    this.close(error);
+  }
+}
+
+function setup(handlers: Partial<HandlerTable>) {
+  const metrics = new Metrics();
+  const dispatcher = new Dispatcher(handlers as HandlerTable, {} as MessageService, { now: () => 42 }, metrics, pino({ level: 'silent' }));
+  const conn = new MemoryConnection();
+  const session = new Session(1, conn, 0);
+  return { dispatcher, conn, session, metrics };
+}
+
+const ping = (serial: number): Frame => ({ serial, command: Command.PING, code: 0, payload: toBinary(PingSchema, create(PingSchema, { sentAt: 7n })) });
+
+describe('dispatcher', () => {
+  it('answers with the same serial and command, and records activity', () => {
+    const { dispatcher, conn, session } = setup({ [Command.PING]: (_s, req) => ({ sentAt: req.sentAt, serverTime: 1n }) });
+    dispatcher.handle(session, ping(5));
+    expect(conn.sent).toHaveLength(1);
+    expect(conn.sent[0]).toMatchObject({ serial: 5, command: Command.PING, code: ResultCode.OK });
+    expect(fromBinary(PongSchema, conn.sent[0]!.payload).sentAt).toBe(7n);
+    expect(session.lastActivity).toBe(42);
+  });
+
+  it('turns a throwing or rejecting handler into INTERNAL without closing', async () => {
+    const { dispatcher, conn, session, metrics } = setup({
+      [Command.PING]: () => {
+        throw new Error('boom');
+      },
+    });
+    dispatcher.handle(session, ping(1));
+    expect(conn.sent[0]!.code).toBe(ResultCode.INTERNAL);
+    expect(fromBinary(ErrorDetailSchema, conn.sent[0]!.payload).message).toBe('internal error'); // no internals leak
+    expect(conn.closed).toBe(false);
+    expect(metrics.errors.get('INTERNAL')).toBe(1);
+
+    const second = setup({ [Command.PING]: () => Promise.reject(new Error('later')) });
+    second.dispatcher.handle(second.session, ping(2));
+    await new Promise((r) => setImmediate(r));
+    expect(second.conn.sent[0]).toMatchObject({ serial: 2, code: ResultCode.INTERNAL });
+  });
+
+  it('answers SHUTTING_DOWN to new requests while stopping (PING still works)', () => {
+    const { dispatcher, conn, session } = setup({ [Command.PING]: (_s, req) => ({ sentAt: req.sentAt }), [Command.REGISTER]: () => ({}) });
+    dispatcher.shuttingDown = true;
+    dispatcher.handle(session, { serial: 3, command: Command.REGISTER, code: 0, payload: new Uint8Array() });
+    dispatcher.handle(session, ping(4));
+    expect(conn.sent.map((f) => f.code)).toEqual([ResultCode.SHUTTING_DOWN, ResultCode.OK]);
+  });
+
+  it('ignores PUSH_ACK from anonymous sessions and closes on a malformed one', () => {
+    const { dispatcher, conn, session } = setup({});
+    dispatcher.handle(session, { serial: 1, command: Command.PUSH_ACK, code: 0, payload: new Uint8Array([0xff]) });
+    expect(conn.sent).toHaveLength(0);
+    session.userId = 9;
+    dispatcher.handle(session, { serial: 1, command: Command.PUSH_ACK, code: 0, payload: new Uint8Array([0xff]) });
+    expect(conn.closed).toBe(true);
+    expect(conn.closeReason?.code).toBe(ResultCode.MALFORMED_PAYLOAD);
+  });
+});

@@ -1,0 +1,53 @@
+/** Runs the server as a child process (node + the tsx loader), as an operator would. */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { decodeKey } from '../../../shared/node/noise/keys';
+import type { Endpoint } from './client';
+
+const root = new URL('../../../', import.meta.url).pathname;
+
+export interface ServerProcess extends Endpoint {
+  child: ChildProcess;
+  stderr(): string;
+  /** Resolves with the exit code (or signal name). */
+  exited: Promise<number | string>;
+}
+
+export function serverArgs(args: string[]): string[] {
+  return ['--import', 'tsx', 'server/main.ts', ...args];
+}
+
+/** Starts `server/main.ts` and waits for its two stdout lines. */
+export function spawnServer(args: string[], env: NodeJS.ProcessEnv = {}): Promise<ServerProcess> {
+  const child = spawn(process.execPath, serverArgs(args), { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let err = '';
+  child.stderr!.on('data', (chunk: Buffer) => (err += chunk.toString()));
+  const exited = new Promise<number | string>((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal ?? -1)));
+  return new Promise((resolve, reject) => {
+    let host = '';
+    let port = 0;
+    const lines = createInterface({ input: child.stdout! });
+    const fail = (why: string) => reject(new Error(`${why}\nstderr:\n${err}`));
+    void exited.then((code) => fail(`server exited (${code}) before it was ready`));
+    lines.on('line', (line) => {
+      const listening = /^listening on (.+):(\d+)$/.exec(line);
+      const key = /^server key (\S+)$/.exec(line);
+      if (listening) {
+        host = listening[1]!;
+        port = Number(listening[2]);
+      } else if (key) {
+        resolve({ child, host, port, publicKey: decodeKey(key[1]!), stderr: () => err, exited });
+      }
+    });
+  });
+}
+
+/** Runs the CLI to completion (admin commands, refused starts). */
+export function runCli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, serverArgs(args), { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+  return new Promise((resolve) => child.once('exit', (code) => resolve({ code: code ?? -1, stdout, stderr })));
+}

@@ -1,0 +1,44 @@
+/** Starts an in-process server on a temp data directory, tuned for fast tests. */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
+import { startServer, type RunningServer, type ServerConfig } from '../../../server';
+import { TestClient } from './client';
+
+export interface TestServer extends RunningServer {
+  dataDir: string;
+  client(): Promise<TestClient>;
+  /** A connected client, registered as `username`. */
+  user(username: string): Promise<TestClient>;
+}
+
+export function tempDir(prefix = 'tern-server-test-'): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+/** Cheap scrypt for tests (the default costs 32 MiB and ~100 ms per hash). */
+export const testScrypt = { N: 1024, r: 8, p: 1 };
+
+export async function startTestServer(overrides: Partial<ServerConfig> = {}): Promise<TestServer> {
+  const dataDir = overrides.dataDir ?? tempDir();
+  const server = await startServer(
+    { port: 0, host: '127.0.0.1', scrypt: testScrypt, logLevel: 'silent', ...overrides, dataDir },
+    { logger: pino({ level: process.env.TERN_TEST_LOG ?? 'silent' }) },
+  );
+  const endpoint = { host: server.host, port: server.port, publicKey: server.publicKey };
+  return {
+    ...server,
+    dataDir,
+    client: () => TestClient.connect(endpoint),
+    user: async (username) => {
+      const c = await TestClient.connect(endpoint);
+      await c.register(username);
+      return c;
+    },
+  };
+}
+
+export function removeDir(dir: string): void {
+  rmSync(dir, { recursive: true, force: true });
+}

@@ -1,0 +1,60 @@
+// Each numbered migration, applied one at a time to a real SQLite file, and the pragmas the server relies on.
+import Database from 'better-sqlite3';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { openDatabase } from '../../server/storage/db';
+import { latestVersion, migrate, migrations } from '../../server/storage/migrations';
+import { removeDir, tempDir } from './helpers/server';
+
+const dir = tempDir();
+afterAll(() => removeDir(dir));
+
+function tables(db: Database.Database): string[] {
+  return (db.prepare("SELECT name FROM sqlite_master WHERE type IN ('table', 'index') AND name NOT LIKE 'sqlite_%' ORDER BY name").pluck().all() as string[]);
+}
+
+describe('migrations', () => {
+  it('are numbered 1..n without gaps', () => {
+    expect(migrations.map((m) => m.version)).toEqual(migrations.map((_, i) => i + 1));
+    expect(latestVersion).toBe(migrations.length);
+  });
+
+  it('1: creates the schema on an empty database', () => {
+    const db = new Database(join(dir, 'm1.db'));
+    expect(migrate(db, 1)).toEqual([1]);
+    expect(db.pragma('user_version', { simple: true })).toBe(1);
+    expect(tables(db)).toEqual(expect.arrayContaining(['users', 'devices', 'events', 'conversations', 'messages', 'read_state', 'friend_requests', 'friends', 'groups', 'group_members']));
+    expect(tables(db)).not.toContain('events_domain');
+    db.close();
+  });
+
+  it('2: adds the per-domain sync index and keeps existing rows', () => {
+    const db = new Database(join(dir, 'm2.db'));
+    migrate(db, 1);
+    db.prepare("INSERT INTO users (username, password_hash, nickname, created_at, updated_at) VALUES ('u', 'h', 'n', 1, 1)").run();
+    db.prepare('INSERT INTO events (user_id, seq, domain, ref, body) VALUES (1, 1, 2, 0, NULL)').run();
+    expect(migrate(db)).toEqual([2]);
+    expect(tables(db)).toContain('events_domain');
+    expect(db.prepare('SELECT count(*) FROM events').pluck().get()).toBe(1);
+    const columns = (db.prepare("SELECT name FROM pragma_index_info('events_domain')").pluck().all() as string[]);
+    expect(columns).toEqual(['user_id', 'domain', 'seq']);
+    db.close();
+  });
+
+  it('is idempotent and refuses a database from a newer server', () => {
+    const db = new Database(join(dir, 'm3.db'));
+    expect(migrate(db)).toEqual(migrations.map((m) => m.version));
+    expect(migrate(db)).toEqual([]);
+    db.pragma(`user_version = ${latestVersion + 1}`);
+    expect(() => migrate(db)).toThrow(/newer than this server/);
+    db.close();
+  });
+
+  it('openDatabase sets WAL and synchronous=FULL', () => {
+    const db = openDatabase(join(dir, 'open.db'));
+    expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
+    expect(db.pragma('synchronous', { simple: true })).toBe(2); // FULL
+    expect(db.pragma('user_version', { simple: true })).toBe(latestVersion);
+    db.close();
+  });
+});

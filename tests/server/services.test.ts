@@ -1,0 +1,142 @@
+// Service logic against a real SQLite file with an injected clock and a recording notifier: recall window, throttling
+// windows, sequence allocation, group commit isolation.
+import { join } from 'node:path';
+import pino from 'pino';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ConversationType, ResultCode, type SyncEvent } from '../../shared/protocol';
+import { resolveConfig } from '../../server/config';
+import { AccountService } from '../../server/services/accounts';
+import { WriteBatcher } from '../../server/services/batcher';
+import type { ServiceDeps } from '../../server/services/deps';
+import { EventLog } from '../../server/services/event-log';
+import { FriendService } from '../../server/services/friends';
+import { GroupService } from '../../server/services/groups';
+import { MessageService } from '../../server/services/messages';
+import { nullNotifier, type Notifier, type PendingPush } from '../../server/services/notifier';
+import { FailureThrottle } from '../../server/services/throttle';
+import { SqliteStore } from '../../server/storage/sqlite-store';
+import { removeDir, tempDir, testScrypt } from './helpers/server';
+
+class FakeClock {
+  constructor(public t = 1_700_000_000_000) {}
+  now() {
+    return this.t;
+  }
+}
+
+let dir: string;
+let store: SqliteStore;
+let clock: FakeClock;
+let pushes: PendingPush[];
+let deps: ServiceDeps;
+
+beforeEach(() => {
+  dir = tempDir();
+  store = SqliteStore.open(join(dir, 't.db'));
+  clock = new FakeClock();
+  pushes = [];
+  const notifier: Notifier = { ...nullNotifier, pushEvents: (items) => pushes.push(...items) };
+  deps = { store, events: new EventLog(store, notifier), notifier, clock, config: resolveConfig({ scrypt: testScrypt, recallWindowMs: 60_000 }), logger: pino({ level: 'silent' }) };
+});
+afterEach(() => {
+  store.close();
+  removeDir(dir);
+});
+
+async function account(name: string): Promise<number> {
+  const out = await new AccountService(deps).register({ username: name, password: 'password123', nickname: '', device: { deviceId: 'd', deviceName: '' } } as never, '127.0.0.1');
+  return out.userId;
+}
+
+async function friends(a: number, b: number): Promise<void> {
+  const svc = new FriendService(deps);
+  const req = svc.request({ userId: a, sessionId: 1 }, { target: { case: 'userId', value: BigInt(b) }, message: '' } as never);
+  svc.accept({ userId: b, sessionId: 2 }, { requestId: req.requestId } as never);
+}
+
+function messaging(batcher = new WriteBatcher(deps.events)) {
+  return new MessageService(deps, new GroupService(deps), batcher);
+}
+
+function send(svc: MessageService, from: number, to: number, clientMsgId: string) {
+  return svc.send({ userId: from, sessionId: 1 }, { to: { type: ConversationType.DIRECT, id: BigInt(to) }, clientMsgId, text: 'hello', mentions: [], replyToMsgId: 0n } as never);
+}
+
+describe('messages', () => {
+  it('recall is allowed inside the window and refused after it (injected clock)', async () => {
+    const a = await account('alice');
+    const b = await account('bob');
+    await friends(a, b);
+    const svc = messaging();
+    const first = await send(svc, a, b, 'c1');
+    clock.t += 59_000;
+    svc.recall({ userId: a, sessionId: 1 }, { msgId: first.msgId } as never);
+    const second = await send(svc, a, b, 'c2');
+    clock.t += 60_001;
+    expect(() => svc.recall({ userId: a, sessionId: 1 }, { msgId: second.msgId } as never)).toThrowError(expect.objectContaining({ code: ResultCode.RECALL_WINDOW_EXPIRED }));
+  });
+
+  it('allocates per-user sequences in commit order, with no gaps, pushes only after commit', async () => {
+    const a = await account('alice');
+    const b = await account('bob');
+    await friends(a, b);
+    const svc = messaging();
+    pushes.length = 0;
+    const acks = await Promise.all(Array.from({ length: 50 }, (_, i) => send(svc, a, b, `m${i}`)));
+    const seqs = acks.map((x) => Number(x.userSeq));
+    expect(seqs).toEqual([...seqs].sort((x, y) => x - y));
+    const bobSeqs = pushes.filter((p) => p.userId === b).map((p) => Number((p.event as SyncEvent).seq));
+    expect(bobSeqs).toEqual(bobSeqs.map((_, i) => bobSeqs[0]! + i));
+    expect(acks.map((x) => Number(x.convSeq))).toEqual(acks.map((_, i) => i + 1));
+    // The sender's own event is pushed, but not to the sending session.
+    expect(pushes.filter((p) => p.userId === a).every((p) => p.skipSession === 1)).toBe(true);
+  });
+
+  it('group commit: one failing write in a batch does not undo the others, and its pushes are dropped', async () => {
+    const a = await account('alice');
+    const b = await account('bob');
+    const c = await account('carl'); // not a friend of alice
+    await friends(a, b);
+    const batcher = new WriteBatcher(deps.events);
+    const svc = messaging(batcher);
+    pushes.length = 0;
+    const results = await Promise.allSettled([send(svc, a, b, 'ok1'), send(svc, a, c, 'bad'), send(svc, a, b, 'ok2')]);
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect(batcher.batches).toBe(1);
+    expect(pushes.some((p) => p.userId === c)).toBe(false);
+    expect(store.messages.bySenderClientId(a, 'bad')).toBeUndefined();
+    expect(store.messages.bySenderClientId(a, 'ok2')).toBeDefined();
+  });
+});
+
+describe('throttle', () => {
+  it('blocks after the limit inside the window and frees up as failures age out', () => {
+    const fake = new FakeClock(0);
+    const t = new FailureThrottle(fake, 3, 1000);
+    for (let i = 0; i < 3; i++) {
+      expect(t.check('k')).toBe(0);
+      t.record('k');
+      fake.t += 100;
+    }
+    expect(t.check('k')).toBe(700); // the first failure (t=0) leaves the window at t=1000
+    fake.t = 1001;
+    expect(t.check('k')).toBe(0);
+    t.sweep();
+    expect(t.size).toBe(1);
+    fake.t = 5000;
+    t.sweep();
+    expect(t.size).toBe(0);
+  });
+
+  it('account login is refused with RATE_LIMITED until the window passes (injected clock)', async () => {
+    await account('alice');
+    deps.config = resolveConfig({ scrypt: testScrypt, loginFailuresPerAccount: 2, loginThrottleWindowMs: 10_000 });
+    const accounts = new AccountService(deps);
+    const login = (password: string) => accounts.login({ username: 'alice', credential: { case: 'password', value: password }, device: { deviceId: 'd', deviceName: '' }, kickOtherSessions: false } as never, '10.0.0.1');
+    await expect(login('wrong-1')).rejects.toMatchObject({ code: ResultCode.BAD_CREDENTIALS });
+    await expect(login('wrong-2')).rejects.toMatchObject({ code: ResultCode.BAD_CREDENTIALS });
+    await expect(login('password123')).rejects.toMatchObject({ code: ResultCode.RATE_LIMITED, retryAfterMs: 10_000 });
+    clock.t += 10_001;
+    await expect(login('password123')).resolves.toMatchObject({ userId: 1 });
+  });
+});

@@ -81,7 +81,7 @@ async function main(): Promise<void> {
     console.log(`Embedded server on ${server.host}:${server.port} (key ${server.publicKeyBase64}), data in ${join(dataRoot, 'server')}`);
   }
 
-  const electron = flags.web ? null : electronBinary();
+  const electron = flags.web ? null : electronBinary(root);
   if (!electron && !flags.web) console.log(electronInstallHint, '\nStarting the web shell instead.');
   if (bundlesAreStale(root, electron !== null)) buildBundles(root);
 

@@ -72,7 +72,7 @@ export function configFrom(args: ParsedArgs, env: NodeJS.ProcessEnv): ServerConf
 export async function runAdmin(args: ParsedArgs, config: ServerConfig, out: (line: string) => void, env: NodeJS.ProcessEnv): Promise<number> {
   const [group, action, name] = args.positionals;
   ensureDataDir(config.dataDir);
-  const store = SqliteStore.open(join(config.dataDir, DB_FILE), { synchronous: config.sqliteSynchronous });
+  const store = SqliteStore.open(join(config.dataDir, DB_FILE), { synchronous: 'FULL' });
   const password = () => {
     const p = args.flags.get('--password') ?? env.TERN_PASSWORD;
     if (!p) throw new ConfigError('give the password with --password or TERN_PASSWORD');

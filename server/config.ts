@@ -5,6 +5,7 @@
  * (`startServer`) takes a partial object and fills the rest from defaults.
  */
 import { readFileSync } from 'node:fs';
+import type { DurabilityMode } from './storage/durability';
 
 export interface ScryptParams {
   /** CPU/memory cost, a power of two. 2^15 with r=8 costs 32 MiB per hash. */
@@ -45,8 +46,8 @@ export interface ServerConfig {
   registrationsPerAddress: number;
   /** Grace period for shutdown: clients are told, then the rest is cut. */
   shutdownGraceMs: number;
-  /** SQLite `synchronous`: FULL makes every acknowledged commit survive power loss. */
-  sqliteSynchronous: 'FULL' | 'NORMAL';
+  /** When a commit counts as durable (storage/durability.ts): group-fsync (default), full, off. */
+  durability: DurabilityMode;
 }
 
 export const defaultConfig: ServerConfig = {
@@ -70,7 +71,7 @@ export const defaultConfig: ServerConfig = {
   loginThrottleWindowMs: 5 * 60_000,
   registrationsPerAddress: 20,
   shutdownGraceMs: 2000,
-  sqliteSynchronous: 'FULL',
+  durability: 'group-fsync',
 };
 
 export class ConfigError extends Error {}
@@ -80,7 +81,7 @@ interface OptionSpec {
   key: keyof ServerConfig;
   flag: string;
   env: string;
-  kind: 'string' | 'int' | 'level' | 'sync';
+  kind: 'string' | 'int' | 'level' | 'durability';
   help: string;
 }
 
@@ -99,7 +100,7 @@ export const optionSpecs: OptionSpec[] = [
   { key: 'recallWindowMs', flag: '--recall-window-ms', env: 'TERN_SERVER_RECALL_WINDOW_MS', kind: 'int', help: 'senders may recall for this long (default 120000)' },
   { key: 'maxTextLength', flag: '--max-text-length', env: 'TERN_SERVER_MAX_TEXT_LENGTH', kind: 'int', help: 'characters per message (default 8000)' },
   { key: 'shutdownGraceMs', flag: '--shutdown-grace-ms', env: 'TERN_SERVER_SHUTDOWN_GRACE_MS', kind: 'int', help: 'time given to clients on shutdown (default 2000)' },
-  { key: 'sqliteSynchronous', flag: '--sqlite-synchronous', env: 'TERN_SERVER_SQLITE_SYNCHRONOUS', kind: 'sync', help: 'FULL (default, durable acks) or NORMAL' },
+  { key: 'durability', flag: '--durability', env: 'TERN_SERVER_DURABILITY', kind: 'durability', help: 'group-fsync (default: acks wait for a batched WAL fsync), full (SQLite fsync per commit), off (no fsync; tests only)' },
 ];
 
 const levels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -118,8 +119,8 @@ function parseValue(spec: OptionSpec, raw: unknown, source: string): unknown {
     case 'level':
       if (typeof raw !== 'string' || !(levels as readonly string[]).includes(raw)) throw new ConfigError(`${source}: expected one of ${levels.join('|')}`);
       return raw;
-    case 'sync':
-      if (raw !== 'FULL' && raw !== 'NORMAL') throw new ConfigError(`${source}: expected FULL or NORMAL`);
+    case 'durability':
+      if (raw !== 'group-fsync' && raw !== 'full' && raw !== 'off') throw new ConfigError(`${source}: expected group-fsync, full or off`);
       return raw;
   }
 }

@@ -38,6 +38,8 @@ export class Metrics {
   pushAcks = 0;
   syncRequests = 0;
   idleReaped = 0;
+  /** Group commits and the writes they carried (set by the server to its batcher's counters). */
+  writeBatches: () => { batches: number; jobs: number; syncs: number } = () => ({ batches: 0, jobs: 0, syncs: 0 });
   private readonly started = Date.now();
 
   request(command: number): void {
@@ -68,6 +70,10 @@ export class Metrics {
     counter('tern_push_acks_total', 'PUSH_ACK frames received.', this.pushAcks);
     counter('tern_sync_requests_total', 'SYNC requests served.', this.syncRequests);
     counter('tern_idle_reaped_total', 'Connections closed for silence.', this.idleReaped);
+    const batches = this.writeBatches();
+    counter('tern_write_batches_total', 'Group-commit transactions.', batches.batches);
+    counter('tern_write_jobs_total', 'Writes carried by group commits.', batches.jobs);
+    counter('tern_wal_syncs_total', 'fdatasync calls on the WAL (durability group-fsync).', batches.syncs);
     const mem = process.memoryUsage();
     gauge('tern_process_resident_memory_bytes', 'Resident set size.', mem.rss);
     gauge('tern_process_heap_used_bytes', 'V8 heap in use.', mem.heapUsed);

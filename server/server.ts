@@ -29,6 +29,7 @@ import { PresenceService } from './services/presence';
 import { ProfileService } from './services/profiles';
 import { SyncService } from './services/sync';
 import { SqliteStore } from './storage/sqlite-store';
+import { Durability, sqliteSynchronousFor } from './storage/durability';
 
 export interface StartOptions {
   clock?: Clock;
@@ -61,6 +62,7 @@ class TernServer {
   private readonly batcher: WriteBatcher;
   private readonly accounts: AccountService;
   private readonly handshaking = new Set<Socket>();
+  private readonly durability: Durability;
   private sweepTimer: NodeJS.Timeout | undefined;
   private nextSessionId = 1;
   private closing: Promise<void> | undefined;
@@ -75,9 +77,12 @@ class TernServer {
     private readonly logger: Logger,
   ) {
     this.registry = new SessionRegistry(this.metrics);
-    const events = new EventLog(store, this.registry);
+    this.durability = new Durability(config.durability, join(config.dataDir, `${DB_FILE}-wal`), (err) => logger.error({ err }, 'WAL sync failed'));
+    store.onCommit = () => this.durability.noteCommit();
+    const events = new EventLog(store, this.registry, (fn) => this.durability.afterDurable(fn));
     const deps: ServiceDeps = { store, events, notifier: this.registry, clock, config, logger };
     this.batcher = new WriteBatcher(events);
+    this.metrics.writeBatches = () => ({ batches: this.batcher.batches, jobs: this.batcher.jobs, syncs: this.durability.syncs });
     this.accounts = new AccountService(deps);
     const groups = new GroupService(deps);
     const messages = new MessageService(deps, groups, this.batcher);
@@ -98,7 +103,7 @@ class TernServer {
       sync: new SyncService(deps, messages),
       presence,
     };
-    this.dispatcher = new Dispatcher(createHandlers(services, this.registry, clock, this.metrics), messages, clock, this.metrics, logger);
+    this.dispatcher = new Dispatcher(createHandlers(services, this.registry, clock, this.metrics), messages, clock, this.metrics, logger, () => this.durability.barrier());
     this.net = createServer({ noDelay: true }, (socket) => this.onSocket(socket));
   }
 
@@ -211,6 +216,7 @@ class TernServer {
     for (const socket of this.handshaking) socket.destroy();
     // Commit what is queued, so every ack about to be sent is true; let the acks go out.
     this.batcher.close();
+    await this.durability.barrier();
     await new Promise((resolve) => setImmediate(resolve));
     const sessions = [...this.registry.all.values()];
     for (const session of sessions) session.closeWith(ResultCode.SHUTTING_DOWN, 'server is stopping');
@@ -219,6 +225,7 @@ class TernServer {
     for (const session of this.registry.all.values()) session.conn.destroy({ code: ResultCode.SHUTTING_DOWN, message: 'server is stopping' });
     await listenerClosed;
     await this.metricsServer?.close();
+    this.durability.close();
     this.store.close();
     this.lock.release();
     this.logger.info('stopped');
@@ -239,7 +246,7 @@ export async function startServer(partial: Partial<ServerConfig> = {}, options: 
   let store: SqliteStore | undefined;
   try {
     const key = loadOrCreateServerKey(config.dataDir);
-    store = SqliteStore.open(join(config.dataDir, DB_FILE), { synchronous: config.sqliteSynchronous });
+    store = SqliteStore.open(join(config.dataDir, DB_FILE), { synchronous: sqliteSynchronousFor(config.durability) });
     const server = new TernServer(config, store, key, lock, options.clock ?? systemClock, logger);
     const address = await server.listen();
     logger.info({ host: address.address, port: address.port }, 'listening');

@@ -58,7 +58,7 @@ export class Link {
     this.heartbeat = new Heartbeat(
       clock,
       {
-        intervalMs: timings.heartbeatIntervalMs,
+        intervalMs: heartbeatInterval(timings.heartbeatIntervalMs, hello),
         timeoutMs: timings.heartbeatTimeoutMs,
         misses: timings.heartbeatMisses,
         probeTimeoutMs: timings.probeTimeoutMs,
@@ -110,6 +110,17 @@ export class Link {
     this.pingSerial = this.pingSerial >= 0x7fffffff ? 0x40000000 : this.pingSerial + 1;
     this.send({ serial: this.pingSerial, command: Command.PING, code: 0, payload: encodePayload(PingSchema, { sentAt: big(this.clock.now()) }) });
   }
+}
+
+/**
+ * Our interval, unless the server asks for more frequent PINGs or would reap
+ * a connection silent for less than two of our intervals.
+ */
+export function heartbeatInterval(ours: number, hello: ServerHello): number {
+  let interval = ours;
+  if (hello.heartbeatIntervalMs > 0) interval = Math.min(interval, hello.heartbeatIntervalMs);
+  if (hello.idleTimeoutMs > 0) interval = Math.min(interval, Math.floor(hello.idleTimeoutMs / 2));
+  return Math.max(1, interval);
 }
 
 export interface LinkHooks {

@@ -21,11 +21,12 @@ import type {
   Settings,
 } from '../../shared/ipc';
 import type { CoreMethods, ParsedArgs } from '../../shared/ipc/api';
-import { directKey, parseConversationKey } from '../../shared/ipc/conversation-key';
-import { Command, FriendRequestState, FriendState, GroupRole, type GroupInfo, type Profile as WireProfile } from '../../shared/protocol';
+import { directKey } from '../../shared/ipc/conversation-key';
+import { Command, FriendRequestState, FriendState, GroupRole, SyncDomain, type GroupInfo, type Profile as WireProfile } from '../../shared/protocol';
 import { AccountStore, sameEndpoint, summary } from './account-store';
 import type { OpenCache } from './cache/api';
 import type { Clock } from './clock';
+import { toWireRef } from './conversation-ref';
 import { Emitter } from './emitter';
 import { CoreError } from './errors';
 import { emitApplied } from './events';
@@ -187,9 +188,8 @@ export class Core implements CoreMethods {
     if (!message) throw new CoreError('NOT_FOUND', 'message not found');
     if (message.serverId === undefined) throw new CoreError('NOT_FOUND', 'the message has not reached the server yet');
     await session.requireLink().request(Command.MESSAGE_RECALL, { msgId: big(message.serverId) });
-    const parsed = parseConversationKey(message.conversationKey);
     const recalled = cache.messages.applyRecall({
-      conversation: { type: parsed.type === 'group' ? 2 : 1, id: parsed.id },
+      conversation: toWireRef(message.conversationKey),
       msgId: message.serverId,
       convSeq: message.convSeq ?? 0,
       recalledBy: session.userId ?? 0,
@@ -231,9 +231,8 @@ export class Core implements CoreMethods {
     if (!this.typing.shouldSend(args.key, args.typing)) return;
     const link = session.readyLink();
     if (!link) return; // typing is ephemeral: nothing to queue
-    const parsed = parseConversationKey(args.key as `u:${number}`);
     link
-      .request(Command.TYPING, { conversation: { type: parsed.type === 'group' ? 2 : 1, id: big(parsed.id) }, typing: args.typing })
+      .request(Command.TYPING, { conversation: toWireRef(args.key as `u:${number}`), typing: args.typing })
       .catch(() => undefined);
   };
 
@@ -260,7 +259,7 @@ export class Core implements CoreMethods {
     else if (args.username !== undefined) target = { case: 'username', value: args.username };
     else throw new CoreError('INVALID_ARGUMENT', 'sendFriendRequest: userId or username is required');
     const info = await this.link().request(Command.FRIEND_REQUEST, { target, message: args.message ?? '' });
-    const { request } = this.cache().contacts.applyFriendRequest(info);
+    const { request } = this.cache().contacts.applyFriendRequest(info, this.responseSeq(SyncDomain.FRIENDS));
     this.emitter.emit('friendRequestsChanged', { requests: [request] });
     return request;
   };
@@ -472,8 +471,18 @@ export class Core implements CoreMethods {
     return conversation ? [conversation] : [];
   }
 
+  /**
+   * The cache orders snapshots by sync seq. A request's answer is at least as
+   * new as everything applied so far, so it goes in at the domain's cursor:
+   * it wins over what is cached, and the server's own event (a higher seq)
+   * still wins over it.
+   */
+  private responseSeq(domain: SyncDomain): number {
+    return this.cache().syncState.getCursor(domain);
+  }
+
   private applyGroup(info: GroupInfo): GroupView {
-    const { group } = this.cache().groups.apply(info);
+    const { group } = this.cache().groups.apply(info, this.responseSeq(SyncDomain.GROUPS));
     this.emitter.emit('groupsChanged', { groups: [group] });
     return group;
   }
@@ -490,13 +499,13 @@ export class Core implements CoreMethods {
       message: current.message,
       state,
       createdAt: current.createdAt,
-    });
+    }, this.responseSeq(SyncDomain.FRIENDS));
     this.emitter.emit('friendRequestsChanged', { requests: [request] });
   }
 
   private localFriendState(userId: number, state: FriendState): void {
     const cache = this.cache();
-    const { contact } = cache.contacts.applyFriend({ userId, state, since: this.deps.clock.now() });
+    const { contact } = cache.contacts.applyFriend({ userId, state, since: this.deps.clock.now() }, this.responseSeq(SyncDomain.FRIENDS));
     const friends = contact ? [contact] : [];
     if (friends.length > 0) this.emitter.emit('friendsChanged', { friends });
     const conversation = cache.conversations.get(directKey(userId));

@@ -16,6 +16,7 @@
  * All work runs on one lane (a promise chain): a push that arrives during a
  * pull waits for it, so events are applied in sequence order.
  */
+import { performance } from 'node:perf_hooks';
 import type { SyncPhase } from '../../shared/ipc';
 import { Command, PushAckSchema, SyncDomain, encodePayload, type SyncEvent } from '../../shared/protocol';
 import type { AppliedChanges, Cache } from './cache/api';
@@ -33,12 +34,17 @@ export const SYNC_ORDER: readonly { domain: SyncDomain; phase: SyncPhase }[] = [
 
 const ALL_DOMAINS = SYNC_ORDER.map((d) => d.domain);
 
+/** Time budget of one apply slice (ms), and the bounds of its size in events. */
+const SLICE_BUDGET_MS = 12;
+const MIN_SLICE = 10;
+const MAX_SLICE = 1000;
+/** Events in the first page of a pull. */
+const FIRST_PAGE = 100;
+
 export interface SyncDeps {
   cache: Cache;
   log: Logger;
   pageSize: number;
-  /** Events applied per transaction before yielding to the event loop. */
-  sliceSize?: number;
   changed(changes: AppliedChanges): void;
   progress(phase: SyncPhase, done: number): void;
 }
@@ -49,9 +55,11 @@ export class SyncEngine {
   private contiguous = 0;
   private ready = false;
   private held: { serial: number; seq: number }[] = [];
+  /** Events per apply slice; adapts to the measured cost (see applySliced). */
+  private sliceSize = 50;
   private disposed = false;
-  /** Requests sent by the sync engine (for tests and benchmarks). */
-  requests = 0;
+  /** Counters for logs and the benchmark (no content). */
+  readonly stats = { requests: 0, events: 0, waitMs: 0, applyMs: 0, maxSliceMs: 0, maxSliceDomain: 0, applyMsByDomain: {} as Record<number, number> };
 
   constructor(private readonly deps: SyncDeps) {}
 
@@ -84,6 +92,12 @@ export class SyncEngine {
       }
       for (const h of held) if (h.seq <= this.contiguous) this.ack(link, h.serial, h.seq);
       this.ready = true;
+      const r = (n: number) => Math.round(n);
+      const { stats } = this;
+      this.deps.log.info(
+        { requests: stats.requests, events: stats.events, waitMs: r(stats.waitMs), applyMs: r(stats.applyMs), maxSliceMs: r(stats.maxSliceMs), maxSliceDomain: stats.maxSliceDomain, applyMsByDomain: Object.fromEntries(Object.entries(stats.applyMsByDomain).map(([k, v]) => [k, r(v)])) },
+        'login sync done',
+      );
     });
   }
 
@@ -128,41 +142,82 @@ export class SyncEngine {
     return run;
   }
 
-  /** Pages of SYNC for `domains` (empty: all) from `cursor` until the server has no more. */
+  /**
+   * Pages of SYNC for `domains` (empty: all) from `cursor` until the server
+   * has no more. The next page is requested as soon as a page arrives, so the
+   * server prepares it while this one is being applied.
+   */
   private async pull(link: Link, domains: SyncDomain[], cursor: number, phase: SyncPhase): Promise<void> {
     const { cache } = this.deps;
     let done = 0;
+    // A small first page: the UI shows something while the big pages come.
+    let pending = this.fetch(link, domains, cursor, Math.min(FIRST_PAGE, this.deps.pageSize));
     for (;;) {
+      const page = await pending;
       if (this.disposed) return;
-      this.requests += 1;
-      const page = await link.request(Command.SYNC, { cursor: big(cursor), limit: this.deps.pageSize, domains });
-      if (this.disposed) return;
-      await this.applySliced(page.events);
-      done += page.events.length;
       const next = num(page.nextCursor);
+      const more = page.hasMore && next > cursor;
+      if (more) {
+        pending = this.fetch(link, domains, next);
+        // Awaited in the next turn; until then a failure must not count as unhandled.
+        pending.catch(() => undefined);
+      }
+      await this.applySliced(page.events);
+      if (this.disposed) return;
+      done += page.events.length;
       // The page covers every event of these domains up to `next`.
       cache.transaction(() => {
         for (const d of domains.length > 0 ? domains : ALL_DOMAINS) cache.syncState.setCursor(d, next);
       });
       this.deps.progress(phase, done);
-      if (!page.hasMore || next <= cursor) return;
+      if (!more) return;
       cursor = next;
     }
   }
 
+  private async fetch(link: Link, domains: SyncDomain[], cursor: number, limit = this.deps.pageSize) {
+    this.stats.requests += 1;
+    const asked = performance.now();
+    const page = await link.request(Command.SYNC, { cursor: big(cursor), limit, domains });
+    this.stats.waitMs += performance.now() - asked;
+    return page;
+  }
+
+  /**
+   * Applies a page in slices sized to a time budget (each slice is one
+   * transaction), yielding to the event loop in between: a backlog never
+   * freezes the process for long, whatever the cost per event.
+   */
   private async applySliced(events: readonly SyncEvent[]): Promise<void> {
-    const size = this.deps.sliceSize ?? 200;
-    for (let i = 0; i < events.length; i += size) {
+    let i = 0;
+    while (i < events.length) {
       if (this.disposed) return;
-      this.apply(events.slice(i, i + size));
-      if (i + size < events.length) await new Promise<void>((resolve) => setImmediate(resolve));
+      const n = Math.max(1, Math.min(this.sliceSize, events.length - i));
+      const started = performance.now();
+      this.apply(events.slice(i, i + n));
+      const took = performance.now() - started;
+      i += n;
+      // Aim the next slice at the budget, from this slice's cost per event.
+      const perEvent = took / n;
+      this.sliceSize = Math.max(MIN_SLICE, Math.min(MAX_SLICE, Math.floor(SLICE_BUDGET_MS / Math.max(perEvent, 0.001))));
+      if (i < events.length) await new Promise<void>((resolve) => setImmediate(resolve));
     }
   }
 
   private apply(events: readonly SyncEvent[]): void {
     if (events.length === 0) return;
+    const started = performance.now();
     const changes = this.deps.cache.applySyncEvents(events);
     this.deps.changed(changes);
+    const took = performance.now() - started;
+    this.stats.events += events.length;
+    this.stats.applyMs += took;
+    const domain = events[0]!.domain;
+    this.stats.applyMsByDomain[domain] = (this.stats.applyMsByDomain[domain] ?? 0) + took;
+    if (took > this.stats.maxSliceMs) {
+      this.stats.maxSliceMs = took;
+      this.stats.maxSliceDomain = events[0]!.domain;
+    }
   }
 
   private ack(link: Link, serial: number, seq: number): void {

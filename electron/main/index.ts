@@ -134,6 +134,8 @@ async function main(): Promise<void> {
         webviewTag: false,
         navigateOnDragDrop: false,
         spellcheck: true,
+        // Middle-click must not open new windows (they are denied anyway; see setWindowOpenHandler).
+        disableBlinkFeatures: 'Auxclick',
       },
     });
     const keeper = new WindowStateKeeper(w, (json) => writeFileSync(windowStateFile, json), systemClock);
@@ -191,7 +193,7 @@ async function main(): Promise<void> {
     },
     beforeInstall: async () => {
       windowController.markQuitting();
-      await quit.disposeBounded();
+      await quit.prepareExternalQuit();
     },
   });
 

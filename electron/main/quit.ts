@@ -28,7 +28,18 @@ export class QuitController {
     });
   }
 
-  /** Disposes without quitting (e.g. before quitAndInstall). */
+  /**
+   * Disposes now and lets the next 'before-quit' through untouched: for
+   * autoUpdater.quitAndInstall, whose own quit must not be held back.
+   */
+  async prepareExternalQuit(): Promise<void> {
+    if (this.state === 'done') return;
+    this.state = 'disposing';
+    await this.disposeBounded();
+    this.state = 'done';
+  }
+
+  /** Disposes the core, bounded by the timeout (never throws). */
   async disposeBounded(): Promise<void> {
     let timer: unknown = null;
     const timeout = new Promise<'timeout'>((resolve) => {

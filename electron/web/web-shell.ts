@@ -187,7 +187,10 @@ export async function startWebShell(options: WebShellOptions): Promise<WebShell>
       extra['Set-Cookie'] = `${policy.cookieName}=${secret}; Path=/; HttpOnly; SameSite=Strict`;
     }
     const result = await serveStatic(rendererDir, url.pathname, req.method, res, extra);
-    if (result === 'not-found') refuse(res, 404, 'not found');
+    if (result === 'not-found' && url.pathname === '/favicon.ico') {
+      res.writeHead(204, { ...headers, 'Cache-Control': 'no-cache' });
+      res.end();
+    } else if (result === 'not-found') refuse(res, 404, 'not found');
     else if (result === 'no-renderer') refuse(res, 503, 'The renderer is not built: run `npm run build` (or `npm start`, which builds it).');
   }
 

@@ -64,7 +64,7 @@ export const en = {
   search: {
     title: 'Search', placeholder: 'Search messages, contacts and groups', messages: 'Messages', contacts: 'Contacts',
     groups: 'Groups', noResults: 'No results for “{q}”', hint: 'Type to search. Ctrl+K opens search from anywhere.',
-    results: '{n} results',
+    results: 'no results | {n} result | {n} results',
   },
   settings: {
     title: 'Settings', account: 'Account and profile', nickname: 'Display name', signature: 'Signature',

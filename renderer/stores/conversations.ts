@@ -21,6 +21,8 @@ export const useConversationsStore = defineStore('conversations', () => {
   /** Unread count of the active conversation at the moment it was opened (for the "new messages" marker). */
   const unreadAtOpen = ref(0);
   const loaded = ref(false);
+  /** The open conversation is on screen (not behind contacts/settings, window not hidden): new messages count as read. */
+  const visible = ref(false);
   let draftTimers = new Map<ConversationKey, ReturnType<typeof setTimeout>>();
 
   const sorted = computed(() => Array.from(byKey.value.values()).sort(compareConversations));
@@ -120,6 +122,16 @@ export const useConversationsStore = defineStore('conversations', () => {
     return list[next]!.key;
   }
 
+  function isSeen(): boolean {
+    return visible.value && (typeof document === 'undefined' || document.visibilityState !== 'hidden');
+  }
+
+  /** Called by the conversation view as it appears/disappears, and when the window is shown again. */
+  function setVisible(on: boolean): void {
+    visible.value = on;
+    if (on && activeKey.value && isSeen()) void markRead(activeKey.value);
+  }
+
   function bind(): () => void {
     const api = useApi();
     const offs = [
@@ -128,7 +140,7 @@ export const useConversationsStore = defineStore('conversations', () => {
         const open = activeKey.value;
         apply(conversations);
         const c = open ? byKey.value.get(open) : undefined;
-        if (c && c.unread > 0 && typeof document !== 'undefined' && document.visibilityState !== 'hidden') void markRead(c.key);
+        if (c && c.unread > 0 && isSeen()) void markRead(c.key);
       }),
       api.onConversationRemoved(({ key }) => remove(key)),
       api.onUnreadTotal(({ total }) => (unreadTotal.value = total)),
@@ -143,7 +155,7 @@ export const useConversationsStore = defineStore('conversations', () => {
   }
 
   return {
-    byKey, activeKey, unreadTotal, unreadAtOpen, loaded, sorted, active,
+    byKey, activeKey, unreadTotal, unreadAtOpen, loaded, visible, setVisible, sorted, active,
     apply, remove, load, open, close, markRead, setDraft, flushDrafts, setPinned, setMuted, neighbour, bind, reset,
   };
 });

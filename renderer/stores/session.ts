@@ -26,15 +26,34 @@ export const useSessionStore = defineStore('session', () => {
     phase.value = s ? 'signed-in' : 'signed-out';
   }
 
+  /**
+   * Startup: resume the core's live session, or sign in again with the stored
+   * device token of the most recently used account (unless the user signed out
+   * of it on purpose), or show the first-run screen.
+   */
   async function init(): Promise<void> {
     const api = useApi();
     try {
       const [s, list] = await Promise.all([api.getSession({}), api.listAccounts({}).catch(() => [])]);
       accounts.value = list;
-      setSession(s);
+      if (s) return setSession(s);
+      const last = list.slice().sort((a, b) => b.lastLoginAt - a.lastLoginAt)[0];
+      if (last?.canAutoLogin && signedOutOf() !== last.username && (await login({ username: last.username }))) return;
+      setSession(null);
     } catch {
       setSession(null);
     }
+  }
+
+  const SIGNED_OUT_KEY = 'tern.signedOut';
+  function signedOutOf(): string | null {
+    try { return globalThis.localStorage?.getItem(SIGNED_OUT_KEY) ?? null; } catch { return null; }
+  }
+  function rememberSignedOut(username: string | null): void {
+    try {
+      if (username) globalThis.localStorage?.setItem(SIGNED_OUT_KEY, username);
+      else globalThis.localStorage?.removeItem(SIGNED_OUT_KEY);
+    } catch { /* storage unavailable: auto sign-in simply stays on */ }
   }
 
   async function run(op: () => Promise<Session>): Promise<boolean> {
@@ -44,6 +63,7 @@ export const useSessionStore = defineStore('session', () => {
       const s = await op();
       passwordFor.value = null;
       notice.value = null;
+      rememberSignedOut(null);
       setSession(s);
       return true;
     } catch (err) {
@@ -63,6 +83,7 @@ export const useSessionStore = defineStore('session', () => {
   }
 
   async function logout(forget = false): Promise<void> {
+    rememberSignedOut(session.value?.account.username ?? null);
     await useApi().logout({ forget });
     setSession(null);
     accounts.value = await useApi().listAccounts({}).catch(() => accounts.value);

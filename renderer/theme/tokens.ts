@@ -22,7 +22,8 @@ export interface ThemeTokens {
   textOnAccent: string;
   danger: string;
   success: string;
-  border: string;
+  border: string; // control outlines (inputs, buttons): >= 3:1
+  divider: string; // decorative separators between panes and rows (no contrast requirement)
   focus: string;
   mark: string; // search hit background
   textOnMark: string;
@@ -38,7 +39,7 @@ export const themes: Record<ThemeName, ThemeTokens> = {
     bgBubbleIn: '#eef0f3', bgBubbleOut: '#d7ebff',
     text: '#16191d', textMuted: '#525c68', textOnRail: '#e8edf2', textBubbleOut: '#0e1b2b',
     accent: '#0a5bc4', textOnAccent: '#ffffff', danger: '#b42318', success: '#1a7f37',
-    border: '#8a94a0', focus: '#0a5bc4', mark: '#ffe27a', textOnMark: '#16191d',
+    border: '#8a94a0', divider: '#dde1e6', focus: '#0a5bc4', mark: '#ffe27a', textOnMark: '#16191d',
     banner: '#fff3cd', textOnBanner: '#4d3800', badge: '#c62828', textOnBadge: '#ffffff',
   },
   dark: {
@@ -46,7 +47,7 @@ export const themes: Record<ThemeName, ThemeTokens> = {
     bgBubbleIn: '#262b33', bgBubbleOut: '#1f4268',
     text: '#e7eaee', textMuted: '#a4adb8', textOnRail: '#dfe5ec', textBubbleOut: '#eef5ff',
     accent: '#7ab7ff', textOnAccent: '#0b1320', danger: '#ff8a80', success: '#6fd08c',
-    border: '#6b7480', focus: '#7ab7ff', mark: '#8a6d00', textOnMark: '#fffbe6',
+    border: '#6b7480', divider: '#2c323a', focus: '#7ab7ff', mark: '#8a6d00', textOnMark: '#fffbe6',
     banner: '#4a3b00', textOnBanner: '#fff1c2', badge: '#ff6b6b', textOnBadge: '#1a0000',
   },
 };

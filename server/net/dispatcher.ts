@@ -35,6 +35,8 @@ export class Dispatcher {
     private readonly clock: Clock,
     private readonly metrics: Metrics,
     private readonly logger: Logger,
+    /** A promise while commits are not yet durable: answers wait for it (see storage/durability.ts). */
+    private readonly barrier: () => Promise<void> | undefined = () => undefined,
   ) {}
 
   handle(session: Session, frame: Frame): void {
@@ -79,6 +81,15 @@ export class Dispatcher {
   }
 
   private answer(session: Session, frame: Frame, schema: DescMessage, value: unknown): void {
+    const pending = this.barrier();
+    if (pending) {
+      void pending.then(() => this.answerNow(session, frame, schema, value));
+      return;
+    }
+    this.answerNow(session, frame, schema, value);
+  }
+
+  private answerNow(session: Session, frame: Frame, schema: DescMessage, value: unknown): void {
     if (session.closed) return;
     try {
       session.respond(frame.serial, frame.command, toBinary(schema, create(schema, value as never)));
@@ -114,8 +125,6 @@ export class Dispatcher {
       return;
     }
     this.metrics.pushAcks++;
-    this.messages.pushAcked(session.userId, decoded.value.seq).catch((err: unknown) => {
-      this.logger.warn({ err, userId: session.userId }, 'push ack bookkeeping failed');
-    });
+    this.messages.pushAcked(session.userId, decoded.value.seq);
   }
 }

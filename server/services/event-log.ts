@@ -18,9 +18,14 @@ export type EventBody = Exclude<SyncEvent['event'], { case: 'message' } | { case
 export class EventLog {
   private pending: PendingPush[] | undefined;
 
+  /**
+   * `deferPush` holds pushes until the commit is durable (the server passes
+   * Durability.afterDurable); the default pushes at once.
+   */
   constructor(
     private readonly store: Store,
     private readonly notifier: Notifier,
+    private readonly deferPush: (fn: () => void) => void = (fn) => fn(),
   ) {}
 
   commit<T>(fn: () => T): T {
@@ -43,7 +48,7 @@ export class EventLog {
     } finally {
       this.pending = undefined;
     }
-    if (pushes.length > 0) this.notifier.pushEvents(pushes);
+    if (pushes.length > 0) this.deferPush(() => this.notifier.pushEvents(pushes));
     return result;
   }
 

@@ -157,18 +157,36 @@ export class MessageService {
     });
   }
 
+  /** PUSH_ACKs waiting for the next group commit. */
+  private acks: Array<{ userId: number; seq: number }> = [];
+
   /**
-   * A device of `userId` holds the message event `seq` (PUSH_ACK). Queued with
-   * the message writes; errors are irrelevant to the client (no answer).
+   * A device of `userId` holds the event `seq` (PUSH_ACK). Acks are coalesced:
+   * one write job per group commit turns all of them into at most one
+   * delivered receipt per conversation. Nothing is answered to the client.
    */
-  pushAcked(userId: number, rawSeq: bigint): Promise<void> {
-    return this.batcher.run(() => {
-      if (rawSeq > BigInt(Number.MAX_SAFE_INTEGER)) return;
-      const event = this.deps.store.events.get(userId, Number(rawSeq));
-      if (!event || event.ref === 0) return;
-      const msg = this.deps.store.messages.byId(event.ref);
-      if (msg) this.delivered(userId, msg.conv_id, msg.conv_seq, msg.sender_id);
-    });
+  pushAcked(userId: number, rawSeq: bigint): void {
+    if (rawSeq <= 0n || rawSeq > BigInt(Number.MAX_SAFE_INTEGER)) return;
+    this.acks.push({ userId, seq: Number(rawSeq) });
+    if (this.acks.length > 1) return; // a flush is already queued
+    this.batcher.run(() => this.flushAcks()).catch((err: unknown) => this.deps.logger.warn({ err }, 'push ack bookkeeping failed'));
+  }
+
+  private flushAcks(): void {
+    const { store } = this.deps;
+    const acks = this.acks;
+    this.acks = [];
+    const latest = new Map<string, { userId: number; convId: number; convSeq: number; senderId: number }>();
+    for (const { userId, seq } of acks) {
+      const event = store.events.get(userId, seq);
+      if (!event || event.ref === 0) continue; // not a message event
+      const msg = store.messages.byId(event.ref);
+      if (!msg || msg.sender_id === userId) continue;
+      const key = `${userId}:${msg.conv_id}`;
+      const seen = latest.get(key);
+      if (!seen || seen.convSeq < msg.conv_seq) latest.set(key, { userId, convId: msg.conv_id, convSeq: msg.conv_seq, senderId: msg.sender_id });
+    }
+    for (const d of latest.values()) this.delivered(d.userId, d.convId, d.convSeq, d.senderId);
   }
 
   /** Delivered up to `convSeq` in 1:1 conversations (call inside a commit). */

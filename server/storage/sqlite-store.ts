@@ -253,8 +253,14 @@ export class SqliteStore implements Store {
     return new SqliteStore(openDatabase(file, options));
   }
 
+  /** Called after every outermost commit (the durability tracker counts them). */
+  onCommit: () => void = () => {};
+
   transaction<T>(fn: () => T): T {
-    return this.db.transaction(fn)();
+    const outermost = !this.db.inTransaction;
+    const result = this.db.transaction(fn)();
+    if (outermost) this.onCommit();
+    return result;
   }
 
   backup(file: string): void {

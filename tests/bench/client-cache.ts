@@ -42,7 +42,6 @@ function readFortunes(name: string): string[] {
   if (!existsSync(path)) return [];
   return (
     readFileSync(path, 'utf8')
-      // eslint-disable-next-line no-control-regex
       .replace(/\x1b\[[0-9;]*m/g, '')
       .split(/^%$/m)
       .flatMap((block) => block.split(/\n\s*\n/))
@@ -89,18 +88,18 @@ function conversationOf(i: number, r: () => number): number {
   return r() < 0.5 ? Math.floor(r() * 20) : Math.floor(r() * CONVERSATIONS);
 }
 
-function keyOf(c: number): { key: ConversationKey; ref: { type: ConversationType; id: number } } {
+function keyOf(c: number, base = 0): { key: ConversationKey; ref: { type: ConversationType; id: number } } {
   return c % 4 === 0
-    ? { key: `g:${1000 + c}`, ref: { type: ConversationType.GROUP, id: 1000 + c } }
-    : { key: `u:${10 + c}`, ref: { type: ConversationType.DIRECT, id: 10 + c } };
+    ? { key: `g:${base + 1000 + c}`, ref: { type: ConversationType.GROUP, id: base + 1000 + c } }
+    : { key: `u:${base + 10 + c}`, ref: { type: ConversationType.DIRECT, id: base + 10 + c } };
 }
 
-function makeEvents(corpus: Corpus, from: number, count: number, convSeqs: Map<number, number>, r: () => number, msgIdBase = 0): WireSyncEvent[] {
+function makeEvents(corpus: Corpus, from: number, count: number, convSeqs: Map<number, number>, r: () => number, msgIdBase = 0, convBase = 0): WireSyncEvent[] {
   const events: WireSyncEvent[] = [];
   for (let i = 0; i < count; i++) {
     const n = from + i;
     const c = conversationOf(n, r);
-    const { ref } = keyOf(c);
+    const { ref } = keyOf(c, convBase);
     const convSeq = (convSeqs.get(c) ?? 0) + 1;
     convSeqs.set(c, convSeq);
     const outgoing = r() < 0.3;
@@ -233,31 +232,41 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
   const allPages = stats(Object.values(pageTimes).flat());
   log(`page of 50: p50 ${allPages.p50} ms, p99 ${allPages.p99} ms, max ${allPages.max} ms (n=${allPages.n})`);
 
-  // Search.
+  // Search, as left by the bulk sync, then after index maintenance (what the app does when idle).
   const queries = sampleQueries(corpus, r);
-  for (const q of queries.slice(0, 20)) cache.search.search({ query: q.query, limit: 50 }); // warm the page cache a little
-  const searchTimes: Record<string, number[]> = {};
-  let hits = 0;
-  for (const q of queries) {
-    const [ms, res] = time(() => cache.search.search({ query: q.query, limit: 50 }));
-    hits += res.length;
-    (searchTimes[q.kind] ??= []).push(ms);
-  }
-  const inConv: number[] = [];
-  for (const q of queries.slice(0, 100)) {
-    const { key } = keyOf(Math.floor(r() * 20));
-    inConv.push(time(() => cache.search.search({ query: q.query, key, limit: 50 }))[0]);
-  }
-  const search = Object.fromEntries(Object.entries(searchTimes).map(([k, v]) => [k, stats(v)]));
-  const allSearch = stats(Object.values(searchTimes).flat());
-  log(`search: p50 ${allSearch.p50} ms, p99 ${allSearch.p99} ms, max ${allSearch.max} ms (n=${allSearch.n}, ${hits} hits); in one conversation p99 ${stats(inConv).p99} ms`);
+  const measureSearch = (): { all: ReturnType<typeof stats>; inConversation: ReturnType<typeof stats>; hits: number; byKind: Record<string, ReturnType<typeof stats>> } => {
+    const times: Record<string, number[]> = {};
+    let hits = 0;
+    for (const q of queries) {
+      const [ms, res] = time(() => cache.search.search({ query: q.query, limit: 50 }));
+      hits += res.length;
+      (times[q.kind] ??= []).push(ms);
+    }
+    const rc = rng(3);
+    const inConv: number[] = [];
+    for (const q of queries.slice(0, 100)) {
+      const { key } = keyOf(Math.floor(rc() * 20));
+      inConv.push(time(() => cache.search.search({ query: q.query, key, limit: 50 }))[0]);
+    }
+    const byKind = Object.fromEntries(Object.entries(times).map(([k, v]) => [k, stats(v)]));
+    return { all: stats(Object.values(times).flat()), inConversation: stats(inConv), hits, byKind };
+  };
+  for (const q of queries.slice(0, 20)) cache.search.search({ query: q.query, limit: 50 }); // warm up
+  const searchBefore = measureSearch();
+  log(`search (after bulk sync): p50 ${searchBefore.all.p50} ms, p99 ${searchBefore.all.p99} ms, max ${searchBefore.all.max} ms (n=${searchBefore.all.n}, ${searchBefore.hits} hits); in one conversation p99 ${searchBefore.inConversation.p99} ms`);
+  const maintainSlices: number[] = [];
+  for (let more = true; more && maintainSlices.length < 100_000; ) maintainSlices.push(time(() => (more = cache.search.maintain(200)))[0]);
+  const maintenance = { slices: maintainSlices.length, totalMs: Math.round(maintainSlices.reduce((a, b) => a + b, 0)), sliceP99Ms: stats(maintainSlices).p99, sliceMaxMs: stats(maintainSlices).max };
+  log(`index maintenance: ${maintenance.slices} slices of 200 pages, ${maintenance.totalMs} ms in total, slice p99 ${maintenance.sliceP99Ms} ms`);
+  const searchAfter = measureSearch();
+  log(`search (after maintenance): p50 ${searchAfter.all.p50} ms, p99 ${searchAfter.all.p99} ms, max ${searchAfter.all.max} ms; in one conversation p99 ${searchAfter.inConversation.p99} ms`);
   cache.close();
 
   // Bulk apply of 10,000 messages in batches of 500: into a fresh cache, and into the 1M cache.
-  const bulk = (c: Cache, base: number): { totalMs: number; batchP99Ms: number } => {
+  const bulk = (c: Cache, run: number): { totalMs: number; batchP99Ms: number } => {
     const rr = rng(5);
     const seqs = new Map<number, number>();
-    const events = makeEvents(corpus, 0, 10_000, seqs, rr, base);
+    const events = makeEvents(corpus, 0, 10_000, seqs, rr, 10_000_000_000 + run * 100_000, 1_000_000 * (run + 1));
     const batches: number[] = [];
     const t0 = performance.now();
     for (let i = 0; i < events.length; i += 500) batches.push(time(() => c.applySyncEvents(events.slice(i, i + 500)))[0]);
@@ -270,7 +279,7 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
   rmSync(freshDir, { recursive: true, force: true });
   // Into the big cache: new conversations (ids above the bench's), so the reuse check stays valid.
   const big = openCache({ dir, userId: ME }).cache;
-  const bulkBig = bulk(big, 10_000_000_000 + (big.syncState.getMeta<number>('bench.bulkRuns') ?? 0) * 100_000);
+  const bulkBig = bulk(big, big.syncState.getMeta<number>('bench.bulkRuns') ?? 0);
   big.syncState.setMeta('bench.bulkRuns', (big.syncState.getMeta<number>('bench.bulkRuns') ?? 0) + 1);
   big.close();
   log(`bulk apply 10,000: fresh cache ${bulkFresh.totalMs} ms, into the 1M cache ${bulkBig.totalMs} ms`);
@@ -282,7 +291,7 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
     openMs: Math.round(openMs),
     fileMB: Math.round(fileBytes / 1e5) / 10,
     pageOf50: { all: allPages, ...pages },
-    search: { all: allSearch, inConversation: stats(inConv), ...search, hits },
+    search: { afterBulkSync: searchBefore, maintenance, afterMaintenance: searchAfter },
     bulkApply10k: { fresh: bulkFresh, into1M: bulkBig },
   };
 }

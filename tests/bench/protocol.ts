@@ -2,11 +2,19 @@
  * Protocol benchmark: frame codec throughput, full Noise NK handshakes, and
  * sealed (ChaChaPoly) record throughput. Single-threaded, in process; each
  * figure is the best of a few timed rounds after a warm-up.
+ * Also: heap and RSS per idle accepted connection (clients in a child process).
  *   npm run bench -- protocol [--out FILE] [--quick]
  */
+import { fork } from 'node:child_process';
+import { createServer, type AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import v8 from 'node:v8';
+import vm from 'node:vm';
 import { encodeFrame, FrameDecoder } from '../../shared/protocol';
-import { CipherState, ciphers, generateStaticKeyPair, HandshakeState, TERN_NOISE_PROLOGUE, TERN_NOISE_PROTOCOL } from '../../shared/node/noise';
+import { CipherState, ciphers, encodeKey, generateStaticKeyPair, HandshakeState, TERN_NOISE_PROLOGUE, TERN_NOISE_PROTOCOL } from '../../shared/node/noise';
+import { acceptSecure, type SecureConnection } from '../../shared/node/transport/secure-connection';
+import { ResultCode } from '../../shared/protocol';
 import { MAX_RECORD_PLAINTEXT, RecordOpener, sealRecords } from '../../shared/node/transport/records';
 
 interface Rate {
@@ -101,9 +109,53 @@ function sealing(targetMs: number): { sealMBps: number; openMBps: number; record
   return { sealMBps: seal.perSecond * mb, openMBps: open.perSecond * mb, recordSize: MAX_RECORD_PLAINTEXT };
 }
 
+/**
+ * Memory of idle server-side secure connections: N clients in a child
+ * process connect and go quiet; the parent's heap and RSS growth, divided by
+ * N, is the cost of one accepted SecureConnection (socket included).
+ */
+async function idleConnectionMemory(count: number): Promise<{ connections: number; heapUsedBytesPer: number; rssBytesPer: number }> {
+  v8.setFlagsFromString('--expose-gc');
+  const gc = vm.runInNewContext('gc') as () => void;
+  const staticKey = generateStaticKeyPair();
+  const connections: SecureConnection[] = [];
+  const server = createServer((socket) => {
+    acceptSecure(socket, { staticKey, onHello: () => ({ code: ResultCode.OK }) }).then(
+      (c) => {
+        c.on('frame', () => undefined);
+        c.on('close', () => undefined);
+        connections.push(c);
+      },
+      () => undefined,
+    );
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  gc();
+  const before = process.memoryUsage();
+  const script = fileURLToPath(new URL('./protocol-clients.ts', import.meta.url));
+  const child = fork(script, [String((server.address() as AddressInfo).port), encodeKey(staticKey.publicKey), String(count)], { execArgv: ['--import', 'tsx'] });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      child.once('message', () => resolve());
+      child.once('exit', (code) => reject(new Error(`client process exited with ${code}`)));
+    });
+    while (connections.length < count) await new Promise((r) => setTimeout(r, 20));
+    await new Promise((r) => setTimeout(r, 300));
+    gc();
+    const after = process.memoryUsage();
+    return { connections: count, heapUsedBytesPer: (after.heapUsed - before.heapUsed) / count, rssBytesPer: (after.rss - before.rss) / count };
+  } finally {
+    child.kill();
+    for (const c of connections) c.destroy();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+}
+
 export async function run(args: string[]): Promise<Record<string, unknown>> {
   const quick = args.includes('--quick');
   const targetMs = quick ? 200 : 1000;
+  // First, while the heap is fresh, so RSS growth is the connections' own.
+  const memory = await idleConnectionMemory(quick ? 1000 : 5000);
   const small = frameCodec(100, targetMs);
   const large = frameCodec(4096, targetMs);
   const hs = handshakes(targetMs);
@@ -114,11 +166,13 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
   console.log(`  frames, 4 KiB payload : encode ${fmt(large.encodePerSecond)}/s, decode ${fmt(large.decodePerSecond)}/s, encode+decode ${fmt(large.roundTripPerSecond)}/s`);
   console.log(`  Noise NK handshakes   : ${fmt(hs.perSecond)}/s (${hs.note})`);
   console.log(`  ChaChaPoly records    : seal ${sealed.sealMBps.toFixed(0)} MB/s, open ${sealed.openMBps.toFixed(0)} MB/s (${sealed.recordSize}-byte records)`);
+  console.log(`  idle connection (server side, ${memory.connections}): heap ${(memory.heapUsedBytesPer / 1024).toFixed(2)} KiB, RSS ${(memory.rssBytesPer / 1024).toFixed(2)} KiB per connection`);
   return {
     frames100B: small,
     frames4KiB: large,
     handshakes: hs,
     sealedChaChaPoly: sealed,
+    idleServerConnection: memory,
     protocol: TERN_NOISE_PROTOCOL,
     targetMsPerRound: targetMs,
   };

@@ -74,4 +74,75 @@ describe('two clients converse', () => {
     const list = await alice.listConversations({});
     expect(list.items[0]).toMatchObject({ key, type: 'direct' });
   });
+
+  it('friends, profiles, groups and recall through the real server', async () => {
+    const ann = await make('ann');
+    const ben = await make('ben');
+    const cat = await make('cat');
+    const sa = await ann.register({ username: 'ann', password: PASSWORD });
+    const sb = await ben.register({ username: 'ben', password: PASSWORD });
+    const sc = await cat.register({ username: 'cat', password: PASSWORD });
+    await befriend(ann, ben);
+    await befriend(ann, cat);
+
+    expect(await ann.findUser({ username: 'ben' })).toMatchObject({ userId: sb.profile.userId, username: 'ben' });
+    expect(await ann.findUser({ username: 'nobody-here' })).toBeNull();
+    const updated = await ben.updateProfile({ nickname: 'Benjamin', signature: '你好' });
+    expect(updated).toMatchObject({ nickname: 'Benjamin', signature: '你好' });
+    await waitFor(async () => (await ann.getProfiles({ userIds: [sb.profile.userId] }))[0]?.nickname === 'Benjamin', 'profile update reaches ann');
+
+    // Groups: create, members, message, rename, roles, remove, leave, dissolve.
+    const groupsAtBen = record(ben, 'groupsChanged');
+    const group = await ann.createGroup({ name: '周末爬山', memberIds: [sb.profile.userId, sc.profile.userId] });
+    expect(group).toMatchObject({ name: '周末爬山', ownerId: sa.profile.userId, myRole: 'owner', memberCount: 3 });
+    await waitFor(() => groupsAtBen.some((e) => e.groups.some((g) => g.id === group.id)), 'ben sees the group');
+    const members = await waitFor(async () => {
+      const m = await ben.listGroupMembers({ groupId: group.id });
+      return m.length === 3 ? m : undefined;
+    }, 'members at ben');
+    expect(members.find((m) => m.userId === sa.profile.userId)?.role).toBe('owner');
+
+    const gkey = `g:${group.id}` as const;
+    await ann.sendMessage({ key: gkey, text: '@all 周六早上八点集合', mentions: [0] });
+    const atCat = await waitFor(async () => (await cat.loadMessages({ key: gkey })).messages[0], 'cat gets the group message');
+    expect(atCat.text).toBe('@all 周六早上八点集合');
+    expect((await cat.getConversation({ key: gkey }))?.mentioned).toBe(true);
+
+    expect(await ann.renameGroup({ groupId: group.id, name: '周日爬山' })).toMatchObject({ name: '周日爬山' });
+    await waitFor(async () => (await ben.getGroup({ groupId: group.id }))?.name === '周日爬山', 'rename reaches ben');
+    await ann.setGroupRole({ groupId: group.id, userId: sb.profile.userId, role: 'admin' });
+    await waitFor(async () => (await ben.getGroup({ groupId: group.id }))?.myRole === 'admin', 'ben is admin');
+    await ben.removeFromGroup({ groupId: group.id, userIds: [sc.profile.userId] });
+    await waitFor(async () => (await cat.getGroup({ groupId: group.id }))?.myRole === undefined, 'cat removed');
+    await expect(cat.sendMessage({ key: gkey, text: 'still here?' }).then((m) =>
+      waitFor(async () => (await cat.loadMessages({ key: gkey })).messages.find((x) => x.id === m.id && x.status === 'failed'), 'send fails'),
+    )).resolves.toMatchObject({ error: { code: 'NOT_MEMBER' } });
+    await ben.leaveGroup({ groupId: group.id });
+    await waitFor(async () => (await ben.getGroup({ groupId: group.id }))?.myRole === undefined, 'ben left');
+    await ann.dissolveGroup({ groupId: group.id });
+    await waitFor(async () => (await ann.getGroup({ groupId: group.id }))?.dissolved === true, 'dissolved');
+
+    // Recall: gone for both sides, and from search.
+    const dkey = `u:${sb.profile.userId}` as const;
+    const sent = await ann.sendMessage({ key: dkey, text: 'oops, wrong chat: 秘密计划' });
+    await waitFor(async () => (await ann.loadMessages({ key: dkey })).messages.find((m) => m.id === sent.id && m.serverId !== undefined), 'acked');
+    const back = `u:${sa.profile.userId}` as const;
+    await waitFor(async () => (await ben.searchMessages({ query: '秘密计划' })).length === 1, 'ben can find it');
+    await ann.recallMessage({ messageId: sent.id });
+    expect((await ann.loadMessages({ key: dkey })).messages.find((m) => m.id === sent.id)).toMatchObject({ recalled: true, text: '' });
+    await waitFor(async () => (await ben.loadMessages({ key: back })).messages.find((m) => m.text === '' && m.recalled), 'recall reaches ben');
+    expect(await ben.searchMessages({ query: '秘密计划' })).toEqual([]);
+
+    // Friends: block, unblock, remove.
+    await ann.blockUser({ userId: sc.profile.userId });
+    expect((await ann.listFriends({})).find((f) => f.userId === sc.profile.userId)?.state).toBe('blocked');
+    await ann.unblockUser({ userId: sc.profile.userId });
+    await ann.removeFriend({ userId: sb.profile.userId });
+    await waitFor(async () => !(await ben.listFriends({})).some((f) => f.userId === sa.profile.userId && f.state === 'friend'), 'ben sees the removal');
+    const failed = await ann.sendMessage({ key: dkey, text: 'are we still friends?' });
+    const settled = await waitFor(async () => (await ann.loadMessages({ key: dkey })).messages.find((m) => m.id === failed.id && m.status === 'failed'), 'rejected');
+    expect(settled.error?.code).toBe('NOT_FRIENDS');
+    await ann.deleteMessage({ messageId: failed.id });
+    expect((await ann.loadMessages({ key: dkey })).messages.some((m) => m.id === failed.id)).toBe(false);
+  });
 });

@@ -40,6 +40,7 @@ describe('chat end to end', () => {
     await shot(alice.page, '02-empty-main');
 
     await sendFriendRequest(alice.page, 'bob');
+    await bob.page.getByTestId('nav-contacts').click();
     await bob.page.getByTestId('friend-request').filter({ hasText: 'Alice' }).waitFor();
     await shot(bob.page, '03-friend-request');
     await acceptFriendRequest(bob.page, 'Alice');
@@ -118,24 +119,26 @@ describe('chat end to end', () => {
   });
 
   it('unread counts and conversation order follow new messages', async () => {
-    // Alice looks at her contacts; messages arrive in both of her conversations.
-    await alice.page.getByTestId('nav-contacts').click();
+    // Alice is in settings (no conversation on screen); messages arrive in both conversations.
+    await alice.page.getByTestId('nav-settings').click();
     await send(bob.page, 'one more thing for the group');
     await openConversation(bob.page, 'Alice');
-    await send(bob.page, 'ping 1');
-    await send(bob.page, 'ping 2');
+    for (const text of ['ping 1', 'ping 2', 'ping 3']) await send(bob.page, text);
+    await expect.poll(() => alice.page.getByTestId('nav-chats').locator('.badge').textContent(), { timeout: 20_000 }).toBe('4');
+    await shot(alice.page, '11-unread-badge');
+    // Back to chats: the open group is now seen (read); Bob moved to the top with 3 unread.
     await alice.page.getByTestId('nav-chats').click();
-    await alice.page.getByTestId('conversation-item').first().click(); // opening one conversation...
-    await openConversation(alice.page, 'Weekend hike'); // ...and settle on the group
-    await send(bob.page, 'ping 3');
     await expect
       .poll(async () => (await conversationList(alice.page)).map((c) => `${c.title}:${c.unread}`), { timeout: 20_000 })
       .toEqual(['Bob:3', 'Weekend hike:0']);
-    await shot(alice.page, '11-unread-and-order');
+    await shot(alice.page, '12-unread-and-order');
     await openConversation(alice.page, 'Bob');
     await expect.poll(async () => (await conversationList(alice.page)).map((c) => c.unread)).toEqual([0, 0]);
     await alice.page.getByTestId('unread-marker').waitFor();
-    await shot(alice.page, '12-new-messages-marker');
+    await shot(alice.page, '13-new-messages-marker');
+    // Alt+Down moves to the next conversation in the list.
+    await alice.page.keyboard.press('Alt+ArrowDown');
+    await expect.poll(() => alice.page.getByTestId('conversation-header').textContent()).toBe('Weekend hike');
   });
 
   it('finds a Chinese phrase by search and opens it in context', async () => {
@@ -148,7 +151,7 @@ describe('chat end to end', () => {
     await alice.page.getByTestId('search-hit').first().click();
     await expect.poll(() => alice.page.getByTestId('conversation-header').textContent()).toBe('Bob');
     await waitForMessage(alice.page, '好的，明天中午一起吃饭吧');
-    await shot(alice.page, '13-search-chinese');
+    await shot(alice.page, '14-search-chinese');
   });
 
   it('switches to the dark theme and between English and Chinese', async () => {
@@ -158,12 +161,12 @@ describe('chat end to end', () => {
     await expect.poll(() => page.evaluate(() => document.documentElement.dataset.theme)).toBe('dark');
     const bg = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
     expect(bg).toBe('rgb(21, 24, 28)');
-    await shot(page, '14-settings-dark-en');
+    await shot(page, '15-settings-dark-en');
     await page.getByTestId('language').selectOption('zh-CN');
     await expect.poll(() => page.getByTestId('nav-chats').getAttribute('aria-label')).toBe('聊天');
-    await shot(page, '15-settings-dark-zh');
+    await shot(page, '16-settings-dark-zh');
     await openConversation(page, 'Weekend hike');
-    await shot(page, '16-group-dark-zh');
+    await shot(page, '17-group-dark-zh');
     await page.getByTestId('nav-settings').click();
     await page.getByTestId('language').selectOption('en');
     await expect.poll(() => page.getByTestId('nav-chats').getAttribute('aria-label')).toBe('Chats');

@@ -7,7 +7,6 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { chromium, selectors, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { expect } from 'vitest';
 import type { ServerEndpoint } from '../../shared/ipc';
 import { startServer, type RunningServer } from '../../server/index';
 import { createCore } from '../../electron/client/index';
@@ -140,7 +139,7 @@ export async function sendFriendRequest(page: Page, username: string): Promise<v
   await page.getByTestId('nav-contacts').click();
   await page.getByTestId('add-friend-username').fill(username);
   await page.getByTestId('add-friend-send').click();
-  await expect.poll(() => page.getByTestId('add-friend-result').textContent()).toContain('sent');
+  await page.locator('[data-test="add-friend-result"][data-ok="true"]').waitFor();
 }
 
 export async function acceptFriendRequest(page: Page, fromNickname: string): Promise<void> {
@@ -155,13 +154,18 @@ export async function chatWith(page: Page, nickname: string): Promise<void> {
   await page.getByTestId('nav-contacts').click();
   await page.getByTestId('friend').filter({ hasText: nickname }).click();
   await page.getByTestId('chat').click();
-  await expect.poll(() => page.getByTestId('conversation-header').textContent()).toBe(nickname);
+  await headerIs(page, nickname);
 }
 
 export async function openConversation(page: Page, title: string): Promise<void> {
   await page.getByTestId('nav-chats').click();
   await page.getByTestId('conversation-item').filter({ hasText: title }).first().click();
-  await expect.poll(() => page.getByTestId('conversation-header').textContent()).toBe(title);
+  await headerIs(page, title);
+}
+
+/** Waits until the open conversation is `title` (usable outside a test, unlike expect.poll). */
+export async function headerIs(page: Page, title: string): Promise<void> {
+  await page.waitForFunction((t) => document.querySelector('[data-test="conversation-header"]')?.textContent === t, title, { timeout: 30_000 });
 }
 
 export async function send(page: Page, text: string): Promise<void> {

@@ -272,6 +272,16 @@ describe('quit', () => {
     expect(ev2.n).toBe(0);
   });
 
+  it('lets an updater-driven quit through once the core is disposed', async () => {
+    let disposed = 0;
+    let quits = 0;
+    const q = new QuitController(async () => void disposed++, () => quits++, clock);
+    await q.prepareExternalQuit();
+    const ev = { n: 0, preventDefault() { this.n++; } };
+    q.onBeforeQuit(ev);
+    expect([disposed, ev.n, quits]).toEqual([1, 0, 0]);
+  });
+
   it('quits anyway when the core does not finish in time', async () => {
     let quits = 0;
     const warnings: string[] = [];
@@ -331,5 +341,30 @@ describe('menus', () => {
     ready.find((i) => i.label === en.restartToUpdate)!.click!();
     expect(actions.installUpdate).toHaveBeenCalled();
     expect(flat(trayMenuTemplate(en, actions, false) as Item[]).some((i) => i.label === en.restartToUpdate)).toBe(false);
+  });
+});
+
+describe('start-up configuration', () => {
+  it('reads TERN_SERVERS with the contract schema and ignores anything invalid', async () => {
+    const { parseServersEnv, validUpdateUrl } = await import('../../electron/main/config');
+    const key = 'B'.repeat(43) + '=';
+    expect(parseServersEnv(JSON.stringify([{ host: '127.0.0.1', port: 7800, publicKey: key }]))).toEqual([{ host: '127.0.0.1', port: 7800, publicKey: key }]);
+    expect(parseServersEnv(undefined)).toEqual([]);
+    expect(parseServersEnv('not json')).toEqual([]);
+    expect(parseServersEnv(JSON.stringify([{ host: 'x', port: 0, publicKey: key }]))).toEqual([]);
+    expect(parseServersEnv(JSON.stringify([{ host: 'x', port: 1, publicKey: 'short' }]))).toEqual([]);
+    expect(validUpdateUrl('https://updates.example.com/tern/')).toBe('https://updates.example.com/tern/');
+    expect(validUpdateUrl('http://updates.example.com/')).toBeNull();
+    expect(validUpdateUrl('http://localhost:8080/feed/')).toBe('http://localhost:8080/feed/');
+    expect(validUpdateUrl('')).toBeNull();
+  });
+
+  it('turns thrown errors into ErrorInfo without stacks, keeping typed codes', async () => {
+    const { toErrorInfo } = await import('../../electron/host/errors');
+    expect(toErrorInfo(Object.assign(new Error('nope'), { code: 'BAD_CREDENTIALS' }))).toEqual({ code: 'BAD_CREDENTIALS', message: 'nope' });
+    expect(toErrorInfo(new Error('boom'))).toEqual({ code: 'INTERNAL', message: 'boom' });
+    expect(toErrorInfo(Object.assign(new Error('x'), { code: 'lower case; injected' })).code).toBe('INTERNAL');
+    expect(toErrorInfo('plain').code).toBe('INTERNAL');
+    expect(toErrorInfo(new Error('y'.repeat(2000))).message.length).toBe(500);
   });
 });

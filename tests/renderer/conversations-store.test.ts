@@ -37,12 +37,21 @@ describe('conversations store', () => {
     const store = useConversationsStore();
     store.bind();
     await store.load();
+    store.setVisible(true);
     await store.open('u:2');
     expect(store.unreadAtOpen).toBe(2);
     expect(store.byKey.get('u:2')!.unread).toBe(0);
     expect(env.fake.calls.markRead).toHaveBeenCalledWith({ key: 'u:2' });
     env.fake.emit('conversationsChanged', { conversations: [conv({ key: 'u:2', updatedAt: 300, unread: 1 })] });
     expect(env.fake.calls.markRead).toHaveBeenCalledTimes(2);
+    // Behind another pane, new messages stay unread until the conversation is shown again.
+    store.setVisible(false);
+    env.fake.emit('conversationsChanged', { conversations: [conv({ key: 'u:2', updatedAt: 400, unread: 1 })] });
+    expect(store.byKey.get('u:2')!.unread).toBe(1);
+    expect(env.fake.calls.markRead).toHaveBeenCalledTimes(2);
+    store.setVisible(true);
+    expect(store.byKey.get('u:2')!.unread).toBe(0);
+    expect(env.fake.calls.markRead).toHaveBeenCalledTimes(3);
   });
 
   it('keeps drafts per conversation and saves them after a pause', async () => {

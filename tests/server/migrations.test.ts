@@ -53,7 +53,7 @@ describe('migrations', () => {
   it('openDatabase sets WAL and synchronous=FULL', () => {
     const db = openDatabase(join(dir, 'open.db'));
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
-    expect(db.pragma('synchronous', { simple: true })).toBe(2); // FULL
+    expect(db.pragma('synchronous', { simple: true })).toBe(2); // FULL (the default of openDatabase; the server passes NORMAL with group-fsync)
     expect(db.pragma('user_version', { simple: true })).toBe(latestVersion);
     db.close();
   });

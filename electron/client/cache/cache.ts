@@ -55,6 +55,16 @@ export class OpenedCache implements Cache {
     return schemaVersion(this.ctx.db.raw);
   }
 
+  checkIntegrity(): string[] {
+    try {
+      const rows = this.ctx.db.raw.pragma('quick_check') as { quick_check: string }[];
+      return rows.map((r) => r.quick_check).filter((r) => r !== 'ok');
+    } catch (err) {
+      // Badly damaged pages make the check itself fail (SQLITE_CORRUPT).
+      return [err instanceof Error ? err.message : String(err)];
+    }
+  }
+
   applySyncEvents(events: readonly WireSyncEvent[]): AppliedChanges {
     return this.ctx.db.transaction(() => {
       const messages = new Map<string, MessageView>();

@@ -202,6 +202,40 @@ export class Conversations implements ConversationRepository {
     };
   }
 
+  /** State plus the sort key of the current last message; creates the row if missing. One query on the hot path. */
+  stateForInsert(key: ConversationKey): ConversationState & { lastSortKey: number | null } {
+    const q = this.ctx.db.stmt<[string], Row>(
+      `SELECT c.read_seq, c.unread, c.mentioned, c.muted, c.peer_delivered_seq, c.peer_read_seq, m.sort_key AS last_sort_key
+       FROM conversations c LEFT JOIN messages m ON m.rowid = c.last_msg_rowid WHERE c.key = ?`,
+    );
+    let r = q.get(key);
+    if (!r) {
+      this.ensureRow(key);
+      r = q.get(key)!;
+    }
+    return {
+      readSeq: r.read_seq as number,
+      unread: r.unread as number,
+      mentioned: (r.mentioned as number) !== 0,
+      muted: (r.muted as number) !== 0,
+      peerDeliveredSeq: r.peer_delivered_seq as number,
+      peerReadSeq: r.peer_read_seq as number,
+      lastSortKey: (r.last_sort_key as number | null) ?? null,
+    };
+  }
+
+  /** After inserting a message: unread/mentioned, and the last message if it is the newest (one UPDATE). */
+  afterInsert(key: ConversationKey, m: { unread: boolean; mentionsMe: boolean; isLast: boolean; rowid: number; sentAt: number }): void {
+    this.ctx.db
+      .stmt(
+        `UPDATE conversations SET unread = unread + ?, mentioned = mentioned OR ?,
+           last_msg_rowid = CASE WHEN ? THEN ? ELSE last_msg_rowid END,
+           updated_at = CASE WHEN ? THEN max(updated_at, ?) ELSE updated_at END
+         WHERE key = ?`,
+      )
+      .run(m.unread ? 1 : 0, m.unread && m.mentionsMe ? 1 : 0, m.isLast ? 1 : 0, m.rowid, m.isLast ? 1 : 0, m.sentAt, key);
+  }
+
   latestConvSeq(key: ConversationKey): number {
     const r = this.ctx.db
       .stmt<[string, number], { s: number | null }>(`SELECT max(sort_key) AS s FROM messages WHERE conv = ? AND sort_key < ?`)

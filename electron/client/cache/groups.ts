@@ -119,13 +119,17 @@ export class Members implements MemberRepository {
     return this.ctx.db.transaction(() => {
       const profileChanged = w.profile ? this.profiles.upsert(w.profile) : false;
       const cur = this.ctx.db
-        .stmt<[number, number], { role: GroupRole; seq: number }>(`SELECT role, seq FROM group_members WHERE group_id = ? AND user_id = ?`)
+        .stmt<[number, number], { role: GroupRole | null; seq: number }>(`SELECT role, seq FROM group_members WHERE group_id = ? AND user_id = ?`)
         .get(groupId, userId);
       if (cur && seq < cur.seq) return { change: 'unchanged' as const, member: this.get(groupId, userId) };
       if (!role) {
-        // Left or removed. (A re-join later arrives with a higher seq.)
-        const removed = this.ctx.db.stmt(`DELETE FROM group_members WHERE group_id = ? AND user_id = ?`).run(groupId, userId).changes > 0;
-        return { change: removed ? ('updated' as const) : ('unchanged' as const) };
+        // Left or removed: the row stays with no role, so its seq still orders later events.
+        if (!cur) {
+          this.ctx.db.stmt(`INSERT INTO group_members (group_id, user_id, role, joined_at, seq) VALUES (?, ?, NULL, 0, ?)`).run(groupId, userId, seq);
+          return { change: 'unchanged' as const };
+        }
+        this.ctx.db.stmt(`UPDATE group_members SET role = NULL, seq = max(seq, ?) WHERE group_id = ? AND user_id = ?`).run(seq, groupId, userId);
+        return { change: cur.role === null ? ('unchanged' as const) : ('updated' as const) };
       }
       this.ctx.db
         .stmt(`INSERT INTO group_members (group_id, user_id, role, joined_at, seq) VALUES (?, ?, ?, ?, ?)
@@ -147,7 +151,7 @@ export class Members implements MemberRepository {
   list(groupId: number): GroupMemberView[] {
     return this.ctx.db
       .stmt<[number], MemberRow>(
-        `${MEMBER_SELECT} WHERE gm.group_id = ?
+        `${MEMBER_SELECT} WHERE gm.group_id = ? AND gm.role IS NOT NULL
          ORDER BY CASE gm.role WHEN 'owner' THEN 0 WHEN 'admin' THEN 1 ELSE 2 END,
                   coalesce(nullif(p.nickname, ''), p.username, '') COLLATE NOCASE, gm.user_id`,
       )
@@ -156,11 +160,11 @@ export class Members implements MemberRepository {
   }
 
   get(groupId: number, userId: number): GroupMemberView | undefined {
-    const r = this.ctx.db.stmt<[number, number], MemberRow>(`${MEMBER_SELECT} WHERE gm.group_id = ? AND gm.user_id = ?`).get(groupId, userId);
+    const r = this.ctx.db.stmt<[number, number], MemberRow>(`${MEMBER_SELECT} WHERE gm.group_id = ? AND gm.user_id = ? AND gm.role IS NOT NULL`).get(groupId, userId);
     return r ? this.memberFromRow(r) : undefined;
   }
 
   count(groupId: number): number {
-    return this.ctx.db.stmt<[number], { n: number }>(`SELECT count(*) AS n FROM group_members WHERE group_id = ?`).get(groupId)?.n ?? 0;
+    return this.ctx.db.stmt<[number], { n: number }>(`SELECT count(*) AS n FROM group_members WHERE group_id = ? AND role IS NOT NULL`).get(groupId)?.n ?? 0;
   }
 }

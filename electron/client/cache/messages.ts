@@ -103,7 +103,7 @@ export class Messages implements MessageRepository {
   }
 
   private rowByClientId(senderId: number, clientMsgId: string): MessageRow | undefined {
-    return this.ctx.db.stmt<[number, string], MessageRow>(`${SELECT} WHERE m.sender_id = ? AND m.client_msg_id = ?`).get(senderId, clientMsgId);
+    return this.ctx.db.stmt<[number, string], MessageRow>(`${SELECT} WHERE m.sender_id = ? AND m.client_msg_id = ? AND m.client_msg_id <> ''`).get(senderId, clientMsgId);
   }
 
   private rowByRowid(rowid: number): MessageRow | undefined {
@@ -147,47 +147,43 @@ export class Messages implements MessageRepository {
     const msgId = num(w.msgId);
     const senderId = num(w.senderId);
     const convSeq = num(w.convSeq);
+    const sentAt = num(w.sentAt);
+    const replyToId = num(w.replyToMsgId);
     const outgoing = senderId === this.ctx.userId;
     const tombstone = db.stmt(`DELETE FROM recall_tombstones WHERE server_id = ?`).run(msgId).changes > 0;
     const recalled = w.recalled || tombstone;
     const text = recalled ? '' : w.text;
     const mentions = w.mentions.map((m) => num(m.userId));
     const mentionsMe = !outgoing && mentions.some((u) => u === this.ctx.userId || u === 0);
+    const st = this.conversations.stateForInsert(key);
+    const status: MessageStatus = outgoing ? this.statusFromReceipts(convSeq, st.peerDeliveredSeq, st.peerReadSeq) : 'sent';
+    const insert = db.stmt(
+      `INSERT INTO messages (id, conv, sort_key, server_id, conv_seq, sender_id, client_msg_id, outgoing, text, mentions, mentions_me,
+                             reply_to_id, sent_at, status, recalled)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
+    const run = (id: string): number =>
+      Number(
+        insert.run(id, key, convSeq, msgId, convSeq, senderId, w.clientMsgId, outgoing ? 1 : 0, text, JSON.stringify(mentions), mentionsMe ? 1 : 0, replyToId, sentAt, status, recalled ? 1 : 0)
+          .lastInsertRowid,
+      );
     // The local id is the client message id, unless another sender already used it (ids are chosen by clients).
     let id = w.clientMsgId || `s${msgId}`;
-    if (w.clientMsgId && db.stmt<[string], { x: number }>(`SELECT 1 AS x FROM messages WHERE id = ?`).get(id)) id = `s${msgId}`;
-
-    this.conversations.ensureRow(key);
-    const st = this.conversations.state(key)!;
-    const status: MessageStatus = outgoing ? this.statusFromReceipts(convSeq, st.peerDeliveredSeq, st.peerReadSeq) : 'sent';
-    const info = db
-      .stmt(
-        `INSERT INTO messages (id, conv, sort_key, server_id, conv_seq, sender_id, client_msg_id, outgoing, text, mentions, mentions_me,
-                               reply_to_id, sent_at, status, recalled)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      )
-      .run(
-        id,
-        key,
-        convSeq,
-        msgId,
-        convSeq,
-        senderId,
-        w.clientMsgId,
-        outgoing ? 1 : 0,
-        text,
-        JSON.stringify(mentions),
-        mentionsMe ? 1 : 0,
-        num(w.replyToMsgId),
-        num(w.sentAt),
-        status,
-        recalled ? 1 : 0,
-      );
-    const rowid = Number(info.lastInsertRowid);
+    let rowid: number;
+    try {
+      rowid = run(id);
+    } catch (err) {
+      if ((err as { code?: unknown }).code !== 'SQLITE_CONSTRAINT_UNIQUE' || !w.clientMsgId) throw err;
+      id = `s${msgId}`;
+      rowid = run(id);
+    }
     if (text) this.index.add(rowid, key, text);
-    if (!outgoing && !recalled && convSeq > st.readSeq) this.conversations.addUnread(key, mentionsMe);
-    this.conversations.refreshLast(key);
-    return this.viewByRowid(rowid);
+    const isLast = st.lastSortKey === null || convSeq >= st.lastSortKey;
+    this.conversations.afterInsert(key, { unread: !outgoing && !recalled && convSeq > st.readSeq, mentionsMe, isLast, rowid, sentAt });
+    if (replyToId !== 0) return this.viewByRowid(rowid);
+    // Built directly: the same as messageFromRow of the stored row, without reading it back.
+    const view: MessageView = { id, conversationKey: key, serverId: msgId, convSeq, senderId, outgoing, text, mentions, sentAt, status, recalled };
+    return view;
   }
 
   /** The message is known: only what can move forward moves (ack through sync, recall). */
@@ -386,16 +382,16 @@ export class Messages implements MessageRepository {
         const wantBefore = Math.floor((limit - 1) / 2);
         const beforeRows = this.before(key, anchor.sort_key, anchor.rowid, wantBefore + 1);
         const gotBefore = Math.min(beforeRows.length, wantBefore);
-        const wantAfter = limit - 1 - gotBefore;
-        const afterRows = this.after(key, anchor.sort_key, anchor.rowid, wantAfter + 1);
-        const gotAfter = Math.min(afterRows.length, wantAfter);
+        // The anchor itself comes first in this one (inclusive) query.
+        const wantFrom = limit - gotBefore;
+        const fromRows = this.after(key, anchor.sort_key, anchor.rowid - 1, wantFrom + 1);
+        const gotFrom = Math.min(fromRows.length, wantFrom);
         // If the newer side ran short, fill the page from the older side.
-        const extraBefore = Math.max(0, limit - 1 - gotAfter - gotBefore);
+        const extraBefore = Math.max(0, limit - gotFrom - gotBefore);
         const older = extraBefore > 0 ? this.before(key, anchor.sort_key, anchor.rowid, gotBefore + extraBefore + 1) : beforeRows;
         const takeBefore = Math.min(older.length, gotBefore + extraBefore);
-        const anchorRow = this.rowByRowid(anchor.rowid)!;
-        const rows = [...older.slice(0, takeBefore).reverse(), anchorRow, ...afterRows.slice(0, gotAfter)];
-        return { messages: rows.map(messageFromRow), hasMoreBefore: older.length > takeBefore, hasMoreAfter: afterRows.length > gotAfter };
+        const rows = [...older.slice(0, takeBefore).reverse(), ...fromRows.slice(0, gotFrom)];
+        return { messages: rows.map(messageFromRow), hasMoreBefore: older.length > takeBefore, hasMoreAfter: fromRows.length > gotFrom };
       }
     }
   }

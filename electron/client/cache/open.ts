@@ -1,7 +1,8 @@
 /**
  * Opening the cache file of an account, and what happens when it is bad.
  *
- * A file that is not a database, is malformed, fails `PRAGMA quick_check`,
+ * A file that is not a database, is truncated, is malformed, fails `PRAGMA quick_check`
+ * (of the small tables by default, of everything with integrityCheck 'full'),
  * or carries a newer schema than this app knows is never deleted: it is
  * renamed to `cache.db.corrupt-<time>` (with its -wal/-shm, renamed the same
  * way so SQLite tools can still open the pair), the unsent outbox is copied
@@ -13,7 +14,7 @@
  * Other failures (permissions, disk full, a locked file) are thrown as they
  * are: moving the file aside would not help and might lose data.
  */
-import { closeSync, existsSync, mkdirSync, openSync, readSync, renameSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import type { ConversationKey } from '../../../shared/ipc';
@@ -23,6 +24,7 @@ import type { CacheContext } from './context';
 import { CacheDb } from './db';
 import { migrate, SchemaTooNewError } from './migrations';
 import { outboxFromRow } from './outbox';
+import { scanOutbox, type RawOutboxRow } from './salvage';
 
 const silent: CacheLogger = { info: () => {}, warn: () => {}, error: () => {} };
 
@@ -74,20 +76,40 @@ function checkHeader(path: string): void {
     const n = readSync(fd, head, 0, 16, 0);
     if (n === 0) return; // empty: SQLite treats it as a new database
     if (n < 16 || !head.equals(SQLITE_MAGIC)) throw new CorruptCacheError('file is not a database');
+    // A truncated file: shorter than the page count its header claims (when that count is valid).
+    const h = Buffer.alloc(100);
+    if (readSync(fd, h, 0, 100, 0) === 100) {
+      const pageSize = h.readUInt16BE(16) === 1 ? 65536 : h.readUInt16BE(16);
+      const pages = h.readUInt32BE(28);
+      const valid = pages > 0 && h.readUInt32BE(24) === h.readUInt32BE(92);
+      if (valid && fstatSync(fd).size < pages * pageSize) throw new CorruptCacheError(`file is truncated (${fstatSync(fd).size} bytes, header says ${pages} pages)`);
+    }
   } finally {
     closeSync(fd);
   }
 }
 
-function openChecked(path: string): Database.Database {
+/** Tables too large to verify on every start (seconds at 1M messages); the rest is checked in milliseconds. */
+const LARGE_TABLES = new Set(['messages', 'messages_fts', 'messages_fts_data', 'messages_fts_idx', 'messages_fts_docsize', 'messages_fts_config']);
+
+function quickCheck(raw: Database.Database, mode: 'quick' | 'full'): string[] {
+  const problems = (arg: string): string[] =>
+    (raw.pragma(`quick_check${arg}`) as { quick_check: string }[]).map((r) => r.quick_check).filter((r) => r !== 'ok');
+  if (mode === 'full') return problems('');
+  // Reading the schema itself fails with SQLITE_CORRUPT when its pages are damaged.
+  const tables = (raw.prepare(`SELECT name FROM sqlite_schema WHERE type = 'table' AND rootpage > 0`).all() as { name: string }[])
+    .map((r) => r.name)
+    .filter((n) => !LARGE_TABLES.has(n));
+  return tables.flatMap((t) => problems(`("${t.replace(/"/g, '""')}")`));
+}
+
+function openChecked(path: string, mode: 'quick' | 'full'): Database.Database {
   checkHeader(path);
   const raw = new Database(path);
   try {
     configure(raw); // reading the header: SQLITE_NOTADB for garbage
-    const rows = raw.pragma('quick_check') as { quick_check: string }[];
-    if (rows.length !== 1 || rows[0]?.quick_check !== 'ok') {
-      throw new CorruptCacheError(`quick_check failed: ${rows.slice(0, 3).map((r) => r.quick_check).join('; ')}`);
-    }
+    const problems = quickCheck(raw, mode);
+    if (problems.length > 0) throw new CorruptCacheError(`quick_check failed: ${problems.slice(0, 3).join('; ')}`);
     migrate(raw);
     return raw;
   } catch (err) {
@@ -109,31 +131,39 @@ function moveAside(path: string, now: number): string {
 
 const KEY_RE = /^[ug]:[1-9][0-9]{0,15}$/;
 
-/** Reads the outbox of a bad file without writing to it. Undefined if it cannot be read at all. */
+/** Turns rows read from a bad file into entries, trusting nothing; they are queued again from scratch. */
+function toEntries(rows: readonly RawOutboxRow[]): OutboxEntry[] {
+  const out: OutboxEntry[] = [];
+  for (const r of rows) {
+    if (typeof r.client_msg_id !== 'string' || !r.client_msg_id || typeof r.conv !== 'string' || !KEY_RE.test(r.conv)) continue;
+    const e = outboxFromRow({
+      client_msg_id: r.client_msg_id,
+      conv: r.conv as ConversationKey,
+      payload: typeof r.payload === 'string' ? r.payload : '',
+      state: 'queued',
+      attempts: 0,
+      next_attempt_at: 0,
+      created_at: typeof r.created_at === 'number' ? r.created_at : 0,
+      last_error: null,
+    });
+    if (typeof e.payload.text !== 'string' || !e.payload.text) continue;
+    out.push(e);
+  }
+  return out.sort((a, b) => a.createdAt - b.createdAt || (a.clientMsgId < b.clientMsgId ? -1 : 1));
+}
+
+/**
+ * Reads the outbox of a bad file without writing to it: with SQLite if it
+ * still can, else by scanning its pages (./salvage.ts). Undefined if neither
+ * found anything readable.
+ */
 function salvageOutbox(path: string, log: CacheLogger): OutboxEntry[] | undefined {
   let raw: Database.Database | undefined;
   try {
     raw = new Database(path, { readonly: true, fileMustExist: true });
-    const rows = raw.prepare(`SELECT * FROM outbox`).all() as Parameters<typeof outboxFromRow>[0][];
-    const out: OutboxEntry[] = [];
-    for (const r of rows) {
-      // The file is corrupt: trust nothing.
-      if (typeof r.client_msg_id !== 'string' || !r.client_msg_id || typeof r.conv !== 'string' || !KEY_RE.test(r.conv)) continue;
-      const e = outboxFromRow({
-        ...r,
-        state: 'queued',
-        attempts: 0,
-        next_attempt_at: 0,
-        created_at: typeof r.created_at === 'number' ? r.created_at : 0,
-        last_error: null,
-      });
-      if (typeof e.payload.text !== 'string' || !e.payload.text) continue;
-      out.push(e);
-    }
-    return out;
+    return toEntries(raw.prepare(`SELECT * FROM outbox`).all() as RawOutboxRow[]);
   } catch (err) {
-    log.warn({ code: (err as { code?: unknown }).code }, 'cache: outbox of the bad file is unreadable');
-    return undefined;
+    log.warn({ code: (err as { code?: unknown }).code }, 'cache: SQLite cannot read the outbox of the bad file; scanning its pages');
   } finally {
     try {
       raw?.close();
@@ -141,6 +171,8 @@ function salvageOutbox(path: string, log: CacheLogger): OutboxEntry[] | undefine
       // ignore
     }
   }
+  const scanned = toEntries(scanOutbox(path));
+  return scanned.length > 0 ? scanned : undefined;
 }
 
 export function openCache(options: OpenCacheOptions): OpenCacheResult {
@@ -153,7 +185,7 @@ export function openCache(options: OpenCacheOptions): OpenCacheResult {
   let recovered: CacheRecovery | undefined;
   let salvaged: OutboxEntry[] = [];
   try {
-    raw = openChecked(path);
+    raw = openChecked(path, options.integrityCheck ?? 'quick');
   } catch (err) {
     if (!isCorruption(err)) throw err;
     const movedTo = moveAside(path, now());
@@ -167,7 +199,7 @@ export function openCache(options: OpenCacheOptions): OpenCacheResult {
       recovered.recoveryFile = `${movedTo}.outbox.json`;
       writeFileSync(recovered.recoveryFile, JSON.stringify({ movedFrom: path, entries: salvaged }, null, 2));
     }
-    raw = openChecked(path);
+    raw = openChecked(path, 'quick');
   }
 
   const ctx: CacheContext = { db: new CacheDb(raw), userId: options.userId, now, log };

@@ -17,7 +17,7 @@ import { buildSnippet } from './snippet';
 import { ftsConvToken } from './wire';
 
 /** How many of the newest matches are ranked. Older matches beyond it are not returned for very common terms. */
-export const CANDIDATE_CAP = 5000;
+export const CANDIDATE_CAP = 2000;
 
 /** Index maintenance, called by the message repository inside its transactions. */
 export class SearchIndex {
@@ -81,6 +81,15 @@ export class Search implements SearchRepository {
       sentAt: r.sent_at,
       snippet: buildSnippet(r.text, terms),
     }));
+  }
+
+  maintain(pages = 200): boolean {
+    const db = this.ctx.db;
+    const before = db.stmt<[], { n: number }>(`SELECT total_changes() AS n`).get()!.n;
+    db.stmt(`INSERT INTO messages_fts (messages_fts, rank) VALUES ('merge', ?)`).run(pages);
+    const after = db.stmt<[], { n: number }>(`SELECT total_changes() AS n`).get()!.n;
+    // FTS5: fewer than 2 changed rows means there was nothing left to merge.
+    return after - before >= 2;
   }
 
   rebuild(): void {

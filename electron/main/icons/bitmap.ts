@@ -25,6 +25,12 @@ export class Bitmap {
     const y1 = Math.min(this.height, Math.ceil(box?.y1 ?? this.height));
     for (let py = y0; py < y1; py++) {
       for (let px = x0; px < x1; px++) {
+        // Corners and centre agree => the pixel is (almost surely) fully in or out; else supersample.
+        const probe = [inside(px, py), inside(px + 1, py), inside(px, py + 1), inside(px + 1, py + 1), inside(px + 0.5, py + 0.5)];
+        if (probe.every((v) => v === probe[0])) {
+          if (probe[0]) this.blend(px, py, color, 1);
+          continue;
+        }
         let hits = 0;
         for (let sy = 0; sy < n; sy++) {
           for (let sx = 0; sx < n; sx++) {

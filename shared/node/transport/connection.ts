@@ -42,6 +42,7 @@ export class SecureConnection extends EventEmitter<SecureConnectionEvents> {
   private readonly opener: RecordOpener;
   private readonly decoder: FrameDecoder;
   private readonly role: 'client' | 'server';
+  private readonly onData: (chunk: Uint8Array) => void;
   private isClosed = false;
 
   constructor(socket: Socket, options: SecureConnectionOptions) {
@@ -55,14 +56,18 @@ export class SecureConnection extends EventEmitter<SecureConnectionEvents> {
     this.remoteAddress = socket.remoteAddress ?? '';
     this.remotePort = socket.remotePort ?? 0;
     socket.setNoDelay(true);
+    // Bound prototype methods rather than arrow-function fields: under tsx
+    // (keepNames) every arrow function gets a 256-byte property store for
+    // its name, which is 1 KiB per idle connection for four listeners.
+    this.onData = this.handleData.bind(this);
     socket.on('data', this.onData);
-    socket.on('end', this.onEnd);
-    socket.on('error', this.onError);
-    socket.on('close', this.onSocketClose);
+    socket.on('end', this.handleEnd.bind(this));
+    socket.on('error', this.handleError.bind(this));
+    socket.on('close', this.handleSocketClose.bind(this));
     const initial = options.initialData?.filter((chunk) => chunk.length > 0) ?? [];
     // Deferred so the owner, who receives this object from a resolved
     // promise, has attached its 'frame' listener first.
-    if (initial.length > 0) setImmediate(() => initial.forEach((chunk) => this.onData(chunk)));
+    if (initial.length > 0) setImmediate(() => initial.forEach((chunk) => this.handleData(chunk)));
   }
 
   get closed(): boolean {
@@ -144,7 +149,7 @@ export class SecureConnection extends EventEmitter<SecureConnectionEvents> {
     this.close(error);
   }
 
-  private readonly onData = (chunk: Uint8Array): void => {
+  private handleData(chunk: Uint8Array): void {
     if (this.isClosed) return;
     const opened = this.opener.push(chunk);
     for (const plaintext of opened.plaintexts) {
@@ -156,9 +161,9 @@ export class SecureConnection extends EventEmitter<SecureConnectionEvents> {
       if (decoded.error) return this.fail({ code: decoded.error.code, message: decoded.error.message });
     }
     if (opened.error) this.fail(opened.error);
-  };
+  }
 
-  private readonly onEnd = (): void => {
+  private handleEnd(): void {
     if (this.isClosed) return;
     if (this.opener.bufferedBytes > 0) {
       this.close({ code: ResultCode.DECRYPT_FAILED, message: 'connection ended inside a record (truncated)' });
@@ -167,15 +172,15 @@ export class SecureConnection extends EventEmitter<SecureConnectionEvents> {
     } else {
       this.close();
     }
-  };
+  }
 
-  private readonly onError = (err: Error): void => {
+  private handleError(err: Error): void {
     if (this.isClosed) return;
     this.destroy(socketError(err));
-  };
+  }
 
-  private readonly onSocketClose = (): void => {
+  private handleSocketClose(): void {
     if (this.isClosed) return;
     this.finish(undefined);
-  };
+  }
 }

@@ -33,6 +33,17 @@ describe('applyServerMessage', () => {
     expect(cache.conversations.get('u:2')?.unread).toBe(1);
   });
 
+  it('returns the same view as a read back, and survives two senders choosing the same client id', () => {
+    const cache = open();
+    const a = cache.messages.applyServerMessage(wireMessage('g:3', 1, { senderId: 4, clientMsgId: 'same', mentions: [{ userId: ME }] }));
+    expect(a.message).toEqual(cache.messages.get('same'));
+    const b = cache.transaction(() => cache.messages.applyServerMessage(wireMessage('g:3', 2, { senderId: 5, clientMsgId: 'same' })));
+    expect(b?.change).toBe('inserted');
+    expect(b?.message.id).toBe(`s${String(b?.message.serverId)}`);
+    expect(cache.messages.page('g:3', { limit: 5 }).messages.map((m) => m.senderId)).toEqual([4, 5]);
+    expect(cache.conversations.get('g:3')).toMatchObject({ unread: 2, mentioned: true });
+  });
+
   it('accepts decoded protobuf messages (bigint ids)', () => {
     const cache = open();
     const m = create(MessageSchema, {

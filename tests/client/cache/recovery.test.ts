@@ -1,5 +1,6 @@
-import { existsSync, readdirSync, readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { cacheFilePath, openCache } from '../../../electron/client/cache';
 import { SyncDomain } from '../../../shared/protocol';
@@ -125,5 +126,67 @@ describe('a corrupt cache file', () => {
     expect(r2.recovered?.error.message).toMatch(/newer/);
     expect(r2.recovered?.recoveredOutbox).toBe(2);
     r2.cache.close();
+  });
+
+  it('schema page destroyed: a raw page scan recovers the outbox, long (overflowing) texts included', () => {
+    const d = tempDir();
+    const path = cacheFilePath(d.path, ME);
+    populated(d.path);
+    const { cache } = openCache({ dir: d.path, userId: ME, now });
+    const long = '很长的消息'.repeat(1000); // 15,000 bytes: spills to overflow pages
+    cache.outbox.add({ clientMsgId: 'long-1', key: 'u:2', payload: { text: long, mentions: [], replyToMsgId: 0 }, createdAt: 9 });
+    cache.close();
+    const buf = readFileSync(path);
+    buf.fill(0, 100, 4096); // page 1 below the header: the schema b-tree is gone
+    writeFileSync(path, buf);
+    const r = openCache({ dir: d.path, userId: ME, now });
+    expect(r.recovered?.recoveredOutbox).toBe(3);
+    expect(r.cache.outbox.get('long-1')?.payload.text).toBe(long);
+    expect(r.cache.messages.get('long-1')).toMatchObject({ status: 'pending', text: long });
+    r.cache.close();
+  });
+
+  it('outbox rows still only in the -wal (crash before checkpoint) are recovered too', () => {
+    const d = tempDir();
+    populated(d.path, 5);
+    // Leave a connection open with a fresh outbox row in the WAL, and snapshot the files as a crash would leave them.
+    const { cache } = openCache({ dir: d.path, userId: ME, now });
+    cache.outbox.add({ clientMsgId: 'in-wal', key: 'u:2', payload: { text: 'only in the wal', mentions: [], replyToMsgId: 0 }, createdAt: 20 });
+    const src = cacheFilePath(d.path, ME);
+    const dst = cacheFilePath(d.path, 2);
+    mkdirSync(dirname(dst), { recursive: true });
+    copyFileSync(src, dst);
+    copyFileSync(`${src}-wal`, `${dst}-wal`);
+    cache.close();
+    const buf = readFileSync(dst);
+    buf.fill(0, 100, 4096);
+    writeFileSync(dst, buf);
+    const r = openCache({ dir: d.path, userId: 2, now });
+    expect(r.recovered).toBeDefined();
+    expect(r.cache.outbox.list().map((e) => e.clientMsgId).sort()).toEqual(['in-wal', 'unsent-1', 'unsent-2']);
+    r.cache.close();
+  });
+
+  it('a damaged messages page: not part of the quick check on open, found by checkIntegrity, moved aside by a full open', () => {
+    const d = tempDir();
+    const path = cacheFilePath(d.path, ME);
+    populated(d.path);
+    const probe = new Database(path, { readonly: true });
+    const root = (probe.prepare(`SELECT rootpage FROM sqlite_schema WHERE name = 'messages'`).get() as { rootpage: number }).rootpage;
+    const pageSize = probe.pragma('page_size', { simple: true }) as number;
+    probe.close();
+    const buf = readFileSync(path);
+    buf.fill(0x33, (root - 1) * pageSize + 8, root * pageSize);
+    writeFileSync(path, buf);
+
+    const quick = openCache({ dir: d.path, userId: ME, now });
+    expect(quick.recovered).toBeUndefined();
+    expect(quick.cache.checkIntegrity().length).toBeGreaterThan(0);
+    quick.cache.close();
+    const full = openCache({ dir: d.path, userId: ME, now, integrityCheck: 'full' });
+    expect(full.recovered?.error.code).toBe('CACHE_CORRUPT');
+    expect(full.recovered?.recoveredOutbox).toBe(2);
+    expect(full.cache.checkIntegrity()).toEqual([]);
+    full.cache.close();
   });
 });

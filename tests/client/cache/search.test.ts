@@ -123,6 +123,28 @@ describe('search', () => {
     }
   });
 
+  it('index maintenance merges segments until done, and rebuild gives the same answers', () => {
+    const c = freshCache();
+    try {
+      for (let b = 0; b < 30; b++) {
+        c.cache.transaction(() => {
+          for (let i = 0; i < 20; i++) c.cache.messages.applyServerMessage(wireMessage('u:2', b * 20 + i + 1, { text: `batch ${b} 第${i}条消息 item${i}` }));
+        });
+      }
+      const before = c.cache.search.search({ query: '消息 item1', limit: 500 }).map((h) => h.messageId).sort();
+      expect(before.length).toBe(30 * 11); // item1, item10..item19
+      let slices = 0;
+      while (c.cache.search.maintain(50)) slices++;
+      expect(slices).toBeGreaterThan(0);
+      expect(c.cache.search.maintain(50)).toBe(false);
+      expect(c.cache.search.search({ query: '消息 item1', limit: 500 }).map((h) => h.messageId).sort()).toEqual(before);
+      c.cache.search.rebuild();
+      expect(c.cache.search.search({ query: '消息 item1', limit: 500 }).map((h) => h.messageId).sort()).toEqual(before);
+    } finally {
+      c.done();
+    }
+  });
+
   it('returns nothing for queries without searchable characters and survives FTS syntax', () => {
     expect(texts('!!!')).toEqual([]);
     expect(texts('AND OR NOT')).toEqual([]);

@@ -24,6 +24,8 @@ export interface ChildServer {
   signal(sig: NodeJS.Signals): void;
   /** Resolves when the process has exited. */
   exited: Promise<void>;
+  /** What the server wrote to stderr so far (for failure messages). */
+  stderr(): string;
   stop(): Promise<void>;
 }
 
@@ -58,6 +60,7 @@ export async function childServer(dataDir: string, port = 0): Promise<ChildServe
     endpoint,
     dataDir,
     exited,
+    stderr: () => err,
     signal: (sig) => {
       if (child.exitCode === null && child.signalCode === null) child.kill(sig);
     },

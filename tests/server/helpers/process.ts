@@ -13,8 +13,11 @@ export interface ServerProcess extends Endpoint {
   exited: Promise<number | string>;
 }
 
+/** Extra node flags for the server child, e.g. TERN_SERVER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof". */
+const extraNodeArgs = (process.env.TERN_SERVER_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
+
 export function serverArgs(args: string[]): string[] {
-  return ['--import', 'tsx', 'server/main.ts', ...args];
+  return [...extraNodeArgs, '--import', 'tsx', 'server/main.ts', ...args];
 }
 
 /** Starts `server/main.ts` and waits for its two stdout lines. */

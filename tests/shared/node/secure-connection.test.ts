@@ -256,4 +256,63 @@ describe('secure connection over loopback TCP', () => {
       await new Promise<void>((resolve) => srv.close(() => resolve()));
     }
   });
+
+  /** Diverts what the client's connection writes, so a test can replay or reorder records on the wire. */
+  function divert(client: SecureConnection): { socket: Socket; captured: Uint8Array[]; restore: () => void } {
+    const socket = (client as unknown as { socket: Socket }).socket;
+    const original = socket.write;
+    const captured: Uint8Array[] = [];
+    socket.write = ((chunk: Uint8Array) => {
+      captured.push(new Uint8Array(chunk));
+      return true;
+    }) as typeof socket.write;
+    return { socket, captured, restore: () => (socket.write = original) };
+  }
+
+  it('a replayed record over TCP closes the connection with DECRYPT_FAILED', async () => {
+    const { client, server } = await pair();
+    const wire = divert(client);
+    client.send({ serial: 1, command: Command.PING, code: 0, payload: Uint8Array.of(1) });
+    wire.restore();
+    const frames: Frame[] = [];
+    server.on('frame', (f) => frames.push(f));
+    const closed = closeEvent(server);
+    wire.socket.write(wire.captured[0]!);
+    wire.socket.write(wire.captured[0]!);
+    expect((await closed)?.code).toBe(ResultCode.DECRYPT_FAILED);
+    expect(frames.map((f) => f.serial)).toEqual([1]);
+  });
+
+  it('reordered records over TCP close the connection with DECRYPT_FAILED, delivering nothing', async () => {
+    const { client, server } = await pair();
+    const wire = divert(client);
+    client.send({ serial: 1, command: Command.PING, code: 0, payload: Uint8Array.of(1) });
+    client.send({ serial: 2, command: Command.PING, code: 0, payload: Uint8Array.of(2) });
+    wire.restore();
+    const frames: Frame[] = [];
+    server.on('frame', (f) => frames.push(f));
+    const closed = closeEvent(server);
+    wire.socket.write(Buffer.concat([wire.captured[1]!, wire.captured[0]!]));
+    expect((await closed)?.code).toBe(ResultCode.DECRYPT_FAILED);
+    expect(frames).toEqual([]);
+  });
+
+  it('a frame above the server limit, sealed correctly, closes with FRAME_TOO_LARGE after an ERROR frame', async () => {
+    loopback = await startLoopback({ maxFrameSize: 4096 });
+    const { connection: client } = await connectSecure({
+      host: '127.0.0.1',
+      port: loopback.port,
+      serverPublicKey: loopback.staticKey.publicKey,
+      hello: {},
+      maxFrameSize: 1024 * 1024,
+    });
+    const server = await loopback.accepted[0]!;
+    opened.push(client, server);
+    const serverClosed = closeEvent(server);
+    const errorFrame = nextFrames(client, 1).catch(() => [] as Frame[]);
+    client.send({ serial: 1, command: Command.SYNC, code: 0, payload: new Uint8Array(5000) });
+    expect((await serverClosed)?.code).toBe(ResultCode.FRAME_TOO_LARGE);
+    const [frame] = await errorFrame;
+    expect(frame).toMatchObject({ command: Command.ERROR, code: ResultCode.FRAME_TOO_LARGE });
+  });
 });

@@ -9,7 +9,12 @@
  * messages.rowid, `body` holds the text pre-segmented for CJK (see
  * ../segment.ts) and `conv` a one-token conversation id (`u12`, `g7`) so a
  * search restricted to a conversation is an index intersection, not a scan.
- * contentless_delete=1 lets recalls and deletes remove rows.
+ * contentless_delete=1 lets recalls and deletes remove rows. Prefix
+ * indexes: 1 character (a single CJK character, see ../segment.ts) and 3
+ * (the typical English search-as-you-type prefix: "the"* is one doclist
+ * instead of a merge of every term starting with it; measured 116 -> 31 ms
+ * at 1M messages for +18% index size). Not 2: for CJK bigrams it would
+ * duplicate every token.
  */
 import type { Migration } from './types';
 
@@ -69,7 +74,7 @@ export const migration0001: Migration = {
       CREATE TABLE group_members (
         group_id  INTEGER NOT NULL,
         user_id   INTEGER NOT NULL,
-        role      TEXT NOT NULL CHECK (role IN ('owner', 'admin', 'member')),
+        role      TEXT CHECK (role IN ('owner', 'admin', 'member')), -- NULL: left or removed (row kept for its seq)
         joined_at INTEGER NOT NULL,
         seq       INTEGER NOT NULL DEFAULT 0,
         PRIMARY KEY (group_id, user_id)
@@ -137,7 +142,7 @@ export const migration0001: Migration = {
         body, conv,
         content = '', contentless_delete = 1,
         tokenize = 'unicode61 remove_diacritics 2',
-        prefix = '1'
+        prefix = '1 3'
       );
     `);
   },

@@ -1,0 +1,74 @@
+// electron-builder configuration (npm run dist). Installers are built on a
+// release machine with internet (electron-builder downloads Electron and its
+// packaging tools); see docs/RELEASING.md. Validated by tests/electron/builder-config.test.ts.
+//
+// Build-time environment:
+//   TERN_UPDATE_URL  generic-provider feed (https://updates.example.com/tern/); also compiled
+//                    into the main process by electron.vite.config.ts. Unset: no auto-update.
+const updateUrl = process.env.TERN_UPDATE_URL || '';
+
+/** @type {import('electron-builder').Configuration} */
+module.exports = {
+  appId: 'im.tern.desktop',
+  productName: 'Tern',
+  copyright: 'Copyright © Tern contributors',
+  directories: { output: 'dist', buildResources: 'build' },
+  // Only the bundles and the runtime dependencies of the main process ship.
+  files: [
+    'out/**/*',
+    'package.json',
+    '!**/*.map',
+    // Bundled into out/renderer by Vite: not needed as node_modules at run time.
+    '!node_modules/{vue,@vue,pinia,vue-i18n,@intlify,@tanstack}/**',
+  ],
+  asar: true,
+  // The native SQLite addon cannot be loaded from inside the asar archive.
+  asarUnpack: ['**/node_modules/better-sqlite3/**', '**/*.node'],
+  // Rebuild native modules (better-sqlite3) against Electron's ABI with @electron/rebuild;
+  // prebuilt binaries are used when available, otherwise it compiles from source.
+  npmRebuild: true,
+  buildDependenciesFromSource: false,
+  nodeGypRebuild: false,
+  // Hardening of the packaged binary (Electron fuses).
+  electronFuses: {
+    runAsNode: false,
+    enableCookieEncryption: true,
+    enableNodeOptionsEnvironmentVariable: false,
+    enableNodeCliInspectArguments: false,
+    enableEmbeddedAsarIntegrityValidation: true,
+    onlyLoadAppFromAsar: true,
+  },
+  icon: 'build/icons/icon.png',
+  linux: {
+    target: ['AppImage', 'deb'],
+    category: 'Network;InstantMessaging;Chat',
+    icon: 'build/icons/png',
+    maintainer: 'Tern contributors <maintainers@tern.invalid>',
+    synopsis: 'A fast, reliable desktop messenger',
+    executableName: 'tern',
+    desktop: { entry: { StartupWMClass: 'Tern' } },
+  },
+  deb: { priority: 'optional' },
+  appImage: { artifactName: '${productName}-${version}-${arch}.${ext}' },
+  win: {
+    target: [{ target: 'nsis', arch: ['x64', 'arm64'] }],
+    icon: 'build/icons/icon.ico',
+  },
+  nsis: {
+    oneClick: false,
+    perMachine: false,
+    allowToChangeInstallationDirectory: true,
+    deleteAppDataOnUninstall: false,
+    artifactName: '${productName}-Setup-${version}.${ext}',
+  },
+  mac: {
+    target: [{ target: 'dmg', arch: ['x64', 'arm64'] }],
+    category: 'public.app-category.social-networking',
+    hardenedRuntime: true,
+    icon: 'build/icons/icon.png',
+  },
+  dmg: { artifactName: '${productName}-${version}-${arch}.${ext}' },
+  // Channel files (latest.yml, beta.yml) for electron-updater's generic provider.
+  generateUpdatesFilesForAllChannels: true,
+  publish: updateUrl ? [{ provider: 'generic', url: updateUrl }] : null,
+};

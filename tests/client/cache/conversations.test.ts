@@ -1,0 +1,77 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Cache } from '../../../electron/client/cache';
+import { freshCache, tick, wireMessage, wireProfile } from './fixtures';
+
+let cleanup: (() => void)[] = [];
+afterEach(() => {
+  cleanup.forEach((f) => f());
+  cleanup = [];
+});
+function open(): Cache {
+  const c = freshCache();
+  cleanup.push(c.done);
+  return c.cache;
+}
+
+describe('conversations', () => {
+  it('are listed pinned first, then newest first, in pages with an opaque cursor', () => {
+    const cache = open();
+    for (let i = 1; i <= 7; i++) cache.messages.applyServerMessage(wireMessage(`u:${i + 1}`, 1, { sentAt: 1000 * i }));
+    cache.conversations.setPinned('u:3', true);
+    const keys: string[] = [];
+    let cursor: string | undefined;
+    let pages = 0;
+    do {
+      const page = cache.conversations.list({ limit: 3, ...(cursor ? { cursor } : {}) });
+      keys.push(...page.items.map((c) => c.key));
+      cursor = page.nextCursor;
+      pages++;
+    } while (cursor);
+    expect(pages).toBe(3);
+    expect(keys).toEqual(['u:3', 'u:8', 'u:7', 'u:6', 'u:5', 'u:4', 'u:2']);
+    expect(cache.conversations.list({ limit: 3, cursor: 'garbage' }).items.map((c) => c.key)).toEqual(['u:3', 'u:8', 'u:7']);
+  });
+
+  it('carry the title and avatar from the profile or group, and the last message', () => {
+    const cache = open();
+    cache.profiles.upsert({ ...wireProfile(2, 'Alice'), avatar: 'a.png' });
+    cache.messages.applyServerMessage(wireMessage('u:2', 1, { text: '  hello\n\nthere  ' }));
+    expect(cache.conversations.get('u:2')).toMatchObject({
+      type: 'direct',
+      targetId: 2,
+      title: 'Alice',
+      avatar: 'a.png',
+      lastMessage: { preview: 'hello there', senderId: 2, status: 'sent', recalled: false },
+    });
+    cache.groups.apply({ groupId: 7, name: 'Team', ownerId: 1, memberCount: 3, myRole: 3, dissolved: false, createdAt: 1, updatedAt: 1 });
+    expect(cache.conversations.ensure('g:7')).toMatchObject({ type: 'group', title: 'Team', unread: 0, draft: '' });
+    expect(cache.conversations.ensure('u:99').title).toBe(''); // unknown profile: the UI fetches it lazily
+  });
+
+  it('a draft moves the conversation up; an unchanged draft does not', () => {
+    const cache = open();
+    cache.messages.applyServerMessage(wireMessage('u:2', 1, { sentAt: 5000 }));
+    cache.messages.applyServerMessage(wireMessage('u:3', 1, { sentAt: 6000 }));
+    const t = tick(1_000_000);
+    expect(cache.conversations.setDraft('u:2', 'half written')).toMatchObject({ draft: 'half written', updatedAt: t });
+    tick();
+    expect(cache.conversations.setDraft('u:2', 'half written').updatedAt).toBe(t);
+    expect(cache.conversations.list({ limit: 1 }).items[0]?.key).toBe('u:2');
+  });
+
+  it('older history does not move updatedAt back', () => {
+    const cache = open();
+    cache.messages.applyServerMessage(wireMessage('u:2', 10, { sentAt: 10_000 }));
+    cache.messages.applyServerMessage(wireMessage('u:2', 1, { sentAt: 1_000 }));
+    expect(cache.conversations.get('u:2')).toMatchObject({ updatedAt: 10_000, lastMessage: { at: 10_000 } });
+  });
+
+  it('remove deletes the conversation, its messages and their search entries', () => {
+    const cache = open();
+    cache.messages.applyServerMessage(wireMessage('u:2', 1, { text: 'zebra crossing' }));
+    expect(cache.conversations.remove('u:2')).toBe(true);
+    expect(cache.conversations.get('u:2')).toBeUndefined();
+    expect(cache.messages.page('u:2', { limit: 5 }).messages).toEqual([]);
+    expect(cache.search.search({ query: 'zebra', limit: 5 })).toEqual([]);
+  });
+});

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Debian packages the test suite needs: Chromium for the end-to-end tests
 # (driven by playwright-core; a downloaded browser is not an option here) and
-# the fortunes packages as realistic Chinese and English text.
+# the fortunes packages as realistic Chinese and English text, a CJK font.
 set -euo pipefail
 need=()
 [ -x /usr/bin/chromium ] || need+=(chromium)
 [ -d /usr/share/games/fortunes ] || need+=(fortunes fortunes-zh)
+# A CJK font, so Chinese text renders in Chromium screenshots instead of boxes.
+[ -e /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ] || need+=(fonts-wqy-microhei)
 if [ ${#need[@]} -eq 0 ]; then exit 0; fi
 if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null; then
   echo "missing Debian packages: ${need[*]} (install them with apt-get, as root)" >&2

@@ -69,6 +69,7 @@ async function stop(code = 0): Promise<never> {
 }
 process.on('SIGINT', () => void stop(0));
 process.on('SIGTERM', () => void stop(0));
+process.on('SIGHUP', () => void stop(0));
 
 async function main(): Promise<void> {
   const demo = flags.demo ?? false;

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import type {
   ConnectionStatus,
   Contact,
+  ConversationKey,
   FriendRequestView,
   GroupMemberView,
   GroupView,
@@ -148,16 +149,16 @@ export class Core implements CoreMethods {
   listConversations = async (args: ParsedArgs<'listConversations'>) =>
     this.cache().conversations.list({ limit: args.limit ?? 50, ...(args.cursor ? { cursor: args.cursor } : {}) });
 
-  getConversation = async (args: ParsedArgs<'getConversation'>) => this.cache().conversations.get(args.key as `u:${number}`) ?? null;
+  getConversation = async (args: ParsedArgs<'getConversation'>) => this.cache().conversations.get(key(args.key)) ?? null;
 
   loadMessages = async (args: ParsedArgs<'loadMessages'>) =>
-    this.cache().messages.page(args.key as `u:${number}`, { limit: args.limit ?? 50, ...(args.anchor ? { anchor: args.anchor } : {}) });
+    this.cache().messages.page(key(args.key), { limit: args.limit ?? 50, ...(args.anchor ? { anchor: args.anchor } : {}) });
 
   sendMessage = async (args: ParsedArgs<'sendMessage'>) => {
     const session = this.requireSession();
     this.cache();
     return session.outbox!.send({
-      key: args.key as `u:${number}`,
+      key: key(args.key),
       text: args.text,
       ...(args.mentions ? { mentions: args.mentions } : {}),
       ...(args.replyToServerId !== undefined ? { replyToServerId: args.replyToServerId } : {}),
@@ -200,27 +201,27 @@ export class Core implements CoreMethods {
   markRead = async (args: ParsedArgs<'markRead'>) => {
     const session = this.requireSession();
     const cache = this.cache();
-    const { readSeq, changed, conversation } = cache.conversations.markRead(args.key as `u:${number}`);
+    const { readSeq, changed, conversation } = cache.conversations.markRead(key(args.key));
     if (changed) {
       this.emitter.emit('conversationsChanged', { conversations: [conversation] });
       this.emitter.emit('unreadTotal', { total: cache.conversations.unreadTotal() });
     }
-    session.sendRead(args.key as `u:${number}`, readSeq);
+    session.sendRead(key(args.key), readSeq);
   };
 
   setDraft = async (args: ParsedArgs<'setDraft'>) => {
-    const conversation = this.cache().conversations.setDraft(args.key as `u:${number}`, args.text);
+    const conversation = this.cache().conversations.setDraft(key(args.key), args.text);
     this.emitter.emit('conversationsChanged', { conversations: [conversation] });
   };
 
   setPinned = async (args: ParsedArgs<'setPinned'>) => {
-    const conversation = this.cache().conversations.setPinned(args.key as `u:${number}`, args.pinned);
+    const conversation = this.cache().conversations.setPinned(key(args.key), args.pinned);
     this.emitter.emit('conversationsChanged', { conversations: [conversation] });
   };
 
   setMuted = async (args: ParsedArgs<'setMuted'>) => {
     const cache = this.cache();
-    const conversation = cache.conversations.setMuted(args.key as `u:${number}`, args.muted);
+    const conversation = cache.conversations.setMuted(key(args.key), args.muted);
     this.emitter.emit('conversationsChanged', { conversations: [conversation] });
     this.emitter.emit('unreadTotal', { total: cache.conversations.unreadTotal() });
   };
@@ -232,12 +233,12 @@ export class Core implements CoreMethods {
     const link = session.readyLink();
     if (!link) return; // typing is ephemeral: nothing to queue
     link
-      .request(Command.TYPING, { conversation: toWireRef(args.key as `u:${number}`), typing: args.typing })
+      .request(Command.TYPING, { conversation: toWireRef(key(args.key)), typing: args.typing })
       .catch(() => undefined);
   };
 
   searchMessages = async (args: ParsedArgs<'searchMessages'>) =>
-    this.cache().search.search({ query: args.query, limit: args.limit ?? 50, ...(args.key ? { key: args.key as `u:${number}` } : {}) });
+    this.cache().search.search({ query: args.query, limit: args.limit ?? 50, ...(args.key ? { key: key(args.key) } : {}) });
 
   // ------------------------------------------------------------ friends and profiles
 
@@ -466,8 +467,8 @@ export class Core implements CoreMethods {
     return this.requireSession().requireLink();
   }
 
-  private conversationList(key: `u:${number}` | `g:${number}`) {
-    const conversation = this.session?.cache?.conversations.get(key);
+  private conversationList(conversationKey: ConversationKey) {
+    const conversation = this.session?.cache?.conversations.get(conversationKey);
     return conversation ? [conversation] : [];
   }
 
@@ -511,6 +512,11 @@ export class Core implements CoreMethods {
     const conversation = cache.conversations.get(directKey(userId));
     if (conversation) this.emitter.emit('conversationsChanged', { conversations: [conversation] });
   }
+}
+
+/** The schemas checked the `u:<id>` / `g:<id>` shape; this only narrows the type. */
+function key(value: string): ConversationKey {
+  return value as ConversationKey;
 }
 
 function toProfile(p: WireProfile): Profile {

@@ -12,7 +12,7 @@
  * neither reconnects by itself.
  */
 import { randomUUID } from 'node:crypto';
-import type { ErrorInfo, Profile, ServerEndpoint, SyncPhase } from '../../shared/ipc';
+import type { ConversationKey, ErrorInfo, Profile, ServerEndpoint, SyncPhase } from '../../shared/ipc';
 import {
   Command,
   KickedSchema,
@@ -78,7 +78,7 @@ export class AccountSession {
   private readonly started: Promise<void>;
   private sawKeyMismatch = false;
   private ended = false;
-  private readonly pendingReads = new Map<string, number>();
+  private readonly pendingReads = new Map<ConversationKey, number>();
   private readonly unsubscribers: (() => void)[] = [];
   /** Called once when the session ends by itself (kicked, token rejected). */
   onEnded: ((reason: EndReason) => void) | undefined;
@@ -143,7 +143,7 @@ export class AccountSession {
   }
 
   /** MARK_READ now, or when the connection is back. */
-  sendRead(key: `u:${number}` | `g:${number}`, upToConvSeq: number): void {
+  sendRead(key: ConversationKey, upToConvSeq: number): void {
     if (upToConvSeq <= 0) return;
     this.pendingReads.set(key, Math.max(upToConvSeq, this.pendingReads.get(key) ?? 0));
     this.flushReads();
@@ -406,7 +406,7 @@ export class AccountSession {
     if (!link) return;
     for (const [key, seq] of [...this.pendingReads]) {
       link
-        .request(Command.MARK_READ, { conversation: toWireRef(key as `u:${number}`), upToConvSeq: big(seq) })
+        .request(Command.MARK_READ, { conversation: toWireRef(key), upToConvSeq: big(seq) })
         .then(() => {
           if (this.pendingReads.get(key) === seq) this.pendingReads.delete(key);
         })

@@ -8,6 +8,10 @@ import { decodeKey } from '../../shared/node/noise';
 import { connectSecure, type SecureConnection } from '../../shared/node/transport/secure-connection';
 import { Command } from '../../shared/protocol';
 
+if (!process.send) {
+  console.error('protocol-clients.ts is a child process of the protocol benchmark, not a suite');
+  process.exit(2);
+}
 const [port, key, count] = process.argv.slice(2);
 const held: SecureConnection[] = [];
 for (let i = 0; i < Number(count); i++) {

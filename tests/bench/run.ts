@@ -4,27 +4,28 @@
  * returns the figures; they are written as JSON to --out FILE (default
  * bench-results/<suite>.json).
  */
+import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import os from 'node:os';
 
-const SUITES = ['protocol', 'server', 'client', 'ui'] as const;
-type Suite = (typeof SUITES)[number];
+/** The suites we know of, for the usage line; any tests/bench/<name>.ts exporting `run` works. */
+const KNOWN_SUITES = ['protocol', 'server', 'client', 'client-cache', 'ui'];
 
 interface BenchModule {
-  run(args: string[]): Promise<Record<string, unknown>>;
+  run?: unknown;
 }
 
-function usage(): never {
-  console.error(`usage: npm run bench -- <${SUITES.join('|')}> [--out FILE] [suite options]`);
+function usage(message?: string): never {
+  if (message) console.error(message);
+  console.error(`usage: npm run bench -- <${KNOWN_SUITES.join('|')}> [--out FILE] [suite options]`);
   process.exit(2);
 }
 
 async function main(): Promise<void> {
-  const [suiteArg, ...rest] = process.argv.slice(2);
-  if (!suiteArg || !(SUITES as readonly string[]).includes(suiteArg)) usage();
-  const suite = suiteArg as Suite;
+  const [suite, ...rest] = process.argv.slice(2);
+  if (!suite || !/^[a-z][a-z0-9-]*$/.test(suite)) usage();
   const args: string[] = [];
   let out = path.join('bench-results', `${suite}.json`);
   for (let i = 0; i < rest.length; i++) {
@@ -40,9 +41,13 @@ async function main(): Promise<void> {
     }
   }
   const here = path.dirname(fileURLToPath(import.meta.url));
-  const module = (await import(pathToFileURL(path.join(here, `${suite}.ts`)).href)) as BenchModule;
+  const file = path.join(here, `${suite}.ts`);
+  if (!existsSync(file)) usage(`no benchmark suite ${suite} (tests/bench/${suite}.ts)`);
+  const module = (await import(pathToFileURL(file).href)) as BenchModule;
+  if (typeof module.run !== 'function') usage(`tests/bench/${suite}.ts does not export run(args)`);
+  const run = module.run as (args: string[]) => Promise<Record<string, unknown>>;
   const startedAt = new Date().toISOString();
-  const results = await module.run(args);
+  const results = await run(args);
   const report = {
     suite,
     startedAt,

@@ -14,7 +14,10 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { build } from 'esbuild';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { Command, SyncEventSchema } from '../../shared/protocol';
@@ -119,7 +122,10 @@ const round = (n: number, digits = 2) => Math.round(n * 10 ** digits) / 10 ** di
 async function idlePhase(server: ServerProcess, metricsPort: number, target: number): Promise<Record<string, unknown>> {
   const perProcess = 5000;
   const processes = Math.ceil(target / perProcess);
-  const script = fileURLToPath(new URL('./server-loadgen.ts', import.meta.url));
+  // Plain node on a bundle: with the tsx loader, Node 20 children sometimes stall for good in the ESM
+  // hooks' synchronous channel (main thread parked in a futex while sockets hold unread data).
+  const script = join(tmpdir(), `tern-loadgen-${process.pid}.mjs`);
+  await build({ entryPoints: [fileURLToPath(new URL('./server-loadgen.ts', import.meta.url))], bundle: true, platform: 'node', format: 'esm', outfile: script, logLevel: 'warning' });
   const children: ChildProcess[] = [];
   await sleep(500);
   const before = await scrape(metricsPort);
@@ -127,7 +133,7 @@ async function idlePhase(server: ServerProcess, metricsPort: number, target: num
   const results = await Promise.all(
     Array.from({ length: processes }, (_, i) => {
       const count = Math.min(perProcess, target - i * perProcess);
-      const child = fork(script, [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+      const child = fork(script, [], { execArgv: [], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
       children.push(child);
       return new Promise<{ ok: number; failed: number; ms: number; firstError?: string }>((resolve) => {
         child.on('message', (msg: { type: string; ok: number; failed: number; ms: number; firstError?: string }) => {
@@ -145,6 +151,7 @@ async function idlePhase(server: ServerProcess, metricsPort: number, target: num
   const heap = (after.get('tern_process_heap_used_bytes') ?? 0) - (before.get('tern_process_heap_used_bytes') ?? 0);
   for (const child of children) child.send({ type: 'exit' });
   await Promise.all(children.map((c) => new Promise((r) => c.once('exit', r))));
+  rmSync(script, { force: true });
   for (let i = 0; i < 100 && ((await scrape(metricsPort)).get('tern_connections_open') ?? 0) > 0; i++) await sleep(100);
   const ok = results.reduce((s, r) => s + r.ok, 0);
   const failed = results.reduce((s, r) => s + r.failed, 0);

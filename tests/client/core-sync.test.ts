@@ -3,7 +3,8 @@
  * server: login sync order and paging, pushes (next, duplicate, gap), no
  * sync when nothing is new, token rejection, and clean disposal.
  */
-import { rmSync } from 'node:fs';
+import { existsSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SyncDomain } from '../../shared/protocol';
 import { createCore, type ClientCore } from '../../electron/client/index';
@@ -112,6 +113,48 @@ describe('pushes', () => {
     expect(changed).toEqual(['next', 'missed', 'after gap']);
     const page = await core.loadMessages({ key: 'u:2' });
     expect(page.messages.map((m) => m.text)).toEqual(['before', 'next', 'after gap']);
+  });
+});
+
+describe('pushes during the login sync', () => {
+  it('are held, stored once by the sync, then acknowledged', async () => {
+    const server = new FakeServer();
+    for (let i = 0; i < 12; i++) server.addMessage(2, `old ${i}`);
+    const { core, clock } = await boot(server);
+    server.onSync = (n) => {
+      if (n === 1) server.push(server.addMessage(2, 'live during sync'));
+    };
+    await core.login({ username: 'me', password: 'password1' });
+    await clock.advance(0);
+    const texts = (await core.loadMessages({ key: 'u:2', limit: 50 })).messages.map((m) => m.text);
+    expect(texts).toEqual([...Array.from({ length: 12 }, (_, i) => `old ${i}`), 'live during sync']);
+    expect(server.pushAcks).toEqual([13]);
+  });
+});
+
+describe('corrupt cache', () => {
+  it('is moved aside, announced, and rebuilt from the server', async () => {
+    const server = new FakeServer();
+    for (let i = 0; i < 3; i++) server.addMessage(2, `kept ${i}`);
+    const clock = new ManualClock();
+    const first = await boot(server, clock);
+    await first.core.login({ username: 'me', password: 'password1' });
+    await clock.advance(0);
+    await first.core.dispose();
+    writeFileSync(join(dir, 'accounts', '1', 'cache.db'), 'this is not a database '.repeat(200));
+    rmSync(join(dir, 'accounts', '1', 'cache.db-wal'), { force: true });
+
+    const second = await boot(server, clock);
+    const recovered: { code: string; movedTo: string }[] = [];
+    second.core.on('cacheRecovered', (e) => recovered.push({ code: e.error.code, movedTo: e.movedTo }));
+    const syncsBefore = server.syncRequests.length;
+    await second.core.login({ username: 'me' });
+    await clock.advance(0);
+    expect(recovered).toHaveLength(1);
+    expect(recovered[0]!.code).toBe('CACHE_CORRUPT');
+    expect(existsSync(recovered[0]!.movedTo)).toBe(true);
+    expect(server.syncRequests[syncsBefore]).toEqual({ cursor: 0, domains: [SyncDomain.MESSAGES] });
+    expect((await second.core.loadMessages({ key: 'u:2' })).messages.map((m) => m.text)).toEqual(['kept 0', 'kept 1', 'kept 2']);
   });
 });
 

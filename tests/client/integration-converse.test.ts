@@ -145,4 +145,31 @@ describe('two clients converse', () => {
     await ann.deleteMessage({ messageId: failed.id });
     expect((await ann.loadMessages({ key: dkey })).messages.some((m) => m.id === failed.id)).toBe(false);
   });
+
+  it('typing notices and presence', async () => {
+    const dan = await make('dan');
+    const eve = await make('eve');
+    const sd = await dan.register({ username: 'dan', password: PASSWORD });
+    const se = await eve.register({ username: 'eve', password: PASSWORD });
+    await befriend(dan, eve);
+    await waitFor(async () => (await eve.getConnectionStatus({})).state === 'online', 'eve online');
+    const typing = record(eve, 'typing');
+    const key = `u:${se.profile.userId}` as const;
+    await dan.sendTyping({ key, typing: true });
+    await dan.sendTyping({ key, typing: true }); // throttled: one notice
+    await waitFor(() => typing.length > 0, 'eve sees dan typing');
+    await dan.sendTyping({ key, typing: false });
+    await waitFor(() => typing.length > 1, 'eve sees dan stop');
+    expect(typing).toEqual([
+      { key: `u:${sd.profile.userId}`, userId: sd.profile.userId, typing: true },
+      { key: `u:${sd.profile.userId}`, userId: sd.profile.userId, typing: false },
+    ]);
+
+    const presence = record(dan, 'presence');
+    const eveIndex = cores.indexOf(eve);
+    cores.splice(eveIndex, 1);
+    await eve.dispose();
+    await waitFor(() => presence.some((p) => p.userId === se.profile.userId && !p.online), 'dan sees eve go offline');
+    expect((await dan.listFriends({})).find((f) => f.userId === se.profile.userId)?.online).toBe(false);
+  });
 });

@@ -86,7 +86,8 @@ export class Search implements SearchRepository {
   maintain(pages = 200): boolean {
     const db = this.ctx.db;
     const before = db.stmt<[], { n: number }>(`SELECT total_changes() AS n`).get()!.n;
-    db.stmt(`INSERT INTO messages_fts (messages_fts, rank) VALUES ('merge', ?)`).run(pages);
+    // Negative: merge any level with 2+ segments (positive only merges levels that reached 'automerge' segments).
+    db.stmt(`INSERT INTO messages_fts (messages_fts, rank) VALUES ('merge', ?)`).run(-Math.max(1, Math.floor(pages)));
     const after = db.stmt<[], { n: number }>(`SELECT total_changes() AS n`).get()!.n;
     // FTS5: fewer than 2 changed rows means there was nothing left to merge.
     return after - before >= 2;

@@ -32,6 +32,8 @@ export class FakeServer {
   connection: MemoryConnection | undefined;
   private pushSerial = 1;
   tokenValid = true;
+  /** Called for every SYNC request, before it is answered (tests inject pushes there). */
+  onSync: ((count: number) => void) | undefined;
 
   constructor(readonly userId = 1) {}
 
@@ -125,6 +127,7 @@ export class FakeServer {
         const limit = req.value.limit || 200;
         const domains = req.value.domains;
         this.syncRequests.push({ cursor, domains: [...domains] });
+        this.onSync?.(this.syncRequests.length);
         const matching = this.log.filter((e) => Number(e.seq) > cursor && (domains.length === 0 || domains.includes(e.domain)));
         const events = matching.slice(0, limit);
         const hasMore = matching.length > limit;

@@ -1,6 +1,6 @@
 /** connectSecure/acceptSecure over real loopback TCP. */
 import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Command, decodePayload, encodeFrame, encodePayload, ErrorDetailSchema, HandshakeResponseSchema, ResultCode, type Frame } from '../../../shared/protocol';
 import { generateStaticKeyPair, HandshakeState, TERN_NOISE_PROLOGUE, TERN_NOISE_PROTOCOL } from '../../../shared/node/noise';
 import { handshakeRecord, RecordReader, sealRecords } from '../../../shared/node/transport/records';
@@ -9,6 +9,31 @@ import { closeEvent, nextFrames, startLoopback, type Loopback } from './helpers'
 
 let loopback: Loopback | undefined;
 const opened: SecureConnection[] = [];
+
+/** Sockets, servers and timers that keep the process alive, by type. */
+function liveResources(): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const type of process.getActiveResourcesInfo()) {
+    if (type === 'TCPSocketWrap' || type === 'TCPServerWrap' || type === 'Timeout') counts[type] = (counts[type] ?? 0) + 1;
+  }
+  return counts;
+}
+
+let baseline: Record<string, number> = {};
+beforeAll(() => {
+  baseline = liveResources();
+});
+
+afterAll(async () => {
+  // Everything these tests opened must be gone (closing sockets may take a few turns of the loop).
+  const deadline = Date.now() + 3000;
+  let now = liveResources();
+  while (JSON.stringify(now) !== JSON.stringify(baseline) && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 20));
+    now = liveResources();
+  }
+  expect(now).toEqual(baseline);
+});
 
 afterEach(async () => {
   for (const c of opened.splice(0)) c.destroy();

@@ -126,7 +126,7 @@ export class AccountService {
       userId: big(fresh.id),
       deviceToken: token,
       profile: renderProfile(fresh),
-      syncHead: big(fresh.seq_head),
+      syncHead: big(store.users.seqHead(fresh.id)),
       serverTime: big(clock.now()),
     });
     return { response, userId: fresh.id, deviceId: device.id, deviceName: device.name, kickOthers };

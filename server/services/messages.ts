@@ -144,7 +144,7 @@ export class MessageService {
     const ref = this.checkRef(req.conversation);
     events.commit(() => {
       const { conv } = this.resolve(caller, ref, false);
-      const upTo = Math.min(toNumber('up_to_conv_seq', req.upToConvSeq), conv.seq_head);
+      const upTo = Math.min(toNumber('up_to_conv_seq', req.upToConvSeq), store.conversations.seqHead(conv.id));
       if (upTo <= 0 || !store.messages.advanceRead(conv.id, caller.userId, upTo)) return;
       const at = clock.now();
       const receipt = (viewer: number) =>

@@ -127,6 +127,17 @@ export const migrations: Migration[] = [
       db.exec('CREATE INDEX events_domain ON events (user_id, domain, seq)');
     },
   },
+  {
+    version: 3,
+    name: 'sequences from the logs, not counter columns',
+    up(db) {
+      // Sequences are now max(seq) + 1 of the events / messages themselves, taken inside the
+      // writing transaction: as safe under the single writer, and it saves rewriting the wide
+      // users row on every event. The counter columns go.
+      db.exec('ALTER TABLE users DROP COLUMN seq_head');
+      db.exec('ALTER TABLE conversations DROP COLUMN seq_head');
+    },
+  },
 ];
 
 export const latestVersion = migrations[migrations.length - 1]!.version;

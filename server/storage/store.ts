@@ -3,7 +3,8 @@
  * SQLite (sqlite-store.ts); a scale-out backend implements the same
  * repositories. Calls are synchronous: the services run every change inside
  * `transaction()`, and the per-user sync sequence is allocated there
- * (`events.append`), so sequence order equals commit order.
+ * (`events.append`: the user's max + 1, under the single writer), so sequence
+ * order equals commit order.
  */
 
 export interface UserRow {
@@ -16,7 +17,6 @@ export interface UserRow {
   disabled: number;
   created_at: number;
   updated_at: number;
-  seq_head: number;
   last_seen: number;
 }
 
@@ -44,7 +44,6 @@ export interface ConversationRow {
   user_lo: number | null;
   user_hi: number | null;
   group_id: number | null;
-  seq_head: number;
 }
 
 export interface MessageRow {
@@ -114,6 +113,7 @@ export interface UsersRepository {
   setPasswordHash(id: number, hash: string): void;
   updateProfile(id: number, fields: { nickname: string; avatar: string; signature: string }, now: number): void;
   setLastSeen(id: number, at: number): void;
+  /** The user's latest sync sequence (0 before any event). */
   seqHead(id: number): number;
 }
 
@@ -139,8 +139,10 @@ export interface ConversationsRepository {
   group(groupId: number): ConversationRow | undefined;
   ensureGroup(groupId: number): ConversationRow;
   byId(id: number): ConversationRow | undefined;
-  /** Bumps and returns the conversation's sequence; call inside a transaction. */
+  /** The conversation's next sequence (the message insert takes it); call inside the writing transaction. */
   nextSeq(convId: number): number;
+  /** The conversation's latest sequence. */
+  seqHead(convId: number): number;
 }
 
 export interface MessagesRepository {

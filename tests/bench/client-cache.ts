@@ -10,7 +10,7 @@
  * Text is real: Chinese from Debian's fortunes-zh (chinese, tang300,
  * song100), English from fortunes; generated text if they are absent.
  */
-import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -297,8 +297,15 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  // Direct run (the dispatcher does the same when it knows this suite): print and save the figures.
   run(process.argv.slice(2)).then(
-    (res) => console.log(JSON.stringify(res, null, 2)),
+    (res) => {
+      const out = join('bench-results', 'client-cache.json');
+      mkdirSync('bench-results', { recursive: true });
+      writeFileSync(out, `${JSON.stringify({ suite: 'client-cache', finishedAt: new Date().toISOString(), results: res }, null, 2)}\n`);
+      console.log(JSON.stringify(res, null, 2));
+      console.log(`results written to ${out}`);
+    },
     (err: unknown) => {
       console.error(err);
       process.exit(1);

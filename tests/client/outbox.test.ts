@@ -205,6 +205,31 @@ describe('Outbox', () => {
     expect(page.messages).toHaveLength(1);
   });
 
+  it('a send cut off by a dropped connection is sent again with the same id, without using a retry', async () => {
+    const r = build();
+    let connections = 0;
+    r.script.setup = ((prev) => (c: MemoryConnection) => {
+      prev(c);
+      connections += 1;
+      if (connections === 1) {
+        // The server stores the message, then the connection dies before the ack.
+        c.responder = (frame) => {
+          if (frame.command === Command.MESSAGE_SEND) queueMicrotask(() => c.drop({ code: 0, message: 'reset' }));
+          return [];
+        };
+      } else {
+        acking(c);
+      }
+    })(r.script.setup);
+    connect(r);
+    await r.clock.advance(0);
+    const view = r.outbox.send({ key: 'u:2', text: 'cut off' });
+    await r.clock.advance(5_000);
+    expect(r.sends().map((s) => s.clientMsgId)).toEqual([view.id, view.id]);
+    expect(r.cache.messages.get(view.id)?.status).toBe('sent');
+    expect(connections).toBe(2);
+  });
+
   it('resumes after a restart: in-flight messages are sent again with the same id', async () => {
     const clock = new ManualClock();
     const r1 = build(clock);

@@ -70,6 +70,32 @@ describe('chat end to end', () => {
     expect(await messageTexts(alice.page)).toEqual(['Hi Bob! Lunch tomorrow?', '好的，明天中午一起吃饭吧', 'Shift+Enter check:', 'line one\nline two']);
     await shot(alice.page, '04-direct-chat-alice');
     await shot(bob.page, '05-direct-chat-bob');
+
+    // Typing indicator: Alice types without sending; Bob sees it, and it goes when she clears the box.
+    await alice.page.getByTestId('composer').pressSequentially('thinking');
+    await expect.poll(() => bob.page.getByTestId('typing').textContent(), { timeout: 15_000 }).toBe('Alice is typing…');
+    await shot(bob.page, '05b-typing');
+    await alice.page.getByTestId('composer').fill('');
+    await alice.page.getByTestId('composer').press('Backspace');
+
+    // Reply with a quote: Bob answers Alice's first message.
+    const first = bob.page.getByTestId('message').filter({ hasText: 'Hi Bob! Lunch tomorrow?' });
+    await first.hover();
+    await first.getByTestId('reply').click();
+    await bob.page.getByTestId('reply-bar').waitFor();
+    await send(bob.page, 'Yes, noon works');
+    const reply = alice.page.getByTestId('message').filter({ hasText: 'Yes, noon works' });
+    await reply.waitFor({ timeout: 20_000 });
+    expect(await reply.getByTestId('message-quote').textContent()).toContain('Hi Bob! Lunch tomorrow?');
+
+    // Recall: Alice takes back her two-line message; Bob sees it recalled.
+    const twoLines = alice.page.getByTestId('message').filter({ hasText: 'line two' });
+    await twoLines.hover();
+    await twoLines.getByTestId('recall').click();
+    await bob.page.getByTestId('message-recalled').waitFor({ timeout: 20_000 });
+    expect(await bob.page.getByTestId('message-text').allTextContents()).not.toContain('line one\nline two');
+    await shot(alice.page, '05c-reply-and-recall-alice');
+    await shot(bob.page, '05d-reply-and-recall-bob');
   });
 
   it('a three-person group chat with a mention', async () => {
@@ -86,6 +112,14 @@ describe('chat end to end', () => {
     await alice.page.getByTestId('group-create').click();
     await alice.page.getByTestId('group-detail').waitFor();
     await expect.poll(() => alice.page.getByTestId('group-member-row').count()).toBe(3);
+    await alice.page.getByTestId('group-rename').click();
+    await alice.page.getByTestId('group-rename-input').fill('Weekend hike 周末爬山');
+    await alice.page.getByTestId('group-rename-input').press('Enter');
+    await alice.page.getByTestId('group-detail').getByRole('heading', { name: 'Weekend hike 周末爬山' }).waitFor();
+    await alice.page.getByTestId('group-rename').click();
+    await alice.page.getByTestId('group-rename-input').fill('Weekend hike');
+    await alice.page.getByTestId('group-rename-input').press('Enter');
+    await alice.page.getByTestId('group-detail').getByRole('heading', { name: 'Weekend hike', exact: true }).waitFor();
     await shot(alice.page, '06-group-detail');
     await alice.page.getByTestId('group-open').click();
     await send(alice.page, 'Who is coming on Saturday?');
@@ -110,7 +144,7 @@ describe('chat end to end', () => {
     await shot(bob.page, '08-mentioned-in-list');
     await openConversation(bob.page, 'Weekend hike');
     await waitForMessage(bob.page, '我来！ @Bob 你呢？');
-    expect(await bob.page.getByTestId('message-sender').allTextContents()).toEqual(['Alice', '王小红']);
+    await expect.poll(() => bob.page.getByTestId('message-sender').allTextContents()).toEqual(['Alice', '王小红']);
     await send(bob.page, 'Count me in');
     await waitForMessage(alice.page, 'Count me in');
     await waitForMessage(carol.page, 'Count me in');

@@ -90,4 +90,32 @@ describe('reliability end to end', () => {
     expect(texts.at(-1)).toBe('sent while the server was down');
     await shot(alice.page, '23-resent');
   });
+
+  it('first run explains a wrong password, an unreachable server and a server key mismatch', async () => {
+    const dave = await openUser(browser, 'dave', [server.endpoint], { locale: 'zh-CN' });
+    dirs.push(dave.dataDir);
+    try {
+      const page = dave.page;
+      await page.getByTestId('username').fill('alice');
+      await page.getByTestId('password').fill('not her password');
+      await page.getByTestId('submit').click();
+      await expect.poll(() => page.getByTestId('auth-error').textContent(), { timeout: 20_000 }).toBe('用户名或密码错误。');
+      await shot(page, '24-first-run-wrong-password-zh');
+
+      await page.getByTestId('server-toggle').click();
+      const realKey = await page.getByTestId('server-key').inputValue();
+      await page.getByTestId('server-key').fill(Buffer.alloc(32, 7).toString('base64'));
+      await page.getByTestId('submit').click();
+      await expect.poll(() => page.getByTestId('auth-error').textContent(), { timeout: 30_000 }).toContain('公钥');
+      await shot(page, '25-first-run-key-mismatch-zh');
+
+      await page.getByTestId('server-key').fill(realKey);
+      await page.getByTestId('server-port').fill('1');
+      await page.getByTestId('submit').click();
+      await expect.poll(() => page.getByTestId('auth-error').textContent(), { timeout: 30_000 }).toContain('无法连接服务器');
+      await shot(page, '26-first-run-unreachable-zh');
+    } finally {
+      await dave.close();
+    }
+  });
 });

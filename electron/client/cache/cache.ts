@@ -2,7 +2,7 @@
 import type { Contact, ConversationKey, FriendRequestView, GroupMemberView, GroupView, MessageView, Profile } from '../../../shared/ipc';
 import type { SyncDomain } from '../../../shared/protocol';
 import { assertNever } from '../../../shared/util/assert';
-import type { AppliedChanges, Cache, WireSyncEvent } from './api';
+import type { AppliedChanges, Cache, NewOutgoingMessage, OutboxEntry, WireSyncEvent } from './api';
 import { Contacts, Presence } from './contacts';
 import type { CacheContext } from './context';
 import { Conversations } from './conversations';
@@ -53,6 +53,19 @@ export class OpenedCache implements Cache {
 
   schemaVersion(): number {
     return schemaVersion(this.ctx.db.raw);
+  }
+
+  enqueueOutgoing(message: NewOutgoingMessage): { message: MessageView; entry: OutboxEntry } {
+    return this.ctx.db.transaction(() => {
+      const view = this.messages.insertOutgoing(message);
+      const entry = this.outbox.add({
+        clientMsgId: message.id,
+        key: message.key,
+        payload: { text: message.text, mentions: message.mentions ?? [], replyToMsgId: message.replyTo?.serverId ?? 0 },
+        createdAt: message.createdAt,
+      });
+      return { message: view, entry };
+    });
   }
 
   checkIntegrity(): string[] {

@@ -396,23 +396,28 @@ export class Messages implements MessageRepository {
     }
   }
 
-  /** Up to `n` rows strictly before (sortKey, rowid), newest first. */
+  /**
+   * Up to `n` rows strictly before (sortKey, rowid), newest first. Row-value
+   * comparison, not `a < x OR (a = x AND b < y)`: SQLite turns the OR form
+   * into a multi-index OR plus a sort of the whole conversation (0.5 ms at
+   * 25k messages, growing), the row value is one index range (0.02 ms).
+   */
   private before(key: ConversationKey, sortKey: number, rowid: number, n: number): MessageRow[] {
     return this.ctx.db
-      .stmt<[string, number, number, number, number], MessageRow>(
-        `${SELECT} WHERE m.conv = ? AND (m.sort_key < ? OR (m.sort_key = ? AND m.rowid < ?))
+      .stmt<[string, number, number, number], MessageRow>(
+        `${SELECT} WHERE m.conv = ? AND (m.sort_key, m.rowid) < (?, ?)
          ORDER BY m.sort_key DESC, m.rowid DESC LIMIT ?`,
       )
-      .all(key, sortKey, sortKey, rowid, n);
+      .all(key, sortKey, rowid, n);
   }
 
   /** Up to `n` rows strictly after (sortKey, rowid), oldest first. */
   private after(key: ConversationKey, sortKey: number, rowid: number, n: number): MessageRow[] {
     return this.ctx.db
-      .stmt<[string, number, number, number, number], MessageRow>(
-        `${SELECT} WHERE m.conv = ? AND (m.sort_key > ? OR (m.sort_key = ? AND m.rowid > ?))
+      .stmt<[string, number, number, number], MessageRow>(
+        `${SELECT} WHERE m.conv = ? AND (m.sort_key, m.rowid) > (?, ?)
          ORDER BY m.sort_key, m.rowid LIMIT ?`,
       )
-      .all(key, sortKey, sortKey, rowid, n);
+      .all(key, sortKey, rowid, n);
   }
 }

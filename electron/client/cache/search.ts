@@ -83,7 +83,7 @@ export class Search implements SearchRepository {
     }));
   }
 
-  maintain(pages = 200): boolean {
+  maintain(pages = 50): boolean {
     const db = this.ctx.db;
     const before = db.stmt<[], { n: number }>(`SELECT total_changes() AS n`).get()!.n;
     // Negative: merge any level with 2+ segments (positive only merges levels that reached 'automerge' segments).

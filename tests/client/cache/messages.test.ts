@@ -267,3 +267,26 @@ describe('unread, mentions, mark read, recall', () => {
     expect(cache.conversations.get('u:2')).toMatchObject({ unread: 1, lastMessage: { recalled: true, preview: '' } });
   });
 });
+
+describe('paging with duplicate conv seqs (a misbehaving server)', () => {
+  it('still returns every message once, ties in arrival order', () => {
+    const c = freshCache();
+    try {
+      for (const [seq, id] of [[1, 10], [2, 11], [2, 12], [2, 13], [3, 14]] as const) c.cache.messages.applyServerMessage(wireMessage('u:2', seq, { msgId: id }));
+      const all = c.cache.messages.page('u:2', { limit: 100 }).messages.map((m) => m.serverId);
+      expect(all).toEqual([10, 11, 12, 13, 14]);
+      const walked: (number | undefined)[] = [];
+      let p = c.cache.messages.page('u:2', { limit: 1 });
+      walked.unshift(...p.messages.map((m) => m.serverId));
+      while (p.hasMoreBefore) {
+        p = c.cache.messages.page('u:2', { limit: 1, anchor: { messageId: p.messages[0]!.id, direction: 'before' } });
+        walked.unshift(...p.messages.map((m) => m.serverId));
+      }
+      expect(walked).toEqual(all);
+      const around = c.cache.messages.page('u:2', { limit: 3, anchor: { messageId: c.cache.messages.getByServerId(12)!.id, direction: 'around' } });
+      expect(around.messages.map((m) => m.serverId)).toEqual([11, 12, 13]);
+    } finally {
+      c.done();
+    }
+  });
+});

@@ -125,6 +125,17 @@ describe('outbox and sync state', () => {
     expect(cache.outbox.count()).toBe(1);
   });
 
+  it('enqueueOutgoing stores the pending message and its outbox entry together, or neither', () => {
+    const cache = open();
+    const r = cache.enqueueOutgoing({ id: 'm1', key: 'u:2', text: 'hello', mentions: [2], replyTo: { serverId: 9, senderId: 2, preview: 'q' }, createdAt: 7 });
+    expect(r.message).toMatchObject({ id: 'm1', status: 'pending', outgoing: true });
+    expect(r.entry).toMatchObject({ clientMsgId: 'm1', state: 'queued', nextAttemptAt: 7, payload: { text: 'hello', mentions: [2], replyToMsgId: 9 } });
+    cache.outbox.remove('m1');
+    cache.outbox.add({ clientMsgId: 'm2', key: 'u:2', payload: { text: 'x', mentions: [], replyToMsgId: 0 }, createdAt: 1 });
+    expect(() => cache.enqueueOutgoing({ id: 'm2', key: 'u:2', text: 'dup', createdAt: 8 })).toThrow();
+    expect(cache.messages.get('m2')).toBeUndefined(); // rolled back with the failed outbox insert
+  });
+
   it('cursors only move forward; meta stores JSON values', () => {
     const cache = open();
     expect(cache.syncState.getCursor(SyncDomain.MESSAGES)).toBe(0);

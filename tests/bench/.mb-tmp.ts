@@ -1,0 +1,35 @@
+import { join } from 'node:path';
+import pino from 'pino';
+import { ConversationType } from '../../shared/protocol';
+import { resolveConfig } from '../../server/config';
+import { AccountService } from '../../server/services/accounts';
+import { WriteBatcher } from '../../server/services/batcher';
+import { EventLog } from '../../server/services/event-log';
+import { FriendService } from '../../server/services/friends';
+import { GroupService } from '../../server/services/groups';
+import { MessageService } from '../../server/services/messages';
+import { nullNotifier } from '../../server/services/notifier';
+import { SqliteStore } from '../../server/storage/sqlite-store';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+const dir = mkdtempSync(join(tmpdir(), 'mb-'));
+const store = SqliteStore.open(join(dir, 't.db'), { synchronous: 'NORMAL' });
+const clock = { now: () => Date.now() };
+const deps = { store, events: new EventLog(store, nullNotifier), notifier: nullNotifier, clock, config: resolveConfig({ scrypt: { N: 1024, r: 8, p: 1 } }), logger: pino({ level: 'silent' }) };
+const acc = new AccountService(deps as never);
+const a = (await acc.register({ username: 'alice', password: 'password123', nickname: '', device: { deviceId: 'd', deviceName: '' } } as never, 'x')).userId;
+const b = (await acc.register({ username: 'bobby', password: 'password123', nickname: '', device: { deviceId: 'd', deviceName: '' } } as never, 'x')).userId;
+const fr = new FriendService(deps as never);
+const r = fr.request({ userId: a, sessionId: 1 }, { target: { case: 'userId', value: BigInt(b) }, message: '' } as never);
+fr.accept({ userId: b, sessionId: 2 }, { requestId: r.requestId } as never);
+const batcher = new WriteBatcher(deps.events);
+const svc = new MessageService(deps as never, new GroupService(deps as never), batcher);
+for (const round of [1, 2, 3]) {
+  const n = 20000;
+  const t0 = performance.now();
+  const ps = [];
+  for (let i = 0; i < n; i++) ps.push(svc.send({ userId: a, sessionId: 1 }, { to: { type: ConversationType.DIRECT, id: BigInt(b) }, clientMsgId: `r${round}-${i}`, text: 'hello there 你好', mentions: [], replyToMsgId: 0n } as never));
+  await Promise.all(ps);
+  const dt = performance.now() - t0;
+  console.log(`round ${round}: ${(dt * 1000 / n).toFixed(1)} us per send (store only, batches ${batcher.batches})`);
+}

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../server/storage/db';
 import { latestVersion, migrate, migrations } from '../../server/storage/migrations';
+import { SqliteStore } from '../../server/storage/sqlite-store';
 import { removeDir, tempDir } from './helpers/server';
 
 const dir = tempDir();
@@ -33,12 +34,32 @@ describe('migrations', () => {
     migrate(db, 1);
     db.prepare("INSERT INTO users (username, password_hash, nickname, created_at, updated_at) VALUES ('u', 'h', 'n', 1, 1)").run();
     db.prepare('INSERT INTO events (user_id, seq, domain, ref, body) VALUES (1, 1, 2, 0, NULL)').run();
-    expect(migrate(db)).toEqual([2]);
+    expect(migrate(db, 2)).toEqual([2]);
     expect(tables(db)).toContain('events_domain');
     expect(db.prepare('SELECT count(*) FROM events').pluck().get()).toBe(1);
     const columns = (db.prepare("SELECT name FROM pragma_index_info('events_domain')").pluck().all() as string[]);
     expect(columns).toEqual(['user_id', 'domain', 'seq']);
     db.close();
+  });
+
+  it('3: drops the counter columns; sequences continue from the stored events and messages', () => {
+    const db = new Database(join(dir, 'm3a.db'));
+    migrate(db, 2);
+    db.prepare("INSERT INTO users (username, password_hash, nickname, created_at, updated_at, seq_head) VALUES ('u', 'h', 'n', 1, 1, 2)").run();
+    db.prepare('INSERT INTO events (user_id, seq, domain, ref, body) VALUES (1, 1, 2, 0, NULL), (1, 2, 1, 0, NULL)').run();
+    db.prepare('INSERT INTO conversations (kind, group_id, seq_head) VALUES (2, 7, 1)').run();
+    db.prepare("INSERT INTO messages (conv_id, conv_seq, sender_id, client_msg_id, sent_at, text, sender_seq) VALUES (1, 1, 1, 'c', 1, 't', 2)").run();
+    expect(migrate(db)).toEqual([3]);
+    const columns = (table: string) => db.prepare(`SELECT name FROM pragma_table_info('${table}')`).pluck().all() as string[];
+    expect(columns('users')).not.toContain('seq_head');
+    expect(columns('conversations')).not.toContain('seq_head');
+    db.close();
+    const store = SqliteStore.open(join(dir, 'm3a.db'));
+    expect(store.users.seqHead(1)).toBe(2);
+    expect(store.transaction(() => store.events.append(1, 1, 0, null))).toBe(3);
+    expect(store.conversations.nextSeq(1)).toBe(2);
+    expect(store.conversations.seqHead(1)).toBe(1);
+    store.close();
   });
 
   it('is idempotent and refuses a database from a newer server', () => {

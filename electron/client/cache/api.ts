@@ -497,7 +497,7 @@ export interface SearchRepository {
   /**
    * Optional idle-time upkeep: merge index segments a little (about `pages`
    * pages written, default 50: a few ms to tens of ms). Returns false when
-   * nothing is left to merge. Measured at 1M messages: ~4.5 s of merging in
+   * nothing is left to merge. Measured at 1M messages: 2.5-6 s of merging per full pass in
    * total for no clear query gain (FTS5's own automerge already keeps the
    * index in shape), so calling it is not required.
    */

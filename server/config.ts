@@ -46,6 +46,8 @@ export interface ServerConfig {
   registrationsPerAddress: number;
   /** Grace period for shutdown: clients are told, then the rest is cut. */
   shutdownGraceMs: number;
+  /** Requests one connection may have waiting for an answer (pipelined sends); more get RATE_LIMITED. */
+  maxInFlightPerConnection: number;
   /** When a commit counts as durable (storage/durability.ts): group-fsync (default), full, off. */
   durability: DurabilityMode;
 }
@@ -69,8 +71,9 @@ export const defaultConfig: ServerConfig = {
   loginFailuresPerAccount: 5,
   loginFailuresPerAddress: 20,
   loginThrottleWindowMs: 5 * 60_000,
-  registrationsPerAddress: 20,
+  registrationsPerAddress: 60,
   shutdownGraceMs: 2000,
+  maxInFlightPerConnection: 1024,
   durability: 'group-fsync',
 };
 

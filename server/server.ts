@@ -103,7 +103,7 @@ class TernServer {
       sync: new SyncService(deps, messages),
       presence,
     };
-    this.dispatcher = new Dispatcher(createHandlers(services, this.registry, clock, this.metrics), messages, clock, this.metrics, logger, () => this.durability.barrier());
+    this.dispatcher = new Dispatcher(createHandlers(services, this.registry, clock, this.metrics), messages, clock, this.metrics, logger, () => this.durability.barrier(), config.maxInFlightPerConnection);
     this.net = createServer({ noDelay: true }, (socket) => this.onSocket(socket));
   }
 
@@ -191,11 +191,14 @@ class TernServer {
     if (this.closing) session.closeWith(ResultCode.SHUTTING_DOWN, 'server is stopping');
   }
 
-  /** One pass over all connections: close those silent for too long. No per-socket timers. */
+  /** One pass over all connections: close those silent, or not reading, for too long. No per-socket timers. */
   private sweep(): void {
     const cutoff = this.clock.now() - this.config.idleTimeoutMs;
     for (const session of this.registry.all.values()) {
-      if (session.lastActivity < cutoff) {
+      if (session.congestedSince !== 0 && session.congestedSince < cutoff) {
+        this.metrics.idleReaped++;
+        session.conn.destroy({ code: ResultCode.IDLE_TIMEOUT, message: 'peer stopped reading' });
+      } else if (session.lastActivity < cutoff) {
         this.metrics.idleReaped++;
         session.closeWith(ResultCode.IDLE_TIMEOUT, 'connection idle for too long');
       }

@@ -3,6 +3,7 @@ import { computed, ref, shallowRef, triggerRef } from 'vue';
 import type { ConversationKey, ConversationView } from '../../shared/ipc';
 import { parseConversationKey } from '../../shared/ipc';
 import { useApi } from '../api';
+import { useNavigationStore } from './navigation';
 
 /** Pinned first, then most recent activity; ties broken by key so the order is stable. */
 export function compareConversations(a: ConversationView, b: ConversationView): number {
@@ -11,6 +12,8 @@ export function compareConversations(a: ConversationView, b: ConversationView): 
   return a.key < b.key ? -1 : a.key > b.key ? 1 : 0;
 }
 
+/** A small first page paints the list sooner; the rest follows in big pages. */
+const FIRST_PAGE = 100;
 const PAGE = 500;
 
 export const useConversationsStore = defineStore('conversations', () => {
@@ -45,7 +48,7 @@ export const useConversationsStore = defineStore('conversations', () => {
     const api = useApi();
     let cursor: string | undefined;
     do {
-      const page = await api.listConversations(cursor ? { limit: PAGE, cursor } : { limit: PAGE });
+      const page = await api.listConversations(cursor ? { limit: PAGE, cursor } : { limit: FIRST_PAGE });
       apply(page.items);
       loaded.value = true;
       cursor = page.nextCursor;
@@ -144,6 +147,12 @@ export const useConversationsStore = defineStore('conversations', () => {
       }),
       api.onConversationRemoved(({ key }) => remove(key)),
       api.onUnreadTotal(({ total }) => (unreadTotal.value = total)),
+      // A notification was clicked (or the tray asked): show that conversation.
+      api.onOpenConversation(({ key }) => {
+        flushDrafts();
+        useNavigationStore().show('chats');
+        void open(key);
+      }),
     ];
     return () => offs.forEach((off) => off());
   }

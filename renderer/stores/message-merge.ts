@@ -64,5 +64,9 @@ export function mergeMessages(existing: readonly MessageView[], incoming: readon
 
 /** Prepends/appends a history page (already ascending) without duplicating what is loaded. */
 export function mergePage(existing: readonly MessageView[], page: readonly MessageView[]): MessageView[] {
+  // Fast path for scrolling back: an older page that ends before the first loaded message is a plain prepend.
+  const last = page[page.length - 1];
+  const first = existing[0];
+  if (last && first && compareMessages(last, first) < 0) return page.concat(existing);
   return mergeMessages(existing, page, { atLatest: true });
 }

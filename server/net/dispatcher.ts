@@ -37,6 +37,7 @@ export class Dispatcher {
     private readonly logger: Logger,
     /** A promise while commits are not yet durable: answers wait for it (see storage/durability.ts). */
     private readonly barrier: () => Promise<void> | undefined = () => undefined,
+    private readonly maxInFlight = 1024,
   ) {}
 
   handle(session: Session, frame: Frame): void {
@@ -63,6 +64,9 @@ export class Dispatcher {
     if (!('anonymous' in spec) && !session.authenticated) {
       return this.answerError(session, frame, new ServiceError(ResultCode.NOT_AUTHENTICATED, 'log in first'));
     }
+    if (session.inFlight >= this.maxInFlight) {
+      return this.answerError(session, frame, new ServiceError(ResultCode.RATE_LIMITED, 'too many requests in flight on this connection', '', 100));
+    }
     const handler = this.handlers[command] as Handler<RequestCommand>;
     let result: ReturnType<Handler<RequestCommand>>;
     try {
@@ -71,9 +75,16 @@ export class Dispatcher {
       return this.answerError(session, frame, err);
     }
     if (result instanceof Promise) {
+      session.inFlight++;
       result.then(
-        (value) => this.answer(session, frame, spec.response, value),
-        (err: unknown) => this.answerError(session, frame, err),
+        (value) => {
+          session.inFlight--;
+          this.answer(session, frame, spec.response, value);
+        },
+        (err: unknown) => {
+          session.inFlight--;
+          this.answerError(session, frame, err);
+        },
       );
     } else {
       this.answer(session, frame, spec.response, result);

@@ -19,6 +19,8 @@ export interface FrameConnection {
   destroy(error?: CloseReason): void;
   on(event: 'frame', listener: (frame: Frame) => void): unknown;
   on(event: 'close', listener: (error: CloseReason | undefined) => void): unknown;
+  /** Resolves when the socket takes data again (SecureConnection has it). */
+  waitForDrain?(): Promise<void>;
 }
 
 /** Server serials for pushes start at 1 per connection; pushes and responses are told apart by command. */
@@ -28,6 +30,13 @@ export class Session {
   userId = 0;
   deviceId = '';
   deviceName = '';
+  /** Requests answered asynchronously and not yet answered. */
+  inFlight = 0;
+  /**
+   * Set when a send finds the socket's buffer above its high-water mark (the
+   * peer is not reading): the last activity time then, 0 once it drains.
+   */
+  congestedSince = 0;
   /** Last time anything arrived (the idle sweep compares with it). */
   lastActivity: number;
   private pushSerial = FIRST_PUSH_SERIAL;
@@ -49,18 +58,29 @@ export class Session {
   }
 
   respond(serial: number, command: number, payload: Uint8Array): void {
-    this.conn.send({ serial, command, code: ResultCode.OK, payload });
+    this.send({ serial, command, code: ResultCode.OK, payload });
   }
 
   respondError(serial: number, command: number, code: ResultCode, message: string, field = '', retryAfterMs = 0): void {
-    this.conn.send({ serial, command, code, payload: encodePayload(ErrorDetailSchema, { code, message, field, retryAfterMs }) });
+    this.send({ serial, command, code, payload: encodePayload(ErrorDetailSchema, { code, message, field, retryAfterMs }) });
+  }
+
+  /**
+   * Sends, noting when the peer stops reading: the idle sweep closes a
+   * connection congested for too long, so a client that never reads cannot
+   * make the server queue pushes for it without bound.
+   */
+  private send(frame: Frame): void {
+    if (this.conn.send(frame) || this.congestedSince !== 0 || !this.conn.waitForDrain) return;
+    this.congestedSince = this.lastActivity;
+    void this.conn.waitForDrain().then(() => (this.congestedSince = 0));
   }
 
   /** A server-initiated frame with the next server serial; returns the serial. */
   push(command: Command, payload: Uint8Array): number {
     const serial = this.pushSerial;
     this.pushSerial = this.pushSerial >= 0x7fffffff ? FIRST_PUSH_SERIAL : this.pushSerial + 1;
-    this.conn.send({ serial, command, code: ResultCode.OK, payload });
+    this.send({ serial, command, code: ResultCode.OK, payload });
     return serial;
   }
 

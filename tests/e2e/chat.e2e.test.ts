@@ -3,10 +3,10 @@
  * group chat with a mention; unread counts and conversation order; a Chinese
  * phrase found by search; dark theme and the English/Chinese switch.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
 import {
-  acceptFriendRequest, chatWith, conversationList, launchBrowser, messageTexts, openConversation, openUser, register, removeDir,
+  acceptFriendRequest, shotOnFailure, chatWith, conversationList, launchBrowser, messageTexts, openConversation, openUser, register, removeDir,
   send, sendFriendRequest, shot, startTestServer, waitForMessage, type TestServer, type User,
 } from './harness';
 
@@ -31,6 +31,8 @@ afterAll(async () => {
   for (const u of [alice, bob, carol]) if (u) removeDir(u.dataDir);
   if (server) removeDir(server.dataDir);
 });
+
+afterEach(async (ctx) => shotOnFailure(ctx.task, [alice, bob, carol]));
 
 describe('chat end to end', () => {
   it('two users register, become friends and chat both ways', async () => {
@@ -196,6 +198,10 @@ describe('chat end to end', () => {
     const bg = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
     expect(bg).toBe('rgb(21, 24, 28)');
     await shot(page, '15-settings-dark-en');
+    const update = page.getByTestId('update-status');
+    await update.scrollIntoViewIfNeeded();
+    expect(await update.textContent()).toBe('Updates are not available in the browser version');
+    await shot(page, '15b-settings-updates-dark-en');
     await page.getByTestId('language').selectOption('zh-CN');
     await expect.poll(() => page.getByTestId('nav-chats').getAttribute('aria-label')).toBe('聊天');
     await shot(page, '16-settings-dark-zh');

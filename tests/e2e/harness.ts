@@ -90,7 +90,7 @@ export async function openUser(browser: Browser, name: string, servers: ServerEn
   const page = await context.newPage();
   const problems: string[] = [];
   page.on('console', (m) => {
-    if (m.type() === 'error') problems.push(m.text());
+    if (m.type() === 'error' || m.type() === 'warning') problems.push(`${m.type()}: ${m.text()}`);
   });
   page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
   await page.goto(shell.url);
@@ -103,6 +103,7 @@ export async function openUser(browser: Browser, name: string, servers: ServerEn
   return {
     name, dataDir, shell, context, page, problems, stopShell,
     close: async () => {
+      if (process.env.TERN_E2E_LOG_CONSOLE && problems.length) console.log(`[${name}] console:\n  ${problems.join('\n  ')}`);
       await context.close().catch(() => undefined);
       await stopShell();
     },
@@ -117,6 +118,13 @@ export async function shot(page: Page, name: string): Promise<void> {
   mkdirSync(screenshotDir, { recursive: true });
   await page.waitForTimeout(150); // let transitions and virtual lists settle
   await page.screenshot({ path: join(screenshotDir, `${name}.png`) });
+}
+
+/** After a failed test: a screenshot of every user's page, named after the test, for diagnosis. */
+export async function shotOnFailure(task: { name: string; result?: { state?: string } }, users: Array<User | undefined>): Promise<void> {
+  if (task.result?.state !== 'fail') return;
+  const slug = task.name.replace(/[^a-z0-9]+/gi, '-').slice(0, 60);
+  for (const u of users) if (u && !u.page.isClosed()) await shot(u.page, `FAILED-${slug}-${u.name}`).catch(() => undefined);
 }
 
 // ---- UI steps --------------------------------------------------------------

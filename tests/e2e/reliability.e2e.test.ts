@@ -3,10 +3,10 @@
  * return, exactly once and in order; a message sent while the server is down
  * fails visibly, the banner offers a retry, and resending works.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
 import {
-  acceptFriendRequest, chatWith, conversationList, launchBrowser, messageTexts, openConversation, openUser, register, removeDir,
+  acceptFriendRequest, shotOnFailure, chatWith, conversationList, launchBrowser, messageTexts, openConversation, openUser, register, removeDir,
   send, sendFriendRequest, shot, startTestServer, waitForMessage, waitOnline, type TestServer, type User,
 } from './harness';
 
@@ -39,6 +39,8 @@ afterAll(async () => {
   for (const d of dirs) removeDir(d);
   if (server) removeDir(server.dataDir);
 });
+
+afterEach(async (ctx) => shotOnFailure(ctx.task, [alice, bob]));
 
 describe('reliability end to end', () => {
   it('an offline user receives the backlog on return, exactly once and in order', async () => {

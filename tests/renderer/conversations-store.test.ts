@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { useConversationsStore } from '../../renderer/stores/conversations';
+import { useNavigationStore } from '../../renderer/stores/navigation';
 import { conv } from './fake-api';
 import { setupEnv, type TestEnv } from './setup';
 
@@ -78,6 +79,17 @@ describe('conversations store', () => {
     expect(env.fake.calls.setDraft).toHaveBeenCalledWith({ key: 'u:2', text: 'unsent' });
     vi.advanceTimersByTime(1000);
     expect(env.fake.calls.setDraft).toHaveBeenCalledTimes(1);
+  });
+
+  it('opens the conversation the shell asks for (a clicked notification)', async () => {
+    const store = useConversationsStore();
+    store.bind();
+    await store.load();
+    const nav = useNavigationStore();
+    nav.show('settings');
+    env.fake.emit('openConversation', { key: 'u:3' });
+    expect(store.activeKey).toBe('u:3');
+    expect(nav.pane).toBe('chats');
   });
 
   it('steps between conversations in list order, wrapping around', async () => {

@@ -1,32 +1,11 @@
 // Accounts, friends, 1:1 chat with receipts and recall, multi-device, offline sync: over real loopback and a real data directory.
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Command, FriendRequestState, FriendState, Kicked_Reason, ReceiptType, ResultCode, SyncDomain, type SendMessageAck } from '../../shared/protocol';
-import type { TestClient } from './helpers/client';
-import { removeDir, startTestServer, type TestServer } from './helpers/server';
+import { serverFixture } from './helpers/server';
 import { befriend, direct, sendText } from './helpers/social';
 
-let server: TestServer;
-const open: TestClient[] = [];
-async function user(name: string) {
-  const c = await server.user(name);
-  open.push(c);
-  return c;
-}
-async function client() {
-  const c = await server.client();
-  open.push(c);
-  return c;
-}
-
-beforeAll(async () => {
-  server = await startTestServer();
-});
-afterAll(async () => {
-  await Promise.all(open.map((c) => c.close()));
-  await server.close();
-  removeDir(server.dataDir);
-});
+const { user, client } = serverFixture();
 
 describe('accounts', () => {
   it('registers, rejects a taken username and bad fields, logs in with password and device token', async () => {

@@ -30,9 +30,9 @@ class MemoryConnection extends EventEmitter implements FrameConnection {
   }
 }
 
-function setup(handlers: Partial<HandlerTable>) {
+function setup(handlers: Partial<HandlerTable>, maxInFlight = 1024) {
   const metrics = new Metrics();
-  const dispatcher = new Dispatcher(handlers as HandlerTable, {} as MessageService, { now: () => 42 }, metrics, pino({ level: 'silent' }));
+  const dispatcher = new Dispatcher(handlers as HandlerTable, {} as MessageService, { now: () => 42 }, metrics, pino({ level: 'silent' }), () => undefined, maxInFlight);
   const conn = new MemoryConnection();
   const session = new Session(1, conn, 0);
   return { dispatcher, conn, session, metrics };
@@ -74,6 +74,19 @@ describe('dispatcher', () => {
     dispatcher.handle(session, { serial: 3, command: Command.REGISTER, code: 0, payload: new Uint8Array() });
     dispatcher.handle(session, ping(4));
     expect(conn.sent.map((f) => f.code)).toEqual([ResultCode.SHUTTING_DOWN, ResultCode.OK]);
+  });
+
+  it('caps requests in flight per connection with RATE_LIMITED', async () => {
+    let release: () => void = () => {};
+    const gate = new Promise<void>((r) => (release = r));
+    const { dispatcher, conn, session } = setup({ [Command.PING]: async (_s, req) => (await gate, { sentAt: req.sentAt }) }, 2);
+    for (let serial = 1; serial <= 3; serial++) dispatcher.handle(session, ping(serial));
+    expect(conn.sent).toEqual([expect.objectContaining({ serial: 3, code: ResultCode.RATE_LIMITED })]);
+    expect(fromBinary(ErrorDetailSchema, conn.sent[0]!.payload).retryAfterMs).toBe(100);
+    release();
+    await new Promise((r) => setImmediate(r));
+    expect(conn.sent.map((f) => [f.serial, f.code])).toEqual([[3, ResultCode.RATE_LIMITED], [1, ResultCode.OK], [2, ResultCode.OK]]);
+    expect(session.inFlight).toBe(0);
   });
 
   it('ignores PUSH_ACK from anonymous sessions and closes on a malformed one', () => {

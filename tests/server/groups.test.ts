@@ -1,26 +1,10 @@
 // Groups over loopback: roles and permission checks, membership events, group chat with mentions, recall by admins, size limit.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Command, GroupRole, ResultCode, SyncDomain } from '../../shared/protocol';
-import type { TestClient } from './helpers/client';
-import { removeDir, startTestServer, type TestServer } from './helpers/server';
+import { serverFixture } from './helpers/server';
 import { befriend, group, sendText } from './helpers/social';
 
-let server: TestServer;
-const open: TestClient[] = [];
-async function user(name: string) {
-  const c = await server.user(name);
-  open.push(c);
-  return c;
-}
-
-beforeAll(async () => {
-  server = await startTestServer({ maxGroupSize: 4 });
-});
-afterAll(async () => {
-  await Promise.all(open.map((c) => c.close()));
-  await server.close();
-  removeDir(server.dataDir);
-});
+const { user } = serverFixture({ maxGroupSize: 4 });
 
 describe('groups', () => {
   it('create, chat with mentions, roles, remove, leave, dissolve', async () => {

@@ -1,26 +1,16 @@
 // The opt-in Prometheus endpoint reflects connections, messages, acks, syncs and errors by code.
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { Command, ResultCode } from '../../shared/protocol';
-import type { TestClient } from './helpers/client';
-import { removeDir, startTestServer, type TestServer } from './helpers/server';
+import { serverFixture } from './helpers/server';
 import { befriend, direct, sendText } from './helpers/social';
 
-let server: TestServer;
-let clients: TestClient[] = [];
-beforeAll(async () => {
-  server = await startTestServer({ metricsPort: 0 });
-});
-afterAll(async () => {
-  await Promise.all(clients.map((c) => c.close()));
-  await server.close();
-  removeDir(server.dataDir);
-});
+const fixture = serverFixture({ metricsPort: 0 });
 
 it('serves Prometheus text with the server counters', async () => {
+  const server = fixture.server;
   expect(server.metricsPort).toBeGreaterThan(0);
-  const a = await server.user('metrics_a');
-  const b = await server.user('metrics_b');
-  clients = [a, b];
+  const a = await fixture.user('metrics_a');
+  const b = await fixture.user('metrics_b');
   await befriend(a, b);
   const ack = await sendText(a, direct(b), 'counted');
   await b.waitEvent('message', (m) => m.msgId === ack.msgId);

@@ -128,6 +128,19 @@ describe('throttle', () => {
     expect(t.size).toBe(0);
   });
 
+  it('registrations per address are limited within the window (injected clock)', async () => {
+    deps.config = resolveConfig({ scrypt: testScrypt, registrationsPerAddress: 2, loginThrottleWindowMs: 10_000 });
+    const accounts = new AccountService(deps);
+    const register = (username: string, address: string) =>
+      accounts.register({ username, password: 'password123', nickname: '', device: { deviceId: 'd', deviceName: '' } } as never, address);
+    await register('one', '10.0.0.9');
+    await register('two', '10.0.0.9');
+    await expect(register('three', '10.0.0.9')).rejects.toMatchObject({ code: ResultCode.RATE_LIMITED });
+    await expect(register('three', '10.0.0.10')).resolves.toMatchObject({ userId: 3 });
+    clock.t += 10_001;
+    await expect(register('four', '10.0.0.9')).resolves.toMatchObject({ userId: 4 });
+  });
+
   it('account login is refused with RATE_LIMITED until the window passes (injected clock)', async () => {
     await account('alice');
     deps.config = resolveConfig({ scrypt: testScrypt, loginFailuresPerAccount: 2, loginThrottleWindowMs: 10_000 });

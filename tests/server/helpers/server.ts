@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
+import { afterAll, beforeAll } from 'vitest';
 import { startServer, type RunningServer, type ServerConfig } from '../../../server';
 import { TestClient } from './client';
 
@@ -23,7 +24,7 @@ export const testScrypt = { N: 1024, r: 8, p: 1 };
 export async function startTestServer(overrides: Partial<ServerConfig> = {}): Promise<TestServer> {
   const dataDir = overrides.dataDir ?? tempDir();
   const server = await startServer(
-    { port: 0, host: '127.0.0.1', scrypt: testScrypt, logLevel: 'silent', ...overrides, dataDir },
+    { port: 0, host: '127.0.0.1', scrypt: testScrypt, logLevel: 'silent', registrationsPerAddress: 10_000, ...overrides, dataDir },
     { logger: pino({ level: process.env.TERN_TEST_LOG ?? 'silent' }) },
   );
   const endpoint = { host: server.host, port: server.port, publicKey: server.publicKey };
@@ -41,4 +42,33 @@ export async function startTestServer(overrides: Partial<ServerConfig> = {}): Pr
 
 export function removeDir(dir: string): void {
   rmSync(dir, { recursive: true, force: true });
+}
+
+/**
+ * One server for a test file: started before the tests, stopped (with every
+ * client it handed out) after them.
+ */
+export function serverFixture(overrides: Partial<ServerConfig> = {}) {
+  let current: TestServer | undefined;
+  const open: TestClient[] = [];
+  beforeAll(async () => {
+    current = await startTestServer(overrides);
+  });
+  afterAll(async () => {
+    await Promise.all(open.map((c) => c.close()));
+    await current?.close();
+    if (current) removeDir(current.dataDir);
+  });
+  const track = (c: TestClient) => (open.push(c), c);
+  return {
+    get server(): TestServer {
+      if (!current) throw new Error('serverFixture: used outside a test');
+      return current;
+    },
+    /** A connected, registered client, closed after the file. */
+    user: async (username: string) => track(await current!.user(username)),
+    /** A connected anonymous client, closed after the file. */
+    client: async () => track(await current!.client()),
+    track,
+  };
 }

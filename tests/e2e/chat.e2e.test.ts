@@ -77,6 +77,11 @@ describe('chat end to end', () => {
     await alice.page.getByTestId('composer').pressSequentially('thinking');
     await expect.poll(() => bob.page.getByTestId('typing').textContent(), { timeout: 15_000 }).toBe('Alice is typing…');
     await shot(bob.page, '05b-typing');
+    // The "new messages" marker stays where Bob's unread began when he opened the chat (Alice's first message).
+    const afterMarker = await bob.page.evaluate(() =>
+      document.querySelector('[data-test="unread-marker"]')?.closest('[data-index]')?.nextElementSibling?.querySelector('[data-test="message-text"]')?.textContent,
+    );
+    expect(afterMarker).toBe('Hi Bob! Lunch tomorrow?');
     await alice.page.getByTestId('composer').fill('');
     await alice.page.getByTestId('composer').press('Backspace');
 

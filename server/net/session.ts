@@ -4,7 +4,7 @@
  * tests).
  */
 import type { DescMessage, MessageInitShape } from '@bufbuild/protobuf';
-import { Command, encodePayload, ErrorDetailSchema, ResultCode, type Frame } from '../../shared/protocol';
+import { Command, encodePayload, responseCommandOf, ErrorDetailSchema, ResultCode, type Frame } from '../../shared/protocol';
 
 export interface CloseReason {
   code: ResultCode;
@@ -57,12 +57,13 @@ export class Session {
     return this.conn.closed;
   }
 
+  /** Answers the request `command` (PING is answered by PONG, everything else by its own command). */
   respond(serial: number, command: number, payload: Uint8Array): void {
-    this.send({ serial, command, code: ResultCode.OK, payload });
+    this.send({ serial, command: responseCommandOf(command), code: ResultCode.OK, payload });
   }
 
   respondError(serial: number, command: number, code: ResultCode, message: string, field = '', retryAfterMs = 0): void {
-    this.send({ serial, command, code, payload: encodePayload(ErrorDetailSchema, { code, message, field, retryAfterMs }) });
+    this.send({ serial, command: responseCommandOf(command), code, payload: encodePayload(ErrorDetailSchema, { code, message, field, retryAfterMs }) });
   }
 
   /**

@@ -63,6 +63,11 @@ export const pushSpecs = {
 
 export type PushCommand = keyof typeof pushSpecs;
 
+/** The command a response carries: the request's own, except PING, which is answered by PONG. */
+export function responseCommandOf(command: number): number {
+  return command === Command.PING ? Command.PONG : command;
+}
+
 export function isRequestCommand(command: number): command is RequestCommand {
   return Object.prototype.hasOwnProperty.call(requestSpecs, command);
 }

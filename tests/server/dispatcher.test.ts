@@ -41,11 +41,11 @@ function setup(handlers: Partial<HandlerTable>, maxInFlight = 1024) {
 const ping = (serial: number): Frame => ({ serial, command: Command.PING, code: 0, payload: toBinary(PingSchema, create(PingSchema, { sentAt: 7n })) });
 
 describe('dispatcher', () => {
-  it('answers with the same serial and command, and records activity', () => {
+  it('answers a PING with a PONG of the same serial, and records activity', () => {
     const { dispatcher, conn, session } = setup({ [Command.PING]: (_s, req) => ({ sentAt: req.sentAt, serverTime: 1n }) });
     dispatcher.handle(session, ping(5));
     expect(conn.sent).toHaveLength(1);
-    expect(conn.sent[0]).toMatchObject({ serial: 5, command: Command.PING, code: ResultCode.OK });
+    expect(conn.sent[0]).toMatchObject({ serial: 5, command: Command.PONG, code: ResultCode.OK });
     expect(fromBinary(PongSchema, conn.sent[0]!.payload).sentAt).toBe(7n);
     expect(session.lastActivity).toBe(42);
   });

@@ -37,9 +37,14 @@ export default defineConfig({
   },
   renderer: {
     root: 'renderer',
+    // Relative asset URLs: the same bundle loads from file:// (Electron) and http:// (web shell).
+    base: './',
     plugins: [vue()],
     build: {
       outDir: 'out/renderer',
+      minify: true,
+      sourcemap: true,
+      target: 'es2022',
       rollupOptions: { input: { index: resolve('renderer/index.html') } },
     },
   },

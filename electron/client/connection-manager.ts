@@ -28,7 +28,7 @@ import {
 } from '../../shared/protocol';
 import { backoffDelay, EndpointRotation } from './backoff';
 import { Timer, type Clock } from './clock';
-import { Emitter } from './emitter';
+import { Emitter } from '../../shared/util/emitter';
 import { CoreError, errorFromResult, resultCodeName } from './errors';
 import { Heartbeat } from './heartbeat';
 import { big } from './ids';

@@ -28,7 +28,7 @@ import { AccountStore, sameEndpoint, summary } from './account-store';
 import type { OpenCache } from './cache/api';
 import type { Clock } from './clock';
 import { toWireRef } from './conversation-ref';
-import { Emitter } from './emitter';
+import { Emitter } from '../../shared/util/emitter';
 import { CoreError } from './errors';
 import { emitApplied } from './events';
 import { big, num } from './ids';

@@ -1,7 +1,7 @@
 /** Turns cache change sets into the contract's events. */
 import type { MessengerEvents } from '../../shared/ipc';
 import type { AppliedChanges } from './cache/api';
-import type { Emitter } from './emitter';
+import type { Emitter } from '../../shared/util/emitter';
 
 export type CoreEmitter = Emitter<MessengerEvents>;
 

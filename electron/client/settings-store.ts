@@ -1,7 +1,7 @@
 /** App settings (shared/ipc `Settings`) in `settings.json` of the data directory. */
 import { join } from 'node:path';
 import { z } from 'zod';
-import type { ServerEndpoint, Settings } from '../../shared/ipc';
+import { defaultSettings, type ServerEndpoint, type Settings, type SettingsPatch } from '../../shared/ipc';
 import { readJsonFile, writeJsonFile } from './json-file';
 
 const settingsSchema = z.object({
@@ -14,19 +14,7 @@ const settingsSchema = z.object({
   servers: z.array(z.object({ host: z.string().min(1), port: z.number().int().min(1).max(65535), publicKey: z.string() })),
 });
 
-export type SettingsPatch = Partial<Omit<Settings, 'notifications'>> & { notifications?: Partial<Settings['notifications']> };
-
-export function defaultSettings(servers: ServerEndpoint[]): Settings {
-  return {
-    language: 'system',
-    theme: 'system',
-    notifications: { privacy: 'sender', sound: true },
-    closeToTray: true,
-    startHidden: false,
-    updateChannel: 'stable',
-    servers: servers.map((s) => ({ ...s })),
-  };
-}
+export type { SettingsPatch };
 
 export class SettingsStore {
   private readonly path: string;

@@ -1,3 +1,4 @@
+import { Emitter } from '../../shared/util/emitter';
 import { eventNames, type EventName, type EventSource, type MessengerEvents, type Unsubscribe } from '../../shared/ipc';
 
 export type EventSink = <E extends EventName>(event: E, payload: MessengerEvents[E]) => void;
@@ -13,29 +14,5 @@ export function forwardEvents(source: EventSource, sink: EventSink): Unsubscribe
   };
 }
 
-/** A tiny typed event hub for events the shell itself emits (updateStatus, openConversation). */
-export class ShellEvents implements EventSource {
-  private readonly listeners = new Map<EventName, Set<(payload: never) => void>>();
-
-  on<E extends EventName>(event: E, listener: (payload: MessengerEvents[E]) => void): Unsubscribe {
-    let set = this.listeners.get(event);
-    if (!set) {
-      set = new Set();
-      this.listeners.set(event, set);
-    }
-    set.add(listener as (payload: never) => void);
-    return () => {
-      set.delete(listener as (payload: never) => void);
-    };
-  }
-
-  emit<E extends EventName>(event: E, payload: MessengerEvents[E]): void {
-    for (const listener of [...(this.listeners.get(event) ?? [])]) {
-      (listener as (p: MessengerEvents[E]) => void)(payload);
-    }
-  }
-
-  clear(): void {
-    this.listeners.clear();
-  }
-}
+/** The typed event hub for events the shell itself emits (updateStatus, openConversation). */
+export class ShellEvents extends Emitter<MessengerEvents> implements EventSource {}

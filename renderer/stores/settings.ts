@@ -1,24 +1,14 @@
 import { defineStore } from 'pinia';
 import { computed, ref } from 'vue';
-import type { AppInfo, Settings, UpdateStatus } from '../../shared/ipc';
+import { defaultSettings, type AppInfo, type Settings, type SettingsPatch, type UpdateStatus } from '../../shared/ipc';
 import { useApi } from '../api';
 import { resolveLocale, type Locale } from '../i18n';
 import type { ThemeName } from '../theme/tokens';
 
-export const defaultSettings: Settings = {
-  language: 'system',
-  theme: 'system',
-  notifications: { privacy: 'sender', sound: true },
-  closeToTray: true,
-  startHidden: false,
-  updateChannel: 'stable',
-  servers: [],
-};
 
-type SettingsPatch = Partial<Omit<Settings, 'notifications'>> & { notifications?: Partial<Settings['notifications']> };
 
 export const useSettingsStore = defineStore('settings', () => {
-  const settings = ref<Settings>(defaultSettings);
+  const settings = ref<Settings>(defaultSettings());
   const appInfo = ref<AppInfo | null>(null);
   const update = ref<UpdateStatus | null>(null);
   /** The system preferences, kept current by the appearance composable. */

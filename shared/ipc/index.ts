@@ -3,3 +3,4 @@ export * from './methods';
 export * from './events';
 export * from './api';
 export * from './conversation-key';
+export * from './settings';

@@ -18,7 +18,7 @@
  * first usable < 500 ms, no frame > 50 ms and median < 16.7 ms, heap <
  * 200 MB, open < 100 ms.
  */
-import { execFileSync } from 'node:child_process';
+import { buildBundles } from '../../scripts/lib/build-if-stale';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
@@ -159,7 +159,7 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
   const log = (s: string) => console.log(s);
 
   log('ui: building the renderer');
-  execFileSync('npx', ['vite', 'build', '--config', 'tests/e2e/vite.renderer.config.ts'], { cwd: repoRoot, stdio: 'inherit' });
+  buildBundles(repoRoot);
 
   const server = await startTestServer();
   const dataDir = tempDir('bench-ui');

@@ -1,10 +1,11 @@
-/** Builds the renderer into out/renderer (what the web shell serves) once before the E2E run. */
+/** Builds the app bundles (out/renderer is what the web shell serves) once before the E2E run. */
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { build } from 'vite';
+import { buildBundles } from '../../scripts/lib/build-if-stale';
 
-export default async function setup(): Promise<void> {
-  if (process.env.TERN_E2E_SKIP_BUILD === '1') return;
-  await build({ configFile: fileURLToPath(new URL('./vite.renderer.config.ts', import.meta.url)) });
+const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
+
+export default function setup(): void {
+  if (process.env.TERN_E2E_SKIP_BUILD !== '1') buildBundles(repoRoot);
   mkdirSync(fileURLToPath(new URL('../../test-results/screenshots', import.meta.url)), { recursive: true });
 }

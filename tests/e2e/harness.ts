@@ -12,6 +12,7 @@ import { startServer, type RunningServer } from '../../server/index';
 import { createCore } from '../../electron/client/index';
 import type { Timings } from '../../electron/client/timings';
 import { startWebShell, type WebShell } from '../../electron/web/index';
+import { silentLog } from '../../electron/web/log';
 
 export const repoRoot = resolve(import.meta.dirname, '../..');
 export const screenshotDir = join(repoRoot, 'test-results/screenshots');
@@ -84,6 +85,7 @@ export async function openUser(browser: Browser, name: string, servers: ServerEn
   const dataDir = opts.dataDir ?? tempDir(name);
   mkdirSync(dataDir, { recursive: true });
   const shell = await startWebShell({
+    log: silentLog,
     coreFactory: () => createCore({ dataDir, defaultServers: servers, deviceName: `e2e-${name}`, timings: { backoffInitialMs: 300, backoffMaxMs: 2000, ...opts.timings } }),
   });
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, locale: opts.locale ?? 'en-US', colorScheme: opts.colorScheme ?? 'light' });
@@ -190,6 +192,32 @@ export async function messageTexts(page: Page): Promise<string[]> {
 
 export async function waitForMessage(page: Page, text: string, timeout = 20_000): Promise<void> {
   await page.getByTestId('message-text').filter({ hasText: text }).first().waitFor({ timeout });
+}
+
+/**
+ * Every message text of the open conversation in list order, by scrolling the
+ * virtualised list from top to bottom (only visible rows exist in the DOM).
+ * Passed as a string: page functions compiled by tsx may reference a helper
+ * that does not exist in the page.
+ */
+export async function allMessageTexts(page: Page): Promise<string[]> {
+  return page.evaluate(`(async () => {
+    const el = document.querySelector('[data-test="message-list"]');
+    const seen = new Map();
+    const frame = () => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
+    el.scrollTop = 0;
+    await frame();
+    for (let guard = 0; guard < 500; guard++) {
+      for (const row of el.querySelectorAll('[data-index]')) {
+        const text = row.querySelector('[data-test="message-text"]');
+        if (text) seen.set(Number(row.getAttribute('data-index')), text.textContent);
+      }
+      if (el.scrollTop + el.clientHeight >= el.scrollHeight - 2) break;
+      el.scrollTop += Math.max(100, el.clientHeight / 2);
+      await frame();
+    }
+    return [...seen.entries()].sort((a, b) => a[0] - b[0]).map((e) => e[1]);
+  })()`);
 }
 
 /** Conversation titles in list order, with their unread badges. */

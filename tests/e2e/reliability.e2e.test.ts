@@ -7,7 +7,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
 import {
   acceptFriendRequest, shotOnFailure, chatWith, conversationList, launchBrowser, messageTexts, openConversation, openUser, register, removeDir,
-  send, sendFriendRequest, shot, startTestServer, waitForMessage, waitOnline, type TestServer, type User,
+  send, sendFriendRequest, allMessageTexts, shot, startTestServer, waitForMessage, waitOnline, type TestServer, type User,
 } from './harness';
 
 let browser: Browser;
@@ -51,7 +51,8 @@ describe('reliability end to end', () => {
 
     // Bob quits the app (core and page gone); Alice keeps writing.
     await bob.close();
-    const backlog = Array.from({ length: 12 }, (_, i) => `backlog ${i + 1}`);
+    // More than one page (50): the first unread is not in the first page Bob loads.
+    const backlog = Array.from({ length: 60 }, (_, i) => `backlog ${i + 1}`);
     for (const text of backlog) await send(alice.page, text);
     await expect.poll(() => alice.page.locator('[data-test="message"][data-status="pending"]').count(), { timeout: 20_000 }).toBe(0);
 
@@ -59,15 +60,56 @@ describe('reliability end to end', () => {
     bob = await openUser(browser, 'bob', [server.endpoint], { dataDir: bob.dataDir });
     await bob.page.getByTestId('nav-chats').waitFor({ timeout: 30_000 });
     await waitOnline(bob.page);
-    await expect.poll(async () => (await conversationList(bob.page)).map((c) => `${c.title}:${c.unread}`), { timeout: 20_000 }).toEqual(['Alice:12']);
+    await expect.poll(async () => (await conversationList(bob.page)).map((c) => `${c.title}:${c.unread}`), { timeout: 20_000 }).toEqual(['Alice:60']);
     await shot(bob.page, '20-backlog-unread');
     await openConversation(bob.page, 'Alice');
-    await waitForMessage(bob.page, 'backlog 12');
-    expect(await messageTexts(bob.page)).toEqual(['before you left', ...backlog]);
-    await shot(bob.page, '21-backlog-in-order');
-    // Nothing arrives twice later either (late pushes are de-duplicated).
-    await bob.page.waitForTimeout(1000);
-    expect(await messageTexts(bob.page)).toEqual(['before you left', ...backlog]);
+    await waitForMessage(bob.page, 'backlog 60');
+    await shot(bob.page, '21-backlog-latest-page');
+
+    // Jump to the first unread: older pages load until the "new messages" marker, right before "backlog 1".
+    await bob.page.getByTestId('jump-unread').click();
+    await bob.page.getByTestId('unread-marker').waitFor();
+    await expect
+      .poll(() => bob.page.evaluate(() => document.querySelector('[data-test="unread-marker"]')?.closest('[data-index]')?.nextElementSibling?.querySelector('[data-test="message-text"]')?.textContent))
+      .toBe('backlog 1');
+    await shot(bob.page, '21b-jumped-to-first-unread');
+
+    // Every message exactly once, in order (the list is virtualised: collect it by scrolling).
+    expect(await allMessageTexts(bob.page)).toEqual(['before you left', ...backlog]);
+    await bob.page.waitForTimeout(1000); // late pushes must not add duplicates either
+    expect(await allMessageTexts(bob.page)).toEqual(['before you left', ...backlog]);
+  });
+
+  it('loading older history on scroll keeps the visible message in place', async () => {
+    // Alice reopens the chat (a fresh window of the latest page), then scrolls to the top.
+    await alice.page.getByTestId('nav-contacts').click();
+    await alice.page.reload();
+    await alice.page.getByTestId('nav-chats').waitFor();
+    await openConversation(alice.page, 'Bob');
+    await waitForMessage(alice.page, 'backlog 60');
+    const probe = `(async () => {
+      const el = document.querySelector('[data-test="message-list"]');
+      const frame = () => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
+      const rowTop = (id) => { const m = el.querySelector('[data-id="' + id + '"]'); return m ? m.getBoundingClientRect().top : null; };
+      const rowIndex = (id) => { const m = el.querySelector('[data-id="' + id + '"]'); return m ? Number(m.closest('[data-index]').getAttribute('data-index')) : -1; };
+      el.scrollTop = 0;
+      await frame();
+      const top = [...el.querySelectorAll('[data-test="message"]')].find((m) => m.getBoundingClientRect().top >= el.getBoundingClientRect().top);
+      const id = top.getAttribute('data-id');
+      const before = rowTop(id);
+      const indexBefore = rowIndex(id);
+      // Wait until the older page is in (the row moved down the list), then let measuring settle.
+      for (let i = 0; i < 120 && rowIndex(id) <= indexBefore; i++) await frame();
+      for (let i = 0; i < 20; i++) await frame();
+      return { id, before, after: rowTop(id), indexBefore, indexAfter: rowIndex(id) };
+    })()`;
+    const r = await alice.page.evaluate<{ id: string; before: number; after: number | null; indexBefore: number; indexAfter: number }>(probe);
+    expect(r.indexAfter).toBeGreaterThan(r.indexBefore);
+    // The older page arrived above (the first message now exists), and the row that was at the top did not jump.
+    await waitForMessage(alice.page, 'before you left');
+    expect(r.after).not.toBeNull();
+    expect(Math.abs(r.after! - r.before)).toBeLessThan(8);
+    await shot(alice.page, '21c-older-page-loaded-steady');
   });
 
   it('a send that fails while the server is down shows resend, and resending works', async () => {

@@ -11,7 +11,7 @@ import type { ConversationKey, ConversationView, MessageStatus, Page } from '../
 import type { ConversationRepository } from './api';
 import { PENDING_SORT_BASE, preview, type CacheContext } from './context';
 import type { Row } from './db';
-import { splitKey } from './wire';
+import { parseConversationKey } from '../../../shared/ipc/conversation-key';
 
 const VIEW_SELECT = `
   SELECT c.key, c.type, c.target_id, c.unread, c.mentioned, c.draft, c.pinned, c.muted, c.updated_at,
@@ -183,7 +183,7 @@ export class Conversations implements ConversationRepository {
   // ------------------------------------------------------------ internal (used by the message repository)
 
   ensureRow(key: ConversationKey): void {
-    const { type, id } = splitKey(key);
+    const { type, id } = parseConversationKey(key);
     this.ctx.db.stmt(`INSERT INTO conversations (key, type, target_id) VALUES (?, ?, ?) ON CONFLICT (key) DO NOTHING`).run(key, type, id);
   }
 

@@ -1,11 +1,11 @@
 /** Conversions from wire shapes (protobuf enums, bigint ids) to the cache's and the UI's vocabulary. */
 import type { ConversationKey, FriendRequestView, FriendState as ViewFriendState, GroupRole as ViewGroupRole, Profile } from '../../../shared/ipc';
 import { ConversationType, FriendRequestState, FriendState, GroupRole } from '../../../shared/protocol';
-import type { WireConversationRef, WireId, WireProfile } from './api';
+import type { WireConversationRef, WireProfile } from './api';
 
-export function num(value: WireId | undefined): number {
-  return value === undefined ? 0 : Number(value);
-}
+import { num } from '../ids';
+
+export { num };
 
 /** `u:<id>` / `g:<id>`; undefined for a missing or unspecified ref. */
 export function keyOfRef(ref: WireConversationRef | undefined): ConversationKey | undefined {
@@ -20,10 +20,6 @@ export function keyOfRef(ref: WireConversationRef | undefined): ConversationKey 
     default:
       return undefined;
   }
-}
-
-export function splitKey(key: ConversationKey): { type: 'direct' | 'group'; id: number } {
-  return { type: key.startsWith('g:') ? 'group' : 'direct', id: Number(key.slice(2)) };
 }
 
 /** The one-token form of a key used in the search index (`u:12` -> `u12`). */

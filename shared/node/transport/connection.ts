@@ -12,7 +12,7 @@ import { Command, DEFAULT_MAX_FRAME_SIZE, encodeFrame, encodePayload, ErrorDetai
 import type { CipherState } from '../noise';
 import type { TransportError } from './errors';
 import { socketError } from './errors';
-import { RecordOpener, sealRecords } from './records';
+import { MAX_RECORD_PLAINTEXT, RecordOpener, sealRecords } from './records';
 import { endSocket } from './socket-util';
 
 export interface SecureConnectionEvents {
@@ -31,6 +31,22 @@ export interface SecureConnectionOptions {
   role: 'client' | 'server';
   /** Bytes that arrived after the last handshake message, processed on the next turn of the event loop. */
   initialData?: Uint8Array[];
+  /**
+   * Coalesce writes: frames sent during one turn of the event loop are
+   * sealed together, as one record (or as few as their size needs), in one
+   * socket write when the turn's synchronous work and microtasks are done
+   * (process.nextTick). One AEAD operation and one syscall then carry many
+   * frames, which is what a busy server needs; the peer sees the same frame
+   * stream (a record may carry any part of it, see docs/PROTOCOL.md).
+   * Default: on for the server role, off for the client (whose writes then
+   * reach the socket synchronously).
+   */
+  coalesceWrites?: boolean;
+}
+
+/** Flushes a connection's queued frames (a module function, so no per-connection closure is kept). */
+function flushQueued(connection: SecureConnection): void {
+  connection.flush();
 }
 
 export class SecureConnection extends EventEmitter<SecureConnectionEvents> {
@@ -43,6 +59,10 @@ export class SecureConnection extends EventEmitter<SecureConnectionEvents> {
   private readonly decoder: FrameDecoder;
   private readonly role: 'client' | 'server';
   private readonly onData: (chunk: Uint8Array) => void;
+  private readonly coalesce: boolean;
+  /** Encoded frames waiting for the end of the turn (coalescing only); undefined when none. */
+  private queued: Uint8Array[] | undefined;
+  private queuedBytes = 0;
   private isClosed = false;
 
   constructor(socket: Socket, options: SecureConnectionOptions) {
@@ -53,6 +73,7 @@ export class SecureConnection extends EventEmitter<SecureConnectionEvents> {
     this.maxFrameSize = options.maxFrameSize ?? DEFAULT_MAX_FRAME_SIZE;
     this.decoder = new FrameDecoder({ maxFrameSize: this.maxFrameSize });
     this.role = options.role;
+    this.coalesce = options.coalesceWrites ?? options.role === 'server';
     this.remoteAddress = socket.remoteAddress ?? '';
     this.remotePort = socket.remotePort ?? 0;
     socket.setNoDelay(true);
@@ -89,11 +110,50 @@ export class SecureConnection extends EventEmitter<SecureConnectionEvents> {
    * else what `socket.write` returned: false means the socket's buffer is
    * above its high-water mark (the frame is still queued); a sender of bulk
    * data should then `await waitForDrain()`. Throws RangeError for a frame
-   * above maxFrameSize.
+   * above maxFrameSize. With coalescing the frame is queued until the end of
+   * the turn (or until a full record's worth is queued), and the result says
+   * whether the socket was below its high-water mark at the last write.
    */
   send(frame: Frame): boolean {
     if (this.isClosed) return false;
-    const records = sealRecords(this.sendCipher, encodeFrame(frame, this.maxFrameSize));
+    const bytes = encodeFrame(frame, this.maxFrameSize);
+    if (!this.coalesce) return this.write(bytes);
+    if (this.queued === undefined) {
+      this.queued = [bytes];
+      process.nextTick(flushQueued, this);
+    } else {
+      this.queued.push(bytes);
+    }
+    this.queuedBytes += bytes.length;
+    // A full record's worth goes out at once: records stay full and the queue stays bounded.
+    if (this.queuedBytes >= MAX_RECORD_PLAINTEXT) this.flush();
+    return !this.socket.writableNeedDrain;
+  }
+
+  /** Seals and writes the frames queued by `send` (coalescing). Called at the end of the turn; harmless when nothing is queued. */
+  flush(): void {
+    const queued = this.queued;
+    if (queued === undefined) return;
+    const total = this.queuedBytes;
+    this.queued = undefined;
+    this.queuedBytes = 0;
+    if (this.isClosed) return;
+    if (queued.length === 1) {
+      this.write(queued[0]!);
+      return;
+    }
+    const stream = new Uint8Array(total);
+    let offset = 0;
+    for (const bytes of queued) {
+      stream.set(bytes, offset);
+      offset += bytes.length;
+    }
+    this.write(stream);
+  }
+
+  /** Seals `plaintext` (part of the frame stream) into records and writes them. */
+  private write(plaintext: Uint8Array): boolean {
+    const records = sealRecords(this.sendCipher, plaintext);
     if (records.length === 1) return this.socket.write(records[0]!);
     this.socket.cork();
     let ok = true;
@@ -105,6 +165,7 @@ export class SecureConnection extends EventEmitter<SecureConnectionEvents> {
   /** Orderly close: queued frames are flushed, then the socket ends. Idempotent. */
   close(error?: TransportError): void {
     if (this.isClosed) return;
+    this.flush();
     this.finish(error);
     endSocket(this.socket);
   }
@@ -112,6 +173,8 @@ export class SecureConnection extends EventEmitter<SecureConnectionEvents> {
   /** Immediate close: queued frames are dropped. Idempotent. */
   destroy(error?: TransportError): void {
     if (this.isClosed) return;
+    this.queued = undefined;
+    this.queuedBytes = 0;
     this.finish(error);
     this.socket.destroy();
   }

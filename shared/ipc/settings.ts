@@ -1,0 +1,17 @@
+import type { ServerEndpoint, Settings } from './types';
+
+/** Settings of a fresh installation; the core persists changes, the UI shows these until it has the real ones. */
+export function defaultSettings(servers: readonly ServerEndpoint[] = []): Settings {
+  return {
+    language: 'system',
+    theme: 'system',
+    notifications: { privacy: 'sender', sound: true },
+    closeToTray: true,
+    startHidden: false,
+    updateChannel: 'stable',
+    servers: servers.map((s) => ({ ...s })),
+  };
+}
+
+/** A partial update of the settings (`updateSettings`); `notifications` may be partial too. */
+export type SettingsPatch = Partial<Omit<Settings, 'notifications'>> & { notifications?: Partial<Settings['notifications']> };

@@ -328,7 +328,13 @@ export class AccountSession {
       cache,
       log: this.ctx.log,
       pageSize: this.ctx.timings.syncPageSize,
-      changed: (changes) => emitApplied(emitter, changes),
+      changed: (changes) => {
+        emitApplied(emitter, changes);
+        // A friendship made while online: learn the new friend's presence now, not at the next login.
+        const newFriends = (changes.friends ?? []).filter((f) => f.state === 'friend').map((f) => f.userId);
+        const link = this.readyLink();
+        if (newFriends.length > 0 && link && this.manager.current.state === 'online') void this.refreshPresence(link, newFriends);
+      },
       progress: (phase: SyncPhase, done: number) => {
         if (this.manager.current.state === 'syncing') this.manager.setState('syncing', { phase, done });
       },
@@ -384,14 +390,17 @@ export class AccountSession {
     if (this.cache.contacts.setPresence(userId, online, lastSeen)) this.ctx.emitter.emit('presence', { userId, online, lastSeen });
   }
 
-  private async refreshPresence(link: Link): Promise<void> {
+  /** Asks the server who of `userIds` (default: all friends) is online. */
+  private async refreshPresence(link: Link, userIds?: number[]): Promise<void> {
     const cache = this.cache;
     if (!cache) return;
-    const ids = cache.contacts
-      .listFriends()
-      .filter((c) => c.state === 'friend')
-      .map((c) => c.userId)
-      .slice(0, 1000);
+    const ids = (
+      userIds ??
+      cache.contacts
+        .listFriends()
+        .filter((c) => c.state === 'friend')
+        .map((c) => c.userId)
+    ).slice(0, 1000);
     if (ids.length === 0) return;
     try {
       const list = await link.request(Command.PRESENCE_QUERY, { userIds: ids.map((id) => big(id)) });

@@ -153,6 +153,9 @@ describe('two clients converse', () => {
     const se = await eve.register({ username: 'eve', password: PASSWORD });
     await befriend(dan, eve);
     await waitFor(async () => (await eve.getConnectionStatus({})).state === 'online', 'eve online');
+    // Friends made while both are online see each other online without a reconnect.
+    await waitFor(async () => (await dan.listFriends({})).find((f) => f.userId === se.profile.userId)?.online === true, 'dan sees eve online');
+    await waitFor(async () => (await eve.listFriends({})).find((f) => f.userId === sd.profile.userId)?.online === true, 'eve sees dan online');
     const typing = record(eve, 'typing');
     const key = `u:${se.profile.userId}` as const;
     await dan.sendTyping({ key, typing: true });

@@ -1,6 +1,7 @@
 // End-to-end tests: real server, real client cores behind the web shell, the
 // built renderer in Debian's Chromium. One file at a time, one worker, long timeouts.
 import { defineConfig } from 'vitest/config';
+import SummaryReporter from '../summary-reporter';
 
 export default defineConfig({
   test: {
@@ -13,6 +14,6 @@ export default defineConfig({
     maxWorkers: 1,
     testTimeout: 120_000,
     hookTimeout: 120_000,
-    reporters: ['default'],
+    reporters: ['default', new SummaryReporter('e2e')],
   },
 });

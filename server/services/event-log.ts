@@ -65,9 +65,9 @@ export class EventLog {
     for (const userId of userIds) this.append(userId, domain, typeof body === 'function' ? body(userId) : body);
   }
 
-  /** Appends a message event: stored as a reference, pushed rendered. */
-  appendMessage(userId: number, domain: SyncDomain, msgId: number, render: () => SyncEvent['event'], skipSession?: number): number {
-    const seq = this.store.events.append(userId, domain, msgId, null);
+  /** Appends a message event: stored as a reference, pushed rendered. `knownSeq`: see EventsRepository.append. */
+  appendMessage(userId: number, domain: SyncDomain, msgId: number, render: () => SyncEvent['event'], skipSession?: number, knownSeq?: number): number {
+    const seq = this.store.events.append(userId, domain, msgId, null, knownSeq);
     this.queue({ userId, event: create(SyncEventSchema, { seq: big(seq), domain, event: render() }), skipSession });
     return seq;
   }

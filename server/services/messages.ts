@@ -12,6 +12,7 @@ import { create } from '@bufbuild/protobuf';
 import {
   ConversationRefSchema,
   ConversationType,
+  FriendState,
   GroupRole,
   MessageRecalledSchema,
   ReceiptSchema,
@@ -28,7 +29,7 @@ import {
   type TypingRequest,
 } from '../../shared/protocol';
 import { ConversationKind, type ConversationRow, type MessageRow } from '../storage/store';
-import { blockedBetween, isFriend, requireUser } from './access';
+import { requireUser } from './access';
 import type { WriteBatcher } from './batcher';
 import type { Caller, ServiceDeps } from './deps';
 import { fail, invalid, ServiceError } from './errors';
@@ -105,7 +106,7 @@ export class MessageService {
     const id = store.messages.insert(row);
     const full: MessageRow = { ...row, id, recalled_by: 0 };
     const render = (userId: number) => () => ({ case: 'message' as const, value: renderMessage(full, conv, userId) });
-    events.appendMessage(caller.userId, SyncDomain.MESSAGES, id, render(caller.userId), caller.sessionId);
+    events.appendMessage(caller.userId, SyncDomain.MESSAGES, id, render(caller.userId), caller.sessionId, senderSeq);
     for (const userId of participants) {
       if (userId !== caller.userId) events.appendMessage(userId, SyncDomain.MESSAGES, id, render(userId));
     }
@@ -178,9 +179,7 @@ export class MessageService {
     this.acks = [];
     const latest = new Map<string, { userId: number; convId: number; convSeq: number; senderId: number }>();
     for (const { userId, seq } of acks) {
-      const event = store.events.get(userId, seq);
-      if (!event || event.ref === 0) continue; // not a message event
-      const msg = store.messages.byId(event.ref);
+      const msg = store.messages.deliveryRef(userId, seq); // undefined: not a message event
       if (!msg || msg.sender_id === userId) continue;
       const key = `${userId}:${msg.conv_id}`;
       const seen = latest.get(key);
@@ -221,7 +220,6 @@ export class MessageService {
       recipients = store.groups.memberIds(ref.id).filter((id) => id !== caller.userId);
       conversation = create(ConversationRefSchema, { type: ConversationType.GROUP, id: big(ref.id) });
     } else {
-      requireUser(store, ref.id);
       this.requireFriendship(caller.userId, ref.id);
       recipients = [ref.id];
       conversation = create(ConversationRefSchema, { type: ConversationType.DIRECT, id: big(caller.userId) });
@@ -248,17 +246,28 @@ export class MessageService {
     }
     const peer = ref.id;
     if (peer === caller.userId) throw invalid('conversation.id', 'cannot message yourself');
-    requireUser(store, peer);
     if (forSend) this.requireFriendship(caller.userId, peer);
+    else requireUser(store, peer);
     const conv = forSend ? store.conversations.ensureDirect(caller.userId, peer) : store.conversations.direct(caller.userId, peer);
     if (!conv) throw fail(ResultCode.NOT_FOUND, 'no such conversation');
     return { conv, participants: [caller.userId, peer], role: GroupRole.UNSPECIFIED };
   }
 
+  /**
+   * The peer exists (else NOT_FOUND), neither blocks the other (BLOCKED) and
+   * both are friends (NOT_FRIENDS): requireUser + blockedBetween + isFriend
+   * both ways (access.ts), with each of the two friendship rows read once and
+   * the user row only when they are not friends (a friendship row implies
+   * the user: users are disabled, never deleted). Runs on every 1:1 send.
+   */
   private requireFriendship(userId: number, peer: number): void {
     const { store } = this.deps;
-    if (blockedBetween(store, userId, peer)) throw fail(ResultCode.BLOCKED, 'blocked');
-    if (!isFriend(store, userId, peer) || !isFriend(store, peer, userId)) throw fail(ResultCode.NOT_FRIENDS, 'not friends');
+    const mine = store.friends.get(userId, peer)?.state;
+    const theirs = store.friends.get(peer, userId)?.state;
+    if (mine === FriendState.FRIEND && theirs === FriendState.FRIEND) return;
+    requireUser(store, peer);
+    if (mine === FriendState.BLOCKED || theirs === FriendState.BLOCKED) throw fail(ResultCode.BLOCKED, 'blocked');
+    if (mine !== FriendState.FRIEND || theirs !== FriendState.FRIEND) throw fail(ResultCode.NOT_FRIENDS, 'not friends');
   }
 
   private checkMentions(mentions: readonly number[], conv: ConversationRow, role: GroupRole): number[] {

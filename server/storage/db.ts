@@ -18,7 +18,6 @@ export function openDatabase(file: string, options: OpenOptions = {}): Database.
     // the message path batches many sends into one transaction to amortise it.
     db.pragma(`synchronous = ${options.synchronous ?? 'FULL'}`);
     db.pragma('foreign_keys = ON');
-    if (process.env.TERN_WAL_CKPT) db.pragma(`wal_autocheckpoint = ${Number(process.env.TERN_WAL_CKPT)}`);
     migrate(db);
   }
   return db;

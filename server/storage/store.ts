@@ -126,8 +126,12 @@ export interface DevicesRepository {
 }
 
 export interface EventsRepository {
-  /** Allocates the user's next sequence and stores the event; call inside a transaction. */
-  append(userId: number, domain: number, ref: number, body: Uint8Array | null): number;
+  /**
+   * Allocates the user's next sequence and stores the event; call inside a transaction.
+   * `seq`: that next sequence, when the caller has just read it (seqHead + 1) in this same
+   * transaction; saves the lookup (a wrong one fails on the primary key).
+   */
+  append(userId: number, domain: number, ref: number, body: Uint8Array | null, seq?: number): number;
   /** Events after `after`, ascending, at most `limit`; `domains` empty = all. */
   list(userId: number, after: number, limit: number, domains: readonly number[]): EventRow[];
   get(userId: number, seq: number): EventRow | undefined;
@@ -149,6 +153,8 @@ export interface MessagesRepository {
   insert(message: Omit<MessageRow, 'id' | 'recalled_by'>): number;
   byId(id: number): MessageRow | undefined;
   bySenderClientId(senderId: number, clientMsgId: string): MessageRow | undefined;
+  /** Where the message of the user's message event `seq` sits (undefined for other events): one lookup per PUSH_ACK. */
+  deliveryRef(userId: number, seq: number): { conv_id: number; conv_seq: number; sender_id: number } | undefined;
   recall(id: number, by: number): void;
   readState(convId: number, userId: number): ReadStateRow | undefined;
   /** Raises delivered_seq (and returns true) only if `seq` is above it. */

@@ -75,14 +75,17 @@ async function scrape(port: number): Promise<Map<string, number>> {
   return out;
 }
 
-/** CPU seconds (user + system) a process has used, from /proc. */
-function cpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+/** CPU seconds (user + system) a process, or with `thread` one of its threads, has used, from /proc. */
+function cpuSeconds(pid: number, thread?: number): number {
+  const file = thread === undefined ? `/proc/${pid}/stat` : `/proc/${pid}/task/${thread}/stat`;
+  const fields = readFileSync(file, 'utf8').split(') ')[1]!.split(' ');
   return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (100 Hz)
 }
 
 interface CpuMark {
   server: number;
+  /** The server's main thread (its thread id is the pid): the event loop, which bounds throughput. */
+  serverMain: number;
   client: number;
   at: number;
   batches: number;
@@ -92,7 +95,7 @@ interface CpuMark {
 async function cpuMark(server: ServerProcess, metricsPort: number): Promise<CpuMark> {
   const usage = process.cpuUsage();
   const m = await scrape(metricsPort);
-  return { server: cpuSeconds(server.child.pid!), client: (usage.user + usage.system) / 1e6, at: performance.now(), batches: m.get('tern_write_batches_total') ?? 0, jobs: m.get('tern_write_jobs_total') ?? 0 };
+  return { server: cpuSeconds(server.child.pid!), serverMain: cpuSeconds(server.child.pid!, server.child.pid!), client: (usage.user + usage.system) / 1e6, at: performance.now(), batches: m.get('tern_write_batches_total') ?? 0, jobs: m.get('tern_write_jobs_total') ?? 0 };
 }
 
 /** Where the time went between two marks: CPU share of each process and the group-commit size. */
@@ -100,12 +103,16 @@ async function cpuReport(server: ServerProcess, metricsPort: number, from: CpuMa
   const to = await cpuMark(server, metricsPort);
   const wall = (to.at - from.at) / 1000;
   const serverCpu = to.server - from.server;
+  const mainCpu = to.serverMain - from.serverMain;
   return {
     serverCpuSeconds: round(serverCpu),
     serverCpuShare: round(serverCpu / wall),
+    // The rest of the server's CPU is libuv's thread pool (WAL fsyncs), GC helpers and the checkpoint worker.
+    serverMainThreadCpuShare: round(mainCpu / wall),
     clientCpuShare: round((to.client - from.client) / wall),
     serverMicrosPerMessage: round((serverCpu * 1e6) / Math.max(1, messages), 0),
     messagesPerServerCpuSecond: round(messages / Math.max(0.001, serverCpu), 0),
+    mainThreadMicrosPerMessage: round((mainCpu * 1e6) / Math.max(1, messages), 0),
     writesPerGroupCommit: round((to.jobs - from.jobs) / Math.max(1, to.batches - from.batches)),
   };
 }

@@ -125,30 +125,44 @@ export class SecureConnection extends EventEmitter<SecureConnectionEvents> {
       this.queued.push(bytes);
     }
     this.queuedBytes += bytes.length;
-    // A full record's worth goes out at once: records stay full and the queue stays bounded.
-    if (this.queuedBytes >= MAX_RECORD_PLAINTEXT) this.flush();
+    // Full records go out at once (the rest waits for the turn's end): the queue stays bounded.
+    if (this.queuedBytes >= MAX_RECORD_PLAINTEXT) this.writeQueued(false);
     return !this.socket.writableNeedDrain;
   }
 
-  /** Seals and writes the frames queued by `send` (coalescing). Called at the end of the turn; harmless when nothing is queued. */
+  /** Seals and writes the frames queued by `send` (coalescing). Runs at the end of the turn; harmless when nothing is queued. */
   flush(): void {
+    this.writeQueued(true);
+  }
+
+  /** Writes the queued bytes; with `all` false only whole records' worth, keeping the tail queued. */
+  private writeQueued(all: boolean): void {
     const queued = this.queued;
     if (queued === undefined) return;
     const total = this.queuedBytes;
     this.queued = undefined;
     this.queuedBytes = 0;
     if (this.isClosed) return;
+    let stream: Uint8Array;
     if (queued.length === 1) {
-      this.write(queued[0]!);
+      stream = queued[0]!;
+    } else {
+      stream = new Uint8Array(total);
+      let offset = 0;
+      for (const bytes of queued) {
+        stream.set(bytes, offset);
+        offset += bytes.length;
+      }
+    }
+    const keep = all ? 0 : total % MAX_RECORD_PLAINTEXT;
+    if (keep === 0) {
+      this.write(stream);
       return;
     }
-    const stream = new Uint8Array(total);
-    let offset = 0;
-    for (const bytes of queued) {
-      stream.set(bytes, offset);
-      offset += bytes.length;
-    }
-    this.write(stream);
+    this.write(stream.subarray(0, total - keep));
+    // The end-of-turn flush scheduled with the first queued frame writes the tail.
+    this.queued = [stream.subarray(total - keep)];
+    this.queuedBytes = keep;
   }
 
   /** Seals `plaintext` (part of the frame stream) into records and writes them. */

@@ -173,10 +173,6 @@ export class ConnectionManager {
     return this.link?.open ? this.link : undefined;
   }
 
-  get isRunning(): boolean {
-    return this.running;
-  }
-
   /** Starts connecting (now) to `endpoints`, in order, until `stop()`. */
   start(endpoints: readonly ServerEndpoint[], hooks: LinkHooks): void {
     this.stop();
@@ -226,12 +222,6 @@ export class ConnectionManager {
   probe(): void {
     if (this.link?.open) this.link.heartbeat.probe();
     else this.reconnectNow();
-  }
-
-  /** Drops the current link as failed (e.g. the session saw a protocol error); the loop retries. */
-  dropLink(error: ErrorInfo): void {
-    const link = this.link;
-    if (link) this.onLinkClosed(link, error);
   }
 
   dispose(): void {

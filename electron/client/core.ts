@@ -14,7 +14,6 @@ import type {
   FriendRequestView,
   GroupMemberView,
   GroupView,
-  MessengerCore,
   MessengerEvents,
   Profile,
   ServerEndpoint,
@@ -23,9 +22,10 @@ import type {
 } from '../../shared/ipc';
 import type { CoreMethods, ParsedArgs } from '../../shared/ipc/api';
 import { directKey } from '../../shared/ipc/conversation-key';
-import { Command, FriendRequestState, FriendState, GroupRole, SyncDomain, type GroupInfo, type Profile as WireProfile } from '../../shared/protocol';
+import { Command, FriendRequestState, FriendState, GroupRole, SyncDomain, type GroupInfo } from '../../shared/protocol';
 import { AccountStore, sameEndpoint, summary } from './account-store';
 import type { OpenCache } from './cache/api';
+import { profileFromWire } from './cache/wire';
 import type { Clock } from './clock';
 import { toWireRef } from './conversation-ref';
 import { Emitter } from '../../shared/util/emitter';
@@ -149,16 +149,16 @@ export class Core implements CoreMethods {
   listConversations = async (args: ParsedArgs<'listConversations'>) =>
     this.cache().conversations.list({ limit: args.limit ?? 50, ...(args.cursor ? { cursor: args.cursor } : {}) });
 
-  getConversation = async (args: ParsedArgs<'getConversation'>) => this.cache().conversations.get(key(args.key)) ?? null;
+  getConversation = async (args: ParsedArgs<'getConversation'>) => this.cache().conversations.get(args.key) ?? null;
 
   loadMessages = async (args: ParsedArgs<'loadMessages'>) =>
-    this.cache().messages.page(key(args.key), { limit: args.limit ?? 50, ...(args.anchor ? { anchor: args.anchor } : {}) });
+    this.cache().messages.page(args.key, { limit: args.limit ?? 50, ...(args.anchor ? { anchor: args.anchor } : {}) });
 
   sendMessage = async (args: ParsedArgs<'sendMessage'>) => {
     const session = this.requireSession();
     this.cache();
     return session.outbox!.send({
-      key: key(args.key),
+      key: args.key,
       text: args.text,
       ...(args.mentions ? { mentions: args.mentions } : {}),
       ...(args.replyToServerId !== undefined ? { replyToServerId: args.replyToServerId } : {}),
@@ -201,27 +201,27 @@ export class Core implements CoreMethods {
   markRead = async (args: ParsedArgs<'markRead'>) => {
     const session = this.requireSession();
     const cache = this.cache();
-    const { readSeq, changed, conversation } = cache.conversations.markRead(key(args.key));
+    const { readSeq, changed, conversation } = cache.conversations.markRead(args.key);
     if (changed) {
       this.emitter.emit('conversationsChanged', { conversations: [conversation] });
       this.emitter.emit('unreadTotal', { total: cache.conversations.unreadTotal() });
     }
-    session.sendRead(key(args.key), readSeq);
+    session.sendRead(args.key, readSeq);
   };
 
   setDraft = async (args: ParsedArgs<'setDraft'>) => {
-    const conversation = this.cache().conversations.setDraft(key(args.key), args.text);
+    const conversation = this.cache().conversations.setDraft(args.key, args.text);
     this.emitter.emit('conversationsChanged', { conversations: [conversation] });
   };
 
   setPinned = async (args: ParsedArgs<'setPinned'>) => {
-    const conversation = this.cache().conversations.setPinned(key(args.key), args.pinned);
+    const conversation = this.cache().conversations.setPinned(args.key, args.pinned);
     this.emitter.emit('conversationsChanged', { conversations: [conversation] });
   };
 
   setMuted = async (args: ParsedArgs<'setMuted'>) => {
     const cache = this.cache();
-    const conversation = cache.conversations.setMuted(key(args.key), args.muted);
+    const conversation = cache.conversations.setMuted(args.key, args.muted);
     this.emitter.emit('conversationsChanged', { conversations: [conversation] });
     this.emitter.emit('unreadTotal', { total: cache.conversations.unreadTotal() });
   };
@@ -233,12 +233,12 @@ export class Core implements CoreMethods {
     const link = session.readyLink();
     if (!link) return; // typing is ephemeral: nothing to queue
     link
-      .request(Command.TYPING, { conversation: toWireRef(key(args.key)), typing: args.typing })
+      .request(Command.TYPING, { conversation: toWireRef(args.key), typing: args.typing })
       .catch(() => undefined);
   };
 
   searchMessages = async (args: ParsedArgs<'searchMessages'>) =>
-    this.cache().search.search({ query: args.query, limit: args.limit ?? 50, ...(args.key ? { key: key(args.key) } : {}) });
+    this.cache().search.search({ query: args.query, limit: args.limit ?? 50, ...(args.key ? { key: args.key } : {}) });
 
   // ------------------------------------------------------------ friends and profiles
 
@@ -251,7 +251,7 @@ export class Core implements CoreMethods {
     const found = list.profiles[0];
     if (!found) return null;
     this.cache().profiles.upsert(found);
-    return toProfile(found);
+    return profileFromWire(found);
   };
 
   sendFriendRequest = async (args: ParsedArgs<'sendFriendRequest'>): Promise<FriendRequestView> => {
@@ -310,8 +310,8 @@ export class Core implements CoreMethods {
     });
     this.cache().profiles.upsert(updated);
     const session = this.requireSession();
-    session.profile = toProfile(updated);
-    return toProfile(updated);
+    session.profile = profileFromWire(updated);
+    return profileFromWire(updated);
   };
 
   // ------------------------------------------------------------ groups
@@ -514,18 +514,6 @@ export class Core implements CoreMethods {
   }
 }
 
-/** The schemas checked the `u:<id>` / `g:<id>` shape; this only narrows the type. */
-function key(value: string): ConversationKey {
-  return value as ConversationKey;
-}
-
-function toProfile(p: WireProfile): Profile {
-  return { userId: num(p.userId), username: p.username, nickname: p.nickname, avatar: p.avatar, signature: p.signature };
-}
-
 function sameList(a: readonly ServerEndpoint[], b: readonly ServerEndpoint[]): boolean {
   return a.length === b.length && a.every((e, i) => sameEndpoint(e, b[i]!));
 }
-
-/** Compile-time: the Core satisfies the contract. */
-export type CoreSatisfies = Core extends MessengerCore ? true : never;

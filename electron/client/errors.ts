@@ -1,7 +1,9 @@
 /**
  * Typed errors of the core. `code` is a protocol ResultCode name
  * (e.g. 'BAD_CREDENTIALS') or a LocalErrorCode; the shells turn a rejected
- * CoreError into the contract's `ErrorInfo` with `toErrorInfo`.
+ * CoreError into the contract's `ErrorInfo` (electron/host/errors.ts, which
+ * also bounds what reaches the UI). `toErrorInfo` here serves the core's own
+ * logs and the errors it stores on failed messages.
  */
 import type { ErrorInfo, LocalErrorCode } from '../../shared/ipc';
 import { ResultCode } from '../../shared/protocol';
@@ -35,8 +37,4 @@ export function toErrorInfo(err: unknown): ErrorInfo {
     return { code: (err as Error & { code: string }).code, message: err.message };
   }
   return { code: 'INTERNAL', message: err instanceof Error ? err.message : String(err) };
-}
-
-export function isCoreError(err: unknown, code?: string): err is CoreError {
-  return err instanceof CoreError && (code === undefined || err.code === code);
 }

@@ -5,9 +5,8 @@ import { dirname } from 'node:path';
 export function readJsonFile(path: string): unknown {
   try {
     return JSON.parse(readFileSync(path, 'utf8')) as unknown;
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    // A torn or hand-edited file: start from defaults rather than refuse to start.
+  } catch {
+    // Missing, torn or hand-edited: the caller starts from defaults rather than refuse to start.
     return undefined;
   }
 }

@@ -4,7 +4,6 @@ export interface Logger {
   info(obj: object, msg?: string): void;
   warn(obj: object, msg?: string): void;
   error(obj: object, msg?: string): void;
-  child?(bindings: object): Logger;
 }
 
 export const silentLogger: Logger = {
@@ -13,7 +12,3 @@ export const silentLogger: Logger = {
   warn: () => {},
   error: () => {},
 };
-
-export function childLogger(log: Logger, bindings: object): Logger {
-  return log.child ? log.child(bindings) : log;
-}

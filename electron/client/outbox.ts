@@ -73,20 +73,15 @@ export class Outbox {
     const now = clock.now();
     const id = uuidv7(now);
     const quoted = input.replyToServerId !== undefined ? cache.messages.getByServerId(input.replyToServerId) : undefined;
-    const mentions = input.mentions ?? [];
-    const view = cache.transaction(() => {
-      const message = cache.messages.insertOutgoing({
-        id,
-        key: input.key,
-        text: input.text,
-        mentions,
-        ...(input.replyToServerId !== undefined
-          ? { replyTo: { serverId: input.replyToServerId, senderId: quoted?.senderId ?? 0, preview: (quoted?.text ?? '').slice(0, 100) } }
-          : {}),
-        createdAt: now,
-      });
-      cache.outbox.add({ clientMsgId: id, key: input.key, payload: { text: input.text, mentions, replyToMsgId: input.replyToServerId ?? 0 }, createdAt: now });
-      return message;
+    const { message: view } = cache.enqueueOutgoing({
+      id,
+      key: input.key,
+      text: input.text,
+      mentions: input.mentions ?? [],
+      ...(input.replyToServerId !== undefined
+        ? { replyTo: { serverId: input.replyToServerId, senderId: quoted?.senderId ?? 0, preview: quoted?.text ?? '' } }
+        : {}),
+      createdAt: now,
     });
     this.notify([view], input.key);
     this.pump();
@@ -132,10 +127,6 @@ export class Outbox {
   /** The link went away: start counting offline checks. */
   offline(): void {
     this.pump();
-  }
-
-  pendingCount(): number {
-    return this.deps.cache.outbox.list().filter((e) => e.state !== 'failed').length;
   }
 
   dispose(): void {

@@ -11,7 +11,6 @@
  * Later, TOKEN_INVALID ends it with `passwordRequired`, KICKED with `kicked`;
  * neither reconnects by itself.
  */
-import { randomUUID } from 'node:crypto';
 import type { ConversationKey, ErrorInfo, Profile, ServerEndpoint, SyncPhase } from '../../shared/ipc';
 import {
   Command,
@@ -27,6 +26,7 @@ import {
 } from '../../shared/protocol';
 import type { AccountStore } from './account-store';
 import type { Cache, OpenCache } from './cache/api';
+import { profileFromWire } from './cache/wire';
 import type { Clock } from './clock';
 import { ConnectionManager, type Link } from './connection-manager';
 import { fromWireRef, toWireRef } from './conversation-ref';
@@ -219,9 +219,7 @@ export class AccountSession {
     const userId = num(response.userId);
     this.userId = userId;
     const profile = response.profile;
-    this.profile = profile
-      ? { userId, username: profile.username, nickname: profile.nickname, avatar: profile.avatar, signature: profile.signature }
-      : { userId, username: this.username, nickname: this.username, avatar: '', signature: '' };
+    this.profile = profile ? { ...profileFromWire(profile), userId } : { userId, username: this.username, nickname: this.username, avatar: '', signature: '' };
     // From now on reconnects use the (possibly rotated) device token; the password is dropped.
     this.credentials = { kind: 'token', token: response.deviceToken };
     this.kickOthers = false;
@@ -422,8 +420,4 @@ export class AccountSession {
         .catch((err: unknown) => this.ctx.log.debug({ err: toErrorInfo(err) }, 'mark read not sent'));
     }
   }
-}
-
-export function newDeviceName(): string {
-  return `desktop-${randomUUID().slice(0, 8)}`;
 }

@@ -1,18 +1,7 @@
 /** App settings (shared/ipc `Settings`) in `settings.json` of the data directory. */
 import { join } from 'node:path';
-import { z } from 'zod';
-import { defaultSettings, type ServerEndpoint, type Settings, type SettingsPatch } from '../../shared/ipc';
+import { applySettingsPatch, defaultSettings, storedSettingsSchema, type ServerEndpoint, type Settings, type SettingsPatch } from '../../shared/ipc';
 import { readJsonFile, writeJsonFile } from './json-file';
-
-const settingsSchema = z.object({
-  language: z.enum(['system', 'en', 'zh-CN']),
-  theme: z.enum(['system', 'light', 'dark']),
-  notifications: z.object({ privacy: z.enum(['off', 'count', 'sender', 'full']), sound: z.boolean() }),
-  closeToTray: z.boolean(),
-  startHidden: z.boolean(),
-  updateChannel: z.enum(['stable', 'beta']),
-  servers: z.array(z.object({ host: z.string().min(1), port: z.number().int().min(1).max(65535), publicKey: z.string() })),
-});
 
 export type { SettingsPatch };
 
@@ -26,7 +15,7 @@ export class SettingsStore {
     const stored = readJsonFile(this.path);
     // Merge field by field so a file written by an older version keeps its choices.
     const merged = typeof stored === 'object' && stored !== null ? { ...defaults, ...(stored as object) } : defaults;
-    const parsed = settingsSchema.safeParse(merged);
+    const parsed = storedSettingsSchema.safeParse(merged);
     this.value = parsed.success ? parsed.data : defaults;
     if (this.value.servers.length === 0) this.value.servers = defaults.servers;
   }
@@ -36,13 +25,8 @@ export class SettingsStore {
   }
 
   update(patch: SettingsPatch): Settings {
-    const next: Settings = {
-      ...this.value,
-      ...Object.fromEntries(Object.entries(patch).filter(([k, v]) => v !== undefined && k !== 'notifications')),
-      notifications: { ...this.value.notifications, ...(patch.notifications ?? {}) },
-    } as Settings;
-    this.value = next;
-    writeJsonFile(this.path, next, 0o600);
+    this.value = applySettingsPatch(this.value, patch);
+    writeJsonFile(this.path, this.value, 0o600);
     return this.get();
   }
 }

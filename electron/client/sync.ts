@@ -83,13 +83,13 @@ export class SyncEngine {
       const cursors = ALL_DOMAINS.map((d) => cache.syncState.getCursor(d));
       const low = Math.min(...cursors);
       if (low < Math.max(...cursors, syncHead)) await this.pull(link, [], low, 'members');
-      this.contiguous = Math.min(...ALL_DOMAINS.map((d) => cache.syncState.getCursor(d)));
+      this.contiguous = this.lowestCursor();
       // Pushes that arrived meanwhile: fetch what the sync did not cover, then acknowledge.
       const held = this.held;
       this.held = [];
       if (held.some((h) => h.seq > this.contiguous)) {
         await this.pull(link, [], this.contiguous, 'members');
-        this.contiguous = Math.min(...ALL_DOMAINS.map((d) => cache.syncState.getCursor(d)));
+        this.contiguous = this.lowestCursor();
       }
       for (const h of held) if (h.seq <= this.contiguous) this.ack(link, h.serial, h.seq);
       this.ready = true;
@@ -118,23 +118,19 @@ export class SyncEngine {
       } else if (seq > this.contiguous + 1) {
         this.deps.log.info({ from: this.contiguous, seq }, 'sync: gap, pulling');
         await this.pull(link, [], this.contiguous, 'messages');
-        this.contiguous = Math.max(this.contiguous, Math.min(...ALL_DOMAINS.map((d) => this.deps.cache.syncState.getCursor(d))));
+        this.contiguous = Math.max(this.contiguous, this.lowestCursor());
       }
       if (seq <= this.contiguous) this.ack(link, serial, seq);
     });
   }
 
-  /** Pull everything after `contiguous` (e.g. pushes that arrived during the login sync). */
-  catchUp(link: Link): Promise<void> {
-    return this.enqueue(async () => {
-      if (!this.ready) return;
-      await this.pull(link, [], this.contiguous, 'messages');
-      this.contiguous = Math.min(...ALL_DOMAINS.map((d) => this.deps.cache.syncState.getCursor(d)));
-    });
-  }
-
   dispose(): void {
     this.disposed = true;
+  }
+
+  /** Every domain is complete up to here. */
+  private lowestCursor(): number {
+    return Math.min(...ALL_DOMAINS.map((d) => this.deps.cache.syncState.getCursor(d)));
   }
 
   private enqueue(task: () => Promise<void>): Promise<void> {

@@ -1,4 +1,3 @@
-import { Emitter } from '../../shared/util/emitter';
 import { eventNames, type EventName, type EventSource, type MessengerEvents, type Unsubscribe } from '../../shared/ipc';
 
 export type EventSink = <E extends EventName>(event: E, payload: MessengerEvents[E]) => void;
@@ -13,6 +12,3 @@ export function forwardEvents(source: EventSource, sink: EventSink): Unsubscribe
     for (const off of offs) off();
   };
 }
-
-/** The typed event hub for events the shell itself emits (updateStatus, openConversation). */
-export class ShellEvents extends Emitter<MessengerEvents> implements EventSource {}

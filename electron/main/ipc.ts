@@ -6,7 +6,7 @@
 import { methodNames, type EventName, type MessengerEvents } from '../../shared/ipc';
 import type { Dispatch } from '../host/dispatch';
 import { callChannel, eventChannel } from '../preload/channels';
-import type { MainLog } from './clock';
+import type { ShellLog } from '../host/log';
 import type { IpcEventLike } from './security';
 
 export interface IpcMainLike {
@@ -14,7 +14,7 @@ export interface IpcMainLike {
   removeHandler(channel: string): void;
 }
 
-export function registerIpc(ipcMain: IpcMainLike, dispatch: Dispatch, isTrusted: (event: IpcEventLike) => boolean, log?: MainLog): () => void {
+export function registerIpc(ipcMain: IpcMainLike, dispatch: Dispatch, isTrusted: (event: IpcEventLike) => boolean, log?: ShellLog): () => void {
   for (const method of methodNames) {
     ipcMain.handle(callChannel(method), async (event, args) => {
       if (!isTrusted(event)) {

@@ -16,7 +16,8 @@
  *   device) its notification is closed.
  */
 import type { ConversationKey, ConversationView, MessageView, NotificationPrivacy } from '../../shared/ipc';
-import type { Clock, MainLog } from './clock';
+import type { ShellLog } from '../host/log';
+import type { Clock } from './clock';
 import { notificationText, type NotificationText } from './notification-text';
 import type { MainStrings } from './strings';
 
@@ -32,7 +33,7 @@ export interface NotificationRequest extends NotificationText {
 
 export interface NotificationDeps {
   clock: Clock;
-  log?: MainLog;
+  log?: ShellLog;
   appName: string;
   /** Shows an OS notification (Electron's Notification in production). */
   show(request: NotificationRequest): NotificationHandle;

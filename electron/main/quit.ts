@@ -3,7 +3,8 @@
  * disposed (outbox flushed to disk, socket closed), bounded by a timeout so
  * a stuck core can never keep the app alive; then quit proceeds.
  */
-import type { Clock, MainLog } from './clock';
+import type { ShellLog } from '../host/log';
+import type { Clock } from './clock';
 
 export class QuitController {
   private state: 'running' | 'disposing' | 'done' = 'running';
@@ -12,7 +13,7 @@ export class QuitController {
     private readonly dispose: () => Promise<void>,
     private readonly quit: () => void,
     private readonly clock: Clock,
-    private readonly log?: MainLog,
+    private readonly log?: ShellLog,
     private readonly timeoutMs = 5_000,
   ) {}
 

@@ -11,7 +11,8 @@
  * - disabled (state 'unsupported') when not packaged or no feed URL was built in.
  */
 import type { UpdateChannel, UpdateStatus } from '../../shared/ipc';
-import type { Clock, MainLog } from './clock';
+import type { ShellLog } from '../host/log';
+import type { Clock } from './clock';
 
 /** The part of electron-updater's AppUpdater used here. */
 export interface UpdaterLike {
@@ -52,7 +53,7 @@ export interface UpdateControllerOptions {
   /** In [0, 1). */
   random?: () => number;
   schedule?: Partial<UpdateSchedule>;
-  log?: MainLog;
+  log?: ShellLog;
   onStatus(status: UpdateStatus): void;
   /** Called right before quitAndInstall: lets the app stop hiding to tray and dispose the core. */
   beforeInstall?: () => Promise<void>;

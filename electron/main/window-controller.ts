@@ -34,10 +34,6 @@ export class WindowController {
     this.quitting = true;
   }
 
-  get isQuitting(): boolean {
-    return this.quitting;
-  }
-
   /** The window's 'close' handler: hide instead when close-to-tray is on (and on macOS, as usual there). */
   onClose(event: CloseEvent): 'hide' | 'close' {
     if (this.quitting) return 'close';

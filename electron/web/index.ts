@@ -1,3 +1,3 @@
 export { startWebShell, defaultWebShellLimits, webSocketPath } from './web-shell';
 export type { WebShell, WebShellOptions, WebShellLimits } from './web-shell';
-export type { ShellLog } from './log';
+export { silentLog, type ShellLog } from './log';

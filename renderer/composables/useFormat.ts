@@ -7,6 +7,11 @@ export function startOfDay(t: number): number {
   return d.getTime();
 }
 
+/** Calendar days from `at` to `now` (0 = same day, 1 = yesterday). */
+function daysBefore(now: number, at: number): number {
+  return Math.round((startOfDay(now) - startOfDay(at)) / 86_400_000);
+}
+
 export function useFormat() {
   const { t, locale } = useI18n();
 
@@ -15,7 +20,7 @@ export function useFormat() {
   }
 
   function day(at: number, now = Date.now()): string {
-    const diff = Math.round((startOfDay(now) - startOfDay(at)) / 86_400_000);
+    const diff = daysBefore(now, at);
     if (diff === 0) return t('messages.today');
     if (diff === 1) return t('messages.yesterday');
     const sameYear = new Date(at).getFullYear() === new Date(now).getFullYear();
@@ -25,7 +30,7 @@ export function useFormat() {
   /** Conversation list: time today, weekday this week, else a short date. */
   function listTime(at: number, now = Date.now()): string {
     if (!at) return '';
-    const diff = Math.round((startOfDay(now) - startOfDay(at)) / 86_400_000);
+    const diff = daysBefore(now, at);
     if (diff === 0) return time(at);
     if (diff === 1) return t('messages.yesterday');
     if (diff < 7) return new Date(at).toLocaleDateString(locale.value, { weekday: 'short' });

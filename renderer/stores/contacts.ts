@@ -68,32 +68,39 @@ export const useContactsStore = defineStore('contacts', () => {
     return r;
   }
 
+  function setRequestState(requestId: number, state: FriendRequestView['state']): void {
+    requests.value = requests.value.map((r) => (r.id === requestId ? { ...r, state } : r));
+  }
+
   async function accept(requestId: number): Promise<void> {
     await useApi().acceptFriendRequest({ requestId });
-    requests.value = requests.value.map((r) => (r.id === requestId ? { ...r, state: 'accepted' } : r));
+    setRequestState(requestId, 'accepted');
   }
 
   async function decline(requestId: number): Promise<void> {
     await useApi().declineFriendRequest({ requestId });
-    requests.value = requests.value.map((r) => (r.id === requestId ? { ...r, state: 'declined' } : r));
+    setRequestState(requestId, 'declined');
+  }
+
+  /** Changes a known contact in place (a friend we have not loaded is left alone). */
+  function patchFriend(userId: number, change: Partial<Contact>): void {
+    const c = byId.value.get(userId);
+    if (c) applyFriends([{ ...c, ...change }]);
   }
 
   async function remove(userId: number): Promise<void> {
     await useApi().removeFriend({ userId });
-    const c = byId.value.get(userId);
-    if (c) applyFriends([{ ...c, state: 'removed' }]);
+    patchFriend(userId, { state: 'removed' });
   }
 
   async function block(userId: number): Promise<void> {
     await useApi().blockUser({ userId });
-    const c = byId.value.get(userId);
-    if (c) applyFriends([{ ...c, state: 'blocked' }]);
+    patchFriend(userId, { state: 'blocked' });
   }
 
   async function unblock(userId: number): Promise<void> {
     await useApi().unblockUser({ userId });
-    const c = byId.value.get(userId);
-    if (c) applyFriends([{ ...c, state: 'friend' }]);
+    patchFriend(userId, { state: 'friend' });
   }
 
   function findUser(username: string): Promise<Profile | null> {
@@ -105,10 +112,7 @@ export const useContactsStore = defineStore('contacts', () => {
     const offs = [
       api.onFriendsChanged(({ friends: list }) => applyFriends(list)),
       api.onFriendRequestsChanged(({ requests: list }) => applyRequests(list)),
-      api.onPresence(({ userId, online, lastSeen }) => {
-        const c = byId.value.get(userId);
-        if (c) applyFriends([{ ...c, online, lastSeen }]);
-      }),
+      api.onPresence(({ userId, online, lastSeen }) => patchFriend(userId, { online, lastSeen })),
     ];
     return () => offs.forEach((off) => off());
   }

@@ -38,6 +38,12 @@ export const useConversationsStore = defineStore('conversations', () => {
     triggerRef(byKey);
   }
 
+  /** Changes a loaded conversation locally (optimistic; the core confirms with conversationsChanged). */
+  function patch(key: ConversationKey, change: Partial<ConversationView>): void {
+    const c = byKey.value.get(key);
+    if (c) apply([{ ...c, ...change }]);
+  }
+
   function remove(key: ConversationKey): void {
     if (byKey.value.delete(key)) triggerRef(byKey);
     if (activeKey.value === key) activeKey.value = null;
@@ -77,15 +83,13 @@ export const useConversationsStore = defineStore('conversations', () => {
   async function markRead(key: ConversationKey): Promise<void> {
     const c = byKey.value.get(key);
     if (!c || (c.unread === 0 && !c.mentioned)) return;
-    // Optimistic: the core confirms with conversationsChanged.
-    apply([{ ...c, unread: 0, mentioned: false }]);
+    patch(key, { unread: 0, mentioned: false });
     await useApi().markRead({ key }).catch(() => undefined);
   }
 
   /** Keeps the draft locally at once and saves it to the core after a pause in typing. */
   function setDraft(key: ConversationKey, text: string, delayMs = 400): void {
-    const c = byKey.value.get(key);
-    if (c && c.draft !== text) apply([{ ...c, draft: text }]);
+    if (byKey.value.get(key)?.draft !== text) patch(key, { draft: text });
     const prev = draftTimers.get(key);
     if (prev) clearTimeout(prev);
     draftTimers.set(key, setTimeout(() => {
@@ -105,14 +109,12 @@ export const useConversationsStore = defineStore('conversations', () => {
   }
 
   async function setPinned(key: ConversationKey, pinned: boolean): Promise<void> {
-    const c = byKey.value.get(key);
-    if (c) apply([{ ...c, pinned }]);
+    patch(key, { pinned });
     await useApi().setPinned({ key, pinned });
   }
 
   async function setMuted(key: ConversationKey, muted: boolean): Promise<void> {
-    const c = byKey.value.get(key);
-    if (c) apply([{ ...c, muted }]);
+    patch(key, { muted });
     await useApi().setMuted({ key, muted });
   }
 

@@ -28,8 +28,8 @@ function emptyWindow(): MessageWindow {
 
 export const useMessagesStore = defineStore('messages', () => {
   const windows = shallowReactive(new Map<ConversationKey, MessageWindow>());
-  /** Who is typing where: key -> userId -> expiry time. */
-  const typing = shallowReactive(new Map<ConversationKey, Map<number, number>>());
+  /** Who is typing where; each entry expires through its timer in `typingTimers`. */
+  const typing = shallowReactive(new Map<ConversationKey, ReadonlySet<number>>());
   const lastError = ref<string | null>(null);
   const typingTimers = new Map<string, ReturnType<typeof setTimeout>>();
   const typingSentAt = new Map<ConversationKey, number>();
@@ -177,14 +177,14 @@ export const useMessagesStore = defineStore('messages', () => {
     const old = typingTimers.get(timerKey);
     if (old) clearTimeout(old);
     typingTimers.delete(timerKey);
-    const map = new Map(typing.get(key) ?? []);
+    const users = new Set(typing.get(key));
     if (on) {
-      map.set(userId, Date.now() + TYPING_TTL_MS);
+      users.add(userId);
       typingTimers.set(timerKey, setTimeout(() => setTyping(key, userId, false), TYPING_TTL_MS));
     } else {
-      map.delete(userId);
+      users.delete(userId);
     }
-    if (map.size > 0) typing.set(key, map);
+    if (users.size > 0) typing.set(key, users);
     else typing.delete(key);
   }
 
@@ -193,7 +193,7 @@ export const useMessagesStore = defineStore('messages', () => {
   }
 
   function typingUsers(key: ConversationKey): number[] {
-    return Array.from(typing.get(key)?.keys() ?? []);
+    return Array.from(typing.get(key) ?? []);
   }
 
   function noteTyping(key: ConversationKey): void {

@@ -1,11 +1,9 @@
 import { defineStore } from 'pinia';
 import { computed, ref } from 'vue';
-import { defaultSettings, type AppInfo, type Settings, type SettingsPatch, type UpdateStatus } from '../../shared/ipc';
+import { applySettingsPatch, defaultSettings, type AppInfo, type Settings, type SettingsPatch, type UpdateStatus } from '../../shared/ipc';
 import { useApi } from '../api';
 import { resolveLocale, type Locale } from '../i18n';
 import type { ThemeName } from '../theme/tokens';
-
-
 
 export const useSettingsStore = defineStore('settings', () => {
   const settings = ref<Settings>(defaultSettings());
@@ -29,7 +27,7 @@ export const useSettingsStore = defineStore('settings', () => {
   async function save(patch: SettingsPatch): Promise<void> {
     // Optimistic, so theme and language switch instantly; the core's answer wins.
     const prev = settings.value;
-    settings.value = { ...prev, ...patch, notifications: { ...prev.notifications, ...(patch.notifications ?? {}) } } as Settings;
+    settings.value = applySettingsPatch(prev, patch);
     try {
       settings.value = await useApi().updateSettings(patch);
     } catch (err) {

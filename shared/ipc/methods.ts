@@ -13,6 +13,7 @@ import type {
   AppInfo,
   ConnectionStatus,
   Contact,
+  ConversationKey,
   ConversationView,
   FriendRequestView,
   GroupMemberView,
@@ -28,7 +29,11 @@ import type {
 } from './types';
 
 const id = z.number().int().positive().max(Number.MAX_SAFE_INTEGER);
-const conversationKey = z.string().regex(/^[ug]:[1-9]\d{0,15}$/, 'conversation key must be u:<id> or g:<id>');
+/** Checked as `u:<id>` / `g:<id>`, so the parsed value is typed as a ConversationKey. */
+const conversationKey = z
+  .string()
+  .regex(/^[ug]:[1-9]\d{0,15}$/, 'conversation key must be u:<id> or g:<id>')
+  .transform((value) => value as ConversationKey);
 const messageId = z.string().min(1).max(64);
 const limit = (max: number) => z.number().int().min(1).max(max).optional();
 const cursor = z.string().max(256).optional();
@@ -40,6 +45,30 @@ const endpoint = z.object({
   publicKey: z.string().regex(/^[A-Za-z0-9+/]{43}=$/, 'public key must be 32 bytes of base64'),
 });
 const none = z.object({}).strict();
+
+/** The fields of `Settings` the UI chooses (servers apart): one list for the stored file and `updateSettings`. */
+const settingsChoices = {
+  language: z.enum(['system', 'en', 'zh-CN']),
+  theme: z.enum(['system', 'light', 'dark']),
+  notifications: z.object({ privacy: z.enum(['off', 'count', 'sender', 'full']), sound: z.boolean() }),
+  closeToTray: z.boolean(),
+  startHidden: z.boolean(),
+  updateChannel: z.enum(['stable', 'beta']),
+};
+
+/** The choices a settings screen offers: the very lists the schemas accept. */
+export const settingsOptions = {
+  language: settingsChoices.language.options,
+  theme: settingsChoices.theme.options,
+  privacy: settingsChoices.notifications.shape.privacy.options,
+  updateChannel: settingsChoices.updateChannel.options,
+};
+
+/** A whole `Settings` object as the core stores it (settings.json); endpoints are checked loosely there. */
+export const storedSettingsSchema = z.object({
+  ...settingsChoices,
+  servers: z.array(z.object({ host: z.string().min(1), port: z.number().int().min(1).max(65535), publicKey: z.string() })),
+});
 
 export const methodSchemas = {
   // Accounts and session
@@ -121,12 +150,12 @@ export const methodSchemas = {
   getSettings: none,
   updateSettings: z
     .object({
-      language: z.enum(['system', 'en', 'zh-CN']).optional(),
-      theme: z.enum(['system', 'light', 'dark']).optional(),
-      notifications: z.object({ privacy: z.enum(['off', 'count', 'sender', 'full']).optional(), sound: z.boolean().optional() }).strict().optional(),
-      closeToTray: z.boolean().optional(),
-      startHidden: z.boolean().optional(),
-      updateChannel: z.enum(['stable', 'beta']).optional(),
+      language: settingsChoices.language.optional(),
+      theme: settingsChoices.theme.optional(),
+      notifications: settingsChoices.notifications.partial().strict().optional(),
+      closeToTray: settingsChoices.closeToTray.optional(),
+      startHidden: settingsChoices.startHidden.optional(),
+      updateChannel: settingsChoices.updateChannel.optional(),
       servers: z.array(endpoint).min(1).max(16).optional(),
     })
     .strict(),

@@ -15,3 +15,9 @@ export function defaultSettings(servers: readonly ServerEndpoint[] = []): Settin
 
 /** A partial update of the settings (`updateSettings`); `notifications` may be partial too. */
 export type SettingsPatch = Partial<Omit<Settings, 'notifications'>> & { notifications?: Partial<Settings['notifications']> };
+
+/** `settings` with `patch` applied: fields the patch leaves undefined keep their value; notifications merge field by field. */
+export function applySettingsPatch(settings: Settings, patch: SettingsPatch): Settings {
+  const defined = Object.fromEntries(Object.entries(patch).filter(([k, v]) => v !== undefined && k !== 'notifications'));
+  return { ...settings, ...defined, notifications: { ...settings.notifications, ...(patch.notifications ?? {}) } } as Settings;
+}

@@ -6,7 +6,7 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { ClientCore } from '../../electron/client/index';
-import { befriend, client, PASSWORD, record, waitFor } from './helpers/clients';
+import { befriend, client, PASSWORD, record, waitFor, waitOnline } from './helpers/clients';
 import { childServer, tempDir, type ChildServer } from './helpers/server';
 
 let root: string;
@@ -103,7 +103,7 @@ describe('heartbeat', () => {
     await c.register({ username: 'olivia', password: PASSWORD });
     const nameA = `${first.endpoint.host}:${first.endpoint.port}`;
     const nameB = `${second.endpoint.host}:${second.endpoint.port}`;
-    await waitFor(async () => (await c.getConnectionStatus({})).state === 'online', 'online at A');
+    await waitOnline(c, 'online at A');
     expect((await c.getConnectionStatus({})).endpoint).toBe(nameA);
 
     first.signal('SIGSTOP');
@@ -121,7 +121,7 @@ describe('heartbeat', () => {
       expect(asked).toEqual([{ username: 'olivia' }]);
       // The user's way out: the password, on B.
       await c.login({ username: 'olivia', password: PASSWORD, server: second.endpoint });
-      await waitFor(async () => (await c.getConnectionStatus({})).state === 'online', 'online at B');
+      await waitOnline(c, 'online at B');
       expect((await c.getConnectionStatus({})).endpoint).toBe(nameB);
     } finally {
       first.signal('SIGCONT');

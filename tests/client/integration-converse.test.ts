@@ -3,7 +3,7 @@ import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ServerEndpoint } from '../../shared/ipc';
 import type { ClientCore } from '../../electron/client/index';
-import { befriend, client, PASSWORD, record, waitFor } from './helpers/clients';
+import { befriend, client, PASSWORD, record, waitFor, waitOnline } from './helpers/clients';
 import { inProcessServer, tempDir } from './helpers/server';
 
 let root: string;
@@ -40,7 +40,7 @@ describe('two clients converse', () => {
     const aliceSession = await alice.register({ username: 'alice', password: PASSWORD, nickname: 'Alice' });
     const bobSession = await bob.register({ username: 'bob', password: PASSWORD });
     expect(aliceSession.profile.nickname).toBe('Alice');
-    await waitFor(async () => (await alice.getConnectionStatus({})).state === 'online', 'alice online');
+    await waitOnline(alice, 'alice online');
     await befriend(alice, bob);
 
     const bobChanges = record(bob, 'messagesChanged');
@@ -152,7 +152,7 @@ describe('two clients converse', () => {
     const sd = await dan.register({ username: 'dan', password: PASSWORD });
     const se = await eve.register({ username: 'eve', password: PASSWORD });
     await befriend(dan, eve);
-    await waitFor(async () => (await eve.getConnectionStatus({})).state === 'online', 'eve online');
+    await waitOnline(eve, 'eve online');
     // Friends made while both are online see each other online without a reconnect.
     await waitFor(async () => (await dan.listFriends({})).find((f) => f.userId === se.profile.userId)?.online === true, 'dan sees eve online');
     await waitFor(async () => (await eve.listFriends({})).find((f) => f.userId === sd.profile.userId)?.online === true, 'eve sees dan online');

@@ -1,7 +1,7 @@
 /** dispose() leaves nothing behind: no socket, no timer, files closed. */
 import { rmSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
-import { client, PASSWORD, waitFor } from './helpers/clients';
+import { client, PASSWORD, waitFor, waitOnline } from './helpers/clients';
 import { childServer, tempDir, type ChildServer } from './helpers/server';
 
 let server: ChildServer | undefined;
@@ -24,7 +24,7 @@ describe('dispose', () => {
     const before = resources();
     const core = await client(root, 'peggy', [server.endpoint]);
     await core.register({ username: 'peggy', password: PASSWORD });
-    await waitFor(async () => (await core.getConnectionStatus({})).state === 'online', 'online');
+    await waitOnline(core);
     await core.sendMessage({ key: 'u:999999', text: 'to nobody: fails on the server, stays in the outbox' });
     const during = resources();
     expect(during.TCPSocketWrap ?? 0).toBeGreaterThan(before.TCPSocketWrap ?? 0);

@@ -9,7 +9,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { ServerEndpoint } from '../../shared/ipc';
 import type { RunningServer } from '../../server/index';
 import type { ClientCore } from '../../electron/client/index';
-import { befriend, client, PASSWORD, record, waitFor } from './helpers/clients';
+import { befriend, client, PASSWORD, record, waitFor, waitOnline } from './helpers/clients';
 import { inProcessServer, tempDir } from './helpers/server';
 
 let root: string;
@@ -48,10 +48,6 @@ async function drop(c: ClientCore): Promise<void> {
   await c.dispose();
 }
 
-async function online(c: ClientCore): Promise<void> {
-  await waitFor(async () => (await c.getConnectionStatus({})).state === 'online', 'online');
-}
-
 describe('offline catch-up', () => {
   it('a client that was offline gets every message exactly once and in order', async () => {
     const a = await make('carol');
@@ -69,7 +65,7 @@ describe('offline catch-up', () => {
     const b2 = await make('dave');
     const changed = record(b2, 'messagesChanged');
     await b2.login({ username: 'dave' });
-    await online(b2);
+    await waitOnline(b2);
     // A few more while b2 is online: pushed, not pulled.
     for (const text of ['after 1', 'after 2']) await a.sendMessage({ key, text });
     const back = `u:${sa.profile.userId}` as const;
@@ -90,7 +86,7 @@ describe('accounts and auth', () => {
   it('token login after a restart; accounts.json is private and holds no password', async () => {
     const c = await make('erin');
     await c.register({ username: 'erin', password: PASSWORD });
-    await online(c);
+    await waitOnline(c);
     await drop(c);
     const file = join(root, 'erin', 'accounts.json');
     expect(statSync(file).mode & 0o777).toBe(0o600);
@@ -100,7 +96,7 @@ describe('accounts and auth', () => {
     expect((await again.listAccounts({}))[0]).toMatchObject({ username: 'erin', canAutoLogin: true });
     const session = await again.login({ username: 'erin' });
     expect(session.account.username).toBe('erin');
-    await online(again);
+    await waitOnline(again);
   });
 
   it('a wrong password is BAD_CREDENTIALS; no session, no reconnect loop', async () => {
@@ -145,7 +141,7 @@ describe('accounts and auth', () => {
   it('kicked by another login: an event, the session ends, no reconnect', async () => {
     const first = await make('judy-1');
     await first.register({ username: 'judy', password: PASSWORD });
-    await online(first);
+    await waitOnline(first);
     const kicked = record(first, 'kicked');
     const ended = record(first, 'sessionEnded');
     const second = await make('judy-2');
@@ -156,7 +152,7 @@ describe('accounts and auth', () => {
     expect(await first.getSession({})).toBeNull();
     await new Promise((r) => setTimeout(r, 600));
     expect((await first.getConnectionStatus({})).state).toBe('offline');
-    await online(second);
+    await waitOnline(second);
   });
 });
 

@@ -4,7 +4,7 @@
  * The shells only transport and validate, so this is all they need.
  */
 import { methodNames, shellMethods, type CoreMethodName, type EventName, type MessengerCore, type MessengerEvents, type Settings } from '../../shared/ipc';
-import { ShellEvents } from '../../electron/host/events';
+import { Emitter } from '../../shared/util/emitter';
 
 export type FakeCore = MessengerCore & {
   emit<E extends EventName>(event: E, payload: MessengerEvents[E]): void;
@@ -25,7 +25,7 @@ export const sampleSettings: Settings = {
 };
 
 export function createFakeCore(overrides: Partial<Record<CoreMethodName, (args: never) => Promise<unknown>>> = {}): FakeCore {
-  const events = new ShellEvents();
+  const events = new Emitter<MessengerEvents>();
   const core: Record<string, unknown> = {
     calls: [] as Array<{ method: string; args: unknown }>,
     disposed: 0,

@@ -7,12 +7,13 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { createCore } from '../../electron/client';
-import { startWebShell, type WebShell } from '../../electron/web';
-import { startServer, type RunningServer } from '../../server';
+import { silentLog, startWebShell, type WebShell } from '../../electron/web';
+import type { RunningServer } from '../../server';
 import type { ConversationKey, MessageView, ServerEndpoint } from '../../shared/ipc';
 import { createWebSocketTransport, webSocketUrlFor, type WebSocketLike, type WebSocketTransport } from '../../renderer/transport/ws-transport';
+import { waitFor, waitOnline } from '../client/helpers/clients';
+import { inProcessServer } from '../client/helpers/server';
 
-const silent = { info() {}, warn() {}, error() {} };
 let root: string;
 let server: RunningServer;
 let endpoint: ServerEndpoint;
@@ -21,8 +22,7 @@ const transports: WebSocketTransport[] = [];
 
 beforeAll(async () => {
   root = mkdtempSync(join(tmpdir(), 'tern-webshell-it-'));
-  server = await startServer({ host: '127.0.0.1', port: 0, dataDir: join(root, 'server'), logLevel: 'silent', scrypt: { N: 1024, r: 8, p: 1 } });
-  endpoint = { host: server.host, port: server.port, publicKey: server.publicKeyBase64 };
+  ({ server, endpoint } = await inProcessServer(join(root, 'server')));
 });
 
 afterAll(async () => {
@@ -37,7 +37,7 @@ async function user(name: string) {
   const shell = await startWebShell({
     coreFactory: () => createCore({ dataDir: join(root, name), defaultServers: [endpoint], deviceName: name }),
     rendererDir: join(root, 'no-renderer'),
-    log: silent,
+    log: silentLog,
   });
   shells.push(shell);
   const page = new URL(shell.url);
@@ -47,16 +47,6 @@ async function user(name: string) {
   });
   transports.push(t);
   return t.api;
-}
-
-async function until<T>(check: () => Promise<T | undefined | false | null>, what: string): Promise<T> {
-  const deadline = Date.now() + 15_000;
-  for (;;) {
-    const v = await check().catch(() => undefined);
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out: ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
 }
 
 describe('web shell + real core + real server', () => {
@@ -69,20 +59,20 @@ describe('web shell + real core + real server', () => {
     const a = await alice.register({ username: 'alice', password: 'correct horse', nickname: 'Alice' });
     const b = await bob.register({ username: 'bob', password: 'correct horse' });
     expect(a.profile.nickname).toBe('Alice');
-    await until(async () => (await alice.getConnectionStatus({})).state === 'online', 'alice online');
+    await waitOnline(alice, 'alice online');
     expect(states).toContain('online');
     expect((await alice.getAppInfo({})).shell).toBe('web');
 
     await alice.sendFriendRequest({ userId: b.profile.userId });
-    const req = await until(async () => (await bob.listFriendRequests({})).find((r) => r.direction === 'incoming'), 'request');
+    const req = await waitFor(async () => (await bob.listFriendRequests({})).find((r) => r.direction === 'incoming'), 'request');
     await bob.acceptFriendRequest({ requestId: req.id });
-    await until(async () => (await alice.listFriends({})).some((f) => f.userId === b.profile.userId && f.state === 'friend'), 'friends');
+    await waitFor(async () => (await alice.listFriends({})).some((f) => f.userId === b.profile.userId && f.state === 'friend'), 'friends');
 
     const pushed: MessageView[] = [];
     bob.onMessagesChanged((p) => pushed.push(...p.messages));
     const key: ConversationKey = `u:${b.profile.userId}`;
     await alice.sendMessage({ key, text: '你好 Bob, via the web shell' });
-    const got = await until(async () => pushed.find((m) => m.text === '你好 Bob, via the web shell'), 'pushed message');
+    const got = await waitFor(async () => pushed.find((m) => m.text === '你好 Bob, via the web shell'), 'pushed message');
     expect(got).toMatchObject({ outgoing: false, senderId: a.profile.userId, conversationKey: `u:${a.profile.userId}` });
 
     // Validation happens in the shell, before the core.

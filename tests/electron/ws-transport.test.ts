@@ -2,19 +2,18 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { MessengerError, type ConnectionStatus } from '../../shared/ipc';
-import { startWebShell, type WebShell } from '../../electron/web';
+import { silentLog, startWebShell, type WebShell } from '../../electron/web';
 import { createWebSocketTransport, webSocketUrlFor, type WebSocketLike, type WebSocketTransport } from '../../renderer/transport/ws-transport';
 import { wrapPreloadApi } from '../../renderer/transport/preload-transport';
 import { createFakeCore, sampleSettings } from './fake-core';
 
-const silent = { info() {}, warn() {}, error() {} };
 const cleanup: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
   for (const fn of cleanup.splice(0).reverse()) await fn();
 });
 
 async function shellWith(core = createFakeCore(), port = 0, secret?: string): Promise<WebShell> {
-  const shell = await startWebShell({ core, port, log: silent, rendererDir: '/nonexistent', ...(secret ? { secret } : {}) });
+  const shell = await startWebShell({ core, port, log: silentLog, rendererDir: '/nonexistent', ...(secret ? { secret } : {}) });
   cleanup.push(() => shell.close());
   return shell;
 }

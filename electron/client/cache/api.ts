@@ -45,6 +45,7 @@ import type {
   ReceiptType,
   SyncDomain,
 } from '../../../shared/protocol';
+import type { Logger } from '../log';
 
 // ---------------------------------------------------------------- inputs (wire shapes)
 
@@ -156,11 +157,7 @@ export interface WireSyncEvent {
 // ---------------------------------------------------------------- open
 
 /** pino-compatible subset; the cache never logs message bodies. */
-export interface CacheLogger {
-  info(obj: object, msg?: string): void;
-  warn(obj: object, msg?: string): void;
-  error(obj: object, msg?: string): void;
-}
+export type CacheLogger = Pick<Logger, 'info' | 'warn' | 'error'>;
 
 export interface OpenCacheOptions {
   /** The app's data directory; the file is `<dir>/accounts/<userId>/cache.db`. */
@@ -277,7 +274,7 @@ export interface AppliedChanges {
 export type ApplyChange = 'inserted' | 'updated' | 'unchanged';
 
 export interface NewOutgoingMessage {
-  /** The client message id (UUIDv7, `uuidv7()` from `../uuid`); becomes `MessageView.id`. */
+  /** The client message id (UUIDv7, `uuidv7()` from `../uuidv7`); becomes `MessageView.id`. */
   id: string;
   key: ConversationKey;
   text: string;

@@ -100,6 +100,17 @@ export interface ConversationState {
   peerReadSeq: number;
 }
 
+function stateFromRow(r: Row): ConversationState {
+  return {
+    readSeq: r.read_seq as number,
+    unread: r.unread as number,
+    mentioned: (r.mentioned as number) !== 0,
+    muted: (r.muted as number) !== 0,
+    peerDeliveredSeq: r.peer_delivered_seq as number,
+    peerReadSeq: r.peer_read_seq as number,
+  };
+}
+
 export class Conversations implements ConversationRepository {
   constructor(private readonly ctx: CacheContext) {}
 
@@ -191,15 +202,7 @@ export class Conversations implements ConversationRepository {
     const r = this.ctx.db
       .stmt<[string], Row>(`SELECT read_seq, unread, mentioned, muted, peer_delivered_seq, peer_read_seq FROM conversations WHERE key = ?`)
       .get(key);
-    if (!r) return undefined;
-    return {
-      readSeq: r.read_seq as number,
-      unread: r.unread as number,
-      mentioned: (r.mentioned as number) !== 0,
-      muted: (r.muted as number) !== 0,
-      peerDeliveredSeq: r.peer_delivered_seq as number,
-      peerReadSeq: r.peer_read_seq as number,
-    };
+    return r ? stateFromRow(r) : undefined;
   }
 
   /** State plus the sort key of the current last message; creates the row if missing. One query on the hot path. */
@@ -213,15 +216,7 @@ export class Conversations implements ConversationRepository {
       this.ensureRow(key);
       r = q.get(key)!;
     }
-    return {
-      readSeq: r.read_seq as number,
-      unread: r.unread as number,
-      mentioned: (r.mentioned as number) !== 0,
-      muted: (r.muted as number) !== 0,
-      peerDeliveredSeq: r.peer_delivered_seq as number,
-      peerReadSeq: r.peer_read_seq as number,
-      lastSortKey: (r.last_sort_key as number | null) ?? null,
-    };
+    return { ...stateFromRow(r), lastSortKey: (r.last_sort_key as number | null) ?? null };
   }
 
   /** After inserting a message: unread/mentioned, and the last message if it is the newest (one UPDATE). */
@@ -251,11 +246,6 @@ export class Conversations implements ConversationRepository {
     this.ctx.db
       .stmt(`UPDATE conversations SET last_msg_rowid = ?, updated_at = max(updated_at, ?) WHERE key = ?`)
       .run(last?.rowid ?? null, last?.sent_at ?? 0, key);
-  }
-
-  /** A new unread incoming message. */
-  addUnread(key: ConversationKey, mentionsMe: boolean): void {
-    this.ctx.db.stmt(`UPDATE conversations SET unread = unread + 1, mentioned = mentioned OR ? WHERE key = ?`).run(mentionsMe ? 1 : 0, key);
   }
 
   /** Recount unread and mentioned from the messages after the read position. */

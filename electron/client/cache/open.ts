@@ -25,8 +25,7 @@ import { CacheDb } from './db';
 import { migrate, SchemaTooNewError } from './migrations';
 import { outboxFromRow } from './outbox';
 import { scanOutbox, type RawOutboxRow } from './salvage';
-
-const silent: CacheLogger = { info: () => {}, warn: () => {}, error: () => {} };
+import { silentLogger } from '../log';
 
 /** The file could be opened by SQLite but is not usable as our cache. */
 export class CorruptCacheError extends Error {
@@ -176,7 +175,7 @@ function salvageOutbox(path: string, log: CacheLogger): OutboxEntry[] | undefine
 }
 
 export function openCache(options: OpenCacheOptions): OpenCacheResult {
-  const log = options.log ?? silent;
+  const log = options.log ?? silentLogger;
   const now = options.now ?? Date.now;
   const path = cacheFilePath(options.dir, options.userId);
   mkdirSync(join(options.dir, 'accounts', String(options.userId)), { recursive: true });

@@ -16,11 +16,6 @@ export function profileFromRow(r: ProfileRow): Profile {
   return { userId: r.user_id, username: r.username, nickname: r.nickname, avatar: r.avatar, signature: r.signature };
 }
 
-/** Placeholder for a user whose profile is not cached yet (fetch it lazily with `missing`). */
-export function unknownProfile(userId: number): Profile {
-  return { userId, username: '', nickname: '', avatar: '', signature: '' };
-}
-
 /** Only the ids that fit in one SQLite parameter list. */
 const CHUNK = 500;
 

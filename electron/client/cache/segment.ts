@@ -23,7 +23,6 @@
 
 /** Han, kana and Hangul: scripts written without spaces between words (Hangul has spaces, bigrams work for it too). */
 const CJK_RUN = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Hangul}]+/gu;
-const CJK_CHAR = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Hangul}]/u;
 
 function bigramsOf(chars: string[]): string[] {
   const out: string[] = [];
@@ -97,8 +96,4 @@ export function ftsExpression(terms: readonly QueryTerm[]): string | undefined {
   }
   if (parts.length === 0) return undefined;
   return `body : (${parts.join(' AND ')})`;
-}
-
-export function isCjk(ch: string): boolean {
-  return CJK_CHAR.test(ch);
 }

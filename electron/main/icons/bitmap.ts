@@ -59,18 +59,6 @@ export class Bitmap {
     const i = (py * this.width + px) * 4;
     return [this.data[i]!, this.data[i + 1]!, this.data[i + 2]!, this.data[i + 3]!];
   }
-
-  /** BGRA copy, for Electron's nativeImage.createFromBitmap. */
-  toBgra(): Uint8Array {
-    const out = new Uint8Array(this.data.length);
-    for (let i = 0; i < this.data.length; i += 4) {
-      out[i] = this.data[i + 2]!;
-      out[i + 1] = this.data[i + 1]!;
-      out[i + 2] = this.data[i]!;
-      out[i + 3] = this.data[i + 3]!;
-    }
-    return out;
-  }
 }
 
 export function circle(cx: number, cy: number, r: number) {

@@ -1,17 +1,7 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import type { Cache } from '../../../electron/client/cache';
-import { freshCache, tick, wireMessage, wireProfile } from './fixtures';
+import { describe, expect, it } from 'vitest';
+import { cacheOpener, tick, wireMessage, wireProfile } from './fixtures';
 
-let cleanup: (() => void)[] = [];
-afterEach(() => {
-  cleanup.forEach((f) => f());
-  cleanup = [];
-});
-function open(): Cache {
-  const c = freshCache();
-  cleanup.push(c.done);
-  return c.cache;
-}
+const open = cacheOpener();
 
 describe('conversations', () => {
   it('are listed pinned first, then newest first, in pages with an opaque cursor', () => {

@@ -1,5 +1,6 @@
 /** Helpers for cache tests: temp dirs with real SQLite files, and wire objects with number ids. */
 import { mkdtempSync, rmSync } from 'node:fs';
+import { afterEach } from 'vitest';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ConversationKey } from '../../../shared/ipc';
@@ -34,6 +35,20 @@ export function freshCache(userId = ME): { cache: Cache; dir: TempDir; result: O
       result.cache.close();
       dir.dispose();
     },
+  };
+}
+
+/** Registers an afterEach that closes every cache opened through the returned function (and removes its dir). */
+export function cacheOpener(): () => Cache {
+  let cleanup: (() => void)[] = [];
+  afterEach(() => {
+    cleanup.forEach((f) => f());
+    cleanup = [];
+  });
+  return () => {
+    const c = freshCache();
+    cleanup.push(c.done);
+    return c.cache;
   };
 }
 

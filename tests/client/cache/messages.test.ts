@@ -1,19 +1,10 @@
 import { create } from '@bufbuild/protobuf';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ConversationRefSchema, MessageSchema, SyncEventSchema } from '../../../shared/protocol';
 import type { Cache } from '../../../electron/client/cache';
-import { freshCache, ME, messageEvent, receipt, ref, wireMessage, SyncDomain } from './fixtures';
+import { cacheOpener, freshCache, ME, messageEvent, receipt, ref, wireMessage, SyncDomain } from './fixtures';
 
-let cleanup: (() => void)[] = [];
-afterEach(() => {
-  cleanup.forEach((f) => f());
-  cleanup = [];
-});
-function open(): Cache {
-  const c = freshCache();
-  cleanup.push(c.done);
-  return c.cache;
-}
+const open = cacheOpener();
 
 function seqs(cache: Cache, key: `u:${number}` | `g:${number}`, limit = 100): (number | string)[] {
   return cache.messages.page(key, { limit }).messages.map((m) => m.convSeq ?? m.id);

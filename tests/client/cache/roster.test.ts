@@ -1,17 +1,7 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import type { Cache } from '../../../electron/client/cache';
-import { FriendRequestState, FriendState, freshCache, GroupRole, ME, SyncDomain, wireProfile } from './fixtures';
+import { describe, expect, it } from 'vitest';
+import { cacheOpener, FriendRequestState, FriendState, GroupRole, ME, SyncDomain, wireProfile } from './fixtures';
 
-let cleanup: (() => void)[] = [];
-afterEach(() => {
-  cleanup.forEach((f) => f());
-  cleanup = [];
-});
-function open(): Cache {
-  const c = freshCache();
-  cleanup.push(c.done);
-  return c.cache;
-}
+const open = cacheOpener();
 
 describe('profiles', () => {
   it('newer wins, older and equal re-applies change nothing, missing ids are reported', () => {

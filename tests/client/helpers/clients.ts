@@ -1,6 +1,6 @@
 /** Client cores for integration tests, each with its own data directory. */
 import { join } from 'node:path';
-import type { MessengerEvents, ServerEndpoint } from '../../../shared/ipc';
+import type { MessengerCore, MessengerEvents, ServerEndpoint } from '../../../shared/ipc';
 import { createCore, type ClientCore } from '../../../electron/client/index';
 import type { Timings } from '../../../electron/client/timings';
 
@@ -26,13 +26,18 @@ export async function waitFor<T>(check: () => T | Promise<T>, what = 'condition'
   }
 }
 
+/** Waits until the core reports the connection online. */
+export async function waitOnline(core: Pick<MessengerCore, 'getConnectionStatus'>, what = 'online'): Promise<void> {
+  await waitFor(async () => (await core.getConnectionStatus({})).state === 'online', what);
+}
+
 export function record<E extends keyof MessengerEvents>(core: ClientCore, event: E): MessengerEvents[E][] {
   const seen: MessengerEvents[E][] = [];
   core.on(event, (p) => seen.push(p));
   return seen;
 }
 
-/** Registers `a` and `b` and makes them friends. */
+/** Makes the signed-in users of `a` and `b` friends (a asks, b accepts) and waits until both caches know it. */
 export async function befriend(a: ClientCore, b: ClientCore): Promise<void> {
   const sa = (await a.getSession({}))!;
   const sb = (await b.getSession({}))!;

@@ -6,7 +6,7 @@
 import { createServer, type Server, type Socket, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import { PROTOCOL_VERSION, ResultCode } from '../shared/protocol';
+import { Kicked_Reason, PROTOCOL_VERSION, ResultCode } from '../shared/protocol';
 import { encodeKey, type StaticKeyPair } from '../shared/node/noise/keys';
 import { acceptSecure, SecureTransportError } from '../shared/node/transport';
 import { systemClock, type Clock } from './clock';
@@ -191,7 +191,10 @@ class TernServer {
     if (this.closing) session.closeWith(ResultCode.SHUTTING_DOWN, 'server is stopping');
   }
 
-  /** One pass over all connections: close those silent, or not reading, for too long. No per-socket timers. */
+  /**
+   * One pass over all connections: close those silent, or not reading, for too long. No per-socket timers.
+   * It also ends the sessions of accounts the operator disabled (with the admin CLI, from another process).
+   */
   private sweep(): void {
     const cutoff = this.clock.now() - this.config.idleTimeoutMs;
     for (const session of this.registry.all.values()) {
@@ -202,6 +205,9 @@ class TernServer {
         this.metrics.idleReaped++;
         session.closeWith(ResultCode.IDLE_TIMEOUT, 'connection idle for too long');
       }
+    }
+    for (const userId of this.store.users.disabledAmong(this.registry.onlineUserIds())) {
+      this.registry.kick(userId, Kicked_Reason.ACCOUNT_DISABLED, '');
     }
     this.accounts.sweep();
   }

@@ -104,6 +104,11 @@ export class SessionRegistry implements Notifier {
     this.broadcast(userIds, Command.PRESENCE_PUSH, toBinary(PresenceSchema, presence));
   }
 
+  /** Users with at least one logged-in session. */
+  onlineUserIds(): number[] {
+    return [...this.byUser.keys()];
+  }
+
   kick(userId: number, reason: Kicked_Reason, deviceName: string, keepSession?: number): void {
     for (const session of [...(this.byUser.get(userId) ?? [])]) {
       if (session.id !== keepSession) this.kickSession(session, reason, deviceName);

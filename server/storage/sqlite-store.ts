@@ -44,6 +44,7 @@ class SqliteUsers implements UsersRepository {
       byName: db.prepare('SELECT * FROM users WHERE username = ?'),
       list: db.prepare('SELECT * FROM users ORDER BY id'),
       disable: db.prepare('UPDATE users SET disabled = ? WHERE id = ?'),
+      disabledAmong: db.prepare('SELECT id FROM users WHERE disabled = 1 AND id IN (SELECT value FROM json_each(?))').pluck(),
       password: db.prepare('UPDATE users SET password_hash = ? WHERE id = ?'),
       profile: db.prepare('UPDATE users SET nickname = ?, avatar = ?, signature = ?, updated_at = ? WHERE id = ?'),
       lastSeen: db.prepare('UPDATE users SET last_seen = ? WHERE id = ?'),
@@ -57,6 +58,7 @@ class SqliteUsers implements UsersRepository {
   byUsername(username: string) { return one<UserRow>(this.s.byName, username); }
   list() { return all<UserRow>(this.s.list); }
   setDisabled(id: number, disabled: boolean) { return this.s.disable.run(disabled ? 1 : 0, id).changes > 0; }
+  disabledAmong(ids: readonly number[]) { return ids.length === 0 ? [] : (this.s.disabledAmong.all(JSON.stringify(ids)) as number[]); }
   setPasswordHash(id: number, hash: string) { this.s.password.run(hash, id); }
   updateProfile(id: number, f: { nickname: string; avatar: string; signature: string }, now: number) {
     this.s.profile.run(f.nickname, f.avatar, f.signature, now, id);

@@ -110,6 +110,8 @@ export interface UsersRepository {
   byUsername(username: string): UserRow | undefined;
   list(): UserRow[];
   setDisabled(id: number, disabled: boolean): boolean;
+  /** Which of `ids` are disabled (the admin CLI may disable users while the server runs). */
+  disabledAmong(ids: readonly number[]): number[];
   setPasswordHash(id: number, hash: string): void;
   updateProfile(id: number, fields: { nickname: string; avatar: string; signature: string }, now: number): void;
   setLastSeen(id: number, at: number): void;

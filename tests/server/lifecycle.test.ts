@@ -3,7 +3,7 @@
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { Command, ResultCode, SyncDomain } from '../../shared/protocol';
+import { Command, Kicked_Reason, ResultCode, SyncDomain } from '../../shared/protocol';
 import { DataDirLockedError, startServer } from '../../server';
 import { TestClient } from './helpers/client';
 import { runCli, spawnServer } from './helpers/process';
@@ -103,6 +103,16 @@ describe('server process', () => {
     expect(login.profile!.nickname).toBe('Carol');
     await c.close();
     await server.close();
+
+    // Disabled while logged in: the server's sweep ends the open session with KICKED.
+    const running = await startServer({ port: 0, dataDir: data, logLevel: 'silent', scrypt: testScrypt, idleSweepIntervalMs: 100 });
+    const online = await TestClient.connect(running);
+    await online.call(Command.LOGIN, { username: 'carol', credential: { case: 'password', value: 'operator-set-pw' }, device: { deviceId: 'd' } });
+    expect((await runCli(['user', 'disable', 'carol', '--data', data], env)).stdout).toMatch(/carol disabled/);
+    await online.closedPromise;
+    const kicked = online.pushes.find((p) => p.command === Command.KICKED);
+    expect(kicked && online.decodePush(Command.KICKED, kicked).reason).toBe(Kicked_Reason.ACCOUNT_DISABLED);
+    await running.close();
 
     const help = await runCli(['--help']);
     expect(help.code).toBe(0);

@@ -99,7 +99,9 @@ describe('reliability end to end', () => {
       const before = rowTop(id);
       const indexBefore = rowIndex(id);
       // Wait until the older page is in (the row moved down the list), then let measuring settle.
-      for (let i = 0; i < 120 && rowIndex(id) <= indexBefore; i++) await frame();
+      // (bounded by time, not frames: a loaded machine renders fewer frames per second)
+      const deadline = performance.now() + 20000;
+      while (rowIndex(id) <= indexBefore && performance.now() < deadline) await frame();
       for (let i = 0; i < 20; i++) await frame();
       return { id, before, after: rowTop(id), indexBefore, indexAfter: rowIndex(id) };
     })()`;

@@ -246,6 +246,8 @@ export class AccountSession {
     this.manager.setState('online');
     this.outbox?.online();
     this.flushReads();
+    // The server does not tell us our own presence: we are online on this device.
+    this.applyPresence(userId, true, this.ctx.clock.now());
     void this.refreshPresence(link);
   }
 

@@ -360,7 +360,7 @@ export class Core implements CoreMethods {
   /** From the cache (the MEMBERS sync domain keeps it current); fetched in pages when the cache has none. */
   listGroupMembers = async (args: ParsedArgs<'listGroupMembers'>): Promise<GroupMemberView[]> => {
     const cache = this.cache();
-    if (cache.members.count(args.groupId) > 0) return cache.members.list(args.groupId);
+    if (cache.members.count(args.groupId) > 0) return this.withPresence(args.groupId, cache.members.list(args.groupId));
     const link = this.session?.readyLink();
     if (!link) return [];
     const all: Awaited<ReturnType<typeof link.request<Command.GROUP_MEMBERS>>>['members'] = [];
@@ -374,8 +374,20 @@ export class Core implements CoreMethods {
     }
     const members = cache.members.replaceAll(args.groupId, all);
     this.emitter.emit('membersChanged', { groupId: args.groupId, members });
-    return members;
+    return this.withPresence(args.groupId, members);
   };
+
+  /**
+   * Presence is pushed for friends only, so a member list asks the server about
+   * the other members (co-members may see each other) before it is shown.
+   */
+  private async withPresence(groupId: number, members: GroupMemberView[]): Promise<GroupMemberView[]> {
+    const session = this.session;
+    const others = members.filter((m) => m.userId !== session?.userId).map((m) => m.userId);
+    if (!session || others.length === 0) return members;
+    await session.queryPresence(others);
+    return this.cache().members.list(groupId);
+  }
 
   // ------------------------------------------------------------ settings
 

@@ -186,8 +186,12 @@ export class Outbox {
       if (!current) return; // deleted meanwhile
       if (info.code === 'OFFLINE') {
         // The connection went away under the request: not the server's fault,
-        // so it does not use up a retry; the offline checks take over.
+        // so it does not use up a retry. No pump here: the reconnect
+        // (online()) or the offline checks send it again; pumping at once
+        // would spin on a link that is closing.
         cache.outbox.update(id, { state: 'queued', attempts: entry.attempts, nextAttemptAt: clock.now() });
+        this.armOfflineCheck();
+        return; // (finally still clears inFlight)
       } else if (RETRYABLE.has(info.code) && attempts <= timings.ackRetries) {
         this.deps.log.info({ code: info.code, attempts }, 'outbox: retrying');
         cache.outbox.update(id, { state: 'queued', nextAttemptAt: clock.now() + (info.code === 'TIMEOUT' ? 0 : 1000), lastError: info });

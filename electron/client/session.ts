@@ -125,10 +125,15 @@ export class AccountSession {
     return this.settled && !this.ended && this.cache !== undefined;
   }
 
-  /** The authenticated link (state syncing or online). */
+  /**
+   * The authenticated link (state syncing or online), if its connection is
+   * still open: a connection can close a moment before the manager hears of
+   * it, and callers that retry on OFFLINE must not get it back meanwhile.
+   */
   readyLink(): Link | undefined {
     const state = this.manager.current.state;
-    return state === 'syncing' || state === 'online' ? this.manager.activeLink : undefined;
+    const link = state === 'syncing' || state === 'online' ? this.manager.activeLink : undefined;
+    return link?.open ? link : undefined;
   }
 
   requireLink(): Link {
@@ -388,6 +393,12 @@ export class AccountSession {
   private applyPresence(userId: number, online: boolean, lastSeen: number): void {
     if (!this.cache) return;
     if (this.cache.contacts.setPresence(userId, online, lastSeen)) this.ctx.emitter.emit('presence', { userId, online, lastSeen });
+  }
+
+  /** Learns the presence of `userIds` (e.g. group members who are not friends) when online; never throws. */
+  async queryPresence(userIds: number[]): Promise<void> {
+    const link = this.readyLink();
+    if (link && userIds.length > 0) await this.refreshPresence(link, userIds);
   }
 
   /** Asks the server who of `userIds` (default: all friends) is online. */

@@ -78,6 +78,13 @@ export const useGroupsStore = defineStore('groups', () => {
     const offs = [
       api.onGroupsChanged(({ groups }) => apply(groups)),
       api.onMembersChanged(({ groupId, members: list }) => members.set(groupId, sortMembers(list))),
+      api.onPresence(({ userId, online }) => {
+        for (const [groupId, list] of members) {
+          if (list.some((m) => m.userId === userId && m.online !== online)) {
+            members.set(groupId, list.map((m) => (m.userId === userId ? { ...m, online } : m)));
+          }
+        }
+      }),
     ];
     return () => offs.forEach((off) => off());
   }

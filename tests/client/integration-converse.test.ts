@@ -103,6 +103,8 @@ describe('two clients converse', () => {
     expect(members.find((m) => m.userId === sa.profile.userId)?.role).toBe('owner');
     // Ben sees himself online in the member list (the server never pushes our own presence to us).
     expect(members.find((m) => m.userId === sb.profile.userId)?.online).toBe(true);
+    // Cat is not Ben's friend, but a co-member: the member list still knows she is online.
+    expect(members.find((m) => m.userId === sc.profile.userId)?.online).toBe(true);
 
     const gkey = `g:${group.id}` as const;
     await ann.sendMessage({ key: gkey, text: '@all 周六早上八点集合', mentions: [0] });

@@ -55,6 +55,8 @@ describe('groups store', () => {
     expect(store.list.map((g) => g.name)).toEqual(['Alpha', 'G7']);
     await store.loadMembers(7);
     expect(store.members.get(7)!.map((m) => m.role)).toEqual(['owner', 'admin', 'member']);
+    env.fake.emit('presence', { userId: 3, online: true, lastSeen: 9 });
+    expect(store.members.get(7)!.find((m) => m.userId === 3)?.online).toBe(true);
     env.fake.emit('groupsChanged', { groups: [group(8, { name: 'Alpha', dissolved: true })] });
     await store.leave(7);
     expect(env.fake.calls.leaveGroup).toHaveBeenCalledWith({ groupId: 7 });

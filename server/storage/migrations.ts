@@ -1,15 +1,13 @@
 /**
  * Numbered schema migrations. `PRAGMA user_version` records the last one
  * applied; each runs in its own transaction, so a crash leaves the database
- * at a migration boundary. Append new migrations; never edit shipped ones.
+ * at a migration boundary (runner: shared/node/sqlite/migrate.ts). Append new
+ * migrations; never edit shipped ones.
  */
 import type { Database } from 'better-sqlite3';
+import { runMigrations, type Migration } from '../../shared/node/sqlite/migrate';
 
-export interface Migration {
-  version: number;
-  name: string;
-  up(db: Database): void;
-}
+export type { Migration };
 
 export const migrations: Migration[] = [
   {
@@ -144,18 +142,5 @@ export const latestVersion = migrations[migrations.length - 1]!.version;
 
 /** Applies every migration above the database's version; returns the versions applied. */
 export function migrate(db: Database, upTo = latestVersion): number[] {
-  const current = db.pragma('user_version', { simple: true }) as number;
-  if (current > latestVersion) {
-    throw new Error(`database schema version ${current} is newer than this server (${latestVersion}); upgrade the server`);
-  }
-  const applied: number[] = [];
-  for (const migration of migrations) {
-    if (migration.version <= current || migration.version > upTo) continue;
-    db.transaction(() => {
-      migration.up(db);
-      db.pragma(`user_version = ${migration.version}`);
-    })();
-    applied.push(migration.version);
-  }
-  return applied;
+  return runMigrations(db, migrations, upTo, (found) => new Error(`database schema version ${found} is newer than this server (${latestVersion}); upgrade the server`));
 }

@@ -1,6 +1,6 @@
 /**
  * Proves the Noise engine against the cacophony test vectors
- * (../shared/vectors/noise/cacophony.json): every 25519 vector of every
+ * (tests/fixtures/noise/cacophony.json, copied from the team handbook; see its README): every 25519 vector of every
  * pattern and cipher/hash our engine supports (fundamental, deferred and
  * PSK patterns). Handshake messages must match byte for byte, the
  * handshake hash must match, then the transport messages.
@@ -28,7 +28,7 @@ interface Vector {
 }
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
-const vectorsPath = path.resolve(repoRoot, '../shared/vectors/noise/cacophony.json');
+const vectorsPath = path.resolve(repoRoot, 'tests/fixtures/noise/cacophony.json');
 const allVectors = (JSON.parse(readFileSync(vectorsPath, 'utf8')) as { vectors: Vector[] }).vectors;
 
 const hex = (s: string): Uint8Array => new Uint8Array(Buffer.from(s, 'hex'));

@@ -25,17 +25,13 @@ export function readHandshakeRecord(socket: Socket, closedError: () => SecureTra
       socket.off('error', onError);
     };
     const onData = (chunk: Uint8Array): void => {
-      const { records } = reader.push(chunk);
-      const first = records[0];
-      if (!first) return;
+      reader.append(chunk);
+      // Only the first record is cut here: whatever follows is already the
+      // transport phase (or garbage), left for the connection to judge.
+      const message = reader.next();
+      if (message === undefined) return;
       cleanup();
-      // Later complete records go back in front of the partial tail, re-framed.
-      const rest: Uint8Array[] = [];
-      for (const record of records.slice(1)) {
-        rest.push(Uint8Array.of(record.length >>> 8, record.length & 0xff), record);
-      }
-      rest.push(...reader.drain());
-      resolve({ message: first, rest });
+      resolve({ message, rest: reader.drain() });
     };
     const onClosed = (): void => {
       cleanup();

@@ -15,6 +15,7 @@ export const RECORD_HEADER_SIZE = 2;
 export const MAX_RECORD_SIZE = 65535;
 /** Plaintext bytes one transport record carries at most. */
 export const MAX_RECORD_PLAINTEXT = MAX_RECORD_SIZE - TAG_LEN;
+const EMPTY = new Uint8Array(0);
 
 export interface RecordReadResult {
   records: Uint8Array[];
@@ -23,9 +24,14 @@ export interface RecordReadResult {
 }
 
 /**
- * Splits a byte stream into record bodies. Never throws for bad input, and
- * never holds more than one record (65537 bytes) plus the chunk being pushed.
- * Holds no buffer while idle.
+ * Splits a byte stream into record bodies. Total over its input: any bytes,
+ * in any chunking, give records or a sticky error, never a throw. Never holds
+ * more than one record (65537 bytes) plus the chunk being pushed, and no
+ * buffer while idle.
+ *
+ * Invariant: `chunks` holds no empty array and `buffered` is their total
+ * length, so a record body (which may be empty) is cut without ever reading
+ * past the buffered bytes.
  */
 export class RecordReader {
   private chunks: Uint8Array[] = [];
@@ -39,29 +45,45 @@ export class RecordReader {
     return this.buffered;
   }
 
+  /** The sticky error, once the stream is unusable. */
+  get failure(): TransportError | undefined {
+    return this.error;
+  }
+
+  /** Buffers `chunk` (ignored after an error). */
+  append(chunk: Uint8Array): void {
+    if (this.error || chunk.length === 0) return;
+    this.chunks.push(chunk);
+    this.buffered += chunk.length;
+  }
+
+  /**
+   * The next complete record body, or undefined when more bytes are needed
+   * or the stream failed (see `failure`). Pull one at a time when only the
+   * first record matters (the handshake), so a flood is never parsed eagerly.
+   */
+  next(): Uint8Array | undefined {
+    if (this.error || this.buffered < RECORD_HEADER_SIZE) return undefined;
+    const length = this.peekLength();
+    if (length < this.minLength) {
+      this.error = {
+        code: ResultCode.RECORD_TOO_LARGE,
+        message: `record length ${length} is below the ${this.minLength}-byte minimum (the AEAD tag)`,
+      };
+      this.drain();
+      return undefined;
+    }
+    if (this.buffered < RECORD_HEADER_SIZE + length) return undefined;
+    this.take(RECORD_HEADER_SIZE);
+    return this.take(length);
+  }
+
+  /** Buffers `chunk` and returns every record it completes. */
   push(chunk: Uint8Array): RecordReadResult {
-    if (this.error) return { records: [], error: this.error };
-    if (chunk.length > 0) {
-      this.chunks.push(chunk);
-      this.buffered += chunk.length;
-    }
+    this.append(chunk);
     const records: Uint8Array[] = [];
-    while (this.buffered >= RECORD_HEADER_SIZE) {
-      const length = this.peekLength();
-      if (length < this.minLength) {
-        this.error = {
-          code: ResultCode.RECORD_TOO_LARGE,
-          message: `record length ${length} is below the ${this.minLength}-byte minimum (the AEAD tag)`,
-        };
-        this.chunks = [];
-        this.buffered = 0;
-        return { records, error: this.error };
-      }
-      if (this.buffered < RECORD_HEADER_SIZE + length) break;
-      this.take(RECORD_HEADER_SIZE);
-      records.push(this.take(length));
-    }
-    return { records };
+    for (let record = this.next(); record !== undefined; record = this.next()) records.push(record);
+    return this.error ? { records, error: this.error } : { records };
   }
 
   /** Removes and returns whatever is buffered (bytes after the last complete record). */
@@ -72,14 +94,16 @@ export class RecordReader {
     return out;
   }
 
+  /** The 2-byte length at the front; needs `buffered >= 2` (and, by the invariant, no empty chunk). */
   private peekLength(): number {
     const first = this.chunks[0]!;
     if (first.length >= 2) return (first[0]! << 8) | first[1]!;
     return (first[0]! << 8) | this.chunks[1]![0]!;
   }
 
-  /** Removes the first `n` bytes: a view when they sit in one chunk, else a copy. */
+  /** Removes the first `n <= buffered` bytes: a view when they sit in one chunk, else a copy. */
   private take(n: number): Uint8Array {
+    if (n === 0) return EMPTY;
     this.buffered -= n;
     const first = this.chunks[0]!;
     if (first.length >= n) {

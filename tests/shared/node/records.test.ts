@@ -155,6 +155,31 @@ describe('record layer', () => {
     expect(reader.bufferedBytes).toBe(0);
   });
 
+  it('RecordReader cuts empty records out of a run of zeros, whatever the chunking (the pre-handshake crash)', () => {
+    for (const size of [2, 3, 4, 1, 64, 4096]) {
+      const zeros = new Uint8Array(4096 + 1);
+      const reader = new RecordReader();
+      let count = 0;
+      for (let offset = 0; offset < zeros.length; offset += size) {
+        const r = reader.push(zeros.subarray(offset, offset + size));
+        expect(r.error).toBeUndefined();
+        for (const record of r.records) expect(record.length).toBe(0);
+        count += r.records.length;
+      }
+      expect(count, `chunks of ${size}`).toBe(2048);
+      expect(reader.bufferedBytes).toBe(1);
+    }
+  });
+
+  it('RecordReader.next pulls one record at a time and leaves the rest buffered', () => {
+    const reader = new RecordReader();
+    reader.append(Uint8Array.of(0, 0, 0, 1, 9, 0));
+    expect(reader.next()?.length).toBe(0);
+    expect([...reader.next()!]).toEqual([9]);
+    expect(reader.next()).toBeUndefined();
+    expect(reader.drain().map((x) => [...x])).toEqual([[0]]);
+  });
+
   it('CipherState nonces are per direction and start at zero', () => {
     const a = new CipherState(ciphers.ChaChaPoly);
     a.initializeKey(new Uint8Array(32).fill(1));

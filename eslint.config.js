@@ -7,6 +7,8 @@ import globals from 'globals';
 
 const nodeBuiltins = { group: ['node:*'], message: 'shared/ runs everywhere: Node built-ins belong in shared/node/.' };
 const electronImport = (where) => ({ name: 'electron', message: `${where} must not import electron.` });
+/** Import patterns that reach the named folders of electron/ (from anywhere, or from a sibling folder). */
+const electronFolders = (...names) => names.flatMap((n) => [`**/electron/${n}/**`, `../${n}`, `../${n}/**`]);
 
 /** Patterns for no-restricted-imports, per layer. */
 export const layerRules = {
@@ -25,24 +27,38 @@ export const layerRules = {
     paths: [electronImport('The server'), 'vue', 'pinia'],
     patterns: [{ group: ['**/electron/**', '**/renderer/**'], message: 'The server may import only from shared/.' }],
   },
-  client: {
-    paths: [electronImport('The client core (it runs in plain Node too)'), 'vue', 'pinia'],
-    patterns: [{ group: ['**/server/**', '**/renderer/**', '**/electron/main/**', '**/electron/preload/**', '../main/**', '../preload/**'], message: 'electron/client/ may import only from shared/.' }],
+  // electron/core/: the messaging core, plain Node on a worker thread (of Electron main or of the web shell).
+  core: {
+    paths: [electronImport('The messaging core (it runs in plain Node, on a worker thread)'), 'vue', 'pinia'],
+    patterns: [
+      {
+        group: ['**/server/**', '**/renderer/**', ...electronFolders('main', 'preload', 'host', 'web-shell')],
+        message: 'electron/core/ may import only from shared/.',
+      },
+    ],
   },
-  // electron/host/ (logic both shells run) and electron/web/ (the web shell host): plain Node, never electron.
+  // electron/host/ (logic both shells run) and electron/web-shell/ (the web shell's Node process): plain Node, never electron.
   host: {
     paths: [electronImport('The web shell and shared host code (they run in plain Node)'), 'vue', 'pinia'],
-    patterns: [{ group: ['**/server/**', '**/renderer/**', '**/electron/main/**', '**/electron/preload/**', '../main/**', '../preload/**'], message: 'electron/host/ and electron/web/ may import electron/client/, electron/host/ and shared/ only.' }],
+    patterns: [{ group: ['**/server/**', '**/renderer/**', ...electronFolders('main', 'preload')], message: 'electron/host/ and electron/web-shell/ may import electron/core/, electron/host/ and shared/ only.' }],
   },
   main: {
     paths: ['vue', 'pinia'],
-    patterns: [{ group: ['**/server/**', '**/renderer/**'], message: 'electron/main/ may import electron/client/ and shared/ only.' }],
+    patterns: [
+      {
+        group: ['**/server/**', '**/renderer/**', ...electronFolders('preload', 'web-shell')],
+        message: 'electron/main/ may import electron/core/, electron/host/ and shared/ only (channel names live in shared/ipc).',
+      },
+    ],
   },
   preload: {
     paths: [],
     patterns: [
       nodeBuiltins,
-      { group: ['**/server/**', '**/renderer/**', '**/electron/client/**', '**/electron/main/**', '../client/**', '../main/**'], message: 'The preload may import electron and shared/ipc only.' },
+      {
+        group: ['**/server/**', '**/renderer/**', ...electronFolders('core', 'main', 'host', 'web-shell')],
+        message: 'The preload may import electron and shared/ipc only.',
+      },
     ],
   },
   renderer: {
@@ -78,8 +94,8 @@ export default tseslint.config(
   { files: ['shared/**'], ignores: ['shared/node/**'], rules: restrict(layerRules.shared) },
   { files: ['shared/node/**'], rules: restrict(layerRules.sharedNode), languageOptions: { globals: globals.node } },
   { files: ['server/**'], rules: restrict(layerRules.server), languageOptions: { globals: globals.node } },
-  { files: ['electron/client/**'], rules: restrict(layerRules.client), languageOptions: { globals: globals.node } },
-  { files: ['electron/host/**', 'electron/web/**'], rules: restrict(layerRules.host), languageOptions: { globals: globals.node } },
+  { files: ['electron/core/**'], rules: restrict(layerRules.core), languageOptions: { globals: globals.node } },
+  { files: ['electron/host/**', 'electron/web-shell/**'], rules: restrict(layerRules.host), languageOptions: { globals: globals.node } },
   { files: ['electron/main/**'], rules: restrict(layerRules.main), languageOptions: { globals: globals.node } },
   { files: ['electron/preload/**'], rules: restrict(layerRules.preload) },
   { files: ['renderer/**'], rules: restrict(layerRules.renderer), languageOptions: { globals: globals.browser } },

@@ -1,4 +1,7 @@
-// Unit and integration tests, one Vitest project per layer (folders under tests/).
+// Unit and integration tests, one Vitest project per layer: the folders under
+// tests/ mirror the source tree (tests/core ↔ electron/core, tests/main ↔
+// electron/main, ...). tests/lint/test-projects.test.ts fails if a test file
+// sits in a folder no project runs.
 // End-to-end browser tests have their own config: tests/e2e/vitest.config.ts.
 import { defineConfig } from 'vitest/config';
 import vue from '@vitejs/plugin-vue';
@@ -21,8 +24,12 @@ export default defineConfig({
       nodeProject('shared', 60_000),
       nodeProject('lint', 60_000),
       nodeProject('server', 60_000),
-      nodeProject('client', 60_000),
-      nodeProject('electron'),
+      nodeProject('core', 60_000),
+      nodeProject('web-shell'),
+      nodeProject('main'),
+      nodeProject('preload'),
+      nodeProject('build'),
+      nodeProject('scripts'),
       {
         plugins: [vue()],
         test: {

@@ -13,11 +13,11 @@ const root = resolve(import.meta.dirname, '..');
 /** check id + file => why it is accepted. */
 const accepted: Record<string, string> = {
   'CSP_GLOBAL_CHECK main/index.ts':
-    'The CSP is built by electron/host/csp.ts and set with session.webRequest.onHeadersReceived (the scanner cannot evaluate the variable); index.html also carries it as a meta tag. The policy itself is tested in tests/electron/web-shell.test.ts.',
+    'The CSP is built by electron/host/csp.ts and set with session.webRequest.onHeadersReceived (the scanner cannot evaluate the variable); index.html also carries it as a meta tag. The policy itself is tested in tests/web-shell/web-shell.test.ts.',
   'OPEN_EXTERNAL_JS_CHECK main/index.ts':
-    'shell.openExternal is called only from setWindowOpenHandler, after isAllowedExternalUrl (http/https only, no credentials, bounded length), tested in tests/electron/main-modules.test.ts.',
+    'shell.openExternal is called only from setWindowOpenHandler, after isAllowedExternalUrl (http/https only, no credentials, bounded length), tested in tests/main/main-modules.test.ts.',
   'PRELOAD_JS_CHECK main/index.ts':
-    'The preload is sandboxed and context-isolated and exposes exactly the typed API of shared/ipc (one function per method, one subscription per event), tested in tests/electron/preload.test.ts.',
+    'The preload is sandboxed and context-isolated and exposes exactly the typed API of shared/ipc (one function per method, one subscription per event), tested in tests/preload/preload.test.ts.',
 };
 
 interface Finding {

@@ -12,7 +12,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import pino from 'pino';
 import type { ConversationKey, MessengerEvents, Settings, UpdateStatus } from '../../shared/ipc';
-import { createCore, type ClientCore } from '../client';
+import { createCore, type ClientCore } from '../core';
 import { appInfo, productName } from '../host/app-info';
 import { contentSecurityPolicy } from '../host/csp';
 import { createDispatcher } from '../host/dispatch';

@@ -3,9 +3,8 @@
  * ipcMain.handle, with a sender-frame check and runtime validation (in the
  * dispatcher); events to the window via webContents.send(`tern:event:<name>`).
  */
-import { methodNames, type EventName, type MessengerEvents } from '../../shared/ipc';
+import { callChannel, eventChannel, methodNames, type EventName, type MessengerEvents } from '../../shared/ipc';
 import type { Dispatch } from '../host/dispatch';
-import { callChannel, eventChannel } from '../preload/channels';
 import type { ShellLog } from '../host/log';
 import type { IpcEventLike } from './security';
 

@@ -10,8 +10,7 @@
  * renderer/transport turns it into a MessengerError.
  */
 import { contextBridge, ipcRenderer, type IpcRendererEvent } from 'electron';
-import { eventNames, methodNames, subscriptionName, type CallResult, type MessengerApi } from '../../shared/ipc';
-import { callChannel, eventChannel } from './channels';
+import { callChannel, eventChannel, eventNames, methodNames, subscriptionName, type CallResult, type MessengerApi } from '../../shared/ipc';
 
 function isCallResult(value: unknown): value is CallResult<unknown> {
   return typeof value === 'object' && value !== null && typeof (value as { ok?: unknown }).ok === 'boolean';

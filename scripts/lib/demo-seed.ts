@@ -4,7 +4,7 @@
  * existing accounts log in, existing friendships and the group are reused,
  * and history is only written once.
  */
-import type { ClientCore } from '../../electron/client';
+import type { ClientCore } from '../../electron/core';
 import type { ConversationKey, Session } from '../../shared/ipc';
 
 export const demoPassword = 'tern-demo';

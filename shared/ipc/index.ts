@@ -4,3 +4,4 @@ export * from './events';
 export * from './api';
 export * from './conversation-key';
 export * from './settings';
+export * from './channels';

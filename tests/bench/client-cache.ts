@@ -14,8 +14,8 @@ import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { openCache, type Cache, type WireMessage, type WireSyncEvent } from '../../electron/client/cache';
-import { cacheFilePath } from '../../electron/client/cache/open';
+import { openCache, type Cache, type WireMessage, type WireSyncEvent } from '../../electron/core/cache';
+import { cacheFilePath } from '../../electron/core/cache/open';
 import type { ConversationKey } from '../../shared/ipc';
 import { ConversationType, SyncDomain } from '../../shared/protocol';
 

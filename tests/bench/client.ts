@@ -21,12 +21,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { create, toBinary } from '@bufbuild/protobuf';
-import { createCore } from '../../electron/client/index';
+import { createCore } from '../../electron/core/index';
 import { FriendState, GroupRole, SyncDomain, SyncEventSchema, type SyncEvent } from '../../shared/protocol';
 import { hashPassword } from '../../server/services/password';
 import { renderGroup, renderMember, renderPublicProfile } from '../../server/services/render';
 import { SqliteStore } from '../../server/storage/sqlite-store';
-import { childServer } from '../client/helpers/server';
+import { childServer } from '../core/helpers/server';
 
 const PASSWORD = 'benchmark password';
 

@@ -22,9 +22,9 @@ import { buildBundles } from '../../scripts/lib/build-if-stale';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
-import { createCore } from '../../electron/client/index';
-import { openCache, type WireMessage, type WireSyncEvent } from '../../electron/client/cache';
-import { startWebShell } from '../../electron/web/index';
+import { createCore } from '../../electron/core/index';
+import { openCache, type WireMessage, type WireSyncEvent } from '../../electron/core/cache';
+import { startWebShell } from '../../electron/web-shell/index';
 import { ConversationType, SyncDomain } from '../../shared/protocol';
 import { launchBrowser, repoRoot, startTestServer, tempDir } from '../e2e/harness';
 

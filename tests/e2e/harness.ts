@@ -9,10 +9,10 @@ import { join, resolve } from 'node:path';
 import { chromium, selectors, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import type { ServerEndpoint } from '../../shared/ipc';
 import { startServer, type RunningServer } from '../../server/index';
-import { createCore } from '../../electron/client/index';
-import type { Timings } from '../../electron/client/timings';
-import { startWebShell, type WebShell } from '../../electron/web/index';
-import { silentLog } from '../../electron/web/log';
+import { createCore } from '../../electron/core/index';
+import type { Timings } from '../../electron/core/timings';
+import { startWebShell, type WebShell } from '../../electron/web-shell/index';
+import { silentLog } from '../../electron/web-shell/log';
 
 export const repoRoot = resolve(import.meta.dirname, '../..');
 export const screenshotDir = join(repoRoot, 'test-results/screenshots');

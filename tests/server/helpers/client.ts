@@ -1,7 +1,7 @@
 /**
  * A small protocol client for the server's tests and benchmark, on top of
  * connectSecure. Typed requests, collected pushes, optional auto PUSH_ACK.
- * (The desktop app's real client lives in electron/client/; this one stays
+ * (The desktop app's real client lives in electron/core/; this one stays
  * deliberately simple and separate.)
  */
 import { create, fromBinary, toBinary, type MessageInitShape, type MessageShape } from '@bufbuild/protobuf';

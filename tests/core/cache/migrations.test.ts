@@ -1,0 +1,73 @@
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterEach, describe, expect, it } from 'vitest';
+import { latestSchemaVersion, migrate, migrations, schemaVersion, SchemaTooNewError } from '../../../electron/core/cache/migrations';
+import { TempDir } from './fixtures';
+
+const dirs: TempDir[] = [];
+afterEach(() => dirs.splice(0).forEach((d) => d.dispose()));
+
+function tempDb(): Database.Database {
+  const d = new TempDir();
+  dirs.push(d);
+  return new Database(join(d.path, 'm.db'));
+}
+
+function tables(db: Database.Database): string[] {
+  return (db.prepare(`SELECT name FROM sqlite_schema WHERE type IN ('table') AND name NOT LIKE 'sqlite_%' AND name NOT LIKE 'messages_fts_%' ORDER BY name`).all() as { name: string }[]).map((r) => r.name);
+}
+
+describe('migrations', () => {
+  it('are numbered 1..n without gaps', () => {
+    expect(migrations.map((m) => m.version)).toEqual(migrations.map((_, i) => i + 1));
+    expect(latestSchemaVersion).toBe(migrations.length);
+  });
+
+  it('0001 creates the schema on an empty file and sets user_version', () => {
+    const db = tempDb();
+    expect(migrate(db, 1)).toEqual([1]);
+    expect(schemaVersion(db)).toBe(1);
+    expect(tables(db)).toEqual([
+      'chat_groups',
+      'conversations',
+      'friend_requests',
+      'friends',
+      'group_members',
+      'messages',
+      'messages_fts',
+      'meta',
+      'outbox',
+      'profiles',
+      'recall_tombstones',
+      'sync_cursors',
+    ]);
+    // The FTS table works with the tokenizer and options it declares.
+    db.prepare(`INSERT INTO messages_fts (rowid, body, conv) VALUES (1, 'hello 你好 好', 'u2')`).run();
+    expect(db.prepare(`SELECT rowid FROM messages_fts WHERE messages_fts MATCH 'body : "你"*'`).all()).toEqual([{ rowid: 1 }]);
+    db.prepare(`DELETE FROM messages_fts WHERE rowid = 1`).run();
+    expect(db.prepare(`SELECT count(*) AS n FROM messages_fts WHERE messages_fts MATCH 'hello'`).get()).toEqual({ n: 0 });
+    db.close();
+  });
+
+  it('0001 enforces message constraints (unique client id per sender, status check, conversation FK)', () => {
+    const db = tempDb();
+    db.pragma('foreign_keys = ON');
+    migrate(db);
+    const ins = db.prepare(`INSERT INTO messages (id, conv, sort_key, sender_id, client_msg_id, outgoing, text, sent_at, status) VALUES (?, 'u:2', 1, 2, ?, 0, 'x', 0, ?)`);
+    expect(() => ins.run('a', 'c1', 'sent')).toThrow(/FOREIGN KEY/);
+    db.prepare(`INSERT INTO conversations (key, type, target_id) VALUES ('u:2', 'direct', 2)`).run();
+    ins.run('a', 'c1', 'sent');
+    expect(() => ins.run('b', 'c1', 'sent')).toThrow(/UNIQUE/);
+    expect(() => ins.run('c', 'c2', 'bogus')).toThrow(/CHECK/);
+    db.close();
+  });
+
+  it('is idempotent and refuses a newer schema', () => {
+    const db = tempDb();
+    migrate(db);
+    expect(migrate(db)).toEqual([]);
+    db.pragma(`user_version = ${latestSchemaVersion + 1}`);
+    expect(() => migrate(db)).toThrow(SchemaTooNewError);
+    db.close();
+  });
+});

@@ -1,0 +1,49 @@
+/** Client cores for integration tests, each with its own data directory. */
+import { join } from 'node:path';
+import type { MessengerCore, MessengerEvents, ServerEndpoint } from '../../../shared/ipc';
+import { createCore, type ClientCore } from '../../../electron/core/index';
+import type { Timings } from '../../../electron/core/timings';
+
+export const PASSWORD = 'correct horse battery';
+
+export async function client(root: string, name: string, servers: ServerEndpoint[], timings: Partial<Timings> = {}): Promise<ClientCore> {
+  return createCore({ dataDir: join(root, name), defaultServers: servers, timings, deviceName: name });
+}
+
+/** Polls until `check` returns a truthy value (real time; integration tests only). */
+export async function waitFor<T>(check: () => T | Promise<T>, what = 'condition', timeoutMs = 15_000): Promise<NonNullable<T>> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await check();
+      if (value) return value as NonNullable<T>;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** Waits until the core reports the connection online. */
+export async function waitOnline(core: Pick<MessengerCore, 'getConnectionStatus'>, what = 'online'): Promise<void> {
+  await waitFor(async () => (await core.getConnectionStatus({})).state === 'online', what);
+}
+
+export function record<E extends keyof MessengerEvents>(core: ClientCore, event: E): MessengerEvents[E][] {
+  const seen: MessengerEvents[E][] = [];
+  core.on(event, (p) => seen.push(p));
+  return seen;
+}
+
+/** Makes the signed-in users of `a` and `b` friends (a asks, b accepts) and waits until both caches know it. */
+export async function befriend(a: ClientCore, b: ClientCore): Promise<void> {
+  const sa = (await a.getSession({}))!;
+  const sb = (await b.getSession({}))!;
+  await a.sendFriendRequest({ userId: sb.profile.userId, message: 'hi' });
+  const request = await waitFor(async () => (await b.listFriendRequests({})).find((r) => r.direction === 'incoming' && r.user.userId === sa.profile.userId), 'friend request');
+  await b.acceptFriendRequest({ requestId: request.id });
+  await waitFor(async () => (await a.listFriends({})).some((f) => f.userId === sb.profile.userId && f.state === 'friend'), 'friendship at a');
+  await waitFor(async () => (await b.listFriends({})).some((f) => f.userId === sa.profile.userId && f.state === 'friend'), 'friendship at b');
+}

@@ -1,0 +1,256 @@
+/**
+ * The outbox's timing policy under a manual clock, over an in-memory link,
+ * with the real SQLite cache in a temp directory.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { MessageView } from '../../shared/ipc';
+import { Command, SendMessageAckSchema, SendMessageRequestSchema, decodePayload, encodePayload, type Frame } from '../../shared/protocol';
+import { openCache, type Cache } from '../../electron/core/cache';
+import { ConnectionManager } from '../../electron/core/connection-manager';
+import { silentLogger } from '../../electron/core/log';
+import { Outbox } from '../../electron/core/outbox';
+import { resolveTimings } from '../../electron/core/timings';
+import { ManualClock } from './helpers/manual-clock';
+import { endpoint, scriptedConnector, type MemoryConnection } from './helpers/memory-link';
+
+const timings = resolveTimings({});
+
+interface Rig {
+  clock: ManualClock;
+  cache: Cache;
+  outbox: Outbox;
+  manager: ConnectionManager;
+  script: ReturnType<typeof scriptedConnector>;
+  changes: MessageView[];
+  sends: () => { clientMsgId: string; at: number }[];
+  close(): void;
+}
+
+let dir: string;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'tern-outbox-'));
+});
+let rig: Rig | undefined;
+afterEach(() => {
+  rig?.close();
+  rig = undefined;
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function build(clock = new ManualClock()): Rig {
+  const { cache } = openCache({ dir, userId: 1, now: () => clock.now() });
+  const script = scriptedConnector();
+  const manager = new ConnectionManager({ clock, timings, connector: script.connector, log: silentLogger, clientName: 't', random: () => 0 });
+  const changes: MessageView[] = [];
+  const sendLog: { clientMsgId: string; at: number }[] = [];
+  const outbox = new Outbox({
+    cache,
+    clock,
+    timings,
+    log: silentLogger,
+    link: () => (manager.current.state === 'online' ? manager.activeLink : undefined),
+    changed: (c) => changes.push(...(c.messages ?? [])),
+  });
+  script.setup = (connection) => {
+    const original = connection.send.bind(connection);
+    connection.send = (frame: Frame) => {
+      if (frame.command === Command.MESSAGE_SEND) {
+        const req = decodePayload(SendMessageRequestSchema, frame.payload);
+        if (req.ok) sendLog.push({ clientMsgId: req.value.clientMsgId, at: clock.now() });
+      }
+      return original(frame);
+    };
+  };
+  const r: Rig = {
+    clock,
+    cache,
+    outbox,
+    manager,
+    script,
+    changes,
+    sends: () => sendLog,
+    close() {
+      outbox.dispose();
+      manager.dispose();
+      cache.close();
+    },
+  };
+  rig = r;
+  return r;
+}
+
+function connect(r: Rig): void {
+  r.manager.start([endpoint(1)], {
+    onLink: async () => {
+      r.manager.setState('online');
+      r.outbox.online();
+    },
+    onPush: () => {},
+    onLinkLost: () => r.outbox.offline(),
+  });
+}
+
+/** The "server" acknowledges every MESSAGE_SEND (as a duplicate from the second time on). */
+const seen = new Map<string, number>();
+function acking(connection: MemoryConnection): void {
+  connection.responder = (frame) => {
+    if (frame.command !== Command.MESSAGE_SEND) return [];
+    const req = decodePayload(SendMessageRequestSchema, frame.payload);
+    if (!req.ok) return [];
+    const id = req.value.clientMsgId;
+    const msgId = seen.get(id) ?? seen.size + 100;
+    const duplicate = seen.has(id);
+    seen.set(id, msgId);
+    return [
+      {
+        serial: frame.serial,
+        command: Command.MESSAGE_SEND,
+        code: 0,
+        payload: encodePayload(SendMessageAckSchema, { msgId: BigInt(msgId), convSeq: BigInt(msgId - 99), sentAt: 1n, userSeq: 1n, duplicate } as never),
+      },
+    ];
+  };
+}
+
+describe('Outbox', () => {
+  it('stores the message (pending) before any byte is sent', async () => {
+    const r = build();
+    const view = r.outbox.send({ key: 'u:2', text: 'hello' });
+    expect(view.status).toBe('pending');
+    expect(view.id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(r.cache.messages.get(view.id)?.status).toBe('pending');
+    expect(r.cache.outbox.get(view.id)?.state).toBe('queued');
+    expect(r.sends()).toEqual([]);
+  });
+
+  it('connected but unanswered: 15 s ack timeout, 3 retries, then failed', async () => {
+    const r = build();
+    connect(r);
+    await r.clock.advance(0);
+    const t0 = r.clock.now();
+    const view = r.outbox.send({ key: 'u:2', text: 'hello' });
+    // The line itself stays healthy (PINGs answered): only the acks are missing.
+    r.script.connections[0]!.responder = (frame) =>
+      frame.command === Command.PING ? [{ serial: frame.serial, command: Command.PONG, code: 0, payload: new Uint8Array() }] : [];
+    await r.clock.advance(59_999);
+    expect(r.sends().map((s) => s.at - t0)).toEqual([0, 15_000, 30_000, 45_000]);
+    expect(new Set(r.sends().map((s) => s.clientMsgId))).toEqual(new Set([view.id]));
+    expect(r.cache.messages.get(view.id)?.status).toBe('pending');
+    expect(r.manager.current.state).toBe('online');
+    await r.clock.advance(1);
+    expect(r.cache.messages.get(view.id)).toMatchObject({ status: 'failed', error: { code: 'TIMEOUT' } });
+    expect(r.cache.outbox.get(view.id)?.state).toBe('failed');
+    expect(r.changes.at(-1)).toMatchObject({ id: view.id, status: 'failed' });
+  });
+
+  it('disconnected: checks every 2 s, fails after 15 checks (30 s)', async () => {
+    const r = build();
+    r.script.plan = () => 'SERVER_UNREACHABLE';
+    connect(r);
+    const view = r.outbox.send({ key: 'u:2', text: 'offline' });
+    await r.clock.advance(29_999);
+    expect(r.cache.messages.get(view.id)?.status).toBe('pending');
+    await r.clock.advance(1);
+    expect(r.cache.messages.get(view.id)).toMatchObject({ status: 'failed', error: { code: 'OFFLINE' } });
+    expect(r.sends()).toEqual([]);
+  });
+
+  it('sends as soon as the connection is back within the window; resend after failure', async () => {
+    const r = build();
+    let up = false;
+    r.script.plan = () => (up ? 'ok' : 'SERVER_UNREACHABLE');
+    r.script.setup = ((prev) => (c: MemoryConnection) => {
+      prev(c);
+      acking(c);
+    })(r.script.setup);
+    connect(r);
+    const first = r.outbox.send({ key: 'u:2', text: 'one' });
+    await r.clock.advance(20_000);
+    up = true;
+    r.manager.reconnectNow();
+    await r.clock.advance(0);
+    expect(r.cache.messages.get(first.id)).toMatchObject({ status: 'sent', serverId: 100 });
+    expect(r.cache.outbox.count()).toBe(0);
+
+    // A failed message comes back with resend().
+    r.manager.stop();
+    up = false;
+    const second = r.outbox.send({ key: 'u:2', text: 'two' });
+    await r.clock.advance(30_000);
+    expect(r.cache.messages.get(second.id)?.status).toBe('failed');
+    up = true;
+    connect(r);
+    await r.clock.advance(0);
+    expect(r.cache.messages.get(second.id)?.status).toBe('failed'); // failed waits for the user
+    r.outbox.resend(second.id);
+    await r.clock.advance(0);
+    expect(r.cache.messages.get(second.id)?.status).toBe('sent');
+  });
+
+  it('a duplicate ack (the server already had it) settles the message once', async () => {
+    const r = build();
+    r.script.setup = ((prev) => (c: MemoryConnection) => {
+      prev(c);
+      acking(c);
+    })(r.script.setup);
+    connect(r);
+    await r.clock.advance(0);
+    const view = r.outbox.send({ key: 'u:2', text: 'x' });
+    await r.clock.advance(0);
+    expect(r.cache.messages.get(view.id)?.status).toBe('sent');
+    const page = r.cache.messages.page('u:2', { limit: 50 });
+    expect(page.messages).toHaveLength(1);
+  });
+
+  it('a send cut off by a dropped connection is sent again with the same id, without using a retry', async () => {
+    const r = build();
+    let connections = 0;
+    r.script.setup = ((prev) => (c: MemoryConnection) => {
+      prev(c);
+      connections += 1;
+      if (connections === 1) {
+        // The server stores the message, then the connection dies before the ack.
+        c.responder = (frame) => {
+          if (frame.command === Command.MESSAGE_SEND) queueMicrotask(() => c.drop({ code: 0, message: 'reset' }));
+          return [];
+        };
+      } else {
+        acking(c);
+      }
+    })(r.script.setup);
+    connect(r);
+    await r.clock.advance(0);
+    const view = r.outbox.send({ key: 'u:2', text: 'cut off' });
+    await r.clock.advance(5_000);
+    expect(r.sends().map((s) => s.clientMsgId)).toEqual([view.id, view.id]);
+    expect(r.cache.messages.get(view.id)?.status).toBe('sent');
+    expect(connections).toBe(2);
+  });
+
+  it('resumes after a restart: in-flight messages are sent again with the same id', async () => {
+    const clock = new ManualClock();
+    const r1 = build(clock);
+    connect(r1);
+    await clock.advance(0);
+    const view = r1.outbox.send({ key: 'u:2', text: 'survive' });
+    await clock.advance(1000); // sent, no ack: in flight when the app quits
+    expect(r1.cache.outbox.get(view.id)?.state).toBe('inflight');
+    r1.close();
+    rig = undefined;
+
+    const r2 = build(clock);
+    r2.script.setup = ((prev) => (c: MemoryConnection) => {
+      prev(c);
+      acking(c);
+    })(r2.script.setup);
+    r2.outbox.start();
+    connect(r2);
+    await clock.advance(0);
+    expect(r2.sends().map((s) => s.clientMsgId)).toEqual([view.id]);
+    expect(r2.cache.messages.get(view.id)?.status).toBe('sent');
+    expect(r2.cache.outbox.count()).toBe(0);
+  });
+});

@@ -1,0 +1,78 @@
+/** Settings, the account store and client message ids. */
+import { readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Settings } from '../../shared/ipc';
+import { AccountStore } from '../../electron/core/account-store';
+import { createCore } from '../../electron/core/index';
+import { uuidv7 } from '../../electron/core/uuidv7';
+import { endpoint, scriptedConnector } from './helpers/memory-link';
+import { tempDir } from './helpers/server';
+
+let dir: string;
+beforeEach(() => {
+  dir = tempDir('stores');
+});
+afterEach(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('settings', () => {
+  it('defaults to the given servers, persists updates and announces them', async () => {
+    const core = await createCore({ dataDir: dir, defaultServers: [endpoint(7800)], connector: scriptedConnector().connector });
+    const settings = await core.getSettings({});
+    expect(settings).toMatchObject({ language: 'system', theme: 'system', servers: [endpoint(7800)] });
+    const seen: Settings[] = [];
+    core.on('settingsChanged', (s) => seen.push(s));
+    const next = await core.updateSettings({ theme: 'dark', notifications: { sound: false } });
+    expect(next).toMatchObject({ theme: 'dark', notifications: { privacy: settings.notifications.privacy, sound: false } });
+    expect(seen).toEqual([next]);
+    await core.dispose();
+
+    const again = await createCore({ dataDir: dir, defaultServers: [endpoint(1)], connector: scriptedConnector().connector });
+    expect(await again.getSettings({})).toEqual(next);
+    await again.dispose();
+  });
+
+  it('survives a damaged settings file', async () => {
+    writeFileSync(join(dir, 'settings.json'), '{ not json');
+    const core = await createCore({ dataDir: dir, defaultServers: [endpoint(2)], connector: scriptedConnector().connector });
+    expect((await core.getSettings({})).servers).toEqual([endpoint(2)]);
+    await core.dispose();
+  });
+
+  it('methods that need an account say so', async () => {
+    const core = await createCore({ dataDir: dir, connector: scriptedConnector().connector });
+    await expect(core.listConversations({})).rejects.toMatchObject({ code: 'NOT_LOGGED_IN' });
+    await expect(core.login({ username: 'nobody' })).rejects.toMatchObject({ code: 'PASSWORD_REQUIRED' });
+    expect(await core.getSession({})).toBeNull();
+    expect(await core.getConnectionStatus({})).toEqual({ state: 'offline' });
+    await core.dispose();
+  });
+});
+
+describe('AccountStore', () => {
+  it('keeps tokens in a 0600 file and a stable device id', () => {
+    const store = new AccountStore(dir);
+    store.upsert({ userId: 5, username: 'a', nickname: 'A', avatar: '', server: 'h:1', endpoints: [], deviceToken: 'secret-token', lastLoginAt: 1 });
+    const file = join(dir, 'accounts.json');
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    const reopened = new AccountStore(dir);
+    expect(reopened.deviceId).toBe(store.deviceId);
+    expect(reopened.list()).toEqual([{ userId: 5, username: 'a', nickname: 'A', avatar: '', server: 'h:1', canAutoLogin: true, lastLoginAt: 1 }]);
+    reopened.setToken(5, undefined);
+    expect(readFileSync(file, 'utf8')).not.toContain('secret-token');
+    expect(new AccountStore(dir).list()[0]?.canAutoLogin).toBe(false);
+  });
+});
+
+describe('uuidv7', () => {
+  it('is a version-7 RFC 9562 id, sortable in creation order', () => {
+    const ids = Array.from({ length: 5000 }, () => uuidv7(1_700_000_000_000));
+    for (const id of ids.slice(0, 10)) expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect([...ids].sort()).toEqual(ids);
+    expect(new Set(ids).size).toBe(ids.length);
+    // The first 48 bits are the Unix milliseconds.
+    expect(uuidv7(1_800_000_000_000).slice(0, 13)).toBe('01a3185c-5000');
+  });
+});

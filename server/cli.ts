@@ -72,7 +72,7 @@ export function configFrom(args: ParsedArgs, env: NodeJS.ProcessEnv): ServerConf
 export async function runAdmin(args: ParsedArgs, config: ServerConfig, out: (line: string) => void, env: NodeJS.ProcessEnv): Promise<number> {
   const [group, action, name] = args.positionals;
   ensureDataDir(config.dataDir);
-  const store = SqliteStore.open(join(config.dataDir, DB_FILE), { synchronous: 'FULL' });
+  const store = SqliteStore.open(join(config.dataDir, DB_FILE), { durability: 'full' });
   const password = () => {
     const p = args.flags.get('--password') ?? env.TERN_PASSWORD;
     if (!p) throw new ConfigError('give the password with --password or TERN_PASSWORD');
@@ -85,7 +85,7 @@ export async function runAdmin(args: ParsedArgs, config: ServerConfig, out: (lin
   try {
     if (group === 'backup') {
       if (!action) throw new ConfigError('backup needs a target file');
-      store.backup(action);
+      await store.backup(action);
       out(`backup written to ${action}`);
       return 0;
     }
@@ -97,11 +97,11 @@ export async function runAdmin(args: ParsedArgs, config: ServerConfig, out: (lin
         return 0;
       }
       case 'list':
-        for (const u of listUsers(store)) out(`${u.id}\t${u.username}\t${u.nickname}\t${u.disabled ? 'disabled' : 'active'}\t${u.createdAt}`);
+        for (const u of await listUsers(store)) out(`${u.id}\t${u.username}\t${u.nickname}\t${u.disabled ? 'disabled' : 'active'}\t${u.createdAt}`);
         return 0;
       case 'disable':
       case 'enable': {
-        const user = setUserDisabled(store, needName(), action === 'disable');
+        const user = await setUserDisabled(store, needName(), action === 'disable');
         out(`${user.username} ${user.disabled ? 'disabled' : 'enabled'}`);
         return 0;
       }
@@ -119,6 +119,6 @@ export async function runAdmin(args: ParsedArgs, config: ServerConfig, out: (lin
     }
     throw err;
   } finally {
-    store.close();
+    await store.close();
   }
 }

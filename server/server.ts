@@ -19,17 +19,16 @@ import { createHandlers } from './net/handlers';
 import { SessionRegistry } from './net/registry';
 import { Session, type FrameConnection } from './net/session';
 import { AccountService } from './services/accounts';
-import { WriteBatcher } from './services/batcher';
 import type { ServiceDeps } from './services/deps';
-import { EventLog } from './services/event-log';
 import { FriendService } from './services/friends';
 import { GroupService } from './services/groups';
 import { MessageService } from './services/messages';
 import { PresenceService } from './services/presence';
 import { ProfileService } from './services/profiles';
+import { Runner } from './services/runner';
 import { SyncService } from './services/sync';
 import { SqliteStore } from './storage/sqlite-store';
-import { Durability, sqliteSynchronousFor } from './storage/durability';
+import type { Store } from './storage/store';
 
 export interface StartOptions {
   clock?: Clock;
@@ -59,10 +58,8 @@ class TernServer {
   readonly registry: SessionRegistry;
   private readonly net: Server;
   private readonly dispatcher: Dispatcher;
-  private readonly batcher: WriteBatcher;
   private readonly accounts: AccountService;
   private readonly handshaking = new Set<Socket>();
-  private readonly durability: Durability;
   private sweepTimer: NodeJS.Timeout | undefined;
   private nextSessionId = 1;
   private closing: Promise<void> | undefined;
@@ -70,29 +67,21 @@ class TernServer {
 
   constructor(
     readonly config: ServerConfig,
-    private readonly store: SqliteStore,
+    private readonly store: Store,
     private readonly key: StaticKeyPair,
     private readonly lock: DataDirLock,
     private readonly clock: Clock,
     private readonly logger: Logger,
   ) {
     this.registry = new SessionRegistry(this.metrics);
-    this.durability = new Durability(config.durability, join(config.dataDir, `${DB_FILE}-wal`), (err) => logger.error({ err }, 'WAL sync failed'));
-    store.onCommit = () => this.durability.noteCommit();
-    const events = new EventLog(store, this.registry, (fn) => this.durability.afterDurable(fn));
-    const deps: ServiceDeps = { store, events, notifier: this.registry, clock, config, logger };
-    this.batcher = new WriteBatcher(events);
-    this.metrics.writeBatches = () => ({ batches: this.batcher.batches, jobs: this.batcher.jobs, syncs: this.durability.syncs });
+    const deps: ServiceDeps = { run: new Runner(store, this.registry, clock), notifier: this.registry, clock, config, logger };
+    this.metrics.writeBatches = () => store.stats();
     this.accounts = new AccountService(deps);
     const groups = new GroupService(deps);
-    const messages = new MessageService(deps, groups, this.batcher);
+    const messages = new MessageService(deps);
     const presence = new PresenceService(deps);
     this.registry.onPresence = (userId, online) => {
-      try {
-        presence.changed(userId, online);
-      } catch (err) {
-        logger.warn({ err, userId }, 'presence update failed');
-      }
+      presence.changed(userId, online).catch((err: unknown) => logger.warn({ err, userId }, 'presence update failed'));
     };
     const services = {
       accounts: this.accounts,
@@ -103,7 +92,7 @@ class TernServer {
       sync: new SyncService(deps, messages),
       presence,
     };
-    this.dispatcher = new Dispatcher(createHandlers(services, this.registry, clock, this.metrics), messages, clock, this.metrics, logger, () => this.durability.barrier(), config.maxInFlightPerConnection);
+    this.dispatcher = new Dispatcher(createHandlers(services, this.registry, clock, this.metrics), messages, clock, this.metrics, logger, config.maxInFlightPerConnection);
     this.net = createServer({ noDelay: true }, (socket) => this.onSocket(socket));
   }
 
@@ -206,10 +195,20 @@ class TernServer {
         session.closeWith(ResultCode.IDLE_TIMEOUT, 'connection idle for too long');
       }
     }
-    for (const userId of this.store.users.disabledAmong(this.registry.onlineUserIds())) {
-      this.registry.kick(userId, Kicked_Reason.ACCOUNT_DISABLED, '');
+    const online = this.registry.onlineUserIds();
+    if (online.length > 0) {
+      this.accounts.disabledAmong(online).then(
+        (disabled) => disabled.forEach((userId) => this.registry.kick(userId, Kicked_Reason.ACCOUNT_DISABLED, '')),
+        (err: unknown) => this.logger.warn({ err }, 'checking for disabled accounts failed'),
+      );
     }
     this.accounts.sweep();
+  }
+
+  private inFlight(): number {
+    let n = 0;
+    for (const session of this.registry.all.values()) n += session.inFlight;
+    return n;
   }
 
   close(): Promise<void> {
@@ -223,19 +222,18 @@ class TernServer {
     if (this.sweepTimer) clearInterval(this.sweepTimer);
     const listenerClosed = new Promise<void>((resolve) => this.net.close(() => resolve()));
     for (const socket of this.handshaking) socket.destroy();
-    // Commit what is queued, so every ack about to be sent is true; let the acks go out.
-    this.batcher.close();
-    await this.durability.barrier();
-    await new Promise((resolve) => setImmediate(resolve));
+    // Requests already taken finish (their writes commit, the acks go out) before clients are told to go.
+    const deadline = Date.now() + this.config.shutdownGraceMs;
+    const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+    while (this.inFlight() > 0 && Date.now() < deadline) await sleep(5);
     const sessions = [...this.registry.all.values()];
     for (const session of sessions) session.closeWith(ResultCode.SHUTTING_DOWN, 'server is stopping');
-    const deadline = Date.now() + this.config.shutdownGraceMs;
-    while (this.registry.all.size > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+    while (this.registry.all.size > 0 && Date.now() < deadline) await sleep(20);
     for (const session of this.registry.all.values()) session.conn.destroy({ code: ResultCode.SHUTTING_DOWN, message: 'server is stopping' });
     await listenerClosed;
     await this.metricsServer?.close();
-    this.durability.close();
-    this.store.close();
+    // What the departing sessions queued (last_seen) commits before the store closes.
+    await this.store.close();
     this.lock.release();
     this.logger.info('stopped');
     this.logger.flush?.();
@@ -252,10 +250,10 @@ export async function startServer(partial: Partial<ServerConfig> = {}, options: 
   const logger = options.logger ?? createLogger(config.logLevel);
   ensureDataDir(config.dataDir);
   const lock = lockDataDir(config.dataDir);
-  let store: SqliteStore | undefined;
+  let store: Store | undefined;
   try {
     const key = loadOrCreateServerKey(config.dataDir);
-    store = SqliteStore.open(join(config.dataDir, DB_FILE), { synchronous: sqliteSynchronousFor(config.durability) });
+    store = SqliteStore.open(join(config.dataDir, DB_FILE), { durability: config.durability, onSyncError: (err) => logger.error({ err }, 'WAL sync failed') });
     const server = new TernServer(config, store, key, lock, options.clock ?? systemClock, logger);
     const address = await server.listen();
     logger.info({ host: address.address, port: address.port }, 'listening');
@@ -271,7 +269,7 @@ export async function startServer(partial: Partial<ServerConfig> = {}, options: 
       close: () => server.close(),
     };
   } catch (err) {
-    store?.close();
+    await store?.close();
     lock.release();
     throw err;
   }

@@ -35,8 +35,6 @@ export class Dispatcher {
     private readonly clock: Clock,
     private readonly metrics: Metrics,
     private readonly logger: Logger,
-    /** A promise while commits are not yet durable: answers wait for it (see storage/durability.ts). */
-    private readonly barrier: () => Promise<void> | undefined = () => undefined,
     private readonly maxInFlight = 1024,
   ) {}
 
@@ -91,16 +89,8 @@ export class Dispatcher {
     }
   }
 
+  /** Handlers resolve only once what they wrote is durable (the store's writes do), so answering at once is safe. */
   private answer(session: Session, frame: Frame, schema: DescMessage, value: unknown): void {
-    const pending = this.barrier();
-    if (pending) {
-      void pending.then(() => this.answerNow(session, frame, schema, value));
-      return;
-    }
-    this.answerNow(session, frame, schema, value);
-  }
-
-  private answerNow(session: Session, frame: Frame, schema: DescMessage, value: unknown): void {
     if (session.closed) return;
     try {
       session.respond(frame.serial, frame.command, toBinary(schema, create(schema, value as never)));

@@ -62,8 +62,8 @@ export function createHandlers(services: Services, registry: SessionRegistry, cl
       anonymousOnly(s);
       return bindLogin(s, await accounts.login(req, s.conn.remoteAddress));
     },
-    [Command.LOGOUT]: (s, req) => {
-      accounts.logout(s.userId, s.deviceId, req.revokeDeviceToken);
+    [Command.LOGOUT]: async (s, req) => {
+      await accounts.logout(s.userId, s.deviceId, req.revokeDeviceToken);
       registry.unbind(s);
       return {};
     },
@@ -73,30 +73,30 @@ export function createHandlers(services: Services, registry: SessionRegistry, cl
       else metrics.messagesStored++;
       return ack;
     },
-    [Command.MESSAGE_RECALL]: (s, req) => (messages.recall(caller(s), req), {}),
+    [Command.MESSAGE_RECALL]: async (s, req) => (await messages.recall(caller(s), req), {}),
     [Command.SYNC]: (s, req) => {
       metrics.syncRequests++;
       return sync.sync(caller(s), req);
     },
-    [Command.MARK_READ]: (s, req) => (messages.markRead(caller(s), req), {}),
-    [Command.TYPING]: (s, req) => (messages.typing(caller(s), req), {}),
+    [Command.MARK_READ]: async (s, req) => (await messages.markRead(caller(s), req), {}),
+    [Command.TYPING]: async (s, req) => (await messages.typing(caller(s), req), {}),
     [Command.PRESENCE_QUERY]: (s, req) => presence.query(caller(s), req),
     [Command.FRIEND_REQUEST]: (s, req) => friends.request(caller(s), req),
-    [Command.FRIEND_ACCEPT]: (s, req) => (friends.accept(caller(s), req), {}),
-    [Command.FRIEND_DECLINE]: (s, req) => (friends.decline(caller(s), req), {}),
-    [Command.FRIEND_REMOVE]: (s, req) => (friends.remove(caller(s), req.userId), {}),
-    [Command.FRIEND_BLOCK]: (s, req) => (friends.block(caller(s), req.userId), {}),
-    [Command.FRIEND_UNBLOCK]: (s, req) => (friends.unblock(caller(s), req.userId), {}),
+    [Command.FRIEND_ACCEPT]: async (s, req) => (await friends.accept(caller(s), req), {}),
+    [Command.FRIEND_DECLINE]: async (s, req) => (await friends.decline(caller(s), req), {}),
+    [Command.FRIEND_REMOVE]: async (s, req) => (await friends.remove(caller(s), req.userId), {}),
+    [Command.FRIEND_BLOCK]: async (s, req) => (await friends.block(caller(s), req.userId), {}),
+    [Command.FRIEND_UNBLOCK]: async (s, req) => (await friends.unblock(caller(s), req.userId), {}),
     [Command.PROFILE_GET]: (s, req) => profiles.get(caller(s), req),
     [Command.PROFILE_UPDATE]: (s, req) => profiles.update(caller(s), req),
     [Command.USER_SEARCH]: (s, req) => profiles.search(caller(s), req),
     [Command.GROUP_CREATE]: (s, req) => groups.create(caller(s), req),
     [Command.GROUP_RENAME]: (s, req) => groups.rename(caller(s), req),
-    [Command.GROUP_INVITE]: (s, req) => (groups.invite(caller(s), req), {}),
-    [Command.GROUP_REMOVE]: (s, req) => (groups.remove(caller(s), req), {}),
-    [Command.GROUP_LEAVE]: (s, req) => (groups.leave(caller(s), req.groupId), {}),
-    [Command.GROUP_DISSOLVE]: (s, req) => (groups.dissolve(caller(s), req.groupId), {}),
-    [Command.GROUP_SET_ROLE]: (s, req) => (groups.setRole(caller(s), req), {}),
+    [Command.GROUP_INVITE]: async (s, req) => (await groups.invite(caller(s), req), {}),
+    [Command.GROUP_REMOVE]: async (s, req) => (await groups.remove(caller(s), req), {}),
+    [Command.GROUP_LEAVE]: async (s, req) => (await groups.leave(caller(s), req.groupId), {}),
+    [Command.GROUP_DISSOLVE]: async (s, req) => (await groups.dissolve(caller(s), req.groupId), {}),
+    [Command.GROUP_SET_ROLE]: async (s, req) => (await groups.setRole(caller(s), req), {}),
     [Command.GROUP_MEMBERS]: (s, req) => groups.members(caller(s), req),
     [Command.GROUP_GET]: (s, req) => groups.get(caller(s), req.groupId),
   };

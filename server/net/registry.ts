@@ -10,7 +10,6 @@ import {
   Kicked_Reason,
   KickedSchema,
   PresenceSchema,
-  SyncEventSchema,
   TypingNoticeSchema,
   type Presence,
   type TypingNotice,
@@ -87,10 +86,9 @@ export class SessionRegistry implements Notifier {
     for (const item of items) {
       const sessions = this.byUser.get(item.userId);
       if (!sessions) continue;
-      const payload = toBinary(SyncEventSchema, item.event);
       for (const session of sessions) {
         if (session.id === item.skipSession) continue;
-        session.push(Command.PUSH, payload);
+        session.push(Command.PUSH, item.payload);
         this.metrics.pushesSent++;
       }
     }

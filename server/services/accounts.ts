@@ -7,17 +7,16 @@ import { create } from '@bufbuild/protobuf';
 import {
   LoginResponseSchema,
   ResultCode,
-  SyncDomain,
   type DeviceInfo,
   type LoginRequest,
   type LoginResponse,
   type RegisterRequest,
 } from '../../shared/protocol';
-import type { UserRow } from '../storage/store';
+import { disabledAmong, loginCandidate, recordLogin, register, revokeDeviceToken, usernameTaken, type LoginView } from '../operations/accounts';
+import { renderProfile } from '../operations/render';
 import type { ServiceDeps } from './deps';
 import { fail, invalid, ServiceError } from './errors';
 import { hashPassword, hashToken, newDeviceToken, tokenMatches, verifyPassword } from './password';
-import { renderProfile } from './render';
 import { FailureThrottle } from './throttle';
 import { big, requireLength, requireText, requireUsername } from './validate';
 
@@ -56,23 +55,14 @@ export class AccountService {
     const nickname = req.nickname === '' ? username : requireText('nickname', req.nickname, 1, 64);
     const device = checkDevice(req.device);
     this.throttle(this.registrations.check(address));
-    if (this.deps.store.users.byUsername(username)) throw fail(ResultCode.USERNAME_TAKEN, 'username taken');
-    const passwordHash = await hashPassword(req.password, this.deps.config.scrypt);
+    const { run, config, logger } = this.deps;
+    if (await run.read(usernameTaken, username)) throw fail(ResultCode.USERNAME_TAKEN, 'username taken');
+    const passwordHash = await hashPassword(req.password, config.scrypt);
     const token = newDeviceToken();
-    const { store, events, clock } = this.deps;
-    const user = events.commit(() => {
-      // Checked again: another registration may have won while we hashed.
-      if (store.users.byUsername(username)) throw fail(ResultCode.USERNAME_TAKEN, 'username taken');
-      const now = clock.now();
-      const id = store.users.create({ username, passwordHash, nickname, now });
-      store.devices.upsert({ userId: id, deviceId: device.id, deviceName: device.name, tokenHash: hashToken(token), now });
-      const row = store.users.byId(id)!;
-      events.append(id, SyncDomain.PROFILES, { case: 'profile', value: renderProfile(row) });
-      return store.users.byId(id)!;
-    });
+    const view = await run.write(register, { username, passwordHash, nickname, deviceId: device.id, deviceName: device.name, tokenHash: hashToken(token) });
     this.registrations.record(address);
-    this.deps.logger.info({ userId: user.id }, 'user registered');
-    return this.outcome(user, token, device, false);
+    logger.info({ userId: view.user.id }, 'user registered');
+    return this.outcome(view, token, device, false);
   }
 
   async login(req: LoginRequest, address: string): Promise<LoginOutcome> {
@@ -80,8 +70,8 @@ export class AccountService {
     const device = checkDevice(req.device);
     const accountKey = req.username;
     this.throttle(Math.max(this.accountFailures.check(accountKey), this.addressFailures.check(address)));
-    const { store, clock } = this.deps;
-    const user = store.users.byUsername(req.username);
+    const { run } = this.deps;
+    const { user, tokenHash } = await run.read(loginCandidate, { username: req.username, deviceId: device.id });
     let token: string;
     switch (req.credential.case) {
       case 'password': {
@@ -91,8 +81,7 @@ export class AccountService {
         break;
       }
       case 'deviceToken': {
-        const row = user && store.devices.get(user.id, device.id);
-        if (!user || !tokenMatches(req.credential.value, row?.token_hash ?? null)) {
+        if (!user || !tokenMatches(req.credential.value, tokenHash)) {
           this.failed(accountKey, address, ResultCode.TOKEN_INVALID, 'device token invalid');
         }
         token = req.credential.value;
@@ -103,13 +92,17 @@ export class AccountService {
     }
     if (user.disabled) throw fail(ResultCode.ACCOUNT_DISABLED, 'account disabled');
     this.accountFailures.reset(accountKey);
-    const tokenHash = hashToken(token);
-    store.transaction(() => store.devices.upsert({ userId: user.id, deviceId: device.id, deviceName: device.name, tokenHash, now: clock.now() }));
-    return this.outcome(user, token, device, req.kickOtherSessions);
+    const view = await run.write(recordLogin, { userId: user.id, deviceId: device.id, deviceName: device.name, tokenHash: hashToken(token) });
+    return this.outcome(view, token, device, req.kickOtherSessions);
   }
 
-  logout(userId: number, deviceId: string, revoke: boolean): void {
-    if (revoke) this.deps.store.transaction(() => this.deps.store.devices.revokeToken(userId, deviceId));
+  async logout(userId: number, deviceId: string, revoke: boolean): Promise<void> {
+    if (revoke) await this.deps.run.write(revokeDeviceToken, { userId, deviceId });
+  }
+
+  /** Of the users online here, those the operator has disabled since they logged in. */
+  disabledAmong(userIds: number[]): Promise<number[]> {
+    return this.deps.run.read(disabledAmong, userIds);
   }
 
   /** Periodic housekeeping: forget expired throttle entries. */
@@ -119,17 +112,15 @@ export class AccountService {
     this.registrations.sweep();
   }
 
-  private outcome(user: UserRow, token: string, device: { id: string; name: string }, kickOthers: boolean): LoginOutcome {
-    const { store, clock } = this.deps;
-    const fresh = store.users.byId(user.id)!;
+  private outcome(view: LoginView, token: string, device: { id: string; name: string }, kickOthers: boolean): LoginOutcome {
     const response = create(LoginResponseSchema, {
-      userId: big(fresh.id),
+      userId: big(view.user.id),
       deviceToken: token,
-      profile: renderProfile(fresh),
-      syncHead: big(store.users.seqHead(fresh.id)),
-      serverTime: big(clock.now()),
+      profile: renderProfile(view.user),
+      syncHead: big(view.syncHead),
+      serverTime: big(this.deps.clock.now()),
     });
-    return { response, userId: fresh.id, deviceId: device.id, deviceName: device.name, kickOthers };
+    return { response, userId: view.user.id, deviceId: device.id, deviceName: device.name, kickOthers };
   }
 
   private failed(accountKey: string, address: string, code: ResultCode, message: string): never {

@@ -1,12 +1,12 @@
 /**
- * Operator commands on a data directory's database. They work while a server
- * runs (SQLite WAL allows a second connection); a running server applies a
- * disable at the user's next login (existing sessions are not cut).
+ * Operator commands on a server's store (the admin CLI). They work while a
+ * server runs (SQLite WAL allows a second connection; PostgreSQL is shared by
+ * design); a running server applies a disable at the user's next login and
+ * ends open sessions at its next sweep.
  */
-import { ResultCode } from '../../shared/protocol';
 import type { ScryptParams } from '../config';
+import { addUser as addUserOp, listUsers as listUsersOp, setDisabled, setPassword } from '../operations/accounts';
 import type { Store, UserRow } from '../storage/store';
-import { fail } from './errors';
 import { hashPassword } from './password';
 import { requireLength, requireText, requireUsername } from './validate';
 
@@ -27,35 +27,21 @@ export async function addUser(store: Store, scrypt: ScryptParams, username: stri
   requireLength('password', password, 8, 256);
   const nick = nickname ? requireText('nickname', nickname, 1, 64) : username;
   const passwordHash = await hashPassword(password, scrypt);
-  return store.transaction(() => {
-    if (store.users.byUsername(username)) throw fail(ResultCode.USERNAME_TAKEN, `username ${username} is taken`);
-    const id = store.users.create({ username, passwordHash, nickname: nick, now: Date.now() });
-    return summary(store.users.byId(id)!);
-  });
+  const { value } = await store.write(addUserOp, { username, passwordHash, nickname: nick }, Date.now());
+  return summary(value);
 }
 
-export function listUsers(store: Store): UserSummary[] {
-  return store.users.list().map(summary);
+export async function listUsers(store: Store): Promise<UserSummary[]> {
+  return (await store.read(listUsersOp, null, Date.now())).map(summary);
 }
 
-export function setUserDisabled(store: Store, username: string, disabled: boolean): UserSummary {
-  return store.transaction(() => {
-    const user = store.users.byUsername(username);
-    if (!user) throw fail(ResultCode.NOT_FOUND, `no user ${username}`);
-    store.users.setDisabled(user.id, disabled);
-    // Disabling also revokes device tokens: a reconnect needs the password (and then fails).
-    if (disabled) store.devices.revokeAll(user.id);
-    return summary(store.users.byId(user.id)!);
-  });
+export async function setUserDisabled(store: Store, username: string, disabled: boolean): Promise<UserSummary> {
+  const { value } = await store.write(setDisabled, { username, disabled }, Date.now());
+  return summary(value);
 }
 
 export async function setUserPassword(store: Store, scrypt: ScryptParams, username: string, password: string): Promise<void> {
   requireLength('password', password, 8, 256);
-  const hash = await hashPassword(password, scrypt);
-  store.transaction(() => {
-    const user = store.users.byUsername(username);
-    if (!user) throw fail(ResultCode.NOT_FOUND, `no user ${username}`);
-    store.users.setPasswordHash(user.id, hash);
-    store.devices.revokeAll(user.id);
-  });
+  const passwordHash = await hashPassword(password, scrypt);
+  await store.write(setPassword, { username, passwordHash }, Date.now());
 }

@@ -2,13 +2,12 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../clock';
 import type { ServerConfig } from '../config';
-import type { Store } from '../storage/store';
-import type { EventLog } from './event-log';
+import type { Runner } from './runner';
 import type { Notifier } from './notifier';
 
 export interface ServiceDeps {
-  store: Store;
-  events: EventLog;
+  /** Runs operations on the store and delivers their pushes. */
+  run: Runner;
   notifier: Notifier;
   clock: Clock;
   config: ServerConfig;

@@ -3,14 +3,10 @@
  * online devices of users. The session registry implements it; unit tests
  * use a recording fake.
  */
-import type { Presence, SyncEvent, TypingNotice, Kicked_Reason } from '../../shared/protocol';
+import type { Presence, TypingNotice, Kicked_Reason } from '../../shared/protocol';
+import type { PendingPush } from '../operations/events';
 
-export interface PendingPush {
-  userId: number;
-  event: SyncEvent;
-  /** Session that must not get this push (the sender's device already has the ack). */
-  skipSession?: number;
-}
+export type { PendingPush };
 
 export interface Notifier {
   pushEvents(items: readonly PendingPush[]): void;

@@ -43,7 +43,7 @@ export function hashToken(token: string): Buffer {
   return createHash('sha256').update(token).digest();
 }
 
-export function tokenMatches(token: string, stored: Buffer | null): boolean {
+export function tokenMatches(token: string, stored: Uint8Array | null): boolean {
   if (!stored) return false;
   const hash = hashToken(token);
   return hash.length === stored.length && timingSafeEqual(hash, stored);

@@ -5,33 +5,30 @@
  * the last device goes.
  */
 import { create } from '@bufbuild/protobuf';
-import { FriendState, PresenceListSchema, PresenceSchema, type Presence, type PresenceList, type PresenceQuery } from '../../shared/protocol';
-import { isFriend } from './access';
+import { PresenceListSchema, PresenceSchema, type PresenceList, type PresenceQuery } from '../../shared/protocol';
+import { friendIds, visiblePresence, wentOffline } from '../operations/presence';
 import type { Caller, ServiceDeps } from './deps';
 import { big, requireIds } from './validate';
 
 export class PresenceService {
   constructor(private readonly deps: ServiceDeps) {}
 
-  changed(userId: number, online: boolean): void {
-    const { store, clock, notifier } = this.deps;
+  async changed(userId: number, online: boolean): Promise<void> {
+    const { run, clock, notifier } = this.deps;
     const now = clock.now();
-    if (!online) store.transaction(() => store.users.setLastSeen(userId, now));
+    const friends = online ? await run.read(friendIds, userId) : await run.write(wentOffline, userId);
+    // Came back (or went) while we looked: the later change tells the friends.
+    if (notifier.isOnline(userId) !== online) return;
     const presence = create(PresenceSchema, { userId: big(userId), online, lastSeen: big(now) });
-    const friends = store.friends.ids(userId, FriendState.FRIEND).filter((id) => notifier.isOnline(id));
-    if (friends.length > 0) notifier.presence(friends, presence);
+    const audience = friends.filter((id) => notifier.isOnline(id));
+    if (audience.length > 0) notifier.presence(audience, presence);
   }
 
-  query(caller: Caller, req: PresenceQuery): PresenceList {
-    const { store, notifier } = this.deps;
-    const ids = requireIds('user_ids', req.userIds, 1000);
-    const presences: Presence[] = [];
-    for (const id of ids) {
-      if (id !== caller.userId && !isFriend(store, caller.userId, id) && !store.groups.areCoMembers(caller.userId, id)) continue;
-      const user = store.users.byId(id);
-      if (!user) continue;
-      presences.push(create(PresenceSchema, { userId: big(id), online: notifier.isOnline(id), lastSeen: big(user.last_seen) }));
-    }
-    return create(PresenceListSchema, { presences });
+  async query(caller: Caller, req: PresenceQuery): Promise<PresenceList> {
+    const { run, notifier } = this.deps;
+    const visible = await run.read(visiblePresence, { caller, userIds: requireIds('user_ids', req.userIds, 1000) });
+    return create(PresenceListSchema, {
+      presences: visible.map((v) => create(PresenceSchema, { userId: big(v.userId), online: notifier.isOnline(v.userId), lastSeen: big(v.lastSeen) })),
+    });
   }
 }

@@ -1,322 +1,177 @@
-/** The embedded storage backend: one SQLite file, prepared statements, WAL. */
+/**
+ * The embedded backend: one SQLite file (WAL), one connection, operations
+ * run one at a time on the thread that owns it.
+ *
+ * Group commit: operations queued during one turn of the event loop run in
+ * one transaction, each in its own savepoint, so one failing operation rolls
+ * back alone. Reads queued in the same turn run after that commit. Every
+ * answer (writes and reads alike) is released only once the commits before
+ * it are durable (durability.ts), so nothing a client hears of can vanish
+ * in a crash.
+ *
+ * While an operation awaits (its repository calls resolve at once), no other
+ * code touches the connection: every access goes through this queue.
+ */
 import type { Database, Statement } from 'better-sqlite3';
-import { openDatabase, type OpenOptions } from './db';
-import {
-  ConversationKind,
-  type ConversationRow,
-  type ConversationsRepository,
-  type DeviceRow,
-  type DevicesRepository,
-  type EventRow,
-  type EventsRepository,
-  type FriendRequestRow,
-  type FriendRow,
-  type FriendsRepository,
-  type GroupMemberRow,
-  type GroupRow,
-  type GroupsRepository,
-  type MessageRow,
-  type MessagesRepository,
-  type ReadStateRow,
-  type Store,
-  type UserRow,
-  type UsersRepository,
-} from './store';
+import { openDatabase } from './db';
+import { Durability, sqliteSynchronousFor, type DurabilityMode } from './durability';
+import { SqliteTx } from './sqlite-repos';
+import type { Operation, ReadOperation, Store, StoreStats, WriteOperation } from './store';
 
-function one<T>(stmt: Statement, ...params: unknown[]): T | undefined {
-  return stmt.get(...params) as T | undefined;
+export interface SqliteStoreOptions {
+  durability: DurabilityMode;
+  /** Write operations per transaction at most (default 2000). */
+  maxBatch?: number;
+  /** A failed WAL sync (nothing is acknowledged until one succeeds). */
+  onSyncError?: (err: unknown) => void;
 }
 
-function all<T>(stmt: Statement, ...params: unknown[]): T[] {
-  return stmt.all(...params) as T[];
-}
+type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
 
-function pluckIds(stmt: Statement, ...params: unknown[]): number[] {
-  return stmt.pluck().all(...params) as number[];
-}
-
-class SqliteUsers implements UsersRepository {
-  private s;
-  constructor(db: Database) {
-    this.s = {
-      insert: db.prepare('INSERT INTO users (username, password_hash, nickname, created_at, updated_at) VALUES (?, ?, ?, ?, ?)'),
-      byId: db.prepare('SELECT * FROM users WHERE id = ?'),
-      byName: db.prepare('SELECT * FROM users WHERE username = ?'),
-      list: db.prepare('SELECT * FROM users ORDER BY id'),
-      disable: db.prepare('UPDATE users SET disabled = ? WHERE id = ?'),
-      disabledAmong: db.prepare('SELECT id FROM users WHERE disabled = 1 AND id IN (SELECT value FROM json_each(?))').pluck(),
-      password: db.prepare('UPDATE users SET password_hash = ? WHERE id = ?'),
-      profile: db.prepare('UPDATE users SET nickname = ?, avatar = ?, signature = ?, updated_at = ? WHERE id = ?'),
-      lastSeen: db.prepare('UPDATE users SET last_seen = ? WHERE id = ?'),
-      head: db.prepare('SELECT coalesce(max(seq), 0) FROM events WHERE user_id = ?').pluck(),
-    };
-  }
-  create(u: { username: string; passwordHash: string; nickname: string; now: number }): number {
-    return Number(this.s.insert.run(u.username, u.passwordHash, u.nickname, u.now, u.now).lastInsertRowid);
-  }
-  byId(id: number) { return one<UserRow>(this.s.byId, id); }
-  byUsername(username: string) { return one<UserRow>(this.s.byName, username); }
-  list() { return all<UserRow>(this.s.list); }
-  setDisabled(id: number, disabled: boolean) { return this.s.disable.run(disabled ? 1 : 0, id).changes > 0; }
-  disabledAmong(ids: readonly number[]) { return ids.length === 0 ? [] : (this.s.disabledAmong.all(JSON.stringify(ids)) as number[]); }
-  setPasswordHash(id: number, hash: string) { this.s.password.run(hash, id); }
-  updateProfile(id: number, f: { nickname: string; avatar: string; signature: string }, now: number) {
-    this.s.profile.run(f.nickname, f.avatar, f.signature, now, id);
-  }
-  setLastSeen(id: number, at: number) { this.s.lastSeen.run(at, id); }
-  seqHead(id: number) { return this.s.head.get(id) as number; }
-}
-
-class SqliteDevices implements DevicesRepository {
-  private s;
-  constructor(db: Database) {
-    this.s = {
-      get: db.prepare('SELECT * FROM devices WHERE user_id = ? AND device_id = ?'),
-      upsert: db.prepare(`INSERT INTO devices (user_id, device_id, device_name, token_hash, created_at, last_login) VALUES (?, ?, ?, ?, ?, ?)
-        ON CONFLICT (user_id, device_id) DO UPDATE SET device_name = excluded.device_name, token_hash = excluded.token_hash, last_login = excluded.last_login`),
-      touch: db.prepare('UPDATE devices SET device_name = ?, last_login = ? WHERE user_id = ? AND device_id = ?'),
-      revoke: db.prepare('UPDATE devices SET token_hash = NULL WHERE user_id = ? AND device_id = ?'),
-      revokeAll: db.prepare('UPDATE devices SET token_hash = NULL WHERE user_id = ?'),
-    };
-  }
-  get(userId: number, deviceId: string) { return one<DeviceRow>(this.s.get, userId, deviceId); }
-  upsert(d: { userId: number; deviceId: string; deviceName: string; tokenHash: Buffer | null; now: number }) {
-    this.s.upsert.run(d.userId, d.deviceId, d.deviceName, d.tokenHash, d.now, d.now);
-  }
-  touch(userId: number, deviceId: string, deviceName: string, now: number) { this.s.touch.run(deviceName, now, userId, deviceId); }
-  revokeToken(userId: number, deviceId: string) { this.s.revoke.run(userId, deviceId); }
-  revokeAll(userId: number) { this.s.revokeAll.run(userId); }
-}
-
-class SqliteEvents implements EventsRepository {
-  private s;
-  private byDomains = new Map<string, Statement>();
-  constructor(private db: Database) {
-    this.s = {
-      // max + 1 inside the write transaction: the single writer makes it atomic, and it is far cheaper than bumping a counter row.
-      next: db.prepare('SELECT coalesce(max(seq), 0) + 1 FROM events WHERE user_id = ?').pluck(),
-      insert: db.prepare('INSERT INTO events (user_id, seq, domain, ref, body) VALUES (?, ?, ?, ?, ?)'),
-      list: db.prepare('SELECT * FROM events WHERE user_id = ? AND seq > ? ORDER BY seq LIMIT ?'),
-      get: db.prepare('SELECT * FROM events WHERE user_id = ? AND seq = ?'),
-    };
-  }
-  append(userId: number, domain: number, ref: number, body: Uint8Array | null, known?: number): number {
-    const seq = known ?? (this.s.next.get(userId) as number);
-    this.s.insert.run(userId, seq, domain, ref, body);
-    return seq;
-  }
-  list(userId: number, after: number, limit: number, domains: readonly number[]): EventRow[] {
-    if (domains.length === 0) return all<EventRow>(this.s.list, userId, after, limit);
-    const key = domains.length.toString();
-    let stmt = this.byDomains.get(key);
-    if (!stmt) {
-      const marks = domains.map(() => '?').join(', ');
-      stmt = this.db.prepare(`SELECT * FROM events WHERE user_id = ? AND seq > ? AND domain IN (${marks}) ORDER BY seq LIMIT ?`);
-      this.byDomains.set(key, stmt);
-    }
-    return all<EventRow>(stmt, userId, after, ...domains, limit);
-  }
-  get(userId: number, seq: number) { return one<EventRow>(this.s.get, userId, seq); }
-}
-
-class SqliteConversations implements ConversationsRepository {
-  private s;
-  constructor(db: Database) {
-    this.s = {
-      direct: db.prepare('SELECT * FROM conversations WHERE user_lo = ? AND user_hi = ?'),
-      insertDirect: db.prepare(`INSERT INTO conversations (kind, user_lo, user_hi) VALUES (${ConversationKind.DIRECT}, ?, ?)`),
-      group: db.prepare('SELECT * FROM conversations WHERE group_id = ?'),
-      insertGroup: db.prepare(`INSERT INTO conversations (kind, group_id) VALUES (${ConversationKind.GROUP}, ?)`),
-      byId: db.prepare('SELECT * FROM conversations WHERE id = ?'),
-      next: db.prepare('SELECT coalesce(max(conv_seq), 0) + 1 FROM messages WHERE conv_id = ?').pluck(),
-      head: db.prepare('SELECT coalesce(max(conv_seq), 0) FROM messages WHERE conv_id = ?').pluck(),
-    };
-  }
-  direct(a: number, b: number) { return one<ConversationRow>(this.s.direct, Math.min(a, b), Math.max(a, b)); }
-  ensureDirect(a: number, b: number): ConversationRow {
-    const found = this.direct(a, b);
-    if (found) return found;
-    this.s.insertDirect.run(Math.min(a, b), Math.max(a, b));
-    return this.direct(a, b)!;
-  }
-  group(groupId: number) { return one<ConversationRow>(this.s.group, groupId); }
-  ensureGroup(groupId: number): ConversationRow {
-    const found = this.group(groupId);
-    if (found) return found;
-    this.s.insertGroup.run(groupId);
-    return this.group(groupId)!;
-  }
-  byId(id: number) { return one<ConversationRow>(this.s.byId, id); }
-  nextSeq(convId: number) { return this.s.next.get(convId) as number; }
-  seqHead(convId: number) { return this.s.head.get(convId) as number; }
-}
-
-class SqliteMessages implements MessagesRepository {
-  private s;
-  constructor(db: Database) {
-    this.s = {
-      insert: db.prepare(`INSERT INTO messages (conv_id, conv_seq, sender_id, client_msg_id, sent_at, text, mentions, reply_to, sender_seq)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`),
-      byId: db.prepare('SELECT * FROM messages WHERE id = ?'),
-      byClient: db.prepare('SELECT * FROM messages WHERE sender_id = ? AND client_msg_id = ?'),
-      deliveryRef: db.prepare('SELECT m.conv_id, m.conv_seq, m.sender_id FROM events e JOIN messages m ON m.id = e.ref WHERE e.user_id = ? AND e.seq = ? AND e.ref <> 0'),
-      recall: db.prepare("UPDATE messages SET recalled_by = ?, text = '', mentions = '' WHERE id = ?"),
-      state: db.prepare('SELECT * FROM read_state WHERE conv_id = ? AND user_id = ?'),
-      delivered: db.prepare(`INSERT INTO read_state (conv_id, user_id, delivered_seq) VALUES (?, ?, ?)
-        ON CONFLICT (conv_id, user_id) DO UPDATE SET delivered_seq = excluded.delivered_seq WHERE excluded.delivered_seq > delivered_seq`),
-      read: db.prepare(`INSERT INTO read_state (conv_id, user_id, delivered_seq, read_seq) VALUES (?, ?, ?, ?)
-        ON CONFLICT (conv_id, user_id) DO UPDATE SET read_seq = excluded.read_seq, delivered_seq = max(delivered_seq, excluded.read_seq)
-        WHERE excluded.read_seq > read_seq`),
-    };
-  }
-  insert(m: Omit<MessageRow, 'id' | 'recalled_by'>) {
-    // Positional parameters: binding by name from an object costs a lookup per column on every send.
-    return Number(this.s.insert.run(m.conv_id, m.conv_seq, m.sender_id, m.client_msg_id, m.sent_at, m.text, m.mentions, m.reply_to, m.sender_seq).lastInsertRowid);
-  }
-  byId(id: number) { return one<MessageRow>(this.s.byId, id); }
-  bySenderClientId(senderId: number, clientMsgId: string) { return one<MessageRow>(this.s.byClient, senderId, clientMsgId); }
-  deliveryRef(userId: number, seq: number) { return one<{ conv_id: number; conv_seq: number; sender_id: number }>(this.s.deliveryRef, userId, seq); }
-  recall(id: number, by: number) { this.s.recall.run(by, id); }
-  readState(convId: number, userId: number) { return one<ReadStateRow>(this.s.state, convId, userId); }
-  advanceDelivered(convId: number, userId: number, seq: number) { return this.s.delivered.run(convId, userId, seq).changes > 0; }
-  advanceRead(convId: number, userId: number, seq: number) { return this.s.read.run(convId, userId, seq, seq).changes > 0; }
-}
-
-class SqliteFriends implements FriendsRepository {
-  private s;
-  constructor(db: Database) {
-    this.s = {
-      get: db.prepare('SELECT * FROM friends WHERE user_id = ? AND friend_id = ?'),
-      set: db.prepare(`INSERT INTO friends (user_id, friend_id, state, since) VALUES (?, ?, ?, ?)
-        ON CONFLICT (user_id, friend_id) DO UPDATE SET state = excluded.state, since = excluded.since`),
-      ids: db.prepare('SELECT friend_id FROM friends WHERE user_id = ? AND state = ? ORDER BY friend_id'),
-      request: db.prepare('SELECT * FROM friend_requests WHERE id = ?'),
-      pending: db.prepare(`SELECT * FROM friend_requests WHERE state = 1 AND ((from_id = ? AND to_id = ?) OR (from_id = ? AND to_id = ?)) LIMIT 1`),
-      insert: db.prepare('INSERT INTO friend_requests (from_id, to_id, message, state, created_at, updated_at) VALUES (?, ?, ?, 1, ?, ?)'),
-      setState: db.prepare('UPDATE friend_requests SET state = ?, updated_at = ? WHERE id = ?'),
-    };
-  }
-  get(userId: number, friendId: number) { return one<FriendRow>(this.s.get, userId, friendId); }
-  set(userId: number, friendId: number, state: number, since: number) { this.s.set.run(userId, friendId, state, since); }
-  ids(userId: number, state: number) { return pluckIds(this.s.ids, userId, state); }
-  request(id: number) { return one<FriendRequestRow>(this.s.request, id); }
-  pendingBetween(a: number, b: number) { return one<FriendRequestRow>(this.s.pending, a, b, b, a); }
-  createRequest(fromId: number, toId: number, message: string, now: number) {
-    return Number(this.s.insert.run(fromId, toId, message, now, now).lastInsertRowid);
-  }
-  setRequestState(id: number, state: number, now: number) { this.s.setState.run(state, now, id); }
-}
-
-class SqliteGroups implements GroupsRepository {
-  private s;
-  constructor(db: Database) {
-    this.s = {
-      insert: db.prepare('INSERT INTO groups (name, owner_id, member_count, created_at, updated_at) VALUES (?, ?, 0, ?, ?)'),
-      byId: db.prepare('SELECT * FROM groups WHERE id = ?'),
-      update: db.prepare('UPDATE groups SET name = @name, owner_id = @owner_id, member_count = @member_count, dissolved = @dissolved, updated_at = @updated_at WHERE id = @id'),
-      member: db.prepare('SELECT * FROM group_members WHERE group_id = ? AND user_id = ?'),
-      add: db.prepare('INSERT INTO group_members (group_id, user_id, role, joined_at) VALUES (?, ?, ?, ?)'),
-      remove: db.prepare('DELETE FROM group_members WHERE group_id = ? AND user_id = ?'),
-      role: db.prepare('UPDATE group_members SET role = ? WHERE group_id = ? AND user_id = ?'),
-      ids: db.prepare('SELECT user_id FROM group_members WHERE group_id = ? ORDER BY user_id'),
-      page: db.prepare('SELECT * FROM group_members WHERE group_id = ? AND user_id > ? ORDER BY user_id LIMIT ?'),
-      co: db.prepare(`SELECT DISTINCT b.user_id FROM group_members a JOIN group_members b ON b.group_id = a.group_id
-        WHERE a.user_id = ? AND b.user_id <> a.user_id`),
-      areCo: db.prepare(`SELECT 1 FROM group_members a JOIN group_members b ON b.group_id = a.group_id
-        WHERE a.user_id = ? AND b.user_id = ? LIMIT 1`).pluck(),
-    };
-  }
-  create(name: string, ownerId: number, now: number) { return Number(this.s.insert.run(name, ownerId, now, now).lastInsertRowid); }
-  byId(id: number) { return one<GroupRow>(this.s.byId, id); }
-  update(group: GroupRow) { this.s.update.run(group); }
-  member(groupId: number, userId: number) { return one<GroupMemberRow>(this.s.member, groupId, userId); }
-  addMember(groupId: number, userId: number, role: number, now: number) { this.s.add.run(groupId, userId, role, now); }
-  removeMember(groupId: number, userId: number) { this.s.remove.run(groupId, userId); }
-  setRole(groupId: number, userId: number, role: number) { this.s.role.run(role, groupId, userId); }
-  memberIds(groupId: number) { return pluckIds(this.s.ids, groupId); }
-  members(groupId: number, afterUserId: number, limit: number) { return all<GroupMemberRow>(this.s.page, groupId, afterUserId, limit); }
-  coMemberIds(userId: number) { return pluckIds(this.s.co, userId); }
-  areCoMembers(a: number, b: number) { return this.s.areCo.get(a, b) !== undefined; }
+interface Job {
+  op?: Operation<unknown, unknown>;
+  args?: unknown;
+  now: number;
+  /** Maintenance that needs the connection between batches (backup). */
+  raw?: (db: Database) => unknown;
+  resolve(value: unknown): void;
+  reject(error: unknown): void;
 }
 
 export class SqliteStore implements Store {
-  readonly users: UsersRepository;
-  readonly devices: DevicesRepository;
-  readonly events: EventsRepository;
-  readonly conversations: ConversationsRepository;
-  readonly messages: MessagesRepository;
-  readonly friends: FriendsRepository;
-  readonly groups: GroupsRepository;
+  readonly backend = 'sqlite' as const;
+  private readonly tx: SqliteTx;
+  private readonly stmt: Record<'begin' | 'commit' | 'rollback' | 'savepoint' | 'release' | 'rollbackTo', Statement>;
+  private readonly durability: Durability;
+  private readonly maxBatch: number;
+  private queue: Job[] = [];
+  private scheduled: NodeJS.Immediate | undefined;
+  private running: Promise<void> | undefined;
+  private closed = false;
+  private counts = { batches: 0, jobs: 0 };
 
-  private readonly tx: Record<'begin' | 'commit' | 'rollback' | 'savepoint' | 'release' | 'rollbackTo', Statement>;
-
-  constructor(readonly db: Database) {
-    this.tx = {
+  constructor(
+    readonly db: Database,
+    options: SqliteStoreOptions,
+  ) {
+    this.tx = new SqliteTx(db);
+    this.stmt = {
       begin: db.prepare('BEGIN'),
       commit: db.prepare('COMMIT'),
       rollback: db.prepare('ROLLBACK'),
-      savepoint: db.prepare('SAVEPOINT nested'),
-      release: db.prepare('RELEASE nested'),
-      rollbackTo: db.prepare('ROLLBACK TO nested'),
+      savepoint: db.prepare('SAVEPOINT op'),
+      release: db.prepare('RELEASE op'),
+      rollbackTo: db.prepare('ROLLBACK TO op'),
     };
-    this.users = new SqliteUsers(db);
-    this.devices = new SqliteDevices(db);
-    this.events = new SqliteEvents(db);
-    this.conversations = new SqliteConversations(db);
-    this.messages = new SqliteMessages(db);
-    this.friends = new SqliteFriends(db);
-    this.groups = new SqliteGroups(db);
+    this.maxBatch = options.maxBatch ?? 2000;
+    this.durability = new Durability(options.durability, `${db.name}-wal`, options.onSyncError);
   }
 
-  static open(file: string, options?: OpenOptions): SqliteStore {
-    return new SqliteStore(openDatabase(file, options));
+  /** Opens (creating and migrating) the database file with the pragmas `durability` needs. */
+  static open(file: string, options: SqliteStoreOptions): SqliteStore {
+    return new SqliteStore(openDatabase(file, { synchronous: sqliteSynchronousFor(options.durability) }), options);
   }
 
-  /** Called after every outermost commit (the durability tracker counts them). */
-  onCommit: () => void = () => {};
-
-  /**
-   * Runs `fn` in a transaction, or in a savepoint when one is open (what
-   * better-sqlite3's `db.transaction(fn)()` does, minus building four
-   * wrapper functions per call: the group commit opens a savepoint per
-   * queued write, so this runs once per message).
-   */
-  transaction<T>(fn: () => T): T {
-    const tx = this.tx;
-    if (this.db.inTransaction) {
-      tx.savepoint.run();
-      let result: T;
-      try {
-        result = fn();
-      } catch (err) {
-        // SQLite may already have rolled the whole transaction back (e.g. disk full).
-        if (this.db.inTransaction) {
-          tx.rollbackTo.run();
-          tx.release.run();
-        }
-        throw err;
-      }
-      tx.release.run();
-      return result;
-    }
-    tx.begin.run();
-    let result: T;
-    try {
-      result = fn();
-      tx.commit.run();
-    } catch (err) {
-      if (this.db.inTransaction) tx.rollback.run();
-      throw err;
-    }
-    this.onCommit();
-    return result;
+  write<A, R>(op: WriteOperation<A, R>, args: A, now: number): Promise<R> {
+    return this.enqueue({ op, args, now }) as Promise<R>;
   }
 
-  backup(file: string): void {
-    this.db.prepare('VACUUM INTO ?').run(file);
+  read<A, R>(op: ReadOperation<A, R>, args: A, now: number): Promise<R> {
+    return this.enqueue({ op, args, now }) as Promise<R>;
   }
 
-  close(): void {
+  /** A consistent, compacted copy of the database (VACUUM INTO), taken between batches. */
+  backup(file: string): Promise<void> {
+    return this.enqueue({ now: 0, raw: (db) => void db.prepare('VACUUM INTO ?').run(file) }) as Promise<void>;
+  }
+
+  stats(): StoreStats {
+    return { ...this.counts, syncs: this.durability.syncs };
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.scheduled) clearImmediate(this.scheduled);
+    this.scheduled = undefined;
+    await this.running;
+    while (this.queue.length > 0) await this.runBatch(this.queue.splice(0, this.maxBatch));
+    await this.durability.barrier();
+    this.durability.close();
     if (this.db.open) this.db.close();
+  }
+
+  private enqueue(job: Omit<Job, 'resolve' | 'reject'>): Promise<unknown> {
+    if (this.closed) return Promise.reject(new Error('store closed'));
+    return new Promise((resolve, reject) => {
+      this.queue.push({ ...job, resolve, reject });
+      this.schedule();
+    });
+  }
+
+  private schedule(): void {
+    if (this.scheduled || this.running || this.closed) return;
+    this.scheduled = setImmediate(() => {
+      this.scheduled = undefined;
+      this.running = this.runBatch(this.queue.splice(0, this.maxBatch)).finally(() => {
+        this.running = undefined;
+        if (this.queue.length > 0) this.schedule();
+      });
+    });
+  }
+
+  private async runBatch(jobs: Job[]): Promise<void> {
+    const writes: Job[] = [];
+    const others: Job[] = [];
+    for (const job of jobs) (job.op?.kind === 'write' ? writes : others).push(job);
+    const outcomes = new Map<Job, Outcome>();
+    if (writes.length > 0) await this.commitWrites(writes, outcomes);
+    for (const job of others) {
+      try {
+        outcomes.set(job, { ok: true, value: job.raw ? job.raw(this.db) : await job.op!.run(this.tx, job.args, job.now) });
+      } catch (error) {
+        outcomes.set(job, { ok: false, error });
+      }
+    }
+    // Failures may be told at once; results wait until what they rest on is on disk.
+    const settle = (job: Job) => {
+      const outcome = outcomes.get(job)!;
+      if (outcome.ok) job.resolve(outcome.value);
+      else job.reject(outcome.error);
+    };
+    for (const job of jobs) if (!outcomes.get(job)!.ok) settle(job);
+    const succeeded = jobs.filter((job) => outcomes.get(job)!.ok);
+    if (succeeded.length > 0) this.durability.afterDurable(() => succeeded.forEach(settle));
+  }
+
+  /** One transaction, a savepoint per operation: a failing operation rolls back alone. */
+  private async commitWrites(writes: Job[], outcomes: Map<Job, Outcome>): Promise<void> {
+    const { db, stmt } = this;
+    try {
+      stmt.begin.run();
+      for (const job of writes) {
+        stmt.savepoint.run();
+        this.tx.sequences.reset();
+        try {
+          const value = await job.op!.run(this.tx, job.args, job.now);
+          stmt.release.run();
+          outcomes.set(job, { ok: true, value });
+        } catch (error) {
+          // SQLite may have rolled the whole transaction back (disk full, I/O error): then nothing of the batch stands.
+          if (!db.inTransaction) throw error;
+          stmt.rollbackTo.run();
+          stmt.release.run();
+          outcomes.set(job, { ok: false, error });
+        }
+      }
+      stmt.commit.run();
+    } catch (error) {
+      if (db.inTransaction) stmt.rollback.run();
+      for (const job of writes) outcomes.set(job, { ok: false, error });
+      return;
+    }
+    this.counts.batches++;
+    this.counts.jobs += writes.length;
+    this.durability.noteCommit();
   }
 }

@@ -1,10 +1,20 @@
 /**
- * The storage interface the services use. The embedded implementation is
- * SQLite (sqlite-store.ts); a scale-out backend implements the same
- * repositories. Calls are synchronous: the services run every change inside
- * `transaction()`, and the per-user sync sequence is allocated there
- * (`events.append`: the user's max + 1, under the single writer), so sequence
- * order equals commit order.
+ * The storage contract: row shapes, the repositories an operation uses inside
+ * a transaction (`Tx`), and the `Store` that runs operations.
+ *
+ * Services never hold a transaction. They hand the store a named operation
+ * (server/operations/) and its arguments; the backend runs the operation
+ * whole, inside one transaction, where the data lives:
+ *
+ * - SQLite (sqlite-store.ts): on the thread that owns the connection. Writes
+ *   queued together are committed together (group commit), each operation in
+ *   its own savepoint.
+ * - PostgreSQL (postgres-store.ts): on a pooled connection, BEGIN ... COMMIT.
+ *
+ * A write resolves only once its commit is durable, so whatever the caller
+ * does next (answer, push) may promise that the data survives a crash.
+ * Sequences are allocated inside the writing transaction
+ * (`SequencesRepository.allocate`), so a user's sequence order is commit order.
  */
 
 export interface UserRow {
@@ -24,7 +34,7 @@ export interface DeviceRow {
   user_id: number;
   device_id: string;
   device_name: string;
-  token_hash: Buffer | null;
+  token_hash: Uint8Array | null;
   created_at: number;
   last_login: number;
 }
@@ -35,7 +45,8 @@ export interface EventRow {
   domain: number;
   /** Message id for message events (body null), 0 otherwise. */
   ref: number;
-  body: Buffer | null;
+  /** The SyncEvent without its seq (null for message events). */
+  body: Uint8Array | null;
 }
 
 export interface ConversationRow {
@@ -105,103 +116,158 @@ export interface GroupMemberRow {
 export const ConversationKind = { DIRECT: 1, GROUP: 2 } as const;
 
 export interface UsersRepository {
-  create(user: { username: string; passwordHash: string; nickname: string; now: number }): number;
-  byId(id: number): UserRow | undefined;
-  byUsername(username: string): UserRow | undefined;
-  list(): UserRow[];
-  setDisabled(id: number, disabled: boolean): boolean;
+  create(user: { username: string; passwordHash: string; nickname: string; now: number }): Promise<number>;
+  byId(id: number): Promise<UserRow | undefined>;
+  byUsername(username: string): Promise<UserRow | undefined>;
+  list(): Promise<UserRow[]>;
+  setDisabled(id: number, disabled: boolean): Promise<boolean>;
   /** Which of `ids` are disabled (the admin CLI may disable users while the server runs). */
-  disabledAmong(ids: readonly number[]): number[];
-  setPasswordHash(id: number, hash: string): void;
-  updateProfile(id: number, fields: { nickname: string; avatar: string; signature: string }, now: number): void;
-  setLastSeen(id: number, at: number): void;
+  disabledAmong(ids: readonly number[]): Promise<number[]>;
+  setPasswordHash(id: number, hash: string): Promise<void>;
+  updateProfile(id: number, fields: { nickname: string; avatar: string; signature: string }, now: number): Promise<void>;
+  setLastSeen(id: number, at: number): Promise<void>;
+}
+
+export interface SequencesRepository {
   /** The user's latest sync sequence (0 before any event). */
-  seqHead(id: number): number;
+  head(userId: number): Promise<number>;
+  /**
+   * Takes `count` new consecutive sequences for each user and returns the
+   * first of each, in the order given. Callers pass users in ascending id
+   * order (row locks taken in one global order cannot deadlock), and insert
+   * the events before the operation ends: a later call in the same operation
+   * continues after these.
+   */
+  allocate(users: ReadonlyArray<readonly [userId: number, count: number]>): Promise<number[]>;
 }
 
 export interface DevicesRepository {
-  get(userId: number, deviceId: string): DeviceRow | undefined;
-  upsert(device: { userId: number; deviceId: string; deviceName: string; tokenHash: Buffer | null; now: number }): void;
-  touch(userId: number, deviceId: string, deviceName: string, now: number): void;
-  revokeToken(userId: number, deviceId: string): void;
-  revokeAll(userId: number): void;
+  get(userId: number, deviceId: string): Promise<DeviceRow | undefined>;
+  upsert(device: { userId: number; deviceId: string; deviceName: string; tokenHash: Uint8Array | null; now: number }): Promise<void>;
+  revokeToken(userId: number, deviceId: string): Promise<void>;
+  revokeAll(userId: number): Promise<void>;
 }
 
 export interface EventsRepository {
-  /**
-   * Allocates the user's next sequence and stores the event; call inside a transaction.
-   * `seq`: that next sequence, when the caller has just read it (seqHead + 1) in this same
-   * transaction; saves the lookup (a wrong one fails on the primary key).
-   */
-  append(userId: number, domain: number, ref: number, body: Uint8Array | null, seq?: number): number;
+  /** Stores events whose sequences were allocated in this transaction. */
+  insert(rows: readonly EventRow[]): Promise<void>;
   /** Events after `after`, ascending, at most `limit`; `domains` empty = all. */
-  list(userId: number, after: number, limit: number, domains: readonly number[]): EventRow[];
-  get(userId: number, seq: number): EventRow | undefined;
+  list(userId: number, after: number, limit: number, domains: readonly number[]): Promise<EventRow[]>;
 }
 
 export interface ConversationsRepository {
-  direct(a: number, b: number): ConversationRow | undefined;
-  ensureDirect(a: number, b: number): ConversationRow;
-  group(groupId: number): ConversationRow | undefined;
-  ensureGroup(groupId: number): ConversationRow;
-  byId(id: number): ConversationRow | undefined;
-  /** The conversation's next sequence (the message insert takes it); call inside the writing transaction. */
-  nextSeq(convId: number): number;
+  direct(a: number, b: number): Promise<ConversationRow | undefined>;
+  ensureDirect(a: number, b: number): Promise<ConversationRow>;
+  group(groupId: number): Promise<ConversationRow | undefined>;
+  ensureGroup(groupId: number): Promise<ConversationRow>;
+  byId(id: number): Promise<ConversationRow | undefined>;
+  /** Takes the conversation's next sequence (the message insert uses it); once per operation. */
+  nextSeq(convId: number): Promise<number>;
   /** The conversation's latest sequence. */
-  seqHead(convId: number): number;
+  seqHead(convId: number): Promise<number>;
 }
 
 export interface MessagesRepository {
-  insert(message: Omit<MessageRow, 'id' | 'recalled_by'>): number;
-  byId(id: number): MessageRow | undefined;
-  bySenderClientId(senderId: number, clientMsgId: string): MessageRow | undefined;
+  insert(message: Omit<MessageRow, 'id' | 'recalled_by'>): Promise<number>;
+  byId(id: number): Promise<MessageRow | undefined>;
+  bySenderClientId(senderId: number, clientMsgId: string): Promise<MessageRow | undefined>;
   /** Where the message of the user's message event `seq` sits (undefined for other events): one lookup per PUSH_ACK. */
-  deliveryRef(userId: number, seq: number): { conv_id: number; conv_seq: number; sender_id: number } | undefined;
-  recall(id: number, by: number): void;
-  readState(convId: number, userId: number): ReadStateRow | undefined;
+  deliveryRef(userId: number, seq: number): Promise<{ conv_id: number; conv_seq: number; sender_id: number } | undefined>;
+  recall(id: number, by: number): Promise<void>;
+  readState(convId: number, userId: number): Promise<ReadStateRow | undefined>;
   /** Raises delivered_seq (and returns true) only if `seq` is above it. */
-  advanceDelivered(convId: number, userId: number, seq: number): boolean;
+  advanceDelivered(convId: number, userId: number, seq: number): Promise<boolean>;
   /** Raises read_seq (and delivered_seq with it); true if read_seq moved. */
-  advanceRead(convId: number, userId: number, seq: number): boolean;
+  advanceRead(convId: number, userId: number, seq: number): Promise<boolean>;
 }
 
 export interface FriendsRepository {
-  get(userId: number, friendId: number): FriendRow | undefined;
-  set(userId: number, friendId: number, state: number, since: number): void;
-  ids(userId: number, state: number): number[];
-  request(id: number): FriendRequestRow | undefined;
+  get(userId: number, friendId: number): Promise<FriendRow | undefined>;
+  set(userId: number, friendId: number, state: number, since: number): Promise<void>;
+  ids(userId: number, state: number): Promise<number[]>;
+  request(id: number): Promise<FriendRequestRow | undefined>;
   /** The open request between two users, in either direction. */
-  pendingBetween(a: number, b: number): FriendRequestRow | undefined;
-  createRequest(fromId: number, toId: number, message: string, now: number): number;
-  setRequestState(id: number, state: number, now: number): void;
+  pendingBetween(a: number, b: number): Promise<FriendRequestRow | undefined>;
+  createRequest(fromId: number, toId: number, message: string, now: number): Promise<number>;
+  setRequestState(id: number, state: number, now: number): Promise<void>;
 }
 
 export interface GroupsRepository {
-  create(name: string, ownerId: number, now: number): number;
-  byId(id: number): GroupRow | undefined;
-  update(group: GroupRow): void;
-  member(groupId: number, userId: number): GroupMemberRow | undefined;
-  addMember(groupId: number, userId: number, role: number, now: number): void;
-  removeMember(groupId: number, userId: number): void;
-  setRole(groupId: number, userId: number, role: number): void;
-  memberIds(groupId: number): number[];
-  members(groupId: number, afterUserId: number, limit: number): GroupMemberRow[];
+  create(name: string, ownerId: number, now: number): Promise<number>;
+  byId(id: number): Promise<GroupRow | undefined>;
+  update(group: GroupRow): Promise<void>;
+  member(groupId: number, userId: number): Promise<GroupMemberRow | undefined>;
+  addMember(groupId: number, userId: number, role: number, now: number): Promise<void>;
+  removeMember(groupId: number, userId: number): Promise<void>;
+  setRole(groupId: number, userId: number, role: number): Promise<void>;
+  memberIds(groupId: number): Promise<number[]>;
+  members(groupId: number, afterUserId: number, limit: number): Promise<GroupMemberRow[]>;
   /** Users sharing at least one live group with `userId` (excluding them). */
-  coMemberIds(userId: number): number[];
-  areCoMembers(a: number, b: number): boolean;
+  coMemberIds(userId: number): Promise<number[]>;
+  areCoMembers(a: number, b: number): Promise<boolean>;
 }
 
-export interface Store {
+/** What an operation sees: the repositories, all bound to its transaction. */
+export interface Tx {
   users: UsersRepository;
+  sequences: SequencesRepository;
   devices: DevicesRepository;
   events: EventsRepository;
   conversations: ConversationsRepository;
   messages: MessagesRepository;
   friends: FriendsRepository;
   groups: GroupsRepository;
-  /** Runs `fn` atomically; nested calls become savepoints. */
-  transaction<T>(fn: () => T): T;
-  /** Online backup to a file (VACUUM INTO). */
-  backup(file: string): void;
-  close(): void;
+}
+
+/**
+ * A unit of work a backend runs whole. `name` is how a backend that runs it
+ * elsewhere (the SQLite worker thread) finds the same code: every operation
+ * is registered in server/operations/index.ts. Arguments and results must
+ * survive structured cloning (plain objects, numbers, strings, bigints,
+ * Uint8Arrays).
+ */
+export interface Operation<A, R> {
+  readonly kind: 'read' | 'write';
+  readonly name: string;
+  run(tx: Tx, args: A, now: number): Promise<R>;
+}
+
+/** Writes: run inside a transaction; may fail and roll back alone. */
+export interface WriteOperation<A, R> extends Operation<A, R> {
+  readonly kind: 'write';
+}
+
+/** Reads: never write (backends may run them outside a transaction, on a snapshot at least as new as every acknowledged write). */
+export interface ReadOperation<A, R> extends Operation<A, R> {
+  readonly kind: 'read';
+}
+
+export interface StoreStats {
+  /** Transactions committed and write operations they carried (group commit). */
+  batches: number;
+  jobs: number;
+  /** Explicit durability syncs (SQLite group-fsync). */
+  syncs: number;
+}
+
+export interface Store {
+  readonly backend: 'sqlite' | 'postgres';
+  /** Runs a write operation in a transaction; resolves once the commit is durable. `now` is the operation's clock reading. */
+  write<A, R>(op: WriteOperation<A, R>, args: A, now: number): Promise<R>;
+  /** Runs a read operation; its answer waits until what it saw is durable. */
+  read<A, R>(op: ReadOperation<A, R>, args: A, now: number): Promise<R>;
+  stats(): StoreStats;
+  /** Finishes what is queued (its callers get their answers), then closes. Later calls are refused. */
+  close(): Promise<void>;
+}
+
+/**
+ * The store cannot be reached right now (database restarting, connection
+ * lost, pool exhausted): nothing was written. Clients get a retryable code.
+ */
+export class StoreUnavailableError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'StoreUnavailableError';
+  }
 }

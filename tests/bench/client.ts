@@ -24,7 +24,8 @@ import { create, toBinary } from '@bufbuild/protobuf';
 import { createCore } from '../../electron/core/index';
 import { FriendState, GroupRole, SyncDomain, SyncEventSchema, type SyncEvent } from '../../shared/protocol';
 import { hashPassword } from '../../server/services/password';
-import { renderGroup, renderMember, renderPublicProfile } from '../../server/services/render';
+import { writeOperation } from '../../server/operations/operation';
+import { renderGroup, renderMember, renderPublicProfile } from '../../server/operations/render';
 import { SqliteStore } from '../../server/storage/sqlite-store';
 import { childServer } from '../core/helpers/server';
 
@@ -53,60 +54,61 @@ function body(domain: SyncDomain, event: SyncEvent['event']): Uint8Array {
   return toBinary(SyncEventSchema, create(SyncEventSchema, { domain, event }));
 }
 
+/** Writes the seed in one operation of the embedded store (run in this thread, so it needs no registration). */
+const seedOperation = writeOperation('bench.seed', async ({ tx }, a: { counts: { messages: number; friends: number; groups: number; members: number }; hash: string; now: number; texts: string[] }) => {
+  const { counts, hash, now, texts } = a;
+  const me = await tx.users.create({ username: 'bench', passwordHash: hash, nickname: 'Bench', now });
+  const append = async (domain: SyncDomain, ref: number, event: Uint8Array | null) => {
+    const [seq] = await tx.sequences.allocate([[me, 1]]);
+    await tx.events.insert([{ user_id: me, seq: seq!, domain, ref, body: event }]);
+  };
+  const friends: number[] = [];
+  for (let i = 0; i < counts.friends; i++) {
+    const id = await tx.users.create({ username: `friend${i}`, passwordHash: hash, nickname: `朋友 ${i}`, now });
+    friends.push(id);
+    await tx.friends.set(me, id, FriendState.FRIEND, now);
+    await tx.friends.set(id, me, FriendState.FRIEND, now);
+    const profile = renderPublicProfile((await tx.users.byId(id))!);
+    await append(SyncDomain.FRIENDS, 0, body(SyncDomain.FRIENDS, { case: 'friend', value: { userId: profile.userId, state: FriendState.FRIEND, since: profile.updatedAt, profile } as never }));
+  }
+  for (let g = 0; g < counts.groups; g++) {
+    const groupId = await tx.groups.create(`群组 ${g}`, me, now);
+    await tx.groups.addMember(groupId, me, GroupRole.OWNER, now);
+    for (let m = 1; m < counts.members; m++) await tx.groups.addMember(groupId, friends[(g * 37 + m) % friends.length]!, GroupRole.MEMBER, now);
+    const group = (await tx.groups.byId(groupId))!;
+    await tx.groups.update({ ...group, member_count: counts.members });
+    await append(SyncDomain.GROUPS, 0, body(SyncDomain.GROUPS, { case: 'group', value: renderGroup({ ...group, member_count: counts.members }, GroupRole.OWNER) }));
+    for (const row of await tx.groups.members(groupId, 0, 10_000)) {
+      await append(SyncDomain.MEMBERS, 0, body(SyncDomain.MEMBERS, { case: 'member', value: renderMember(row, await tx.users.byId(row.user_id)) }));
+    }
+  }
+  const peers = Math.max(1, Math.min(friends.length, 500));
+  for (let i = 0; i < counts.messages; i++) {
+    const from = friends[i % peers]!;
+    const conv = await tx.conversations.ensureDirect(me, from);
+    const msgId = await tx.messages.insert({
+      conv_id: conv.id,
+      conv_seq: await tx.conversations.nextSeq(conv.id),
+      sender_id: from,
+      client_msg_id: randomUUID(),
+      sent_at: now + i,
+      text: texts[i % texts.length]!,
+      mentions: '',
+      reply_to: 0,
+      sender_seq: 0,
+    });
+    await append(SyncDomain.MESSAGES, msgId, null);
+  }
+});
+
 async function seed(dataDir: string, counts: { messages: number; friends: number; groups: number; members: number }): Promise<void> {
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-  const store = SqliteStore.open(join(dataDir, 'tern.db'));
-  const hash = await hashPassword(PASSWORD, { N: 1024, r: 8, p: 1 });
-  const texts = corpus();
-  const now = Date.now() - 3_600_000;
+  const store = SqliteStore.open(join(dataDir, 'tern.db'), { durability: 'full' });
   try {
-    const me = store.transaction(() => store.users.create({ username: 'bench', passwordHash: hash, nickname: 'Bench', now }));
-    const friends: number[] = [];
-    store.transaction(() => {
-      for (let i = 0; i < counts.friends; i++) {
-        const id = store.users.create({ username: `friend${i}`, passwordHash: hash, nickname: `朋友 ${i}`, now });
-        friends.push(id);
-        store.friends.set(me, id, FriendState.FRIEND, now);
-        store.friends.set(id, me, FriendState.FRIEND, now);
-        const profile = renderPublicProfile(store.users.byId(id)!);
-        store.events.append(me, SyncDomain.FRIENDS, 0, body(SyncDomain.FRIENDS, { case: 'friend', value: { userId: profile.userId, state: FriendState.FRIEND, since: profile.updatedAt, profile } as never }));
-      }
-    });
-    store.transaction(() => {
-      for (let g = 0; g < counts.groups; g++) {
-        const groupId = store.groups.create(`群组 ${g}`, me, now);
-        store.groups.addMember(groupId, me, GroupRole.OWNER, now);
-        for (let m = 1; m < counts.members; m++) store.groups.addMember(groupId, friends[(g * 37 + m) % friends.length]!, GroupRole.MEMBER, now);
-        const group = store.groups.byId(groupId)!;
-        store.groups.update({ ...group, member_count: counts.members });
-        store.events.append(me, SyncDomain.GROUPS, 0, body(SyncDomain.GROUPS, { case: 'group', value: renderGroup({ ...group, member_count: counts.members }, GroupRole.OWNER) }));
-        for (const row of store.groups.members(groupId, 0, 10_000)) {
-          store.events.append(me, SyncDomain.MEMBERS, 0, body(SyncDomain.MEMBERS, { case: 'member', value: renderMember(row, store.users.byId(row.user_id)) }));
-        }
-      }
-    });
-    store.transaction(() => {
-      const peers = Math.max(1, Math.min(friends.length, 500));
-      for (let i = 0; i < counts.messages; i++) {
-        const from = friends[i % peers]!;
-        const conv = store.conversations.ensureDirect(me, from);
-        const convSeq = store.conversations.nextSeq(conv.id);
-        const msgId = store.messages.insert({
-          conv_id: conv.id,
-          conv_seq: convSeq,
-          sender_id: from,
-          client_msg_id: randomUUID(),
-          sent_at: now + i,
-          text: texts[i % texts.length]!,
-          mentions: '',
-          reply_to: 0,
-          sender_seq: 0,
-        });
-        store.events.append(me, SyncDomain.MESSAGES, msgId, null);
-      }
-    });
+    const hash = await hashPassword(PASSWORD, { N: 1024, r: 8, p: 1 });
+    await store.write(seedOperation, { counts, hash, now: Date.now() - 3_600_000, texts: corpus() }, Date.now());
   } finally {
-    store.close();
+    await store.close();
   }
 }
 

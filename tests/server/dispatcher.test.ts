@@ -32,7 +32,7 @@ class MemoryConnection extends EventEmitter implements FrameConnection {
 
 function setup(handlers: Partial<HandlerTable>, maxInFlight = 1024) {
   const metrics = new Metrics();
-  const dispatcher = new Dispatcher(handlers as HandlerTable, {} as MessageService, { now: () => 42 }, metrics, pino({ level: 'silent' }), () => undefined, maxInFlight);
+  const dispatcher = new Dispatcher(handlers as HandlerTable, {} as MessageService, { now: () => 42 }, metrics, pino({ level: 'silent' }), maxInFlight);
   const conn = new MemoryConnection();
   const session = new Session(1, conn, 0);
   return { dispatcher, conn, session, metrics };

@@ -2,29 +2,34 @@
 // order after a sync that started after their commit, and `full`/`off` never wait.
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Database } from 'better-sqlite3';
+import { openDatabase } from '../../server/storage/db';
 import { Durability } from '../../server/storage/durability';
-import { SqliteStore } from '../../server/storage/sqlite-store';
 import { removeDir, tempDir } from './helpers/server';
 
 let dir: string;
-let store: SqliteStore;
+let db: Database;
+let onCommit: () => void;
 beforeEach(() => {
   dir = tempDir();
-  store = SqliteStore.open(join(dir, 'd.db'), { synchronous: 'NORMAL' });
+  db = openDatabase(join(dir, 'd.db'), { synchronous: 'NORMAL' });
+  onCommit = () => {};
 });
 afterEach(() => {
-  store.close();
+  db.close();
   removeDir(dir);
 });
 
+/** One committed transaction (autocommit), then the tracker is told, as the store does. */
 function write(n: number) {
-  store.transaction(() => store.users.create({ username: `u${n}`, passwordHash: 'h', nickname: 'n', now: n }));
+  db.prepare('INSERT INTO users (username, password_hash, nickname, created_at, updated_at) VALUES (?, ?, ?, ?, ?)').run(`u${n}`, 'h', 'n', n, n);
+  onCommit();
 }
 
 describe('Durability', () => {
   it('group-fsync: waits for a sync after each commit, in order, batching commits made meanwhile', async () => {
     const d = new Durability('group-fsync', join(dir, 'd.db-wal'));
-    store.onCommit = () => d.noteCommit();
+    onCommit = () => d.noteCommit();
     expect(d.barrier()).toBeUndefined();
     const order: string[] = [];
     write(1);
@@ -46,7 +51,7 @@ describe('Durability', () => {
   it('full and off: durable at commit, nothing waits', () => {
     for (const mode of ['full', 'off'] as const) {
       const d = new Durability(mode, join(dir, 'd.db-wal'));
-      store.onCommit = () => d.noteCommit();
+      onCommit = () => d.noteCommit();
       write(mode === 'full' ? 10 : 11);
       let ran = false;
       d.afterDurable(() => (ran = true));
@@ -58,7 +63,7 @@ describe('Durability', () => {
 
   it('close releases whatever still waits', () => {
     const d = new Durability('group-fsync', join(dir, 'd.db-wal'));
-    store.onCommit = () => d.noteCommit();
+    onCommit = () => d.noteCommit();
     write(1);
     let ran = false;
     d.afterDurable(() => (ran = true));

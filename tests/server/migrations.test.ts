@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../server/storage/db';
 import { latestVersion, migrate, migrations } from '../../server/storage/migrations';
+import { writeOperation } from '../../server/operations/operation';
 import { SqliteStore } from '../../server/storage/sqlite-store';
 import { removeDir, tempDir } from './helpers/server';
 
@@ -42,7 +43,7 @@ describe('migrations', () => {
     db.close();
   });
 
-  it('3: drops the counter columns; sequences continue from the stored events and messages', () => {
+  it('3: drops the counter columns; sequences continue from the stored events and messages', async () => {
     const db = new Database(join(dir, 'm3a.db'));
     migrate(db, 2);
     db.prepare("INSERT INTO users (username, password_hash, nickname, created_at, updated_at, seq_head) VALUES ('u', 'h', 'n', 1, 1, 2)").run();
@@ -54,12 +55,15 @@ describe('migrations', () => {
     expect(columns('users')).not.toContain('seq_head');
     expect(columns('conversations')).not.toContain('seq_head');
     db.close();
-    const store = SqliteStore.open(join(dir, 'm3a.db'));
-    expect(store.users.seqHead(1)).toBe(2);
-    expect(store.transaction(() => store.events.append(1, 1, 0, null))).toBe(3);
-    expect(store.conversations.nextSeq(1)).toBe(2);
-    expect(store.conversations.seqHead(1)).toBe(1);
-    store.close();
+    const store = SqliteStore.open(join(dir, 'm3a.db'), { durability: 'off' });
+    const probe = writeOperation('test.sequences', async ({ tx }, _: null) => ({
+      head: await tx.sequences.head(1),
+      next: (await tx.sequences.allocate([[1, 1]]))[0],
+      convHead: await tx.conversations.seqHead(1),
+      convNext: await tx.conversations.nextSeq(1),
+    }));
+    expect((await store.write(probe, null, 1)).value).toEqual({ head: 2, next: 3, convHead: 1, convNext: 2 });
+    await store.close();
   });
 
   it('is idempotent and refuses a database from a newer server', () => {

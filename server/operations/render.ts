@@ -15,7 +15,7 @@ import {
   type Message,
   type Profile,
 } from '../../shared/protocol';
-import { big } from './validate';
+import { big } from '../services/validate';
 import { ConversationKind, type ConversationRow, type GroupMemberRow, type GroupRow, type MessageRow, type UserRow } from '../storage/store';
 
 export function renderProfile(user: UserRow): Profile {

@@ -1,0 +1,233 @@
+/**
+ * Messages: send (de-duplicated by sender + client id), recall, receipts,
+ * and who gets a typing notice.
+ *
+ * Receipts: DELIVERED is recorded when a recipient's device acknowledges the
+ * PUSH of a message or pulls it with SYNC; READ with MARK_READ. In 1:1
+ * chats both go to the peer. In groups they are kept per member but sent
+ * only to the member's own devices (unread counts across devices): a
+ * per-message "read by" list would cost members x messages events.
+ */
+import { create } from '@bufbuild/protobuf';
+import {
+  ConversationType,
+  FriendState,
+  GroupRole,
+  MessageRecalledSchema,
+  ReceiptSchema,
+  ReceiptType,
+  ResultCode,
+  SendMessageAckSchema,
+  SyncDomain,
+  type SendMessageAck,
+} from '../../shared/protocol';
+import { ConversationKind, type ConversationRow, type MessageRow, type Tx } from '../storage/store';
+import type { Caller } from '../services/deps';
+import { fail, invalid, ServiceError } from '../services/errors';
+import { big } from '../services/validate';
+import { requireUser } from './access';
+import type { MessageHandle } from './events';
+import { requireMembership } from './groups';
+import { readOperation, writeOperation, type WriteContext } from './operation';
+import { conversationRefFor, renderMessage } from './render';
+
+/** A conversation as the caller names it: the peer's user id, or the group id. */
+export interface Target {
+  type: ConversationType;
+  id: number;
+}
+
+interface Resolved {
+  conv: ConversationRow;
+  participants: number[];
+  /** The caller's group role (groups only). */
+  role: GroupRole;
+}
+
+function ackOf(row: MessageRow, duplicate: boolean): SendMessageAck {
+  return create(SendMessageAckSchema, { msgId: big(row.id), convSeq: big(row.conv_seq), sentAt: big(row.sent_at), userSeq: big(row.sender_seq), duplicate });
+}
+
+function targetFor(conv: ConversationRow, viewerId: number): Target {
+  if (conv.kind === ConversationKind.GROUP) return { type: ConversationType.GROUP, id: conv.group_id! };
+  return { type: ConversationType.DIRECT, id: conv.user_lo === viewerId ? conv.user_hi! : conv.user_lo! };
+}
+
+export interface SendArgs {
+  caller: Caller;
+  to: Target;
+  clientMsgId: string;
+  text: string;
+  replyTo: number;
+  mentions: number[];
+}
+
+/** Stores a message once, with an event for each participant; a resend (same client id) gets the original ack. */
+export const sendMessage = writeOperation('messages.send', async ({ tx, events, now }, a: SendArgs): Promise<SendMessageAck> => {
+  const { caller } = a;
+  const original = await tx.messages.bySenderClientId(caller.userId, a.clientMsgId);
+  if (original) return ackOf(original, true);
+  const { conv, participants, role } = await resolve(tx, caller, a.to, true);
+  const mentions = await checkMentions(tx, a.mentions, conv, role);
+  if (a.replyTo !== 0) {
+    const quoted = await tx.messages.byId(a.replyTo);
+    if (!quoted || quoted.conv_id !== conv.id) throw invalid('reply_to_msg_id', 'the quoted message is not in this conversation');
+  }
+  const convSeq = await tx.conversations.nextSeq(conv.id);
+  // Rendered for each participant when the events are flushed, once the row (and its id) exists.
+  const message: MessageHandle & { row?: MessageRow } = { id: 0, render: (viewer) => renderMessage(message.row!, conv, viewer) };
+  const mine = events.appendMessage(caller.userId, SyncDomain.MESSAGES, message, caller.sessionId);
+  for (const userId of participants) if (userId !== caller.userId) events.appendMessage(userId, SyncDomain.MESSAGES, message);
+  await events.allocate();
+  const row: Omit<MessageRow, 'id' | 'recalled_by'> = {
+    conv_id: conv.id,
+    conv_seq: convSeq,
+    sender_id: caller.userId,
+    client_msg_id: a.clientMsgId,
+    sent_at: now,
+    text: a.text,
+    mentions: mentions.join(','),
+    reply_to: a.replyTo,
+    sender_seq: mine.seq,
+  };
+  message.id = await tx.messages.insert(row);
+  message.row = { ...row, id: message.id, recalled_by: 0 };
+  return ackOf(message.row, false);
+});
+
+export const recallMessage = writeOperation('messages.recall', async ({ tx, events, now }, a: { caller: Caller; msgId: number; recallWindowMs: number }) => {
+  const { caller } = a;
+  const msg = await tx.messages.byId(a.msgId);
+  const conv = msg && (await tx.conversations.byId(msg.conv_id));
+  if (!msg || !conv) throw fail(ResultCode.NOT_FOUND, 'no such message');
+  const { participants, role } = await resolve(tx, caller, targetFor(conv, caller.userId), false);
+  if (msg.recalled_by !== 0) return; // already recalled: idempotent
+  if (msg.sender_id === caller.userId) {
+    if (now - msg.sent_at > a.recallWindowMs) throw fail(ResultCode.RECALL_WINDOW_EXPIRED, 'recall window expired');
+  } else {
+    // Moderation: in groups an owner/admin may recall messages of lower roles, at any time.
+    const senderRole = conv.kind === ConversationKind.GROUP ? ((await tx.groups.member(conv.group_id!, msg.sender_id))?.role ?? GroupRole.MEMBER) : GroupRole.OWNER;
+    if (conv.kind !== ConversationKind.GROUP || role < GroupRole.ADMIN || senderRole >= role) {
+      throw fail(ResultCode.PERMISSION_DENIED, 'you may only recall your own messages');
+    }
+  }
+  await tx.messages.recall(msg.id, caller.userId);
+  for (const userId of new Set([...participants, msg.sender_id])) {
+    const value = create(MessageRecalledSchema, { conversation: conversationRefFor(conv, userId), msgId: big(msg.id), convSeq: big(msg.conv_seq), recalledBy: big(caller.userId) });
+    // The sender may have left a group: they still see their message recalled.
+    if (await tx.users.byId(userId)) events.append(userId, SyncDomain.MESSAGES, { case: 'recalled', value });
+  }
+});
+
+export const markRead = writeOperation('messages.markRead', async ({ tx, events, now }, a: { caller: Caller; conversation: Target; upToConvSeq: number }) => {
+  const { caller } = a;
+  const { conv } = await resolve(tx, caller, a.conversation, false);
+  const upTo = Math.min(a.upToConvSeq, await tx.conversations.seqHead(conv.id));
+  if (upTo <= 0 || !(await tx.messages.advanceRead(conv.id, caller.userId, upTo))) return;
+  const receipt = (viewer: number) =>
+    create(ReceiptSchema, { conversation: conversationRefFor(conv, viewer), userId: big(caller.userId), type: ReceiptType.READ, upToConvSeq: big(upTo), at: big(now) });
+  events.append(caller.userId, SyncDomain.MESSAGES, { case: 'receipt', value: receipt(caller.userId) });
+  if (conv.kind === ConversationKind.DIRECT) {
+    const peer = a.conversation.id;
+    events.append(peer, SyncDomain.MESSAGES, { case: 'receipt', value: receipt(peer) });
+  }
+});
+
+/**
+ * Devices acknowledged the pushes of these events (PUSH_ACK, coalesced by the
+ * caller): at most one delivered receipt per user and 1:1 conversation.
+ */
+export const recordPushAcks = writeOperation('messages.recordPushAcks', async (ctx, acks: Array<{ userId: number; seq: number }>) => {
+  const latest = new Map<string, { userId: number; convId: number; convSeq: number; senderId: number }>();
+  for (const { userId, seq } of acks) {
+    const msg = await ctx.tx.messages.deliveryRef(userId, seq); // undefined: not a message event
+    if (!msg || msg.sender_id === userId) continue;
+    const key = `${userId}:${msg.conv_id}`;
+    const seen = latest.get(key);
+    if (!seen || seen.convSeq < msg.conv_seq) latest.set(key, { userId, convId: msg.conv_id, convSeq: msg.conv_seq, senderId: msg.sender_id });
+  }
+  for (const d of latest.values()) await delivered(ctx, d.userId, d.convId, d.convSeq, d.senderId);
+});
+
+/** The user pulled these messages with SYNC: the latest from each peer counts as delivered. */
+export const recordPulled = writeOperation(
+  'messages.recordPulled',
+  async (ctx, a: { userId: number; deliveries: Array<{ convId: number; convSeq: number; senderId: number }> }) => {
+    for (const d of a.deliveries) await delivered(ctx, a.userId, d.convId, d.convSeq, d.senderId);
+  },
+);
+
+/** Delivered up to `convSeq` in a 1:1 conversation: a receipt for the sender. */
+async function delivered({ tx, events, now }: WriteContext, userId: number, convId: number, convSeq: number, senderId: number): Promise<void> {
+  if (senderId === userId) return;
+  const conv = await tx.conversations.byId(convId);
+  if (!conv || conv.kind !== ConversationKind.DIRECT) return;
+  if (!(await tx.messages.advanceDelivered(convId, userId, convSeq))) return;
+  const value = create(ReceiptSchema, {
+    conversation: conversationRefFor(conv, senderId),
+    userId: big(userId),
+    type: ReceiptType.DELIVERED,
+    upToConvSeq: big(convSeq),
+    at: big(now),
+  });
+  events.append(senderId, SyncDomain.MESSAGES, { case: 'receipt', value });
+}
+
+/** Who gets the caller's typing notice: the peer (friends only) or the other group members. */
+export const typingAudience = readOperation('messages.typingAudience', async ({ tx }, a: { caller: Caller; conversation: Target }): Promise<number[]> => {
+  const { caller, conversation } = a;
+  if (conversation.type === ConversationType.GROUP) {
+    await requireMembership(tx, caller, conversation.id);
+    return (await tx.groups.memberIds(conversation.id)).filter((id) => id !== caller.userId);
+  }
+  await requireFriendship(tx, caller.userId, conversation.id);
+  return [conversation.id];
+});
+
+/**
+ * The conversation and who is in it, checking the caller may use it.
+ * `forSend`: 1:1 sends require a friendship and no block, and create the conversation.
+ */
+async function resolve(tx: Tx, caller: Caller, ref: Target, forSend: boolean): Promise<Resolved> {
+  if (ref.type === ConversationType.GROUP) {
+    const { me } = await requireMembership(tx, caller, ref.id);
+    const conv = await tx.conversations.ensureGroup(ref.id);
+    return { conv, participants: await tx.groups.memberIds(ref.id), role: me.role as GroupRole };
+  }
+  const peer = ref.id;
+  if (peer === caller.userId) throw invalid('conversation.id', 'cannot message yourself');
+  if (forSend) await requireFriendship(tx, caller.userId, peer);
+  else await requireUser(tx, peer);
+  const conv = forSend ? await tx.conversations.ensureDirect(caller.userId, peer) : await tx.conversations.direct(caller.userId, peer);
+  if (!conv) throw fail(ResultCode.NOT_FOUND, 'no such conversation');
+  return { conv, participants: [caller.userId, peer], role: GroupRole.UNSPECIFIED };
+}
+
+/**
+ * The peer exists (else NOT_FOUND), neither blocks the other (BLOCKED) and
+ * both are friends (NOT_FRIENDS), with each of the two friendship rows read
+ * once and the user row only when they are not friends (a friendship row
+ * implies the user: users are disabled, never deleted). Runs on every 1:1 send.
+ */
+async function requireFriendship(tx: Tx, userId: number, peer: number): Promise<void> {
+  const mine = (await tx.friends.get(userId, peer))?.state;
+  const theirs = (await tx.friends.get(peer, userId))?.state;
+  if (mine === FriendState.FRIEND && theirs === FriendState.FRIEND) return;
+  await requireUser(tx, peer);
+  if (mine === FriendState.BLOCKED || theirs === FriendState.BLOCKED) throw fail(ResultCode.BLOCKED, 'blocked');
+  if (mine !== FriendState.FRIEND || theirs !== FriendState.FRIEND) throw fail(ResultCode.NOT_FRIENDS, 'not friends');
+}
+
+async function checkMentions(tx: Tx, mentions: readonly number[], conv: ConversationRow, role: GroupRole): Promise<number[]> {
+  if (conv.kind !== ConversationKind.GROUP || mentions.length === 0) return [];
+  const ids = new Set<number>();
+  for (const userId of mentions) {
+    if (userId === 0) {
+      if (role < GroupRole.ADMIN) throw new ServiceError(ResultCode.PERMISSION_DENIED, '@all is for owners and admins');
+    } else if (!(await tx.groups.member(conv.group_id!, userId))) {
+      throw invalid('mentions', `user ${userId} is not a member`);
+    }
+    ids.add(userId);
+  }
+  return [...ids];
+}

@@ -1,0 +1,286 @@
+/**
+ * The repositories of a SQLite transaction: prepared statements on one
+ * better-sqlite3 connection. The methods are async to fit the contract
+ * (store.ts) that PostgreSQL shares; they run synchronously underneath, and
+ * only the thread that owns the connection calls them (sqlite-store.ts
+ * serialises every operation).
+ */
+import type { Database, Statement } from 'better-sqlite3';
+import {
+  ConversationKind,
+  type ConversationRow,
+  type ConversationsRepository,
+  type DeviceRow,
+  type DevicesRepository,
+  type EventRow,
+  type EventsRepository,
+  type FriendRequestRow,
+  type FriendRow,
+  type FriendsRepository,
+  type GroupMemberRow,
+  type GroupRow,
+  type GroupsRepository,
+  type MessageRow,
+  type MessagesRepository,
+  type ReadStateRow,
+  type SequencesRepository,
+  type Tx,
+  type UserRow,
+  type UsersRepository,
+} from './store';
+
+function one<T>(stmt: Statement, ...params: unknown[]): T | undefined {
+  return stmt.get(...params) as T | undefined;
+}
+
+function all<T>(stmt: Statement, ...params: unknown[]): T[] {
+  return stmt.all(...params) as T[];
+}
+
+function pluckIds(stmt: Statement, ...params: unknown[]): number[] {
+  return stmt.pluck().all(...params) as number[];
+}
+
+class SqliteUsers implements UsersRepository {
+  private s;
+  constructor(db: Database) {
+    this.s = {
+      insert: db.prepare('INSERT INTO users (username, password_hash, nickname, created_at, updated_at) VALUES (?, ?, ?, ?, ?)'),
+      byId: db.prepare('SELECT * FROM users WHERE id = ?'),
+      byName: db.prepare('SELECT * FROM users WHERE username = ?'),
+      list: db.prepare('SELECT * FROM users ORDER BY id'),
+      disable: db.prepare('UPDATE users SET disabled = ? WHERE id = ?'),
+      disabledAmong: db.prepare('SELECT id FROM users WHERE disabled = 1 AND id IN (SELECT value FROM json_each(?))').pluck(),
+      password: db.prepare('UPDATE users SET password_hash = ? WHERE id = ?'),
+      profile: db.prepare('UPDATE users SET nickname = ?, avatar = ?, signature = ?, updated_at = ? WHERE id = ?'),
+      lastSeen: db.prepare('UPDATE users SET last_seen = ? WHERE id = ?'),
+    };
+  }
+  async create(u: { username: string; passwordHash: string; nickname: string; now: number }) {
+    return Number(this.s.insert.run(u.username, u.passwordHash, u.nickname, u.now, u.now).lastInsertRowid);
+  }
+  async byId(id: number) { return one<UserRow>(this.s.byId, id); }
+  async byUsername(username: string) { return one<UserRow>(this.s.byName, username); }
+  async list() { return all<UserRow>(this.s.list); }
+  async setDisabled(id: number, disabled: boolean) { return this.s.disable.run(disabled ? 1 : 0, id).changes > 0; }
+  async disabledAmong(ids: readonly number[]) { return ids.length === 0 ? [] : (this.s.disabledAmong.all(JSON.stringify(ids)) as number[]); }
+  async setPasswordHash(id: number, hash: string) { this.s.password.run(hash, id); }
+  async updateProfile(id: number, f: { nickname: string; avatar: string; signature: string }, now: number) {
+    this.s.profile.run(f.nickname, f.avatar, f.signature, now, id);
+  }
+  async setLastSeen(id: number, at: number) { this.s.lastSeen.run(at, id); }
+}
+
+/**
+ * Sequences are max(seq) + 1 of the user's events, read inside the write
+ * transaction: the single writer makes that atomic, and it writes nothing
+ * (no counter row rewritten per event). Sequences handed out but not yet
+ * inserted are remembered until the operation ends (`reset`).
+ */
+class SqliteSequences implements SequencesRepository {
+  private s;
+  private taken = new Map<number, number>();
+  constructor(db: Database) {
+    this.s = { head: db.prepare('SELECT coalesce(max(seq), 0) FROM events WHERE user_id = ?').pluck() };
+  }
+  async head(userId: number) { return this.taken.get(userId) ?? (this.s.head.get(userId) as number); }
+  async allocate(users: ReadonlyArray<readonly [number, number]>) {
+    const firsts: number[] = [];
+    for (const [userId, count] of users) {
+      const last = this.taken.get(userId) ?? (this.s.head.get(userId) as number);
+      firsts.push(last + 1);
+      this.taken.set(userId, last + count);
+    }
+    return firsts;
+  }
+  /** Called before each operation: what it took is in the events table now (or rolled back). */
+  reset(): void {
+    if (this.taken.size > 0) this.taken.clear();
+  }
+}
+
+class SqliteDevices implements DevicesRepository {
+  private s;
+  constructor(db: Database) {
+    this.s = {
+      get: db.prepare('SELECT * FROM devices WHERE user_id = ? AND device_id = ?'),
+      upsert: db.prepare(`INSERT INTO devices (user_id, device_id, device_name, token_hash, created_at, last_login) VALUES (?, ?, ?, ?, ?, ?)
+        ON CONFLICT (user_id, device_id) DO UPDATE SET device_name = excluded.device_name, token_hash = excluded.token_hash, last_login = excluded.last_login`),
+      revoke: db.prepare('UPDATE devices SET token_hash = NULL WHERE user_id = ? AND device_id = ?'),
+      revokeAll: db.prepare('UPDATE devices SET token_hash = NULL WHERE user_id = ?'),
+    };
+  }
+  async get(userId: number, deviceId: string) { return one<DeviceRow>(this.s.get, userId, deviceId); }
+  async upsert(d: { userId: number; deviceId: string; deviceName: string; tokenHash: Uint8Array | null; now: number }) {
+    this.s.upsert.run(d.userId, d.deviceId, d.deviceName, d.tokenHash, d.now, d.now);
+  }
+  async revokeToken(userId: number, deviceId: string) { this.s.revoke.run(userId, deviceId); }
+  async revokeAll(userId: number) { this.s.revokeAll.run(userId); }
+}
+
+class SqliteEvents implements EventsRepository {
+  private s;
+  private byDomains = new Map<number, Statement>();
+  constructor(private db: Database) {
+    this.s = {
+      insert: db.prepare('INSERT INTO events (user_id, seq, domain, ref, body) VALUES (?, ?, ?, ?, ?)'),
+      list: db.prepare('SELECT * FROM events WHERE user_id = ? AND seq > ? ORDER BY seq LIMIT ?'),
+    };
+  }
+  async insert(rows: readonly EventRow[]) {
+    for (const r of rows) this.s.insert.run(r.user_id, r.seq, r.domain, r.ref, r.body);
+  }
+  async list(userId: number, after: number, limit: number, domains: readonly number[]): Promise<EventRow[]> {
+    if (domains.length === 0) return all<EventRow>(this.s.list, userId, after, limit);
+    let stmt = this.byDomains.get(domains.length);
+    if (!stmt) {
+      const marks = domains.map(() => '?').join(', ');
+      stmt = this.db.prepare(`SELECT * FROM events WHERE user_id = ? AND seq > ? AND domain IN (${marks}) ORDER BY seq LIMIT ?`);
+      this.byDomains.set(domains.length, stmt);
+    }
+    return all<EventRow>(stmt, userId, after, ...domains, limit);
+  }
+}
+
+class SqliteConversations implements ConversationsRepository {
+  private s;
+  constructor(db: Database) {
+    this.s = {
+      direct: db.prepare('SELECT * FROM conversations WHERE user_lo = ? AND user_hi = ?'),
+      insertDirect: db.prepare(`INSERT INTO conversations (kind, user_lo, user_hi) VALUES (${ConversationKind.DIRECT}, ?, ?)`),
+      group: db.prepare('SELECT * FROM conversations WHERE group_id = ?'),
+      insertGroup: db.prepare(`INSERT INTO conversations (kind, group_id) VALUES (${ConversationKind.GROUP}, ?)`),
+      byId: db.prepare('SELECT * FROM conversations WHERE id = ?'),
+      next: db.prepare('SELECT coalesce(max(conv_seq), 0) + 1 FROM messages WHERE conv_id = ?').pluck(),
+      head: db.prepare('SELECT coalesce(max(conv_seq), 0) FROM messages WHERE conv_id = ?').pluck(),
+    };
+  }
+  async direct(a: number, b: number) { return one<ConversationRow>(this.s.direct, Math.min(a, b), Math.max(a, b)); }
+  async ensureDirect(a: number, b: number): Promise<ConversationRow> {
+    const found = await this.direct(a, b);
+    if (found) return found;
+    this.s.insertDirect.run(Math.min(a, b), Math.max(a, b));
+    return (await this.direct(a, b))!;
+  }
+  async group(groupId: number) { return one<ConversationRow>(this.s.group, groupId); }
+  async ensureGroup(groupId: number): Promise<ConversationRow> {
+    const found = await this.group(groupId);
+    if (found) return found;
+    this.s.insertGroup.run(groupId);
+    return (await this.group(groupId))!;
+  }
+  async byId(id: number) { return one<ConversationRow>(this.s.byId, id); }
+  async nextSeq(convId: number) { return this.s.next.get(convId) as number; }
+  async seqHead(convId: number) { return this.s.head.get(convId) as number; }
+}
+
+class SqliteMessages implements MessagesRepository {
+  private s;
+  constructor(db: Database) {
+    this.s = {
+      insert: db.prepare(`INSERT INTO messages (conv_id, conv_seq, sender_id, client_msg_id, sent_at, text, mentions, reply_to, sender_seq)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+      byId: db.prepare('SELECT * FROM messages WHERE id = ?'),
+      byClient: db.prepare('SELECT * FROM messages WHERE sender_id = ? AND client_msg_id = ?'),
+      deliveryRef: db.prepare('SELECT m.conv_id, m.conv_seq, m.sender_id FROM events e JOIN messages m ON m.id = e.ref WHERE e.user_id = ? AND e.seq = ? AND e.ref <> 0'),
+      recall: db.prepare("UPDATE messages SET recalled_by = ?, text = '', mentions = '' WHERE id = ?"),
+      state: db.prepare('SELECT * FROM read_state WHERE conv_id = ? AND user_id = ?'),
+      delivered: db.prepare(`INSERT INTO read_state (conv_id, user_id, delivered_seq) VALUES (?, ?, ?)
+        ON CONFLICT (conv_id, user_id) DO UPDATE SET delivered_seq = excluded.delivered_seq WHERE excluded.delivered_seq > delivered_seq`),
+      read: db.prepare(`INSERT INTO read_state (conv_id, user_id, delivered_seq, read_seq) VALUES (?, ?, ?, ?)
+        ON CONFLICT (conv_id, user_id) DO UPDATE SET read_seq = excluded.read_seq, delivered_seq = max(delivered_seq, excluded.read_seq)
+        WHERE excluded.read_seq > read_seq`),
+    };
+  }
+  async insert(m: Omit<MessageRow, 'id' | 'recalled_by'>) {
+    // Positional parameters: binding by name from an object costs a lookup per column on every send.
+    return Number(this.s.insert.run(m.conv_id, m.conv_seq, m.sender_id, m.client_msg_id, m.sent_at, m.text, m.mentions, m.reply_to, m.sender_seq).lastInsertRowid);
+  }
+  async byId(id: number) { return one<MessageRow>(this.s.byId, id); }
+  async bySenderClientId(senderId: number, clientMsgId: string) { return one<MessageRow>(this.s.byClient, senderId, clientMsgId); }
+  async deliveryRef(userId: number, seq: number) { return one<{ conv_id: number; conv_seq: number; sender_id: number }>(this.s.deliveryRef, userId, seq); }
+  async recall(id: number, by: number) { this.s.recall.run(by, id); }
+  async readState(convId: number, userId: number) { return one<ReadStateRow>(this.s.state, convId, userId); }
+  async advanceDelivered(convId: number, userId: number, seq: number) { return this.s.delivered.run(convId, userId, seq).changes > 0; }
+  async advanceRead(convId: number, userId: number, seq: number) { return this.s.read.run(convId, userId, seq, seq).changes > 0; }
+}
+
+class SqliteFriends implements FriendsRepository {
+  private s;
+  constructor(db: Database) {
+    this.s = {
+      get: db.prepare('SELECT * FROM friends WHERE user_id = ? AND friend_id = ?'),
+      set: db.prepare(`INSERT INTO friends (user_id, friend_id, state, since) VALUES (?, ?, ?, ?)
+        ON CONFLICT (user_id, friend_id) DO UPDATE SET state = excluded.state, since = excluded.since`),
+      ids: db.prepare('SELECT friend_id FROM friends WHERE user_id = ? AND state = ? ORDER BY friend_id'),
+      request: db.prepare('SELECT * FROM friend_requests WHERE id = ?'),
+      pending: db.prepare(`SELECT * FROM friend_requests WHERE state = 1 AND ((from_id = ? AND to_id = ?) OR (from_id = ? AND to_id = ?)) LIMIT 1`),
+      insert: db.prepare('INSERT INTO friend_requests (from_id, to_id, message, state, created_at, updated_at) VALUES (?, ?, ?, 1, ?, ?)'),
+      setState: db.prepare('UPDATE friend_requests SET state = ?, updated_at = ? WHERE id = ?'),
+    };
+  }
+  async get(userId: number, friendId: number) { return one<FriendRow>(this.s.get, userId, friendId); }
+  async set(userId: number, friendId: number, state: number, since: number) { this.s.set.run(userId, friendId, state, since); }
+  async ids(userId: number, state: number) { return pluckIds(this.s.ids, userId, state); }
+  async request(id: number) { return one<FriendRequestRow>(this.s.request, id); }
+  async pendingBetween(a: number, b: number) { return one<FriendRequestRow>(this.s.pending, a, b, b, a); }
+  async createRequest(fromId: number, toId: number, message: string, now: number) {
+    return Number(this.s.insert.run(fromId, toId, message, now, now).lastInsertRowid);
+  }
+  async setRequestState(id: number, state: number, now: number) { this.s.setState.run(state, now, id); }
+}
+
+class SqliteGroups implements GroupsRepository {
+  private s;
+  constructor(db: Database) {
+    this.s = {
+      insert: db.prepare('INSERT INTO groups (name, owner_id, member_count, created_at, updated_at) VALUES (?, ?, 0, ?, ?)'),
+      byId: db.prepare('SELECT * FROM groups WHERE id = ?'),
+      update: db.prepare('UPDATE groups SET name = ?, owner_id = ?, member_count = ?, dissolved = ?, updated_at = ? WHERE id = ?'),
+      member: db.prepare('SELECT * FROM group_members WHERE group_id = ? AND user_id = ?'),
+      add: db.prepare('INSERT INTO group_members (group_id, user_id, role, joined_at) VALUES (?, ?, ?, ?)'),
+      remove: db.prepare('DELETE FROM group_members WHERE group_id = ? AND user_id = ?'),
+      role: db.prepare('UPDATE group_members SET role = ? WHERE group_id = ? AND user_id = ?'),
+      ids: db.prepare('SELECT user_id FROM group_members WHERE group_id = ? ORDER BY user_id'),
+      page: db.prepare('SELECT * FROM group_members WHERE group_id = ? AND user_id > ? ORDER BY user_id LIMIT ?'),
+      co: db.prepare(`SELECT DISTINCT b.user_id FROM group_members a JOIN group_members b ON b.group_id = a.group_id
+        WHERE a.user_id = ? AND b.user_id <> a.user_id`),
+      areCo: db.prepare(`SELECT 1 FROM group_members a JOIN group_members b ON b.group_id = a.group_id
+        WHERE a.user_id = ? AND b.user_id = ? LIMIT 1`).pluck(),
+    };
+  }
+  async create(name: string, ownerId: number, now: number) { return Number(this.s.insert.run(name, ownerId, now, now).lastInsertRowid); }
+  async byId(id: number) { return one<GroupRow>(this.s.byId, id); }
+  async update(g: GroupRow) { this.s.update.run(g.name, g.owner_id, g.member_count, g.dissolved, g.updated_at, g.id); }
+  async member(groupId: number, userId: number) { return one<GroupMemberRow>(this.s.member, groupId, userId); }
+  async addMember(groupId: number, userId: number, role: number, now: number) { this.s.add.run(groupId, userId, role, now); }
+  async removeMember(groupId: number, userId: number) { this.s.remove.run(groupId, userId); }
+  async setRole(groupId: number, userId: number, role: number) { this.s.role.run(role, groupId, userId); }
+  async memberIds(groupId: number) { return pluckIds(this.s.ids, groupId); }
+  async members(groupId: number, afterUserId: number, limit: number) { return all<GroupMemberRow>(this.s.page, groupId, afterUserId, limit); }
+  async coMemberIds(userId: number) { return pluckIds(this.s.co, userId); }
+  async areCoMembers(a: number, b: number) { return this.s.areCo.get(a, b) !== undefined; }
+}
+
+/** The repositories over one connection; `sequences.reset()` is called before each operation. */
+export class SqliteTx implements Tx {
+  readonly users: UsersRepository;
+  readonly sequences: SqliteSequences;
+  readonly devices: DevicesRepository;
+  readonly events: EventsRepository;
+  readonly conversations: ConversationsRepository;
+  readonly messages: MessagesRepository;
+  readonly friends: FriendsRepository;
+  readonly groups: GroupsRepository;
+
+  constructor(db: Database) {
+    this.users = new SqliteUsers(db);
+    this.sequences = new SqliteSequences(db);
+    this.devices = new SqliteDevices(db);
+    this.events = new SqliteEvents(db);
+    this.conversations = new SqliteConversations(db);
+    this.messages = new SqliteMessages(db);
+    this.friends = new SqliteFriends(db);
+    this.groups = new SqliteGroups(db);
+  }
+}

@@ -4,7 +4,7 @@ import { readdirSync } from 'node:fs';
 import { create, toBinary } from '@bufbuild/protobuf';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { SyncDomain, SyncEventSchema } from '../../shared/protocol';
+import { SyncEventSchema, type SyncDomain } from '../../shared/protocol';
 import { withSeq } from '../../server/operations/events';
 import { operations } from '../../server/operations/index';
 

@@ -23,7 +23,19 @@ export default defineConfig({
     projects: [
       nodeProject('shared', 60_000),
       nodeProject('lint', 60_000),
-      nodeProject('server', 60_000),
+      // The server suite runs once per store: SQLite (`server`) and PostgreSQL (`server-postgres`, one private
+      // PostgreSQL for the run, a fresh database per test file). *.sqlite.test.ts / *.postgres.test.ts run in one only.
+      { test: { ...nodeProject('server', 60_000).test, exclude: ['tests/server/**/*.postgres.test.ts'] } },
+      {
+        test: {
+          ...nodeProject('server', 60_000).test,
+          name: 'server-postgres',
+          include: ['tests/server/**/*.postgres.test.ts'],
+          exclude: ['tests/server/**/*.sqlite.test.ts'],
+          env: { TERN_TEST_STORE: 'postgres' },
+          globalSetup: ['tests/support/postgres-global-setup.ts'],
+        },
+      },
       nodeProject('core', 60_000),
       nodeProject('web-shell'),
       nodeProject('main'),

@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # Debian packages the test suite needs: Chromium for the end-to-end tests
 # (driven by playwright-core; a downloaded browser is not an option here) and
-# the fortunes packages as realistic Chinese and English text, a CJK font.
+# the fortunes packages as realistic Chinese and English text, a CJK font,
+# PostgreSQL.
 set -euo pipefail
 need=()
 [ -x /usr/bin/chromium ] || need+=(chromium)
 [ -d /usr/share/games/fortunes ] || need+=(fortunes fortunes-zh)
 # A CJK font, so Chinese text renders in Chromium screenshots instead of boxes.
 [ -e /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ] || need+=(fonts-wqy-microhei)
+# PostgreSQL (15+) for the server suite's second store; tests start private instances (tests/support/postgres.ts).
+compgen -G '/usr/lib/postgresql/*/bin/pg_ctl' >/dev/null || need+=(postgresql)
 if [ ${#need[@]} -eq 0 ]; then exit 0; fi
 if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null; then
   echo "missing Debian packages: ${need[*]} (install them with apt-get, as root)" >&2

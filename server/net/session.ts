@@ -4,7 +4,7 @@
  * tests).
  */
 import type { DescMessage, MessageInitShape } from '@bufbuild/protobuf';
-import { Command, encodePayload, responseCommandOf, ErrorDetailSchema, ResultCode, type Frame } from '../../shared/protocol';
+import { encodePayload, errorFrame, responseCommandOf, ErrorDetailSchema, ResultCode, type Command, type Frame } from '../../shared/protocol';
 
 export interface CloseReason {
   code: ResultCode;
@@ -89,10 +89,10 @@ export class Session {
     this.push(command, encodePayload(schema, value));
   }
 
-  /** Tells the client why (ERROR), then closes after flushing. */
+  /** Tells the client why (an ERROR frame of the one shape, see errorFrame), then closes after flushing. */
   closeWith(code: ResultCode, message: string): void {
     if (this.conn.closed) return;
-    this.pushMessage(Command.ERROR, ErrorDetailSchema, { code, message });
+    this.send(errorFrame(code, message));
     this.conn.close({ code, message });
   }
 }

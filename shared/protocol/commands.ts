@@ -4,8 +4,10 @@
  * encode them and decode answers) use, so the two ends cannot drift apart.
  */
 import type { DescMessage } from '@bufbuild/protobuf';
-import { Command } from '../gen/tern/v1/protocol_pb';
+import { Command, type ResultCode } from '../gen/tern/v1/protocol_pb';
 import * as pb from '../gen/tern/v1/messages_pb';
+import type { Frame } from './frame';
+import { encodePayload } from './payload';
 
 export interface RequestSpec<Req extends DescMessage = DescMessage, Res extends DescMessage = DescMessage> {
   request: Req;
@@ -62,6 +64,15 @@ export const pushSpecs = {
 } as const satisfies Partial<Record<Command, DescMessage>>;
 
 export type PushCommand = keyof typeof pushSpecs;
+
+/**
+ * The one shape of an unsolicited ERROR frame, whoever sends it (transport or
+ * server): serial 0, the reason in the header's `code` and again in
+ * `ErrorDetail.code` (PROTOCOL.md §3, §5). The connection closes after it.
+ */
+export function errorFrame(code: ResultCode, message: string): Frame {
+  return { serial: 0, command: Command.ERROR, code, payload: encodePayload(pb.ErrorDetailSchema, { code, message }) };
+}
 
 /** The command a response carries: the request's own, except PING, which is answered by PONG. */
 export function responseCommandOf(command: number): number {

@@ -1,11 +1,19 @@
 /** Protobuf payload helpers that report malformed input instead of throwing. */
 import { fromBinary, toBinary, create, type DescMessage, type MessageShape, type MessageInitShape } from '@bufbuild/protobuf';
+import { checkWire } from './wire-check';
 
 export type Decoded<T> = { ok: true; value: T } | { ok: false; error: string };
 
+/**
+ * Decodes strictly (see wire-check.ts): anything protobuf-es would read
+ * leniently (a length above 2^32, a wrong wire type, invalid UTF-8...) is an
+ * error, which the server answers with MALFORMED_PAYLOAD. Unknown fields are
+ * checked, skipped and not kept.
+ */
 export function decodePayload<Desc extends DescMessage>(schema: Desc, bytes: Uint8Array): Decoded<MessageShape<Desc>> {
   try {
-    return { ok: true, value: fromBinary(schema, bytes) };
+    checkWire(schema, bytes);
+    return { ok: true, value: fromBinary(schema, bytes, { readUnknownFields: false }) };
   } catch (err) {
     return { ok: false, error: `malformed ${schema.typeName}: ${err instanceof Error ? err.message : String(err)}` };
   }

@@ -44,8 +44,7 @@ describe('server process', () => {
     expect(await first.exited).toBe(0);
     expect(Date.now() - started).toBeLessThan(5000);
     await alice.closedPromise;
-    const shutdown = alice.pushes.find((p) => p.command === Command.ERROR);
-    expect(shutdown && alice.decodePush(Command.ERROR, shutdown).code).toBe(ResultCode.SHUTTING_DOWN);
+    expect(alice.errorFrame().code).toBe(ResultCode.SHUTTING_DOWN);
     expect(existsSync(join(data, 'server.lock'))).toBe(false);
 
     const second = await spawnServer(['--port', '0', '--data', data, '--config', config], fastEnv);

@@ -8,7 +8,7 @@
  */
 import { EventEmitter } from 'node:events';
 import type { Socket } from 'node:net';
-import { Command, DEFAULT_MAX_FRAME_SIZE, encodeFrame, encodePayload, ErrorDetailSchema, FrameDecoder, ResultCode, type Frame } from '../../protocol';
+import { DEFAULT_MAX_FRAME_SIZE, encodeFrame, errorFrame, FrameDecoder, ResultCode, type Frame } from '../../protocol';
 import type { CipherState } from '../noise';
 import type { TransportError } from './errors';
 import { socketError } from './errors';
@@ -218,7 +218,7 @@ export class SecureConnection extends EventEmitter<SecureConnectionEvents> {
     if (this.isClosed) return;
     if (this.role === 'server') {
       try {
-        this.send({ serial: 0, command: Command.ERROR, code: error.code, payload: encodePayload(ErrorDetailSchema, { code: error.code, message: error.message }) });
+        this.send(errorFrame(error.code, error.message));
       } catch {
         // Best effort: the socket may already be gone.
       }

@@ -44,6 +44,7 @@ export class RequestError extends Error {
 export interface PushRecord {
   serial: number;
   command: number;
+  code: number;
   payload: Uint8Array;
 }
 
@@ -184,6 +185,22 @@ export class TestClient {
     return fromBinary(SyncEventSchema, p.payload).event.value as never;
   }
 
+  /**
+   * The ERROR frame the server sent before closing, checked to have the one
+   * shape PROTOCOL.md §3 gives every ERROR frame: serial 0, the reason in the
+   * header's code and the same code in the ErrorDetail.
+   */
+  errorFrame(): { code: ResultCode; message: string } {
+    const errors = this.pushes.filter((p) => p.command === Command.ERROR);
+    if (errors.length !== 1) throw new Error(`expected one ERROR frame, got ${errors.length}`);
+    const frame = errors[0]!;
+    const detail = this.decodePush(Command.ERROR, frame);
+    if (frame.serial !== 0 || frame.code !== detail.code) {
+      throw new Error(`ERROR frame of the wrong shape: serial ${frame.serial}, header code ${frame.code}, detail code ${detail.code}`);
+    }
+    return { code: detail.code, message: detail.message };
+  }
+
   decodePush<C extends keyof typeof pushSpecs>(command: C, p: PushRecord): MessageShape<(typeof pushSpecs)[C]> {
     return fromBinary(pushSpecs[command], p.payload) as MessageShape<(typeof pushSpecs)[C]>;
   }
@@ -200,7 +217,7 @@ export class TestClient {
       pending.resolve(frame);
       return;
     }
-    const record = { serial: frame.serial, command: frame.command, payload: frame.payload };
+    const record = { serial: frame.serial, command: frame.command, code: frame.code, payload: frame.payload };
     this.pushes.push(record);
     if (frame.command === Command.PUSH && this.autoAck) {
       const event = fromBinary(SyncEventSchema, frame.payload);

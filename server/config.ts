@@ -1,182 +1,372 @@
 /**
- * Server configuration: one typed object with defaults. `loadConfig` merges,
- * lowest priority first: defaults, a JSON config file, environment variables
- * (TERN_SERVER_*), then command-line flags. The programmatic API
- * (`startServer`) takes a partial object and fills the rest from defaults.
+ * Server configuration: one table of options (`serverOptions` below) from
+ * which everything else is derived: the `ServerConfig` type, the defaults,
+ * the JSON config file's schema, the command-line flags (util.parseArgs),
+ * the environment variables and `--help`.
+ *
+ * Adding an option is one entry in the table: a zod schema (the type and its
+ * limits), a default (or `optional`), a help line and a group. Its flag is the
+ * key in kebab-case (`maxGroupSize` -> `--max-group-size`) and its environment
+ * variable TERN_SERVER_ + the key in SNAKE_CASE, unless the entry names them.
+ *
+ * Sources, lowest priority first: defaults, the JSON file (`--config FILE` or
+ * TERN_SERVER_CONFIG), environment variables, flags. Every source is checked
+ * against the same schema; unknown keys, unknown TERN_SERVER_* variables and
+ * wrong types are refused with a message naming the source and the key. The
+ * programmatic API (`startServer`) checks its partial object the same way.
  */
 import { readFileSync } from 'node:fs';
+import { z } from 'zod';
 import type { DurabilityMode } from './storage/durability';
 
-export interface ScryptParams {
-  /** CPU/memory cost, a power of two. 2^15 with r=8 costs 32 MiB per hash. */
-  N: number;
-  r: number;
-  p: number;
-}
+/** Sections of `--help` and docs/SERVER.md. */
+export type OptionGroup = 'network' | 'storage' | 'limits' | 'security' | 'operations';
 
-export interface ServerConfig {
-  host: string;
-  /** 0 = any free port. */
-  port: number;
-  dataDir: string;
-  /** Opt-in Prometheus endpoint; undefined = off. */
-  metricsPort?: number;
-  metricsHost: string;
-  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
-  /** Frame size limit, header included (also advertised in HandshakeResponse). */
-  maxFrameSize: number;
-  handshakeTimeoutMs: number;
-  /** Connections silent for longer than this are closed with IDLE_TIMEOUT. */
-  idleTimeoutMs: number;
-  /** Advice sent to clients in HandshakeResponse. */
-  heartbeatIntervalMs: number;
-  /** How often the idle sweep runs; default idleTimeoutMs / 6. */
-  idleSweepIntervalMs?: number;
-  maxGroupSize: number;
-  recallWindowMs: number;
-  maxTextLength: number;
-  syncDefaultLimit: number;
-  syncMaxLimit: number;
-  scrypt: ScryptParams;
-  /** Failed logins tolerated per account / per address inside the window before RATE_LIMITED. */
-  loginFailuresPerAccount: number;
-  loginFailuresPerAddress: number;
-  loginThrottleWindowMs: number;
-  /** Registrations per address per window. */
-  registrationsPerAddress: number;
-  /** Grace period for shutdown: clients are told, then the rest is cut. */
-  shutdownGraceMs: number;
-  /** Requests one connection may have waiting for an answer (pipelined sends); more get RATE_LIMITED. */
-  maxInFlightPerConnection: number;
-  /** When a commit counts as durable (storage/durability.ts): group-fsync (default), full, off. */
-  durability: DurabilityMode;
-}
+/** How a value is written where only text exists (flags, environment). */
+type TextForm = 'text' | 'integer' | 'json';
 
-export const defaultConfig: ServerConfig = {
-  host: '127.0.0.1',
-  port: 7800,
-  dataDir: './data/server',
-  metricsHost: '127.0.0.1',
-  logLevel: 'info',
-  maxFrameSize: 1024 * 1024,
-  handshakeTimeoutMs: 10_000,
-  idleTimeoutMs: 90_000,
-  heartbeatIntervalMs: 30_000,
-  maxGroupSize: 500,
-  recallWindowMs: 2 * 60_000,
-  maxTextLength: 8000,
-  syncDefaultLimit: 200,
-  syncMaxLimit: 1000,
-  scrypt: { N: 1 << 15, r: 8, p: 1 },
-  loginFailuresPerAccount: 5,
-  loginFailuresPerAddress: 20,
-  loginThrottleWindowMs: 5 * 60_000,
-  registrationsPerAddress: 60,
-  shutdownGraceMs: 2000,
-  maxInFlightPerConnection: 1024,
-  durability: 'group-fsync',
-};
-
-export class ConfigError extends Error {}
-
-/** Option table shared by flags, environment and config file (file keys are the camelCase names). */
-interface OptionSpec {
-  key: keyof ServerConfig;
-  flag: string;
-  env: string;
-  kind: 'string' | 'int' | 'level' | 'durability';
+interface OptionSpec<T, HasDefault extends boolean> {
+  schema: z.ZodType<T>;
+  /** true: has a default; false: undefined (off) unless given. */
+  required: HasDefault;
+  /** Absent for optional options (undefined = off). */
+  default: HasDefault extends true ? T : undefined;
   help: string;
+  group: OptionGroup;
+  text: TextForm;
+  /** Flag name without `--`; default: the key in kebab-case. */
+  flag?: string;
+  /** Environment variable; default: TERN_SERVER_ + the key in SNAKE_CASE. */
+  env?: string;
+  /** Placeholder in --help, e.g. MS, URL. */
+  arg?: string;
+  /** Never echoed in errors or logs (URLs with passwords, keys). */
+  sensitive?: boolean;
+  /** --help's words for the default when it is not a plain value. */
+  defaultText?: string;
 }
 
-export const optionSpecs: OptionSpec[] = [
-  { key: 'host', flag: '--host', env: 'TERN_SERVER_HOST', kind: 'string', help: 'address to listen on (default 127.0.0.1)' },
-  { key: 'port', flag: '--port', env: 'TERN_SERVER_PORT', kind: 'int', help: 'port, 0 = any free port (default 7800)' },
-  { key: 'dataDir', flag: '--data', env: 'TERN_SERVER_DATA', kind: 'string', help: 'data directory (default ./data/server)' },
-  { key: 'metricsPort', flag: '--metrics-port', env: 'TERN_SERVER_METRICS_PORT', kind: 'int', help: 'serve Prometheus metrics on this port (off by default)' },
-  { key: 'metricsHost', flag: '--metrics-host', env: 'TERN_SERVER_METRICS_HOST', kind: 'string', help: 'metrics address (default 127.0.0.1)' },
-  { key: 'logLevel', flag: '--log-level', env: 'TERN_SERVER_LOG_LEVEL', kind: 'level', help: 'fatal|error|warn|info|debug|trace|silent (default info)' },
-  { key: 'maxFrameSize', flag: '--max-frame-size', env: 'TERN_SERVER_MAX_FRAME_SIZE', kind: 'int', help: 'bytes per frame, header included (default 1048576)' },
-  { key: 'handshakeTimeoutMs', flag: '--handshake-timeout-ms', env: 'TERN_SERVER_HANDSHAKE_TIMEOUT_MS', kind: 'int', help: 'close connections without a handshake after this (default 10000)' },
-  { key: 'idleTimeoutMs', flag: '--idle-timeout-ms', env: 'TERN_SERVER_IDLE_TIMEOUT_MS', kind: 'int', help: 'close silent connections after this (default 90000)' },
-  { key: 'heartbeatIntervalMs', flag: '--heartbeat-interval-ms', env: 'TERN_SERVER_HEARTBEAT_INTERVAL_MS', kind: 'int', help: 'ping interval advised to clients (default 30000)' },
-  { key: 'maxGroupSize', flag: '--max-group-size', env: 'TERN_SERVER_MAX_GROUP_SIZE', kind: 'int', help: 'members per group (default 500)' },
-  { key: 'recallWindowMs', flag: '--recall-window-ms', env: 'TERN_SERVER_RECALL_WINDOW_MS', kind: 'int', help: 'senders may recall for this long (default 120000)' },
-  { key: 'maxTextLength', flag: '--max-text-length', env: 'TERN_SERVER_MAX_TEXT_LENGTH', kind: 'int', help: 'characters per message (default 8000)' },
-  { key: 'shutdownGraceMs', flag: '--shutdown-grace-ms', env: 'TERN_SERVER_SHUTDOWN_GRACE_MS', kind: 'int', help: 'time given to clients on shutdown (default 2000)' },
-  { key: 'durability', flag: '--durability', env: 'TERN_SERVER_DURABILITY', kind: 'durability', help: 'group-fsync (default: acks wait for a batched WAL fsync), full (SQLite fsync per commit), off (no fsync; tests only)' },
+type Extra = Pick<OptionSpec<unknown, boolean>, 'flag' | 'env' | 'arg' | 'sensitive' | 'defaultText'>;
+
+function formOf(schema: z.ZodType): TextForm {
+  const type = (schema as { def?: { type?: string } }).def?.type;
+  return type === 'number' ? 'integer' : type === 'string' || type === 'enum' ? 'text' : 'json';
+}
+
+/** An option with a default. */
+function option<T>(schema: z.ZodType<T>, defaultValue: T, group: OptionGroup, help: string, extra: Extra = {}): OptionSpec<T, true> {
+  return { schema, required: true, default: defaultValue, group, help, text: formOf(schema), ...extra };
+}
+
+/** An option that is off (undefined) unless given. */
+function optional<T>(schema: z.ZodType<T>, group: OptionGroup, help: string, extra: Extra = {}): OptionSpec<T, false> {
+  return { schema, required: false, default: undefined, group, help, text: formOf(schema), ...extra };
+}
+
+const count = (min = 0, max = Number.MAX_SAFE_INTEGER) => z.number().int().min(min).max(max);
+const ms = (min = 0) => count(min, 365 * 24 * 3600_000);
+const port = count(0, 65535);
+const nonEmpty = z.string().min(1);
+export const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+const durabilityModes = ['group-fsync', 'full', 'off'] as const satisfies readonly DurabilityMode[];
+const scryptSchema = z.strictObject({
+  /** CPU/memory cost, a power of two. 2^15 with r=8 costs 32 MiB per hash. */
+  N: count(2, 2 ** 24).refine((n) => (n & (n - 1)) === 0, 'must be a power of two'),
+  r: count(1, 64),
+  p: count(1, 16),
+});
+export type ScryptParams = z.output<typeof scryptSchema>;
+
+/** Every server option. See the header comment for how to add one. */
+export const serverOptions = {
+  // network
+  host: option(nonEmpty, '127.0.0.1', 'network', 'address to listen on', { arg: 'ADDR' }),
+  port: option(port, 7800, 'network', 'TCP port; 0 = any free port', { arg: 'N' }),
+  maxFrameSize: option(count(4096, 16 * 1024 * 1024), 1024 * 1024, 'network', 'bytes per frame, header included (also told to clients)', { arg: 'BYTES' }),
+  handshakeTimeoutMs: option(ms(100), 10_000, 'network', 'close connections that have not finished the handshake after this', { arg: 'MS' }),
+  idleTimeoutMs: option(ms(1000), 90_000, 'network', 'close connections silent (or not reading) for longer than this', { arg: 'MS' }),
+  idleSweepIntervalMs: optional(ms(10), 'network', 'how often idle connections are looked for', { arg: 'MS', defaultText: 'idle timeout / 6' }),
+  heartbeatIntervalMs: option(ms(1000), 30_000, 'network', 'ping interval advised to clients in the handshake', { arg: 'MS' }),
+  shutdownGraceMs: option(ms(), 2000, 'network', 'time clients get to leave on shutdown before they are cut', { arg: 'MS' }),
+  // storage
+  dataDir: option(nonEmpty, './data/server', 'storage', 'data directory (server key, lock, SQLite database)', { flag: 'data', env: 'TERN_SERVER_DATA', arg: 'DIR' }),
+  durability: option(z.enum(durabilityModes), 'group-fsync', 'storage', 'when an ack is sent: group-fsync (after a batched WAL fsync), full (SQLite fsync per commit), off (no fsync; tests only)', { arg: 'MODE' }),
+  // limits
+  maxGroupSize: option(count(2), 500, 'limits', 'members per group', { arg: 'N' }),
+  recallWindowMs: option(ms(), 2 * 60_000, 'limits', 'senders may recall a message for this long', { arg: 'MS' }),
+  maxTextLength: option(count(1), 8000, 'limits', 'characters per message', { arg: 'N' }),
+  syncDefaultLimit: option(count(1), 200, 'limits', 'events per SYNC page when the client gives no limit', { arg: 'N' }),
+  syncMaxLimit: option(count(1), 1000, 'limits', 'largest SYNC page (larger limits are clamped)', { arg: 'N' }),
+  maxInFlightPerConnection: option(count(1), 1024, 'limits', 'requests one connection may have awaiting an answer; more get RATE_LIMITED', { arg: 'N' }),
+  // security
+  scrypt: option(scryptSchema, { N: 1 << 15, r: 8, p: 1 }, 'security', 'password hash cost (scrypt; the default costs 32 MiB and ~100 ms per hash)', { arg: 'JSON' }),
+  loginFailuresPerAccount: option(count(1), 5, 'security', 'failed logins tolerated per account in the window before RATE_LIMITED', { arg: 'N' }),
+  loginFailuresPerAddress: option(count(1), 20, 'security', 'failed logins tolerated per client address in the window', { arg: 'N' }),
+  loginThrottleWindowMs: option(ms(1000), 5 * 60_000, 'security', 'sliding window of the login and registration limits', { arg: 'MS' }),
+  registrationsPerAddress: option(count(1), 60, 'security', 'registrations per client address per window', { arg: 'N' }),
+  // operations
+  logLevel: option(z.enum(logLevels), 'info', 'operations', logLevels.join('|'), { arg: 'LEVEL' }),
+  metricsPort: optional(port, 'operations', 'serve /metrics, /healthz and /readyz on this port (0 = any free port)', { arg: 'N' }),
+  metricsHost: option(nonEmpty, '127.0.0.1', 'operations', 'address of the metrics and health endpoint', { arg: 'ADDR' }),
+} satisfies Record<string, OptionSpec<unknown, boolean>>;
+
+type Options = typeof serverOptions;
+export type OptionKey = keyof Options;
+type ValueOf<O> = O extends OptionSpec<infer T, boolean> ? T : never;
+type Simplify<T> = { [K in keyof T]: T[K] };
+
+/** The server's configuration: every option, defaults filled in. */
+export type ServerConfig = Simplify<
+  { -readonly [K in OptionKey as Options[K]['required'] extends true ? K : never]: ValueOf<Options[K]> } & {
+    -readonly [K in OptionKey as Options[K]['required'] extends true ? never : K]?: ValueOf<Options[K]>;
+  }
+>;
+
+const optionKeys = Object.keys(serverOptions) as OptionKey[];
+const spec = (key: OptionKey): OptionSpec<unknown, boolean> => serverOptions[key];
+
+export const defaultConfig: ServerConfig = Object.fromEntries(
+  optionKeys.filter((k) => spec(k).default !== undefined).map((k) => [k, spec(k).default]),
+) as ServerConfig;
+
+/** Checks that involve more than one option. */
+const crossChecks: Array<(c: ServerConfig) => string | undefined> = [
+  (c) => (c.syncDefaultLimit > c.syncMaxLimit ? `syncDefaultLimit (${c.syncDefaultLimit}) must not exceed syncMaxLimit (${c.syncMaxLimit})` : undefined),
+  (c) => (c.metricsPort !== undefined && c.metricsPort !== 0 && c.metricsPort === c.port && c.metricsHost === c.host ? 'metricsPort must differ from port' : undefined),
 ];
 
-const levels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
-
-function parseValue(spec: OptionSpec, raw: unknown, source: string): unknown {
-  switch (spec.kind) {
-    case 'string':
-      if (typeof raw !== 'string' || raw === '') throw new ConfigError(`${source}: expected a non-empty string`);
-      return raw;
-    case 'int': {
-      const n = typeof raw === 'number' ? raw : typeof raw === 'string' && /^\d+$/.test(raw) ? Number(raw) : NaN;
-      if (!Number.isSafeInteger(n) || n < 0) throw new ConfigError(`${source}: expected a non-negative integer, got ${String(raw)}`);
-      if ((spec.key === 'port' || spec.key === 'metricsPort') && n > 65535) throw new ConfigError(`${source}: port out of range`);
-      return n;
-    }
-    case 'level':
-      if (typeof raw !== 'string' || !(levels as readonly string[]).includes(raw)) throw new ConfigError(`${source}: expected one of ${levels.join('|')}`);
-      return raw;
-    case 'durability':
-      if (raw !== 'group-fsync' && raw !== 'full' && raw !== 'off') throw new ConfigError(`${source}: expected group-fsync, full or off`);
-      return raw;
+/** A configuration that cannot be used. `problems` has one line per fault. */
+export class ConfigError extends Error {
+  readonly problems: string[];
+  constructor(problems: string | string[]) {
+    const list = Array.isArray(problems) ? problems : [problems];
+    super(list.length === 1 ? list[0]! : `${list.length} configuration problems:\n  ${list.join('\n  ')}`);
+    this.name = 'ConfigError';
+    this.problems = list;
   }
 }
 
-/** Fills a partial config from defaults and checks invariants. */
-export function resolveConfig(partial: Partial<ServerConfig> = {}): ServerConfig {
-  const config: ServerConfig = { ...defaultConfig, ...partial, scrypt: { ...defaultConfig.scrypt, ...partial.scrypt } };
-  const { N, r, p } = config.scrypt;
-  if (!Number.isInteger(N) || N < 2 || (N & (N - 1)) !== 0) throw new ConfigError('scrypt.N must be a power of two');
-  if (!Number.isInteger(r) || r < 1 || !Number.isInteger(p) || p < 1) throw new ConfigError('scrypt.r and scrypt.p must be positive integers');
-  if (config.maxFrameSize < 4096 || config.maxFrameSize > 16 * 1024 * 1024) throw new ConfigError('maxFrameSize must be between 4096 and 16 MiB');
-  if (config.idleTimeoutMs < 1000) throw new ConfigError('idleTimeoutMs must be at least 1000');
-  if (config.maxGroupSize < 2) throw new ConfigError('maxGroupSize must be at least 2');
-  if (config.syncMaxLimit < 1 || config.syncDefaultLimit < 1 || config.syncDefaultLimit > config.syncMaxLimit) {
-    throw new ConfigError('sync limits must satisfy 1 <= syncDefaultLimit <= syncMaxLimit');
+const kebab = (key: string) => key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+export const flagOf = (key: OptionKey): string => spec(key).flag ?? kebab(key);
+export const envOf = (key: OptionKey): string => spec(key).env ?? `TERN_SERVER_${kebab(key).replaceAll('-', '_').toUpperCase()}`;
+
+/** TERN_SERVER_* variables that are not options but are known. */
+const otherServerEnv = new Set(['TERN_SERVER_CONFIG']);
+
+function describeValue(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value.length > 60 ? `${value.slice(0, 57)}...` : value);
+  if (value === null || typeof value !== 'object') return String(value);
+  return Array.isArray(value) ? 'an array' : 'an object';
+}
+
+function editDistance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    let diagonal = row[0]!;
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const above = row[j]!;
+      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, diagonal + (a[i - 1]!.toLowerCase() === b[j - 1]!.toLowerCase() ? 0 : 1));
+      diagonal = above;
+    }
   }
+  return row[b.length]!;
+}
+
+/** " (did you mean Y?)" when a known name is close to `name`, else "". */
+function suggestion(name: string, known: readonly string[]): string {
+  const best = known.map((k) => [k, editDistance(name, k)] as const).sort((a, b) => a[1] - b[1])[0];
+  return best && best[1] <= Math.max(2, Math.floor(name.length / 4)) ? ` (did you mean ${best[0]}?)` : '';
+}
+
+/** "unknown KIND NAME (did you mean Y?)" */
+export function unknownName(kind: string, name: string, known: readonly string[]): string {
+  return `unknown ${kind} ${name}${suggestion(name, known)}`;
+}
+
+const expectedNames: Record<string, string> = {
+  number: 'a number',
+  int: 'an integer',
+  string: 'a string',
+  boolean: 'true or false',
+  object: 'a JSON object',
+  array: 'a list',
+};
+
+/** z.number().int(): zod reports a string given to it as "expected number"; say integer. */
+function isIntegerSchema(schema: unknown): boolean {
+  const checks = (schema as { _zod?: { def?: { checks?: Array<{ _zod?: { def?: { format?: string } } }> } } } | undefined)?._zod?.def?.checks ?? [];
+  return checks.some((c) => /int/.test(c._zod?.def?.format ?? ''));
+}
+
+/** Zod issues as one line each: "WHERE: what is wrong". */
+function describeIssue(issue: z.core.$ZodRawIssue, sensitive: boolean): string {
+  const got = sensitive ? '' : `, got ${describeValue(issue.input)}`;
+  switch (issue.code) {
+    case 'invalid_type':
+      return `expected ${expectedNames[issue.expected === 'number' && isIntegerSchema(issue.inst) ? 'int' : issue.expected] ?? issue.expected}${got}`;
+    case 'invalid_value':
+      return `expected one of ${issue.values.map(String).join(', ')}${got}`;
+    case 'too_small':
+      return issue.origin === 'string' ? 'must not be empty' : `must be at least ${String(issue.minimum)}${got}`;
+    case 'too_big':
+      return `must be at most ${String(issue.maximum)}${got}`;
+    case 'invalid_format':
+      return `has the wrong format${got}`;
+    case 'not_multiple_of':
+      return `must be a multiple of ${String(issue.divisor)}${got}`;
+    case 'custom':
+      return `${issue.message ?? 'is invalid'}${got}`;
+    default:
+      return issue.message ?? 'is invalid';
+  }
+}
+
+function validate<T>(schema: z.ZodType<T>, value: unknown, where: (path: PropertyKey[]) => string, sensitive = false): { ok: true; value: T } | { ok: false; problems: string[] } {
+  const result = schema.safeParse(value, { error: (issue) => describeIssue(issue, sensitive) });
+  if (result.success) return { ok: true, value: result.data };
+  const problems = result.error.issues.flatMap((issue) => {
+    if (issue.code !== 'unrecognized_keys') return [`${where(issue.path)}: ${issue.message}`];
+    const known = issue.path.length === 0 ? optionKeys : [];
+    return issue.keys.map((k) => `${where([...issue.path, k])}: unknown key${suggestion(k, known)}`);
+  });
+  return { ok: false, problems };
+}
+
+/** Turns the text of a flag or environment variable into the option's value, then checks it. */
+function fromText(key: OptionKey, raw: string, where: string): { ok: true; value: unknown } | { ok: false; problems: string[] } {
+  const s = spec(key);
+  let value: unknown = raw;
+  if (s.text === 'integer') {
+    if (!/^-?\d+$/.test(raw.trim())) return { ok: false, problems: [`${where}: expected an integer${s.sensitive ? '' : `, got ${describeValue(raw)}`}`] };
+    value = Number(raw.trim());
+  } else if (s.text === 'json') {
+    try {
+      value = JSON.parse(raw);
+    } catch {
+      return { ok: false, problems: [`${where}: expected JSON${s.sensitive ? '' : `, got ${describeValue(raw)}`}`] };
+    }
+  }
+  return validate(s.schema, value, (path) => [where, ...path.map(String)].join(': '), s.sensitive);
+}
+
+const fileSchema = z.strictObject({
+  $schema: z.string().optional(),
+  ...Object.fromEntries(optionKeys.map((k) => [k, spec(k).schema.optional()])),
+});
+
+const fullSchema = z.strictObject(Object.fromEntries(optionKeys.map((k) => [k, spec(k).default === undefined ? spec(k).schema.optional() : spec(k).schema])));
+
+/** Fills a partial config from defaults and checks it whole (types, limits, cross-option rules). */
+export function resolveConfig(partial: Partial<ServerConfig> = {}): ServerConfig {
+  const merged: Record<string, unknown> = { ...defaultConfig };
+  for (const [key, value] of Object.entries(partial)) if (value !== undefined) merged[key] = value;
+  const checked = validate(fullSchema, merged, (path) => path.map(String).join('.') || 'config');
+  if (!checked.ok) throw new ConfigError(checked.problems);
+  const config = checked.value as ServerConfig;
+  const cross = crossChecks.map((check) => check(config)).filter((p): p is string => p !== undefined);
+  if (cross.length > 0) throw new ConfigError(cross);
   return config;
 }
 
+/** Reads and checks a JSON config file. */
+export function readConfigFile(file: string): Partial<ServerConfig> {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new ConfigError(`config file ${file}: ${code === 'ENOENT' ? 'does not exist' : code === 'EACCES' ? 'permission denied' : (err as Error).message}`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (err) {
+    throw new ConfigError(`config file ${file}: not valid JSON (${(err as Error).message})`);
+  }
+  const checked = validate(fileSchema, parsed, (path) => (path.length === 0 ? `config file ${file}` : `config file ${file}: ${path.map(String).join('.')}`));
+  if (!checked.ok) throw new ConfigError(checked.problems);
+  const { $schema: _ignored, ...rest } = checked.value as Record<string, unknown>;
+  return rest as Partial<ServerConfig>;
+}
+
 export interface ConfigSources {
-  /** Flags already split into name -> raw value. */
-  flags: Map<string, string>;
-  env: NodeJS.ProcessEnv;
+  /** Option flags as util.parseArgs returns them: flag name (no dashes) -> text. */
+  flags?: Readonly<Record<string, string | undefined>>;
+  env?: NodeJS.ProcessEnv;
+  /** A JSON config file; default: TERN_SERVER_CONFIG. */
   configFile?: string;
 }
 
-/** Merges config file, environment and flags (in that order of priority, flags win). */
+/** Merges defaults, the config file, TERN_SERVER_* variables and flags (flags win), reporting every problem at once. */
 export function loadConfig(sources: ConfigSources): ServerConfig {
-  const partial: Record<string, unknown> = {};
-  const file = sources.configFile ?? sources.flags.get('--config') ?? sources.env.TERN_SERVER_CONFIG;
-  if (file) {
-    let parsed: unknown;
+  const env = sources.env ?? {};
+  const flags = sources.flags ?? {};
+  const problems: string[] = [];
+  let partial: Record<string, unknown> = {};
+  const file = sources.configFile ?? (env.TERN_SERVER_CONFIG || undefined);
+  if (file !== undefined) {
     try {
-      parsed = JSON.parse(readFileSync(file, 'utf8'));
+      partial = { ...readConfigFile(file) };
     } catch (err) {
-      throw new ConfigError(`config file ${file}: ${err instanceof Error ? err.message : String(err)}`);
-    }
-    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new ConfigError(`config file ${file}: expected a JSON object`);
-    for (const [key, value] of Object.entries(parsed)) {
-      const spec = optionSpecs.find((s) => s.key === key);
-      if (spec) partial[key] = parseValue(spec, value, `${file}: ${key}`);
-      else if (key === 'scrypt') partial.scrypt = value;
-      else if (key in defaultConfig) partial[key] = value;
-      else throw new ConfigError(`config file ${file}: unknown key ${key}`);
+      if (!(err instanceof ConfigError)) throw err;
+      problems.push(...err.problems);
     }
   }
-  for (const spec of optionSpecs) {
-    const raw = sources.env[spec.env];
-    if (raw !== undefined && raw !== '') partial[spec.key] = parseValue(spec, raw, spec.env);
+  const envNames = new Map(optionKeys.map((k) => [envOf(k), k]));
+  for (const [name, raw] of Object.entries(env)) {
+    if (!name.startsWith('TERN_SERVER_') || otherServerEnv.has(name)) continue;
+    const key = envNames.get(name);
+    if (key === undefined) problems.push(`environment: ${unknownName('variable', name, [...envNames.keys()])}`);
+    else if (raw !== undefined && raw !== '') {
+      const parsed = fromText(key, raw, name);
+      if (parsed.ok) partial[key] = parsed.value;
+      else problems.push(...parsed.problems);
+    }
   }
-  for (const spec of optionSpecs) {
-    const raw = sources.flags.get(spec.flag);
-    if (raw !== undefined) partial[spec.key] = parseValue(spec, raw, spec.flag);
+  for (const key of optionKeys) {
+    const raw = flags[flagOf(key)];
+    if (raw === undefined) continue;
+    const parsed = fromText(key, raw, `--${flagOf(key)}`);
+    if (parsed.ok) partial[key] = parsed.value;
+    else problems.push(...parsed.problems);
   }
+  if (problems.length > 0) throw new ConfigError(problems);
   return resolveConfig(partial as Partial<ServerConfig>);
+}
+
+/** The config as it may be shown or logged: sensitive values replaced. */
+export function redactConfig(config: ServerConfig): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(config).map(([k, v]) => [k, spec(k as OptionKey).sensitive && v !== undefined ? '[redacted]' : v]));
+}
+
+/** One row per option, for --help and the docs. */
+export interface OptionDoc {
+  key: OptionKey;
+  flag: string;
+  env: string;
+  arg: string;
+  group: OptionGroup;
+  help: string;
+  defaultText: string;
+}
+
+export function describeOptions(): OptionDoc[] {
+  return optionKeys.map((key) => {
+    const s = spec(key);
+    return {
+      key,
+      flag: `--${flagOf(key)}`,
+      env: envOf(key),
+      arg: s.arg ?? 'VALUE',
+      group: s.group,
+      help: s.help,
+      defaultText: s.defaultText ?? (s.default === undefined ? 'off' : typeof s.default === 'object' ? JSON.stringify(s.default) : String(s.default)),
+    };
+  });
+}
+
+/** JSON Schema of the config file (for editors: put its path in "$schema"). */
+export function configJsonSchema(): unknown {
+  return z.toJSONSchema(fileSchema, { unrepresentable: 'any' });
 }

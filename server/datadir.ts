@@ -5,10 +5,10 @@
  * Layout:
  *   server.lock   pid and a random token of the running server
  *   server.key    JSON { publicKey, privateKey } base64 X25519 keys (0600)
- *   tern.db       SQLite database (+ tern.db-wal, tern.db-shm while open)
+ *   tern.db       SQLite database (+ tern.db-wal, tern.db-shm while open), all 0600
  */
 import { randomBytes } from 'node:crypto';
-import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { decodeKey, encodeKey, generateStaticKeyPair, type StaticKeyPair } from '../shared/node/noise/keys';
 
@@ -26,8 +26,59 @@ export class DataDirLockedError extends Error {
   }
 }
 
+/** The database and the files SQLite keeps beside it. */
+export const DB_FILES = [DB_FILE, `${DB_FILE}-wal`, `${DB_FILE}-shm`] as const;
+
+/** Creates the data directory (0700) if needed: what a server does on its first start. */
 export function ensureDataDir(dir: string): void {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
+}
+
+/** An operator command pointed at something that is not a data directory. */
+export class DataDirMissingError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'DataDirMissingError';
+  }
+}
+
+/**
+ * For operator commands: the data directory must exist and hold a database
+ * (a typo in --data must not create an empty one). Returns the database path.
+ */
+export function existingDatabase(dir: string): string {
+  let isDir = false;
+  try {
+    isDir = statSync(dir).isDirectory();
+  } catch {
+    throw new DataDirMissingError(`data directory ${dir} does not exist (check --data or TERN_SERVER_DATA; a server creates it on its first start)`);
+  }
+  if (!isDir) throw new DataDirMissingError(`${dir} is not a directory (--data names the server's data directory)`);
+  const file = join(dir, DB_FILE);
+  if (!existsSync(file)) throw new DataDirMissingError(`${dir} holds no Tern database (${DB_FILE}); is it the server's data directory?`);
+  return file;
+}
+
+/**
+ * Makes the database files private before SQLite opens them: a new database
+ * is created empty with mode 0600 (SQLite gives its -wal and -shm files the
+ * database's mode), and files left more open by an older version are
+ * narrowed to 0600.
+ */
+export function protectDatabaseFiles(dir: string): void {
+  try {
+    closeSync(openSync(join(dir, DB_FILE), 'wx', 0o600));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+  }
+  for (const name of DB_FILES) {
+    const file = join(dir, name);
+    try {
+      if ((statSync(file).mode & 0o077) !== 0) chmodSync(file, 0o600);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    }
+  }
 }
 
 function processAlive(pid: number): boolean {

@@ -1,56 +1,114 @@
 /**
- * `npm run server`: runs the server, or an operator command (see cli.ts).
- * stdout carries exactly two lines when serving:
+ * The `tern-server` command (from source: `npm run server --`; compiled:
+ * `node out/server/main.js`). Runs the server, or an operator command
+ * (admin-commands.ts), or prints --help / --version.
+ *
+ * Serving, stdout carries exactly two lines:
  *   listening on HOST:PORT
  *   server key BASE64
+ * and stderr only JSON log lines (pino), fatal start-up errors included.
+ * Operator commands print their results on stdout and errors as plain text
+ * on stderr. Exit status: 0 done, 1 failed, 2 bad command line or config.
  */
-import { configFrom, helpText, parseArgs, runAdmin } from './cli';
-import { ConfigError } from './config';
+import pino from 'pino';
+import { checkCommandFlags, runOperatorCommand } from './admin-commands';
+import { buildInfo } from './build-info';
+import { configFrom, helpText, parseCommandLine, versionText, type CommandLine } from './cli';
+import { ConfigError, redactConfig } from './config';
 import { DataDirLockedError } from './datadir';
+import { createLogger } from './log';
 import { startServer } from './server';
 
-async function main(): Promise<number> {
-  const args = parseArgs(process.argv.slice(2));
-  if (args.help) {
-    process.stdout.write(helpText() + '\n');
-    return 0;
-  }
-  const config = configFrom(args, process.env);
-  if (args.positionals.length > 0) return runAdmin(args, config, (line) => process.stdout.write(line + '\n'), process.env);
+const EXIT_FAILED = 1;
+const EXIT_USAGE = 2;
 
-  const server = await startServer(config);
-  process.stdout.write(`listening on ${server.host}:${server.port}\nserver key ${server.publicKeyBase64}\n`);
-  if (server.metricsPort !== undefined) process.stderr.write(`metrics on http://${config.metricsHost}:${server.metricsPort}/metrics\n`);
+function print(line: string): void {
+  process.stdout.write(line + '\n');
+}
+
+/** A fatal error while serving: one JSON line on stderr (the logger may not exist yet). */
+function fatal(err: unknown): void {
+  const log = pino({ base: { svc: 'tern-server' } }, pino.destination({ fd: 2, sync: true }));
+  if (err instanceof ConfigError) log.fatal({ problems: err.problems }, `invalid configuration: ${err.message}`);
+  else if (err instanceof DataDirLockedError) log.fatal({ dataDir: err.dir, pid: err.pid }, err.message);
+  else log.fatal({ err }, `cannot start: ${err instanceof Error ? err.message : String(err)}`);
+}
+
+async function serve(cl: CommandLine): Promise<number> {
+  checkCommandFlags(cl);
+  const config = configFrom(cl, process.env);
+  const logger = createLogger(config.logLevel);
+  const info = buildInfo();
+  logger.info({ version: info.version, commit: info.commit, node: process.versions.node, config: redactConfig(config) }, 'starting');
+  const server = await startServer(config, { logger });
+  print(`listening on ${server.host}:${server.port}`);
+  print(`server key ${server.publicKeyBase64}`);
   await new Promise<void>((resolve) => {
-    const stop = () => {
+    const stop = (signal: NodeJS.Signals) => {
       process.off('SIGINT', stop);
       process.off('SIGTERM', stop);
+      logger.info({ signal }, 'stopping');
       // A second signal while stopping forces the exit.
-      process.once('SIGINT', () => process.exit(1));
-      process.once('SIGTERM', () => process.exit(1));
+      const force = () => {
+        logger.warn('second signal: exiting at once');
+        logger.flush();
+        process.exit(EXIT_FAILED);
+      };
+      process.once('SIGINT', force);
+      process.once('SIGTERM', force);
       server.close().then(resolve, (err: unknown) => {
-        process.stderr.write(`shutdown failed: ${String(err)}\n`);
+        logger.error({ err }, 'shutdown failed');
         resolve();
       });
     };
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
   });
+  logger.flush();
   return 0;
 }
 
-main().then(
+async function main(argv: readonly string[]): Promise<number> {
+  let cl: CommandLine;
+  try {
+    cl = parseCommandLine(argv);
+  } catch (err) {
+    // A command line that cannot be read: serving or not is unknown, so one JSON line (parseable, and readable).
+    if (!(err instanceof ConfigError)) throw err;
+    fatal(err);
+    return EXIT_USAGE;
+  }
+  if (cl.help) {
+    print(helpText());
+    return 0;
+  }
+  if (cl.version) {
+    print(versionText());
+    return 0;
+  }
+  if (cl.command.length === 0) {
+    try {
+      return await serve(cl);
+    } catch (err) {
+      fatal(err);
+      return err instanceof ConfigError ? EXIT_USAGE : EXIT_FAILED;
+    }
+  }
+  return runOperatorCommand(cl, process.env, {
+    out: print,
+    err: (line) => process.stderr.write(line + '\n'),
+    prompt: { input: process.stdin, output: process.stderr },
+  });
+}
+
+main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;
-    // Give pino's async stderr stream a moment, then leave even if a handle lingers.
+    // Leave even if a handle lingers (pino's stream has been flushed).
     setTimeout(() => process.exit(code), 200).unref();
   },
   (err: unknown) => {
-    if (err instanceof ConfigError || err instanceof DataDirLockedError) {
-      process.stderr.write(`tern-server: ${err.message}\n`);
-    } else {
-      process.stderr.write(`tern-server: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-    }
-    process.exit(1);
+    fatal(err);
+    process.exit(EXIT_FAILED);
   },
 );

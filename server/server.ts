@@ -11,9 +11,10 @@ import { encodeKey, type StaticKeyPair } from '../shared/node/noise/keys';
 import { acceptSecure, SecureTransportError } from '../shared/node/transport';
 import { systemClock, type Clock } from './clock';
 import { resolveConfig, type ServerConfig } from './config';
-import { DB_FILE, ensureDataDir, loadOrCreateServerKey, lockDataDir, type DataDirLock } from './datadir';
+import { DB_FILE, ensureDataDir, loadOrCreateServerKey, lockDataDir, protectDatabaseFiles, type DataDirLock } from './datadir';
 import { createLogger } from './log';
-import { Metrics, serveMetrics, type MetricsServer } from './metrics';
+import { Metrics } from './metrics';
+import { serveOps, type OpsServer, type Readiness } from './ops-http';
 import { Dispatcher } from './net/dispatcher';
 import { createHandlers } from './net/handlers';
 import { SessionRegistry } from './net/registry';
@@ -42,11 +43,13 @@ export interface RunningServer {
   /** The X25519 public key clients pin (raw 32 bytes) and its base64 form. */
   publicKey: Uint8Array;
   publicKeyBase64: string;
-  /** Set when metrics are on. */
+  /** Set when the metrics and health endpoint is on (config.metricsPort). */
   metricsPort?: number;
   config: ServerConfig;
-  /** Counts for tests and the benchmark. */
+  /** prom-client metrics (tests and the benchmark read them with `metrics.value(name)`). */
   metrics: Metrics;
+  /** What /readyz reports: each check, true when it passes. */
+  readiness(): Readiness;
   /** Live connections (handshake done). */
   connectionCount(): number;
   /** Graceful stop: refuse new connections, tell clients SHUTTING_DOWN, flush, close the DB. Idempotent. */
@@ -63,7 +66,8 @@ class TernServer {
   private sweepTimer: NodeJS.Timeout | undefined;
   private nextSessionId = 1;
   private closing: Promise<void> | undefined;
-  private metricsServer: MetricsServer | undefined;
+  private storeOpen = true;
+  private opsServer: OpsServer | undefined;
 
   constructor(
     readonly config: ServerConfig,
@@ -75,7 +79,7 @@ class TernServer {
   ) {
     this.registry = new SessionRegistry(this.metrics);
     const deps: ServiceDeps = { run: new Runner(store, this.registry, clock), notifier: this.registry, clock, config, logger };
-    this.metrics.writeBatches = () => store.stats();
+    this.metrics.observe({ connections: () => this.registry.all.size, writeBatches: () => store.stats() });
     this.accounts = new AccountService(deps);
     const groups = new GroupService(deps);
     const messages = new MessageService(deps);
@@ -109,13 +113,19 @@ class TernServer {
     this.sweepTimer = setInterval(() => this.sweep(), sweepMs);
     this.sweepTimer.unref();
     if (this.config.metricsPort !== undefined) {
-      this.metricsServer = await serveMetrics(this.metrics, this.config.metricsHost, this.config.metricsPort);
+      this.opsServer = await serveOps(this.metrics, () => this.readiness(), this.config.metricsHost, this.config.metricsPort);
+      this.logger.info({ host: this.config.metricsHost, port: this.opsServer.port, paths: ['/metrics', '/healthz', '/readyz'] }, 'metrics and health endpoint listening');
     }
     return this.net.address() as AddressInfo;
   }
 
   get metricsPort(): number | undefined {
-    return this.metricsServer?.port;
+    return this.opsServer?.port;
+  }
+
+  /** Ready = accepting work: listening, the store open, not shutting down. */
+  readiness(): Readiness {
+    return { listening: this.net.listening, storeOpen: this.storeOpen, notShuttingDown: this.closing === undefined };
   }
 
   private onSocket(socket: Socket): void {
@@ -152,7 +162,7 @@ class TernServer {
       (err: unknown) => {
         this.handshaking.delete(socket);
         const code = err instanceof SecureTransportError ? err.code : ResultCode.INTERNAL;
-        this.metrics.handshakeFailures.inc(ResultCode[code] ?? String(code));
+        this.metrics.handshakeFailed(code);
         this.logger.debug({ code, remote: socket.remoteAddress }, 'handshake failed');
       },
     );
@@ -161,8 +171,7 @@ class TernServer {
   private attach(conn: FrameConnection): void {
     const session = new Session(this.nextSessionId++, conn, this.clock.now());
     this.registry.add(session);
-    this.metrics.connectionsOpen++;
-    this.metrics.connectionsTotal++;
+    this.metrics.connectionsTotal.inc();
     conn.on('frame', (frame) => {
       try {
         this.dispatcher.handle(session, frame);
@@ -173,7 +182,6 @@ class TernServer {
       }
     });
     conn.on('close', (error) => {
-      this.metrics.connectionsOpen--;
       this.registry.remove(session);
       if (error && error.code !== ResultCode.OK) this.logger.debug({ session: session.id, code: error.code }, 'connection closed with error');
     });
@@ -188,10 +196,10 @@ class TernServer {
     const cutoff = this.clock.now() - this.config.idleTimeoutMs;
     for (const session of this.registry.all.values()) {
       if (session.congestedSince !== 0 && session.congestedSince < cutoff) {
-        this.metrics.idleReaped++;
+        this.metrics.idleReaped.inc();
         session.conn.destroy({ code: ResultCode.IDLE_TIMEOUT, message: 'peer stopped reading' });
       } else if (session.lastActivity < cutoff) {
-        this.metrics.idleReaped++;
+        this.metrics.idleReaped.inc();
         session.closeWith(ResultCode.IDLE_TIMEOUT, 'connection idle for too long');
       }
     }
@@ -231,8 +239,9 @@ class TernServer {
     while (this.registry.all.size > 0 && Date.now() < deadline) await sleep(20);
     for (const session of this.registry.all.values()) session.conn.destroy({ code: ResultCode.SHUTTING_DOWN, message: 'server is stopping' });
     await listenerClosed;
-    await this.metricsServer?.close();
+    await this.opsServer?.close();
     // What the departing sessions queued (last_seen) commits before the store closes.
+    this.storeOpen = false;
     await this.store.close();
     this.lock.release();
     this.logger.info('stopped');
@@ -253,6 +262,7 @@ export async function startServer(partial: Partial<ServerConfig> = {}, options: 
   let store: Store | undefined;
   try {
     const key = loadOrCreateServerKey(config.dataDir);
+    protectDatabaseFiles(config.dataDir);
     store = SqliteStore.open(join(config.dataDir, DB_FILE), { durability: config.durability, onSyncError: (err) => logger.error({ err }, 'WAL sync failed') });
     const server = new TernServer(config, store, key, lock, options.clock ?? systemClock, logger);
     const address = await server.listen();
@@ -265,6 +275,7 @@ export async function startServer(partial: Partial<ServerConfig> = {}, options: 
       metricsPort: server.metricsPort,
       config,
       metrics: server.metrics,
+      readiness: () => server.readiness(),
       connectionCount: () => server.registry.all.size,
       close: () => server.close(),
     };

@@ -39,6 +39,7 @@ export class Dispatcher {
   ) {}
 
   handle(session: Session, frame: Frame): void {
+    const started = process.hrtime.bigint();
     session.lastActivity = this.clock.now();
     const command = frame.command;
     if (command === Command.PUSH_ACK) return this.pushAck(session, frame);
@@ -49,7 +50,6 @@ export class Dispatcher {
       session.conn.close({ code: ResultCode.UNKNOWN_COMMAND, message: `unknown command ${command}` });
       return;
     }
-    this.metrics.request(command);
     const spec = requestSpecs[command];
     const decoded = decodePayload(spec.request, frame.payload);
     if (!decoded.ok) {
@@ -58,48 +58,54 @@ export class Dispatcher {
       session.conn.close({ code: ResultCode.MALFORMED_PAYLOAD, message: 'malformed payload' });
       return;
     }
-    if (this.shuttingDown && command !== Command.PING) return this.answerError(session, frame, new ServiceError(ResultCode.SHUTTING_DOWN, 'server is stopping'));
+    if (this.shuttingDown && command !== Command.PING) return this.answerError(session, frame, started, new ServiceError(ResultCode.SHUTTING_DOWN, 'server is stopping'));
     if (!('anonymous' in spec) && !session.authenticated) {
-      return this.answerError(session, frame, new ServiceError(ResultCode.NOT_AUTHENTICATED, 'log in first'));
+      return this.answerError(session, frame, started, new ServiceError(ResultCode.NOT_AUTHENTICATED, 'log in first'));
     }
     if (session.inFlight >= this.maxInFlight) {
-      return this.answerError(session, frame, new ServiceError(ResultCode.RATE_LIMITED, 'too many requests in flight on this connection', '', 100));
+      return this.answerError(session, frame, started, new ServiceError(ResultCode.RATE_LIMITED, 'too many requests in flight on this connection', '', 100));
     }
     const handler = this.handlers[command] as Handler<RequestCommand>;
     let result: ReturnType<Handler<RequestCommand>>;
     try {
       result = handler(session, decoded.value as never);
     } catch (err) {
-      return this.answerError(session, frame, err);
+      return this.answerError(session, frame, started, err);
     }
     if (result instanceof Promise) {
       session.inFlight++;
       result.then(
         (value) => {
           session.inFlight--;
-          this.answer(session, frame, spec.response, value);
+          this.answer(session, frame, started, spec.response, value);
         },
         (err: unknown) => {
           session.inFlight--;
-          this.answerError(session, frame, err);
+          this.answerError(session, frame, started, err);
         },
       );
     } else {
-      this.answer(session, frame, spec.response, result);
+      this.answer(session, frame, started, spec.response, result);
     }
   }
 
-  /** Handlers resolve only once what they wrote is durable (the store's writes do), so answering at once is safe. */
-  private answer(session: Session, frame: Frame, schema: DescMessage, value: unknown): void {
+  /**
+   * Handlers resolve only once what they wrote is durable (the store's writes do), so answering at once is safe.
+   * `started`: when the request's frame arrived (process.hrtime.bigint()), for the latency metrics.
+   */
+  private answer(session: Session, frame: Frame, started: bigint, schema: DescMessage, value: unknown): void {
     if (session.closed) return;
     try {
       session.respond(frame.serial, frame.command, toBinary(schema, create(schema, value as never)));
     } catch (err) {
-      this.answerError(session, frame, err);
+      this.answerError(session, frame, started, err);
+      return;
     }
+    this.metrics.answered(frame.command, started);
+    if (frame.command === Command.MESSAGE_SEND && !(value as { duplicate?: boolean }).duplicate) this.metrics.acked(started);
   }
 
-  private answerError(session: Session, frame: Frame, err: unknown): void {
+  private answerError(session: Session, frame: Frame, started: bigint, err: unknown): void {
     let code: ResultCode;
     let message: string;
     let field = '';
@@ -114,7 +120,9 @@ export class Dispatcher {
       this.logger.error({ err, command: Command[frame.command], session: session.id, userId: session.userId }, 'request failed');
     }
     this.metrics.error(code);
-    if (!session.closed) session.respondError(frame.serial, frame.command, code, message, field, retry);
+    if (session.closed) return;
+    session.respondError(frame.serial, frame.command, code, message, field, retry);
+    this.metrics.answered(frame.command, started);
   }
 
   private pushAck(session: Session, frame: Frame): void {
@@ -125,7 +133,7 @@ export class Dispatcher {
       session.closeWith(ResultCode.MALFORMED_PAYLOAD, decoded.error);
       return;
     }
-    this.metrics.pushAcks++;
+    this.metrics.pushAcks.inc();
     this.messages.pushAcked(session.userId, decoded.value.seq);
   }
 }

@@ -69,15 +69,12 @@ export function createHandlers(services: Services, registry: SessionRegistry, cl
     },
     [Command.MESSAGE_SEND]: async (s, req) => {
       const ack = await messages.send(caller(s), req);
-      if (ack.duplicate) metrics.messagesDuplicate++;
-      else metrics.messagesStored++;
+      if (ack.duplicate) metrics.messagesDuplicate.inc();
+      else metrics.messagesStored.inc();
       return ack;
     },
     [Command.MESSAGE_RECALL]: async (s, req) => (await messages.recall(caller(s), req), {}),
-    [Command.SYNC]: (s, req) => {
-      metrics.syncRequests++;
-      return sync.sync(caller(s), req);
-    },
+    [Command.SYNC]: (s, req) => sync.sync(caller(s), req),
     [Command.MARK_READ]: async (s, req) => (await messages.markRead(caller(s), req), {}),
     [Command.TYPING]: async (s, req) => (await messages.typing(caller(s), req), {}),
     [Command.PRESENCE_QUERY]: (s, req) => presence.query(caller(s), req),

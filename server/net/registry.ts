@@ -51,7 +51,7 @@ export class SessionRegistry implements Notifier {
     const cameOnline = !set || set.size === 0;
     if (!set) this.byUser.set(userId, (set = new Set()));
     set.add(session);
-    this.metrics.sessionsAuthenticated++;
+    this.metrics.sessionsAuthenticated.inc();
     if (cameOnline) this.onPresence(userId, true);
   }
 
@@ -60,7 +60,7 @@ export class SessionRegistry implements Notifier {
     if (!session.authenticated) return;
     const userId = session.userId;
     session.userId = 0;
-    this.metrics.sessionsAuthenticated--;
+    this.metrics.sessionsAuthenticated.dec();
     const set = this.byUser.get(userId);
     if (!set) return;
     set.delete(session);
@@ -89,7 +89,7 @@ export class SessionRegistry implements Notifier {
       for (const session of sessions) {
         if (session.id === item.skipSession) continue;
         session.push(Command.PUSH, item.payload);
-        this.metrics.pushesSent++;
+        this.metrics.pushesSent.inc();
       }
     }
   }

@@ -16,6 +16,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { build } from 'esbuild';
 import { performance } from 'node:perf_hooks';
@@ -154,8 +155,8 @@ async function idlePhase(server: ServerProcess, metricsPort: number, target: num
   await sleep(2000);
   const after = await scrape(metricsPort);
   const held = after.get('tern_connections_open') ?? 0;
-  const rss = (after.get('tern_process_resident_memory_bytes') ?? 0) - (before.get('tern_process_resident_memory_bytes') ?? 0);
-  const heap = (after.get('tern_process_heap_used_bytes') ?? 0) - (before.get('tern_process_heap_used_bytes') ?? 0);
+  const rss = (after.get('process_resident_memory_bytes') ?? 0) - (before.get('process_resident_memory_bytes') ?? 0);
+  const heap = (after.get('nodejs_heap_size_used_bytes') ?? 0) - (before.get('nodejs_heap_size_used_bytes') ?? 0);
   for (const child of children) child.send({ type: 'exit' });
   await Promise.all(children.map((c) => new Promise((r) => c.once('exit', r))));
   rmSync(script, { force: true });
@@ -311,20 +312,27 @@ async function fanoutPhase(server: ServerProcess, size: number): Promise<Record<
   return { members: size, rounds: rounds.map((x) => round(x)), medianMs: round(percentile(sorted, 50)), bestMs: round(sorted[0]!) };
 }
 
+/** A port nobody listens on right now (the server's metrics endpoint takes it a moment later). */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as AddressInfo;
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
 export async function run(args: string[]): Promise<Record<string, unknown>> {
   const o = parseOptions(args);
   const data = tempDir('tern-bench-server-');
   const configFile = `${data}.json`;
-  writeFileSync(configFile, JSON.stringify({ scrypt: testScrypt, idleTimeoutMs: 600_000, logLevel: 'warn', metricsPort: 0, maxGroupSize: Math.max(500, o.groupSize), registrationsPerAddress: 100_000, durability: process.env.TERN_BENCH_DURABILITY ?? 'group-fsync' }));
+  const metricsPort = await freePort();
+  writeFileSync(configFile, JSON.stringify({ scrypt: testScrypt, idleTimeoutMs: 600_000, logLevel: 'warn', metricsPort, maxGroupSize: Math.max(500, o.groupSize), registrationsPerAddress: 100_000, durability: process.env.TERN_BENCH_DURABILITY ?? 'group-fsync' }));
   const server = await spawnServer(['--port', '0', '--data', data, '--config', configFile]);
   const results: Record<string, unknown> = { options: o };
   try {
-    let metricsPort = 0;
-    for (let i = 0; i < 50 && metricsPort === 0; i++) {
-      const m = /metrics on http:\/\/[^:]+:(\d+)/.exec(server.stderr());
-      if (m) metricsPort = Number(m[1]);
-      else await sleep(50);
-    }
     const texts = sentences();
     console.log(`server pid ${server.child.pid} on ${server.host}:${server.port}, metrics :${metricsPort}`);
     results.idle = await idlePhase(server, metricsPort, o.idle);
@@ -341,7 +349,7 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
       messagesStored: m.get('tern_messages_stored_total'),
       pushesSent: m.get('tern_pushes_sent_total'),
       pushAcks: m.get('tern_push_acks_total'),
-      rssBytes: m.get('tern_process_resident_memory_bytes'),
+      rssBytes: m.get('process_resident_memory_bytes'),
     };
   } finally {
     server.child.kill('SIGTERM');

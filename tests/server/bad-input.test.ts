@@ -110,7 +110,7 @@ describe('bad input', () => {
     expect(quiet.errorFrame().code).toBe(ResultCode.IDLE_TIMEOUT); // from the server's sweep: the same shape
     expect(busy.closed).toBe(false);
     stop();
-    expect(fixture.server.metrics.idleReaped).toBeGreaterThanOrEqual(1);
+    expect(await fixture.server.metrics.value('tern_idle_reaped_total')).toBeGreaterThanOrEqual(1);
   });
 
   it('validates fields with INVALID_ARGUMENT naming the field, and text length with MESSAGE_TOO_LARGE', async () => {

@@ -60,7 +60,8 @@ describe('dispatcher', () => {
     expect(conn.sent[0]!.code).toBe(ResultCode.INTERNAL);
     expect(fromBinary(ErrorDetailSchema, conn.sent[0]!.payload).message).toBe('internal error'); // no internals leak
     expect(conn.closed).toBe(false);
-    expect(metrics.errors.get('INTERNAL')).toBe(1);
+    expect(await metrics.value('tern_errors_total', { code: 'INTERNAL' })).toBe(1);
+    expect(await metrics.value('tern_errors_total', { code: 'NOT_FOUND' })).toBe(0);
 
     const second = setup({ [Command.PING]: () => Promise.reject(new Error('later')) });
     second.dispatcher.handle(second.session, ping(2));

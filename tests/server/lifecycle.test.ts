@@ -47,7 +47,7 @@ describe('server process', () => {
     expect(alice.errorFrame().code).toBe(ResultCode.SHUTTING_DOWN);
     expect(existsSync(join(data, 'server.lock'))).toBe(false);
 
-    const second = await spawnServer(['--port', '0', '--data', data, '--config', config], fastEnv);
+    const second = await spawnServer(['--port', '0', '--data', data, '--config', config], { ...fastEnv, TERN_SERVER_LOG_LEVEL: 'info' });
     expect(Buffer.from(second.publicKey)).toEqual(Buffer.from(first.publicKey));
     const again = await TestClient.connect(second);
     // The device token survives the restart.
@@ -62,6 +62,9 @@ describe('server process', () => {
     await Promise.all([again.close(), bob2.close()]);
     second.child.kill('SIGINT');
     expect(await second.exited).toBe(0);
+    // stderr carries only JSON lines, from start to stop.
+    const lines = second.stderr().split('\n').filter((l) => l !== '');
+    expect(lines.map((l) => (JSON.parse(l) as { msg: string }).msg)).toEqual(expect.arrayContaining(['starting', 'listening', 'stopping', 'stopped']));
   });
 
   it('refuses a second server on the same data directory, and takes over a stale lock', async () => {
@@ -85,6 +88,7 @@ describe('server process', () => {
 
   it('admin CLI: add, list, disable (login refused), enable, --help', async () => {
     const data = dir();
+    await (await startServer({ port: 0, dataDir: data, logLevel: 'silent' })).close(); // the first start creates the database
     const env = { ...fastEnv, TERN_PASSWORD: 'operator-set-pw' };
     const add = await runCli(['user', 'add', 'carol', '--data', data, '--nickname', 'Carol'], env);
     expect(add.stdout).toMatch(/added user carol \(id \d+\)/);
@@ -118,7 +122,7 @@ describe('server process', () => {
     expect(help.stdout).toContain('--metrics-port');
     expect(help.stdout).toContain('TERN_SERVER_PORT');
     const bad = await runCli(['--bogus', '1']);
-    expect(bad.code).toBe(1);
+    expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('unknown option --bogus');
   });
 });

@@ -13,8 +13,8 @@ export interface ServerProcess extends Endpoint {
   exited: Promise<number | string>;
 }
 
-/** Extra node flags for the server child, e.g. TERN_SERVER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof". */
-const extraNodeArgs = (process.env.TERN_SERVER_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
+/** Extra node flags for the server child, e.g. TERN_TEST_SERVER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof". */
+const extraNodeArgs = (process.env.TERN_TEST_SERVER_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
 
 export function serverArgs(args: string[]): string[] {
   return [...extraNodeArgs, '--import', 'tsx', 'server/main.ts', ...args];
@@ -45,12 +45,13 @@ export function spawnServer(args: string[], env: NodeJS.ProcessEnv = {}): Promis
   });
 }
 
-/** Runs the CLI to completion (admin commands, refused starts). */
-export function runCli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, serverArgs(args), { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+/** Runs the CLI to completion (admin commands, refused starts); `input` is written to its stdin (default: none, stdin is /dev/null). */
+export function runCli(args: string[], env: NodeJS.ProcessEnv = {}, input?: string): Promise<{ code: number; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, serverArgs(args), { cwd: root, env: { ...process.env, ...env }, stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+  if (input !== undefined) child.stdin!.end(input);
   let stdout = '';
   let stderr = '';
-  child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+  child.stdout!.on('data', (c: Buffer) => (stdout += c.toString()));
+  child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
   return new Promise((resolve) => child.once('exit', (code) => resolve({ code: code ?? -1, stdout, stderr })));
 }

@@ -48,7 +48,9 @@ module.exports = {
     executableName: 'tern',
     desktop: { entry: { StartupWMClass: 'Tern' } },
   },
-  deb: { priority: 'optional' },
+  // The deb is updated by the system's package manager, never by the app: it writes no app-update.yml and
+  // stays out of latest-linux.yml (only the AppImage updates itself; electron/main/updater.ts).
+  deb: { priority: 'optional', publish: null },
   appImage: { artifactName: '${productName}-${version}-${arch}.${ext}' },
   win: {
     target: [{ target: 'nsis', arch: ['x64', 'arm64'] }],
@@ -62,9 +64,15 @@ module.exports = {
     artifactName: '${productName}-Setup-${version}.${ext}',
   },
   mac: {
-    target: [{ target: 'dmg', arch: ['x64', 'arm64'] }],
+    // dmg to install, zip for electron-updater (Squirrel.Mac updates from the zip only).
+    target: [
+      { target: 'dmg', arch: ['x64', 'arm64'] },
+      { target: 'zip', arch: ['x64', 'arm64'] },
+    ],
     category: 'public.app-category.social-networking',
     hardenedRuntime: true,
+    // The zip's name (the dmg has its own below).
+    artifactName: '${productName}-${version}-${arch}-mac.${ext}',
     icon: 'build/icons/icon.png',
   },
   dmg: { artifactName: '${productName}-${version}-${arch}.${ext}' },

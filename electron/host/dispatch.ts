@@ -10,12 +10,13 @@ import {
   type CoreMethodName,
   type MessengerCore,
   type MethodResults,
+  type ParsedArgs,
   type ShellMethodName,
 } from '../../shared/ipc';
 import { toErrorInfo } from './errors';
 
-/** The four methods a shell serves itself (Electron main: the updater; web: 'unsupported'). */
-export type ShellHandlers = { [M in ShellMethodName]: () => Promise<MethodResults[M]> };
+/** The methods a shell serves itself (Electron main: the updater; web: 'unsupported'), with validated arguments. */
+export type ShellHandlers = { [M in ShellMethodName]: (args: ParsedArgs<M>) => Promise<MethodResults[M]> };
 
 export interface DispatchLog {
   warn(obj: object, msg: string): void;
@@ -40,7 +41,9 @@ export function createDispatcher(core: Pick<MessengerCore, CoreMethodName>, shel
     try {
       let value: unknown;
       if (isShellMethod(parsed.method)) {
-        value = await shell[parsed.method]();
+        // As below: the name/argument correlation is checked by parseCall, not expressible to TypeScript.
+        const fn = shell[parsed.method] as (a: unknown) => Promise<unknown>;
+        value = await fn(parsed.args);
       } else {
         const name: CoreMethodName = parsed.method;
         // parseCall returned the schema output for exactly this method name; the

@@ -5,7 +5,6 @@
  * and electron-updater.
  */
 import { app, BrowserWindow, ipcMain, Menu, nativeImage, net, Notification, powerMonitor, screen, session, shell, Tray, type NativeImage } from 'electron';
-import electronUpdater from 'electron-updater';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -29,12 +28,17 @@ import { NotificationCenter } from './notifications';
 import { QuitController } from './quit';
 import { isAllowedExternalUrl, isNavigationAllowed, isPermissionAllowed, isTrustedSender, type RendererOrigin } from './security';
 import { resolveLang, stringsFor, type MainStrings } from './strings';
-import { UpdateController, type UpdaterLike } from './updates';
+import { readAdminPolicy } from './admin-policy';
+import { skippedVersionFile } from './skipped-version';
+import { createUpdater } from './updater';
+import { parsePublicKeys, verifyRelease } from './update-signature';
+import { UpdateController } from './updates';
 import { WindowController } from './window-controller';
 import { WindowStateKeeper, initialBounds, minWindowSize, parseWindowState } from './window-state';
 
-/** Replaced at build time (electron.vite.config.ts) from TERN_UPDATE_URL. */
+/** Replaced at build time (electron.vite.config.ts) from TERN_UPDATE_URL and TERN_UPDATE_PUBLIC_KEYS. */
 declare const __TERN_UPDATE_URL__: string;
+declare const __TERN_UPDATE_KEYS__: string;
 
 const here = dirname(fileURLToPath(import.meta.url));
 const appId = 'im.tern.desktop';
@@ -172,17 +176,22 @@ async function main(): Promise<void> {
   const stopForwarding = forwardEvents(core, sendToRenderer);
 
   // Updates.
-  const updateUrl = validUpdateUrl(typeof __TERN_UPDATE_URL__ === 'string' ? __TERN_UPDATE_URL__ : undefined);
-  let updater: UpdaterLike | null = null;
-  if (app.isPackaged && updateUrl) {
-    const { autoUpdater } = electronUpdater;
-    autoUpdater.setFeedURL({ provider: 'generic', url: updateUrl });
-    autoUpdater.logger = null;
-    updater = autoUpdater as unknown as UpdaterLike;
-  }
+  const updateKeys = parsePublicKeys(typeof __TERN_UPDATE_KEYS__ === 'string' ? __TERN_UPDATE_KEYS__ : undefined);
+  const policy = readAdminPolicy({ platform: process.platform, env: process.env, readFile: readOptionalFile, warn: (msg, detail) => log.warn(detail, msg) });
+  const { updater, disabledBy } = createUpdater({
+    platform: process.platform,
+    env: process.env,
+    packaged: app.isPackaged,
+    feedUrl: validUpdateUrl(typeof __TERN_UPDATE_URL__ === 'string' ? __TERN_UPDATE_URL__ : undefined),
+    policy,
+    log: log.child({ name: 'updater' }),
+  });
   const quit = new QuitController(() => shutdown(), () => app.quit(), systemClock, log);
   const updates = new UpdateController({
     updater,
+    ...(disabledBy ? { disabledBy } : {}),
+    verify: (info) => verifyRelease(info, updateKeys),
+    skipped: skippedVersionFile(join(userData, 'skipped-update.json')),
     currentVersion: version,
     channel: settings.updateChannel,
     clock: systemClock,
@@ -205,6 +214,7 @@ async function main(): Promise<void> {
       getUpdateStatus: async () => updates.current,
       checkForUpdates: () => updates.checkNow(),
       installUpdate: () => updates.install(),
+      skipUpdate: ({ version: v }) => updates.skip(v),
     },
     log,
   );
@@ -350,5 +360,15 @@ async function main(): Promise<void> {
   const hidden = WindowController.startHidden(process.argv, settings.startHidden);
   win = createWindow(!hidden);
   updates.start();
-  log.info({ version, packaged: app.isPackaged, updates: updater ? 'on' : 'off', hidden }, 'started');
+  log.info({ version, packaged: app.isPackaged, updates: updater ? 'on' : (disabledBy ?? 'off'), policy: policy.source, hidden }, 'started');
+}
+
+/** A file's text, or null when it does not exist (other failures throw). */
+function readOptionalFile(path: string): string | null {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw error;
+  }
 }

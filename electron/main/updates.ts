@@ -2,17 +2,25 @@
  * Auto-update policy around electron-updater (generic provider):
  * - check shortly after start, then every `intervalMs` with +-`jitterMs`
  *   (so a fleet does not hit the feed at once);
- * - a failed check or download is logged and retried with back-off
- *   (`retryMs`, doubling, capped at the interval); it never blocks the app;
- * - the download starts by itself; progress and "ready, restart to update"
- *   go to the UI as `updateStatus` events;
+ * - a found update is downloaded only after its release signature checks out
+ *   against the pinned keys (./update-signature.ts) and unless the user
+ *   skipped that version; electron-updater then verifies the file's sha512;
+ * - a failed check, download or signature is logged and retried with
+ *   back-off (`retryMs`, doubling, capped at the interval); it never blocks
+ *   the app. electron-updater reports a failure twice (an 'error' event and a
+ *   rejected promise): it is counted once, from the promise of the call that
+ *   failed; an 'error' event outside any call of ours counts by itself;
+ * - progress and "ready, restart to update" go to the UI as `updateStatus`;
  * - channel 'beta' also accepts prereleases; switching back to 'stable'
  *   does not downgrade;
- * - disabled (state 'unsupported') when not packaged or no feed URL was built in.
+ * - state 'unsupported' when not packaged or no feed URL was built in;
+ *   'disabled' when an administrator turned updates off or a package
+ *   manager owns the install.
  */
 import type { UpdateChannel, UpdateStatus } from '../../shared/ipc';
 import type { ShellLog } from '../host/log';
 import type { Clock } from './clock';
+import type { Verdict } from './update-signature';
 
 /** The part of electron-updater's AppUpdater used here. */
 export interface UpdaterLike {
@@ -21,11 +29,9 @@ export interface UpdaterLike {
   allowPrerelease: boolean;
   allowDowngrade: boolean;
   channel: string | null;
-  checkForUpdates(): Promise<unknown>;
+  checkForUpdates(): Promise<{ isUpdateAvailable: boolean; updateInfo: { version: string } } | null>;
+  downloadUpdate(): Promise<unknown>;
   quitAndInstall(isSilent?: boolean, isForceRunAfter?: boolean): void;
-  on(event: 'checking-for-update', listener: () => void): unknown;
-  on(event: 'update-available', listener: (info: { version: string }) => void): unknown;
-  on(event: 'update-not-available', listener: (info: { version: string }) => void): unknown;
   on(event: 'download-progress', listener: (progress: { percent: number }) => void): unknown;
   on(event: 'update-downloaded', listener: (info: { version: string }) => void): unknown;
   on(event: 'error', listener: (error: Error) => void): unknown;
@@ -45,8 +51,19 @@ export const defaultUpdateSchedule: UpdateSchedule = {
   retryMs: 15 * 60_000,
 };
 
+/** Where the version the user skipped is kept between runs. */
+export interface SkippedVersionStore {
+  load(): string | null;
+  save(version: string | null): void;
+}
+
 export interface UpdateControllerOptions {
   updater: UpdaterLike | null;
+  /** Why there is no updater, when it is not simply unsupported here. */
+  disabledBy?: UpdateStatus['disabledBy'];
+  /** Checks a found release's signature (see ./update-signature.ts `verifyRelease`). */
+  verify: (info: unknown) => Verdict;
+  skipped: SkippedVersionStore;
   currentVersion: string;
   channel: UpdateChannel;
   clock: Clock;
@@ -59,33 +76,51 @@ export interface UpdateControllerOptions {
   beforeInstall?: () => Promise<void>;
 }
 
+/** A found release that failed its signature check. */
+export class UpdateRejectedError extends Error {
+  constructor(readonly verdict: Exclude<Verdict, { ok: true }>) {
+    super(`update refused: ${verdict.detail}`);
+    this.name = 'UpdateRejectedError';
+  }
+}
+
 export class UpdateController {
   private status: UpdateStatus;
   private readonly schedule: UpdateSchedule;
   private readonly random: () => number;
   private timer: unknown = null;
   private failures = 0;
-  private checking: Promise<void> | null = null;
+  /** The check (and download) under way; its failure is counted from its promise. */
+  private running: Promise<void> | null = null;
+  /** Set before the call starts: an updater may emit 'error' synchronously inside it. */
+  private busy = false;
+  private skippedVersion: string | null;
   private disposed = false;
 
   constructor(private readonly options: UpdateControllerOptions) {
     this.schedule = { ...defaultUpdateSchedule, ...options.schedule };
     this.random = options.random ?? Math.random;
-    this.status = { state: options.updater ? 'idle' : 'unsupported', channel: options.channel, currentVersion: options.currentVersion };
+    this.skippedVersion = options.skipped.load();
     const u = options.updater;
+    this.status = u
+      ? { state: 'idle', channel: options.channel, currentVersion: options.currentVersion }
+      : options.disabledBy
+        ? { state: 'disabled', channel: options.channel, currentVersion: options.currentVersion, disabledBy: options.disabledBy }
+        : { state: 'unsupported', channel: options.channel, currentVersion: options.currentVersion };
     if (!u) return;
-    u.autoDownload = true;
+    // We download ourselves, after the signature check.
+    u.autoDownload = false;
     u.autoInstallOnAppQuit = true;
     this.applyChannel(options.channel);
-    u.on('checking-for-update', () => this.set({ state: 'checking', error: undefined }));
-    u.on('update-available', (info) => this.set({ state: 'downloading', availableVersion: info.version, percent: 0 }));
-    u.on('update-not-available', () => this.set({ state: 'up-to-date', availableVersion: undefined, percent: undefined }));
-    u.on('download-progress', (p) => this.set({ state: 'downloading', percent: Math.max(0, Math.min(100, Math.round(p.percent))) }));
-    u.on('update-downloaded', (info) => {
-      this.set({ state: 'ready', availableVersion: info.version, percent: 100 });
-      this.clearTimer(); // nothing more to check until the restart
+    u.on('download-progress', (p) => {
+      if (this.status.state === 'downloading') this.set({ percent: Math.max(0, Math.min(100, Math.round(p.percent))) });
     });
-    u.on('error', (error) => this.fail(error));
+    u.on('update-downloaded', (info) => this.downloaded(info.version));
+    u.on('error', (error) => {
+      // Inside a call of ours the rejected promise counts it; outside (e.g. installing on quit) the event is all there is.
+      if (this.busy) this.options.log?.info({ err: String(error?.message ?? error).slice(0, 300) }, 'updater error (counted by the call that failed)');
+      else this.fail(error);
+    });
   }
 
   get current(): UpdateStatus {
@@ -110,6 +145,28 @@ export class UpdateController {
     this.applyChannel(channel);
     this.set({ channel });
     if (this.options.updater && this.status.state !== 'ready') this.arm(this.schedule.startDelayMs);
+  }
+
+  /**
+   * Skip `version` (never downloaded, installed on quit or offered again;
+   * a newer version is), or `null` to take the skipped version after all.
+   */
+  async skip(version: string | null): Promise<UpdateStatus> {
+    const u = this.options.updater;
+    const previous = this.skippedVersion;
+    this.skippedVersion = version;
+    this.options.skipped.save(version);
+    if (!u) return this.status;
+    if (version !== null && this.status.availableVersion === version) {
+      u.autoInstallOnAppQuit = false;
+      this.set({ state: this.status.state === 'downloading' ? 'downloading' : 'available', skipped: true, percent: undefined });
+      this.arm(this.nextIntervalMs());
+    } else if (version === null && previous !== null && this.status.skipped) {
+      u.autoInstallOnAppQuit = true;
+      this.set({ skipped: undefined });
+      await this.runCheck();
+    }
+    return this.status;
   }
 
   /** Restart into the downloaded update. */
@@ -158,31 +215,69 @@ export class UpdateController {
   }
 
   private runCheck(): Promise<void> {
-    const u = this.options.updater;
-    if (!u || this.disposed) return Promise.resolve();
-    this.checking ??= (async () => {
-      try {
-        this.set({ state: 'checking', error: undefined });
-        await u.checkForUpdates();
-        this.set({ lastCheckedAt: this.options.clock.now() });
-        if (this.status.state === 'checking') this.set({ state: 'up-to-date' });
+    if (!this.options.updater || this.disposed) return Promise.resolve();
+    if (!this.running) {
+      this.busy = true;
+      this.running = this.checkAndDownload(this.options.updater).finally(() => {
+        this.running = null;
+        this.busy = false;
+      });
+    }
+    return this.running;
+  }
+
+  private async checkAndDownload(u: UpdaterLike): Promise<void> {
+    const log = this.options.log;
+    try {
+      this.set({ state: 'checking', error: undefined });
+      const result = await u.checkForUpdates();
+      this.set({ lastCheckedAt: this.options.clock.now() });
+      if (!result?.isUpdateAvailable) {
+        this.set({ state: 'up-to-date', availableVersion: undefined, percent: undefined, skipped: undefined });
         this.failures = 0;
-      } catch (error) {
-        this.fail(error);
-      } finally {
-        this.checking = null;
+        return;
       }
-    })();
-    return this.checking;
+      const version = result.updateInfo.version;
+      if (version === this.skippedVersion) {
+        log?.info({ version }, 'update available but skipped by the user');
+        this.set({ state: 'available', availableVersion: version, skipped: true, percent: undefined });
+        this.failures = 0;
+        return;
+      }
+      const verdict = this.options.verify(result.updateInfo);
+      if (!verdict.ok) throw new UpdateRejectedError(verdict);
+      log?.info({ version, keyId: verdict.keyId }, 'update signature verified; downloading');
+      this.set({ state: 'downloading', availableVersion: version, percent: 0, skipped: undefined });
+      await u.downloadUpdate();
+      this.failures = 0;
+      this.downloaded(version);
+    } catch (error) {
+      this.fail(error);
+    }
+  }
+
+  private downloaded(version: string): void {
+    if (this.status.state === 'ready' && this.status.availableVersion === version) return;
+    const u = this.options.updater;
+    if (version === this.skippedVersion) {
+      if (u) u.autoInstallOnAppQuit = false;
+      this.set({ state: 'available', availableVersion: version, skipped: true, percent: undefined });
+      return;
+    }
+    this.set({ state: 'ready', availableVersion: version, percent: 100 });
+    this.clearTimer(); // nothing more to check until the restart
   }
 
   private fail(error: unknown): void {
     if (this.disposed) return;
-    const message = error instanceof Error ? error.message : String(error);
+    const message = (error instanceof Error ? error.message : String(error)).slice(0, 300);
     this.failures += 1;
     const delay = Math.min(this.schedule.intervalMs, this.schedule.retryMs * 2 ** (this.failures - 1));
-    this.options.log?.warn({ err: message.slice(0, 300), failures: this.failures, retryInMs: delay }, 'update check failed');
-    this.set({ state: 'error', error: message.slice(0, 300), lastCheckedAt: this.options.clock.now() });
+    const detail = { err: message, failures: this.failures, retryInMs: delay };
+    // A refused signature may be an attack on the feed: an error, not a warning.
+    if (error instanceof UpdateRejectedError) this.options.log?.error({ ...detail, reason: error.verdict.reason }, 'update refused');
+    else this.options.log?.warn(detail, 'update check failed');
+    this.set({ state: 'error', error: message, lastCheckedAt: this.options.clock.now(), percent: undefined });
     this.arm(delay);
   }
 

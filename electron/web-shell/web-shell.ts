@@ -128,6 +128,7 @@ export async function startWebShell(options: WebShellOptions): Promise<WebShell>
       getAppInfo: async () => appInfo(version, 'web', process.platform),
       getUpdateStatus: async () => unsupportedUpdateStatus(version),
       checkForUpdates: async () => unsupportedUpdateStatus(version),
+      skipUpdate: async () => unsupportedUpdateStatus(version),
       installUpdate: async () => {
         throw Object.assign(new Error('updates are not available in the web shell'), { code: 'UNSUPPORTED' });
       },

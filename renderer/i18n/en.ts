@@ -81,7 +81,13 @@ export const en = {
       idle: 'Not checked yet', checking: 'Checking…', available: 'Version {v} is available', downloading: 'Downloading… {p}%',
       ready: 'Version {v} is ready to install', 'up-to-date': 'Tern is up to date', error: 'Update failed: {e}',
       unsupported: 'Updates are not available in the browser version',
+      disabled: 'Updates are turned off',
     },
+    updateDisabledBy: {
+      admin: 'Updates are turned off by your administrator.',
+      'package-manager': 'Tern was installed with your system’s package manager: update it there.',
+    },
+    updateSkipped: 'Version {v} is skipped', skipVersion: 'Skip this version', unskipVersion: 'Install it anyway',
     servers: 'Servers', serversHint: 'Tried in order; the first reachable one is used.', addServer: 'Add server',
     about: 'About', version: 'Version {v}', shell: 'Shell: {s}', platform: 'Platform: {p}',
   },

@@ -79,7 +79,13 @@ export const zhCN: MessageSchema = {
       idle: '尚未检查', checking: '正在检查…', available: '有新版本 {v}', downloading: '正在下载… {p}%',
       ready: '新版本 {v} 已可安装', 'up-to-date': '已是最新版本', error: '更新失败：{e}',
       unsupported: '浏览器版本不支持自动更新',
+      disabled: '自动更新已关闭',
     },
+    updateDisabledBy: {
+      admin: '管理员已关闭自动更新。',
+      'package-manager': 'Tern 是通过系统软件包管理器安装的，请在那里更新。',
+    },
+    updateSkipped: '已跳过版本 {v}', skipVersion: '跳过此版本', unskipVersion: '仍然安装',
     servers: '服务器', serversHint: '按顺序尝试，使用第一个可连接的服务器。', addServer: '添加服务器',
     about: '关于', version: '版本 {v}', shell: '运行环境：{s}', platform: '平台：{p}',
   },

@@ -44,6 +44,11 @@ export const useSettingsStore = defineStore('settings', () => {
     await useApi().installUpdate({});
   }
 
+  /** Skip `version` (or take a skipped one after all with null). */
+  async function skipUpdate(version: string | null): Promise<void> {
+    update.value = await useApi().skipUpdate({ version });
+  }
+
   function bind(): () => void {
     const api = useApi();
     const offs = [
@@ -53,5 +58,5 @@ export const useSettingsStore = defineStore('settings', () => {
     return () => offs.forEach((off) => off());
   }
 
-  return { settings, appInfo, update, systemDark, systemLanguage, theme, locale, load, save, checkForUpdates, installUpdate, bind };
+  return { settings, appInfo, update, systemDark, systemLanguage, theme, locale, load, save, checkForUpdates, installUpdate, skipUpdate, bind };
 });

@@ -163,6 +163,8 @@ export const methodSchemas = {
   getUpdateStatus: none,
   checkForUpdates: none,
   installUpdate: none,
+  /** Skip this version (it is not downloaded or installed), or `null` to take it after all. */
+  skipUpdate: z.object({ version: z.string().regex(/^[0-9A-Za-z.+-]{1,64}$/).nullable() }).strict(),
 } as const;
 
 export type MethodName = keyof typeof methodSchemas;
@@ -218,10 +220,11 @@ export interface MethodResults {
   getUpdateStatus: UpdateStatus;
   checkForUpdates: UpdateStatus;
   installUpdate: void;
+  skipUpdate: UpdateStatus;
 }
 
 /** Methods served by the shell (Electron main or web host), not by the client core. */
-export const shellMethods = ['getAppInfo', 'getUpdateStatus', 'checkForUpdates', 'installUpdate'] as const satisfies readonly MethodName[];
+export const shellMethods = ['getAppInfo', 'getUpdateStatus', 'checkForUpdates', 'installUpdate', 'skipUpdate'] as const satisfies readonly MethodName[];
 export type ShellMethodName = (typeof shellMethods)[number];
 export type CoreMethodName = Exclude<MethodName, ShellMethodName>;
 

@@ -188,7 +188,7 @@ export interface Settings {
   servers: ServerEndpoint[];
 }
 
-export type UpdateState = 'idle' | 'checking' | 'available' | 'downloading' | 'ready' | 'up-to-date' | 'error' | 'unsupported';
+export type UpdateState = 'idle' | 'checking' | 'available' | 'downloading' | 'ready' | 'up-to-date' | 'error' | 'unsupported' | 'disabled';
 
 export interface UpdateStatus {
   state: UpdateState;
@@ -199,6 +199,10 @@ export interface UpdateStatus {
   percent?: number;
   error?: string;
   lastCheckedAt?: number;
+  /** The user chose to skip `availableVersion`: it is neither downloaded nor installed; a newer one is offered again. */
+  skipped?: boolean;
+  /** With state 'disabled': an administrator's policy turned updates off, or a package manager owns this install (deb). */
+  disabledBy?: 'admin' | 'package-manager';
 }
 
 export interface AppInfo {

@@ -20,7 +20,9 @@ type Config = Record<string, unknown> & {
   npmRebuild: boolean;
   linux: { target: string[]; icon: string };
   win: { target: Array<{ target: string }>; icon: string };
-  mac: { target: Array<{ target: string }>; icon: string };
+  mac: { target: Array<{ target: string }>; icon: string; artifactName: string };
+  dmg: { artifactName: string };
+  deb: { publish: unknown };
   publish: Array<{ provider: string; url: string }> | null;
   electronFuses: Record<string, boolean>;
 };
@@ -53,7 +55,11 @@ describe('electron-builder config', () => {
     expect(c.productName).toBe('Tern');
     expect(c.linux.target).toEqual(['AppImage', 'deb']);
     expect(c.win.target.map((t) => t.target)).toEqual(['nsis']);
-    expect(c.mac.target.map((t) => t.target)).toEqual(['dmg']);
+    // macOS updates from the zip (Squirrel.Mac), installs from the dmg; their names differ.
+    expect(c.mac.target.map((t) => t.target)).toEqual(['dmg', 'zip']);
+    expect(c.mac.artifactName).not.toBe(c.dmg.artifactName);
+    // Only the AppImage updates itself on Linux: the deb publishes no update metadata.
+    expect(c.deb.publish).toBeNull();
     expect(c.npmRebuild).toBe(true);
     expect(c.asarUnpack.join(' ')).toContain('better-sqlite3');
     expect(c.files).toContain('out/**/*');

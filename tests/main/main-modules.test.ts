@@ -227,6 +227,7 @@ describe('IPC wiring', () => {
       getUpdateStatus: async () => ({ state: 'idle', channel: 'stable', currentVersion: '1' }),
       checkForUpdates: async () => ({ state: 'checking', channel: 'stable', currentVersion: '1' }),
       installUpdate: async () => undefined,
+      skipUpdate: async ({ version }) => ({ state: 'available', channel: 'stable', currentVersion: '1', ...(version ? { availableVersion: version, skipped: true } : {}) }),
     });
     const trusted = { senderFrame: { url: 'file:///x/index.html', parent: null }, sender: { id: 1 } };
     const untrusted = { senderFrame: { url: 'https://evil/', parent: null }, sender: { id: 1 } };
@@ -235,6 +236,9 @@ describe('IPC wiring', () => {
     const call = (m: string, e: unknown, a: unknown) => handlers.get(`tern:${m}`)!(e as never, a);
     expect(await call('getSettings', trusted, {})).toEqual({ ok: true, value: sampleSettings });
     expect(await call('getAppInfo', trusted, {})).toMatchObject({ ok: true, value: { shell: 'electron' } });
+    // Shell methods get their validated argument too.
+    expect(await call('skipUpdate', trusted, { version: '2.0.0' })).toMatchObject({ ok: true, value: { availableVersion: '2.0.0', skipped: true } });
+    expect(await call('skipUpdate', trusted, { version: '2.0.0\nx' })).toMatchObject({ ok: false, error: { code: 'INVALID_ARGUMENT' } });
     expect(await call('getSettings', untrusted, {})).toMatchObject({ ok: false, error: { code: 'INVALID_ARGUMENT' } });
     expect(await call('markRead', trusted, { key: 'nope' })).toMatchObject({ ok: false, error: { code: 'INVALID_ARGUMENT' } });
     expect(core.calls).toEqual([{ method: 'getSettings', args: {} }]);

@@ -1,6 +1,6 @@
 // electron-builder configuration (npm run dist). Installers are built on a
 // release machine with internet (electron-builder downloads Electron and its
-// packaging tools); see docs/RELEASING.md. Validated by tests/electron/builder-config.test.ts.
+// packaging tools); see docs/RELEASING.md. Validated by tests/build/builder-config.test.ts.
 //
 // Build-time environment:
 //   TERN_UPDATE_URL  generic-provider feed (https://updates.example.com/tern/); also compiled

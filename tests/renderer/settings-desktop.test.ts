@@ -1,5 +1,5 @@
 // The desktop parts of the settings screen: updates (skip a version, why
-// updates are off). The Electron side is tested in tests/electron/.
+// updates are off). The Electron side is tested in tests/main/.
 import { describe, expect, it } from 'vitest';
 import SettingsPane from '../../renderer/components/settings/SettingsPane.vue';
 import { useSettingsStore } from '../../renderer/stores/settings';

@@ -36,6 +36,7 @@ export default defineConfig({
           globalSetup: ['tests/support/postgres-global-setup.ts'],
         },
       },
+      nodeProject('cluster', 120_000),
       nodeProject('core', 60_000),
       nodeProject('web-shell'),
       nodeProject('main'),

@@ -2,7 +2,8 @@
 # Debian packages the test suite needs: Chromium for the end-to-end tests
 # (driven by playwright-core; a downloaded browser is not an option here) and
 # the fortunes packages as realistic Chinese and English text, a CJK font,
-# PostgreSQL.
+# PostgreSQL, and nats-server for the cluster tests (each test starts private
+# instances).
 set -euo pipefail
 need=()
 [ -x /usr/bin/chromium ] || need+=(chromium)
@@ -11,6 +12,7 @@ need=()
 [ -e /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ] || need+=(fonts-wqy-microhei)
 # PostgreSQL (15+) for the server suite's second store; tests start private instances (tests/support/postgres.ts).
 compgen -G '/usr/lib/postgresql/*/bin/pg_ctl' >/dev/null || need+=(postgresql)
+[ -x /usr/sbin/nats-server ] || [ -x /usr/bin/nats-server ] || need+=(nats-server)
 if [ ${#need[@]} -eq 0 ]; then exit 0; fi
 if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null; then
   echo "missing Debian packages: ${need[*]} (install them with apt-get, as root)" >&2

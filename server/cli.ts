@@ -89,6 +89,7 @@ const groupTitles: Record<OptionGroup, string> = {
   limits: 'Limits',
   security: 'Security',
   operations: 'Operations',
+  cluster: 'Cluster',
 };
 
 export function helpText(): string {

@@ -17,10 +17,11 @@
  */
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { BusConfigError, parseBusUrl } from './cluster/bus-url';
 import type { DurabilityMode } from './storage/durability';
 
 /** Sections of `--help` and docs/SERVER.md. */
-export type OptionGroup = 'network' | 'storage' | 'limits' | 'security' | 'operations';
+export type OptionGroup = 'network' | 'storage' | 'limits' | 'security' | 'operations' | 'cluster';
 
 /** How a value is written where only text exists (flags, environment). */
 type TextForm = 'text' | 'integer' | 'json';
@@ -76,6 +77,15 @@ const scryptSchema = z.strictObject({
   p: count(1, 16),
 });
 export type ScryptParams = z.output<typeof scryptSchema>;
+/** A NATS URL list as parseBusUrl takes it; the message never repeats the URL (it may hold a password). */
+const busUrl = nonEmpty.superRefine((value, ctx) => {
+  try {
+    parseBusUrl(value);
+  } catch (err) {
+    if (!(err instanceof BusConfigError)) throw err;
+    ctx.addIssue({ code: 'custom', message: err.message });
+  }
+});
 
 /** Every server option. See the header comment for how to add one. */
 export const serverOptions = {
@@ -108,6 +118,9 @@ export const serverOptions = {
   logLevel: option(z.enum(logLevels), 'info', 'operations', logLevels.join('|'), { arg: 'LEVEL' }),
   metricsPort: optional(port, 'operations', 'serve /metrics, /healthz and /readyz on this port (0 = any free port)', { arg: 'N' }),
   metricsHost: option(nonEmpty, '127.0.0.1', 'operations', 'address of the metrics and health endpoint', { arg: 'ADDR' }),
+  // cluster
+  bus: optional(busUrl, 'cluster', 'NATS URL of the bus between nodes (several comma-separated); off: this process is the only node', { arg: 'URL', sensitive: true }),
+  nodeTtlMs: option(ms(1000), 15_000, 'cluster', 'a node whose heartbeat in the session directory is older than this is taken for dead, and its users for offline', { arg: 'MS' }),
 } satisfies Record<string, OptionSpec<unknown, boolean>>;
 
 type Options = typeof serverOptions;

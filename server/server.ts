@@ -3,13 +3,19 @@
  * the TCP listener with the Noise handshake, the idle sweep and metrics.
  * `startServer` is the programmatic API (see server/README.md).
  */
+import { randomBytes } from 'node:crypto';
 import { createServer, type Server, type Socket, type AddressInfo } from 'node:net';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { Kicked_Reason, PROTOCOL_VERSION, ResultCode } from '../shared/protocol';
 import { encodeKey, type StaticKeyPair } from '../shared/node/noise/keys';
 import { acceptSecure, SecureTransportError } from '../shared/node/transport';
 import { systemClock, type Clock } from './clock';
+import { InProcessHub, type Bus } from './cluster/bus';
+import { LocalDirectory, type SessionDirectory } from './cluster/directory';
+import { NatsBus } from './cluster/nats-bus';
+import { reofferToUsers } from './cluster/resync';
 import { resolveConfig, type ServerConfig } from './config';
 import { DB_FILE, ensureDataDir, loadOrCreateServerKey, lockDataDir, protectDatabaseFiles, type DataDirLock } from './datadir';
 import { createLogger } from './log';
@@ -34,6 +40,12 @@ import type { Store } from './storage/store';
 export interface StartOptions {
   clock?: Clock;
   logger?: Logger;
+  /** This node's id in the cluster (default: host, pid and a random part). */
+  nodeId?: string;
+  /** The bus to other nodes (default: from config.bus, else a private in-process hub). */
+  bus?: Bus;
+  /** Where sessions are recorded (default: in memory, for one node). */
+  directory?: SessionDirectory;
 }
 
 /** A running server. */
@@ -45,6 +57,8 @@ export interface RunningServer {
   publicKeyBase64: string;
   /** Set when the metrics and health endpoint is on (config.metricsPort). */
   metricsPort?: number;
+  /** This node's id in the cluster. */
+  nodeId: string;
   config: ServerConfig;
   /** prom-client metrics (tests and the benchmark read them with `metrics.value(name)`). */
   metrics: Metrics;
@@ -68,6 +82,9 @@ class TernServer {
   private closing: Promise<void> | undefined;
   private storeOpen = true;
   private opsServer: OpsServer | undefined;
+  private maintainTimer: NodeJS.Timeout | undefined;
+  /** Presence announcements and resyncs under way (shutdown waits for them before closing the store). */
+  private readonly background = new Set<Promise<unknown>>();
 
   constructor(
     readonly config: ServerConfig,
@@ -76,17 +93,18 @@ class TernServer {
     private readonly lock: DataDirLock,
     private readonly clock: Clock,
     private readonly logger: Logger,
+    private readonly bus: Bus,
+    private readonly directory: SessionDirectory,
   ) {
-    this.registry = new SessionRegistry(this.metrics);
+    this.registry = new SessionRegistry({ metrics: this.metrics, bus, directory, logger });
     const deps: ServiceDeps = { run: new Runner(store, this.registry, clock), notifier: this.registry, clock, config, logger };
     this.metrics.observe({ connections: () => this.registry.all.size, writeBatches: () => store.stats() });
     this.accounts = new AccountService(deps);
     const groups = new GroupService(deps);
     const messages = new MessageService(deps);
     const presence = new PresenceService(deps);
-    this.registry.onPresence = (userId, online) => {
-      presence.changed(userId, online).catch((err: unknown) => logger.warn({ err, userId }, 'presence update failed'));
-    };
+    this.registry.onPresence = (userId) => this.track(presence.changed(userId).catch((err: unknown) => logger.warn({ err, userId }, 'presence update failed')));
+    this.registry.resync = (userIds) => this.track(reofferToUsers(deps.run, presence, this.registry, userIds));
     const services = {
       accounts: this.accounts,
       friends: new FriendService(deps),
@@ -112,11 +130,35 @@ class TernServer {
     const sweepMs = this.config.idleSweepIntervalMs ?? Math.max(250, Math.floor(this.config.idleTimeoutMs / 6));
     this.sweepTimer = setInterval(() => this.sweep(), sweepMs);
     this.sweepTimer.unref();
+    this.maintainTimer = setInterval(() => this.maintain(), Math.max(250, Math.floor(this.config.nodeTtlMs / 3)));
+    this.maintainTimer.unref();
+    await this.directory.maintain(() => this.registry.localRefs());
     if (this.config.metricsPort !== undefined) {
       this.opsServer = await serveOps(this.metrics, () => this.readiness(), this.config.metricsHost, this.config.metricsPort);
       this.logger.info({ host: this.config.metricsHost, port: this.opsServer.port, paths: ['/metrics', '/healthz', '/readyz'] }, 'metrics and health endpoint listening');
     }
     return this.net.address() as AddressInfo;
+  }
+
+  get nodeId(): string {
+    return this.bus.nodeId;
+  }
+
+  private track<T>(work: Promise<T>): Promise<T> {
+    this.background.add(work);
+    void work.finally(() => this.background.delete(work)).catch(() => undefined);
+    return work;
+  }
+
+  /** The directory's periodic work: this node's heartbeat; users of dead nodes go offline. */
+  private maintain(): void {
+    if (this.closing) return;
+    this.track(
+      this.directory.maintain(() => this.registry.localRefs()).then(
+        (offline) => offline.forEach((userId) => this.registry.onPresence(userId)),
+        (err: unknown) => this.logger.warn({ err }, 'session directory upkeep failed'),
+      ),
+    );
   }
 
   get metricsPort(): number | undefined {
@@ -228,6 +270,8 @@ class TernServer {
     this.logger.info('shutting down');
     this.dispatcher.shuttingDown = true;
     if (this.sweepTimer) clearInterval(this.sweepTimer);
+    if (this.maintainTimer) clearInterval(this.maintainTimer);
+    this.registry.dispose();
     const listenerClosed = new Promise<void>((resolve) => this.net.close(() => resolve()));
     for (const socket of this.handshaking) socket.destroy();
     // Requests already taken finish (their writes commit, the acks go out) before clients are told to go.
@@ -240,7 +284,10 @@ class TernServer {
     for (const session of this.registry.all.values()) session.conn.destroy({ code: ResultCode.SHUTTING_DOWN, message: 'server is stopping' });
     await listenerClosed;
     await this.opsServer?.close();
-    // What the departing sessions queued (last_seen) commits before the store closes.
+    // Logouts announce presence and read the store: let them finish, then what they queued (last_seen) commits.
+    while (this.background.size > 0) await Promise.allSettled([...this.background]);
+    await this.bus.close();
+    await this.directory.close();
     this.storeOpen = false;
     await this.store.close();
     this.lock.release();
@@ -260,11 +307,14 @@ export async function startServer(partial: Partial<ServerConfig> = {}, options: 
   ensureDataDir(config.dataDir);
   const lock = lockDataDir(config.dataDir);
   let store: Store | undefined;
+  let bus: Bus | undefined;
   try {
     const key = loadOrCreateServerKey(config.dataDir);
     protectDatabaseFiles(config.dataDir);
     store = SqliteStore.open(join(config.dataDir, DB_FILE), { durability: config.durability, onSyncError: (err) => logger.error({ err }, 'WAL sync failed') });
-    const server = new TernServer(config, store, key, lock, options.clock ?? systemClock, logger);
+    const nodeId = options.nodeId ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
+    bus = options.bus ?? (config.bus !== undefined ? await NatsBus.connect({ url: config.bus, nodeId, logger }) : new InProcessHub().connect(nodeId));
+    const server = new TernServer(config, store, key, lock, options.clock ?? systemClock, logger, bus, options.directory ?? new LocalDirectory());
     const address = await server.listen();
     logger.info({ host: address.address, port: address.port }, 'listening');
     return {
@@ -273,6 +323,7 @@ export async function startServer(partial: Partial<ServerConfig> = {}, options: 
       publicKey: key.publicKey,
       publicKeyBase64: encodeKey(key.publicKey),
       metricsPort: server.metricsPort,
+      nodeId: server.nodeId,
       config,
       metrics: server.metrics,
       readiness: () => server.readiness(),
@@ -280,6 +331,7 @@ export async function startServer(partial: Partial<ServerConfig> = {}, options: 
       close: () => server.close(),
     };
   } catch (err) {
+    await bus?.close();
     await store?.close();
     lock.release();
     throw err;

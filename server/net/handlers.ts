@@ -42,10 +42,10 @@ export function createHandlers(services: Services, registry: SessionRegistry, cl
   const { accounts, friends, profiles, groups, messages, sync, presence } = services;
 
   /** Binds a successful login to the session, unless it went away or logged in meanwhile. */
-  const bindLogin = (session: Session, outcome: Awaited<ReturnType<AccountService['login']>>) => {
+  const bindLogin = async (session: Session, outcome: Awaited<ReturnType<AccountService['login']>>) => {
     if (session.closed) throw fail(ResultCode.INTERNAL, 'connection closed during login');
     if (session.authenticated) throw fail(ResultCode.ALREADY_AUTHENTICATED, 'already logged in');
-    registry.bind(session, outcome.userId, outcome.deviceId, outcome.deviceName, outcome.kickOthers);
+    await registry.bind(session, outcome.userId, outcome.deviceId, outcome.deviceName, outcome.kickOthers);
     return outcome.response;
   };
   const anonymousOnly = (session: Session) => {

@@ -1,10 +1,20 @@
 /**
- * All live sessions, and the logged-in ones by user. Implements the
- * services' Notifier: pushes go to every online device of a user.
- * Presence changes (first device in, last device out) are reported to
- * `onPresence`.
+ * All live sessions of this node, and the logged-in ones by user. Implements
+ * the services' Notifier for the whole cluster: a push goes to this node's
+ * sessions of the user directly and, through the bus, to the other nodes
+ * that hold sessions of that user (each subscribes to the users it holds).
+ * Kicks travel the same way; the session directory (a table in a cluster)
+ * is the record that presence is read from and kicks are checked against.
+ *
+ * Nothing here relies on the bus delivering: pushes are hints over stored,
+ * sequenced events. When a node may have lost bus messages it says so on the
+ * cluster subject, and every node re-offers each of its users their newest
+ * event (a client behind it sees the gap and pulls), refreshes their
+ * friends' presence, ends sessions the directory says were replaced and
+ * records again those it lacks.
  */
 import { toBinary } from '@bufbuild/protobuf';
+import type { Logger } from 'pino';
 import {
   Command,
   Kicked_Reason,
@@ -14,16 +24,59 @@ import {
   type Presence,
   type TypingNotice,
 } from '../../shared/protocol';
+import type { Bus } from '../cluster/bus';
+import type { SessionDirectory, SessionRef } from '../cluster/directory';
+import { decodeMessage, encodeMessage, Kind, type KickOrder } from '../cluster/envelope';
 import type { Metrics } from '../metrics';
 import type { Notifier, PendingPush } from '../services/notifier';
 import type { Session } from './session';
 
+export interface RegistryDeps {
+  metrics: Metrics;
+  bus: Bus;
+  directory: SessionDirectory;
+  logger: Logger;
+}
+
+/** Resyncs asked for within this long are done once. */
+const RESYNC_COALESCE_MS = 200;
+
 export class SessionRegistry implements Notifier {
   readonly all = new Map<number, Session>();
   private readonly byUser = new Map<number, Set<Session>>();
-  onPresence: (userId: number, online: boolean) => void = () => {};
+  /** The user's presence may have changed (came online, went offline somewhere): tell their friends. */
+  onPresence: (userId: number) => void = () => {};
+  /**
+   * Re-offers users on this node what they may have missed (set by the
+   * server, which has the store): their newest event, their friends' presence.
+   */
+  resync: (userIds: readonly number[]) => Promise<void> = () => Promise.resolve();
+  /** Sessions whose directory record is being written (a resync must not take them for replaced). */
+  private readonly binding = new Set<Session>();
+  private resyncTimer: NodeJS.Timeout | undefined;
+  private resyncing: Promise<void> = Promise.resolve();
+  private readonly metrics: Metrics;
+  private readonly bus: Bus;
+  private readonly directory: SessionDirectory;
+  private readonly logger: Logger;
 
-  constructor(private readonly metrics: Metrics) {}
+  constructor(deps: RegistryDeps) {
+    ({ metrics: this.metrics, bus: this.bus, directory: this.directory, logger: this.logger } = deps);
+    this.bus.onUserMessage = (userId, data) => this.fromBus(userId, data);
+    this.bus.onClusterMessage = (data) => {
+      const message = decodeMessage(data);
+      if (message?.kind === Kind.RESYNC) this.scheduleResync();
+    };
+    this.bus.onDisruption = () => {
+      // Others may have missed what this node published, and this node what they did.
+      this.bus.publishCluster(encodeMessage({ kind: Kind.RESYNC, fromNode: this.bus.nodeId }));
+      this.scheduleResync();
+    };
+  }
+
+  get nodeId(): string {
+    return this.bus.nodeId;
+  }
 
   add(session: Session): void {
     this.all.set(session.id, session);
@@ -36,28 +89,55 @@ export class SessionRegistry implements Notifier {
   }
 
   /**
-   * Logs the session in. Another session of the same device is kicked; with
-   * `kickOthers` every other session of the user is.
+   * Logs the session in: records it in the directory (a failure there fails
+   * the login, with nothing changed), subscribes to the user's subject, then
+   * ends the sessions it replaces (the same device anywhere, or with
+   * `kickOthers` every other session of the user).
    */
-  bind(session: Session, userId: number, deviceId: string, deviceName: string, kickOthers: boolean): void {
-    const sessions = this.byUser.get(userId);
-    for (const other of sessions ? [...sessions] : []) {
-      if (other !== session && (kickOthers || other.deviceId === deviceId)) this.kickSession(other, Kicked_Reason.OTHER_LOGIN, deviceName);
-    }
+  async bind(session: Session, userId: number, deviceId: string, deviceName: string, kickOthers: boolean): Promise<void> {
     session.userId = userId;
     session.deviceId = deviceId;
     session.deviceName = deviceName;
     let set = this.byUser.get(userId);
-    const cameOnline = !set || set.size === 0;
     if (!set) this.byUser.set(userId, (set = new Set()));
     set.add(session);
     this.metrics.sessionsAuthenticated.inc();
-    if (cameOnline) this.onPresence(userId, true);
+    const subscribed = set.size === 1 ? this.bus.subscribe(userId) : undefined;
+    const ref = this.refOf(session);
+    let cameOnline: boolean;
+    this.binding.add(session);
+    try {
+      cameOnline = await this.directory.add(ref, kickOthers);
+    } catch (err) {
+      if (session.userId === userId) this.detach(session);
+      throw err;
+    } finally {
+      this.binding.delete(session);
+    }
+    if (session.userId !== userId) {
+      // Closed or logged out while the directory was written: undo that record too.
+      void this.forget(ref);
+      return;
+    }
+    for (const other of [...set]) {
+      if (other !== session && (kickOthers || other.deviceId === deviceId)) this.kickSession(other, Kicked_Reason.OTHER_LOGIN, deviceName);
+    }
+    const kick: KickOrder = { reason: Kicked_Reason.OTHER_LOGIN, deviceName, deviceId: kickOthers ? '' : deviceId, keepNode: this.bus.nodeId, keepSession: session.id };
+    this.bus.publish(userId, encodeMessage({ kind: Kind.KICK, kick }));
+    await subscribed;
+    if (cameOnline) this.onPresence(userId);
   }
 
   /** Logs the session out (it stays connected). */
   unbind(session: Session): void {
     if (!session.authenticated) return;
+    const ref = this.refOf(session);
+    this.detach(session);
+    void this.forget(ref);
+  }
+
+  /** Local state only: the session is no longer the user's. */
+  private detach(session: Session): void {
     const userId = session.userId;
     session.userId = 0;
     this.metrics.sessionsAuthenticated.dec();
@@ -66,7 +146,16 @@ export class SessionRegistry implements Notifier {
     set.delete(session);
     if (set.size === 0) {
       this.byUser.delete(userId);
-      this.onPresence(userId, false);
+      this.bus.unsubscribe(userId);
+    }
+  }
+
+  private async forget(ref: SessionRef): Promise<void> {
+    try {
+      if (await this.directory.remove(ref)) this.onPresence(ref.userId);
+    } catch (err) {
+      // The record stays until this node's own shutdown, or its death is noticed.
+      this.logger.warn({ err, userId: ref.userId }, 'session directory: removal failed');
     }
   }
 
@@ -74,42 +163,67 @@ export class SessionRegistry implements Notifier {
     return this.byUser.get(userId);
   }
 
-  isOnline(userId: number): boolean {
-    return this.byUser.has(userId);
-  }
-
+  /** Users logged in on this node. */
   get onlineUsers(): number {
     return this.byUser.size;
   }
 
-  pushEvents(items: readonly PendingPush[]): void {
-    for (const item of items) {
-      const sessions = this.byUser.get(item.userId);
-      if (!sessions) continue;
-      for (const session of sessions) {
-        if (session.id === item.skipSession) continue;
-        session.push(Command.PUSH, item.payload);
-        this.metrics.pushesSent.inc();
-      }
-    }
-  }
-
-  typing(userIds: readonly number[], notice: TypingNotice, skipSession?: number): void {
-    this.broadcast(userIds, Command.TYPING_PUSH, toBinary(TypingNoticeSchema, notice), skipSession);
-  }
-
-  presence(userIds: readonly number[], presence: Presence): void {
-    this.broadcast(userIds, Command.PRESENCE_PUSH, toBinary(PresenceSchema, presence));
-  }
-
-  /** Users with at least one logged-in session. */
+  /** Users with at least one logged-in session on this node. */
   onlineUserIds(): number[] {
     return [...this.byUser.keys()];
   }
 
+  onlineAmong(userIds: readonly number[]): Promise<Set<number>> {
+    return this.directory.onlineAmong(userIds);
+  }
+
+  pushEvents(items: readonly PendingPush[]): void {
+    for (const item of items) {
+      this.deliverLocal(item.userId, Command.PUSH, item.payload, item.skipSession);
+      this.bus.publish(item.userId, encodeMessage({ kind: Kind.EVENT, payload: item.payload }));
+    }
+  }
+
+  typing(userIds: readonly number[], notice: TypingNotice, skipSession?: number): void {
+    this.broadcast(userIds, Kind.TYPING, toBinary(TypingNoticeSchema, notice), skipSession);
+  }
+
+  presence(userIds: readonly number[], presence: Presence): void {
+    this.broadcast(userIds, Kind.PRESENCE, toBinary(PresenceSchema, presence));
+  }
+
+  /** Ends the user's sessions on every node (all but `keepSession` of this node), telling them why. */
   kick(userId: number, reason: Kicked_Reason, deviceName: string, keepSession?: number): void {
+    this.kickLocal(userId, { reason, deviceName, deviceId: '', keepNode: this.bus.nodeId, keepSession: keepSession ?? 0 });
+    this.bus.publish(userId, encodeMessage({ kind: Kind.KICK, kick: { reason, deviceName, deviceId: '', keepNode: this.bus.nodeId, keepSession: keepSession ?? 0 } }));
+  }
+
+  /** This node's logged-in sessions as directory records (those whose login is complete). */
+  localRefs(): SessionRef[] {
+    const refs: SessionRef[] = [];
+    for (const session of this.all.values()) if (session.authenticated && !this.binding.has(session)) refs.push(this.refOf(session));
+    return refs;
+  }
+
+  private refOf(session: Session): SessionRef {
+    return { userId: session.userId, deviceId: session.deviceId, nodeId: this.bus.nodeId, sessionId: session.id };
+  }
+
+  /** Waits for a resync in progress (tests, shutdown). */
+  settled(): Promise<void> {
+    return this.resyncing;
+  }
+
+  dispose(): void {
+    if (this.resyncTimer) clearTimeout(this.resyncTimer);
+    this.resyncTimer = undefined;
+  }
+
+  private kickLocal(userId: number, kick: KickOrder): void {
     for (const session of [...(this.byUser.get(userId) ?? [])]) {
-      if (session.id !== keepSession) this.kickSession(session, reason, deviceName);
+      if (kick.keepNode === this.bus.nodeId && session.id === kick.keepSession) continue;
+      if (kick.deviceId !== '' && session.deviceId !== kick.deviceId) continue;
+      this.kickSession(session, kick.reason, kick.deviceName);
     }
   }
 
@@ -119,11 +233,74 @@ export class SessionRegistry implements Notifier {
     session.conn.close();
   }
 
-  private broadcast(userIds: readonly number[], command: Command, payload: Uint8Array, skipSession?: number): void {
+  /** To this node's sessions of the user only. */
+  deliverLocal(userId: number, command: Command, payload: Uint8Array, skipSession?: number): void {
+    const sessions = this.byUser.get(userId);
+    if (!sessions) return;
+    for (const session of sessions) {
+      if (session.id === skipSession) continue;
+      session.push(command, payload);
+      if (command === Command.PUSH) this.metrics.pushesSent.inc();
+    }
+  }
+
+  private broadcast(userIds: readonly number[], kind: Kind.TYPING | Kind.PRESENCE, payload: Uint8Array, skipSession?: number): void {
+    const command = kind === Kind.TYPING ? Command.TYPING_PUSH : Command.PRESENCE_PUSH;
+    const message = encodeMessage({ kind, payload });
     for (const userId of userIds) {
-      for (const session of this.byUser.get(userId) ?? []) {
-        if (session.id !== skipSession) session.push(command, payload);
+      this.deliverLocal(userId, command, payload, skipSession);
+      this.bus.publish(userId, message);
+    }
+  }
+
+  /** A message from another node for the sessions of `userId` here. */
+  private fromBus(userId: number, data: Uint8Array): void {
+    const message = decodeMessage(data);
+    if (!message) {
+      this.logger.warn({ userId, bytes: data.length }, 'bus: malformed message dropped');
+      return;
+    }
+    switch (message.kind) {
+      case Kind.EVENT:
+        return this.deliverLocal(userId, Command.PUSH, message.payload);
+      case Kind.TYPING:
+        return this.deliverLocal(userId, Command.TYPING_PUSH, message.payload);
+      case Kind.PRESENCE:
+        return this.deliverLocal(userId, Command.PRESENCE_PUSH, message.payload);
+      case Kind.KICK:
+        return this.kickLocal(userId, message.kick);
+      case Kind.RESYNC:
+        return;
+    }
+  }
+
+  private scheduleResync(): void {
+    if (this.resyncTimer) return;
+    this.resyncTimer = setTimeout(() => {
+      this.resyncTimer = undefined;
+      this.resyncing = this.resyncing.then(() => this.runResync());
+    }, RESYNC_COALESCE_MS);
+    this.resyncTimer.unref();
+  }
+
+  /** What a node does when bus messages may have been lost (see the header). */
+  private async runResync(): Promise<void> {
+    const started = Date.now();
+    const users = this.onlineUserIds();
+    try {
+      const { replaced, missing } = await this.directory.reconcile(this.localRefs());
+      for (const ref of replaced) {
+        const session = this.all.get(ref.sessionId);
+        if (session && session.userId === ref.userId && !this.binding.has(session)) this.kickSession(session, Kicked_Reason.OTHER_LOGIN, '');
       }
+      for (const ref of missing) {
+        if (this.all.get(ref.sessionId)?.userId !== ref.userId) continue;
+        if (await this.directory.add(ref, false)) this.onPresence(ref.userId);
+      }
+      await this.resync(users.filter((id) => this.byUser.has(id)));
+      this.logger.info({ users: users.length, ms: Date.now() - started }, 'bus: resync done');
+    } catch (err) {
+      this.logger.warn({ err }, 'bus: resync failed');
     }
   }
 }

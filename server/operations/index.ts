@@ -11,6 +11,7 @@ import * as groups from './groups';
 import * as messages from './messages';
 import * as presence from './presence';
 import * as profiles from './profiles';
+import * as resync from './resync';
 import * as sync from './sync';
 
 function isOperation(value: unknown): value is Operation<unknown, unknown> {
@@ -29,4 +30,4 @@ function collect(...modules: Array<Record<string, unknown>>): Map<string, Operat
   return byName;
 }
 
-export const operations: ReadonlyMap<string, Operation<unknown, unknown>> = collect(accounts, friends, groups, messages, presence, profiles, sync);
+export const operations: ReadonlyMap<string, Operation<unknown, unknown>> = collect(accounts, friends, groups, messages, presence, profiles, resync, sync);

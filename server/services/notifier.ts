@@ -12,7 +12,8 @@ export interface Notifier {
   pushEvents(items: readonly PendingPush[]): void;
   typing(userIds: readonly number[], notice: TypingNotice, skipSession?: number): void;
   presence(userIds: readonly number[], presence: Presence): void;
-  isOnline(userId: number): boolean;
+  /** Those of `userIds` online anywhere (any device on any node). */
+  onlineAmong(userIds: readonly number[]): Promise<Set<number>>;
   /** Ends sessions of a user (all but `keepSession`), telling them why. */
   kick(userId: number, reason: Kicked_Reason, deviceName: string, keepSession?: number): void;
 }
@@ -22,6 +23,6 @@ export const nullNotifier: Notifier = {
   pushEvents() {},
   typing() {},
   presence() {},
-  isOnline: () => false,
+  onlineAmong: () => Promise.resolve(new Set()),
   kick() {},
 };

@@ -1,6 +1,5 @@
 // The dispatcher with an in-memory connection: one answer per request, INTERNAL for a handler exception (the process and
 // the connection survive), SHUTTING_DOWN once stopping.
-import { EventEmitter } from 'node:events';
 import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
@@ -8,27 +7,9 @@ import { Command, ErrorDetailSchema, PingSchema, PongSchema, ResultCode, type Fr
 import { Metrics } from '../../server/metrics';
 import { Dispatcher } from '../../server/net/dispatcher';
 import type { HandlerTable } from '../../server/net/handlers';
-import { Session, type CloseReason, type FrameConnection } from '../../server/net/session';
+import { Session } from '../../server/net/session';
 import type { MessageService } from '../../server/services/messages';
-
-class MemoryConnection extends EventEmitter implements FrameConnection {
-  readonly remoteAddress = '127.0.0.1';
-  closed = false;
-  sent: Frame[] = [];
-  closeReason: CloseReason | undefined;
-  send(frame: Frame): boolean {
-    if (this.closed) return false;
-    this.sent.push(frame);
-    return true;
-  }
-  close(error?: CloseReason): void {
-    this.closed = true;
-    this.closeReason = error;
-  }
-  destroy(error?: CloseReason): void {
-    this.close(error);
-  }
-}
+import { MemoryConnection } from './helpers/memory-connection';
 
 function setup(handlers: Partial<HandlerTable>, maxInFlight = 1024) {
   const metrics = new Metrics();

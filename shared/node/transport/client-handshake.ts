@@ -32,6 +32,8 @@ export interface ClientHandshakeOptions {
   /** Largest frame either way. Default: what the server announces, else 1 MiB. */
   maxFrameSize?: number;
   signal?: AbortSignal;
+  /** Source address to connect from (load generators spread over 127.0.0.0/8). Default: the system's choice. */
+  localAddress?: string;
 }
 
 export interface SecureClient {
@@ -39,8 +41,8 @@ export interface SecureClient {
   hello: HandshakeResponse;
 }
 
-function tcpConnect(host: string, port: number): { socket: Socket; connected: Promise<void> } {
-  const socket = connect({ host, port });
+function tcpConnect(host: string, port: number, localAddress?: string): { socket: Socket; connected: Promise<void> } {
+  const socket = connect({ host, port, ...(localAddress ? { localAddress } : {}) });
   const connected = new Promise<void>((resolve, reject) => {
     const onError = (err: Error): void => {
       const mapped = socketError(err);
@@ -70,7 +72,7 @@ export async function connectSecure(options: ClientHandshakeOptions): Promise<Se
     prologue: TERN_NOISE_PROLOGUE,
     remoteStaticKey: options.serverPublicKey,
   });
-  const { socket, connected } = tcpConnect(options.host, options.port);
+  const { socket, connected } = tcpConnect(options.host, options.port, options.localAddress);
   socket.setNoDelay(true);
   const deadline = handshakeDeadline(timeoutMs, `handshake with ${options.host}:${options.port}`);
   let onAbort: (() => void) | undefined;

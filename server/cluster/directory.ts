@@ -1,0 +1,108 @@
+/**
+ * The session directory: which user is logged in where. Presence is derived
+ * from it (a user is online while any device on any live node is), and in a
+ * cluster it is the durable record that kicks are reconciled against when a
+ * kick sent over the bus may have been lost.
+ *
+ * Two implementations: LocalDirectory (one process: memory is the truth) and
+ * PgSessionDirectory (a cluster: rows in PostgreSQL plus a heartbeat per
+ * node; see pg-directory.ts and docs/SCALING.md for why a table).
+ */
+
+export interface SessionRef {
+  userId: number;
+  deviceId: string;
+  nodeId: string;
+  /** Node-local session id. */
+  sessionId: number;
+}
+
+/** What the directory says of a node's own sessions. */
+export interface Reconciliation {
+  /** Replaced by a login elsewhere (same device, or kick_other_sessions): end them. */
+  replaced: SessionRef[];
+  /** Not recorded at all (e.g. this node was taken for dead and reaped): record them again. */
+  missing: SessionRef[];
+}
+
+export interface SessionDirectory {
+  /**
+   * Records a logged-in session. It replaces the record of the same device
+   * (a device has one session), and with `kickOthers` marks every other
+   * record of the user ended. Resolves true when the user had no session
+   * anywhere before.
+   */
+  add(ref: SessionRef, kickOthers: boolean): Promise<boolean>;
+  /** Forgets a session (if its record is still this session's). Resolves true when the user has no session anywhere now. */
+  remove(ref: SessionRef): Promise<boolean>;
+  /** Those of `userIds` with a live session on a live node. */
+  onlineAmong(userIds: readonly number[]): Promise<Set<number>>;
+  /**
+   * Periodic work, given this node's sessions: in a cluster, the node's
+   * heartbeat (if the directory had taken the node for dead, its sessions
+   * are recorded again) and reaping nodes that stopped beating. Resolves
+   * with the users whose presence may have changed.
+   */
+  maintain(local: () => readonly SessionRef[]): Promise<number[]>;
+  /** Checks this node's sessions against their records. */
+  reconcile(local: readonly SessionRef[]): Promise<Reconciliation>;
+  /** Stops the heartbeat. Records stay until the node is taken for dead, so clients that move to another node do not flicker offline. */
+  close(): Promise<void>;
+}
+
+interface Entry {
+  nodeId: string;
+  sessionId: number;
+  ended: boolean;
+}
+
+const sameSession = (e: Entry | undefined, r: SessionRef) => e !== undefined && e.nodeId === r.nodeId && e.sessionId === r.sessionId;
+
+/** Memory is the truth: one node, or several in one process (tests). */
+export class LocalDirectory implements SessionDirectory {
+  private readonly byUser = new Map<number, Map<string, Entry>>();
+
+  private live(userId: number): boolean {
+    for (const e of this.byUser.get(userId)?.values() ?? []) if (!e.ended) return true;
+    return false;
+  }
+
+  add(ref: SessionRef, kickOthers: boolean): Promise<boolean> {
+    const cameOnline = !this.live(ref.userId);
+    let devices = this.byUser.get(ref.userId);
+    if (!devices) this.byUser.set(ref.userId, (devices = new Map()));
+    if (kickOthers) for (const e of devices.values()) e.ended = true;
+    devices.set(ref.deviceId, { nodeId: ref.nodeId, sessionId: ref.sessionId, ended: false });
+    return Promise.resolve(cameOnline);
+  }
+
+  remove(ref: SessionRef): Promise<boolean> {
+    const devices = this.byUser.get(ref.userId);
+    if (devices && sameSession(devices.get(ref.deviceId), ref)) devices.delete(ref.deviceId);
+    if (devices?.size === 0) this.byUser.delete(ref.userId);
+    return Promise.resolve(!this.live(ref.userId));
+  }
+
+  onlineAmong(userIds: readonly number[]): Promise<Set<number>> {
+    return Promise.resolve(new Set(userIds.filter((id) => this.live(id))));
+  }
+
+  maintain(): Promise<number[]> {
+    return Promise.resolve([]);
+  }
+
+  reconcile(local: readonly SessionRef[]): Promise<Reconciliation> {
+    const replaced: SessionRef[] = [];
+    const missing: SessionRef[] = [];
+    for (const ref of local) {
+      const entry = this.byUser.get(ref.userId)?.get(ref.deviceId);
+      if (!entry) missing.push(ref);
+      else if (!sameSession(entry, ref) || entry.ended) replaced.push(ref);
+    }
+    return Promise.resolve({ replaced, missing });
+  }
+
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+}

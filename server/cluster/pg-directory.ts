@@ -1,0 +1,162 @@
+/**
+ * The session directory of a cluster, in PostgreSQL: one row per logged-in
+ * device (which node, which session) and one per node with its heartbeat.
+ * A user is online while a row of theirs names a node whose heartbeat is
+ * fresh, so a node that dies (kill -9, power) takes its users offline within
+ * `ttlMs` without anyone having to tell: any node that notices deletes the
+ * dead node's rows and tells the friends of the users who are now offline.
+ *
+ * Why a table (not NATS KV, not heartbeats per user): presence is read
+ * together with data that already lives here (friends, members), the store
+ * is the one engine every node must reach anyway, writes happen only at
+ * login and logout plus one heartbeat per node every ttl/3 (not per user),
+ * and the tables are UNLOGGED: no WAL for churn, and after a PostgreSQL
+ * crash they come back empty, which the heartbeat repairs (a node whose row
+ * is gone records its sessions again). docs/SCALING.md has the reasoning.
+ *
+ * Each change of a user's rows runs in one function call under an advisory
+ * lock on the user, so "was online before" / "is offline now" are exact
+ * even when devices come and go on several nodes at once.
+ */
+import type { Pool } from 'pg';
+import type { Reconciliation, SessionDirectory, SessionRef } from './directory';
+
+/** The schema (a PostgreSQL migration runs it). */
+export const sessionDirectorySchema = `
+  CREATE UNLOGGED TABLE cluster_nodes (
+    node_id text PRIMARY KEY,
+    started_at timestamptz NOT NULL DEFAULT now(),
+    seen_at timestamptz NOT NULL DEFAULT now()
+  );
+  CREATE UNLOGGED TABLE cluster_sessions (
+    user_id bigint NOT NULL,
+    device_id text NOT NULL,
+    node_id text NOT NULL,
+    session_id bigint NOT NULL,
+    since timestamptz NOT NULL DEFAULT now(),
+    -- ended by a kick_other_sessions login; the node holding it ends it (and deletes the row)
+    ended boolean NOT NULL DEFAULT false,
+    PRIMARY KEY (user_id, device_id)
+  );
+  CREATE INDEX cluster_sessions_node ON cluster_sessions (node_id);
+
+  -- Does the user have a live session: a row not ended, on a node whose heartbeat is fresh?
+  CREATE FUNCTION tern_user_online(p_user bigint, p_ttl_ms integer) RETURNS boolean LANGUAGE sql STABLE AS $$
+    SELECT EXISTS (
+      SELECT 1 FROM cluster_sessions s JOIN cluster_nodes n ON n.node_id = s.node_id
+      WHERE s.user_id = p_user AND NOT s.ended AND n.seen_at > clock_timestamp() - p_ttl_ms * interval '1 millisecond')
+  $$;
+
+  -- Records a login; true when the user had no live session before.
+  CREATE FUNCTION tern_session_add(p_user bigint, p_device text, p_node text, p_session bigint, p_kick_others boolean, p_ttl_ms integer)
+  RETURNS boolean LANGUAGE plpgsql AS $$
+  DECLARE was_online boolean;
+  BEGIN
+    PERFORM pg_advisory_xact_lock(1952805486, hashtext(p_user::text));
+    was_online := tern_user_online(p_user, p_ttl_ms);
+    IF p_kick_others THEN
+      UPDATE cluster_sessions SET ended = true WHERE user_id = p_user AND device_id <> p_device;
+    END IF;
+    INSERT INTO cluster_sessions (user_id, device_id, node_id, session_id) VALUES (p_user, p_device, p_node, p_session)
+    ON CONFLICT (user_id, device_id) DO UPDATE SET node_id = EXCLUDED.node_id, session_id = EXCLUDED.session_id, since = now(), ended = false;
+    RETURN NOT was_online;
+  END $$;
+
+  -- Forgets a session if the row is still its own; true when the user has no live session now.
+  CREATE FUNCTION tern_session_remove(p_user bigint, p_device text, p_node text, p_session bigint, p_ttl_ms integer)
+  RETURNS boolean LANGUAGE plpgsql AS $$
+  BEGIN
+    PERFORM pg_advisory_xact_lock(1952805486, hashtext(p_user::text));
+    DELETE FROM cluster_sessions WHERE user_id = p_user AND device_id = p_device AND node_id = p_node AND session_id = p_session;
+    RETURN NOT tern_user_online(p_user, p_ttl_ms);
+  END $$;
+
+  -- Deletes the nodes that stopped beating and their rows; returns the users left with no live session.
+  CREATE FUNCTION tern_reap_nodes(p_ttl_ms integer) RETURNS SETOF bigint LANGUAGE plpgsql AS $$
+  DECLARE gone bigint[];
+  BEGIN
+    WITH dead AS (
+      DELETE FROM cluster_nodes WHERE seen_at < clock_timestamp() - p_ttl_ms * interval '1 millisecond' RETURNING node_id
+    ), rows AS (
+      DELETE FROM cluster_sessions s USING dead WHERE s.node_id = dead.node_id RETURNING s.user_id
+    )
+    SELECT array_agg(DISTINCT user_id) INTO gone FROM rows;
+    -- Rows of nodes that have no heartbeat row at all (lost with an unlogged table, or a node reaped mid-login).
+    WITH orphans AS (
+      DELETE FROM cluster_sessions s WHERE NOT EXISTS (SELECT 1 FROM cluster_nodes n WHERE n.node_id = s.node_id)
+        AND s.since < clock_timestamp() - p_ttl_ms * interval '1 millisecond' RETURNING s.user_id
+    )
+    SELECT array_agg(DISTINCT u) INTO gone FROM (SELECT unnest(gone) AS u UNION SELECT user_id FROM orphans) x;
+    RETURN QUERY SELECT u FROM unnest(gone) AS u WHERE NOT tern_user_online(u, p_ttl_ms);
+  END $$;
+`;
+
+export class PgSessionDirectory implements SessionDirectory {
+  private beaten = false;
+  private closed = false;
+
+  constructor(
+    private readonly pool: Pool,
+    private readonly nodeId: string,
+    private readonly ttlMs: number,
+  ) {}
+
+  async add(ref: SessionRef, kickOthers: boolean): Promise<boolean> {
+    const { rows } = await this.pool.query<{ came: boolean }>('SELECT tern_session_add($1, $2, $3, $4, $5, $6) AS came', [ref.userId, ref.deviceId, ref.nodeId, ref.sessionId, kickOthers, this.ttlMs]);
+    return rows[0]!.came;
+  }
+
+  async remove(ref: SessionRef): Promise<boolean> {
+    const { rows } = await this.pool.query<{ gone: boolean }>('SELECT tern_session_remove($1, $2, $3, $4, $5) AS gone', [ref.userId, ref.deviceId, ref.nodeId, ref.sessionId, this.ttlMs]);
+    return rows[0]!.gone;
+  }
+
+  async onlineAmong(userIds: readonly number[]): Promise<Set<number>> {
+    if (userIds.length === 0) return new Set();
+    const { rows } = await this.pool.query<{ user_id: string }>(
+      `SELECT DISTINCT s.user_id FROM cluster_sessions s JOIN cluster_nodes n ON n.node_id = s.node_id
+       WHERE s.user_id = ANY($1::bigint[]) AND NOT s.ended AND n.seen_at > clock_timestamp() - $2 * interval '1 millisecond'`,
+      [userIds, this.ttlMs],
+    );
+    return new Set(rows.map((r) => Number(r.user_id)));
+  }
+
+  async maintain(local: () => readonly SessionRef[]): Promise<number[]> {
+    if (this.closed) return [];
+    const { rows } = await this.pool.query<{ inserted: boolean }>(
+      `INSERT INTO cluster_nodes (node_id) VALUES ($1) ON CONFLICT (node_id) DO UPDATE SET seen_at = now() RETURNING (xmax = 0) AS inserted`,
+      [this.nodeId],
+    );
+    const changed: number[] = [];
+    if (rows[0]!.inserted && this.beaten) {
+      // The directory had taken this node for dead (or lost its unlogged tables): record our sessions again.
+      for (const ref of local()) if (await this.add(ref, false)) changed.push(ref.userId);
+    }
+    this.beaten = true;
+    const reaped = await this.pool.query<{ u: string }>('SELECT u FROM tern_reap_nodes($1) AS u', [this.ttlMs]);
+    for (const r of reaped.rows) changed.push(Number(r.u));
+    return changed;
+  }
+
+  async reconcile(local: readonly SessionRef[]): Promise<Reconciliation> {
+    if (local.length === 0) return { replaced: [], missing: [] };
+    const { rows } = await this.pool.query<{ user_id: string; device_id: string; node_id: string; session_id: string; ended: boolean }>(
+      `SELECT s.user_id, s.device_id, s.node_id, s.session_id, s.ended FROM cluster_sessions s
+       JOIN unnest($1::bigint[], $2::text[]) AS l(user_id, device_id) ON l.user_id = s.user_id AND l.device_id = s.device_id`,
+      [local.map((r) => r.userId), local.map((r) => r.deviceId)],
+    );
+    const records = new Map(rows.map((r) => [`${r.user_id}\u0000${r.device_id}`, r]));
+    const replaced: SessionRef[] = [];
+    const missing: SessionRef[] = [];
+    for (const ref of local) {
+      const row = records.get(`${ref.userId}\u0000${ref.deviceId}`);
+      if (!row) missing.push(ref);
+      else if (row.ended || row.node_id !== ref.nodeId || Number(row.session_id) !== ref.sessionId) replaced.push(ref);
+    }
+    return { replaced, missing };
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+  }
+}

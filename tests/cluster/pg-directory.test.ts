@@ -1,0 +1,113 @@
+// The PostgreSQL session directory against a private PostgreSQL: presence from the first and last device anywhere,
+// same-device replacement, kick_other_sessions, a dead node's users going offline after the TTL (and only those with
+// no session elsewhere), a reaped node recording its sessions again, and exact transitions under concurrency.
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { SessionRef } from '../../server/cluster/directory';
+import { PgSessionDirectory, sessionDirectorySchema } from '../../server/cluster/pg-directory';
+import { startPostgres, type PostgresInstance, type TestDatabase } from '../support/postgres';
+
+const TTL = 1500;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('PostgreSQL session directory', () => {
+  let server: PostgresInstance;
+  let db: TestDatabase;
+  let pool: pg.Pool;
+
+  beforeAll(async () => {
+    server = await startPostgres({ fsync: false });
+    db = await server.createDatabase('directory');
+    pool = new pg.Pool({ connectionString: db.url, max: 8 });
+    await pool.query(sessionDirectorySchema);
+  });
+  afterAll(async () => {
+    await pool?.end();
+    await server?.destroy();
+  });
+
+  const ref = (userId: number, deviceId: string, nodeId: string, sessionId: number): SessionRef => ({ userId, deviceId, nodeId, sessionId });
+  let users = 1000;
+  const fresh = () => ++users;
+
+  it('is online from the first device on any node to the last', async () => {
+    const a = new PgSessionDirectory(pool, 'pa', TTL);
+    const b = new PgSessionDirectory(pool, 'pb', TTL);
+    await a.maintain(() => []);
+    await b.maintain(() => []);
+    const u = fresh();
+    expect(await a.add(ref(u, 'phone', 'pa', 1), false)).toBe(true);
+    expect(await b.add(ref(u, 'laptop', 'pb', 1), false)).toBe(false);
+    expect(await a.onlineAmong([u, u + 500])).toEqual(new Set([u]));
+    expect(await a.remove(ref(u, 'phone', 'pa', 1))).toBe(false);
+    expect(await b.remove(ref(u, 'laptop', 'pb', 1))).toBe(true);
+    expect(await a.onlineAmong([u])).toEqual(new Set());
+  });
+
+  it('a new login of the same device replaces the record; the old session removing itself changes nothing', async () => {
+    const a = new PgSessionDirectory(pool, 'pa', TTL);
+    const u = fresh();
+    expect(await a.add(ref(u, 'phone', 'pa', 10), false)).toBe(true);
+    expect(await a.add(ref(u, 'phone', 'pb', 11), false)).toBe(false);
+    expect(await a.remove(ref(u, 'phone', 'pa', 10))).toBe(false);
+    expect(await a.onlineAmong([u])).toEqual(new Set([u]));
+    expect(await a.reconcile([ref(u, 'phone', 'pa', 10), ref(u, 'phone', 'pb', 11), ref(u, 'tablet', 'pa', 12)])).toEqual({
+      replaced: [ref(u, 'phone', 'pa', 10)],
+      missing: [ref(u, 'tablet', 'pa', 12)],
+    });
+  });
+
+  it('kick_other_sessions ends the other records: they no longer count as online and reconcile as replaced', async () => {
+    const a = new PgSessionDirectory(pool, 'pa', TTL);
+    const u = fresh();
+    await a.add(ref(u, 'phone', 'pa', 20), false);
+    await a.add(ref(u, 'laptop', 'pb', 21), false);
+    expect(await a.add(ref(u, 'desktop', 'pa', 22), true)).toBe(false);
+    const check = await a.reconcile([ref(u, 'phone', 'pa', 20), ref(u, 'laptop', 'pb', 21), ref(u, 'desktop', 'pa', 22)]);
+    expect(check.replaced.map((r) => r.deviceId).sort()).toEqual(['laptop', 'phone']);
+    expect(await a.remove(ref(u, 'desktop', 'pa', 22))).toBe(true); // the ended ones do not keep the user online
+  });
+
+  it('a node that stops beating is reaped after the TTL: its users go offline unless online elsewhere; it records its sessions again if it comes back', async () => {
+    const dying = new PgSessionDirectory(pool, 'dying', TTL);
+    const alive = new PgSessionDirectory(pool, 'alive', TTL);
+    await dying.maintain(() => []);
+    await alive.maintain(() => []);
+    const lonely = fresh();
+    const roaming = fresh();
+    await dying.add(ref(lonely, 'phone', 'dying', 1), false);
+    await dying.add(ref(roaming, 'phone', 'dying', 2), false);
+    await alive.add(ref(roaming, 'laptop', 'alive', 1), false);
+    expect(await alive.maintain(() => [])).not.toContain(lonely);
+    // No heartbeat from `dying` for longer than the TTL; `alive` keeps beating.
+    const until = Date.now() + TTL + 500;
+    while (Date.now() < until) {
+      await sleep(300);
+      await pool.query('UPDATE cluster_nodes SET seen_at = now() WHERE node_id = $1', ['alive']);
+    }
+    expect(await alive.onlineAmong([lonely, roaming])).toEqual(new Set([roaming]));
+    // (Nodes of the earlier tests stopped beating too: their users may be in the list as well.)
+    const reaped = await alive.maintain(() => []);
+    expect(reaped).toContain(lonely);
+    expect(reaped).not.toContain(roaming);
+    expect(await alive.maintain(() => [])).not.toContain(lonely); // reaped once
+    const { rows } = await pool.query('SELECT count(*)::int AS n FROM cluster_sessions WHERE node_id = $1', ['dying']);
+    expect(rows[0].n).toBe(0);
+    // `dying` was only slow: its next heartbeat finds its row gone and records its live sessions again.
+    expect(await dying.maintain(() => [ref(lonely, 'phone', 'dying', 1)])).toEqual([lonely]);
+    expect(await alive.onlineAmong([lonely])).toEqual(new Set([lonely]));
+  });
+
+  it('reports each transition exactly once when devices come and go on several nodes at once', async () => {
+    const nodes = ['n1', 'n2', 'n3'].map((id) => new PgSessionDirectory(pool, id, TTL));
+    await Promise.all(nodes.map((n) => n.maintain(() => [])));
+    const u = fresh();
+    for (let round = 0; round < 5; round++) {
+      const devices = Array.from({ length: 12 }, (_, i) => ref(u, `d${i}`, `n${(i % 3) + 1}`, round * 100 + i));
+      const came = await Promise.all(devices.map((d, i) => nodes[i % 3]!.add(d, false)));
+      expect(came.filter(Boolean)).toHaveLength(1);
+      const gone = await Promise.all(devices.map((d, i) => nodes[i % 3]!.remove(d)));
+      expect(gone.filter(Boolean)).toHaveLength(1);
+    }
+  });
+});

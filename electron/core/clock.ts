@@ -1,3 +1,5 @@
+import type { Disposable } from '../../shared/util/disposable';
+
 /**
  * Time as a dependency: every timer of the core goes through a `Clock`, so
  * heartbeat, back-off and outbox logic run under a manual clock in tests
@@ -23,10 +25,10 @@ export const systemClock: Clock = {
 };
 
 /**
- * One re-armable timer: `set` replaces any pending run. Owners call
- * `clear()` from their `dispose()`, so nothing outlives them.
+ * One re-armable timer: `set` replaces any pending run. A Disposable: its
+ * owner registers it in its DisposableStore, so nothing outlives the owner.
  */
-export class Timer {
+export class Timer implements Disposable {
   private handle: TimerHandle | undefined;
   constructor(private readonly clock: Clock) {}
 
@@ -47,5 +49,9 @@ export class Timer {
 
   get pending(): boolean {
     return this.handle !== undefined;
+  }
+
+  dispose(): void {
+    this.clear();
   }
 }

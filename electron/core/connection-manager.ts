@@ -6,10 +6,11 @@
  *      +------------- failure / dead heartbeat / server close -------------+
  *
  * It owns at most one link at a time (connection + request tracker +
- * heartbeat). Authentication and sync belong to the session, which gets the
- * link through `hooks.onLink` and moves the state on with `setState`. After
- * any failure the next endpoint is tried after a jittered exponential
- * back-off; `stop()` ends the loop (logout, kicked, token rejected).
+ * heartbeat). Authentication and sync belong to the session, which gives its
+ * hooks to the constructor, gets each link through `onLink` and moves the
+ * state on with `setState`. After any failure the next endpoint is tried
+ * after a jittered exponential back-off; `stop()` ends the loop (logout,
+ * kicked, token rejected).
  */
 import type { DescMessage, MessageInitShape, MessageShape } from '@bufbuild/protobuf';
 import type { ConnectionState, ConnectionStatus, ErrorInfo, ServerEndpoint, SyncPhase } from '../../shared/ipc';
@@ -28,10 +29,10 @@ import {
 } from '../../shared/protocol';
 import { backoffDelay, EndpointRotation } from './backoff';
 import { Timer, type Clock } from './clock';
-import { Emitter } from '../../shared/util/emitter';
-import { CoreError, errorFromResult, resultCodeName } from './errors';
+import type { Disposable } from '../../shared/util/disposable';
+import { CoreError, errorFromResult, resultCodeName, toErrorInfo } from './errors';
 import { Heartbeat } from './heartbeat';
-import { big } from './ids';
+import { big } from './wire';
 import { endpointName, type Connector, type ServerHello, type WireConnection } from './link';
 import type { Logger } from './log';
 import { RequestTracker } from './requests';
@@ -123,19 +124,26 @@ export function heartbeatInterval(ours: number, hello: ServerHello): number {
   return Math.max(1, interval);
 }
 
-export interface LinkHooks {
+/** One connection attempt failed (before or during authentication). */
+export interface AttemptFailure {
+  error: ErrorInfo;
+  endpoint: string;
+  consecutiveFailures: number;
+  endpoints: number;
+}
+
+/** What the owner of the connection loop does at each step (given to the constructor). */
+export interface ConnectionHooks {
   /** The link is up (state `authenticating`): log in, sync, then `setState('online')`. Throw to drop the link. */
   onLink(link: Link): Promise<void>;
   /** A server push (PUSH, KICKED, TYPING_PUSH, PRESENCE_PUSH, ERROR). */
   onPush(frame: Frame, link: Link): void;
   /** The link went away (before the state machine schedules the retry). */
   onLinkLost?(link: Link, error: ErrorInfo): void;
-}
-
-export interface ConnectionManagerEvents {
-  status: ConnectionStatus;
-  /** One connection attempt failed (before or during authentication). */
-  attemptFailed: { error: ErrorInfo; endpoint: string; consecutiveFailures: number; endpoints: number };
+  /** Every state change. */
+  onStatus?(status: ConnectionStatus): void;
+  /** An attempt failed; the hook may `stop()` the loop (then no retry is scheduled). */
+  onAttemptFailed?(failure: AttemptFailure): void;
 }
 
 export interface ConnectionManagerOptions {
@@ -147,20 +155,22 @@ export interface ConnectionManagerOptions {
   random?: () => number;
 }
 
-export class ConnectionManager {
-  readonly events = new Emitter<ConnectionManagerEvents>();
+export class ConnectionManager implements Disposable {
   private status: ConnectionStatus = { state: 'offline' };
   private rotation: EndpointRotation<ServerEndpoint> | undefined;
-  private hooks: LinkHooks | undefined;
   private link: Link | undefined;
   private running = false;
+  private disposed = false;
   private failures = 0;
   private attemptId = 0;
   private abort: AbortController | undefined;
   private readonly retryTimer: Timer;
   private readonly random: () => number;
 
-  constructor(private readonly options: ConnectionManagerOptions) {
+  constructor(
+    private readonly options: ConnectionManagerOptions,
+    private readonly hooks: ConnectionHooks,
+  ) {
     this.retryTimer = new Timer(options.clock);
     this.random = options.random ?? Math.random;
   }
@@ -174,10 +184,9 @@ export class ConnectionManager {
   }
 
   /** Starts connecting (now) to `endpoints`, in order, until `stop()`. */
-  start(endpoints: readonly ServerEndpoint[], hooks: LinkHooks): void {
+  start(endpoints: readonly ServerEndpoint[]): void {
     this.stop();
     this.rotation = new EndpointRotation(endpoints);
-    this.hooks = hooks;
     this.running = true;
     this.failures = 0;
     void this.attempt();
@@ -224,13 +233,15 @@ export class ConnectionManager {
     else this.reconnectNow();
   }
 
+  /** Stops for good; a disposed manager calls none of its hooks. */
   dispose(): void {
+    this.disposed = true;
     this.stop();
-    this.events.clear();
+    this.retryTimer.dispose();
   }
 
   private async attempt(): Promise<void> {
-    if (!this.running || !this.rotation || !this.hooks) return;
+    if (!this.running || !this.rotation) return;
     const id = ++this.attemptId;
     const endpoint = this.rotation.current;
     const name = endpointName(endpoint);
@@ -272,8 +283,7 @@ export class ConnectionManager {
       await this.hooks.onLink(link);
     } catch (err) {
       if (this.link !== link) return;
-      const info = err instanceof CoreError ? err.info : { code: 'INTERNAL', message: err instanceof Error ? err.message : String(err) };
-      this.onLinkClosed(link, info);
+      this.onLinkClosed(link, toErrorInfo(err));
     }
   }
 
@@ -293,7 +303,7 @@ export class ConnectionManager {
       return;
     }
     if (isPushCommand(frame.command)) {
-      this.hooks?.onPush(frame, link);
+      this.hooks.onPush(frame, link);
       return;
     }
     if (!link.tracker.settle(frame)) this.options.log.debug({ command: frame.command, serial: frame.serial }, 'unmatched response');
@@ -304,22 +314,22 @@ export class ConnectionManager {
     this.link = undefined;
     this.teardown(link, error);
     this.options.log.warn({ endpoint: endpointName(link.endpoint), code: error.code }, 'connection lost');
-    this.hooks?.onLinkLost?.(link, error);
+    this.hooks.onLinkLost?.(link, error);
     if (this.running) this.failed(error, endpointName(link.endpoint));
   }
 
   private teardown(link: Link, error: ErrorInfo): void {
     link.markClosed();
     link.heartbeat.stop();
-    link.tracker.rejectAll(new CoreError(error.code === 'TIMEOUT' ? 'OFFLINE' : 'OFFLINE', `connection lost: ${error.message}`));
+    link.tracker.rejectAll(new CoreError('OFFLINE', `connection lost: ${error.message}`));
     if (!link.connection.closed) link.connection.destroy();
   }
 
   private failed(error: ErrorInfo, endpoint: string): void {
     if (!this.running || !this.rotation) return;
     this.failures += 1;
-    this.events.emit('attemptFailed', { error, endpoint, consecutiveFailures: this.failures, endpoints: this.rotation.size });
-    if (!this.running) return; // a listener stopped us
+    this.hooks.onAttemptFailed?.({ error, endpoint, consecutiveFailures: this.failures, endpoints: this.rotation.size });
+    if (!this.running) return; // the hook stopped us
     this.rotation.advance();
     const delay = backoffDelay(this.failures - 1, this.options.timings.backoffInitialMs, this.options.timings.backoffMaxMs, this.random);
     const nextRetryAt = this.options.clock.now() + delay;
@@ -329,7 +339,7 @@ export class ConnectionManager {
 
   private setStatus(status: ConnectionStatus): void {
     this.status = status;
-    this.events.emit('status', { ...status });
+    if (!this.disposed) this.hooks.onStatus?.({ ...status });
   }
 }
 

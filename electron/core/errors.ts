@@ -1,16 +1,17 @@
 /**
- * Typed errors of the core. `code` is a protocol ResultCode name
- * (e.g. 'BAD_CREDENTIALS') or a LocalErrorCode; the shells turn a rejected
- * CoreError into the contract's `ErrorInfo` (electron/host/errors.ts, which
- * also bounds what reaches the UI). `toErrorInfo` here serves the core's own
- * logs and the errors it stores on failed messages.
+ * Typed errors of the core. `code` is an `ErrorCode` of the contract: a
+ * protocol ResultCode name (e.g. 'BAD_CREDENTIALS') or a LocalErrorCode. The
+ * shells turn a rejected CoreError into the contract's `ErrorInfo`
+ * (electron/host/errors.ts, which also bounds what reaches the UI);
+ * `toErrorInfo` here serves the core's own logs and the errors it stores on
+ * failed messages.
  */
-import type { ErrorInfo, LocalErrorCode } from '../../shared/ipc';
+import { isErrorCode, type ErrorCode, type ErrorInfo } from '../../shared/ipc';
 import { ResultCode } from '../../shared/protocol';
 
 export class CoreError extends Error {
-  readonly code: string;
-  constructor(code: LocalErrorCode | string, message: string) {
+  readonly code: ErrorCode;
+  constructor(code: ErrorCode, message: string) {
     super(message);
     this.name = 'CoreError';
     this.code = code;
@@ -21,10 +22,10 @@ export class CoreError extends Error {
   }
 }
 
-/** 'BAD_CREDENTIALS' for ResultCode.BAD_CREDENTIALS; 'INTERNAL' for an unknown number. */
-export function resultCodeName(code: number): string {
-  const name = (ResultCode as unknown as Record<number, string | undefined>)[code];
-  return typeof name === 'string' ? name : 'INTERNAL';
+/** 'BAD_CREDENTIALS' for ResultCode.BAD_CREDENTIALS; 'INTERNAL' for OK or an unknown number. */
+export function resultCodeName(code: number): ErrorCode {
+  const name: unknown = (ResultCode as unknown as Record<number, string | undefined>)[code];
+  return isErrorCode(name) ? name : 'INTERNAL';
 }
 
 export function errorFromResult(code: number, message: string): CoreError {
@@ -33,8 +34,14 @@ export function errorFromResult(code: number, message: string): CoreError {
 
 export function toErrorInfo(err: unknown): ErrorInfo {
   if (err instanceof CoreError) return err.info;
-  if (err instanceof Error && typeof (err as { code?: unknown }).code === 'string') {
-    return { code: (err as Error & { code: string }).code, message: err.message };
+  if (err instanceof Error) {
+    const code = (err as { code?: unknown }).code;
+    return { code: isErrorCode(code) ? code : 'INTERNAL', message: err.message };
   }
-  return { code: 'INTERNAL', message: err instanceof Error ? err.message : String(err) };
+  return { code: 'INTERNAL', message: String(err) };
+}
+
+/** A set of codes a policy matches on (typos are compile errors). */
+export function errorCodes(...codes: ErrorCode[]): ReadonlySet<ErrorCode> {
+  return new Set(codes);
 }

@@ -1,15 +1,15 @@
 /**
- * The client core's entry point: `createCore(options)` returns the
+ * The messaging core's entry point: `createCore(options)` returns the
  * MessengerCore of shared/ipc (plus `probe()`), which the Electron main
  * process and the web shell serve to the UI.
  */
 import { mkdirSync } from 'node:fs';
 import { hostname } from 'node:os';
-import type { MessengerCore, ServerEndpoint } from '../../shared/ipc';
+import type { ServerEndpoint } from '../../shared/ipc';
 import { openCache as defaultOpenCache } from './cache/index';
 import type { OpenCache } from './cache/api';
 import { systemClock, type Clock } from './clock';
-import { Core } from './core';
+import { createMessengerCore, type ClientCore } from './core';
 import type { Connector } from './link';
 import { silentLogger, type Logger } from './log';
 import { secureConnector } from './secure-connector';
@@ -35,14 +35,11 @@ export interface CoreOptions {
   random?: () => number;
 }
 
-export type ClientCore = MessengerCore & {
-  /** Call on system resume or network change: a dead connection is found in seconds, or a retry starts now. */
-  probe(): void;
-};
+export type { ClientCore };
 
 export async function createCore(options: CoreOptions): Promise<ClientCore> {
   mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
-  const core: ClientCore = new Core({
+  return createMessengerCore({
     dataDir: options.dataDir,
     defaultServers: options.defaultServers ?? [],
     clock: options.clock ?? systemClock,
@@ -54,7 +51,6 @@ export async function createCore(options: CoreOptions): Promise<ClientCore> {
     clientName: options.clientName ?? `tern-desktop/0.1.0 ${process.platform}`,
     ...(options.random ? { random: options.random } : {}),
   });
-  return core;
 }
 
 export { CoreError, toErrorInfo } from './errors';

@@ -17,16 +17,17 @@ import type { ConversationKey, ConversationView, ErrorInfo, MessageView } from '
 import { Command } from '../../shared/protocol';
 import type { Cache, OutboxEntry } from './cache/api';
 import { Timer, type Clock } from './clock';
-import { toWireRef } from './conversation-ref';
-import { CoreError, toErrorInfo } from './errors';
-import { big } from './ids';
+import { toWireRef } from './wire';
+import { CoreError, errorCodes, toErrorInfo } from './errors';
+import { big } from './wire';
 import type { Link } from './connection-manager';
 import type { Logger } from './log';
+import type { Disposable } from '../../shared/util/disposable';
 import type { Timings } from './timings';
 import { uuidv7 } from './uuidv7';
 
 /** Server answers worth another attempt (counted against the retry budget). */
-const RETRYABLE = new Set(['TIMEOUT', 'INTERNAL', 'SHUTTING_DOWN', 'RATE_LIMITED', 'NOT_AUTHENTICATED']);
+const RETRYABLE = errorCodes('TIMEOUT', 'INTERNAL', 'SHUTTING_DOWN', 'RATE_LIMITED', 'NOT_AUTHENTICATED');
 /** How many sends may wait for their ack at once. */
 const MAX_IN_FLIGHT = 32;
 
@@ -47,7 +48,7 @@ export interface SendInput {
   replyToServerId?: number;
 }
 
-export class Outbox {
+export class Outbox implements Disposable {
   private readonly inFlight = new Set<string>();
   /** Offline checks made per entry during the current disconnection. */
   private readonly offlineChecks = new Map<string, number>();

@@ -7,7 +7,7 @@ import { decodeKey } from '../../shared/node/noise/keys';
 import { connectSecure } from '../../shared/node/transport/secure-connection';
 import { PROTOCOL_VERSION, ResultCode } from '../../shared/protocol';
 import { CoreError, resultCodeName } from './errors';
-import { num } from './ids';
+import { num } from './wire';
 import type { Connector } from './link';
 
 export const secureConnector: Connector = async (endpoint, options) => {

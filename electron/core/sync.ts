@@ -17,20 +17,16 @@
  * pull waits for it, so events are applied in sequence order.
  */
 import { performance } from 'node:perf_hooks';
-import type { SyncPhase } from '../../shared/ipc';
-import { Command, PushAckSchema, SyncDomain, encodePayload, type SyncEvent } from '../../shared/protocol';
+import { syncPhases, type SyncPhase } from '../../shared/ipc';
+import type { Disposable } from '../../shared/util/disposable';
+import { Command, PushAckSchema, encodePayload, type SyncDomain, type SyncEvent } from '../../shared/protocol';
 import type { AppliedChanges, Cache } from './cache/api';
 import type { Link } from './connection-manager';
-import { big, num } from './ids';
+import { big, num, syncPhase } from './wire';
 import type { Logger } from './log';
 
-export const SYNC_ORDER: readonly { domain: SyncDomain; phase: SyncPhase }[] = [
-  { domain: SyncDomain.MESSAGES, phase: 'messages' },
-  { domain: SyncDomain.FRIENDS, phase: 'friends' },
-  { domain: SyncDomain.PROFILES, phase: 'profiles' },
-  { domain: SyncDomain.GROUPS, phase: 'groups' },
-  { domain: SyncDomain.MEMBERS, phase: 'members' },
-];
+/** The domains in the order the login sync pulls them (the contract's `syncPhases`). */
+export const SYNC_ORDER: readonly { domain: SyncDomain; phase: SyncPhase }[] = syncPhases.map((phase) => ({ domain: syncPhase.toWire(phase), phase }));
 
 const ALL_DOMAINS = SYNC_ORDER.map((d) => d.domain);
 
@@ -50,7 +46,7 @@ export interface SyncDeps {
   progress(phase: SyncPhase, done: number): void;
 }
 
-export class SyncEngine {
+export class SyncEngine implements Disposable {
   private lane: Promise<void> = Promise.resolve();
   /** Every event up to this seq is in the cache (all domains). */
   private contiguous = 0;

@@ -344,7 +344,7 @@ async function main(): Promise<void> {
     for (const off of offs) off();
     stopForwarding();
     stopIpc();
-    await core.dispose(); // flushes the outbox to disk and closes the socket
+    await core.dispose(); // closes the socket and the cache (the outbox is on disk from the moment a message is sent)
     log.info({}, 'core disposed');
     log.flush();
   }

@@ -124,6 +124,7 @@ export const en = {
     HANDSHAKE_TIMEOUT: 'The secure connection timed out.',
     NOT_AUTHENTICATED: 'Please log in again.',
     SHELL_DISCONNECTED: 'Lost the connection to the Tern background service.',
+    KICKED: 'You were signed out.',
     UNKNOWN: 'Something went wrong.',
   },
   notices: {

@@ -1,15 +1,16 @@
-/** Maps a MessengerError code (protocol ResultCode name or LocalErrorCode) to a translation key. */
-const known = new Set([
-  'BAD_CREDENTIALS', 'ACCOUNT_DISABLED', 'TOKEN_INVALID', 'RATE_LIMITED', 'USERNAME_TAKEN', 'INVALID_ARGUMENT',
-  'NOT_FOUND', 'NOT_FRIENDS', 'BLOCKED', 'ALREADY_FRIENDS', 'REQUEST_PENDING', 'NOT_MEMBER', 'PERMISSION_DENIED',
-  'GROUP_FULL', 'GROUP_DISSOLVED', 'ALREADY_MEMBER', 'RECALL_WINDOW_EXPIRED', 'MESSAGE_TOO_LARGE', 'INTERNAL',
-  'SHUTTING_DOWN', 'NOT_LOGGED_IN', 'OFFLINE', 'TIMEOUT', 'SERVER_UNREACHABLE', 'SERVER_KEY_MISMATCH',
-  'PASSWORD_REQUIRED', 'CACHE_CORRUPT', 'UNSUPPORTED', 'HANDSHAKE_FAILED', 'HANDSHAKE_TIMEOUT', 'NOT_AUTHENTICATED', 'SHELL_DISCONNECTED',
-]);
+/**
+ * Maps a MessengerError code (a protocol ResultCode name or a LocalErrorCode)
+ * to a translation key. The codes with a message of their own are exactly the
+ * keys of `errors` in the English table (every locale is checked against its
+ * shape); any other code shows the generic message.
+ */
+import { en } from './en';
+
+const translated: ReadonlySet<string> = new Set(Object.keys(en.errors));
 
 export function errorKey(code: string | undefined): string {
   const c = (code ?? '').replace(/^RESULT_CODE_/, '');
-  return known.has(c) ? `errors.${c}` : 'errors.UNKNOWN';
+  return c !== 'UNKNOWN' && translated.has(c) ? `errors.${c}` : 'errors.UNKNOWN';
 }
 
 /** Pulls `code` off anything a rejected call may throw. */

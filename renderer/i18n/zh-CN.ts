@@ -122,6 +122,7 @@ export const zhCN: MessageSchema = {
     HANDSHAKE_TIMEOUT: '建立安全连接超时。',
     NOT_AUTHENTICATED: '请重新登录。',
     SHELL_DISCONNECTED: '与 Tern 后台服务的连接已断开。',
+    KICKED: '你已被登出。',
     UNKNOWN: '出错了。',
   },
   notices: {

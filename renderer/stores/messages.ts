@@ -129,29 +129,34 @@ export const useMessagesStore = defineStore('messages', () => {
     patch(key, { messages: w.messages.filter((m) => !drop.has(m.id)) });
   }
 
-  async function send(key: ConversationKey, text: string, opts: { mentions?: number[]; replyToServerId?: number } = {}): Promise<MessageView | null> {
+  /**
+   * Sends a message. The core stores it and announces it (and each later
+   * state) through `messagesChanged`, which is how it appears here: the call
+   * only answers with its id. Resolves to that id, or null on failure.
+   */
+  async function send(key: ConversationKey, text: string, opts: { mentions?: number[]; replyToServerId?: number } = {}): Promise<{ id: string } | null> {
     lastError.value = null;
     // Sending from deep history jumps back to the present first.
     if (get(key).hasMoreAfter) await loadLatest(key, true);
     stopTyping(key);
+    // The window must exist before the call: the message's event can arrive before the call's answer.
+    if (!windows.has(key)) windows.set(key, { ...emptyWindow(), hasMoreBefore: false });
     try {
       const args: { key: ConversationKey; text: string; mentions?: number[]; replyToServerId?: number } = { key, text };
       if (opts.mentions && opts.mentions.length > 0) args.mentions = opts.mentions;
       if (opts.replyToServerId !== undefined) args.replyToServerId = opts.replyToServerId;
-      const m = await useApi().sendMessage(args);
-      if (!windows.has(key)) windows.set(key, { ...emptyWindow(), hasMoreBefore: false });
-      apply([m]);
-      return m;
+      return await useApi().sendMessage(args);
     } catch (err) {
       lastError.value = errorCode(err);
       return null;
     }
   }
 
+  /** Queues a failed message again; its new state arrives through `messagesChanged`. */
   async function resend(messageId: string): Promise<void> {
     lastError.value = null;
     try {
-      apply([await useApi().resendMessage({ messageId })]);
+      await useApi().resendMessage({ messageId });
     } catch (err) {
       lastError.value = errorCode(err);
     }

@@ -1,7 +1,8 @@
+import { isErrorCode, type LocalErrorCode } from '../../shared/ipc/errors';
 import { MessengerError } from '../../shared/ipc/api';
 
 /** The code of calls that could not reach the shell (web shell down or restarting). */
-export const shellDisconnected = 'SHELL_DISCONNECTED';
+export const shellDisconnected: LocalErrorCode = 'SHELL_DISCONNECTED';
 
 /** Normalises whatever a transport rejected with into a MessengerError. */
 export function toMessengerError(error: unknown): MessengerError {
@@ -9,7 +10,9 @@ export function toMessengerError(error: unknown): MessengerError {
   if (typeof error === 'object' && error !== null) {
     const rec = error as { code?: unknown; message?: unknown };
     if (typeof rec.code === 'string') {
-      return new MessengerError({ code: rec.code, message: typeof rec.message === 'string' ? rec.message : rec.code });
+      // A code this build does not know (a newer core?) still fails the call, as INTERNAL.
+      const code = isErrorCode(rec.code) ? rec.code : 'INTERNAL';
+      return new MessengerError({ code, message: typeof rec.message === 'string' ? rec.message : rec.code });
     }
     if (typeof rec.message === 'string') return new MessengerError({ code: 'INTERNAL', message: rec.message });
   }

@@ -3,7 +3,12 @@ import Database from 'better-sqlite3';
 import { migrate } from './migrations';
 
 export interface OpenOptions {
-  /** FULL (default): a commit is on disk before the call returns, so an ack survives power loss. */
+  /**
+   * FULL (the default here): SQLite fsyncs the WAL in every commit. The
+   * server opens with NORMAL in its default durability mode and syncs the WAL
+   * itself, off the event loop, before anyone hears of a commit
+   * (./durability.ts); FULL is its `full` mode.
+   */
   synchronous?: 'FULL' | 'NORMAL';
   readonly?: boolean;
 }
@@ -13,9 +18,9 @@ export function openDatabase(file: string, options: OpenOptions = {}): Database.
   db.pragma('busy_timeout = 5000');
   if (!options.readonly) {
     db.pragma('journal_mode = WAL');
-    // In WAL mode NORMAL only syncs at checkpoints: a commit acknowledged to a
-    // sender could vanish on power loss. FULL syncs the WAL on every commit;
-    // the message path batches many sends into one transaction to amortise it.
+    // In WAL mode NORMAL only syncs at checkpoints, so whoever opens with
+    // NORMAL must sync the WAL before acknowledging (the server does:
+    // ./durability.ts); FULL syncs it inside every commit.
     db.pragma(`synchronous = ${options.synchronous ?? 'FULL'}`);
     db.pragma('foreign_keys = ON');
     migrate(db);

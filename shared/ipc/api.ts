@@ -4,7 +4,7 @@
  * one subscription per event. Its type is the renderer's contract.
  */
 import type { z } from 'zod';
-import type { ErrorInfo } from './types';
+import type { ErrorCode, ErrorInfo } from './errors';
 import type { MessengerEvents, EventName, SubscriptionName } from './events';
 import { methodSchemas, type CoreMethodName, type MethodName, type MethodResults } from './methods';
 
@@ -25,7 +25,7 @@ export type CallResult<T> = { ok: true; value: T } | { ok: false; error: ErrorIn
 
 /** The error a renderer-side call rejects with. */
 export class MessengerError extends Error {
-  readonly code: string;
+  readonly code: ErrorCode;
   constructor(info: ErrorInfo) {
     super(info.message);
     this.name = 'MessengerError';
@@ -57,7 +57,7 @@ export function parseCall(
 }
 
 /**
- * What the client core implements (electron/client) and both shells serve:
+ * What the messaging core implements (electron/core) and both shells serve:
  * every non-shell method, taking already-validated arguments, plus events.
  */
 export type CoreMethods = {

@@ -7,7 +7,6 @@ import type {
   Contact,
   ConversationKey,
   ConversationView,
-  ErrorInfo,
   FriendRequestView,
   GroupMemberView,
   GroupView,
@@ -15,6 +14,12 @@ import type {
   Settings,
   UpdateStatus,
 } from './types';
+import type { ErrorInfo } from './errors';
+
+export const kickReasons = ['other-login', 'account-disabled', 'token-revoked'] as const;
+export type KickReason = (typeof kickReasons)[number];
+
+export type SessionEndReason = 'logout' | 'kicked' | 'password-required';
 
 export interface MessengerEvents {
   connectionState: ConnectionStatus;
@@ -32,12 +37,12 @@ export interface MessengerEvents {
   friendRequestsChanged: { requests: FriendRequestView[] };
   groupsChanged: { groups: GroupView[] };
   membersChanged: { groupId: number; members: GroupMemberView[] };
-  /** Another login replaced this session; the core does not reconnect by itself. */
-  kicked: { reason: 'other-login' | 'account-disabled' | 'token-revoked'; deviceName?: string };
+  /** The server ended this session (another login, account disabled, token revoked); the core does not reconnect by itself. */
+  kicked: { reason: KickReason; deviceName?: string };
   /** The stored device token was rejected: ask for the password. */
   passwordRequired: { username: string };
-  /** The session ended (logout, kicked, or account removed). */
-  sessionEnded: { reason: 'logout' | 'kicked' | 'password-required' };
+  /** The session ended (logout, kicked, or the stored sign-in was rejected). */
+  sessionEnded: { reason: SessionEndReason };
   settingsChanged: Settings;
   /** The cache could not be opened and was moved aside (`movedTo`), then rebuilt from the server. */
   cacheRecovered: { error: ErrorInfo; movedTo: string; recoveredOutbox: number };

@@ -1,4 +1,5 @@
 export * from './types';
+export * from './errors';
 export * from './methods';
 export * from './events';
 export * from './api';

@@ -8,6 +8,8 @@
  * wiring, the web shell and the renderer client pick it up by name.
  */
 import { z } from 'zod';
+import { isConversationKey } from './conversation-key';
+import { groupRoles } from './types';
 import type {
   AccountSummary,
   AppInfo,
@@ -20,7 +22,6 @@ import type {
   GroupView,
   MessagePage,
   MessageSearchHit,
-  MessageView,
   Page,
   Profile,
   Session,
@@ -32,7 +33,7 @@ const id = z.number().int().positive().max(Number.MAX_SAFE_INTEGER);
 /** Checked as `u:<id>` / `g:<id>`, so the parsed value is typed as a ConversationKey. */
 const conversationKey = z
   .string()
-  .regex(/^[ug]:[1-9]\d{0,15}$/, 'conversation key must be u:<id> or g:<id>')
+  .refine(isConversationKey, 'conversation key must be u:<id> or g:<id>')
   .transform((value) => value as ConversationKey);
 const messageId = z.string().min(1).max(64);
 const limit = (max: number) => z.number().int().min(1).max(max).optional();
@@ -143,7 +144,7 @@ export const methodSchemas = {
   removeFromGroup: z.object({ groupId: id, userIds: z.array(id).min(1).max(499) }).strict(),
   leaveGroup: z.object({ groupId: id }).strict(),
   dissolveGroup: z.object({ groupId: id }).strict(),
-  setGroupRole: z.object({ groupId: id, userId: id, role: z.enum(['owner', 'admin', 'member']) }).strict(),
+  setGroupRole: z.object({ groupId: id, userId: id, role: z.enum(groupRoles) }).strict(),
   listGroupMembers: z.object({ groupId: id }).strict(),
 
   // Settings, app, updates (the last three are served by the shell, not the core)
@@ -183,8 +184,10 @@ export interface MethodResults {
   listConversations: Page<ConversationView>;
   getConversation: ConversationView | null;
   loadMessages: MessagePage;
-  sendMessage: MessageView;
-  resendMessage: MessageView;
+  /** The new message's id; the message itself (and every later state) arrives through `messagesChanged`, once. */
+  sendMessage: { id: string };
+  /** The new state arrives through `messagesChanged`. */
+  resendMessage: void;
   deleteMessage: void;
   recallMessage: void;
   markRead: void;

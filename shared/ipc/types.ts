@@ -3,32 +3,15 @@
  * shell's WebSocket). Plain JSON-compatible data only: no classes, no bigint,
  * no Dates (times are epoch milliseconds).
  */
+import type { ErrorInfo } from './errors';
 
-/** `u:<userId>` for a 1:1 conversation, `g:<groupId>` for a group. */
+/** `u:<userId>` for a 1:1 conversation, `g:<groupId>` for a group (build and parse them with ./conversation-key.ts). */
 export type ConversationKey = `u:${number}` | `g:${number}`;
 
+export const conversationKinds = ['direct', 'group'] as const;
+export type ConversationKind = (typeof conversationKinds)[number];
+
 export type ConnectionState = 'offline' | 'connecting' | 'handshaking' | 'authenticating' | 'syncing' | 'online';
-
-export interface ErrorInfo {
-  /** A protocol ResultCode name (e.g. 'BAD_CREDENTIALS') or a local code from `LocalErrorCode`. */
-  code: string;
-  /** English, for logs and as a fallback; the UI translates `code`. */
-  message: string;
-}
-
-/** Error codes raised by the core itself rather than by the server. */
-export type LocalErrorCode =
-  | 'INVALID_ARGUMENT' // the call's arguments failed validation
-  | 'NOT_LOGGED_IN' // the method needs an account session
-  | 'OFFLINE' // the request needs the server and there is no connection
-  | 'TIMEOUT' // the server did not answer in time
-  | 'SERVER_UNREACHABLE' // no endpoint could be reached
-  | 'SERVER_KEY_MISMATCH' // the server did not prove the pinned key
-  | 'PASSWORD_REQUIRED' // the stored device token was rejected: ask the user for the password
-  | 'CACHE_CORRUPT' // the local database was unreadable and was moved aside
-  | 'NOT_FOUND'
-  | 'UNSUPPORTED' // the feature is not available in this shell (e.g. updates in the browser)
-  | 'INTERNAL';
 
 export interface ServerEndpoint {
   host: string;
@@ -50,7 +33,8 @@ export interface ConnectionStatus {
 }
 
 /** Login sync phases, in the order they run. */
-export type SyncPhase = 'messages' | 'friends' | 'profiles' | 'groups' | 'members';
+export const syncPhases = ['messages', 'friends', 'profiles', 'groups', 'members'] as const;
+export type SyncPhase = (typeof syncPhases)[number];
 
 export interface AccountSummary {
   userId: number;
@@ -104,7 +88,7 @@ export interface MessageView {
 
 export interface ConversationView {
   key: ConversationKey;
-  type: 'direct' | 'group';
+  type: ConversationKind;
   /** The peer's user id or the group id. */
   targetId: number;
   title: string;
@@ -120,7 +104,11 @@ export interface ConversationView {
   updatedAt: number;
 }
 
-export type FriendState = 'friend' | 'removed' | 'blocked';
+export const friendStates = ['friend', 'removed', 'blocked'] as const;
+export type FriendState = (typeof friendStates)[number];
+
+export const friendRequestStates = ['pending', 'accepted', 'declined'] as const;
+export type FriendRequestState = (typeof friendRequestStates)[number];
 
 export interface Contact extends Profile {
   state: FriendState;
@@ -133,11 +121,12 @@ export interface FriendRequestView {
   direction: 'incoming' | 'outgoing';
   user: Profile;
   message: string;
-  state: 'pending' | 'accepted' | 'declined';
+  state: FriendRequestState;
   createdAt: number;
 }
 
-export type GroupRole = 'owner' | 'admin' | 'member';
+export const groupRoles = ['owner', 'admin', 'member'] as const;
+export type GroupRole = (typeof groupRoles)[number];
 
 export interface GroupView {
   id: number;

@@ -29,7 +29,7 @@ import { renderGroup, renderMember, renderPublicProfile } from '../../server/ope
 import { SqliteStore } from '../../server/storage/sqlite-store';
 import { childServer } from '../core/helpers/server';
 
-const PASSWORD = 'benchmark password';
+export const BENCH_PASSWORD = 'benchmark password';
 
 function option(args: string[], name: string, fallback: number): number {
   const i = args.indexOf(`--${name}`);
@@ -101,11 +101,12 @@ const seedOperation = writeOperation('bench.seed', async ({ tx }, a: { counts: {
   }
 });
 
-async function seed(dataDir: string, counts: { messages: number; friends: number; groups: number; members: number }): Promise<void> {
+/** Seeds a server data directory for the user `bench` (also used by the core-thread suite). */
+export async function seed(dataDir: string, counts: { messages: number; friends: number; groups: number; members: number }): Promise<void> {
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const store = SqliteStore.open(join(dataDir, 'tern.db'), { durability: 'full' });
   try {
-    const hash = await hashPassword(PASSWORD, { N: 1024, r: 8, p: 1 });
+    const hash = await hashPassword(BENCH_PASSWORD, { N: 1024, r: 8, p: 1 });
     await store.write(seedOperation, { counts, hash, now: Date.now() - 3_600_000, texts: corpus() }, Date.now());
   } finally {
     await store.close();
@@ -166,7 +167,7 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
       });
       histogram.enable();
       const t0 = performance.now();
-      await core.login({ username: 'bench', password: PASSWORD });
+      await core.login({ username: 'bench', password: BENCH_PASSWORD });
       const loginMs = performance.now() - t0;
       await synced;
       histogram.disable();

@@ -14,18 +14,20 @@ function setup(random = () => 0.5) {
   const clock = new ManualClock();
   const script = scriptedConnector();
   const timings = resolveTimings({});
-  const manager = new ConnectionManager({ clock, timings, connector: script.connector, log: silentLogger, clientName: 'test', random });
   const states: ConnectionStatus[] = [];
-  manager.events.on('status', (s) => states.push(s));
   const links: Link[] = [];
-  const hooks = {
-    onLink: async (link: Link) => {
-      links.push(link);
-      manager.setState('online');
+  const manager: ConnectionManager = new ConnectionManager(
+    { clock, timings, connector: script.connector, log: silentLogger, clientName: 'test', random },
+    {
+      onLink: async (link: Link) => {
+        links.push(link);
+        manager.setState('online');
+      },
+      onPush: () => {},
+      onStatus: (s) => states.push(s),
     },
-    onPush: () => {},
-  };
-  return { clock, script, manager, states, links, hooks, timings };
+  );
+  return { clock, script, manager, states, links, timings };
 }
 
 /** Answers every PING with a PONG: a healthy server. */
@@ -39,20 +41,20 @@ afterEach(() => cleanup?.());
 
 describe('ConnectionManager', () => {
   it('walks the states up to online', async () => {
-    const { clock, manager, states, hooks } = setup();
+    const { clock, manager, states } = setup();
     cleanup = () => manager.dispose();
-    manager.start(endpoints, hooks);
+    manager.start(endpoints);
     await clock.advance(0);
     expect(states.map((s) => s.state)).toEqual(['offline', 'connecting', 'authenticating', 'online']);
     expect(manager.current).toMatchObject({ state: 'online', endpoint: '127.0.0.1:1001' });
   });
 
   it('tries the next endpoint after a failure, with a fast first retry and growing jittered delays', async () => {
-    const { clock, script, manager, states, hooks } = setup(() => 0.5);
+    const { clock, script, manager, states } = setup(() => 0.5);
     cleanup = () => manager.dispose();
     script.plan = (_e, attempt) => (attempt < 4 ? 'SERVER_UNREACHABLE' : 'ok');
     const t0 = clock.now();
-    manager.start(endpoints, hooks);
+    manager.start(endpoints);
     await clock.advance(0);
     const offline = states.filter((s) => s.state === 'offline' && s.nextRetryAt !== undefined);
     expect(offline[0]).toMatchObject({ lastError: { code: 'SERVER_UNREACHABLE' }, nextRetryAt: t0 + 750 });
@@ -66,10 +68,10 @@ describe('ConnectionManager', () => {
   });
 
   it('caps the back-off', async () => {
-    const { clock, script, manager, states, hooks } = setup(() => 0.999999);
+    const { clock, script, manager, states } = setup(() => 0.999999);
     cleanup = () => manager.dispose();
     script.plan = () => 'SERVER_UNREACHABLE';
-    manager.start([endpoint(1)], hooks);
+    manager.start([endpoint(1)]);
     await clock.advance(20 * 60_000);
     const waits = states.filter((s) => s.nextRetryAt !== undefined).map((s, i, all) => s.nextRetryAt! - (i === 0 ? 0 : all[i - 1]!.nextRetryAt!));
     expect(Math.max(...waits.slice(1))).toBeLessThanOrEqual(60_000);
@@ -77,9 +79,9 @@ describe('ConnectionManager', () => {
   });
 
   it('a dead heartbeat drops the link and moves to the next endpoint', async () => {
-    const { clock, script, manager, hooks, states } = setup();
+    const { clock, script, manager, states } = setup();
     cleanup = () => manager.dispose();
-    manager.start(endpoints, hooks);
+    manager.start(endpoints);
     await clock.advance(0);
     expect(script.connections).toHaveLength(1);
     // The server never answers: 30 s quiet, then two 15 s misses.
@@ -94,10 +96,10 @@ describe('ConnectionManager', () => {
   });
 
   it('probe(): keeps a healthy link, finds a dead one in seconds', async () => {
-    const { clock, script, manager, hooks } = setup();
+    const { clock, script, manager } = setup();
     cleanup = () => manager.dispose();
     script.setup = healthy;
-    manager.start(endpoints, hooks);
+    manager.start(endpoints);
     await clock.advance(0);
     manager.probe();
     await clock.advance(10_000);
@@ -112,10 +114,10 @@ describe('ConnectionManager', () => {
   });
 
   it('probe() while waiting to retry reconnects at once', async () => {
-    const { clock, script, manager, hooks } = setup();
+    const { clock, script, manager } = setup();
     cleanup = () => manager.dispose();
     script.plan = (_e, attempt) => (attempt === 0 ? 'SERVER_UNREACHABLE' : 'ok');
-    manager.start([endpoint(1)], hooks);
+    manager.start([endpoint(1)]);
     await clock.advance(0);
     expect(manager.current.state).toBe('offline');
     manager.probe();
@@ -124,9 +126,9 @@ describe('ConnectionManager', () => {
   });
 
   it('rejects every pending request when the connection drops', async () => {
-    const { clock, script, manager, hooks, links } = setup();
+    const { clock, script, manager, links } = setup();
     cleanup = () => manager.dispose();
-    manager.start(endpoints, hooks);
+    manager.start(endpoints);
     await clock.advance(0);
     const link = links[0]!;
     const a = link.request(Command.GROUP_GET, { groupId: 1 as never });
@@ -139,9 +141,9 @@ describe('ConnectionManager', () => {
   });
 
   it('times out a request that gets no answer', async () => {
-    const { clock, manager, hooks, links, timings } = setup();
+    const { clock, manager, links, timings } = setup();
     cleanup = () => manager.dispose();
-    manager.start(endpoints, hooks);
+    manager.start(endpoints);
     await clock.advance(0);
     const pending = links[0]!.request(Command.PROFILE_GET, { userIds: [] });
     const settled = pending.catch((e: unknown) => e);
@@ -149,10 +151,22 @@ describe('ConnectionManager', () => {
     expect(await settled).toMatchObject({ code: 'TIMEOUT' });
   });
 
+  it('calls no hook once disposed (the last status stays the one its owner saw)', async () => {
+    const { clock, manager, states } = setup();
+    manager.start(endpoints);
+    await clock.advance(0);
+    manager.stop({ code: 'KICKED', message: 'x' });
+    const seen = states.length;
+    manager.dispose();
+    expect(states).toHaveLength(seen);
+    expect(states.at(-1)).toMatchObject({ state: 'offline', lastError: { code: 'KICKED' } });
+    expect(clock.pendingTimers).toBe(0);
+  });
+
   it('stop() ends the loop and leaves no timers', async () => {
-    const { clock, script, manager, hooks } = setup();
+    const { clock, script, manager } = setup();
     script.plan = () => 'SERVER_UNREACHABLE';
-    manager.start(endpoints, hooks);
+    manager.start(endpoints);
     await clock.advance(5000);
     manager.stop({ code: 'KICKED', message: 'x' });
     expect(manager.current).toMatchObject({ state: 'offline', lastError: { code: 'KICKED' } });

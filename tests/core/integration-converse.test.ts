@@ -45,8 +45,10 @@ describe('two clients converse', () => {
 
     const bobChanges = record(bob, 'messagesChanged');
     const key = `u:${bobSession.profile.userId}` as const;
+    const aliceChanges = record(alice, 'messagesChanged');
     const sent = await alice.sendMessage({ key, text: '你好，鲍勃！今天天气很好' });
-    expect(sent.status).toBe('pending');
+    // The sender's UI learns of the message once, from the event, before the call answers with its id.
+    expect(aliceChanges.flatMap((c) => c.messages).filter((m) => m.id === sent.id)).toEqual([expect.objectContaining({ status: 'pending', text: '你好，鲍勃！今天天气很好' })]);
     await waitFor(async () => (await alice.loadMessages({ key })).messages.find((m) => m.id === sent.id && m.status !== 'pending'), 'ack');
 
     const backKey = `u:${aliceSession.profile.userId}` as const;

@@ -168,7 +168,7 @@ describe('outbox across a client restart', () => {
     await server.close();
     const key = `u:${sb.profile.userId}` as const;
     const pending = await a.sendMessage({ key, text: 'written while the server was down' });
-    expect(pending.status).toBe('pending');
+    expect((await a.loadMessages({ key })).messages.find((m) => m.id === pending.id)?.status).toBe('pending');
     await drop(a);
 
     const restarted = await inProcessServer(serverDir).catch(() => undefined);

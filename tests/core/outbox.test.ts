@@ -43,8 +43,20 @@ afterEach(() => {
 function build(clock = new ManualClock()): Rig {
   const { cache } = openCache({ dir, userId: 1, now: () => clock.now() });
   const script = scriptedConnector();
-  const manager = new ConnectionManager({ clock, timings, connector: script.connector, log: silentLogger, clientName: 't', random: () => 0 });
   const changes: MessageView[] = [];
+  // Late-bound: the connection hooks drive the outbox built below.
+  const late: { outbox?: Outbox } = {};
+  const manager: ConnectionManager = new ConnectionManager(
+    { clock, timings, connector: script.connector, log: silentLogger, clientName: 't', random: () => 0 },
+    {
+      onLink: async () => {
+        manager.setState('online');
+        late.outbox?.online();
+      },
+      onPush: () => {},
+      onLinkLost: () => late.outbox?.offline(),
+    },
+  );
   const sendLog: { clientMsgId: string; at: number }[] = [];
   const outbox = new Outbox({
     cache,
@@ -54,6 +66,7 @@ function build(clock = new ManualClock()): Rig {
     link: () => (manager.current.state === 'online' ? manager.activeLink : undefined),
     changed: (c) => changes.push(...(c.messages ?? [])),
   });
+  late.outbox = outbox;
   script.setup = (connection) => {
     const original = connection.send.bind(connection);
     connection.send = (frame: Frame) => {
@@ -83,14 +96,7 @@ function build(clock = new ManualClock()): Rig {
 }
 
 function connect(r: Rig): void {
-  r.manager.start([endpoint(1)], {
-    onLink: async () => {
-      r.manager.setState('online');
-      r.outbox.online();
-    },
-    onPush: () => {},
-    onLinkLost: () => r.outbox.offline(),
-  });
+  r.manager.start([endpoint(1)]);
 }
 
 /** The "server" acknowledges every MESSAGE_SEND (as a duplicate from the second time on). */

@@ -7,7 +7,7 @@ import CommonAvatar from '../../renderer/components/common/CommonAvatar.vue';
 import { useConnectionStore } from '../../renderer/stores/connection';
 import { useSettingsStore } from '../../renderer/stores/settings';
 import { useSessionStore } from '../../renderer/stores/session';
-import { MessengerError } from '../../shared/ipc';
+import { MessengerError, type ErrorCode } from '../../shared/ipc';
 import { conv, msg, testSettings } from './fake-api';
 import { flush, mountWith, setupEnv } from './setup';
 
@@ -83,7 +83,7 @@ describe('CommonAvatar', () => {
 
 describe('AuthFirstRun', () => {
   it('shows translated errors for a wrong password and an unreachable server', async () => {
-    let code = 'BAD_CREDENTIALS';
+    let code: ErrorCode = 'BAD_CREDENTIALS';
     const env = setupEnv({ login: () => Promise.reject(new MessengerError({ code, message: 'x' })) }, 'zh-CN');
     useSettingsStore().settings = testSettings;
     useSessionStore().setSession(null);

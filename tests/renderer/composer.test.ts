@@ -13,7 +13,7 @@ const members: MentionCandidate[] = [
 ];
 
 function setup(key: 'u:2' | 'g:7' = 'u:2') {
-  const env = setupEnv({ sendMessage: ({ key: k, text }) => msg({ conversationKey: k as ConversationKey, text, outgoing: true, status: 'pending' }) });
+  const env = setupEnv({ sendMessage: ({ key: k, text }) => ({ id: msg({ conversationKey: k as ConversationKey, text, outgoing: true, status: 'pending' }).id }) });
   useConversationsStore().apply([conv({ key: 'u:2', draft: 'saved draft' }), conv({ key: 'g:7' })]);
   const wrapper = mountWith(env, MessageComposer, {
     props: { conversationKey: key, members: key === 'g:7' ? members : [], replyTo: null, replyName: '' },

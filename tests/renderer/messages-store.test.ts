@@ -19,8 +19,15 @@ describe('messages store', () => {
         if (anchor.direction === 'before') return page(1, 50);
         return page(20, 30, { hasMoreAfter: true });
       },
-      sendMessage: ({ key, text }) => msg({ id: 'out-1', conversationKey: key as ConversationKey, text, outgoing: true, status: 'pending', senderId: 1, sentAt: Date.now() }),
-      resendMessage: ({ messageId }) => msg({ id: messageId, outgoing: true, status: 'pending', senderId: 1 }),
+      // As the core does: the message arrives through the event, the call answers with its id.
+      sendMessage: ({ key, text }) => {
+        const m = msg({ id: 'out-1', conversationKey: key as ConversationKey, text, outgoing: true, status: 'pending', senderId: 1, sentAt: Date.now() });
+        env.fake.emit('messagesChanged', { messages: [m] });
+        return { id: m.id };
+      },
+      resendMessage: ({ messageId }) => {
+        env.fake.emit('messagesChanged', { messages: [msg({ id: messageId, outgoing: true, status: 'pending', senderId: 1 })] });
+      },
     });
   });
 
@@ -48,10 +55,11 @@ describe('messages store', () => {
     const store = useMessagesStore();
     store.bind();
     await store.loadLatest('u:2');
-    const sent = await store.send('u:2', 'hello');
+    expect(await store.send('u:2', 'hello')).toEqual({ id: 'out-1' });
     expect(env.fake.calls.sendMessage).toHaveBeenCalledWith({ key: 'u:2', text: 'hello' });
     const last = () => store.get('u:2').messages.at(-1)!;
-    expect(last().status).toBe('pending');
+    expect(last()).toMatchObject({ id: 'out-1', status: 'pending', text: 'hello' });
+    const sent = last();
     env.fake.emit('messagesChanged', { messages: [{ ...sent!, status: 'failed', error: { code: 'TIMEOUT', message: 't' } }] });
     expect(last().status).toBe('failed');
     await store.resend('out-1');
@@ -60,6 +68,13 @@ describe('messages store', () => {
     env.fake.emit('messagesChanged', { messages: [{ ...sent!, status: 'read', convSeq: 101, serverId: 5 }] });
     expect(last().status).toBe('read');
     expect(store.get('u:2').messages.filter((m) => m.id === 'out-1')).toHaveLength(1);
+  });
+
+  it('shows a message sent to a conversation that was not loaded yet (its event comes before the answer)', async () => {
+    const store = useMessagesStore();
+    store.bind();
+    await store.send('u:5', 'hi');
+    expect(store.get('u:5').messages.map((m) => m.id)).toEqual(['out-1']);
   });
 
   it('jumps around a search hit and does not append live messages to that old window', async () => {

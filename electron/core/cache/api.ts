@@ -1,26 +1,23 @@
 /**
- * The local cache of one account: the contract between the cache (issue 4,
- * part A) and the rest of the client core (connection, outbox engine, sync
- * engine, MessengerCore facade).
+ * The local cache of one account: the contract between the cache and the
+ * rest of the core (connection, outbox engine, sync engine, the contract's
+ * methods).
  *
  * One SQLite file per account: `<dir>/accounts/<userId>/cache.db` (WAL,
  * foreign keys on, numbered migrations). Everything here is synchronous
- * (better-sqlite3); one call is a few index lookups, so it may run on the
- * main thread. Batches (a sync page, a login backlog) go through
- * `cache.transaction(fn)` or `cache.applySyncEvents(events)`, which wrap them
- * in one SQLite transaction.
+ * (better-sqlite3), which is why the core runs on a thread of its own, never
+ * on the thread of a window or of the web shell's HTTP server. Batches (a
+ * sync page, a login backlog) go through `cache.transaction(fn)` or
+ * `cache.applySyncEvents(events)`, which wrap them in one SQLite transaction.
  *
- * Input types are structural subsets of the generated protobuf messages
- * (`shared/gen/tern/v1/messages_pb.ts`): pass a decoded `Message`, `Receipt`,
- * `Friend`, ... directly. Ids, sequences and times may be `number` or `bigint`
- * (the generator emits bigint for uint64); the cache converts them to numbers
- * (all stay below 2^53).
+ * Inputs are the decoded protobuf messages (`Wire*` of ../wire, derived from
+ * shared/gen): pass a decoded `Message`, `Receipt`, `Friend`, ... directly.
+ * Ids, sequences and times may be `number` or `bigint` (the generator emits
+ * bigint for uint64); the cache converts them to numbers (all stay below 2^53).
  *
- * Not stored here: the device token and the list of accounts on this device
- * (part B's account store, e.g. `<dir>/accounts.json`), settings, presence
- * history (presence is kept in memory only: it is stale after a restart).
- *
- * Stability: this interface only grows (additive changes).
+ * Not stored here: the accounts on this device and their device tokens
+ * (../account-store.ts, `<dir>/accounts.json`), settings
+ * (../settings-store.ts), presence (memory only: it is stale after a restart).
  */
 import type {
   Contact,
@@ -37,122 +34,20 @@ import type {
   Page,
   Profile,
 } from '../../../shared/ipc';
-import type {
-  ConversationType,
-  FriendRequestState,
-  FriendState,
-  GroupRole as WireGroupRole,
-  ReceiptType,
-  SyncDomain,
-} from '../../../shared/protocol';
+import type { SyncDomain } from '../../../shared/protocol';
 import type { Logger } from '../log';
-
-// ---------------------------------------------------------------- inputs (wire shapes)
-
-/** uint64 from the wire: the generator emits bigint, hand-written code uses number. */
-export type WireId = number | bigint;
-
-export interface WireConversationRef {
-  type: ConversationType;
-  id: WireId;
-}
-
-export interface WireProfile {
-  userId: WireId;
-  username: string;
-  nickname: string;
-  avatar: string;
-  signature: string;
-  updatedAt: WireId;
-}
-
-/** `tern.v1.Message`. */
-export interface WireMessage {
-  msgId: WireId;
-  conversation?: WireConversationRef | undefined;
-  convSeq: WireId;
-  senderId: WireId;
-  clientMsgId: string;
-  sentAt: WireId;
-  text: string;
-  mentions: { userId: WireId }[];
-  replyToMsgId: WireId;
-  recalled: boolean;
-}
-
-/** `tern.v1.MessageRecalled`. */
-export interface WireMessageRecalled {
-  conversation?: WireConversationRef | undefined;
-  msgId: WireId;
-  convSeq: WireId;
-  recalledBy: WireId;
-}
-
-/** `tern.v1.Receipt`. */
-export interface WireReceipt {
-  conversation?: WireConversationRef | undefined;
-  userId: WireId;
-  type: ReceiptType;
-  upToConvSeq: WireId;
-  at: WireId;
-}
-
-/** `tern.v1.Friend`. */
-export interface WireFriend {
-  userId: WireId;
-  state: FriendState;
-  since: WireId;
-  profile?: WireProfile | undefined;
-}
-
-/** `tern.v1.FriendRequestInfo`. */
-export interface WireFriendRequest {
-  requestId: WireId;
-  fromUserId: WireId;
-  toUserId: WireId;
-  message: string;
-  state: FriendRequestState;
-  createdAt: WireId;
-  fromProfile?: WireProfile | undefined;
-  toProfile?: WireProfile | undefined;
-}
-
-/** `tern.v1.GroupInfo`. */
-export interface WireGroup {
-  groupId: WireId;
-  name: string;
-  ownerId: WireId;
-  memberCount: number;
-  myRole: WireGroupRole;
-  dissolved: boolean;
-  createdAt: WireId;
-  updatedAt: WireId;
-}
-
-/** `tern.v1.GroupMember`. */
-export interface WireGroupMember {
-  groupId: WireId;
-  userId: WireId;
-  role: WireGroupRole;
-  joinedAt: WireId;
-  profile?: WireProfile | undefined;
-}
-
-/** `tern.v1.SyncEvent` (the oneof as protobuf-es v2 emits it). */
-export interface WireSyncEvent {
-  seq: WireId;
-  domain: SyncDomain;
-  event:
-    | { case: 'message'; value: WireMessage }
-    | { case: 'recalled'; value: WireMessageRecalled }
-    | { case: 'receipt'; value: WireReceipt }
-    | { case: 'friend'; value: WireFriend }
-    | { case: 'friendRequest'; value: WireFriendRequest }
-    | { case: 'profile'; value: WireProfile }
-    | { case: 'group'; value: WireGroup }
-    | { case: 'member'; value: WireGroupMember }
-    | { case: undefined; value?: undefined };
-}
+import type {
+  WireFriend,
+  WireFriendRequest,
+  WireGroup,
+  WireGroupMember,
+  WireId,
+  WireMessage,
+  WireMessageRecalled,
+  WireProfile,
+  WireReceipt,
+  WireSyncEvent,
+} from '../wire';
 
 // ---------------------------------------------------------------- open
 
@@ -227,7 +122,7 @@ export interface Cache {
    * Apply a page of sync events (or one push) in one transaction, each
    * idempotently, and advance the cursor of every domain to the highest
    * `seq` applied for it (never backwards). Returns what changed, for events
-   * to the UI. Optional: the sync engine may call the repositories itself.
+   * to the UI.
    */
   applySyncEvents(events: readonly WireSyncEvent[]): AppliedChanges;
 

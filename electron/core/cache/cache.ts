@@ -2,7 +2,8 @@
 import type { Contact, ConversationKey, FriendRequestView, GroupMemberView, GroupView, MessageView, Profile } from '../../../shared/ipc';
 import type { SyncDomain } from '../../../shared/protocol';
 import { assertNever } from '../../../shared/util/assert';
-import type { AppliedChanges, Cache, NewOutgoingMessage, OutboxEntry, WireSyncEvent } from './api';
+import type { AppliedChanges, Cache, NewOutgoingMessage, OutboxEntry } from './api';
+import type { WireSyncEvent } from '../wire';
 import { Contacts, Presence } from './contacts';
 import type { CacheContext } from './context';
 import { Conversations } from './conversations';
@@ -13,7 +14,8 @@ import { Outbox } from './outbox';
 import { Profiles } from './profiles';
 import { Search, SearchIndex } from './search';
 import { SyncState } from './sync-state';
-import { num, profileFromWire } from './wire';
+import { num, profileFromWire } from '../wire';
+import { directKey, groupKey } from '../../../shared/ipc/conversation-key';
 
 export class OpenedCache implements Cache {
   readonly messages: Messages;
@@ -118,7 +120,7 @@ export class OpenedCache implements Cache {
           case 'friend': {
             const r = this.contacts.applyFriend(e.value, seq);
             if (r.change !== 'unchanged' && r.contact) friends.set(r.contact.userId, r.contact);
-            if (r.change !== 'unchanged') convKeys.add(`u:${num(e.value.userId)}`);
+            if (r.change !== 'unchanged') convKeys.add(directKey(num(e.value.userId)));
             break;
           }
           case 'friendRequest': {
@@ -132,7 +134,7 @@ export class OpenedCache implements Cache {
               profiles.set(p.userId, p);
               const friend = this.contacts.getFriend(p.userId);
               if (friend) friends.set(p.userId, friend);
-              convKeys.add(`u:${p.userId}`);
+              convKeys.add(directKey(p.userId));
             }
             break;
           }
@@ -140,7 +142,7 @@ export class OpenedCache implements Cache {
             const r = this.groups.apply(e.value, seq);
             if (r.change !== 'unchanged') {
               groups.set(r.group.id, r.group);
-              convKeys.add(`g:${r.group.id}`);
+              convKeys.add(groupKey(r.group.id));
             }
             break;
           }

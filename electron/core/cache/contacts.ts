@@ -4,10 +4,11 @@
  * Presence is memory only (it is meaningless after a restart).
  */
 import type { Contact, FriendRequestView, FriendState } from '../../../shared/ipc';
-import type { ApplyChange, ContactRepository, WireFriend, WireFriendRequest } from './api';
+import type { ApplyChange, ContactRepository } from './api';
+import type { WireFriend, WireFriendRequest } from '../wire';
 import type { CacheContext } from './context';
 import type { Profiles } from './profiles';
-import { friendStateFromWire, num, requestStateFromWire } from './wire';
+import { friendRequestState, friendState, num } from '../wire';
 
 interface ContactRow {
   user_id: number;
@@ -73,7 +74,7 @@ export class Contacts implements ContactRepository {
 
   applyFriend(f: WireFriend, seq = 0): { change: ApplyChange; contact?: Contact } {
     const userId = num(f.userId);
-    const state = friendStateFromWire(f.state);
+    const state = friendState.fromWire(f.state);
     if (!state || !Number.isSafeInteger(userId) || userId <= 0) return { change: 'unchanged' };
     return this.ctx.db.transaction(() => {
       const cur = this.ctx.db.stmt<[number], { state: FriendState; since: number; seq: number }>(`SELECT state, since, seq FROM friends WHERE user_id = ?`).get(userId);
@@ -127,7 +128,7 @@ export class Contacts implements ContactRepository {
 
   applyFriendRequest(w: WireFriendRequest, seq = 0): { change: ApplyChange; request: FriendRequestView } {
     const id = num(w.requestId);
-    const state = requestStateFromWire(w.state) ?? 'pending';
+    const state = friendRequestState.fromWire(w.state) ?? 'pending';
     return this.ctx.db.transaction(() => {
       if (w.fromProfile) this.profiles.upsert(w.fromProfile);
       if (w.toProfile) this.profiles.upsert(w.toProfile);

@@ -1,10 +1,11 @@
 /** Groups I am or was in, and their members. */
 import type { GroupMemberView, GroupRole, GroupView } from '../../../shared/ipc';
-import type { ApplyChange, GroupRepository, MemberRepository, WireGroup, WireGroupMember } from './api';
+import type { ApplyChange, GroupRepository, MemberRepository } from './api';
+import type { WireGroup, WireGroupMember } from '../wire';
 import type { CacheContext } from './context';
 import type { Presence } from './contacts';
 import type { Profiles } from './profiles';
-import { num, roleFromWire } from './wire';
+import { groupRole, num } from '../wire';
 
 interface GroupRow {
   id: number;
@@ -37,7 +38,7 @@ export class Groups implements GroupRepository {
         name: w.name,
         owner_id: num(w.ownerId),
         member_count: w.memberCount,
-        my_role: roleFromWire(w.myRole) ?? null,
+        my_role: groupRole.fromWire(w.myRole) ?? null,
         dissolved: w.dissolved ? 1 : 0,
         updated_at: updatedAt,
         seq: Math.max(seq, cur?.seq ?? 0),
@@ -115,7 +116,7 @@ export class Members implements MemberRepository {
   apply(w: WireGroupMember, seq = 0): { change: ApplyChange; member?: GroupMemberView } {
     const groupId = num(w.groupId);
     const userId = num(w.userId);
-    const role = roleFromWire(w.role);
+    const role = groupRole.fromWire(w.role);
     return this.ctx.db.transaction(() => {
       const profileChanged = w.profile ? this.profiles.upsert(w.profile) : false;
       const cur = this.ctx.db

@@ -5,20 +5,12 @@
  */
 import type { ConversationKey, ConversationView, ErrorInfo, MessagePage, MessageStatus, MessageView } from '../../../shared/ipc';
 import { ReceiptType } from '../../../shared/protocol';
-import type {
-  ApplyChange,
-  MessageAck,
-  MessageRepository,
-  NewOutgoingMessage,
-  PageOptions,
-  WireMessage,
-  WireMessageRecalled,
-  WireReceipt,
-} from './api';
+import type { ApplyChange, MessageAck, MessageRepository, NewOutgoingMessage, PageOptions } from './api';
+import type { WireMessage, WireMessageRecalled, WireReceipt } from '../wire';
 import { PENDING_SORT_BASE, parseJson, preview, type CacheContext } from './context';
 import type { Conversations } from './conversations';
 import type { SearchIndex } from './search';
-import { keyOfRef, num } from './wire';
+import { fromWireRef, num } from '../wire';
 
 interface MessageRow {
   rowid: number;
@@ -131,7 +123,7 @@ export class Messages implements MessageRepository {
   // ------------------------------------------------------------ server messages
 
   applyServerMessage(w: WireMessage): { change: ApplyChange; message: MessageView } {
-    const key = keyOfRef(w.conversation);
+    const key = fromWireRef(w.conversation);
     if (!key) throw new Error('message without a valid conversation');
     const msgId = num(w.msgId);
     const senderId = num(w.senderId);
@@ -291,7 +283,7 @@ export class Messages implements MessageRepository {
     return this.ctx.db.transaction(() => {
       const row = this.rowByServerId(msgId);
       if (!row) {
-        const key = keyOfRef(r.conversation);
+        const key = fromWireRef(r.conversation);
         if (key) this.ctx.db.stmt(`INSERT INTO recall_tombstones (server_id, conv) VALUES (?, ?) ON CONFLICT DO NOTHING`).run(msgId, key);
         return undefined;
       }
@@ -309,7 +301,7 @@ export class Messages implements MessageRepository {
   }
 
   applyReceipt(r: WireReceipt): { messages: MessageView[]; conversation?: ConversationView } {
-    const key = keyOfRef(r.conversation);
+    const key = fromWireRef(r.conversation);
     if (!key) return { messages: [] };
     const upTo = num(r.upToConvSeq);
     const userId = num(r.userId);

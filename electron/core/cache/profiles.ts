@@ -1,8 +1,9 @@
 /** Profiles of users (friends, group co-members, myself). Newer `updatedAt` wins; equal re-applies are no-ops. */
 import type { Profile } from '../../../shared/ipc';
-import type { ProfileRepository, WireProfile } from './api';
+import type { ProfileRepository } from './api';
+import type { WireProfile } from '../wire';
 import type { CacheContext } from './context';
-import { num, profileFromWire } from './wire';
+import { num, profileFromWire } from '../wire';
 
 interface ProfileRow {
   user_id: number;

@@ -14,7 +14,11 @@ import type { SearchOptions, SearchRepository } from './api';
 import type { CacheContext } from './context';
 import { ftsExpression, parseQuery, segmentForIndex } from './segment';
 import { buildSnippet } from './snippet';
-import { ftsConvToken } from './wire';
+
+/** The one-token form of a key in the index's `conv` column (`u:12` -> `u12`). */
+export function ftsConvToken(key: ConversationKey): string {
+  return key.replace(':', '');
+}
 
 /** How many of the newest matches are ranked. Older matches beyond it are not returned for very common terms. */
 export const CANDIDATE_CAP = 2000;

@@ -3,7 +3,7 @@
  * connections are driven by the test (a scripted server).
  */
 import { EventEmitter } from 'node:events';
-import type { ServerEndpoint } from '../../../shared/ipc';
+import type { ErrorCode, ServerEndpoint } from '../../../shared/ipc';
 import type { Frame } from '../../../shared/protocol';
 import { CoreError } from '../../../electron/core/errors';
 import type { Connector, LinkCloseError, WireConnection } from '../../../electron/core/link';
@@ -62,7 +62,7 @@ export interface ScriptedConnector {
   /** Endpoints asked for, in order. */
   attempts: string[];
   /** Decides per attempt: a CoreError code to fail with, or 'ok'. */
-  plan: (endpoint: ServerEndpoint, attempt: number) => 'ok' | string;
+  plan: (endpoint: ServerEndpoint, attempt: number) => 'ok' | ErrorCode;
   /** Applied to every new connection. */
   setup: (connection: MemoryConnection) => void;
 }

@@ -3,7 +3,7 @@
  * interval per conversation while the user keeps typing; `false` goes out
  * only if a `true` did.
  */
-import type { Clock } from './clock';
+import type { Clock } from '../clock';
 
 export class TypingThrottle {
   private readonly lastSent = new Map<string, number>();

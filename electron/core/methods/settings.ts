@@ -1,0 +1,38 @@
+/** The contract's settings methods. */
+import type { ServerEndpoint, Settings } from '../../../shared/ipc';
+import type { CoreMethods, ParsedArgs } from '../../../shared/ipc/api';
+import { sameEndpoint, type AccountStore } from '../account-store';
+import type { CoreEmitter } from '../events';
+import type { SettingsPatch, SettingsStore } from '../settings-store';
+import type { SessionSlot } from './session-slot';
+
+export class SettingsMethods implements Pick<CoreMethods, 'getSettings' | 'updateSettings'> {
+  constructor(
+    private readonly settings: SettingsStore,
+    private readonly accounts: AccountStore,
+    private readonly sessions: SessionSlot,
+    private readonly events: CoreEmitter,
+  ) {}
+
+  getSettings = async (): Promise<Settings> => this.settings.get();
+
+  updateSettings = async (args: ParsedArgs<'updateSettings'>): Promise<Settings> => {
+    const before = this.settings.get();
+    const next = this.settings.update(args as SettingsPatch);
+    const session = this.sessions.current;
+    if (args.servers && session && !sameList(before.servers, next.servers)) {
+      const stored = session.userId !== undefined ? this.accounts.byId(session.userId) : undefined;
+      // Accounts that follow the settings' server list pick up the change at the next attempt.
+      if (!stored || sameList(stored.endpoints, before.servers)) {
+        session.setEndpoints(next.servers);
+        if (stored) this.accounts.upsert({ ...stored, endpoints: next.servers });
+      }
+    }
+    this.events.emit('settingsChanged', next);
+    return next;
+  };
+}
+
+function sameList(a: readonly ServerEndpoint[], b: readonly ServerEndpoint[]): boolean {
+  return a.length === b.length && a.every((e, i) => sameEndpoint(e, b[i]!));
+}

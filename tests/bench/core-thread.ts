@@ -1,0 +1,191 @@
+/**
+ * How long the host's main thread (Electron main, or the web shell's Node
+ * process) is blocked while the core does heavy work:
+ *
+ *   npm run bench -- core-thread [--core inline|worker|both] [--messages N] [--sends N]
+ *
+ * A server (child process) is seeded like `npm run bench -- client` (10,000
+ * offline messages, 5,000 friends, 200 groups of 200 members); a fresh core
+ * signs in with the password, syncs all of it, then sends N (1,000) messages
+ * through the contract and waits until every one is acknowledged. The host
+ * thread does what a shell does: dispatches the calls with the contract's
+ * validation and serialises every core event (as webContents.send or the web
+ * shell's WebSocket would).
+ *
+ * `hostLongestStallMs` is the longest time the host thread could not run a
+ * timer: the max of perf_hooks.monitorEventLoopDelay (minus its resolution)
+ * and of a 5 ms timer-drift probe, over sign-in, sync and sends. The goal is
+ * one frame (16 ms). `--core inline` runs the core on the host thread (the
+ * first version); `worker` on a worker thread of the host (issue 14).
+ */
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
+import { directKey, type MessengerEvents, type MessageView } from '../../shared/ipc';
+import { createCore } from '../../electron/core/index';
+import { createDispatcher } from '../../electron/host/dispatch';
+import { forwardEvents } from '../../electron/host/events';
+import { unsupportedUpdateStatus, appInfo } from '../../electron/host/app-info';
+import { childServer } from '../core/helpers/server';
+import { BENCH_PASSWORD, seed } from './client';
+
+type Mode = 'inline' | 'worker';
+
+function option(args: string[], name: string, fallback: number): number {
+  const i = args.indexOf(`--${name}`);
+  const v = i >= 0 ? Number(args[i + 1]) : NaN;
+  return Number.isFinite(v) && v >= 0 ? v : fallback;
+}
+
+function modes(args: string[]): Mode[] {
+  const i = args.indexOf('--core');
+  const v = i >= 0 ? args[i + 1] : 'inline';
+  if (v === 'inline' || v === 'worker') return [v];
+  if (v === 'both') return ['inline', 'worker'];
+  throw new Error(`--core must be inline, worker or both (got ${String(v)})`);
+}
+
+const round = (n: number) => Math.round(n * 100) / 100;
+
+/** Measures the longest block of this thread from now until `stop()`. */
+function stallMonitor() {
+  const resolutionMs = 5;
+  const histogram = monitorEventLoopDelay({ resolution: resolutionMs });
+  let driftMax = 0;
+  let last = performance.now();
+  const probe = setInterval(() => {
+    const t = performance.now();
+    driftMax = Math.max(driftMax, t - last - resolutionMs);
+    last = t;
+  }, resolutionMs);
+  histogram.enable();
+  return {
+    stop() {
+      histogram.disable();
+      clearInterval(probe);
+      return {
+        longestMs: round(Math.max(histogram.max / 1e6 - resolutionMs, driftMax, 0)),
+        p99Ms: round(histogram.percentile(99) / 1e6),
+      };
+    },
+  };
+}
+
+interface Hosted {
+  call(method: string, args: unknown): Promise<unknown>;
+  on<E extends keyof MessengerEvents>(event: E, listener: (payload: MessengerEvents[E]) => void): () => void;
+  close(): Promise<void>;
+}
+
+async function hostCore(mode: Mode, dataDir: string, servers: { host: string; port: number; publicKey: string }[]): Promise<Hosted> {
+  if (mode === 'worker') throw new Error('worker mode is not built yet');
+  const core = await createCore({ dataDir, defaultServers: servers });
+  const dispatch = createDispatcher(core, {
+    getAppInfo: async () => appInfo('bench', 'web', process.platform),
+    getUpdateStatus: async () => unsupportedUpdateStatus('bench'),
+    checkForUpdates: async () => unsupportedUpdateStatus('bench'),
+    installUpdate: async () => undefined,
+  });
+  // What a shell does with every event: serialise it for the renderer.
+  const stopForwarding = forwardEvents(core, (event, payload) => void JSON.stringify({ event, payload }));
+  return {
+    async call(method, args) {
+      const result = await dispatch(method, args);
+      if (!result.ok) throw new Error(`${method}: ${result.error.code} ${result.error.message}`);
+      return result.value;
+    },
+    on: (event, listener) => core.on(event, listener),
+    async close() {
+      stopForwarding();
+      await core.dispose();
+    },
+  };
+}
+
+async function runMode(mode: Mode, seededDir: string, dir: string, sends: number) {
+  // Every mode starts from the same seeded server data (a copy) and a fresh client.
+  const serverDir = join(dir, `server-${mode}`);
+  cpSync(seededDir, serverDir, { recursive: true });
+  const server = await childServer(serverDir);
+  const host = await hostCore(mode, join(dir, `client-${mode}`), [server.endpoint]);
+  try {
+    const cpuBefore = process.cpuUsage();
+    const monitor = stallMonitor();
+    const t0 = performance.now();
+    const online = new Promise<void>((resolve) => {
+      const off = host.on('connectionState', (s) => {
+        if (s.state === 'online') {
+          off();
+          resolve();
+        }
+      });
+    });
+    await host.call('login', { username: 'bench', password: BENCH_PASSWORD });
+    await online;
+    const syncedMs = performance.now() - t0;
+
+    const friends = (await host.call('listFriends', {})) as { userId: number }[];
+    const targets = friends.slice(0, 10).map((f) => directKey(f.userId));
+    const pending = new Set<string>();
+    let allAcked!: () => void;
+    const acked = new Promise<void>((resolve) => (allAcked = resolve));
+    let sending = true;
+    const offMessages = host.on('messagesChanged', ({ messages }: { messages: MessageView[] }) => {
+      for (const m of messages) if (m.outgoing && m.status !== 'pending' && m.status !== 'failed') pending.delete(m.id);
+      if (!sending && pending.size === 0) allAcked();
+    });
+    const t1 = performance.now();
+    for (let i = 0; i < sends; i++) {
+      const sent = (await host.call('sendMessage', { key: targets[i % targets.length]!, text: `bench message ${i} 基准测试消息` })) as { id: string } | MessageView;
+      if ('status' in sent && sent.status !== 'pending') continue;
+      pending.add(sent.id);
+    }
+    sending = false;
+    if (pending.size > 0) await acked;
+    offMessages();
+    const sentMs = performance.now() - t1;
+    const stall = monitor.stop();
+    const cpu = process.cpuUsage(cpuBefore);
+    return {
+      mode,
+      hostLongestStallMs: stall.longestMs,
+      hostDelayP99Ms: stall.p99Ms,
+      fullySyncedMs: Math.round(syncedMs),
+      sendsAckedMs: Math.round(sentMs),
+      processCpuMs: Math.round((cpu.user + cpu.system) / 1000),
+    };
+  } finally {
+    await host.close();
+    await server.stop();
+  }
+}
+
+export async function run(args: string[]): Promise<Record<string, unknown>> {
+  const counts = {
+    messages: option(args, 'messages', 10_000),
+    friends: option(args, 'friends', 5_000),
+    groups: option(args, 'groups', 200),
+    members: option(args, 'members', 200),
+  };
+  const sends = option(args, 'sends', 1_000);
+  const dir = mkdtempSync(join(tmpdir(), 'tern-bench-core-thread-'));
+  try {
+    const seededDir = join(dir, 'seeded');
+    await seed(seededDir, counts);
+    const runs = [];
+    for (const mode of modes(args)) runs.push(await runMode(mode, seededDir, dir, sends));
+    const results = { seeded: counts, sends, runs, goal: { hostLongestStallMs: 16 } };
+    console.log(JSON.stringify(results, null, 2));
+    return results;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  run(process.argv.slice(2)).catch((err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  });
+}

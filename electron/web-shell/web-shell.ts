@@ -9,7 +9,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import type { CallResult, EventName, MessengerCore, MessengerEvents } from '../../shared/ipc';
-import { appInfo, unsupportedUpdateStatus } from '../host/app-info';
+import { webShellHandlers } from '../host/app-info';
 import { contentSecurityPolicy, hardeningHeaders } from '../host/csp';
 import { createDispatcher, type Dispatch } from '../host/dispatch';
 import { forwardEvents } from '../host/events';
@@ -124,15 +124,7 @@ export async function startWebShell(options: WebShellOptions): Promise<WebShell>
 
   const dispatch: Dispatch = createDispatcher(
     core,
-    {
-      getAppInfo: async () => appInfo(version, 'web', process.platform),
-      getUpdateStatus: async () => unsupportedUpdateStatus(version),
-      checkForUpdates: async () => unsupportedUpdateStatus(version),
-      skipUpdate: async () => unsupportedUpdateStatus(version),
-      installUpdate: async () => {
-        throw Object.assign(new Error('updates are not available in the web shell'), { code: 'UNSUPPORTED' });
-      },
-    },
+    webShellHandlers(version),
     log,
   );
 

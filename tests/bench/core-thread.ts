@@ -26,7 +26,7 @@ import { directKey, type MessengerEvents, type MessageView } from '../../shared/
 import { createCore } from '../../electron/core/index';
 import { createDispatcher } from '../../electron/host/dispatch';
 import { forwardEvents } from '../../electron/host/events';
-import { unsupportedUpdateStatus, appInfo } from '../../electron/host/app-info';
+import { webShellHandlers } from '../../electron/host/app-info';
 import { childServer } from '../core/helpers/server';
 import { BENCH_PASSWORD, seed } from './client';
 
@@ -81,12 +81,7 @@ interface Hosted {
 async function hostCore(mode: Mode, dataDir: string, servers: { host: string; port: number; publicKey: string }[]): Promise<Hosted> {
   if (mode === 'worker') throw new Error('worker mode is not built yet');
   const core = await createCore({ dataDir, defaultServers: servers });
-  const dispatch = createDispatcher(core, {
-    getAppInfo: async () => appInfo('bench', 'web', process.platform),
-    getUpdateStatus: async () => unsupportedUpdateStatus('bench'),
-    checkForUpdates: async () => unsupportedUpdateStatus('bench'),
-    installUpdate: async () => undefined,
-  });
+  const dispatch = createDispatcher(core, webShellHandlers('bench'));
   // What a shell does with every event: serialise it for the renderer.
   const stopForwarding = forwardEvents(core, (event, payload) => void JSON.stringify({ event, payload }));
   return {

@@ -43,6 +43,8 @@ export default defineConfig({
       nodeProject('preload'),
       nodeProject('build'),
       nodeProject('scripts'),
+      // The packaged app (tests/packaged): runs where one was packed (release workflow), skips with one line here.
+      nodeProject('packaged', 300_000),
       {
         plugins: [vue()],
         test: {

@@ -13,17 +13,28 @@ module.exports = {
   productName: 'Tern',
   copyright: 'Copyright © Tern contributors',
   directories: { output: 'dist', buildResources: 'build' },
-  // Only the bundles and the runtime dependencies of the main process ship.
+  // What ships: the three bundles and the `dependencies` of package.json (electron-builder adds those
+  // from node_modules). `dependencies` is exactly what the main bundle loads at run time (native modules,
+  // and the few packages that do not bundle well); everything else, the renderer (bundled by Vite), the
+  // server, the web shell and the tools, is a devDependency (tests/build/packaging.test.ts checks both).
   files: [
     'out/**/*',
     'package.json',
     '!**/*.map',
-    // Bundled into out/renderer by Vite: not needed as node_modules at run time.
-    '!node_modules/{vue,@vue,pinia,vue-i18n,@intlify,@tanstack}/**',
+    // A native module needs only its JavaScript and build/Release/*.node at run time: not its C sources,
+    // the SQLite amalgamation, or the objects and makefiles of a source build.
+    '!**/node_modules/better-sqlite3*/{deps,src,docs,benchmark,test}/**',
+    '!**/node_modules/*/build/{deps,node_gyp_bins}/**',
+    '!**/node_modules/*/build/{Makefile,config.gypi,*.mk,binding.sln,*.vcxproj*}',
+    '!**/node_modules/*/build/{Release,Debug}/{obj,obj.target,.deps}/**',
+    '!**/node_modules/*/build/{Release,Debug}/{test_extension.node,*.lib,*.exp,*.pdb,*.iobj,*.ipdb}',
+    '!**/node_modules/*/binding.gyp',
   ],
+  // Packed-app check: native modules built for Electron's ABI, no dead weight (build/packed-app-check.cjs).
+  afterPack: 'build/after-pack.cjs',
   asar: true,
   // The native SQLite addon cannot be loaded from inside the asar archive.
-  asarUnpack: ['**/node_modules/better-sqlite3/**', '**/*.node'],
+  asarUnpack: ['**/node_modules/better-sqlite3*/**', '**/*.node'],
   // Rebuild native modules (better-sqlite3) against Electron's ABI with @electron/rebuild;
   // prebuilt binaries are used when available, otherwise it compiles from source.
   npmRebuild: true,

@@ -94,4 +94,20 @@ describe('electron-builder config', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it('the release workflow builds on Node 22, smoke-tests the packed app before the installers, then signs', () => {
+    const yaml = require('js-yaml') as { load(text: string): unknown };
+    const wf = yaml.load(readFileSync(join(root, '.github/workflows/release.yml'), 'utf8')) as { jobs: { installers: { steps: Array<{ run?: string; with?: Record<string, unknown> }> } } };
+    const steps = wf.jobs.installers.steps;
+    expect(steps.find((s) => s.with?.['node-version'] !== undefined)?.with?.['node-version']).toBe(22);
+    const runs = steps.map((s) => s.run ?? '');
+    const at = (re: RegExp) => runs.findIndex((r) => re.test(r));
+    const testBuild = at(/npm run dist -- --dir .*enableNodeCliInspectArguments=true/);
+    const smoke = at(/vitest run --project packaged/);
+    const installers = at(/^npm run dist -- --publish never$/);
+    const sign = at(/release-signing\.ts sign dist/);
+    const verify = at(/release-signing\.ts verify/);
+    expect([testBuild, smoke, installers, sign, verify].every((i) => i >= 0)).toBe(true);
+    expect(testBuild < smoke && smoke < installers && installers < sign && sign < verify).toBe(true);
+  });
 });

@@ -127,14 +127,26 @@ export interface Cache {
   applySyncEvents(events: readonly WireSyncEvent[]): AppliedChanges;
 
   /**
-   * Convenience for sending: `messages.insertOutgoing` + `outbox.add` in one
-   * transaction (the message is durable before any byte is sent). The outbox
-   * payload is derived from the message (reply id from `replyTo.serverId`).
+   * Sending: `messages.insertOutgoing` + `outbox.add` in one transaction (the
+   * message is durable before any byte is sent). The outbox payload is
+   * derived from the message (reply id from `replyTo.serverId`). Returns the
+   * conversation too (the message is its last one now), for the UI's events.
    */
-  enqueueOutgoing(message: NewOutgoingMessage): { message: MessageView; entry: OutboxEntry };
+  enqueueOutgoing(message: NewOutgoingMessage): { message: MessageView; entry: OutboxEntry; conversation: ConversationView };
+
+  /**
+   * The server acknowledged an outgoing message: `messages.markAcked` +
+   * `outbox.remove` in one transaction. Returns the message, and its
+   * conversation when the conversation's view changed (the message was its
+   * last one). Undefined for an unknown id.
+   */
+  acknowledgeOutgoing(id: string, ack: MessageAck): { message: MessageView; conversation?: ConversationView } | undefined;
 
   /** Schema version (number of the last migration applied). */
   schemaVersion(): number;
+
+  /** Statements run on this file so far: the cost of an operation, for tests and benchmarks. */
+  statementsRun(): number;
 
   /**
    * Full `quick_check` of the whole file (seconds on a large cache; run it
@@ -302,7 +314,18 @@ export interface OutboxRepository {
   list(): OutboxEntry[];
   /** Queued entries with nextAttemptAt <= now, oldest first. */
   listDue(now: number, limit?: number): OutboxEntry[];
+  /** Sets the fields the patch has (`lastError: undefined` clears it); one statement. */
   update(clientMsgId: string, patch: Partial<Pick<OutboxEntry, 'state' | 'attempts' | 'nextAttemptAt' | 'lastError'>>): OutboxEntry | undefined;
+  /** After a restart: entries that were in flight are queued again, due at `now`. Returns how many. */
+  requeueInflight(now: number): number;
+  /** The connection is back: queued entries waiting for a later time are due at `now`. Returns how many. */
+  makeDue(now: number): number;
+  /** The earliest attempt time of a queued entry after `now` (for the engine's timer). */
+  nextAttemptAfter(now: number): number | undefined;
+  /** Whether any entry is queued or in flight (not failed). */
+  hasUnsent(): boolean;
+  /** Queued and in-flight entries, oldest first: id and conversation only. */
+  listUnsent(): { clientMsgId: string; key: ConversationKey }[];
   remove(clientMsgId: string): boolean;
   count(): number;
 }

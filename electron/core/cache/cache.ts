@@ -1,8 +1,8 @@
 /** The open cache of one account: the repositories over one connection, and batched sync apply. */
-import type { Contact, ConversationKey, FriendRequestView, GroupMemberView, GroupView, MessageView, Profile } from '../../../shared/ipc';
+import type { Contact, ConversationKey, ConversationView, FriendRequestView, GroupMemberView, GroupView, MessageView, Profile } from '../../../shared/ipc';
 import type { SyncDomain } from '../../../shared/protocol';
 import { assertNever } from '../../../shared/util/assert';
-import type { AppliedChanges, Cache, NewOutgoingMessage, OutboxEntry } from './api';
+import type { AppliedChanges, Cache, MessageAck, NewOutgoingMessage, OutboxEntry } from './api';
 import type { WireSyncEvent } from '../wire';
 import { Contacts, Presence } from './contacts';
 import type { CacheContext } from './context';
@@ -57,16 +57,30 @@ export class OpenedCache implements Cache {
     return schemaVersion(this.ctx.db.raw);
   }
 
-  enqueueOutgoing(message: NewOutgoingMessage): { message: MessageView; entry: OutboxEntry } {
+  statementsRun(): number {
+    return this.ctx.db.statements;
+  }
+
+  enqueueOutgoing(message: NewOutgoingMessage): { message: MessageView; entry: OutboxEntry; conversation: ConversationView } {
     return this.ctx.db.transaction(() => {
-      const view = this.messages.insertOutgoing(message);
+      const { message: view } = this.messages.enqueue(message);
       const entry = this.outbox.add({
         clientMsgId: message.id,
         key: message.key,
         payload: { text: message.text, mentions: message.mentions ?? [], replyToMsgId: message.replyTo?.serverId ?? 0 },
         createdAt: message.createdAt,
       });
-      return { message: view, entry };
+      return { message: view, entry, conversation: this.conversations.get(message.key)! };
+    });
+  }
+
+  acknowledgeOutgoing(id: string, ack: MessageAck): { message: MessageView; conversation?: ConversationView } | undefined {
+    return this.ctx.db.transaction(() => {
+      const acked = this.messages.acknowledge(id, ack);
+      this.outbox.remove(id);
+      if (!acked) return undefined;
+      const conversation = acked.lastChanged ? this.conversations.get(acked.message.conversationKey) : undefined;
+      return conversation ? { message: acked.message, conversation } : { message: acked.message };
     });
   }
 

@@ -238,14 +238,21 @@ export class Conversations implements ConversationRepository {
     return r?.s ?? 0;
   }
 
-  /** Points the row at its newest message and moves `updated_at` forward to it (never back). */
+  /** Points the row at its newest message and moves `updated_at` forward to it (never back). One statement. */
   refreshLast(key: ConversationKey): void {
-    const last = this.ctx.db
-      .stmt<[string], { rowid: number; sent_at: number }>(`SELECT rowid, sent_at FROM messages WHERE conv = ? ORDER BY sort_key DESC, rowid DESC LIMIT 1`)
-      .get(key);
     this.ctx.db
-      .stmt(`UPDATE conversations SET last_msg_rowid = ?, updated_at = max(updated_at, ?) WHERE key = ?`)
-      .run(last?.rowid ?? null, last?.sent_at ?? 0, key);
+      .stmt(
+        `UPDATE conversations SET
+           last_msg_rowid = (SELECT rowid FROM messages WHERE conv = @key ORDER BY sort_key DESC, rowid DESC LIMIT 1),
+           updated_at = max(updated_at, coalesce((SELECT sent_at FROM messages WHERE conv = @key ORDER BY sort_key DESC, rowid DESC LIMIT 1), 0))
+         WHERE key = @key`,
+      )
+      .run({ key });
+  }
+
+  /** The newest message is known (a message just written after all others): point the row at it. */
+  setLast(key: ConversationKey, rowid: number, at: number): void {
+    this.ctx.db.stmt(`UPDATE conversations SET last_msg_rowid = ?, updated_at = max(updated_at, ?) WHERE key = ?`).run(rowid, at, key);
   }
 
   /** Recount unread and mentioned from the messages after the read position. */

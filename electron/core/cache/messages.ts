@@ -36,12 +36,25 @@ interface MessageRow {
   r_recalled: number | null;
 }
 
-const SELECT = `
-  SELECT m.rowid AS rowid, m.id, m.conv, m.sort_key, m.server_id, m.conv_seq, m.sender_id, m.client_msg_id, m.outgoing, m.text,
-         m.mentions, m.mentions_me, m.reply_to_id, m.reply_preview, m.sent_at, m.status, m.recalled, m.error,
-         r.sender_id AS r_sender, r.text AS r_text, r.recalled AS r_recalled
-  FROM messages m
-  LEFT JOIN messages r ON m.reply_to_id <> 0 AND r.server_id = m.reply_to_id`;
+const COLUMNS = `
+  m.rowid AS rowid, m.id, m.conv, m.sort_key, m.server_id, m.conv_seq, m.sender_id, m.client_msg_id, m.outgoing, m.text,
+  m.mentions, m.mentions_me, m.reply_to_id, m.reply_preview, m.sent_at, m.status, m.recalled, m.error,
+  r.sender_id AS r_sender, r.text AS r_text, r.recalled AS r_recalled`;
+const REPLY_JOIN = `LEFT JOIN messages r ON m.reply_to_id <> 0 AND r.server_id = m.reply_to_id`;
+
+const SELECT = `SELECT ${COLUMNS} FROM messages m ${REPLY_JOIN}`;
+
+/** A message with what an ack needs of its conversation: the receipts' watermarks and which message is the last. */
+interface AckRow extends MessageRow {
+  c_delivered: number;
+  c_read: number;
+  c_last: number | null;
+}
+
+const SELECT_FOR_ACK = `
+  SELECT ${COLUMNS}, c.peer_delivered_seq AS c_delivered, c.peer_read_seq AS c_read, c.last_msg_rowid AS c_last
+  FROM messages m JOIN conversations c ON c.key = m.conv ${REPLY_JOIN}
+  WHERE m.id = ?`;
 
 const STATUS_RANK: Record<MessageStatus, number> = { pending: 0, failed: 0, sent: 1, delivered: 2, read: 3 };
 
@@ -182,7 +195,9 @@ export class Messages implements MessageRepository {
   private mergeServerMessage(row: MessageRow, w: WireMessage): { change: ApplyChange; message: MessageView } {
     let changed = false;
     if (row.server_id === null) {
-      this.applyAck(row, { msgId: w.msgId, convSeq: w.convSeq, sentAt: w.sentAt });
+      const st = this.conversations.state(row.conv)!;
+      this.applyAck(row, { msgId: w.msgId, convSeq: w.convSeq, sentAt: w.sentAt }, { deliveredSeq: st.peerDeliveredSeq, readSeq: st.peerReadSeq });
+      this.conversations.refreshLast(row.conv);
       changed = true;
     }
     if (w.recalled && !row.recalled) {
@@ -201,10 +216,21 @@ export class Messages implements MessageRepository {
   // ------------------------------------------------------------ outgoing
 
   insertOutgoing(m: NewOutgoingMessage): MessageView {
+    return this.enqueue(m).message;
+  }
+
+  /**
+   * The pending row, written so that nothing is read back: the view is built
+   * from the input, and the new message is the conversation's last one by
+   * construction (pending messages sort after everything, newest last).
+   * `lastChanged` is always true; it is there for the outbox engine's event.
+   */
+  enqueue(m: NewOutgoingMessage): { message: MessageView; lastChanged: true } {
     const db = this.ctx.db;
     return db.transaction(() => {
       this.conversations.ensureRow(m.key);
       const mentions = m.mentions ?? [];
+      const replyTo = m.replyTo ? { serverId: m.replyTo.serverId, senderId: m.replyTo.senderId, preview: preview(m.replyTo.preview) } : undefined;
       const info = db
         .stmt(
           `INSERT INTO messages (id, conv, sort_key, sender_id, client_msg_id, outgoing, text, mentions, reply_to_id, reply_preview, sent_at, status)
@@ -217,49 +243,96 @@ export class Messages implements MessageRepository {
           m.id,
           m.text,
           JSON.stringify(mentions),
-          m.replyTo?.serverId ?? 0,
-          m.replyTo ? JSON.stringify({ senderId: m.replyTo.senderId, preview: preview(m.replyTo.preview) }) : null,
+          replyTo?.serverId ?? 0,
+          replyTo ? JSON.stringify({ senderId: replyTo.senderId, preview: replyTo.preview }) : null,
           m.createdAt,
         );
       const rowid = Number(info.lastInsertRowid);
       db.stmt(`UPDATE messages SET sort_key = ? WHERE rowid = ?`).run(PENDING_SORT_BASE + rowid, rowid);
       if (m.text) this.index.add(rowid, m.key, m.text);
-      this.conversations.refreshLast(m.key);
-      return this.viewByRowid(rowid);
+      this.conversations.setLast(m.key, rowid, m.createdAt);
+      const message: MessageView = {
+        id: m.id,
+        conversationKey: m.key,
+        senderId: this.ctx.userId,
+        outgoing: true,
+        text: m.text,
+        mentions,
+        sentAt: m.createdAt,
+        status: 'pending',
+        recalled: false,
+      };
+      // A quoted message in the cache wins over the quote the caller passed (as when reading the row back).
+      if (replyTo) message.replyTo = this.quoteOf(replyTo);
+      return { message, lastChanged: true };
     });
   }
 
   markAcked(id: string, ack: MessageAck): MessageView | undefined {
+    return this.acknowledge(id, ack)?.message;
+  }
+
+  /**
+   * The server stored the message. One read (the row with its conversation's
+   * watermarks), one update, and the conversation's last message only if
+   * this message was it: a pending message that is not the last has a newer
+   * pending one after it, which the ack does not move.
+   */
+  acknowledge(id: string, ack: MessageAck): { message: MessageView; lastChanged: boolean } | undefined {
     return this.ctx.db.transaction(() => {
-      const row = this.rowById(id);
+      const row = this.ctx.db.stmt<[string], AckRow>(SELECT_FOR_ACK).get(id);
       if (!row) return undefined;
-      if (row.server_id !== null) return messageFromRow(row);
-      const other = this.rowByServerId(num(ack.msgId));
-      if (other) {
+      if (row.server_id !== null) return { message: messageFromRow(row), lastChanged: false };
+      const acked = this.applyAck(row, ack, { deliveredSeq: row.c_delivered, readSeq: row.c_read });
+      if (!acked) {
         // Already stored under another local id (should not happen: sync matches by client id). Keep one copy.
+        const other = this.rowByServerId(num(ack.msgId))!;
         this.removeRow(row);
-        return messageFromRow(other);
+        return { message: messageFromRow(other), lastChanged: true };
       }
-      this.applyAck(row, ack);
-      return this.viewByRowid(row.rowid);
+      const wasLast = row.c_last === row.rowid;
+      if (wasLast) this.conversations.refreshLast(row.conv);
+      return { message: acked, lastChanged: wasLast };
     });
   }
 
-  private applyAck(row: MessageRow, ack: MessageAck): void {
+  /**
+   * Sets server id, conv seq, server time and the status the receipts already
+   * allow. Returns the new view, or undefined when another row holds this
+   * server id (the UNIQUE index refuses the update; nothing changed).
+   */
+  private applyAck(row: MessageRow, ack: MessageAck, receipts: { deliveredSeq: number; readSeq: number }): MessageView | undefined {
     const convSeq = num(ack.convSeq);
-    const st = this.conversations.state(row.conv)!;
+    const msgId = num(ack.msgId);
+    const sentAt = num(ack.sentAt);
     let status = row.status;
     if (row.outgoing) {
-      const fromReceipts = this.statusFromReceipts(convSeq, st.peerDeliveredSeq, st.peerReadSeq);
+      const fromReceipts = this.statusFromReceipts(convSeq, receipts.deliveredSeq, receipts.readSeq);
       if (STATUS_RANK[fromReceipts] > STATUS_RANK[status]) status = fromReceipts;
     }
-    this.ctx.db
-      .stmt(`UPDATE messages SET server_id = ?, conv_seq = ?, sort_key = ?, sent_at = ?, status = ?, error = NULL WHERE rowid = ?`)
-      .run(num(ack.msgId), convSeq, convSeq, num(ack.sentAt), status, row.rowid);
-    if (this.ctx.db.stmt(`DELETE FROM recall_tombstones WHERE server_id = ?`).run(num(ack.msgId)).changes > 0) {
-      this.recallRow({ ...row, server_id: num(ack.msgId), conv_seq: convSeq, sort_key: convSeq });
+    try {
+      this.ctx.db
+        .stmt(`UPDATE messages SET server_id = ?, conv_seq = ?, sort_key = ?, sent_at = ?, status = ?, error = NULL WHERE rowid = ?`)
+        .run(msgId, convSeq, convSeq, sentAt, status, row.rowid);
+    } catch (err) {
+      if ((err as { code?: unknown }).code === 'SQLITE_CONSTRAINT_UNIQUE') return undefined;
+      throw err;
     }
-    this.conversations.refreshLast(row.conv);
+    const acked: MessageRow = { ...row, server_id: msgId, conv_seq: convSeq, sort_key: convSeq, sent_at: sentAt, status, error: null };
+    if (this.ctx.db.stmt(`DELETE FROM recall_tombstones WHERE server_id = ?`).run(msgId).changes > 0) {
+      this.recallRow(acked);
+      acked.recalled = 1;
+      acked.text = '';
+    }
+    return messageFromRow(acked);
+  }
+
+  /** The quote of a reply: from the cached original when there is one, else as stored with the reply. */
+  private quoteOf(stored: { serverId: number; senderId: number; preview: string }): { serverId: number; senderId: number; preview: string } {
+    const original = this.ctx.db
+      .stmt<[number], { sender_id: number; text: string; recalled: number }>(`SELECT sender_id, text, recalled FROM messages WHERE server_id = ?`)
+      .get(stored.serverId);
+    return original ? { serverId: stored.serverId, senderId: original.sender_id, preview: original.recalled ? '' : preview(original.text) } : stored;
   }
 
   setStatus(id: string, status: MessageStatus, error?: ErrorInfo): MessageView | undefined {

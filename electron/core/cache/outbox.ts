@@ -1,7 +1,9 @@
 /**
  * The outbox: messages to send, kept until the server acknowledges them
- * (or the user deletes them). It survives restarts; the outbox engine (part
- * B) owns the retry policy and only stores its state here.
+ * (or the user deletes them). It survives restarts; the outbox engine
+ * (../outbox.ts) owns the retry policy and only stores its state here.
+ * Every operation is one statement on the (state, next_attempt_at) index:
+ * the engine never reads the whole table to decide what to do next.
  */
 import type { ConversationKey, ErrorInfo } from '../../../shared/ipc';
 import type { OutboxEntry, OutboxPayload, OutboxRepository, OutboxState } from './api';
@@ -44,7 +46,7 @@ export class Outbox implements OutboxRepository {
          VALUES (?, ?, ?, 'queued', 0, ?, ?)`,
       )
       .run(e.clientMsgId, e.key, JSON.stringify(e.payload), e.nextAttemptAt ?? e.createdAt, e.createdAt);
-    return this.get(e.clientMsgId)!;
+    return { clientMsgId: e.clientMsgId, key: e.key, payload: e.payload, state: 'queued', attempts: 0, nextAttemptAt: e.nextAttemptAt ?? e.createdAt, createdAt: e.createdAt };
   }
 
   get(clientMsgId: string): OutboxEntry | undefined {
@@ -66,13 +68,49 @@ export class Outbox implements OutboxRepository {
   }
 
   update(clientMsgId: string, patch: Partial<Pick<OutboxEntry, 'state' | 'attempts' | 'nextAttemptAt' | 'lastError'>>): OutboxEntry | undefined {
-    const cur = this.get(clientMsgId);
-    if (!cur) return undefined;
-    const next = { ...cur, ...patch };
-    this.ctx.db
-      .stmt(`UPDATE outbox SET state = ?, attempts = ?, next_attempt_at = ?, last_error = ? WHERE client_msg_id = ?`)
-      .run(next.state, next.attempts, next.nextAttemptAt, next.lastError ? JSON.stringify(next.lastError) : null, clientMsgId);
-    return this.get(clientMsgId);
+    // One statement: each field is set only when the patch has it (`lastError: undefined` present clears it).
+    const setError = 'lastError' in patch;
+    const row = this.ctx.db
+      .stmt<[string | null, number | null, number | null, number, string | null, string], OutboxRow>(
+        `UPDATE outbox SET state = coalesce(?, state), attempts = coalesce(?, attempts), next_attempt_at = coalesce(?, next_attempt_at),
+           last_error = CASE WHEN ? THEN ? ELSE last_error END
+         WHERE client_msg_id = ? RETURNING *`,
+      )
+      .get(
+        patch.state ?? null,
+        patch.attempts ?? null,
+        patch.nextAttemptAt ?? null,
+        setError ? 1 : 0,
+        patch.lastError ? JSON.stringify(patch.lastError) : null,
+        clientMsgId,
+      );
+    return row ? outboxFromRow(row) : undefined;
+  }
+
+  requeueInflight(now: number): number {
+    return this.ctx.db.stmt(`UPDATE outbox SET state = 'queued', next_attempt_at = ? WHERE state = 'inflight'`).run(now).changes;
+  }
+
+  makeDue(now: number): number {
+    return this.ctx.db.stmt(`UPDATE outbox SET next_attempt_at = ? WHERE state = 'queued' AND next_attempt_at > ?`).run(now, now).changes;
+  }
+
+  nextAttemptAfter(now: number): number | undefined {
+    return (
+      this.ctx.db.stmt<[number], { at: number | null }>(`SELECT min(next_attempt_at) AS at FROM outbox WHERE state = 'queued' AND next_attempt_at > ?`).get(now)?.at ??
+      undefined
+    );
+  }
+
+  hasUnsent(): boolean {
+    return this.ctx.db.stmt<[], { n: number }>(`SELECT EXISTS (SELECT 1 FROM outbox WHERE state IN ('queued', 'inflight')) AS n`).get()?.n === 1;
+  }
+
+  listUnsent(): { clientMsgId: string; key: ConversationKey }[] {
+    return this.ctx.db
+      .stmt<[], { client_msg_id: string; conv: ConversationKey }>(`SELECT client_msg_id, conv FROM outbox WHERE state IN ('queued', 'inflight') ORDER BY created_at, client_msg_id`)
+      .all()
+      .map((r) => ({ clientMsgId: r.client_msg_id, key: r.conv }));
   }
 
   remove(clientMsgId: string): boolean {

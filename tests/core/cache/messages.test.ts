@@ -191,6 +191,46 @@ describe('outgoing messages', () => {
     expect(cache.search.search({ query: 'failed', limit: 5 })).toEqual([]);
   });
 
+  it('sending and acknowledging cost a few statements, and answer with exactly what changed', () => {
+    const cache = open();
+    cache.messages.applyServerMessage(wireMessage('u:2', 1, { text: 'earlier' }));
+    let before = cache.statementsRun();
+    const sent = cache.enqueueOutgoing({ id: 'a', key: 'u:2', text: 'first', createdAt: 5 });
+    // Conversation row, message row (+ its sort key), search entry, last message, outbox row, the conversation's view.
+    expect(cache.statementsRun() - before).toBeLessThanOrEqual(7);
+    expect(sent.message).toEqual(cache.messages.get('a'));
+    expect(sent.conversation.lastMessage).toMatchObject({ id: 'a', status: 'pending' });
+    cache.enqueueOutgoing({ id: 'b', key: 'u:2', text: 'second', createdAt: 6 });
+
+    // 'a' is not the last message ('b' is): its ack leaves the conversation's view as it is.
+    before = cache.statementsRun();
+    const ackA = cache.acknowledgeOutgoing('a', { msgId: 10, convSeq: 2, sentAt: 7 });
+    expect(cache.statementsRun() - before).toBeLessThanOrEqual(5);
+    expect(ackA).toEqual({ message: cache.messages.get('a') });
+    expect(ackA?.message).toMatchObject({ status: 'sent', convSeq: 2, serverId: 10 });
+    expect(cache.outbox.get('a')).toBeUndefined();
+
+    // 'b' is the last one: its ack changes the conversation's preview, so the conversation comes along.
+    before = cache.statementsRun();
+    const ackB = cache.acknowledgeOutgoing('b', { msgId: 11, convSeq: 3, sentAt: 8 });
+    expect(cache.statementsRun() - before).toBeLessThanOrEqual(6);
+    expect(ackB?.message).toEqual(cache.messages.get('b'));
+    expect(ackB?.conversation).toEqual(cache.conversations.get('u:2'));
+    expect(ackB?.conversation?.lastMessage).toMatchObject({ id: 'b', status: 'sent', at: 8 });
+    expect(cache.acknowledgeOutgoing('nope', { msgId: 12, convSeq: 4, sentAt: 9 })).toBeUndefined();
+  });
+
+  it('an ack whose server id another row already holds keeps one copy', () => {
+    const cache = open();
+    cache.enqueueOutgoing({ id: 'p', key: 'u:2', text: 'twice', createdAt: 1 });
+    // The same server message arrived under another local id (should not happen; the cache copes).
+    cache.messages.applyServerMessage(wireMessage('u:2', 1, { msgId: 77, senderId: ME, clientMsgId: 'other-id', text: 'twice' }));
+    const ack = cache.acknowledgeOutgoing('p', { msgId: 77, convSeq: 1, sentAt: 1 });
+    expect(ack?.message.id).toBe('other-id');
+    expect(cache.messages.page('u:2', { limit: 10 }).messages.map((m) => m.id)).toEqual(['other-id']);
+    expect(cache.conversations.get('u:2')?.lastMessage?.id).toBe('other-id');
+  });
+
   it('reply quotes resolve from the cache when the quoted message is there', () => {
     const cache = open();
     const q = wireMessage('u:2', 1, { text: 'the original' });
@@ -199,6 +239,10 @@ describe('outgoing messages', () => {
     expect(r.message.replyTo).toEqual({ serverId: q.msgId, senderId: 2, preview: 'the original' });
     const o = cache.messages.insertOutgoing({ id: 'o', key: 'u:2', text: 'ok', createdAt: 1, replyTo: { serverId: 12345, senderId: 9, preview: 'not cached' } });
     expect(o.replyTo).toEqual({ serverId: 12345, senderId: 9, preview: 'not cached' });
+    // Quoting a cached message: the view built on send equals the row read back (the quote comes from the original).
+    const quoting = cache.messages.insertOutgoing({ id: 'o2', key: 'u:2', text: 'yes', createdAt: 2, replyTo: { serverId: Number(q.msgId), senderId: 0, preview: 'stale' } });
+    expect(quoting).toEqual(cache.messages.get('o2'));
+    expect(quoting.replyTo).toEqual({ serverId: Number(q.msgId), senderId: 2, preview: 'the original' });
   });
 });
 

@@ -110,9 +110,15 @@ export const serverOptions = {
   maxInFlightPerConnection: option(count(1), 1024, 'limits', 'requests one connection may have awaiting an answer; more get RATE_LIMITED', { arg: 'N' }),
   // security
   scrypt: option(scryptSchema, { N: 1 << 15, r: 8, p: 1 }, 'security', 'password hash cost (scrypt; the default costs 32 MiB and ~100 ms per hash)', { arg: 'JSON' }),
-  loginFailuresPerAccount: option(count(1), 5, 'security', 'failed logins tolerated per account in the window before RATE_LIMITED', { arg: 'N' }),
-  loginFailuresPerAddress: option(count(1), 20, 'security', 'failed logins tolerated per client address in the window', { arg: 'N' }),
-  loginThrottleWindowMs: option(ms(1000), 5 * 60_000, 'security', 'sliding window of the login and registration limits', { arg: 'MS' }),
+  // abuse limits (server/limits; PROTOCOL.md §11.1)
+  sendBurst: option(count(1), 50, 'security', 'messages one account (all its devices) may send at once before RATE_LIMITED', { arg: 'N' }),
+  sendPerMinute: option(count(1), 600, 'security', 'messages per minute one account may send once its burst is spent', { arg: 'N' }),
+  loginFreeFailures: option(count(0), 3, 'security', 'wrong passwords per (account, client address) before each attempt must wait', { arg: 'N' }),
+  loginBackoffBaseMs: option(ms(1), 1000, 'security', 'the first such wait; it doubles with every further wrong password', { arg: 'MS' }),
+  loginBackoffMaxMs: option(ms(1), 5 * 60_000, 'security', 'the longest such wait', { arg: 'MS' }),
+  loginFailuresPerAccount: option(count(1), 100, 'security', 'wrong passwords per account (from all addresses) in the window before its password logins wait', { arg: 'N' }),
+  loginFailuresPerAddress: option(count(1), 50, 'security', 'wrong passwords per client address (all accounts) in the window', { arg: 'N' }),
+  loginThrottleWindowMs: option(ms(1000), 15 * 60_000, 'security', 'window of the login ceilings and the registration limit', { arg: 'MS' }),
   registrationsPerAddress: option(count(1), 60, 'security', 'registrations per client address per window', { arg: 'N' }),
   // operations
   logLevel: option(z.enum(logLevels), 'info', 'operations', logLevels.join('|'), { arg: 'LEVEL' }),
@@ -144,6 +150,7 @@ export const defaultConfig: ServerConfig = Object.fromEntries(
 
 /** Checks that involve more than one option. */
 const crossChecks: Array<(c: ServerConfig) => string | undefined> = [
+  (c) => (c.loginBackoffBaseMs > c.loginBackoffMaxMs ? `loginBackoffBaseMs (${c.loginBackoffBaseMs}) must not exceed loginBackoffMaxMs (${c.loginBackoffMaxMs})` : undefined),
   (c) => (c.syncDefaultLimit > c.syncMaxLimit ? `syncDefaultLimit (${c.syncDefaultLimit}) must not exceed syncMaxLimit (${c.syncMaxLimit})` : undefined),
   (c) => (c.metricsPort !== undefined && c.metricsPort !== 0 && c.metricsPort === c.port && c.metricsHost === c.host ? 'metricsPort must differ from port' : undefined),
 ];

@@ -21,6 +21,7 @@ import { DB_FILE, ensureDataDir, loadOrCreateServerKey, lockDataDir, protectData
 import { createLogger } from './log';
 import { Metrics } from './metrics';
 import { serveOps, type OpsServer, type Readiness } from './ops-http';
+import { Limits } from './limits';
 import { Dispatcher } from './net/dispatcher';
 import { createHandlers } from './net/handlers';
 import { SessionRegistry } from './net/registry';
@@ -76,6 +77,7 @@ class TernServer {
   private readonly net: Server;
   private readonly dispatcher: Dispatcher;
   private readonly accounts: AccountService;
+  private readonly limits: Limits;
   private readonly handshaking = new Set<Socket>();
   private sweepTimer: NodeJS.Timeout | undefined;
   private nextSessionId = 1;
@@ -97,6 +99,7 @@ class TernServer {
     private readonly directory: SessionDirectory,
   ) {
     this.registry = new SessionRegistry({ metrics: this.metrics, bus, directory, logger });
+    this.limits = new Limits(clock, config);
     const deps: ServiceDeps = { run: new Runner(store, this.registry, clock), notifier: this.registry, clock, config, logger };
     this.metrics.observe({ connections: () => this.registry.all.size, writeBatches: () => store.stats() });
     this.accounts = new AccountService(deps);
@@ -114,7 +117,7 @@ class TernServer {
       sync: new SyncService(deps, messages),
       presence,
     };
-    this.dispatcher = new Dispatcher(createHandlers(services, this.registry, clock, this.metrics), messages, clock, this.metrics, logger, config.maxInFlightPerConnection);
+    this.dispatcher = new Dispatcher(createHandlers(services, this.registry, this.limits, clock, this.metrics), messages, clock, this.metrics, logger, config.maxInFlightPerConnection);
     this.net = createServer({ noDelay: true }, (socket) => this.onSocket(socket));
   }
 
@@ -252,7 +255,7 @@ class TernServer {
         (err: unknown) => this.logger.warn({ err }, 'checking for disabled accounts failed'),
       );
     }
-    this.accounts.sweep();
+    this.limits.sweep();
   }
 
   private inFlight(): number {
@@ -311,7 +314,7 @@ export async function startServer(partial: Partial<ServerConfig> = {}, options: 
   try {
     const key = loadOrCreateServerKey(config.dataDir);
     protectDatabaseFiles(config.dataDir);
-    store = SqliteStore.open(join(config.dataDir, DB_FILE), { durability: config.durability, onSyncError: (err) => logger.error({ err }, 'WAL sync failed') });
+    store = SqliteStore.open(join(config.dataDir, DB_FILE), { durability: config.durability, onSyncError: (err) => logger.fatal({ err }, 'WAL sync failed: nothing more will be acknowledged; restart the server') });
     const nodeId = options.nodeId ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
     bus = options.bus ?? (config.bus !== undefined ? await NatsBus.connect({ url: config.bus, nodeId, logger }) : new InProcessHub().connect(nodeId));
     const server = new TernServer(config, store, key, lock, options.clock ?? systemClock, logger, bus, options.directory ?? new LocalDirectory());

@@ -88,7 +88,7 @@ export class Link {
     const frame = await response;
     if (frame.code !== ResultCode.OK) {
       const detail = decodePayload(ErrorDetailSchema, frame.payload);
-      throw errorFromResult(frame.code, detail.ok ? detail.value.message : '');
+      throw errorFromResult(frame.code, detail.ok ? detail.value.message : '', detail.ok ? detail.value.retryAfterMs : 0);
     }
     const decoded = decodePayload(spec.response as DescMessage, frame.payload);
     if (!decoded.ok) throw new CoreError('INTERNAL', decoded.error);

@@ -11,10 +11,13 @@ import { ResultCode } from '../../shared/protocol';
 
 export class CoreError extends Error {
   readonly code: ErrorCode;
-  constructor(code: ErrorCode, message: string) {
+  /** From the server's ErrorDetail with RATE_LIMITED: when to try again (0 = not said). */
+  readonly retryAfterMs: number;
+  constructor(code: ErrorCode, message: string, retryAfterMs = 0) {
     super(message);
     this.name = 'CoreError';
     this.code = code;
+    this.retryAfterMs = retryAfterMs;
   }
 
   get info(): ErrorInfo {
@@ -28,8 +31,8 @@ export function resultCodeName(code: number): ErrorCode {
   return isErrorCode(name) ? name : 'INTERNAL';
 }
 
-export function errorFromResult(code: number, message: string): CoreError {
-  return new CoreError(resultCodeName(code), message || resultCodeName(code));
+export function errorFromResult(code: number, message: string, retryAfterMs = 0): CoreError {
+  return new CoreError(resultCodeName(code), message || resultCodeName(code), retryAfterMs);
 }
 
 export function toErrorInfo(err: unknown): ErrorInfo {

@@ -8,6 +8,10 @@
  *   timeout is retried up to `ackRetries` (3) times, then the message fails.
  * - Disconnected: every `offlineCheckMs` (2 s) the engine checks again, up
  *   to `offlineChecks` (15) times per disconnection, then the message fails.
+ * - RATE_LIMITED (the account is sending faster than the server allows):
+ *   the whole outbox waits `retry_after_ms` (from the server's answer), then
+ *   sends again. It uses up no retry and never fails a message: the message
+ *   was refused for now, not lost.
  * - Failed messages wait for the user: `resend` (fresh attempts) or `delete`.
  * - Everything lives in the cache, so after a crash or quit `start()` picks
  *   up where it stopped (in-flight entries are sent again; the server answers
@@ -27,7 +31,9 @@ import type { Timings } from './timings';
 import { uuidv7 } from './uuidv7';
 
 /** Server answers worth another attempt (counted against the retry budget). */
-const RETRYABLE = errorCodes('TIMEOUT', 'INTERNAL', 'SHUTTING_DOWN', 'RATE_LIMITED', 'NOT_AUTHENTICATED');
+const RETRYABLE = errorCodes('TIMEOUT', 'INTERNAL', 'SHUTTING_DOWN', 'NOT_AUTHENTICATED');
+/** The wait after RATE_LIMITED when the server does not say how long. */
+const DEFAULT_RATE_LIMIT_WAIT_MS = 1000;
 /** How many sends may wait for their ack at once. */
 const MAX_IN_FLIGHT = 32;
 
@@ -54,6 +60,8 @@ export class Outbox implements Disposable {
   private readonly offlineChecks = new Map<string, number>();
   private readonly offlineTimer: Timer;
   private readonly retryTimer: Timer;
+  /** The server said RATE_LIMITED: nothing is sent before this time (epoch ms). */
+  private pausedUntil = 0;
   private disposed = false;
 
   constructor(private readonly deps: OutboxDeps) {
@@ -146,6 +154,10 @@ export class Outbox implements Disposable {
       return;
     }
     this.offlineTimer.clear();
+    if (now < this.pausedUntil) {
+      this.armRetry();
+      return;
+    }
     const due = this.deps.cache.outbox.listDue(now, MAX_IN_FLIGHT * 2).filter((e) => !this.inFlight.has(e.clientMsgId));
     for (const entry of due) {
       if (this.inFlight.size >= MAX_IN_FLIGHT) break;
@@ -193,6 +205,13 @@ export class Outbox implements Disposable {
         cache.outbox.update(id, { state: 'queued', attempts: entry.attempts, nextAttemptAt: clock.now() });
         this.armOfflineCheck();
         return; // (finally still clears inFlight)
+      } else if (info.code === 'RATE_LIMITED') {
+        // Refused for now, not lost: wait as long as the server says, with the retry budget untouched.
+        const wait = err instanceof CoreError && err.retryAfterMs > 0 ? err.retryAfterMs : DEFAULT_RATE_LIMIT_WAIT_MS;
+        const until = clock.now() + wait;
+        this.pausedUntil = Math.max(this.pausedUntil, until);
+        this.deps.log.info({ waitMs: wait }, 'outbox: rate limited, waiting');
+        cache.outbox.update(id, { state: 'queued', attempts: entry.attempts, nextAttemptAt: until });
       } else if (RETRYABLE.has(info.code) && attempts <= timings.ackRetries) {
         this.deps.log.info({ code: info.code, attempts }, 'outbox: retrying');
         cache.outbox.update(id, { state: 'queued', nextAttemptAt: clock.now() + (info.code === 'TIMEOUT' ? 0 : 1000), lastError: info });
@@ -247,8 +266,10 @@ export class Outbox implements Disposable {
       .list()
       .filter((e) => e.state === 'queued' && e.nextAttemptAt > now)
       .reduce((min, e) => Math.min(min, e.nextAttemptAt), Infinity);
-    if (next === Infinity) return;
-    this.retryTimer.set(next - now, () => this.pump());
+    const paused = this.pausedUntil > now && this.deps.cache.outbox.list().some((e) => e.state === 'queued');
+    const at = paused ? this.pausedUntil : next;
+    if (at === Infinity) return;
+    this.retryTimer.set(at - now, () => this.pump());
   }
 
   private notify(messages: MessageView[], key: ConversationKey): void {

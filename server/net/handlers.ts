@@ -6,6 +6,7 @@
 import type { MessageInitShape, MessageShape } from '@bufbuild/protobuf';
 import { Command, ResultCode, type requestSpecs, type RequestCommand } from '../../shared/protocol';
 import type { Clock } from '../clock';
+import type { Limits } from '../limits';
 import type { Metrics } from '../metrics';
 import type { AccountService } from '../services/accounts';
 import type { Caller } from '../services/deps';
@@ -38,7 +39,7 @@ function caller(session: Session): Caller {
   return { userId: session.userId, sessionId: session.id };
 }
 
-export function createHandlers(services: Services, registry: SessionRegistry, clock: Clock, metrics: Metrics): HandlerTable {
+export function createHandlers(services: Services, registry: SessionRegistry, limits: Limits, clock: Clock, metrics: Metrics): HandlerTable {
   const { accounts, friends, profiles, groups, messages, sync, presence } = services;
 
   /** Binds a successful login to the session, unless it went away or logged in meanwhile. */
@@ -56,11 +57,13 @@ export function createHandlers(services: Services, registry: SessionRegistry, cl
     [Command.PING]: (_s, req) => ({ sentAt: req.sentAt, serverTime: BigInt(clock.now()) }),
     [Command.REGISTER]: async (s, req) => {
       anonymousOnly(s);
-      return bindLogin(s, await accounts.register(req, s.conn.remoteAddress));
+      return bindLogin(s, await limits.registration(s.conn.remoteAddress, () => accounts.register(req)));
     },
     [Command.LOGIN]: async (s, req) => {
       anonymousOnly(s);
-      return bindLogin(s, await accounts.login(req, s.conn.remoteAddress));
+      // Only password logins are throttled: a device token cannot be guessed, and must always work.
+      const outcome = req.credential.case === 'password' ? await limits.passwordLogin(req.username, s.conn.remoteAddress, () => accounts.login(req)) : await accounts.login(req);
+      return bindLogin(s, outcome);
     },
     [Command.LOGOUT]: async (s, req) => {
       await accounts.logout(s.userId, s.deviceId, req.revokeDeviceToken);
@@ -68,9 +71,12 @@ export function createHandlers(services: Services, registry: SessionRegistry, cl
       return {};
     },
     [Command.MESSAGE_SEND]: async (s, req) => {
+      limits.takeSend(s.userId);
       const ack = await messages.send(caller(s), req);
-      if (ack.duplicate) metrics.messagesDuplicate.inc();
-      else metrics.messagesStored.inc();
+      if (ack.duplicate) {
+        metrics.messagesDuplicate.inc();
+        limits.refundSend(s.userId); // a resend of a stored message adds nothing
+      } else metrics.messagesStored.inc();
       return ack;
     },
     [Command.MESSAGE_RECALL]: async (s, req) => (await messages.recall(caller(s), req), {}),

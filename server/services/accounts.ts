@@ -1,7 +1,8 @@
 /**
  * Registration, password and device-token login, logout, and the operator's
- * account commands. Wrong credentials are throttled per account and per
- * client address; the hash runs on the thread pool (scrypt is async).
+ * account commands. The hash runs on the thread pool (scrypt is async).
+ * Guessing and registration limits are applied around these calls, at the
+ * network boundary (server/limits).
  */
 import { create } from '@bufbuild/protobuf';
 import {
@@ -15,9 +16,8 @@ import {
 import { disabledAmong, loginCandidate, recordLogin, register, revokeDeviceToken, usernameTaken, type LoginView } from '../operations/accounts';
 import { renderProfile } from '../operations/render';
 import type { ServiceDeps } from './deps';
-import { fail, invalid, ServiceError } from './errors';
+import { fail, invalid } from './errors';
 import { hashPassword, hashToken, newDeviceToken, tokenMatches, verifyPassword } from './password';
-import { FailureThrottle } from './throttle';
 import { big, requireLength, requireText, requireUsername } from './validate';
 
 export interface LoginOutcome {
@@ -36,54 +36,40 @@ function checkDevice(device: DeviceInfo | undefined): { id: string; name: string
 }
 
 export class AccountService {
-  private readonly accountFailures: FailureThrottle;
-  private readonly addressFailures: FailureThrottle;
-  private readonly registrations: FailureThrottle;
   /** A hash to verify against when the user does not exist, so timing does not tell. */
   private dummyHash: Promise<string> | undefined;
 
-  constructor(private readonly deps: ServiceDeps) {
-    const { clock, config } = deps;
-    this.accountFailures = new FailureThrottle(clock, config.loginFailuresPerAccount, config.loginThrottleWindowMs);
-    this.addressFailures = new FailureThrottle(clock, config.loginFailuresPerAddress, config.loginThrottleWindowMs);
-    this.registrations = new FailureThrottle(clock, config.registrationsPerAddress, config.loginThrottleWindowMs);
-  }
+  constructor(private readonly deps: ServiceDeps) {}
 
-  async register(req: RegisterRequest, address: string): Promise<LoginOutcome> {
+  async register(req: RegisterRequest): Promise<LoginOutcome> {
     const username = requireUsername('username', req.username);
     requireLength('password', req.password, 8, 256);
     const nickname = req.nickname === '' ? username : requireText('nickname', req.nickname, 1, 64);
     const device = checkDevice(req.device);
-    this.throttle(this.registrations.check(address));
     const { run, config, logger } = this.deps;
     if (await run.read(usernameTaken, username)) throw fail(ResultCode.USERNAME_TAKEN, 'username taken');
     const passwordHash = await hashPassword(req.password, config.scrypt);
     const token = newDeviceToken();
     const view = await run.write(register, { username, passwordHash, nickname, deviceId: device.id, deviceName: device.name, tokenHash: hashToken(token) });
-    this.registrations.record(address);
     logger.info({ userId: view.user.id }, 'user registered');
     return this.outcome(view, token, device, false);
   }
 
-  async login(req: LoginRequest, address: string): Promise<LoginOutcome> {
+  async login(req: LoginRequest): Promise<LoginOutcome> {
     if (req.username === '') throw invalid('username', 'username is required');
     const device = checkDevice(req.device);
-    const accountKey = req.username;
-    this.throttle(Math.max(this.accountFailures.check(accountKey), this.addressFailures.check(address)));
     const { run } = this.deps;
     const { user, tokenHash } = await run.read(loginCandidate, { username: req.username, deviceId: device.id });
     let token: string;
     switch (req.credential.case) {
       case 'password': {
         const ok = user ? await verifyPassword(req.credential.value, user.password_hash) : await this.burnDummy(req.credential.value);
-        if (!user || !ok) this.failed(accountKey, address, ResultCode.BAD_CREDENTIALS, 'bad credentials');
+        if (!user || !ok) throw fail(ResultCode.BAD_CREDENTIALS, 'bad credentials');
         token = newDeviceToken();
         break;
       }
       case 'deviceToken': {
-        if (!user || !tokenMatches(req.credential.value, tokenHash)) {
-          this.failed(accountKey, address, ResultCode.TOKEN_INVALID, 'device token invalid');
-        }
+        if (!user || !tokenMatches(req.credential.value, tokenHash)) throw fail(ResultCode.TOKEN_INVALID, 'device token invalid');
         token = req.credential.value;
         break;
       }
@@ -91,7 +77,6 @@ export class AccountService {
         throw invalid('credential', 'password or device_token is required');
     }
     if (user.disabled) throw fail(ResultCode.ACCOUNT_DISABLED, 'account disabled');
-    this.accountFailures.reset(accountKey);
     const view = await run.write(recordLogin, { userId: user.id, deviceId: device.id, deviceName: device.name, tokenHash: hashToken(token) });
     return this.outcome(view, token, device, req.kickOtherSessions);
   }
@@ -105,13 +90,6 @@ export class AccountService {
     return this.deps.run.read(disabledAmong, userIds);
   }
 
-  /** Periodic housekeeping: forget expired throttle entries. */
-  sweep(): void {
-    this.accountFailures.sweep();
-    this.addressFailures.sweep();
-    this.registrations.sweep();
-  }
-
   private outcome(view: LoginView, token: string, device: { id: string; name: string }, kickOthers: boolean): LoginOutcome {
     const response = create(LoginResponseSchema, {
       userId: big(view.user.id),
@@ -121,16 +99,6 @@ export class AccountService {
       serverTime: big(this.deps.clock.now()),
     });
     return { response, userId: view.user.id, deviceId: device.id, deviceName: device.name, kickOthers };
-  }
-
-  private failed(accountKey: string, address: string, code: ResultCode, message: string): never {
-    this.accountFailures.record(accountKey);
-    this.addressFailures.record(address);
-    throw fail(code, message);
-  }
-
-  private throttle(retryAfterMs: number): void {
-    if (retryAfterMs > 0) throw new ServiceError(ResultCode.RATE_LIMITED, 'too many attempts', '', retryAfterMs);
   }
 
   private async burnDummy(password: string): Promise<boolean> {

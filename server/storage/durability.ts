@@ -32,7 +32,14 @@ export class Durability {
   private committed = 0;
   private durable = 0;
   private syncing: Promise<void> | undefined;
-  private waiting: Array<{ upTo: number; run: () => void }> = [];
+  private waiting: Array<{ upTo: number; run: () => void; fail: (err: unknown) => void }> = [];
+  /**
+   * Set by a failed sync, for good: after a failed fsync the kernel may have
+   * dropped the unwritten pages, so a later successful sync proves nothing
+   * about what came before it. Nothing is acknowledged again; the operator
+   * must restart the server (recovery then reads what is really on disk).
+   */
+  private failure: Error | undefined;
   private fd: number | undefined;
   private closed = false;
   syncs = 0;
@@ -49,20 +56,27 @@ export class Durability {
     if (this.mode !== 'group-fsync') this.durable = this.committed;
   }
 
-  /** Runs `fn` once everything committed so far is durable (at once if it already is). */
-  afterDurable(fn: () => void): void {
+  /**
+   * Runs `fn` once everything committed so far is durable (at once if it
+   * already is), or `fail` if a sync failed (see `failure`).
+   */
+  afterDurable(fn: () => void, fail: (err: unknown) => void = () => {}): void {
+    if (this.failure && this.mode === 'group-fsync') {
+      fail(this.failure);
+      return;
+    }
     if (this.durable >= this.committed) {
       fn();
       return;
     }
-    this.waiting.push({ upTo: this.committed, run: fn });
+    this.waiting.push({ upTo: this.committed, run: fn, fail });
     this.kick();
   }
 
-  /** undefined when everything committed is durable; else a promise for that moment. */
+  /** undefined when everything committed is durable; else a promise that settles (never rejects) once that is decided. */
   barrier(): Promise<void> | undefined {
-    if (this.durable >= this.committed) return undefined;
-    return new Promise((resolve) => this.afterDurable(resolve));
+    if (this.durable >= this.committed || this.failure) return undefined;
+    return new Promise((resolve) => this.afterDurable(resolve, () => resolve()));
   }
 
   close(): void {
@@ -83,14 +97,17 @@ export class Durability {
         this.durable = Math.max(this.durable, upTo);
       },
       (err: unknown) => {
-        // Without a successful sync nothing may be acknowledged; report and retry on the next commit.
+        // Without a successful sync nothing may be acknowledged, now or later (see `failure`).
+        this.failure = new Error(`WAL sync failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
         this.onError(err);
+        const failed = this.waiting.splice(0);
+        for (const w of failed) w.fail(this.failure);
       },
     );
     void this.syncing.finally(() => {
       this.syncing = undefined;
       this.release();
-      if (this.waiting.length > 0) setImmediate(() => this.kick());
+      if (this.waiting.length > 0 && !this.failure) setImmediate(() => this.kick());
     });
   }
 

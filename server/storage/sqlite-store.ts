@@ -22,7 +22,7 @@ export interface SqliteStoreOptions {
   durability: DurabilityMode;
   /** Write operations per transaction at most (default 2000). */
   maxBatch?: number;
-  /** A failed WAL sync (nothing is acknowledged until one succeeds). */
+  /** A failed WAL sync: every answer waiting for it fails, and so does every later one until a restart (durability.ts). */
   onSyncError?: (err: unknown) => void;
 }
 
@@ -141,7 +141,12 @@ export class SqliteStore implements Store {
     };
     for (const job of jobs) if (!outcomes.get(job)!.ok) settle(job);
     const succeeded = jobs.filter((job) => outcomes.get(job)!.ok);
-    if (succeeded.length > 0) this.durability.afterDurable(() => succeeded.forEach(settle));
+    if (succeeded.length > 0) {
+      this.durability.afterDurable(
+        () => succeeded.forEach(settle),
+        (err) => succeeded.forEach((job) => job.reject(err)), // a failed WAL sync: nothing is acknowledged
+      );
+    }
   }
 
   /** One transaction, a savepoint per operation: a failing operation rolls back alone. */

@@ -329,7 +329,7 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
   const data = tempDir('tern-bench-server-');
   const configFile = `${data}.json`;
   const metricsPort = await freePort();
-  writeFileSync(configFile, JSON.stringify({ scrypt: testScrypt, idleTimeoutMs: 600_000, logLevel: 'warn', metricsPort, maxGroupSize: Math.max(500, o.groupSize), registrationsPerAddress: 100_000, durability: process.env.TERN_BENCH_DURABILITY ?? 'group-fsync' }));
+  writeFileSync(configFile, JSON.stringify({ scrypt: testScrypt, idleTimeoutMs: 600_000, logLevel: 'warn', metricsPort, maxGroupSize: Math.max(500, o.groupSize), registrationsPerAddress: 100_000, sendBurst: 1_000_000, sendPerMinute: 600_000_000, durability: process.env.TERN_BENCH_DURABILITY ?? 'group-fsync' }));
   const server = await spawnServer(['--port', '0', '--data', data, '--config', configFile]);
   const results: Record<string, unknown> = { options: o };
   try {

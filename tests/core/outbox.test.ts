@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { MessageView } from '../../shared/ipc';
-import { Command, SendMessageAckSchema, SendMessageRequestSchema, decodePayload, encodePayload, type Frame } from '../../shared/protocol';
+import { Command, ErrorDetailSchema, ResultCode, SendMessageAckSchema, SendMessageRequestSchema, decodePayload, encodePayload, type Frame } from '../../shared/protocol';
 import { openCache, type Cache } from '../../electron/core/cache';
 import { ConnectionManager } from '../../electron/core/connection-manager';
 import { silentLogger } from '../../electron/core/log';
@@ -99,25 +99,32 @@ function connect(r: Rig): void {
   r.manager.start([endpoint(1)]);
 }
 
-/** The "server" acknowledges every MESSAGE_SEND (as a duplicate from the second time on). */
-const seen = new Map<string, number>();
-function acking(connection: MemoryConnection): void {
-  connection.responder = (frame) => {
-    if (frame.command !== Command.MESSAGE_SEND) return [];
-    const req = decodePayload(SendMessageRequestSchema, frame.payload);
-    if (!req.ok) return [];
-    const id = req.value.clientMsgId;
-    const msgId = seen.get(id) ?? seen.size + 100;
-    const duplicate = seen.has(id);
-    seen.set(id, msgId);
-    return [
-      {
-        serial: frame.serial,
-        command: Command.MESSAGE_SEND,
-        code: 0,
-        payload: encodePayload(SendMessageAckSchema, { msgId: BigInt(msgId), convSeq: BigInt(msgId - 99), sentAt: 1n, userSeq: 1n, duplicate } as never),
-      },
-    ];
+/**
+ * A "server" that acknowledges every MESSAGE_SEND (as a duplicate from the second time on). Each test makes its own,
+ * so no test sees another's messages; the restart test hands the same one to both of its rigs.
+ */
+function ackingServer(): (connection: MemoryConnection) => void {
+  const seen = new Map<string, number>();
+  return (connection) => {
+    connection.responder = (frame) => {
+      if (frame.command !== Command.MESSAGE_SEND) return [];
+      const req = decodePayload(SendMessageRequestSchema, frame.payload);
+      if (!req.ok) return [];
+      const id = req.value.clientMsgId;
+      const msgId = seen.get(id) ?? seen.size + 100;
+      const duplicate = seen.has(id);
+      seen.set(id, msgId);
+      return [ack(frame, msgId, duplicate)];
+    };
+  };
+}
+
+function ack(frame: Frame, msgId: number, duplicate = false): Frame {
+  return {
+    serial: frame.serial,
+    command: Command.MESSAGE_SEND,
+    code: 0,
+    payload: encodePayload(SendMessageAckSchema, { msgId: BigInt(msgId), convSeq: BigInt(msgId - 99), sentAt: 1n, userSeq: 1n, duplicate } as never),
   };
 }
 
@@ -168,6 +175,7 @@ describe('Outbox', () => {
     const r = build();
     let up = false;
     r.script.plan = () => (up ? 'ok' : 'SERVER_UNREACHABLE');
+    const acking = ackingServer();
     r.script.setup = ((prev) => (c: MemoryConnection) => {
       prev(c);
       acking(c);
@@ -198,6 +206,7 @@ describe('Outbox', () => {
 
   it('a duplicate ack (the server already had it) settles the message once', async () => {
     const r = build();
+    const acking = ackingServer();
     r.script.setup = ((prev) => (c: MemoryConnection) => {
       prev(c);
       acking(c);
@@ -213,6 +222,7 @@ describe('Outbox', () => {
 
   it('a send cut off by a dropped connection is sent again with the same id, without using a retry', async () => {
     const r = build();
+    const acking = ackingServer();
     let connections = 0;
     r.script.setup = ((prev) => (c: MemoryConnection) => {
       prev(c);
@@ -236,6 +246,42 @@ describe('Outbox', () => {
     expect(connections).toBe(2);
   });
 
+  it('RATE_LIMITED: waits retry_after_ms (the whole outbox), uses no retry, and never fails the message', async () => {
+    const r = build();
+    const wait = 2500;
+    let limitedUntil = 0;
+    r.script.setup = ((prev) => (c: MemoryConnection) => {
+      prev(c);
+      let next = 100;
+      c.responder = (frame) => {
+        if (frame.command !== Command.MESSAGE_SEND) return [];
+        // Refused for six waits in a row: more than the retry budget (3) other errors get.
+        if (r.clock.now() < limitedUntil) {
+          return [{ serial: frame.serial, command: Command.MESSAGE_SEND, code: ResultCode.RATE_LIMITED, payload: encodePayload(ErrorDetailSchema, { code: ResultCode.RATE_LIMITED, message: 'sending too fast', retryAfterMs: wait }) }];
+        }
+        return [ack(frame, next++)];
+      };
+    })(r.script.setup);
+    connect(r);
+    await r.clock.advance(0);
+    const t0 = r.clock.now();
+    limitedUntil = t0 + 6 * wait;
+    const first = r.outbox.send({ key: 'u:2', text: 'one' });
+    await r.clock.advance(10);
+    const second = r.outbox.send({ key: 'u:2', text: 'two' }); // queued during the pause: waits with the first
+    await r.clock.advance(6 * wait - 11);
+    expect(r.cache.messages.get(first.id)?.status).toBe('pending');
+    expect(r.cache.outbox.get(first.id)).toMatchObject({ attempts: 0 });
+    expect(r.sends().filter((s) => s.at < t0 + wait).map((s) => s.clientMsgId)).toEqual([first.id]);
+    // Every try comes exactly retry_after_ms after a refusal, never sooner.
+    expect([...new Set(r.sends().map((s) => s.at - t0))]).toEqual([0, 1, 2, 3, 4, 5].map((k) => k * wait));
+    await r.clock.advance(1);
+    expect(r.cache.messages.get(first.id)?.status).toBe('sent');
+    expect(r.cache.messages.get(second.id)?.status).toBe('sent');
+    expect(r.changes.some((m) => m.status === 'failed')).toBe(false);
+    expect(r.cache.outbox.count()).toBe(0);
+  });
+
   it('resumes after a restart: in-flight messages are sent again with the same id', async () => {
     const clock = new ManualClock();
     const r1 = build(clock);
@@ -248,6 +294,7 @@ describe('Outbox', () => {
     rig = undefined;
 
     const r2 = build(clock);
+    const acking = ackingServer();
     r2.script.setup = ((prev) => (c: MemoryConnection) => {
       prev(c);
       acking(c);

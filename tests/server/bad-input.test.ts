@@ -17,8 +17,6 @@ const fixture = serverFixture({
   handshakeTimeoutMs: 1000,
   idleTimeoutMs: 2000,
   idleSweepIntervalMs: 100,
-  loginFailuresPerAccount: 3,
-  loginFailuresPerAddress: 8,
   maxTextLength: 100,
 });
 const client = fixture.client;
@@ -129,23 +127,6 @@ describe('bad input', () => {
     // The recall window is tested with an injected clock in services.test.ts.
   });
 
-  it('throttles wrong passwords per account and per address with RATE_LIMITED and retry_after_ms', async () => {
-    await fixture.user('victim');
-    const c = await client();
-    const wrong = { username: 'victim', credential: { case: 'password' as const, value: 'wrong password' }, device: { deviceId: 'd1' } };
-    for (let i = 0; i < 3; i++) expect(await c.fails(Command.LOGIN, wrong)).toBe(ResultCode.BAD_CREDENTIALS);
-    const limited = await c.call(Command.LOGIN, wrong).catch((e: unknown) => e);
-    expect(limited).toMatchObject({ code: ResultCode.RATE_LIMITED });
-    expect((limited as { detail: { retryAfterMs: number } }).detail.retryAfterMs).toBeGreaterThan(0);
-    // Even the right password waits.
-    expect(await c.fails(Command.LOGIN, { ...wrong, credential: { case: 'password', value: 'correct horse battery' } })).toBe(ResultCode.RATE_LIMITED);
-    // Per address: failures spread over many accounts hit the address limit (8, of which 3 are spent above).
-    for (let i = 0; i < 5; i++) {
-      expect(await c.fails(Command.LOGIN, { ...wrong, username: `nobody${i}` })).toBe(ResultCode.BAD_CREDENTIALS);
-    }
-    expect(await c.fails(Command.LOGIN, { ...wrong, username: 'someone_else' })).toBe(ResultCode.RATE_LIMITED);
-  });
-
   it('keeps serving others throughout', async () => {
     const c = await client();
     const pong = await c.call(Command.PING, { sentAt: 1n });
@@ -156,7 +137,7 @@ describe('bad input', () => {
 
 describe('a peer that stops reading', () => {
   // Its own server: big messages (default text limit) fill the socket buffers quickly.
-  const own = serverFixture({ idleTimeoutMs: 2000, idleSweepIntervalMs: 100 });
+  const own = serverFixture({ idleTimeoutMs: 2000, idleSweepIntervalMs: 100, sendBurst: 100_000 });
 
   it('is disconnected after the idle limit even while it keeps sending', async () => {
     const reader = await own.user('slow_reader');

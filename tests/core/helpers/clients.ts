@@ -3,27 +3,14 @@ import { join } from 'node:path';
 import type { MessengerCore, MessengerEvents, ServerEndpoint } from '../../../shared/ipc';
 import { createCore, type ClientCore } from '../../../electron/core/index';
 import type { Timings } from '../../../electron/core/timings';
+import { waitFor } from '../../support/wait';
+
+export { waitFor };
 
 export const PASSWORD = 'correct horse battery';
 
 export async function client(root: string, name: string, servers: ServerEndpoint[], timings: Partial<Timings> = {}): Promise<ClientCore> {
   return createCore({ dataDir: join(root, name), defaultServers: servers, timings, deviceName: name });
-}
-
-/** Polls until `check` returns a truthy value (real time; integration tests only). */
-export async function waitFor<T>(check: () => T | Promise<T>, what = 'condition', timeoutMs = 15_000): Promise<NonNullable<T>> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await check();
-      if (value) return value as NonNullable<T>;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 /** Waits until the core reports the connection online. */

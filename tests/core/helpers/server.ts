@@ -4,7 +4,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { ServerEndpoint } from '../../../shared/ipc';
-import { startServer, type RunningServer } from '../../../server/index';
+import { startServer, type RunningServer, type ServerConfig } from '../../../server/index';
 
 export const repoRoot = resolve(import.meta.dirname, '../../..');
 
@@ -12,8 +12,8 @@ export function tempDir(prefix: string): string {
   return mkdtempSync(join(tmpdir(), `tern-${prefix}-`));
 }
 
-export async function inProcessServer(dataDir = tempDir('server')): Promise<{ server: RunningServer; endpoint: ServerEndpoint; dataDir: string }> {
-  const server = await startServer({ host: '127.0.0.1', port: 0, dataDir, logLevel: 'silent', scrypt: { N: 1024, r: 8, p: 1 } });
+export async function inProcessServer(dataDir = tempDir('server'), config: Partial<ServerConfig> = {}): Promise<{ server: RunningServer; endpoint: ServerEndpoint; dataDir: string }> {
+  const server = await startServer({ host: '127.0.0.1', port: 0, dataDir, logLevel: 'silent', scrypt: { N: 1024, r: 8, p: 1 }, ...config });
   return { server, endpoint: { host: server.host, port: server.port, publicKey: server.publicKeyBase64 }, dataDir };
 }
 

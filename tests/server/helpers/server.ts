@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import pino from 'pino';
 import { afterAll, beforeAll } from 'vitest';
 import { startServer, type RunningServer, type ServerConfig } from '../../../server';
+import type { Clock } from '../../../server/clock';
 import { TestClient } from './client';
 
 export interface TestServer extends RunningServer {
@@ -21,11 +22,11 @@ export function tempDir(prefix = 'tern-server-test-'): string {
 /** Cheap scrypt for tests (the default costs 32 MiB and ~100 ms per hash). */
 export const testScrypt = { N: 1024, r: 8, p: 1 };
 
-export async function startTestServer(overrides: Partial<ServerConfig> = {}): Promise<TestServer> {
+export async function startTestServer(overrides: Partial<ServerConfig> = {}, clock?: Clock): Promise<TestServer> {
   const dataDir = overrides.dataDir ?? tempDir();
   const server = await startServer(
     { port: 0, host: '127.0.0.1', scrypt: testScrypt, logLevel: 'silent', registrationsPerAddress: 10_000, ...overrides, dataDir },
-    { logger: pino({ level: process.env.TERN_TEST_LOG ?? 'silent' }) },
+    { logger: pino({ level: process.env.TERN_TEST_LOG ?? 'silent' }), ...(clock ? { clock } : {}) },
   );
   const endpoint = { host: server.host, port: server.port, publicKey: server.publicKey };
   return {
@@ -48,11 +49,11 @@ export function removeDir(dir: string): void {
  * One server for a test file: started before the tests, stopped (with every
  * client it handed out) after them.
  */
-export function serverFixture(overrides: Partial<ServerConfig> = {}) {
+export function serverFixture(overrides: Partial<ServerConfig> = {}, clock?: Clock) {
   let current: TestServer | undefined;
   const open: TestClient[] = [];
   beforeAll(async () => {
-    current = await startTestServer(overrides);
+    current = await startTestServer(overrides, clock);
   });
   afterAll(async () => {
     await Promise.all(open.map((c) => c.close()));

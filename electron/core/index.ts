@@ -12,7 +12,7 @@ import { systemClock, type Clock } from './clock';
 import { createMessengerCore, type ClientCore } from './core';
 import type { Connector } from './link';
 import { silentLogger, type Logger } from './log';
-import { secureConnector } from './secure-connector';
+import { checkTransportCrypto, secureConnector } from './secure-connector';
 import { resolveTimings, type Timings } from './timings';
 
 export interface CoreOptions {
@@ -38,6 +38,7 @@ export interface CoreOptions {
 export type { ClientCore };
 
 export async function createCore(options: CoreOptions): Promise<ClientCore> {
+  checkTransportCrypto();
   mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
   return createMessengerCore({
     dataDir: options.dataDir,

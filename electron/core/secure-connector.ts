@@ -1,14 +1,26 @@
 /**
  * The real Connector: TCP + Noise NK against the endpoint's pinned key
- * (shared/node/transport). Transport errors become the contract's codes:
- * a server that cannot prove the pinned key is SERVER_KEY_MISMATCH.
+ * (shared/node/transport), with the portable crypto that also runs on
+ * Electron's BoringSSL. Transport errors become the contract's codes:
+ * a server that cannot prove the pinned key is SERVER_KEY_MISMATCH; a
+ * runtime without the crypto is CRYPTO_UNAVAILABLE.
  */
+import { assertTransportCrypto, CryptoUnavailableError } from '../../shared/node/noise/self-check';
 import { decodeKey } from '../../shared/node/noise/keys';
 import { connectSecure } from '../../shared/node/transport/secure-connection';
 import { PROTOCOL_VERSION, ResultCode } from '../../shared/protocol';
 import { CoreError, resultCodeName } from './errors';
 import { num } from './wire';
 import type { Connector } from './link';
+
+/** The start-up self-check (run once per process): throws CRYPTO_UNAVAILABLE naming the missing primitives. */
+export function checkTransportCrypto(): void {
+  try {
+    assertTransportCrypto();
+  } catch (err) {
+    throw transportFailure(err);
+  }
+}
 
 export const secureConnector: Connector = async (endpoint, options) => {
   let serverPublicKey: Uint8Array;
@@ -18,6 +30,7 @@ export const secureConnector: Connector = async (endpoint, options) => {
     throw new CoreError('INVALID_ARGUMENT', 'the server public key is not 32 bytes of base64');
   }
   try {
+    assertTransportCrypto(); // free after the first success; a broken runtime never opens a socket
     const { connection, hello } = await connectSecure({
       host: endpoint.host,
       port: endpoint.port,
@@ -42,6 +55,7 @@ export const secureConnector: Connector = async (endpoint, options) => {
 
 function transportFailure(err: unknown): CoreError {
   const message = err instanceof Error ? err.message : String(err);
+  if (err instanceof CryptoUnavailableError) return new CoreError('CRYPTO_UNAVAILABLE', message);
   const code = typeof (err as { code?: unknown })?.code === 'number' ? (err as { code: number }).code : undefined;
   switch (code) {
     case ResultCode.HANDSHAKE_FAILED:

@@ -4,13 +4,14 @@
  * connects them to BrowserWindow, Tray, Notification, ipcMain, powerMonitor
  * and electron-updater.
  */
-import { app, BrowserWindow, ipcMain, Menu, nativeImage, net, Notification, powerMonitor, screen, session, shell, Tray, type NativeImage } from 'electron';
+import { app, BrowserWindow, dialog, ipcMain, Menu, nativeImage, net, Notification, powerMonitor, screen, session, shell, Tray, type NativeImage } from 'electron';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import pino from 'pino';
 import type { ConversationKey, MessengerEvents, Settings, UpdateStatus } from '../../shared/ipc';
+import { checkCrypto } from '../../shared/node/noise/self-check';
 import { createCore, type ClientCore } from '../core';
 import { appInfo, productName } from '../host/app-info';
 import { contentSecurityPolicy } from '../host/csp';
@@ -19,6 +20,7 @@ import { forwardEvents } from '../host/events';
 import { BadgeController, MutedUnreadTracker, badgeState, trayBadges, type TrayBadge } from './badge';
 import { systemClock } from './clock';
 import { parseServersEnv, validUpdateUrl } from './config';
+import { cryptoReadyAtStart } from './crypto-check';
 import { drawAppIcon, drawOverlayIcon, drawTrayIcon } from './icons/draw';
 import { encodePng } from './icons/png';
 import { createEventSender, registerIpc } from './ipc';
@@ -81,6 +83,11 @@ async function main(): Promise<void> {
   });
 
   await app.whenReady();
+  // Before anything connects: does this Electron have the transport's crypto? (The settings are not loaded yet: system language.)
+  if (!cryptoReadyAtStart({ check: () => checkCrypto(), strings: stringsFor(resolveLang('system', app.getLocale())), showError: (t, b) => dialog.showErrorBox(t, b), log })) {
+    app.exit(1);
+    return;
+  }
 
   const ses = session.defaultSession;
   ses.setPermissionRequestHandler((_wc, permission, callback) => callback(isPermissionAllowed(permission)));

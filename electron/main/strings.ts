@@ -20,6 +20,9 @@ export interface MainStrings {
   checkForUpdates: string;
   restartToUpdate: string;
   newConversationCount(n: number): string;
+  cryptoUnavailableTitle: string;
+  /** `missing`: primitive names such as 'AES-256-GCM' (technical terms, not translated). */
+  cryptoUnavailable(missing: string[]): string;
 }
 
 const en: MainStrings = {
@@ -36,6 +39,9 @@ const en: MainStrings = {
   checkForUpdates: 'Check for Updates…',
   restartToUpdate: 'Restart to Update',
   newConversationCount: (n) => `${n} conversations`,
+  cryptoUnavailableTitle: 'Tern cannot start',
+  cryptoUnavailable: (missing) =>
+    `This copy of Tern cannot encrypt its connection: the runtime lacks ${missing.join(', ')}. Nothing was sent. Please reinstall Tern, or report this message to its developers.`,
 };
 
 const zh: MainStrings = {
@@ -52,6 +58,8 @@ const zh: MainStrings = {
   checkForUpdates: '检查更新…',
   restartToUpdate: '重启以更新',
   newConversationCount: (n) => `${n} 个会话`,
+  cryptoUnavailableTitle: 'Tern 无法启动',
+  cryptoUnavailable: (missing) => `此 Tern 无法加密连接：运行环境缺少 ${missing.join('、')}。未发送任何数据。请重新安装 Tern，或将此消息报告给开发者。`,
 };
 
 /** `system` follows the OS locale (app.getLocale()): any zh* picks Chinese. */

@@ -117,6 +117,7 @@ export const en = {
     TIMEOUT: 'The server did not answer in time.',
     SERVER_UNREACHABLE: 'Cannot reach the server. Check the address and your connection.',
     SERVER_KEY_MISMATCH: 'The server’s identity does not match the pinned key. Check the server key; someone may be intercepting the connection.',
+    CRYPTO_UNAVAILABLE: 'This copy of Tern cannot encrypt its connection: a cryptographic function it needs is missing. Reinstall Tern or report the problem. Nothing was sent.',
     PASSWORD_REQUIRED: 'Please enter your password.',
     CACHE_CORRUPT: 'The local data was damaged and has been rebuilt.',
     UNSUPPORTED: 'Not available here.',

@@ -115,6 +115,7 @@ export const zhCN: MessageSchema = {
     TIMEOUT: '服务器响应超时。',
     SERVER_UNREACHABLE: '无法连接服务器，请检查地址和网络。',
     SERVER_KEY_MISMATCH: '服务器身份与固定的公钥不符。请核对服务器公钥，连接可能被拦截。',
+    CRYPTO_UNAVAILABLE: '此 Tern 无法加密连接：缺少所需的加密功能。请重新安装 Tern 或报告此问题。未发送任何数据。',
     PASSWORD_REQUIRED: '请输入密码。',
     CACHE_CORRUPT: '本地数据已损坏并已重建。',
     UNSUPPORTED: '此处不支持该功能。',

@@ -59,6 +59,7 @@ export const localErrorCodes = [
   'TIMEOUT', // the server did not answer in time
   'SERVER_UNREACHABLE', // no endpoint could be reached
   'SERVER_KEY_MISMATCH', // the server did not prove the pinned key
+  'CRYPTO_UNAVAILABLE', // this runtime lacks a primitive the transport needs (start-up self-check)
   'PASSWORD_REQUIRED', // the stored device token was rejected: ask the user for the password
   'KICKED', // the server ended the session (another login, account disabled, token revoked)
   'CACHE_CORRUPT', // the local database was unreadable and was moved aside

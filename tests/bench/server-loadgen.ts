@@ -5,11 +5,12 @@
  * process's 20,000 file descriptors. Each order may name a source address
  * (127.0.0.0/8 has millions), so many generators can reach one gateway
  * without running out of ephemeral ports. Controlled over IPC by
- * tests/bench/server.ts and tests/bench/cluster.ts.
+ * tests/bench/server.ts and tests/bench/cluster.ts. Node's native crypto:
+ * the app's portable X25519 would make the generator the bottleneck.
  */
 import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
 import { connectSecure, type SecureConnection } from '../../shared/node/transport';
-import { decodeKey } from '../../shared/node/noise/keys';
+import { decodeKey, nativeCrypto } from '../../shared/node/noise';
 import { Command, ErrorDetailSchema, PROTOCOL_VERSION, RegisterRequestSchema, ResultCode, type Frame } from '../../shared/protocol';
 
 export interface ConnectOrder {
@@ -62,7 +63,7 @@ async function connectMany(order: ConnectOrder): Promise<ConnectResult> {
     while (next < order.count) {
       const i = next++;
       try {
-        const { connection } = await connectSecure({ host: order.host, port: order.port, serverPublicKey, hello: { protocolVersion: PROTOCOL_VERSION, clientName: 'bench-idle' }, timeoutMs: 60_000, localAddress: order.localAddress });
+        const { connection } = await connectSecure({ host: order.host, port: order.port, serverPublicKey, hello: { protocolVersion: PROTOCOL_VERSION, clientName: 'bench-idle' }, timeoutMs: 60_000, localAddress: order.localAddress, crypto: nativeCrypto });
         connection.on('close', () => undefined);
         held.push(connection);
         if (order.register) await register(connection, `${order.register.prefix}${order.register.from + i}`);

@@ -15,12 +15,15 @@ const EMPTY = new Uint8Array(0);
 export class CipherState {
   private key: Uint8Array | null = null;
   private n = 0;
+  /** Plaintext bytes sealed under the current key (checked against cipher.maxBytesPerKey). */
+  private sealed = 0;
 
   constructor(readonly cipher: Cipher) {}
 
   initializeKey(key: Uint8Array | null): void {
     this.key = key;
     this.n = 0;
+    this.sealed = 0;
   }
 
   hasKey(): boolean {
@@ -41,8 +44,10 @@ export class CipherState {
       return out;
     }
     if (this.n >= MAX_NONCE) throw new NoiseError('nonce exhausted: open a new connection');
+    if (this.sealed + plaintext.length > this.cipher.maxBytesPerKey) throw new NoiseError('key usage limit reached: open a new connection');
     const out = this.cipher.encrypt(this.key, this.n, ad, plaintext, headroom);
     this.n++;
+    this.sealed += plaintext.length;
     return out;
   }
 

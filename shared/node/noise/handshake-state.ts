@@ -4,9 +4,10 @@
  */
 import type { CipherState } from './cipher-state';
 import { NoiseError } from './errors';
-import { DH_LEN, dh, generateDhKeyPair, toDhKeyPair, type DhKeyPair, type StaticKeyPair } from './keys';
+import { nativeCrypto, parseProtocolName, type NoiseCrypto, type ProtocolName } from './crypto-profile';
+import { DH_LEN, type StaticKeyPair } from './dh';
 import { resolvePattern, type HandshakePattern, type Token } from './patterns';
-import { parseProtocolName, TAG_LEN, type ProtocolName } from './suite';
+import { TAG_LEN } from './suite';
 import { SymmetricState } from './symmetric-state';
 import { assertNever } from '../../util/assert';
 
@@ -15,8 +16,10 @@ export const MAX_MESSAGE_LEN = 65535;
 export const PSK_LEN = 32;
 
 export interface HandshakeOptions {
-  /** Full protocol name, e.g. Noise_NK_25519_ChaChaPoly_SHA256. */
+  /** Full protocol name, e.g. Noise_NK_25519_AESGCM_SHA256. */
   protocolName: string;
+  /** Which implementations of the primitives to use. Default: nativeCrypto (node:crypto with OpenSSL). */
+  crypto?: NoiseCrypto;
   initiator: boolean;
   prologue?: Uint8Array;
   /** Our static key pair, when the pattern uses one. */
@@ -43,8 +46,8 @@ export class HandshakeState {
   readonly pattern: HandshakePattern;
   readonly initiator: boolean;
   private readonly symmetric: SymmetricState;
-  private s: DhKeyPair | undefined;
-  private e: DhKeyPair | undefined;
+  private s: StaticKeyPair | undefined;
+  private e: StaticKeyPair | undefined;
   private rs: Uint8Array | undefined;
   private re: Uint8Array | undefined;
   private readonly fixedEphemeral: StaticKeyPair | undefined;
@@ -53,11 +56,11 @@ export class HandshakeState {
   private split: TransportKeys | undefined;
 
   constructor(options: HandshakeOptions) {
-    this.protocol = parseProtocolName(options.protocolName);
+    this.protocol = parseProtocolName(options.protocolName, options.crypto ?? nativeCrypto);
     this.pattern = resolvePattern(this.protocol.pattern);
     this.initiator = options.initiator;
     this.symmetric = new SymmetricState(this.protocol);
-    this.s = options.staticKey ? toDhKeyPair(options.staticKey) : undefined;
+    this.s = options.staticKey ? this.protocol.dh.keyPair(options.staticKey) : undefined;
     this.rs = options.remoteStaticKey;
     if (this.rs && this.rs.length !== DH_LEN) throw new NoiseError(`remote static key must be ${DH_LEN} bytes`);
     this.fixedEphemeral = options.ephemeralKey;
@@ -100,7 +103,7 @@ export class HandshakeState {
     for (const token of tokens) {
       switch (token) {
         case 'e': {
-          this.e = this.fixedEphemeral ? toDhKeyPair(this.fixedEphemeral) : generateDhKeyPair();
+          this.e = this.fixedEphemeral ? this.protocol.dh.keyPair(this.fixedEphemeral) : this.protocol.dh.generateKeyPair();
           parts.push(this.e.publicKey);
           this.symmetric.mixHash(this.e.publicKey);
           if (this.pattern.hasPsk) this.symmetric.mixKey(this.e.publicKey);
@@ -218,7 +221,7 @@ export class HandshakeState {
     if (!remote) throw new NoiseError(`missing remote ${theirs} key for ${token}`);
     let shared: Uint8Array;
     try {
-      shared = dh(local, remote);
+      shared = this.protocol.dh.dh(local, remote);
     } catch (err) {
       throw new NoiseError(`X25519 failed for ${token} (invalid peer key?): ${err instanceof Error ? err.message : String(err)}`);
     }

@@ -1,5 +1,7 @@
 /**
- * X25519 key handling with Node's own crypto.
+ * X25519 key handling with Node's own crypto (OpenSSL): the server's
+ * implementation (`nodeX25519`). Electron's BoringSSL build is not relied on
+ * for X25519 key objects; the client uses `portableX25519` (x25519-portable.ts).
  *
  * Keys travel as raw 32-byte strings (as the Noise spec and the vectors
  * have them). Node wants KeyObjects: a raw private key is wrapped in PKCS#8
@@ -9,14 +11,9 @@
  * raw keys are read back through JWK export for the same reason.
  */
 import { createPrivateKey, createPublicKey, diffieHellman, generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { checkLength, DH_LEN, type DhFunction, type StaticKeyPair } from './dh';
 
-export const DH_LEN = 32;
-
-/** A long-lived X25519 key pair, raw 32-byte keys (the server's identity). */
-export interface StaticKeyPair {
-  publicKey: Uint8Array;
-  privateKey: Uint8Array;
-}
+export { DH_LEN, type DhFunction, type StaticKeyPair } from './dh';
 
 /** A key pair with the private key already parsed for `diffieHellman`. */
 export interface DhKeyPair extends StaticKeyPair {
@@ -25,10 +22,6 @@ export interface DhKeyPair extends StaticKeyPair {
 
 const PKCS8_X25519_PREFIX = Buffer.from('302e020100300506032b656e04220420', 'hex');
 const SPKI_X25519_PREFIX = Buffer.from('302a300506032b656e032100', 'hex');
-
-function checkLength(key: Uint8Array, what: string): void {
-  if (key.length !== DH_LEN) throw new RangeError(`${what} must be ${DH_LEN} bytes, got ${key.length}`);
-}
 
 export function privateKeyObject(privateKey: Uint8Array): KeyObject {
   checkLength(privateKey, 'X25519 private key');
@@ -103,6 +96,15 @@ export function toDhKeyPair(pair: StaticKeyPair): DhKeyPair {
 export function dh(pair: DhKeyPair, publicKey: Uint8Array): Uint8Array {
   return diffieHellman({ privateKey: pair.handle, publicKey: publicKeyObject(publicKey) });
 }
+
+/** X25519 through node:crypto KeyObjects (OpenSSL). Key pairs it is given are parsed once and cached. */
+export const nodeX25519: DhFunction = {
+  implementation: 'node:crypto',
+  generateKeyPair: generateDhKeyPair,
+  publicKey: (privateKey) => dhKeyPairFromPrivate(privateKey).publicKey,
+  keyPair: toDhKeyPair,
+  dh: (pair, publicKey) => dh(toDhKeyPair(pair), publicKey),
+};
 
 export function generateStaticKeyPair(): StaticKeyPair {
   const { publicKey, privateKey } = generateDhKeyPair();

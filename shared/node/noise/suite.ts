@@ -1,10 +1,10 @@
 /**
- * The crypto functions of a Noise protocol name (`Noise_<pattern>_<dh>_<cipher>_<hash>`),
- * implemented with Node's crypto. Only 25519 is supported for DH: Node has X448
- * too, but nothing here needs it.
+ * The Noise cipher and hash functions (spec sections 4.2-4.3), implemented
+ * with Node's crypto. Which of them a process may use is its crypto profile
+ * (crypto-profile.ts): ChaChaPoly and BLAKE2 exist in OpenSSL, not in the
+ * BoringSSL that Electron's Node is built on.
  */
 import { createCipheriv, createDecipheriv, createHash, createHmac, type CipherGCM, type DecipherGCM } from 'node:crypto';
-import { NoiseError } from './errors';
 
 export const TAG_LEN = 16;
 export const KEY_LEN = 32;
@@ -14,6 +14,12 @@ export type HashName = 'SHA256' | 'SHA512' | 'BLAKE2s' | 'BLAKE2b';
 
 export interface Cipher {
   readonly name: CipherName;
+  /**
+   * Plaintext bytes one key may seal before the connection must end (no
+   * rekeying in protocol version 1): the AES-GCM bound below, unbounded for
+   * ChaChaPoly (whose limit is the 2^64 nonce).
+   */
+  readonly maxBytesPerKey: number;
   /**
    * AEAD encryption; `n` is the 64-bit counter as a safe integer. Returns
    * ciphertext || tag, after `headroom` bytes left for the caller (a record
@@ -63,16 +69,28 @@ const aesGcm: AeadFactory = {
 };
 
 /**
+ * AES-GCM's security degrades with the data sealed under one key. 2^38 bytes
+ * (2^34 blocks) keeps an attacker's advantage near 2^-60, the margin TLS 1.3
+ * picks (RFC 8446 section 5.5); the Noise spec's looser ceiling is 2^56 bytes.
+ * A connection never nears it in practice (256 GiB one way), and when one does
+ * it is closed and the client reconnects with fresh keys.
+ */
+export const AESGCM_MAX_BYTES_PER_KEY = 2 ** 38;
+
+/**
  * Node's cipher objects take their nonce at creation and are single-use, so
  * one is made per message (a few microseconds; nothing per connection is
- * kept between records but the 32-byte key).
+ * kept between records but the 32-byte key). Transport records have no
+ * associated data, so setAAD is skipped for them (only CCM would need the
+ * call regardless).
  */
-function aead(name: CipherName, factory: AeadFactory, littleEndian: boolean): Cipher {
+function aead(name: CipherName, factory: AeadFactory, littleEndian: boolean, maxBytesPerKey: number): Cipher {
   return {
     name,
+    maxBytesPerKey,
     encrypt(key, n, ad, plaintext, headroom = 0) {
       const cipher = factory.cipher(key, nonce(n, littleEndian));
-      cipher.setAAD(ad, { plaintextLength: plaintext.length });
+      if (ad.length > 0) cipher.setAAD(ad);
       const head = cipher.update(plaintext);
       const tail = cipher.final();
       const tag = cipher.getAuthTag();
@@ -86,7 +104,7 @@ function aead(name: CipherName, factory: AeadFactory, littleEndian: boolean): Ci
       if (ciphertext.length < TAG_LEN) return null;
       const bodyLength = ciphertext.length - TAG_LEN;
       const decipher = factory.decipher(key, nonce(n, littleEndian));
-      decipher.setAAD(ad, { plaintextLength: bodyLength });
+      if (ad.length > 0) decipher.setAAD(ad);
       decipher.setAuthTag(ciphertext.subarray(bodyLength));
       const head = decipher.update(ciphertext.subarray(0, bodyLength));
       try {
@@ -118,9 +136,10 @@ function hashOf(name: HashName, algorithm: string, hashLen: 32 | 64): Hash {
   };
 }
 
+/** Every cipher node:crypto offers with OpenSSL; see crypto-profile.ts for what a given process may use. */
 export const ciphers: Record<CipherName, Cipher> = {
-  ChaChaPoly: aead('ChaChaPoly', chachaPoly, true),
-  AESGCM: aead('AESGCM', aesGcm, false),
+  ChaChaPoly: aead('ChaChaPoly', chachaPoly, true, Number.POSITIVE_INFINITY),
+  AESGCM: aead('AESGCM', aesGcm, false, AESGCM_MAX_BYTES_PER_KEY),
 };
 
 export const hashes: Record<HashName, Hash> = {
@@ -129,22 +148,3 @@ export const hashes: Record<HashName, Hash> = {
   BLAKE2s: hashOf('BLAKE2s', 'blake2s256', 32),
   BLAKE2b: hashOf('BLAKE2b', 'blake2b512', 64),
 };
-
-export interface ProtocolName {
-  /** The full name, e.g. Noise_NK_25519_ChaChaPoly_SHA256. */
-  name: string;
-  /** The pattern with its modifiers, e.g. NKpsk0 or XXpsk0+psk1. */
-  pattern: string;
-  cipher: Cipher;
-  hash: Hash;
-}
-
-export function parseProtocolName(name: string): ProtocolName {
-  const parts = name.split('_');
-  if (parts.length !== 5 || parts[0] !== 'Noise') throw new NoiseError(`not a Noise protocol name: ${name}`);
-  const [, pattern, dhName, cipherName, hashName] = parts as [string, string, string, string, string];
-  if (dhName !== '25519') throw new NoiseError(`unsupported DH function ${dhName} (only 25519)`);
-  if (!Object.prototype.hasOwnProperty.call(ciphers, cipherName)) throw new NoiseError(`unsupported cipher ${cipherName}`);
-  if (!Object.prototype.hasOwnProperty.call(hashes, hashName)) throw new NoiseError(`unsupported hash ${hashName}`);
-  return { name, pattern, cipher: ciphers[cipherName as CipherName], hash: hashes[hashName as HashName] };
-}

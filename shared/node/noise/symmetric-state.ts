@@ -1,6 +1,7 @@
 /** Noise SymmetricState (spec section 5.2): chaining key, handshake hash and the handshake CipherState. */
 import { CipherState } from './cipher-state';
-import { KEY_LEN, type ProtocolName } from './suite';
+import type { ProtocolName } from './crypto-profile';
+import { KEY_LEN } from './suite';
 
 export class SymmetricState {
   private ck: Uint8Array;

@@ -13,7 +13,7 @@ import {
   ResultCode,
   type HandshakeResponse,
 } from '../../protocol';
-import { HandshakeState, NoiseError, TERN_NOISE_PROLOGUE, TERN_NOISE_PROTOCOL } from '../noise';
+import { HandshakeState, NoiseError, portableCrypto, TERN_NOISE_PROLOGUE, TERN_NOISE_PROTOCOL, type NoiseCrypto } from '../noise';
 import { SecureConnection } from './connection';
 import { SecureTransportError, socketError } from './errors';
 import { decodeHandshakeFrame, handshakeDeadline, readHandshakeRecord } from './handshake-io';
@@ -34,6 +34,12 @@ export interface ClientHandshakeOptions {
   signal?: AbortSignal;
   /** Source address to connect from (load generators spread over 127.0.0.0/8). Default: the system's choice. */
   localAddress?: string;
+  /**
+   * Crypto implementations. Default: portableCrypto, which runs in Electron
+   * (BoringSSL) as well as in Node; Node-only tools (load generators) may pass
+   * nativeCrypto for cheaper handshakes.
+   */
+  crypto?: NoiseCrypto;
 }
 
 export interface SecureClient {
@@ -68,6 +74,7 @@ export async function connectSecure(options: ClientHandshakeOptions): Promise<Se
   if (options.signal?.aborted) throw abortError(options.signal);
   const handshake = new HandshakeState({
     protocolName: TERN_NOISE_PROTOCOL,
+    crypto: options.crypto ?? portableCrypto,
     initiator: true,
     prologue: TERN_NOISE_PROLOGUE,
     remoteStaticKey: options.serverPublicKey,
@@ -85,11 +92,13 @@ export async function connectSecure(options: ClientHandshakeOptions): Promise<Se
   const run = async (): Promise<SecureClient> => {
     await connected;
     const hello = encodeFrame({ serial: 0, command: Command.HANDSHAKE, code: ResultCode.OK, payload: encodePayload(HandshakeRequestSchema, options.hello) });
+    // Sealed before the reply is awaited: if sealing throws, no reader is left behind to reject unhandled.
+    const first = handshakeRecord(handshake.writeMessage(hello));
     const reply = readHandshakeRecord(
       socket,
       () => new SecureTransportError(ResultCode.HANDSHAKE_FAILED, 'the server closed the connection during the handshake (is the pinned server key right?)'),
     );
-    socket.write(handshakeRecord(handshake.writeMessage(hello)));
+    socket.write(first);
     const { message, rest } = await reply;
     let payload: Uint8Array;
     try {

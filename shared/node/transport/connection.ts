@@ -9,7 +9,7 @@
 import { EventEmitter } from 'node:events';
 import type { Socket } from 'node:net';
 import { DEFAULT_MAX_FRAME_SIZE, encodeFrame, errorFrame, FrameDecoder, ResultCode, type Frame } from '../../protocol';
-import type { CipherState } from '../noise';
+import { NoiseError, type CipherState } from '../noise';
 import type { TransportError } from './errors';
 import { socketError } from './errors';
 import { MAX_RECORD_PLAINTEXT, RecordOpener, sealRecords } from './records';
@@ -167,7 +167,16 @@ export class SecureConnection extends EventEmitter<SecureConnectionEvents> {
 
   /** Seals `plaintext` (part of the frame stream) into records and writes them. */
   private write(plaintext: Uint8Array): boolean {
-    const records = sealRecords(this.sendCipher, plaintext);
+    let records: Uint8Array[];
+    try {
+      records = sealRecords(this.sendCipher, plaintext);
+    } catch (err) {
+      if (!(err instanceof NoiseError)) throw err;
+      // The send key is used up (nonce or AES-GCM data limit): end the
+      // connection, and the client reconnects with fresh keys.
+      this.destroy({ code: ResultCode.INTERNAL, message: `cannot seal more records: ${err.message}` });
+      return false;
+    }
     if (records.length === 1) return this.socket.write(records[0]!);
     this.socket.cork();
     let ok = true;
@@ -180,6 +189,7 @@ export class SecureConnection extends EventEmitter<SecureConnectionEvents> {
   close(error?: TransportError): void {
     if (this.isClosed) return;
     this.flush();
+    if (this.isClosed) return; // the flush failed to seal and destroyed the connection
     this.finish(error);
     endSocket(this.socket);
   }

@@ -12,7 +12,7 @@ import {
   ResultCode,
   type HandshakeRequest,
 } from '../../protocol';
-import { HandshakeState, NoiseError, TERN_NOISE_PROLOGUE, TERN_NOISE_PROTOCOL, type StaticKeyPair } from '../noise';
+import { HandshakeState, nativeCrypto, NoiseError, TERN_NOISE_PROLOGUE, TERN_NOISE_PROTOCOL, type NoiseCrypto, type StaticKeyPair } from '../noise';
 import { SecureConnection } from './connection';
 import { SecureTransportError } from './errors';
 import { decodeHandshakeFrame, handshakeDeadline, readHandshakeRecord } from './handshake-io';
@@ -34,6 +34,8 @@ export interface ServerHandshakeOptions {
   timeoutMs?: number;
   /** Largest frame accepted or sent. Default 1 MiB. */
   maxFrameSize?: number;
+  /** Crypto implementations. Default: nativeCrypto (node:crypto with OpenSSL, the fastest). */
+  crypto?: NoiseCrypto;
   /** Decides on the client's HandshakeRequest (protocol version etc.). May throw: the client then gets INTERNAL. */
   onHello(request: HandshakeRequest): HelloDecision;
 }
@@ -73,7 +75,7 @@ export async function acceptSecure(socket: Socket, options: ServerHandshakeOptio
       socket,
       () => new SecureTransportError(ResultCode.HANDSHAKE_FAILED, 'the client closed the connection during the handshake'),
     );
-    const state = new HandshakeState({ protocolName: TERN_NOISE_PROTOCOL, initiator: false, prologue: TERN_NOISE_PROLOGUE, staticKey: options.staticKey });
+    const state = new HandshakeState({ protocolName: TERN_NOISE_PROTOCOL, crypto: options.crypto ?? nativeCrypto, initiator: false, prologue: TERN_NOISE_PROLOGUE, staticKey: options.staticKey });
     let payload: Uint8Array;
     try {
       payload = state.readMessage(message);

@@ -1,10 +1,12 @@
 /**
  * The worked handshake example of docs/PROTOCOL.md §2.3, computed with fixed
- * keys. protocol-example.test.ts checks that the page shows exactly these
- * bytes; `npx tsx tests/shared/node/protocol-example.ts` prints them.
+ * keys, each side with the crypto profile it runs in production (client:
+ * portable, server: native), so the two implementations also agree here.
+ * protocol-example.test.ts checks that the page shows exactly these bytes;
+ * `npx tsx tests/shared/node/protocol-example.ts` prints them.
  */
 import { Command, encodeFrame, encodePayload, HandshakeRequestSchema, HandshakeResponseSchema, ResultCode } from '../../../shared/protocol';
-import { dhKeyPairFromPrivate, HandshakeState, TERN_NOISE_PROLOGUE, TERN_NOISE_PROTOCOL } from '../../../shared/node/noise';
+import { dhKeyPairFromPrivate, HandshakeState, nativeCrypto, portableCrypto, TERN_NOISE_PROLOGUE, TERN_NOISE_PROTOCOL } from '../../../shared/node/noise';
 import { handshakeRecord, sealRecords } from '../../../shared/node/transport/records';
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
@@ -28,6 +30,7 @@ export function protocolExample(): Record<string, string> {
   const server = dhKeyPairFromPrivate(fromHex(serverStaticPrivate));
   const client = new HandshakeState({
     protocolName: TERN_NOISE_PROTOCOL,
+    crypto: portableCrypto,
     initiator: true,
     prologue: TERN_NOISE_PROLOGUE,
     remoteStaticKey: server.publicKey,
@@ -35,6 +38,7 @@ export function protocolExample(): Record<string, string> {
   });
   const responder = new HandshakeState({
     protocolName: TERN_NOISE_PROTOCOL,
+    crypto: nativeCrypto,
     initiator: false,
     prologue: TERN_NOISE_PROLOGUE,
     staticKey: server,
@@ -53,7 +57,12 @@ export function protocolExample(): Record<string, string> {
   client.readMessage(record2.subarray(2));
   const ping = encodeFrame({ serial: 1, command: Command.PING, code: 0, payload: Uint8Array.from([0x08, ...varint(1700000000000)]) });
   const [record3] = sealRecords(client.transportKeys().send, ping);
+  const name = new TextEncoder().encode(TERN_NOISE_PROTOCOL);
+  const initialH = new Uint8Array(32);
+  initialH.set(name);
   return {
+    protocolName: TERN_NOISE_PROTOCOL,
+    initialH: hex(initialH),
     serverStaticPrivate,
     serverStaticPublic: hex(server.publicKey),
     clientEphemeralPrivate,

@@ -266,7 +266,7 @@ export class Outbox implements Disposable {
       .list()
       .filter((e) => e.state === 'queued' && e.nextAttemptAt > now)
       .reduce((min, e) => Math.min(min, e.nextAttemptAt), Infinity);
-    const paused = this.pausedUntil > now && this.deps.cache.outbox.list().some((e) => e.state === 'queued');
+    const paused = this.pausedUntil > now && this.deps.cache.outbox.hasUnsent();
     const at = paused ? this.pausedUntil : next;
     if (at === Infinity) return;
     this.retryTimer.set(at - now, () => this.pump());

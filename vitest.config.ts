@@ -30,7 +30,6 @@ export default defineConfig({
         test: {
           ...nodeProject('server', 60_000).test,
           name: 'server-postgres',
-          include: ['tests/server/**/*.postgres.test.ts'],
           exclude: ['tests/server/**/*.sqlite.test.ts'],
           env: { TERN_TEST_STORE: 'postgres' },
           globalSetup: ['tests/support/postgres-global-setup.ts'],

@@ -15,6 +15,7 @@ import { PromptAborted, readPassword, type PromptIO } from './prompt';
 import { ServiceError } from './services/errors';
 import { addUser, listUsers, setUserDisabled, setUserPassword } from './services/admin';
 import { usernameTaken } from './operations/accounts';
+import { PostgresStore } from './storage/postgres-store';
 import { SqliteStore } from './storage/sqlite-store';
 import type { Store } from './storage/store';
 
@@ -57,13 +58,14 @@ export function checkCommandFlags(cl: CommandLine): void {
   }
 }
 
-/** The server's store, for a command: the data directory's database, which must exist. */
-function openStore(config: ServerConfig): SqliteStore {
+/** The server's store, for a command: the data directory's database (which must exist), or the PostgreSQL database. */
+async function openStore(config: ServerConfig): Promise<Store> {
+  if (config.store !== 'sqlite') return PostgresStore.open(config.store);
   return SqliteStore.open(existingDatabase(config.dataDir), { durability: 'full' });
 }
 
-async function withStore<T>(config: ServerConfig, fn: (store: SqliteStore) => Promise<T>): Promise<T> {
-  const store = openStore(config);
+async function withStore<T>(config: ServerConfig, fn: (store: Store) => Promise<T>): Promise<T> {
+  const store = await openStore(config);
   try {
     return await fn(store);
   } finally {
@@ -130,14 +132,21 @@ async function userCommand(ctx: AdminContext): Promise<void> {
 async function backupCommand(ctx: AdminContext): Promise<void> {
   needArgs(ctx.cl.command, 2, 'backup FILE');
   const target = ctx.cl.command[1]!;
+  requireSqlite(ctx.config, 'backup');
   await withStore(ctx.config, async (store) => {
-    const file = await backupTo(target, (f) => store.backup(f));
+    const file = await backupTo(target, (f) => (store as SqliteStore).backup(f));
     ctx.out(`backup written to ${file}`);
     ctx.out(`(server.key is not in it: keep a copy of ${join(ctx.config.dataDir, 'server.key')} once, it does not change)`);
   });
 }
 
+/** backup and restore copy the embedded database file; PostgreSQL has its own tools. */
+function requireSqlite(config: ServerConfig, command: string): void {
+  if (config.store !== 'sqlite') throw new ConfigError(`${command} works on the embedded SQLite database; with PostgreSQL use pg_dump and pg_restore`);
+}
+
 async function restoreCommand(ctx: AdminContext): Promise<void> {
+  requireSqlite(ctx.config, 'restore');
   needArgs(ctx.cl.command, 2, 'restore FILE [--force]');
   const result = restoreInto(ctx.config.dataDir, ctx.cl.command[1]!, { force: ctx.cl.force });
   ctx.out(`restored ${ctx.cl.command[1]} into ${join(ctx.config.dataDir, 'tern.db')} (${result.users} users)`);

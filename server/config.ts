@@ -87,6 +87,18 @@ const busUrl = nonEmpty.superRefine((value, ctx) => {
   }
 });
 
+/** `sqlite`, or a URL the PostgreSQL driver accepts, naming a database. */
+export function isStore(value: string): boolean {
+  if (value === 'sqlite') return true;
+  try {
+    const url = new URL(value);
+    return (url.protocol === 'postgres:' || url.protocol === 'postgresql:') && url.pathname.length > 1;
+  } catch {
+    return false;
+  }
+}
+const storeSchema = z.string().refine(isStore, 'expected sqlite or a postgres:// URL with a database name');
+
 /** Every server option. See the header comment for how to add one. */
 export const serverOptions = {
   // network
@@ -100,7 +112,9 @@ export const serverOptions = {
   shutdownGraceMs: option(ms(), 2000, 'network', 'time clients get to leave on shutdown before they are cut', { arg: 'MS' }),
   // storage
   dataDir: option(nonEmpty, './data/server', 'storage', 'data directory (server key, lock, SQLite database)', { flag: 'data', env: 'TERN_SERVER_DATA', arg: 'DIR' }),
-  durability: option(z.enum(durabilityModes), 'group-fsync', 'storage', 'when an ack is sent: group-fsync (after a batched WAL fsync), full (SQLite fsync per commit), off (no fsync; tests only)', { arg: 'MODE' }),
+  durability: option(z.enum(durabilityModes), 'group-fsync', 'storage', 'SQLite: when an ack is sent: group-fsync (after a batched WAL fsync), full (SQLite fsync per commit), off (no fsync; tests only)', { arg: 'MODE' }),
+  store: option(storeSchema, 'sqlite', 'storage', 'sqlite (tern.db in the data directory) or a PostgreSQL URL, postgres://USER:PASSWORD@HOST:PORT/DB, for several servers sharing one database', { arg: 'STORE', sensitive: true }),
+  postgresPoolSize: option(count(1, 1000), 10, 'storage', 'connections each server keeps to PostgreSQL', { arg: 'N' }),
   // limits
   maxGroupSize: option(count(2), 500, 'limits', 'members per group', { arg: 'N' }),
   recallWindowMs: option(ms(), 2 * 60_000, 'limits', 'senders may recall a message for this long', { arg: 'MS' }),

@@ -6,7 +6,6 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type Server, type Socket, type AddressInfo } from 'node:net';
 import { hostname } from 'node:os';
-import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { Kicked_Reason, PROTOCOL_VERSION, ResultCode } from '../shared/protocol';
 import { encodeKey, type StaticKeyPair } from '../shared/node/noise/keys';
@@ -17,7 +16,7 @@ import { LocalDirectory, type SessionDirectory } from './cluster/directory';
 import { NatsBus } from './cluster/nats-bus';
 import { reofferToUsers } from './cluster/resync';
 import { resolveConfig, type ServerConfig } from './config';
-import { DB_FILE, ensureDataDir, loadOrCreateServerKey, lockDataDir, protectDatabaseFiles, type DataDirLock } from './datadir';
+import { ensureDataDir, loadOrCreateServerKey, lockDataDir, protectDatabaseFiles, type DataDirLock } from './datadir';
 import { createLogger } from './log';
 import { Metrics } from './metrics';
 import { serveOps, type OpsServer, type Readiness } from './ops-http';
@@ -35,7 +34,7 @@ import { PresenceService } from './services/presence';
 import { ProfileService } from './services/profiles';
 import { Runner } from './services/runner';
 import { SyncService } from './services/sync';
-import { SqliteStore } from './storage/sqlite-store';
+import { openStore } from './storage/open';
 import type { Store } from './storage/store';
 
 export interface StartOptions {
@@ -313,8 +312,8 @@ export async function startServer(partial: Partial<ServerConfig> = {}, options: 
   let bus: Bus | undefined;
   try {
     const key = loadOrCreateServerKey(config.dataDir);
-    protectDatabaseFiles(config.dataDir);
-    store = SqliteStore.open(join(config.dataDir, DB_FILE), { durability: config.durability, onSyncError: (err) => logger.fatal({ err }, 'WAL sync failed: nothing more will be acknowledged; restart the server') });
+    if (config.store === 'sqlite') protectDatabaseFiles(config.dataDir);
+    store = await openStore(config, logger);
     const nodeId = options.nodeId ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
     bus = options.bus ?? (config.bus !== undefined ? await NatsBus.connect({ url: config.bus, nodeId, logger }) : new InProcessHub().connect(nodeId));
     const server = new TernServer(config, store, key, lock, options.clock ?? systemClock, logger, bus, options.directory ?? new LocalDirectory());

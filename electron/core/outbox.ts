@@ -31,7 +31,7 @@ import type { Timings } from './timings';
 import { uuidv7 } from './uuidv7';
 
 /** Server answers worth another attempt (counted against the retry budget). */
-const RETRYABLE = errorCodes('TIMEOUT', 'INTERNAL', 'SHUTTING_DOWN', 'NOT_AUTHENTICATED');
+const RETRYABLE = errorCodes('TIMEOUT', 'INTERNAL', 'SHUTTING_DOWN', 'UNAVAILABLE', 'NOT_AUTHENTICATED');
 /** The wait after RATE_LIMITED when the server does not say how long. */
 const DEFAULT_RATE_LIMIT_WAIT_MS = 1000;
 /** How many sends may wait for their ack at once. */

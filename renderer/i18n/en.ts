@@ -112,6 +112,7 @@ export const en = {
     MESSAGE_TOO_LARGE: 'The message is too long.',
     INTERNAL: 'Something went wrong. Please try again.',
     SHUTTING_DOWN: 'The server is restarting. Please try again shortly.',
+    UNAVAILABLE: 'The server is temporarily unavailable. Please try again shortly.',
     NOT_LOGGED_IN: 'Please log in first.',
     OFFLINE: 'You are offline.',
     TIMEOUT: 'The server did not answer in time.',

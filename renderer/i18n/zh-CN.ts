@@ -110,6 +110,7 @@ export const zhCN: MessageSchema = {
     MESSAGE_TOO_LARGE: '消息太长。',
     INTERNAL: '出错了，请重试。',
     SHUTTING_DOWN: '服务器正在重启，请稍后再试。',
+    UNAVAILABLE: '服务器暂时不可用，请稍后再试。',
     NOT_LOGGED_IN: '请先登录。',
     OFFLINE: '当前处于离线状态。',
     TIMEOUT: '服务器响应超时。',

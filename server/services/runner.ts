@@ -4,10 +4,21 @@
  * commit is durable (that is when `store.write` resolves), before the caller
  * answers.
  */
+import { ResultCode } from '../../shared/protocol';
 import type { Clock } from '../clock';
-import type { ReadOperation, Store, WriteOperation } from '../storage/store';
+import { StoreUnavailableError, type ReadOperation, type Store, type WriteOperation } from '../storage/store';
 import type { Written } from '../operations/operation';
+import { ServiceError } from './errors';
 import type { Notifier } from './notifier';
+
+/** How long a client is told to wait when the database is out of reach. */
+const UNAVAILABLE_RETRY_MS = 1000;
+
+/** A store that cannot be reached becomes the retryable UNAVAILABLE (nothing was done); other errors pass. */
+function clientError(err: unknown): never {
+  if (err instanceof StoreUnavailableError) throw new ServiceError(ResultCode.UNAVAILABLE, 'the database is unavailable; retry shortly', '', UNAVAILABLE_RETRY_MS);
+  throw err;
+}
 
 export class Runner {
   constructor(
@@ -17,12 +28,12 @@ export class Runner {
   ) {}
 
   async write<A, V>(op: WriteOperation<A, Written<V>>, args: A): Promise<V> {
-    const { value, pushes } = await this.store.write(op, args, this.clock.now());
+    const { value, pushes } = await this.store.write(op, args, this.clock.now()).catch(clientError);
     if (pushes.length > 0) this.notifier.pushEvents(pushes);
     return value;
   }
 
   read<A, R>(op: ReadOperation<A, R>, args: A): Promise<R> {
-    return this.store.read(op, args, this.clock.now());
+    return this.store.read(op, args, this.clock.now()).catch(clientError);
   }
 }

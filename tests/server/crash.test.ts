@@ -1,12 +1,14 @@
-// Crash safety: SIGKILL the server during a burst of sends. After a restart every message whose ack a sender saw is
+// Crash safety, on either store: SIGKILL the server during a burst of sends. After a restart every message whose ack a sender saw is
 // stored exactly once, and resending everything (acked or not) with the same client ids creates no duplicates.
 import { randomUUID } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
 import { Command, SyncDomain } from '../../shared/protocol';
 import { TestClient } from './helpers/client';
 import { spawnServer } from './helpers/process';
 import { removeDir, tempDir, testScrypt } from './helpers/server';
+import { freshStore, storeEnv, testStore } from './helpers/store';
 import { befriend, direct, sendText } from './helpers/social';
 import { waitFor } from '../support/wait';
 
@@ -21,7 +23,10 @@ it('every acknowledged message survives SIGKILL exactly once', async () => {
   // A burst from few accounts: lift the per-account send rate (server/limits) out of the way.
   writeFileSync(configFile, JSON.stringify({ scrypt: testScrypt, logLevel: 'warn', sendBurst: 1_000_000, sendPerMinute: 60_000_000 }));
   const args = ['--port', '0', '--data', data, '--config', configFile];
-  const first = await spawnServer(args);
+  const env = storeEnv(await freshStore('crash'));
+  const first = await spawnServer(args, env);
+  // The store under test is the one the project names (no tern.db when it is PostgreSQL).
+  expect(existsSync(join(data, 'tern.db'))).toBe(testStore === 'sqlite');
   const sink = await TestClient.connect(first);
   await sink.register('sink');
   sink.autoAck = false;
@@ -64,7 +69,7 @@ it('every acknowledged message survives SIGKILL exactly once', async () => {
   const ackedAtKill = new Map(acked);
   expect(attempted.length).toBeGreaterThan(ackedAtKill.size); // some were in flight, unacknowledged
 
-  const second = await spawnServer(args);
+  const second = await spawnServer(args, env);
   const reader = await TestClient.connect(second);
   await reader.loginPassword('sink');
   const stored = new Map<string, number>();

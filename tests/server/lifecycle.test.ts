@@ -8,6 +8,7 @@ import { DataDirLockedError, startServer } from '../../server';
 import { TestClient } from './helpers/client';
 import { runCli, spawnServer } from './helpers/process';
 import { removeDir, tempDir, testScrypt } from './helpers/server';
+import { freshStore, storeEnv } from './helpers/store';
 import { befriend, direct, sendText } from './helpers/social';
 
 const dirs: string[] = [];
@@ -26,7 +27,8 @@ describe('server process', () => {
     const data = dir();
     const config = join(data, '..', `${data.split('/').pop()}.json`);
     writeFileSync(config, cheapScrypt);
-    const first = await spawnServer(['--port', '0', '--data', data, '--config', config], fastEnv);
+    const env = { ...fastEnv, ...storeEnv(await freshStore('lifecycle')) };
+    const first = await spawnServer(['--port', '0', '--data', data, '--config', config], env);
     expect(first.host).toBe('127.0.0.1');
     expect(statSync(join(data, 'server.key')).mode & 0o777).toBe(0o600);
 
@@ -47,7 +49,7 @@ describe('server process', () => {
     expect(alice.errorFrame().code).toBe(ResultCode.SHUTTING_DOWN);
     expect(existsSync(join(data, 'server.lock'))).toBe(false);
 
-    const second = await spawnServer(['--port', '0', '--data', data, '--config', config], { ...fastEnv, TERN_SERVER_LOG_LEVEL: 'info' });
+    const second = await spawnServer(['--port', '0', '--data', data, '--config', config], { ...env, TERN_SERVER_LOG_LEVEL: 'info' });
     expect(Buffer.from(second.publicKey)).toEqual(Buffer.from(first.publicKey));
     const again = await TestClient.connect(second);
     // The device token survives the restart.
@@ -88,8 +90,9 @@ describe('server process', () => {
 
   it('admin CLI: add, list, disable (login refused), enable, --help', async () => {
     const data = dir();
-    await (await startServer({ port: 0, dataDir: data, logLevel: 'silent' })).close(); // the first start creates the database
-    const env = { ...fastEnv, TERN_PASSWORD: 'operator-set-pw' };
+    const store = await freshStore('admin');
+    await (await startServer({ port: 0, dataDir: data, logLevel: 'silent', store })).close(); // the first start creates the database
+    const env = { ...fastEnv, ...storeEnv(store), TERN_PASSWORD: 'operator-set-pw' };
     const add = await runCli(['user', 'add', 'carol', '--data', data, '--nickname', 'Carol'], env);
     expect(add.stdout).toMatch(/added user carol \(id \d+\)/);
     expect((await runCli(['user', 'add', 'carol', '--data', data], env)).code).toBe(1);
@@ -97,7 +100,7 @@ describe('server process', () => {
     expect(list.stdout).toMatch(/carol\tCarol\tactive/);
     expect((await runCli(['user', 'disable', 'carol', '--data', data], env)).stdout).toMatch(/carol disabled/);
 
-    const server = await startServer({ port: 0, dataDir: data, logLevel: 'silent', scrypt: testScrypt });
+    const server = await startServer({ port: 0, dataDir: data, logLevel: 'silent', scrypt: testScrypt, store });
     const c = await TestClient.connect(server);
     expect(await c.fails(Command.LOGIN, { username: 'carol', credential: { case: 'password', value: 'operator-set-pw' }, device: { deviceId: 'd' } })).toBe(ResultCode.ACCOUNT_DISABLED);
     // The CLI works while the server runs (WAL); the enable applies at the next login.
@@ -108,7 +111,7 @@ describe('server process', () => {
     await server.close();
 
     // Disabled while logged in: the server's sweep ends the open session with KICKED.
-    const running = await startServer({ port: 0, dataDir: data, logLevel: 'silent', scrypt: testScrypt, idleSweepIntervalMs: 100 });
+    const running = await startServer({ port: 0, dataDir: data, logLevel: 'silent', scrypt: testScrypt, idleSweepIntervalMs: 100, store });
     const online = await TestClient.connect(running);
     await online.call(Command.LOGIN, { username: 'carol', credential: { case: 'password', value: 'operator-set-pw' }, device: { deviceId: 'd' } });
     expect((await runCli(['user', 'disable', 'carol', '--data', data], env)).stdout).toMatch(/carol disabled/);

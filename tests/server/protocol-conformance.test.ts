@@ -284,7 +284,7 @@ describe('docs/PROTOCOL.md §6 against the server', () => {
 
   it('reads the table: a row for every request command, and the general codes', () => {
     expect([...documented.keys()].map((c) => Command[c]).sort()).toEqual(Object.keys(requestSpecs).map((c) => Command[Number(c)]).sort());
-    expect([...general].map((c) => ResultCode[c]).sort()).toEqual(['INTERNAL', 'NOT_AUTHENTICATED', 'RATE_LIMITED', 'SHUTTING_DOWN']);
+    expect([...general].map((c) => ResultCode[c]).sort()).toEqual(['INTERNAL', 'NOT_AUTHENTICATED', 'RATE_LIMITED', 'SHUTTING_DOWN', 'UNAVAILABLE']);
   });
 
   it('every code listed for a command has a probe here, and every probe is for a listed code', () => {

@@ -166,7 +166,6 @@ export async function startPostgres(options: PostgresOptions = {}): Promise<Post
   }
   const url = (database = 'postgres') => `postgres://${USER}@127.0.0.1:${port}/${database}`;
   let destroyed = false;
-  let databases = 0;
   return {
     host: '127.0.0.1',
     get port() {
@@ -177,13 +176,8 @@ export async function startPostgres(options: PostgresOptions = {}): Promise<Post
     url,
     log: readLog,
     async createDatabase(prefix = 'test') {
-      const name = `${prefix}_${process.pid}_${++databases}_${Date.now().toString(36)}`.toLowerCase().replace(/[^a-z0-9_]/g, '_');
-      await admin(url(), `CREATE DATABASE ${name}`);
-      return {
-        name,
-        url: url(name),
-        drop: () => (running ? admin(url(), `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) : Promise.resolve()),
-      };
+      const db = await createDatabase(url(), prefix);
+      return { ...db, drop: () => (running ? db.drop() : Promise.resolve()) };
     },
     async stop(o = {}) {
       stopNow(o.mode ?? 'fast');
@@ -199,6 +193,17 @@ export async function startPostgres(options: PostgresOptions = {}): Promise<Post
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+let databases = 0;
+
+/** A new, empty database on the server `adminUrl` points at (any database of it); its URL and a way to drop it. */
+export async function createDatabase(adminUrl: string, prefix = 'test'): Promise<TestDatabase> {
+  const name = `${prefix}_${process.pid}_${++databases}_${Date.now().toString(36)}`.toLowerCase().replace(/[^a-z0-9_]/g, '_');
+  await admin(adminUrl, `CREATE DATABASE ${name}`);
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  return { name, url: url.toString(), drop: () => admin(adminUrl, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) };
 }
 
 async function admin(connectionString: string, sql: string): Promise<void> {

@@ -7,6 +7,7 @@ import { afterAll, beforeAll } from 'vitest';
 import { startServer, type RunningServer, type ServerConfig } from '../../../server';
 import type { Clock } from '../../../server/clock';
 import { TestClient } from './client';
+import { freshStore } from './store';
 
 export interface TestServer extends RunningServer {
   dataDir: string;
@@ -24,8 +25,9 @@ export const testScrypt = { N: 1024, r: 8, p: 1 };
 
 export async function startTestServer(overrides: Partial<ServerConfig> = {}, clock?: Clock): Promise<TestServer> {
   const dataDir = overrides.dataDir ?? tempDir();
+  const store = overrides.store ?? (await freshStore());
   const server = await startServer(
-    { port: 0, host: '127.0.0.1', scrypt: testScrypt, logLevel: 'silent', registrationsPerAddress: 10_000, ...overrides, dataDir },
+    { port: 0, host: '127.0.0.1', scrypt: testScrypt, logLevel: 'silent', registrationsPerAddress: 10_000, ...overrides, dataDir, store },
     { logger: pino({ level: process.env.TERN_TEST_LOG ?? 'silent' }), ...(clock ? { clock } : {}) },
   );
   const endpoint = { host: server.host, port: server.port, publicKey: server.publicKey };

@@ -1,0 +1,340 @@
+/**
+ * The repositories of a PostgreSQL transaction: one pooled connection,
+ * named (server-side prepared) statements, bigints read back as numbers
+ * (ids, sequences and times stay below 2^53; see postgres-store.ts).
+ *
+ * Sequences are counters raised with UPDATE ... RETURNING inside the writing
+ * transaction: the row lock holds until COMMIT, so a second transaction
+ * writing to the same user waits, and a user's sequence order is their
+ * commit order on every node. Counters are taken in ascending user order
+ * (one INSERT ... ON CONFLICT over a sorted array), so transactions touching
+ * the same users cannot deadlock on them.
+ */
+import type { PoolClient, QueryResultRow } from 'pg';
+import {
+  ConversationKind,
+  type ConversationRow,
+  type ConversationsRepository,
+  type DeviceRow,
+  type DevicesRepository,
+  type EventRow,
+  type EventsRepository,
+  type FriendRequestRow,
+  type FriendRow,
+  type FriendsRepository,
+  type GroupMemberRow,
+  type GroupRow,
+  type GroupsRepository,
+  type MessageRow,
+  type MessagesRepository,
+  type ReadStateRow,
+  type SequencesRepository,
+  type Tx,
+  type UserRow,
+  type UsersRepository,
+} from './store';
+
+/** pg sends a Buffer as bytea; a plain Uint8Array (one that crossed a thread) is wrapped without a copy. */
+function bytes(value: Uint8Array | null): Buffer | null {
+  if (value === null || Buffer.isBuffer(value)) return value;
+  return Buffer.from(value.buffer, value.byteOffset, value.byteLength);
+}
+
+/** A named statement: PostgreSQL plans it once per connection. */
+class Sql {
+  constructor(private readonly client: PoolClient) {}
+
+  async rows<T extends QueryResultRow>(name: string, text: string, values: unknown[] = []): Promise<T[]> {
+    return (await this.client.query<T>({ name, text, values })).rows;
+  }
+
+  async one<T extends QueryResultRow>(name: string, text: string, values: unknown[] = []): Promise<T | undefined> {
+    return (await this.rows<T>(name, text, values))[0];
+  }
+
+  async count(name: string, text: string, values: unknown[] = []): Promise<number> {
+    return (await this.client.query({ name, text, values })).rowCount ?? 0;
+  }
+
+  async ids(name: string, text: string, values: unknown[] = []): Promise<number[]> {
+    return (await this.rows<{ id: number }>(name, text, values)).map((r) => r.id);
+  }
+}
+
+class PgUsers implements UsersRepository {
+  constructor(private readonly sql: Sql) {}
+  async create(u: { username: string; passwordHash: string; nickname: string; now: number }) {
+    const row = await this.sql.one<{ id: number }>(
+      'users.create',
+      'INSERT INTO users (username, password_hash, nickname, created_at, updated_at) VALUES ($1, $2, $3, $4, $4) RETURNING id',
+      [u.username, u.passwordHash, u.nickname, u.now],
+    );
+    return row!.id;
+  }
+  byId(id: number) { return this.sql.one<UserRow>('users.byId', 'SELECT * FROM users WHERE id = $1', [id]); }
+  byUsername(username: string) { return this.sql.one<UserRow>('users.byName', 'SELECT * FROM users WHERE username = $1', [username]); }
+  list() { return this.sql.rows<UserRow>('users.list', 'SELECT * FROM users ORDER BY id'); }
+  async setDisabled(id: number, disabled: boolean) {
+    return (await this.sql.count('users.disable', 'UPDATE users SET disabled = $1 WHERE id = $2', [disabled ? 1 : 0, id])) > 0;
+  }
+  async disabledAmong(ids: readonly number[]) {
+    if (ids.length === 0) return [];
+    return this.sql.ids('users.disabledAmong', 'SELECT id FROM users WHERE disabled = 1 AND id = ANY($1::bigint[])', [ids]);
+  }
+  async setPasswordHash(id: number, hash: string) { await this.sql.count('users.password', 'UPDATE users SET password_hash = $1 WHERE id = $2', [hash, id]); }
+  async updateProfile(id: number, f: { nickname: string; avatar: string; signature: string }, now: number) {
+    await this.sql.count('users.profile', 'UPDATE users SET nickname = $1, avatar = $2, signature = $3, updated_at = $4 WHERE id = $5', [f.nickname, f.avatar, f.signature, now, id]);
+  }
+  async setLastSeen(id: number, at: number) { await this.sql.count('users.lastSeen', 'UPDATE users SET last_seen = $1 WHERE id = $2', [at, id]); }
+}
+
+class PgSequences implements SequencesRepository {
+  constructor(private readonly sql: Sql) {}
+  async head(userId: number) {
+    return (await this.sql.one<{ head: number }>('seqs.head', 'SELECT head FROM user_seqs WHERE user_id = $1', [userId]))?.head ?? 0;
+  }
+  async allocate(users: ReadonlyArray<readonly [number, number]>) {
+    // Rows are inserted or raised in the array's order (the caller sorts it): one lock order for everyone.
+    const rows = await this.sql.rows<{ user_id: number; head: number }>(
+      'seqs.allocate',
+      `INSERT INTO user_seqs (user_id, head) SELECT * FROM unnest($1::bigint[], $2::bigint[])
+       ON CONFLICT (user_id) DO UPDATE SET head = user_seqs.head + excluded.head RETURNING user_id, head`,
+      [users.map(([id]) => id), users.map(([, count]) => count)],
+    );
+    const heads = new Map(rows.map((r) => [r.user_id, r.head]));
+    return users.map(([id, count]) => heads.get(id)! - count + 1);
+  }
+}
+
+class PgDevices implements DevicesRepository {
+  constructor(private readonly sql: Sql) {}
+  get(userId: number, deviceId: string) {
+    return this.sql.one<DeviceRow>('devices.get', 'SELECT * FROM devices WHERE user_id = $1 AND device_id = $2', [userId, deviceId]);
+  }
+  async upsert(d: { userId: number; deviceId: string; deviceName: string; tokenHash: Uint8Array | null; now: number }) {
+    await this.sql.count(
+      'devices.upsert',
+      `INSERT INTO devices (user_id, device_id, device_name, token_hash, created_at, last_login) VALUES ($1, $2, $3, $4, $5, $5)
+       ON CONFLICT (user_id, device_id) DO UPDATE SET device_name = excluded.device_name, token_hash = excluded.token_hash, last_login = excluded.last_login`,
+      [d.userId, d.deviceId, d.deviceName, bytes(d.tokenHash), d.now],
+    );
+  }
+  async revokeToken(userId: number, deviceId: string) {
+    await this.sql.count('devices.revoke', 'UPDATE devices SET token_hash = NULL WHERE user_id = $1 AND device_id = $2', [userId, deviceId]);
+  }
+  async revokeAll(userId: number) { await this.sql.count('devices.revokeAll', 'UPDATE devices SET token_hash = NULL WHERE user_id = $1', [userId]); }
+}
+
+class PgEvents implements EventsRepository {
+  constructor(private readonly sql: Sql) {}
+  async insert(rows: readonly EventRow[]) {
+    if (rows.length === 0) return;
+    // One statement for all of an operation's events (a group message: one row per member).
+    await this.sql.count(
+      'events.insert',
+      'INSERT INTO events (user_id, seq, domain, ref, body) SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::smallint[], $4::bigint[], $5::bytea[])',
+      [rows.map((r) => r.user_id), rows.map((r) => r.seq), rows.map((r) => r.domain), rows.map((r) => r.ref), rows.map((r) => bytes(r.body))],
+    );
+  }
+  list(userId: number, after: number, limit: number, domains: readonly number[]) {
+    if (domains.length === 0) {
+      return this.sql.rows<EventRow>('events.list', 'SELECT * FROM events WHERE user_id = $1 AND seq > $2 ORDER BY seq LIMIT $3', [userId, after, limit]);
+    }
+    return this.sql.rows<EventRow>(
+      'events.listDomains',
+      'SELECT * FROM events WHERE user_id = $1 AND seq > $2 AND domain = ANY($3::smallint[]) ORDER BY seq LIMIT $4',
+      [userId, after, domains, limit],
+    );
+  }
+}
+
+class PgConversations implements ConversationsRepository {
+  constructor(private readonly sql: Sql) {}
+  direct(a: number, b: number) {
+    return this.sql.one<ConversationRow>('convs.direct', 'SELECT id, kind, user_lo, user_hi, group_id FROM conversations WHERE user_lo = $1 AND user_hi = $2', [Math.min(a, b), Math.max(a, b)]);
+  }
+  async ensureDirect(a: number, b: number): Promise<ConversationRow> {
+    const found = await this.direct(a, b);
+    if (found) return found;
+    // A concurrent first message between the same two users waits here for the other insert, then finds its row.
+    await this.sql.count(
+      'convs.insertDirect',
+      `INSERT INTO conversations (kind, user_lo, user_hi) VALUES (${ConversationKind.DIRECT}, $1, $2) ON CONFLICT DO NOTHING`,
+      [Math.min(a, b), Math.max(a, b)],
+    );
+    return (await this.direct(a, b))!;
+  }
+  group(groupId: number) {
+    return this.sql.one<ConversationRow>('convs.group', 'SELECT id, kind, user_lo, user_hi, group_id FROM conversations WHERE group_id = $1', [groupId]);
+  }
+  async ensureGroup(groupId: number): Promise<ConversationRow> {
+    const found = await this.group(groupId);
+    if (found) return found;
+    await this.sql.count('convs.insertGroup', `INSERT INTO conversations (kind, group_id) VALUES (${ConversationKind.GROUP}, $1) ON CONFLICT DO NOTHING`, [groupId]);
+    return (await this.group(groupId))!;
+  }
+  byId(id: number) { return this.sql.one<ConversationRow>('convs.byId', 'SELECT id, kind, user_lo, user_hi, group_id FROM conversations WHERE id = $1', [id]); }
+  async nextSeq(convId: number) {
+    return (await this.sql.one<{ seq_head: number }>('convs.next', 'UPDATE conversations SET seq_head = seq_head + 1 WHERE id = $1 RETURNING seq_head', [convId]))!.seq_head;
+  }
+  async seqHead(convId: number) {
+    return (await this.sql.one<{ seq_head: number }>('convs.head', 'SELECT seq_head FROM conversations WHERE id = $1', [convId]))?.seq_head ?? 0;
+  }
+}
+
+class PgMessages implements MessagesRepository {
+  constructor(private readonly sql: Sql) {}
+  async insert(m: Omit<MessageRow, 'id' | 'recalled_by'>) {
+    const row = await this.sql.one<{ id: number }>(
+      'messages.insert',
+      `INSERT INTO messages (conv_id, conv_seq, sender_id, client_msg_id, sent_at, text, mentions, reply_to, sender_seq)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`,
+      [m.conv_id, m.conv_seq, m.sender_id, m.client_msg_id, m.sent_at, m.text, m.mentions, m.reply_to, m.sender_seq],
+    );
+    return row!.id;
+  }
+  byId(id: number) { return this.sql.one<MessageRow>('messages.byId', 'SELECT * FROM messages WHERE id = $1', [id]); }
+  bySenderClientId(senderId: number, clientMsgId: string) {
+    return this.sql.one<MessageRow>('messages.byClient', 'SELECT * FROM messages WHERE sender_id = $1 AND client_msg_id = $2', [senderId, clientMsgId]);
+  }
+  deliveryRef(userId: number, seq: number) {
+    return this.sql.one<{ conv_id: number; conv_seq: number; sender_id: number }>(
+      'messages.deliveryRef',
+      'SELECT m.conv_id, m.conv_seq, m.sender_id FROM events e JOIN messages m ON m.id = e.ref WHERE e.user_id = $1 AND e.seq = $2 AND e.ref <> 0',
+      [userId, seq],
+    );
+  }
+  async recall(id: number, by: number) { await this.sql.count('messages.recall', "UPDATE messages SET recalled_by = $1, text = '', mentions = '' WHERE id = $2", [by, id]); }
+  readState(convId: number, userId: number) {
+    return this.sql.one<ReadStateRow>('readState.get', 'SELECT * FROM read_state WHERE conv_id = $1 AND user_id = $2', [convId, userId]);
+  }
+  async advanceDelivered(convId: number, userId: number, seq: number) {
+    const n = await this.sql.count(
+      'readState.delivered',
+      `INSERT INTO read_state (conv_id, user_id, delivered_seq) VALUES ($1, $2, $3)
+       ON CONFLICT (conv_id, user_id) DO UPDATE SET delivered_seq = excluded.delivered_seq WHERE read_state.delivered_seq < excluded.delivered_seq`,
+      [convId, userId, seq],
+    );
+    return n > 0;
+  }
+  async advanceRead(convId: number, userId: number, seq: number) {
+    const n = await this.sql.count(
+      'readState.read',
+      `INSERT INTO read_state (conv_id, user_id, delivered_seq, read_seq) VALUES ($1, $2, $3, $3)
+       ON CONFLICT (conv_id, user_id) DO UPDATE SET read_seq = excluded.read_seq, delivered_seq = greatest(read_state.delivered_seq, excluded.read_seq)
+       WHERE read_state.read_seq < excluded.read_seq`,
+      [convId, userId, seq],
+    );
+    return n > 0;
+  }
+}
+
+class PgFriends implements FriendsRepository {
+  constructor(private readonly sql: Sql) {}
+  get(userId: number, friendId: number) { return this.sql.one<FriendRow>('friends.get', 'SELECT * FROM friends WHERE user_id = $1 AND friend_id = $2', [userId, friendId]); }
+  async set(userId: number, friendId: number, state: number, since: number) {
+    await this.sql.count(
+      'friends.set',
+      `INSERT INTO friends (user_id, friend_id, state, since) VALUES ($1, $2, $3, $4)
+       ON CONFLICT (user_id, friend_id) DO UPDATE SET state = excluded.state, since = excluded.since`,
+      [userId, friendId, state, since],
+    );
+  }
+  ids(userId: number, state: number) {
+    return this.sql.ids('friends.ids', 'SELECT friend_id AS id FROM friends WHERE user_id = $1 AND state = $2 ORDER BY friend_id', [userId, state]);
+  }
+  request(id: number) { return this.sql.one<FriendRequestRow>('requests.get', 'SELECT * FROM friend_requests WHERE id = $1', [id]); }
+  pendingBetween(a: number, b: number) {
+    return this.sql.one<FriendRequestRow>(
+      'requests.pending',
+      'SELECT * FROM friend_requests WHERE state = 1 AND ((from_id = $1 AND to_id = $2) OR (from_id = $2 AND to_id = $1)) LIMIT 1',
+      [a, b],
+    );
+  }
+  async createRequest(fromId: number, toId: number, message: string, now: number) {
+    const row = await this.sql.one<{ id: number }>(
+      'requests.create',
+      'INSERT INTO friend_requests (from_id, to_id, message, state, created_at, updated_at) VALUES ($1, $2, $3, 1, $4, $4) RETURNING id',
+      [fromId, toId, message, now],
+    );
+    return row!.id;
+  }
+  async setRequestState(id: number, state: number, now: number) {
+    await this.sql.count('requests.setState', 'UPDATE friend_requests SET state = $1, updated_at = $2 WHERE id = $3', [state, now, id]);
+  }
+}
+
+class PgGroups implements GroupsRepository {
+  constructor(private readonly sql: Sql) {}
+  async create(name: string, ownerId: number, now: number) {
+    const row = await this.sql.one<{ id: number }>(
+      'groups.create',
+      'INSERT INTO groups (name, owner_id, member_count, created_at, updated_at) VALUES ($1, $2, 0, $3, $3) RETURNING id',
+      [name, ownerId, now],
+    );
+    return row!.id;
+  }
+  byId(id: number) { return this.sql.one<GroupRow>('groups.byId', 'SELECT * FROM groups WHERE id = $1', [id]); }
+  async update(g: GroupRow) {
+    await this.sql.count(
+      'groups.update',
+      'UPDATE groups SET name = $1, owner_id = $2, member_count = $3, dissolved = $4, updated_at = $5 WHERE id = $6',
+      [g.name, g.owner_id, g.member_count, g.dissolved, g.updated_at, g.id],
+    );
+  }
+  member(groupId: number, userId: number) {
+    return this.sql.one<GroupMemberRow>('members.get', 'SELECT * FROM group_members WHERE group_id = $1 AND user_id = $2', [groupId, userId]);
+  }
+  async addMember(groupId: number, userId: number, role: number, now: number) {
+    await this.sql.count('members.add', 'INSERT INTO group_members (group_id, user_id, role, joined_at) VALUES ($1, $2, $3, $4)', [groupId, userId, role, now]);
+  }
+  async removeMember(groupId: number, userId: number) {
+    await this.sql.count('members.remove', 'DELETE FROM group_members WHERE group_id = $1 AND user_id = $2', [groupId, userId]);
+  }
+  async setRole(groupId: number, userId: number, role: number) {
+    await this.sql.count('members.role', 'UPDATE group_members SET role = $1 WHERE group_id = $2 AND user_id = $3', [role, groupId, userId]);
+  }
+  memberIds(groupId: number) { return this.sql.ids('members.ids', 'SELECT user_id AS id FROM group_members WHERE group_id = $1 ORDER BY user_id', [groupId]); }
+  members(groupId: number, afterUserId: number, limit: number) {
+    return this.sql.rows<GroupMemberRow>('members.page', 'SELECT * FROM group_members WHERE group_id = $1 AND user_id > $2 ORDER BY user_id LIMIT $3', [groupId, afterUserId, limit]);
+  }
+  coMemberIds(userId: number) {
+    return this.sql.ids(
+      'members.co',
+      'SELECT DISTINCT b.user_id AS id FROM group_members a JOIN group_members b ON b.group_id = a.group_id WHERE a.user_id = $1 AND b.user_id <> a.user_id',
+      [userId],
+    );
+  }
+  async areCoMembers(a: number, b: number) {
+    const row = await this.sql.one(
+      'members.areCo',
+      'SELECT 1 FROM group_members a JOIN group_members b ON b.group_id = a.group_id WHERE a.user_id = $1 AND b.user_id = $2 LIMIT 1',
+      [a, b],
+    );
+    return row !== undefined;
+  }
+}
+
+/** The repositories over one pooled connection (inside BEGIN ... COMMIT for writes). */
+export class PgTx implements Tx {
+  readonly users: UsersRepository;
+  readonly sequences: SequencesRepository;
+  readonly devices: DevicesRepository;
+  readonly events: EventsRepository;
+  readonly conversations: ConversationsRepository;
+  readonly messages: MessagesRepository;
+  readonly friends: FriendsRepository;
+  readonly groups: GroupsRepository;
+
+  constructor(client: PoolClient) {
+    const sql = new Sql(client);
+    this.users = new PgUsers(sql);
+    this.sequences = new PgSequences(sql);
+    this.devices = new PgDevices(sql);
+    this.events = new PgEvents(sql);
+    this.conversations = new PgConversations(sql);
+    this.messages = new PgMessages(sql);
+    this.friends = new PgFriends(sql);
+    this.groups = new PgGroups(sql);
+  }
+}

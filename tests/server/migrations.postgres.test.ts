@@ -1,0 +1,59 @@
+// Each numbered PostgreSQL migration, applied one at a time to a fresh database; the run is idempotent, refuses a
+// database from a newer server, and two servers starting together migrate once.
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { latestPostgresVersion, migratePostgres, postgresMigrations } from '../../server/storage/postgres-migrations';
+import { freshStore } from './helpers/store';
+
+const pools: pg.Pool[] = [];
+async function freshPool(): Promise<pg.Pool> {
+  const pool = new pg.Pool({ connectionString: await freshStore('migrations'), max: 4 });
+  pools.push(pool);
+  return pool;
+}
+afterAll(() => Promise.all(pools.map((p) => p.end())));
+
+async function tables(pool: pg.Pool): Promise<string[]> {
+  const { rows } = await pool.query<{ name: string }>(
+    "SELECT tablename AS name FROM pg_tables WHERE schemaname = 'public' UNION SELECT indexname FROM pg_indexes WHERE schemaname = 'public' ORDER BY 1",
+  );
+  return rows.map((r) => r.name);
+}
+
+describe('PostgreSQL migrations', () => {
+  let pool: pg.Pool;
+  beforeAll(async () => {
+    pool = await freshPool();
+  });
+
+  it('are numbered 1..n without gaps', () => {
+    expect(postgresMigrations.map((m) => m.version)).toEqual(postgresMigrations.map((_, i) => i + 1));
+    expect(latestPostgresVersion).toBe(postgresMigrations.length);
+  });
+
+  it('1: creates the schema on an empty database, with the sequence counters', async () => {
+    expect(await migratePostgres(pool, 1)).toEqual([1]);
+    expect(await tables(pool)).toEqual(
+      expect.arrayContaining(['users', 'user_seqs', 'devices', 'events', 'events_domain', 'conversations', 'messages', 'read_state', 'friend_requests', 'friends', 'groups', 'group_members', 'schema_migrations']),
+    );
+    const { rows } = await pool.query('SELECT version, name FROM schema_migrations');
+    expect(rows).toEqual([{ version: 1, name: 'initial schema' }]);
+  });
+
+  it('is idempotent and refuses a database from a newer server', async () => {
+    expect(await migratePostgres(pool)).toEqual(postgresMigrations.map((m) => m.version).filter((v) => v > 1));
+    expect(await migratePostgres(pool)).toEqual([]);
+    await pool.query("INSERT INTO schema_migrations (version, name) VALUES ($1, 'from the future')", [latestPostgresVersion + 1]);
+    await expect(migratePostgres(pool)).rejects.toThrow(/newer than this server/);
+  });
+
+  it('servers starting together: one applies each migration, the others wait and apply nothing', async () => {
+    const shared = await freshPool();
+    const others = [shared, ...(await Promise.all([1, 2].map(() => new pg.Pool({ connectionString: (shared.options as { connectionString: string }).connectionString, max: 2 }))))];
+    pools.push(...others.slice(1));
+    const results = await Promise.all(others.map((p) => migratePostgres(p)));
+    expect(results.flat().sort()).toEqual(postgresMigrations.map((m) => m.version));
+    const { rows } = await shared.query('SELECT count(*)::int AS n FROM schema_migrations');
+    expect(rows[0]).toEqual({ n: postgresMigrations.length });
+  });
+});

@@ -10,12 +10,12 @@ describe('--store', () => {
   it('refuses what is neither sqlite nor a postgres URL with a database, without echoing it', async () => {
     for (const bad of ['mysql://u:hunter2@h/db', 'postgres://u:hunter2@h:5432', 'sqlite3']) {
       const r = await runCli(['--port', '0', '--store', bad]);
-      expect(r.code).toBe(1);
+      expect(r.code).toBe(2); // a configuration error
       expect(r.stderr).toContain('--store: expected sqlite or a postgres:// URL');
       expect(r.stderr).not.toContain('hunter2');
     }
     const env = await runCli(['--port', '0'], { TERN_SERVER_STORE: 'redis://x' });
-    expect(env.code).toBe(1);
+    expect(env.code).toBe(2);
     expect(env.stderr).toContain('TERN_SERVER_STORE');
   });
 

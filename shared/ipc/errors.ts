@@ -49,6 +49,7 @@ const resultCodeNames = {
   MESSAGE_TOO_LARGE: true,
   INTERNAL: true,
   SHUTTING_DOWN: true,
+  UNAVAILABLE: true,
 } as const satisfies Record<ResultCodeName, true>;
 
 /** Error codes raised by the app itself rather than by the server. */

@@ -1,3 +1,4 @@
+// SQLite only (PostgreSQL syncs inside its COMMIT, out of this process).
 // Acks and pushes wait for the WAL sync, shown by holding the sync: the test replaces fdatasync (the call
 // storage/durability.ts makes) with one it releases by hand. Nothing a client hears of may be ahead of the disk,
 // and the per-connection cap on requests in flight counts a send until its ack, so it holds exactly.

@@ -2,16 +2,14 @@
 // probe here, and every answer the probes get is listed (for that command or as a general code). A code the server
 // starts answering, or one the table promises and the server no longer gives, fails this test, so the table cannot
 // drift from the code again.
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Command, GroupRole, requestSpecs, ResultCode, type RequestCommand } from '../../shared/protocol';
-import { DB_FILE } from '../../server/datadir';
 import { setUserDisabled } from '../../server/services/admin';
-import { SqliteStore } from '../../server/storage/sqlite-store';
 import { RequestError, TestClient } from './helpers/client';
 import { documentedErrorCodes, generalCodes } from './helpers/protocol-doc';
 import { serverFixture } from './helpers/server';
 import { befriend, direct, group, sendText } from './helpers/social';
+import { openServerStore } from './helpers/store';
 import { relayFrom, type SourceRelay } from './helpers/source-address';
 
 /** Time stands still unless a probe moves it (the recall window, the throttles). */
@@ -131,7 +129,7 @@ const probes: Partial<Record<RequestCommand, Partial<Record<ResultCode, Probe>>>
     ),
     [ResultCode.ACCOUNT_DISABLED]: async () => {
       await fixture.user('cf_frank');
-      const store = SqliteStore.open(join(fixture.server.dataDir, DB_FILE), { durability: 'off' });
+      const store = await openServerStore(fixture.server);
       await setUserDisabled(store, 'cf_frank', true);
       await store.close();
       const c = await anon();

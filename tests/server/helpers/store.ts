@@ -27,3 +27,9 @@ export async function openTestStore(dir: string): Promise<Store> {
   if (testStore === 'sqlite') return SqliteStore.open(join(dir, 'test.db'), { durability: 'off' });
   return PostgresStore.open(await freshStore('store'));
 }
+
+/** A second connection to a running test server's data (what the admin CLI does): its SQLite file, or its PostgreSQL database. */
+export async function openServerStore(server: { dataDir: string; config: { store: string } }): Promise<Store> {
+  if (server.config.store === 'sqlite') return SqliteStore.open(join(server.dataDir, 'tern.db'), { durability: 'off' });
+  return PostgresStore.open(server.config.store, { poolSize: 2 });
+}

@@ -1,6 +1,7 @@
 /**
  * electron-vite build of the three bundles:
- *   out/main      the main process (ESM; node_modules stay external, better-sqlite3 above all)
+ *   out/main      the main process (ESM; node_modules stay external, better-sqlite3 above all),
+ *                 and core-worker.js: the entry of the core's worker thread (electron/core/thread/worker.ts)
  *   out/preload   the sandboxed preload: ONE CommonJS file, no Node built-ins, everything inlined
  *   out/renderer  the Vue app (also served by the web shell)
  * TERN_UPDATE_URL (at build time) is the generic-provider feed of electron-updater;
@@ -28,7 +29,7 @@ export default defineConfig({
       outDir: 'out/main',
       externalizeDeps: true,
       rollupOptions: {
-        input: { index: resolve('electron/main/index.ts') },
+        input: { index: resolve('electron/main/index.ts'), 'core-worker': resolve('electron/core/thread/worker.ts') },
         external: ['better-sqlite3'],
       },
     },

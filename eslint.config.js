@@ -38,16 +38,25 @@ export const layerRules = {
     ],
   },
   // electron/host/ (logic both shells run) and electron/web-shell/ (the web shell's Node process): plain Node, never electron.
+  // They run the core on its own thread (electron/host/core-thread.ts): from electron/core only types and the thread protocol.
   host: {
     paths: [electronImport('The web shell and shared host code (they run in plain Node)'), 'vue', 'pinia'],
-    patterns: [{ group: ['**/server/**', '**/renderer/**', ...electronFolders('main', 'preload')], message: 'electron/host/ and electron/web-shell/ may import electron/core/, electron/host/ and shared/ only.' }],
+    patterns: [
+      { group: ['**/server/**', '**/renderer/**', ...electronFolders('main', 'preload')], message: 'electron/host/ and electron/web-shell/ may import electron/host/, shared/ and the core\'s types only.' },
+      {
+        // electron/core and anything in it, except electron/core/thread/protocol.
+        regex: '^(?:\\.\\./|.*/electron/)core(?:/(?!thread/protocol$).*)?$',
+        allowTypeImports: true,
+        message: 'The core runs on its own thread (electron/host/core-thread.ts): import its types and electron/core/thread/protocol only.',
+      },
+    ],
   },
   main: {
     paths: ['vue', 'pinia'],
     patterns: [
       {
-        group: ['**/server/**', '**/renderer/**', ...electronFolders('preload', 'web-shell')],
-        message: 'electron/main/ may import electron/core/, electron/host/ and shared/ only (channel names live in shared/ipc).',
+        group: ['**/server/**', '**/renderer/**', ...electronFolders('preload', 'web-shell', 'core')],
+        message: 'electron/main/ may import electron/host/ and shared/ only: the core runs on its thread (electron/host/core-thread.ts); channel names live in shared/ipc.',
       },
     ],
   },
@@ -71,6 +80,8 @@ export const layerRules = {
 };
 
 const restrict = (rule) => ({ 'no-restricted-imports': ['error', rule] });
+// typescript-eslint's variant: the same options plus `allowTypeImports` (used where only types may cross).
+const restrictTyped = (rule) => ({ 'no-restricted-imports': 'off', '@typescript-eslint/no-restricted-imports': ['error', rule] });
 
 export default tseslint.config(
   { ignores: ['node_modules/', 'out/', 'dist/', '.tsbuild/', 'shared/gen/', 'data/', 'test-results/', 'bench-results/'] },
@@ -95,7 +106,7 @@ export default tseslint.config(
   { files: ['shared/node/**'], rules: restrict(layerRules.sharedNode), languageOptions: { globals: globals.node } },
   { files: ['server/**'], rules: restrict(layerRules.server), languageOptions: { globals: globals.node } },
   { files: ['electron/core/**'], rules: restrict(layerRules.core), languageOptions: { globals: globals.node } },
-  { files: ['electron/host/**', 'electron/web-shell/**'], rules: restrict(layerRules.host), languageOptions: { globals: globals.node } },
+  { files: ['electron/host/**', 'electron/web-shell/**'], rules: restrictTyped(layerRules.host), languageOptions: { globals: globals.node } },
   { files: ['electron/main/**'], rules: restrict(layerRules.main), languageOptions: { globals: globals.node } },
   { files: ['electron/preload/**'], rules: restrict(layerRules.preload) },
   { files: ['renderer/**'], rules: restrict(layerRules.renderer), languageOptions: { globals: globals.browser } },

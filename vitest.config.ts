@@ -37,6 +37,7 @@ export default defineConfig({
       },
       nodeProject('cluster', 120_000),
       nodeProject('core', 60_000),
+      nodeProject('host', 60_000),
       nodeProject('web-shell'),
       nodeProject('main'),
       nodeProject('preload'),

@@ -13,8 +13,8 @@ import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { parseArgs } from 'node:util';
-import { createCore, type ClientCore } from '../electron/core';
-import { startWebShell, type WebShell } from '../electron/web-shell';
+import type { ClientCore } from '../electron/core';
+import { startWebShell, startWebShellCore, type WebShell } from '../electron/web-shell';
 import { startServer, type RunningServer } from '../server';
 import type { ServerEndpoint } from '../shared/ipc';
 import { parseServersEnv } from '../electron/host/servers';
@@ -92,7 +92,7 @@ async function main(): Promise<void> {
 
   if (demo) {
     console.log('Seeding the demo accounts…');
-    const cores = (await Promise.all(profiles.map((name) => createCore({ dataDir: join(clientDir(name), 'data'), defaultServers: servers, deviceName: `demo-${name}` })))) as [ClientCore, ClientCore, ClientCore];
+    const cores = (await Promise.all(profiles.map((name) => startWebShellCore({ dataDir: join(clientDir(name), 'data'), defaultServers: servers, deviceName: `demo-${name}` })))) as [ClientCore, ClientCore, ClientCore];
     for (const core of cores) await core.updateSettings({ servers });
     await seedDemo(cores);
     console.log(`Demo accounts: ${demoUsers.map((u) => u.username).join(', ')} — password: ${demoPassword}`);
@@ -130,7 +130,7 @@ async function main(): Promise<void> {
     return;
   }
 
-  const core = await createCore({ dataDir: clientDir('default'), defaultServers: servers, deviceName: 'web' });
+  const core = await startWebShellCore({ dataDir: clientDir('default'), defaultServers: servers, deviceName: 'web' });
   // We started (or were told) which server to use: point the client at it.
   await core.updateSettings({ servers });
   const port = flags.port ? Number(flags.port) : Number(process.env.TERN_WEB_PORT ?? 0);

@@ -71,9 +71,7 @@ export class Outbox implements Disposable {
 
   /** Resume after a restart: whatever was in flight is queued again. */
   start(): void {
-    for (const entry of this.deps.cache.outbox.list()) {
-      if (entry.state === 'inflight') this.deps.cache.outbox.update(entry.clientMsgId, { state: 'queued', nextAttemptAt: this.deps.clock.now() });
-    }
+    this.deps.cache.outbox.requeueInflight(this.deps.clock.now());
     this.pump();
   }
 
@@ -82,7 +80,7 @@ export class Outbox implements Disposable {
     const now = clock.now();
     const id = uuidv7(now);
     const quoted = input.replyToServerId !== undefined ? cache.messages.getByServerId(input.replyToServerId) : undefined;
-    const { message: view } = cache.enqueueOutgoing({
+    const { message: view, conversation } = cache.enqueueOutgoing({
       id,
       key: input.key,
       text: input.text,
@@ -92,7 +90,7 @@ export class Outbox implements Disposable {
         : {}),
       createdAt: now,
     });
-    this.notify([view], input.key);
+    this.deps.changed({ messages: [view], conversations: [conversation] });
     this.pump();
     return view;
   }
@@ -126,10 +124,7 @@ export class Outbox implements Disposable {
   online(): void {
     this.offlineTimer.clear();
     this.offlineChecks.clear();
-    const now = this.deps.clock.now();
-    for (const entry of this.deps.cache.outbox.list()) {
-      if (entry.state === 'queued' && entry.nextAttemptAt > now) this.deps.cache.outbox.update(entry.clientMsgId, { nextAttemptAt: now });
-    }
+    this.deps.cache.outbox.makeDue(this.deps.clock.now());
     this.pump();
   }
 
@@ -140,11 +135,15 @@ export class Outbox implements Disposable {
 
   dispose(): void {
     this.disposed = true;
-    this.offlineTimer.clear();
-    this.retryTimer.clear();
+    this.offlineTimer.dispose();
+    this.retryTimer.dispose();
   }
 
-  /** Sends whatever is due, or arms the offline check while disconnected. */
+  /**
+   * Sends whatever is due (as many as there are free in-flight slots: one
+   * ack frees one slot and reads one row), or arms the offline check while
+   * disconnected. Never reads the whole outbox.
+   */
   pump(): void {
     if (this.disposed) return;
     const link = this.deps.link();
@@ -158,11 +157,9 @@ export class Outbox implements Disposable {
       this.armRetry();
       return;
     }
-    const due = this.deps.cache.outbox.listDue(now, MAX_IN_FLIGHT * 2).filter((e) => !this.inFlight.has(e.clientMsgId));
-    for (const entry of due) {
-      if (this.inFlight.size >= MAX_IN_FLIGHT) break;
-      void this.sendOne(entry, link);
-    }
+    const free = MAX_IN_FLIGHT - this.inFlight.size;
+    // Entries in flight are in state 'inflight' in the table: listDue (queued only) never returns them.
+    if (free > 0) for (const entry of this.deps.cache.outbox.listDue(now, free)) void this.sendOne(entry, link);
     this.armRetry();
   }
 
@@ -185,13 +182,9 @@ export class Outbox implements Disposable {
         timings.ackTimeoutMs,
       );
       if (this.disposed) return;
-      const view = cache.transaction(() => {
-        const acked = cache.messages.markAcked(id, { msgId: ack.msgId, convSeq: ack.convSeq, sentAt: ack.sentAt });
-        cache.outbox.remove(id);
-        return acked;
-      });
+      const acked = cache.acknowledgeOutgoing(id, { msgId: ack.msgId, convSeq: ack.convSeq, sentAt: ack.sentAt });
       this.offlineChecks.delete(id);
-      if (view) this.notify([view], entry.key);
+      if (acked) this.deps.changed({ messages: [acked.message], ...(acked.conversation ? { conversations: [acked.conversation] } : {}) });
     } catch (err) {
       if (this.disposed) return;
       const info = toErrorInfo(err);
@@ -236,9 +229,7 @@ export class Outbox implements Disposable {
   }
 
   private armOfflineCheck(): void {
-    if (this.offlineTimer.pending) return;
-    const waiting = this.deps.cache.outbox.list().some((e) => e.state !== 'failed');
-    if (!waiting) return;
+    if (this.offlineTimer.pending || !this.deps.cache.outbox.hasUnsent()) return;
     this.offlineTimer.set(this.deps.timings.offlineCheckMs, () => this.offlineCheck());
   }
 
@@ -248,8 +239,8 @@ export class Outbox implements Disposable {
       this.pump();
       return;
     }
-    for (const entry of this.deps.cache.outbox.list()) {
-      if (entry.state === 'failed' || this.inFlight.has(entry.clientMsgId)) continue;
+    for (const entry of this.deps.cache.outbox.listUnsent()) {
+      if (this.inFlight.has(entry.clientMsgId)) continue;
       const checks = (this.offlineChecks.get(entry.clientMsgId) ?? 0) + 1;
       this.offlineChecks.set(entry.clientMsgId, checks);
       if (checks >= this.deps.timings.offlineChecks) {
@@ -262,13 +253,9 @@ export class Outbox implements Disposable {
   /** Wakes up for entries whose retry time is in the future (non-timeout retries). */
   private armRetry(): void {
     const now = this.deps.clock.now();
-    const next = this.deps.cache.outbox
-      .list()
-      .filter((e) => e.state === 'queued' && e.nextAttemptAt > now)
-      .reduce((min, e) => Math.min(min, e.nextAttemptAt), Infinity);
     const paused = this.pausedUntil > now && this.deps.cache.outbox.hasUnsent();
-    const at = paused ? this.pausedUntil : next;
-    if (at === Infinity) return;
+    const at = paused ? this.pausedUntil : this.deps.cache.outbox.nextAttemptAfter(now);
+    if (at === undefined) return;
     this.retryTimer.set(at - now, () => this.pump());
   }
 

@@ -5,7 +5,7 @@
  */
 import {
   parseCall,
-  shellMethods,
+  isShellMethod,
   type CallResult,
   type CoreMethodName,
   type MessengerCore,
@@ -24,11 +24,7 @@ export interface DispatchLog {
 
 export type Dispatch = (method: unknown, args: unknown) => Promise<CallResult<unknown>>;
 
-const shellMethodSet: ReadonlySet<string> = new Set(shellMethods);
-
-export function isShellMethod(method: string): method is ShellMethodName {
-  return shellMethodSet.has(method);
-}
+export { isShellMethod };
 
 export function createDispatcher(core: Pick<MessengerCore, CoreMethodName>, shell: ShellHandlers, log?: DispatchLog): Dispatch {
   return async (method, args) => {

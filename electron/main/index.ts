@@ -12,7 +12,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import pino from 'pino';
 import type { ConversationKey, MessengerEvents, Settings, UpdateStatus } from '../../shared/ipc';
 import { checkCrypto } from '../../shared/node/noise/self-check';
-import { createCore, type ClientCore } from '../core';
+import { logLevelOf, startCoreThread, type ClientCore } from '../host/core-thread';
 import { appInfo, productName } from '../host/app-info';
 import { contentSecurityPolicy } from '../host/csp';
 import { createDispatcher } from '../host/dispatch';
@@ -97,13 +97,17 @@ async function main(): Promise<void> {
     callback({ responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [csp] } });
   });
 
-  // The core.
+  // The core, on a worker thread: this thread only runs windows, tray, menus and IPC. Restarted if it dies.
   const version = app.getVersion();
-  const core: ClientCore = await createCore({
-    dataDir: join(userData, 'data'),
-    defaultServers: parseServersEnv(process.env.TERN_SERVERS),
-    deviceName: hostname(),
-    clientName: `tern-desktop/${version} ${process.platform}`,
+  const core: ClientCore = await startCoreThread({
+    entry: pathToFileURL(join(here, 'core-worker.js')),
+    config: {
+      dataDir: join(userData, 'data'),
+      defaultServers: parseServersEnv(process.env.TERN_SERVERS),
+      deviceName: hostname(),
+      clientName: `tern-desktop/${version} ${process.platform}`,
+      logLevel: logLevelOf(process.env.TERN_LOG_LEVEL),
+    },
     log: log.child({ name: 'core' }),
   });
 

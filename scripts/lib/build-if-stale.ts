@@ -15,7 +15,7 @@ function newestMtime(dir: string): number {
 }
 
 export function bundlesAreStale(root: string, needElectron: boolean): boolean {
-  const outputs = ['out/renderer/index.html', ...(needElectron ? ['out/main/index.js', 'out/preload/index.cjs'] : [])].map((f) => join(root, f));
+  const outputs = ['out/renderer/index.html', ...(needElectron ? ['out/main/index.js', 'out/main/core-worker.js', 'out/preload/index.cjs'] : [])].map((f) => join(root, f));
   if (outputs.some((f) => !existsSync(f))) return true;
   const built = Math.min(...outputs.map((f) => statSync(f).mtimeMs));
   const sources = ['renderer', 'shared', ...(needElectron ? ['electron'] : [])].map((d) => join(root, d));

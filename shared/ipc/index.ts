@@ -6,3 +6,4 @@ export * from './api';
 export * from './conversation-key';
 export * from './settings';
 export * from './channels';
+export * from './frames';

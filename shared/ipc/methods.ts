@@ -229,6 +229,13 @@ export interface MethodResults {
 /** Methods served by the shell (Electron main or web host), not by the client core. */
 export const shellMethods = ['getAppInfo', 'getUpdateStatus', 'checkForUpdates', 'installUpdate', 'skipUpdate'] as const satisfies readonly MethodName[];
 export type ShellMethodName = (typeof shellMethods)[number];
+
+const shellMethodSet: ReadonlySet<string> = new Set(shellMethods);
+
+/** Served by the shell itself (its updater, its app info), not by the core. */
+export function isShellMethod(method: string): method is ShellMethodName {
+  return shellMethodSet.has(method);
+}
 export type CoreMethodName = Exclude<MethodName, ShellMethodName>;
 
 export const methodNames = Object.keys(methodSchemas) as MethodName[];

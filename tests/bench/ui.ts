@@ -24,7 +24,7 @@ import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { createCore } from '../../electron/core/index';
 import { openCache, type WireMessage, type WireSyncEvent } from '../../electron/core/cache';
-import { startWebShell } from '../../electron/web-shell/index';
+import { startWebShell, startWebShellCore } from '../../electron/web-shell/index';
 import { ConversationType, SyncDomain } from '../../shared/protocol';
 import { launchBrowser, repoRoot, startTestServer, tempDir } from '../e2e/harness';
 
@@ -173,7 +173,7 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
     const { bigKey, seedMs } = seed(dataDir, session.account.userId, conversations, messages);
     log(`ui: seeded in ${seedMs} ms`);
 
-    const shell = await startWebShell({ coreFactory: () => createCore({ dataDir, defaultServers: [server.endpoint], deviceName: 'bench' }) });
+    const shell = await startWebShell({ coreFactory: () => startWebShellCore({ dataDir, defaultServers: [server.endpoint], deviceName: 'bench' }) });
     const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
     const page = await context.newPage();
     const cdp = await context.newCDPSession(page);

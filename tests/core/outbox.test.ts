@@ -5,7 +5,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { MessageView } from '../../shared/ipc';
 import { Command, ErrorDetailSchema, ResultCode, SendMessageAckSchema, SendMessageRequestSchema, decodePayload, encodePayload, type Frame } from '../../shared/protocol';
 import { openCache, type Cache } from '../../electron/core/cache';
@@ -119,6 +119,15 @@ function ackingServer(): (connection: MemoryConnection) => void {
   };
 }
 
+/** Every connection of the rig gets a server that acknowledges its sends. */
+function serveAcks(r: Rig): void {
+  const acking = ackingServer();
+  r.script.setup = ((prev) => (c: MemoryConnection) => {
+    prev(c);
+    acking(c);
+  })(r.script.setup);
+}
+
 function ack(frame: Frame, msgId: number, duplicate = false): Frame {
   return {
     serial: frame.serial,
@@ -175,11 +184,7 @@ describe('Outbox', () => {
     const r = build();
     let up = false;
     r.script.plan = () => (up ? 'ok' : 'SERVER_UNREACHABLE');
-    const acking = ackingServer();
-    r.script.setup = ((prev) => (c: MemoryConnection) => {
-      prev(c);
-      acking(c);
-    })(r.script.setup);
+    serveAcks(r);
     connect(r);
     const first = r.outbox.send({ key: 'u:2', text: 'one' });
     await r.clock.advance(20_000);
@@ -206,11 +211,7 @@ describe('Outbox', () => {
 
   it('a duplicate ack (the server already had it) settles the message once', async () => {
     const r = build();
-    const acking = ackingServer();
-    r.script.setup = ((prev) => (c: MemoryConnection) => {
-      prev(c);
-      acking(c);
-    })(r.script.setup);
+    serveAcks(r);
     connect(r);
     await r.clock.advance(0);
     const view = r.outbox.send({ key: 'u:2', text: 'x' });
@@ -282,6 +283,23 @@ describe('Outbox', () => {
     expect(r.cache.outbox.count()).toBe(0);
   });
 
+  it('a backlog of 200 goes out 32 at a time without ever reading the whole outbox', async () => {
+    const r = build();
+    serveAcks(r);
+    const ids: string[] = [];
+    for (let i = 0; i < 200; i++) ids.push(r.outbox.send({ key: 'u:2', text: `backlog ${i}` }).id);
+    const list = vi.spyOn(r.cache.outbox, 'list');
+    const listDue = vi.spyOn(r.cache.outbox, 'listDue');
+    connect(r);
+    await r.clock.advance(0);
+    expect(ids.every((id) => r.cache.messages.get(id)?.status === 'sent')).toBe(true);
+    expect(r.sends()).toHaveLength(200);
+    expect(r.cache.outbox.count()).toBe(0);
+    // Never the whole table; and no read asks for more rows than there are free in-flight slots.
+    expect(list).not.toHaveBeenCalled();
+    expect(Math.max(...listDue.mock.calls.map(([, limit]) => limit ?? Infinity))).toBeLessThanOrEqual(32);
+  });
+
   it('resumes after a restart: in-flight messages are sent again with the same id', async () => {
     const clock = new ManualClock();
     const r1 = build(clock);
@@ -294,11 +312,7 @@ describe('Outbox', () => {
     rig = undefined;
 
     const r2 = build(clock);
-    const acking = ackingServer();
-    r2.script.setup = ((prev) => (c: MemoryConnection) => {
-      prev(c);
-      acking(c);
-    })(r2.script.setup);
+    serveAcks(r2);
     r2.outbox.start();
     connect(r2);
     await clock.advance(0);

@@ -9,9 +9,8 @@ import { join, resolve } from 'node:path';
 import { chromium, selectors, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import type { ServerEndpoint } from '../../shared/ipc';
 import { startServer, type RunningServer } from '../../server/index';
-import { createCore } from '../../electron/core/index';
 import type { Timings } from '../../electron/core/timings';
-import { startWebShell, type WebShell } from '../../electron/web-shell/index';
+import { startWebShell, startWebShellCore, type WebShell } from '../../electron/web-shell/index';
 import { silentLog } from '../../electron/web-shell/log';
 
 export const repoRoot = resolve(import.meta.dirname, '../..');
@@ -86,7 +85,8 @@ export async function openUser(browser: Browser, name: string, servers: ServerEn
   mkdirSync(dataDir, { recursive: true });
   const shell = await startWebShell({
     log: silentLog,
-    coreFactory: () => createCore({ dataDir, defaultServers: servers, deviceName: `e2e-${name}`, timings: { backoffInitialMs: 300, backoffMaxMs: 2000, ...opts.timings } }),
+    // As in the product: the core on a worker thread of the web shell's process.
+    coreFactory: () => startWebShellCore({ dataDir, defaultServers: servers, deviceName: `e2e-${name}`, timings: { backoffInitialMs: 300, backoffMaxMs: 2000, ...opts.timings } }),
   });
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, locale: opts.locale ?? 'en-US', colorScheme: opts.colorScheme ?? 'light' });
   const page = await context.newPage();

@@ -7,7 +7,7 @@ const eslint = new ESLint({ cwd: process.cwd() });
 
 async function restrictedImportErrors(filePath: string, code: string): Promise<number> {
   const [result] = await eslint.lintText(code, { filePath });
-  return result!.messages.filter((m) => m.ruleId === 'no-restricted-imports').length;
+  return result!.messages.filter((m) => m.ruleId === 'no-restricted-imports' || m.ruleId === '@typescript-eslint/no-restricted-imports').length;
 }
 
 const cases: Array<[file: string, code: string, allowed: boolean]> = [
@@ -30,7 +30,13 @@ const cases: Array<[file: string, code: string, allowed: boolean]> = [
   ['electron/preload/x.ts', "import { callChannel } from '../../shared/ipc/channels';\nexport const a = callChannel;", true],
   ['electron/web-shell/x.ts', "import { app } from 'electron';\nexport const a = app;", false],
   ['electron/host/x.ts', "import { badgeState } from '../main/badge';\nexport const a = badgeState;", false],
-  ['electron/web-shell/x.ts', "import { createCore } from '../core';\nexport const a = createCore;", true],
+  ['electron/web-shell/x.ts', "import { createCore } from '../core';\nexport const a = createCore;", false],
+  ['electron/host/x.ts', "import { createCore } from '../core/index';\nexport const a = createCore;", false],
+  ['electron/host/x.ts', "import type { ClientCore } from '../core/core';\nexport type A = ClientCore;", true],
+  ['electron/host/x.ts', "import { logLevels } from '../core/thread/protocol';\nexport const a = logLevels;", true],
+  ['electron/main/x.ts', "import { createCore } from '../core';\nexport const a = createCore;", false],
+  ['electron/main/x.ts', "import type { ClientCore } from '../core/core';\nexport type A = ClientCore;", false],
+  ['electron/main/x.ts', "import { startCoreThread } from '../host/core-thread';\nexport const a = startCoreThread;", true],
   ['electron/core/x.ts', "import { createDispatcher } from '../host/dispatch';\nexport const a = createDispatcher;", false],
   ['electron/core/x.ts', "import { startWebShell } from '../web-shell';\nexport const a = startWebShell;", false],
   ['electron/main/x.ts', "import { callChannel } from '../preload/channels';\nexport const a = callChannel;", false],

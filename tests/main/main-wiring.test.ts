@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { methodNames, type MessageView } from '../../shared/ipc';
 import { createFakeCore, type FakeCore } from '../support/fake-core';
+import type * as CoreThreadModule from '../../electron/host/core-thread';
 
 const h = vi.hoisted(() => {
   type Fn = (...args: unknown[]) => unknown;
@@ -38,8 +39,16 @@ const h = vi.hoisted(() => {
 });
 
 let core: FakeCore;
+const threadStarts: Array<{ entry: URL; config: { dataDir: string; logLevel: string; clientName: string } }> = [];
 
-vi.mock('../../electron/core', () => ({ createCore: async () => core }));
+// The core's thread is plain Node, tested for real in tests/host; here it is the fake core.
+vi.mock('../../electron/host/core-thread', async (importOriginal) => ({
+  ...(await importOriginal<typeof CoreThreadModule>()),
+  startCoreThread: async (options: (typeof threadStarts)[number]) => {
+    threadStarts.push(options);
+    return core;
+  },
+}));
 vi.mock('electron-updater', () => ({ default: { autoUpdater: {} } }));
 vi.mock('electron', () => {
   const { emitter, state } = h;
@@ -137,6 +146,14 @@ beforeAll(async () => {
 afterAll(() => rmSync(h.state.userData, { recursive: true, force: true }));
 
 describe('electron/main/index.ts wiring', () => {
+  it('runs the core on a worker thread: the bundled entry beside main, data under userData', () => {
+    expect(threadStarts).toHaveLength(1);
+    const { entry, config } = threadStarts[0]!;
+    expect(entry.protocol).toBe('file:');
+    expect(entry.pathname).toMatch(/[/\\]core-worker\.js$/);
+    expect(config).toMatchObject({ dataDir: join(h.state.userData, 'data'), logLevel: 'info', clientName: 'tern-desktop/9.9.9 ' + process.platform });
+  });
+
   it('opens a sandboxed, isolated window with the CJS preload', () => {
     const prefs = h.state.windows[0]!.options.webPreferences as Record<string, unknown>;
     expect(prefs).toMatchObject({ contextIsolation: true, sandbox: true, nodeIntegration: false, webSecurity: true, webviewTag: false });

@@ -52,6 +52,8 @@ describe('bundlesAreStale', () => {
     touch(root, 'out/main/index.js', 2000);
     touch(root, 'out/preload/index.cjs', 2000);
     touch(root, 'electron/main/index.ts', 1500);
+    expect(bundlesAreStale(root, true)).toBe(true); // the core thread's entry is missing
+    touch(root, 'out/main/core-worker.js', 2000);
     expect(bundlesAreStale(root, true)).toBe(false);
     touch(root, 'shared/ipc/api.ts', 3000);
     expect(bundlesAreStale(root, false)).toBe(true);

@@ -86,6 +86,8 @@ class TernServer {
   private maintainTimer: NodeJS.Timeout | undefined;
   /** Presence announcements and resyncs under way (shutdown waits for them before closing the store). */
   private readonly background = new Set<Promise<unknown>>();
+  /** Set once the services exist (the registry they need is built first). */
+  private presence: { service: PresenceService; run: ServiceDeps['run'] } | undefined;
 
   constructor(
     readonly config: ServerConfig,
@@ -97,7 +99,11 @@ class TernServer {
     private readonly bus: Bus,
     private readonly directory: SessionDirectory,
   ) {
-    this.registry = new SessionRegistry({ metrics: this.metrics, bus, directory, logger });
+    // The registry's hooks use the services, which are built below (they need the registry as their notifier).
+    this.registry = new SessionRegistry(
+      { metrics: this.metrics, bus, directory, logger },
+      { onPresence: (userId) => this.presenceChanged(userId), resync: (userIds) => this.resync(userIds) },
+    );
     this.limits = new Limits(clock, config);
     const deps: ServiceDeps = { run: new Runner(store, this.registry, clock), notifier: this.registry, clock, config, logger };
     this.metrics.observe({ connections: () => this.registry.all.size, writeBatches: () => store.stats() });
@@ -105,8 +111,7 @@ class TernServer {
     const groups = new GroupService(deps);
     const messages = new MessageService(deps);
     const presence = new PresenceService(deps);
-    this.registry.onPresence = (userId) => this.track(presence.changed(userId).catch((err: unknown) => logger.warn({ err, userId }, 'presence update failed')));
-    this.registry.resync = (userIds) => this.track(reofferToUsers(deps.run, presence, this.registry, userIds));
+    this.presence = { service: presence, run: deps.run };
     const services = {
       accounts: this.accounts,
       friends: new FriendService(deps),
@@ -146,6 +151,19 @@ class TernServer {
     return this.bus.nodeId;
   }
 
+  /** A user's presence may have changed: tell their friends. */
+  private presenceChanged(userId: number): void {
+    const presence = this.presence;
+    if (!presence) return;
+    this.track(presence.service.changed(userId).catch((err: unknown) => this.logger.warn({ err, userId }, 'presence update failed')));
+  }
+
+  /** Re-offers users on this node what they may have missed. */
+  private resync(userIds: readonly number[]): Promise<void> {
+    const presence = this.presence;
+    return presence ? this.track(reofferToUsers(presence.run, presence.service, this.registry, userIds)) : Promise.resolve();
+  }
+
   private track<T>(work: Promise<T>): Promise<T> {
     this.background.add(work);
     void work.finally(() => this.background.delete(work)).catch(() => undefined);
@@ -157,7 +175,7 @@ class TernServer {
     if (this.closing) return;
     this.track(
       this.directory.maintain(() => this.registry.localRefs()).then(
-        (offline) => offline.forEach((userId) => this.registry.onPresence(userId)),
+        (offline) => offline.forEach((userId) => this.presenceChanged(userId)),
         (err: unknown) => this.logger.warn({ err }, 'session directory upkeep failed'),
       ),
     );

@@ -38,19 +38,20 @@ export interface RegistryDeps {
   logger: Logger;
 }
 
+/** What the registry asks of its owner (given to the constructor). */
+export interface RegistryHooks {
+  /** The user's presence may have changed (came online, went offline somewhere): tell their friends. */
+  onPresence(userId: number): void;
+  /** Re-offers users on this node what they may have missed (the owner has the store): their newest event, their friends' presence. */
+  resync(userIds: readonly number[]): Promise<void>;
+}
+
 /** Resyncs asked for within this long are done once. */
 const RESYNC_COALESCE_MS = 200;
 
 export class SessionRegistry implements Notifier {
   readonly all = new Map<number, Session>();
   private readonly byUser = new Map<number, Set<Session>>();
-  /** The user's presence may have changed (came online, went offline somewhere): tell their friends. */
-  onPresence: (userId: number) => void = () => {};
-  /**
-   * Re-offers users on this node what they may have missed (set by the
-   * server, which has the store): their newest event, their friends' presence.
-   */
-  resync: (userIds: readonly number[]) => Promise<void> = () => Promise.resolve();
   /** Sessions whose directory record is being written (a resync must not take them for replaced). */
   private readonly binding = new Set<Session>();
   private resyncTimer: NodeJS.Timeout | undefined;
@@ -60,7 +61,10 @@ export class SessionRegistry implements Notifier {
   private readonly directory: SessionDirectory;
   private readonly logger: Logger;
 
-  constructor(deps: RegistryDeps) {
+  constructor(
+    deps: RegistryDeps,
+    private readonly hooks: RegistryHooks,
+  ) {
     ({ metrics: this.metrics, bus: this.bus, directory: this.directory, logger: this.logger } = deps);
     this.bus.onUserMessage = (userId, data) => this.fromBus(userId, data);
     this.bus.onClusterMessage = (data) => {
@@ -125,7 +129,7 @@ export class SessionRegistry implements Notifier {
     const kick: KickOrder = { reason: Kicked_Reason.OTHER_LOGIN, deviceName, deviceId: kickOthers ? '' : deviceId, keepNode: this.bus.nodeId, keepSession: session.id };
     this.bus.publish(userId, encodeMessage({ kind: Kind.KICK, kick }));
     await subscribed;
-    if (cameOnline) this.onPresence(userId);
+    if (cameOnline) this.hooks.onPresence(userId);
   }
 
   /** Logs the session out (it stays connected). */
@@ -152,7 +156,7 @@ export class SessionRegistry implements Notifier {
 
   private async forget(ref: SessionRef): Promise<void> {
     try {
-      if (await this.directory.remove(ref)) this.onPresence(ref.userId);
+      if (await this.directory.remove(ref)) this.hooks.onPresence(ref.userId);
     } catch (err) {
       // The record stays until this node's own shutdown, or its death is noticed.
       this.logger.warn({ err, userId: ref.userId }, 'session directory: removal failed');
@@ -295,9 +299,9 @@ export class SessionRegistry implements Notifier {
       }
       for (const ref of missing) {
         if (this.all.get(ref.sessionId)?.userId !== ref.userId) continue;
-        if (await this.directory.add(ref, false)) this.onPresence(ref.userId);
+        if (await this.directory.add(ref, false)) this.hooks.onPresence(ref.userId);
       }
-      await this.resync(users.filter((id) => this.byUser.has(id)));
+      await this.hooks.resync(users.filter((id) => this.byUser.has(id)));
       this.logger.info({ users: users.length, ms: Date.now() - started }, 'bus: resync done');
     } catch (err) {
       this.logger.warn({ err }, 'bus: resync failed');

@@ -40,10 +40,16 @@ interface Login {
 let nextSessionId = 1;
 
 function makeNode(name: string, bus: Bus, directory: SessionDirectory): Node {
-  const registry = new SessionRegistry({ metrics: new Metrics(), bus, directory, logger });
-  const node: Node = { name, bus, registry, presence: [], resyncs: [], received: [] };
-  registry.onPresence = (userId) => node.presence.push(userId);
-  registry.resync = (userIds) => (node.resyncs.push([...userIds]), Promise.resolve());
+  const presence: number[] = [];
+  const resyncs: number[][] = [];
+  const registry = new SessionRegistry(
+    { metrics: new Metrics(), bus, directory, logger },
+    {
+      onPresence: (userId) => void presence.push(userId),
+      resync: (userIds) => (resyncs.push([...userIds]), Promise.resolve()),
+    },
+  );
+  const node: Node = { name, bus, registry, presence, resyncs, received: [] };
   const deliver = bus.onUserMessage;
   bus.onUserMessage = (userId, data) => {
     node.received.push(userId);

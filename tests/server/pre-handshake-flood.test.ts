@@ -3,24 +3,13 @@
 // process here, so a crash shows as an exit, not as a test-runner error. tests/shared/node/transport-fuzz.test.ts
 // covers the whole class (any byte stream, any chunking, both ends).
 import { connect } from 'node:net';
-import { writeFileSync } from 'node:fs';
 import { afterAll, expect, it } from 'vitest';
 import { Command } from '../../shared/protocol';
 import { TestClient } from './helpers/client';
-import { spawnServer, type ServerProcess } from './helpers/process';
-import { removeDir, tempDir, testScrypt } from './helpers/server';
+import { startServerProcess, type ServerProcess } from './helpers/process';
 
-const data = tempDir();
-const configFile = `${data}.json`;
-let server: ServerProcess | undefined;
-afterAll(async () => {
-  if (server && server.child.exitCode === null) {
-    server.child.kill('SIGTERM');
-    await server.exited;
-  }
-  removeDir(data);
-  removeDir(configFile);
-});
+let server: (ServerProcess & { stop(): Promise<void> }) | undefined;
+afterAll(() => server?.stop());
 
 /** Writes `bytes` on a fresh TCP connection and resolves when the server has closed it. */
 function sendRaw(endpoint: { host: string; port: number }, bytes: Uint8Array, chunk: number): Promise<{ received: number }> {
@@ -40,8 +29,7 @@ function sendRaw(endpoint: { host: string; port: number }, bytes: Uint8Array, ch
 }
 
 it('1 MiB of zero bytes before the handshake closes that connection, and the server keeps serving', async () => {
-  writeFileSync(configFile, JSON.stringify({ scrypt: testScrypt, logLevel: 'warn' }));
-  server = await spawnServer(['--port', '0', '--data', data, '--config', configFile]);
+  server = await startServerProcess();
   const healthy = await TestClient.connect(server);
   await healthy.register('bystander');
 

@@ -6,9 +6,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import { FrameDecoder, HEADER_SIZE, type Frame } from '../../shared/protocol';
-import { chunks, encodeStream, fuzzSeed, mutate, randomFrames, Rng, type Mutation } from './support/fuzz';
+import { chunks, encodeStream, fuzzCases, fuzzSeed, mutate, randomFrames, Rng, type Mutation } from './support/fuzz';
 
-const CASES = 100_000;
+const CASES = fuzzCases(5_000);
 
 function sameFrames(a: Frame[], b: Frame[]): boolean {
   return (

@@ -10,6 +10,7 @@ import {
   ErrorDetailSchema,
   HandshakeRequestSchema,
   HandshakeResponseSchema,
+  HEADER_SIZE,
   ResultCode,
   type HandshakeResponse,
 } from '../../protocol';
@@ -20,6 +21,13 @@ import { decodeHandshakeFrame, handshakeDeadline, readHandshakeRecord } from './
 import { handshakeRecord } from './records';
 
 export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 10_000;
+/**
+ * The largest frame size a client takes from the server's announcement: a
+ * frame is buffered whole before it is handled, so a hostile server must not
+ * be able to make the app hold gigabytes (docs/PROTOCOL.md section 2.2).
+ */
+export const MAX_ANNOUNCED_FRAME_SIZE = 16 * 1024 * 1024;
+const MAX_REASON_LENGTH = 200;
 
 export interface ClientHandshakeOptions {
   host: string;
@@ -113,13 +121,16 @@ export async function connectSecure(options: ClientHandshakeOptions): Promise<Se
     }
     if (frame.code !== ResultCode.OK) {
       const detail = decodePayload(ErrorDetailSchema, frame.payload);
-      const reason = detail.ok && detail.value.message ? detail.value.message : `code ${frame.code}`;
-      throw new SecureTransportError(frame.code, `the server refused the handshake: ${reason}`);
+      // The server's words go to logs: bounded, and a code this client does not know is a failed handshake.
+      const reason = detail.ok && detail.value.message ? detail.value.message.slice(0, MAX_REASON_LENGTH) : 'no reason given';
+      const known = typeof ResultCode[frame.code] === 'string';
+      throw new SecureTransportError(known ? frame.code : ResultCode.HANDSHAKE_FAILED, `the server refused the handshake (code ${frame.code}): ${reason}`);
     }
     const response = decodePayload(HandshakeResponseSchema, frame.payload);
     if (!response.ok) throw new SecureTransportError(ResultCode.HANDSHAKE_FAILED, response.error);
     const keys = handshake.transportKeys();
-    const maxFrameSize = options.maxFrameSize ?? (response.value.maxFrameSize >= 16 ? response.value.maxFrameSize : DEFAULT_MAX_FRAME_SIZE);
+    const announced = response.value.maxFrameSize;
+    const maxFrameSize = options.maxFrameSize ?? (announced >= HEADER_SIZE ? Math.min(announced, MAX_ANNOUNCED_FRAME_SIZE) : DEFAULT_MAX_FRAME_SIZE);
     const connection = new SecureConnection(socket, { send: keys.send, receive: keys.receive, role: 'client', maxFrameSize, initialData: rest });
     return { connection, hello: response.value };
   };

@@ -1,8 +1,10 @@
 /** Runs the server as a child process (node + the tsx loader), as an operator would. */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { decodeKey } from '../../../shared/node/noise/keys';
 import type { Endpoint } from './client';
+import { removeDir, tempDir, testScrypt } from './server';
 
 const root = new URL('../../../', import.meta.url).pathname;
 
@@ -43,6 +45,25 @@ export function spawnServer(args: string[], env: NodeJS.ProcessEnv = {}): Promis
       }
     });
   });
+}
+
+/** A server process for one test file: a fresh data directory, cheap scrypt, warnings only; `stop()` ends it and removes its files. */
+export async function startServerProcess(): Promise<ServerProcess & { stop(): Promise<void> }> {
+  const data = tempDir();
+  const configFile = `${data}.json`;
+  writeFileSync(configFile, JSON.stringify({ scrypt: testScrypt, logLevel: 'warn' }));
+  const server = await spawnServer(['--port', '0', '--data', data, '--config', configFile]);
+  return {
+    ...server,
+    stop: async () => {
+      if (server.child.exitCode === null && server.child.signalCode === null) {
+        server.child.kill('SIGTERM');
+        await server.exited;
+      }
+      removeDir(data);
+      removeDir(configFile);
+    },
+  };
 }
 
 /** Runs the CLI to completion (admin commands, refused starts); `input` is written to its stdin (default: none, stdin is /dev/null). */

@@ -10,7 +10,6 @@
  * would have caught the bug; and the start-up self-check must name a missing
  * primitive.
  */
-import { writeFileSync } from 'node:fs';
 import { createCipheriv, generateKeyPairSync, getCiphers } from 'node:crypto';
 import { createServer, type AddressInfo, type Server } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -29,8 +28,7 @@ import {
 } from '../../../shared/node/noise';
 import { acceptSecure, connectSecure, type SecureConnection } from '../../../shared/node/transport/secure-connection';
 import { TestClient } from '../../server/helpers/client';
-import { spawnServer, type ServerProcess } from '../../server/helpers/process';
-import { removeDir, tempDir, testScrypt } from '../../server/helpers/server';
+import { startServerProcess, type ServerProcess } from '../../server/helpers/process';
 import { befriend, direct, sendText } from '../../server/helpers/social';
 import { electronCryptoControls } from '../../support/electron-crypto';
 import { nextFrames } from './helpers';
@@ -38,23 +36,13 @@ import { nextFrames } from './helpers';
 vi.mock('node:crypto', async (importOriginal) => (await import('../../support/electron-crypto')).electronCrypto(await importOriginal()));
 vi.mock('crypto', async (importOriginal) => (await import('../../support/electron-crypto')).electronCrypto(await importOriginal()));
 
-const data = tempDir();
-const configFile = `${data}.json`;
-let server: ServerProcess;
+let server: ServerProcess & { stop(): Promise<void> };
 
 beforeAll(async () => {
-  writeFileSync(configFile, JSON.stringify({ scrypt: testScrypt, logLevel: 'warn' }));
-  server = await spawnServer(['--port', '0', '--data', data, '--config', configFile]);
+  server = await startServerProcess();
 });
 
-afterAll(async () => {
-  if (server && server.child.exitCode === null) {
-    server.child.kill('SIGTERM');
-    await server.exited;
-  }
-  removeDir(data);
-  removeDir(configFile);
-});
+afterAll(() => server?.stop());
 
 afterEach(() => {
   electronCryptoControls.alsoRefusedCiphers.clear();

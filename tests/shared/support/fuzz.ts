@@ -1,12 +1,22 @@
 /**
  * Deterministic random streams and mutations for the fuzz tests. The seed is
  * fixed so CI is reproducible; FUZZ_SEED=<n> explores other cases and the
- * tests print the seed they used.
+ * tests print the seed they used. `npm test` runs a few thousand cases per
+ * fuzzer; FUZZ_CASES=<n> runs n instead (long runs: FUZZ_CASES=200000), and a
+ * failure prints the seed and case number to replay it.
  */
 import { HEADER_SIZE, encodeFrame, type Frame } from '../../../shared/protocol';
+import type { CipherState } from '../../../shared/node/noise';
+import { sealRecords } from '../../../shared/node/transport/records';
 
 export function fuzzSeed(fallback: number): number {
   const fromEnv = Number(process.env.FUZZ_SEED);
+  return Number.isInteger(fromEnv) && fromEnv > 0 ? fromEnv : fallback;
+}
+
+/** How many cases a fuzzer runs: FUZZ_CASES when set (a positive integer), else its default. */
+export function fuzzCases(fallback: number): number {
+  const fromEnv = Number(process.env.FUZZ_CASES);
   return Number.isInteger(fromEnv) && fromEnv > 0 ? fromEnv : fallback;
 }
 
@@ -117,4 +127,21 @@ export function* chunks(rng: Rng, bytes: Uint8Array, max = 64): Generator<Uint8A
     yield bytes.subarray(offset, offset + size);
     offset += size;
   }
+}
+
+/** Seals `plain` with `send`, cut into records at random points (as a sender with small writes would); returns the wire stream and where each record starts. */
+export function sealAtRandomCuts(rng: Rng, send: CipherState, plain: Uint8Array): { stream: Uint8Array; recordOffsets: number[] } {
+  const records: Uint8Array[] = [];
+  const recordOffsets: number[] = [];
+  let wire = 0;
+  for (let offset = 0; offset < plain.length; ) {
+    const size = 1 + rng.int(plain.length - offset);
+    for (const record of sealRecords(send, plain.subarray(offset, offset + size))) {
+      records.push(record);
+      recordOffsets.push(wire);
+      wire += record.length;
+    }
+    offset += size;
+  }
+  return { stream: concatBytes(records), recordOffsets };
 }

@@ -14,6 +14,8 @@ const nodeProject = (name: string, timeout = 20_000) => ({
     environment: 'node' as const,
     testTimeout: timeout,
     hookTimeout: timeout,
+    // A read outside the repository fails the test: a clone has only the repository (tests/lint/repo-boundary.test.ts).
+    setupFiles: ['tests/support/repo-boundary.ts'],
   },
 });
 

@@ -9,6 +9,8 @@ export default defineConfig({
     sequence: { shuffle: false },
     environment: 'node',
     globalSetup: ['tests/e2e/global-setup.ts'],
+    // A read outside the repository fails the test (tests/lint/repo-boundary.test.ts).
+    setupFiles: ['tests/support/repo-boundary.ts'],
     fileParallelism: false,
     pool: 'forks',
     maxWorkers: 1,

@@ -38,9 +38,10 @@ vi.mock('crypto', async (importOriginal) => (await import('../../support/electro
 
 let server: ServerProcess & { stop(): Promise<void> };
 
+// Starting a server process (tsx compiles it) takes long on a loaded machine.
 beforeAll(async () => {
   server = await startServerProcess();
-});
+}, 180_000);
 
 afterAll(() => server?.stop());
 

@@ -640,9 +640,10 @@ function replyAndPush(r: ReturnType<typeof responder>, message1: Uint8Array, tag
 
 describe('transport fuzz: the real server process', () => {
   let server: ServerProcess & { stop(): Promise<void> };
+  // Starting a server process (tsx compiles it) takes long on a loaded machine.
   beforeAll(async () => {
     server = await startServerProcess();
-  });
+  }, 180_000);
   afterAll(() => server?.stop());
 
   it(`survives ${PROCESS_CASES} hostile streams while a logged-in client keeps being served`, async () => {

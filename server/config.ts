@@ -86,6 +86,19 @@ const busUrl = nonEmpty.superRefine((value, ctx) => {
     ctx.addIssue({ code: 'custom', message: err.message });
   }
 });
+const s3Schema = z.strictObject({
+  /** e.g. http://127.0.0.1:9000; omitted for AWS itself. */
+  endpoint: z.string().min(1).optional(),
+  region: nonEmpty.default('us-east-1'),
+  bucket: nonEmpty,
+  /** Key prefix, e.g. "tern/blobs/". */
+  prefix: z.string().default(''),
+  accessKeyId: nonEmpty,
+  secretAccessKey: nonEmpty,
+  /** Bucket in the path rather than the host name: what most self-hosted servers need. */
+  forcePathStyle: z.boolean().default(true),
+});
+export type S3Config = z.output<typeof s3Schema>;
 
 /** `sqlite`, or a URL the PostgreSQL driver accepts, naming a database. */
 export function isStore(value: string): boolean {
@@ -109,18 +122,30 @@ export const serverOptions = {
   idleTimeoutMs: option(ms(1000), 90_000, 'network', 'close connections silent (or not reading) for longer than this', { arg: 'MS' }),
   idleSweepIntervalMs: optional(ms(10), 'network', 'how often idle connections are looked for', { arg: 'MS', defaultText: 'idle timeout / 6' }),
   heartbeatIntervalMs: option(ms(1000), 30_000, 'network', 'ping interval advised to clients in the handshake', { arg: 'MS' }),
+  blobHost: option(nonEmpty, '127.0.0.1', 'network', 'address of the attachment (blob) HTTP service', { arg: 'ADDR' }),
+  blobPort: optional(port, 'network', 'port of the blob HTTP service; 0 = any free port', { arg: 'N', defaultText: '--port + 1 (any free port with --port 0)' }),
+  blobPublicUrl: optional(z.string().regex(/^https?:\/\/[^\s]+$/, 'must be an http(s) URL'), 'network', 'the blob service URL told to clients (behind a proxy or CDN)', { arg: 'URL', defaultText: 'http://ADDR:PORT' }),
   shutdownGraceMs: option(ms(), 2000, 'network', 'time clients get to leave on shutdown before they are cut', { arg: 'MS' }),
   // storage
   dataDir: option(nonEmpty, './data/server', 'storage', 'data directory (server key, lock, SQLite database)', { flag: 'data', env: 'TERN_SERVER_DATA', arg: 'DIR' }),
   durability: option(z.enum(durabilityModes), 'group-fsync', 'storage', 'SQLite: when an ack is sent: group-fsync (after a batched WAL fsync), full (SQLite fsync per commit), off (no fsync; tests only)', { arg: 'MODE' }),
   store: option(storeSchema, 'sqlite', 'storage', 'sqlite (tern.db in the data directory) or a PostgreSQL URL, postgres://USER:PASSWORD@HOST:PORT/DB, for several servers sharing one database', { arg: 'STORE', sensitive: true }),
   postgresPoolSize: option(count(1, 1000), 10, 'storage', 'connections each server keeps to PostgreSQL', { arg: 'N' }),
+  blobStorage: option(z.enum(['local', 's3']), 'local', 'storage', 'where attachments are kept: local (DATA/blobs) or s3 (see --s3)', { arg: 'KIND' }),
+  s3: optional(s3Schema, 'storage', 'S3-compatible storage for attachments: {"endpoint","region","bucket","prefix","accessKeyId","secretAccessKey","forcePathStyle"}', { arg: 'JSON', sensitive: true }),
+  blobUnreferencedGraceMs: option(ms(1000), 24 * 3600_000, 'storage', 'unfinished uploads and attachments no message carries are removed this long after upload', { arg: 'MS' }),
+  blobRetentionMs: option(ms(), 0, 'storage', 'remove attachments whose newest message is older than this; 0 = keep for ever', { arg: 'MS' }),
+  blobSweepIntervalMs: option(ms(1000), 3600_000, 'storage', 'how often attachment cleanup runs', { arg: 'MS' }),
   // limits
   maxGroupSize: option(count(2), 500, 'limits', 'members per group', { arg: 'N' }),
   recallWindowMs: option(ms(), 2 * 60_000, 'limits', 'senders may recall a message for this long', { arg: 'MS' }),
   maxTextLength: option(count(1), 8000, 'limits', 'characters per message', { arg: 'N' }),
   syncDefaultLimit: option(count(1), 200, 'limits', 'events per SYNC page when the client gives no limit', { arg: 'N' }),
   syncMaxLimit: option(count(1), 1000, 'limits', 'largest SYNC page (larger limits are clamped)', { arg: 'N' }),
+  maxAttachmentBytes: option(count(), 100 * 1024 * 1024, 'limits', 'largest attachment in bytes (told to clients at login); 0 turns attachments off', { arg: 'BYTES' }),
+  maxAttachmentsPerMessage: option(count(1, 100), 10, 'limits', 'attachments one message may carry', { arg: 'N' }),
+  blobQuotaBytes: option(count(), 10 * 1024 * 1024 * 1024, 'limits', 'attachment ciphertext one user may keep stored', { arg: 'BYTES' }),
+  blobTransfersPerUser: option(count(1), 4, 'limits', 'uploads and downloads one user may run at once; more get HTTP 429', { arg: 'N' }),
   maxInFlightPerConnection: option(count(1), 1024, 'limits', 'requests one connection may have awaiting an answer; more get RATE_LIMITED', { arg: 'N' }),
   // security
   scrypt: option(scryptSchema, { N: 1 << 15, r: 8, p: 1 }, 'security', 'password hash cost (scrypt; the default costs 32 MiB and ~100 ms per hash)', { arg: 'JSON' }),
@@ -133,6 +158,8 @@ export const serverOptions = {
   loginFailuresPerAccount: option(count(1), 100, 'security', 'wrong passwords per account (from all addresses) in the window before its password logins wait', { arg: 'N' }),
   loginFailuresPerAddress: option(count(1), 50, 'security', 'wrong passwords per client address (all accounts) in the window', { arg: 'N' }),
   loginThrottleWindowMs: option(ms(1000), 15 * 60_000, 'security', 'window of the login ceilings and the registration limit', { arg: 'MS' }),
+  blobTokenTtlMs: option(ms(10_000), 10 * 60_000, 'security', 'lifetime of the attachment transfer tokens issued over the protocol', { arg: 'MS' }),
+  blobTokenSecret: optional(z.string().regex(/^[A-Za-z0-9+/]{43,}={0,2}$/, 'must be base64 of at least 32 bytes'), 'security', 'secret of the transfer tokens (base64), the same on every node of a cluster', { arg: 'BASE64', sensitive: true, defaultText: 'generated in DATA/blob-token.key' }),
   registrationsPerAddress: option(count(1), 60, 'security', 'registrations per client address per window', { arg: 'N' }),
   // operations
   logLevel: option(z.enum(logLevels), 'info', 'operations', logLevels.join('|'), { arg: 'LEVEL' }),
@@ -167,6 +194,9 @@ const crossChecks: Array<(c: ServerConfig) => string | undefined> = [
   (c) => (c.loginBackoffBaseMs > c.loginBackoffMaxMs ? `loginBackoffBaseMs (${c.loginBackoffBaseMs}) must not exceed loginBackoffMaxMs (${c.loginBackoffMaxMs})` : undefined),
   (c) => (c.syncDefaultLimit > c.syncMaxLimit ? `syncDefaultLimit (${c.syncDefaultLimit}) must not exceed syncMaxLimit (${c.syncMaxLimit})` : undefined),
   (c) => (c.metricsPort !== undefined && c.metricsPort !== 0 && c.metricsPort === c.port && c.metricsHost === c.host ? 'metricsPort must differ from port' : undefined),
+  (c) => (blobPortOf(c) !== 0 && blobPortOf(c) === c.port ? 'blobPort must differ from port' : undefined),
+  (c) => (blobPortOf(c) > 65535 ? 'blobPort (port + 1) is out of range: set blobPort' : undefined),
+  (c) => (c.blobStorage === 's3' && !c.s3 ? 'blobStorage s3 needs the s3 option (bucket and credentials)' : undefined),
 ];
 
 /** A configuration that cannot be used. `problems` has one line per fault. */
@@ -403,4 +433,9 @@ export function describeOptions(): OptionDoc[] {
 /** JSON Schema of the config file (for editors: put its path in "$schema"). */
 export function configJsonSchema(): unknown {
   return z.toJSONSchema(fileSchema, { unrepresentable: 'any' });
+}
+
+/** The blob service's port: as configured, else the protocol port + 1 (any free port when the server takes any free port). */
+export function blobPortOf(config: Pick<ServerConfig, 'port' | 'blobPort'>): number {
+  return config.blobPort ?? (config.port === 0 ? 0 : config.port + 1);
 }

@@ -35,6 +35,8 @@ import { ProfileService } from './services/profiles';
 import { Runner } from './services/runner';
 import { SyncService } from './services/sync';
 import { openStore } from './storage/open';
+import { AttachmentsRuntime } from './blobs/attachments-runtime';
+import { AttachmentService } from './services/attachments';
 import type { Store } from './storage/store';
 
 export interface StartOptions {
@@ -59,6 +61,9 @@ export interface RunningServer {
   metricsPort?: number;
   /** This node's id in the cluster. */
   nodeId: string;
+  /** The attachment (blob) HTTP service: its port and the base URL clients are told. */
+  blobPort: number;
+  blobUrl: string;
   config: ServerConfig;
   /** prom-client metrics (tests and the benchmark read them with `metrics.value(name)`). */
   metrics: Metrics;
@@ -88,6 +93,7 @@ class TernServer {
   private readonly background = new Set<Promise<unknown>>();
   /** Set once the services exist (the registry they need is built first). */
   private presence: { service: PresenceService; run: ServiceDeps['run'] } | undefined;
+  readonly attachments: AttachmentsRuntime;
 
   constructor(
     readonly config: ServerConfig,
@@ -110,6 +116,9 @@ class TernServer {
     this.accounts = new AccountService(deps);
     const groups = new GroupService(deps);
     const messages = new MessageService(deps);
+    this.attachments = new AttachmentsRuntime(config, deps.run, clock, logger);
+    const attachments = new AttachmentService(deps, this.attachments.index, this.attachments.tokens, () => this.attachments.baseUrl);
+    messages.attachments = attachments;
     const presence = new PresenceService(deps);
     this.presence = { service: presence, run: deps.run };
     const services = {
@@ -120,6 +129,7 @@ class TernServer {
       messages,
       sync: new SyncService(deps, messages),
       presence,
+      attachments,
     };
     this.dispatcher = new Dispatcher(createHandlers(services, this.registry, this.limits, clock, this.metrics), messages, clock, this.metrics, logger, config.maxInFlightPerConnection);
     this.net = createServer({ noDelay: true }, (socket) => this.onSocket(socket));
@@ -134,6 +144,12 @@ class TernServer {
       });
     });
     this.net.on('error', (err) => this.logger.error({ err }, 'listener error'));
+    try {
+      await this.attachments.start();
+    } catch (err) {
+      await new Promise((resolve) => this.net.close(resolve));
+      throw err;
+    }
     const sweepMs = this.config.idleSweepIntervalMs ?? Math.max(250, Math.floor(this.config.idleTimeoutMs / 6));
     this.sweepTimer = setInterval(() => this.sweep(), sweepMs);
     this.sweepTimer.unref();
@@ -303,6 +319,7 @@ class TernServer {
     while (this.registry.all.size > 0 && Date.now() < deadline) await sleep(20);
     for (const session of this.registry.all.values()) session.conn.destroy({ code: ResultCode.SHUTTING_DOWN, message: 'server is stopping' });
     await listenerClosed;
+    await this.attachments.close();
     await this.opsServer?.close();
     // Logouts announce presence and read the store: let them finish, then what they queued (last_seen) commits.
     while (this.background.size > 0) await Promise.allSettled([...this.background]);
@@ -344,6 +361,8 @@ export async function startServer(partial: Partial<ServerConfig> = {}, options: 
       publicKeyBase64: encodeKey(key.publicKey),
       metricsPort: server.metricsPort,
       nodeId: server.nodeId,
+      blobPort: server.attachments.port,
+      blobUrl: server.attachments.baseUrl,
       config,
       metrics: server.metrics,
       readiness: () => server.readiness(),

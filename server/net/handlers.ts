@@ -9,6 +9,7 @@ import type { Clock } from '../clock';
 import type { Limits } from '../limits';
 import type { Metrics } from '../metrics';
 import type { AccountService } from '../services/accounts';
+import type { AttachmentService } from '../services/attachments';
 import type { Caller } from '../services/deps';
 import { fail } from '../services/errors';
 import type { FriendService } from '../services/friends';
@@ -33,6 +34,7 @@ export interface Services {
   messages: MessageService;
   sync: SyncService;
   presence: PresenceService;
+  attachments: AttachmentService;
 }
 
 function caller(session: Session): Caller {
@@ -40,7 +42,7 @@ function caller(session: Session): Caller {
 }
 
 export function createHandlers(services: Services, registry: SessionRegistry, limits: Limits, clock: Clock, metrics: Metrics): HandlerTable {
-  const { accounts, friends, profiles, groups, messages, sync, presence } = services;
+  const { accounts, friends, profiles, groups, messages, sync, presence, attachments } = services;
 
   /** Binds a successful login to the session, unless it went away or logged in meanwhile. */
   const bindLogin = async (session: Session, outcome: Awaited<ReturnType<AccountService['login']>>) => {
@@ -102,5 +104,7 @@ export function createHandlers(services: Services, registry: SessionRegistry, li
     [Command.GROUP_SET_ROLE]: async (s, req) => (await groups.setRole(caller(s), req), {}),
     [Command.GROUP_MEMBERS]: (s, req) => groups.members(caller(s), req),
     [Command.GROUP_GET]: (s, req) => groups.get(caller(s), req.groupId),
+    [Command.BLOB_UPLOAD_AUTH]: (s, req) => attachments.uploadAuth(caller(s), req),
+    [Command.BLOB_DOWNLOAD_AUTH]: (s, req) => attachments.downloadAuth(caller(s), req),
   };
 }

@@ -6,6 +6,7 @@
  */
 import type { Operation } from '../storage/store';
 import * as accounts from './accounts';
+import * as blobs from './blobs';
 import * as friends from './friends';
 import * as groups from './groups';
 import * as messages from './messages';
@@ -30,4 +31,4 @@ function collect(...modules: Array<Record<string, unknown>>): Map<string, Operat
   return byName;
 }
 
-export const operations: ReadonlyMap<string, Operation<unknown, unknown>> = collect(accounts, friends, groups, messages, presence, profiles, resync, sync);
+export const operations: ReadonlyMap<string, Operation<unknown, unknown>> = collect(accounts, blobs, friends, groups, messages, presence, profiles, resync, sync);

@@ -60,6 +60,10 @@ export interface SendArgs {
   text: string;
   replyTo: number;
   mentions: number[];
+  /** The attachments as sent (a Message protobuf with only `attachments` set), checked by the service; null for text. */
+  attachments: Uint8Array | null;
+  /** The blobs they carry: recorded with the message (download access, cleanup). */
+  digests: string[];
 }
 
 /** Stores a message once, with an event for each participant; a resend (same client id) gets the original ack. */
@@ -89,8 +93,10 @@ export const sendMessage = writeOperation('messages.send', async ({ tx, events, 
     mentions: mentions.join(','),
     reply_to: a.replyTo,
     sender_seq: mine.seq,
+    attachments: a.attachments,
   };
   message.id = await tx.messages.insert(row);
+  if (a.digests.length > 0) await tx.blobs.addReferences(message.id, a.digests);
   message.row = { ...row, id: message.id, recalled_by: 0 };
   return ackOf(message.row, false);
 });

@@ -1,5 +1,5 @@
 /** Storage rows -> protocol messages, from a given viewer's point of view. */
-import { create } from '@bufbuild/protobuf';
+import { create, fromBinary } from '@bufbuild/protobuf';
 import type {
   GroupRole} from '../../shared/protocol';
 import {
@@ -58,6 +58,7 @@ export function renderMessage(row: MessageRow, conv: ConversationRow, viewerId: 
     mentions: parseMentions(row.mentions).map((userId) => ({ userId: big(userId) })),
     replyToMsgId: big(row.reply_to),
     recalled: row.recalled_by !== 0,
+    attachments: row.attachments && row.recalled_by === 0 ? fromBinary(MessageSchema, row.attachments).attachments : [],
   });
 }
 

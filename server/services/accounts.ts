@@ -97,6 +97,8 @@ export class AccountService {
       profile: renderProfile(view.user),
       syncHead: big(view.syncHead),
       serverTime: big(this.deps.clock.now()),
+      maxAttachmentSize: big(this.deps.config.maxAttachmentBytes),
+      maxAttachmentsPerMessage: this.deps.config.maxAttachmentsPerMessage,
     });
     return { response, userId: view.user.id, deviceId: device.id, deviceName: device.name, kickOthers };
   }

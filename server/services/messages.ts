@@ -4,11 +4,13 @@
  * share one commit (the store's group commit); an ack resolves only once the
  * message is durably stored.
  */
-import { create } from '@bufbuild/protobuf';
+import { create, toBinary } from '@bufbuild/protobuf';
 import {
   ConversationRefSchema,
   ConversationType,
+  MessageSchema,
   ResultCode,
+  type Attachment,
   TypingNoticeSchema,
   type ConversationRef,
   type MarkReadRequest,
@@ -18,6 +20,7 @@ import {
   type TypingRequest,
 } from '../../shared/protocol';
 import { markRead, recallMessage, recordPulled, recordPushAcks, sendMessage, typingAudience, type Target } from '../operations/messages';
+import type { AttachmentService } from './attachments';
 import type { Caller, ServiceDeps } from './deps';
 import { fail, invalid } from './errors';
 import { big, charLength, requireId, requireText, toNumber } from './validate';
@@ -26,19 +29,33 @@ export class MessageService {
   /** PUSH_ACKs waiting for the next turn of the event loop. */
   private acks: Array<{ userId: number; seq: number }> = [];
 
+  /** Checks a message's attachments (set by the server assembly; without it, messages carry text only). */
+  attachments: Pick<AttachmentService, 'check'> | undefined;
+
   constructor(private readonly deps: ServiceDeps) {}
 
   /** Resolves once the message is committed (or with the original ack for a resend). */
   send(caller: Caller, req: SendMessageRequest): Promise<SendMessageAck> {
     const { config } = this.deps;
     requireText('client_msg_id', req.clientMsgId, 1, 64);
-    if (req.text.length === 0) throw invalid('text', 'text is empty');
+    const files = req.attachments ?? [];
+    // With files the text is an optional caption.
+    if (req.text.length === 0 && files.length === 0) throw invalid('text', 'text is empty');
     if (charLength(req.text) > config.maxTextLength) throw fail(ResultCode.MESSAGE_TOO_LARGE, `text exceeds ${config.maxTextLength} characters`);
     if (req.mentions.length > 100) throw invalid('mentions', 'too many mentions');
     const to = checkRef(req.to);
     const replyTo = toNumber('reply_to_msg_id', req.replyToMsgId);
     const mentions = req.mentions.map((m) => toNumber('mentions', m.userId));
-    return this.deps.run.write(sendMessage, { caller, to, clientMsgId: req.clientMsgId, text: req.text, replyTo, mentions });
+    const args = { caller, to, clientMsgId: req.clientMsgId, text: req.text, replyTo, mentions, attachments: null, digests: [] };
+    if (files.length === 0) return this.deps.run.write(sendMessage, args);
+    return this.withAttachments(caller, files).then((a) => this.deps.run.write(sendMessage, { ...args, ...a }));
+  }
+
+  /** Checks the files (stored, readable by the sender) before the write; they are stored with the message as sent. */
+  private async withAttachments(caller: Caller, files: Attachment[]): Promise<{ attachments: Uint8Array; digests: string[] }> {
+    if (!this.attachments) throw fail(ResultCode.PERMISSION_DENIED, 'attachments are turned off on this server');
+    const digests = await this.attachments.check(caller, files);
+    return { attachments: toBinary(MessageSchema, create(MessageSchema, { attachments: files })), digests };
   }
 
   recall(caller: Caller, req: RecallRequest): Promise<void> {

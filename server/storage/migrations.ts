@@ -136,6 +136,32 @@ export const migrations: Migration[] = [
       db.exec('ALTER TABLE conversations DROP COLUMN seq_head');
     },
   },
+  {
+    version: 4,
+    name: 'attachment blobs and the messages that refer to them',
+    up(db) {
+      // A blob is ciphertext addressed by its SHA-256; message_blobs says which messages carry it
+      // (download access, and cleanup of blobs no message refers to any more).
+      db.exec(`
+        CREATE TABLE blobs (
+          digest TEXT PRIMARY KEY,
+          size INTEGER NOT NULL,
+          uploader_id INTEGER NOT NULL,
+          created_at INTEGER NOT NULL
+        ) WITHOUT ROWID;
+        CREATE INDEX blobs_uploader ON blobs (uploader_id);
+        CREATE INDEX blobs_created ON blobs (created_at);
+        CREATE TABLE message_blobs (
+          digest TEXT NOT NULL,
+          msg_id INTEGER NOT NULL,
+          PRIMARY KEY (digest, msg_id)
+        ) WITHOUT ROWID;
+        CREATE INDEX message_blobs_msg ON message_blobs (msg_id);
+        -- The message's attachments as sent (a Message protobuf with only 'attachments' set); NULL for text.
+        ALTER TABLE messages ADD COLUMN attachments BLOB;
+      `);
+    },
+  },
 ];
 
 export const latestVersion = migrations[migrations.length - 1]!.version;

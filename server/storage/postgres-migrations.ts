@@ -130,6 +130,28 @@ export const postgresMigrations: PostgresMigration[] = [
       CREATE INDEX group_members_user ON group_members (user_id, group_id);
     `),
   },
+  {
+    version: 2,
+    name: 'attachment blobs and the messages that refer to them',
+    // As SQLite's migration 4: blobs by SHA-256 digest, which messages carry them, and a message's attachments as sent.
+    up: sql(`
+      CREATE TABLE blobs (
+        digest text PRIMARY KEY,
+        size bigint NOT NULL,
+        uploader_id bigint NOT NULL,
+        created_at bigint NOT NULL
+      );
+      CREATE INDEX blobs_uploader ON blobs (uploader_id);
+      CREATE INDEX blobs_created ON blobs (created_at);
+      CREATE TABLE message_blobs (
+        digest text NOT NULL,
+        msg_id bigint NOT NULL,
+        PRIMARY KEY (digest, msg_id)
+      );
+      CREATE INDEX message_blobs_msg ON message_blobs (msg_id);
+      ALTER TABLE messages ADD COLUMN attachments bytea;
+    `),
+  },
 ];
 
 export const latestPostgresVersion = postgresMigrations[postgresMigrations.length - 1]!.version;

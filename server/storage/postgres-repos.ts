@@ -13,6 +13,8 @@
 import type { PoolClient, QueryResultRow } from 'pg';
 import {
   ConversationKind,
+  type BlobRow,
+  type BlobsRepository,
   type ConversationRow,
   type ConversationsRepository,
   type DeviceRow,
@@ -187,9 +189,9 @@ class PgMessages implements MessagesRepository {
   async insert(m: Omit<MessageRow, 'id' | 'recalled_by'>) {
     const row = await this.sql.one<{ id: number }>(
       'messages.insert',
-      `INSERT INTO messages (conv_id, conv_seq, sender_id, client_msg_id, sent_at, text, mentions, reply_to, sender_seq)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`,
-      [m.conv_id, m.conv_seq, m.sender_id, m.client_msg_id, m.sent_at, m.text, m.mentions, m.reply_to, m.sender_seq],
+      `INSERT INTO messages (conv_id, conv_seq, sender_id, client_msg_id, sent_at, text, mentions, reply_to, sender_seq, attachments)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id`,
+      [m.conv_id, m.conv_seq, m.sender_id, m.client_msg_id, m.sent_at, m.text, m.mentions, m.reply_to, m.sender_seq, bytes(m.attachments ?? null)],
     );
     return row!.id;
   }
@@ -204,7 +206,7 @@ class PgMessages implements MessagesRepository {
       [userId, seq],
     );
   }
-  async recall(id: number, by: number) { await this.sql.count('messages.recall', "UPDATE messages SET recalled_by = $1, text = '', mentions = '' WHERE id = $2", [by, id]); }
+  async recall(id: number, by: number) { await this.sql.count('messages.recall', "UPDATE messages SET recalled_by = $1, text = '', mentions = '', attachments = NULL WHERE id = $2", [by, id]); }
   readState(convId: number, userId: number) {
     return this.sql.one<ReadStateRow>('readState.get', 'SELECT * FROM read_state WHERE conv_id = $1 AND user_id = $2', [convId, userId]);
   }
@@ -316,6 +318,59 @@ class PgGroups implements GroupsRepository {
 }
 
 /** The repositories over one pooled connection (inside BEGIN ... COMMIT for writes). */
+class PgBlobs implements BlobsRepository {
+  constructor(private readonly sql: Sql) {}
+  get(digest: string) { return this.sql.one<BlobRow>('blobs.get', 'SELECT * FROM blobs WHERE digest = $1', [digest]); }
+  async add(b: BlobRow) {
+    await this.sql.count('blobs.add', 'INSERT INTO blobs (digest, size, uploader_id, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT (digest) DO NOTHING', [b.digest, b.size, b.uploader_id, b.created_at]);
+  }
+  async usage(userId: number) {
+    return (await this.sql.one<{ n: number }>('blobs.usage', 'SELECT coalesce(sum(size), 0)::bigint AS n FROM blobs WHERE uploader_id = $1', [userId]))!.n;
+  }
+  async canRead(userId: number, digest: string) {
+    // The uploader, or a member of a conversation with a live message carrying the blob (direct: either side; group: a current member).
+    const row = await this.sql.one(
+      'blobs.canRead',
+      `SELECT 1 FROM blobs WHERE digest = $2 AND uploader_id = $1
+       UNION ALL
+       SELECT 1 FROM message_blobs mb
+         JOIN messages m ON m.id = mb.msg_id AND m.recalled_by = 0
+         JOIN conversations c ON c.id = m.conv_id
+       WHERE mb.digest = $2 AND (
+         c.user_lo = $1 OR c.user_hi = $1
+         OR EXISTS (SELECT 1 FROM group_members gm WHERE gm.group_id = c.group_id AND gm.user_id = $1 AND gm.role > 0))
+       LIMIT 1`,
+      [userId, digest],
+    );
+    return row !== undefined;
+  }
+  async unreferenced(before: number, limit: number) {
+    const rows = await this.sql.rows<{ digest: string }>(
+      'blobs.unreferenced',
+      `SELECT b.digest FROM blobs b WHERE b.created_at < $1 AND NOT EXISTS (
+         SELECT 1 FROM message_blobs mb JOIN messages m ON m.id = mb.msg_id AND m.recalled_by = 0 WHERE mb.digest = b.digest)
+       LIMIT $2`,
+      [before, limit],
+    );
+    return rows.map((r) => r.digest);
+  }
+  async expired(before: number, limit: number) {
+    const rows = await this.sql.rows<{ digest: string }>(
+      'blobs.expired',
+      'SELECT mb.digest FROM message_blobs mb JOIN messages m ON m.id = mb.msg_id GROUP BY mb.digest HAVING max(m.sent_at) < $1 LIMIT $2',
+      [before, limit],
+    );
+    return rows.map((r) => r.digest);
+  }
+  async remove(digests: readonly string[]) {
+    await this.sql.count('blobs.removeRefs', 'DELETE FROM message_blobs WHERE digest = ANY($1::text[])', [digests]);
+    await this.sql.count('blobs.remove', 'DELETE FROM blobs WHERE digest = ANY($1::text[])', [digests]);
+  }
+  async addReferences(msgId: number, digests: readonly string[]) {
+    await this.sql.count('blobs.addRefs', 'INSERT INTO message_blobs (digest, msg_id) SELECT unnest($1::text[]), $2 ON CONFLICT DO NOTHING', [digests, msgId]);
+  }
+}
+
 export class PgTx implements Tx {
   readonly users: UsersRepository;
   readonly sequences: SequencesRepository;
@@ -325,6 +380,7 @@ export class PgTx implements Tx {
   readonly messages: MessagesRepository;
   readonly friends: FriendsRepository;
   readonly groups: GroupsRepository;
+  readonly blobs: BlobsRepository;
 
   constructor(client: PoolClient) {
     const sql = new Sql(client);
@@ -336,5 +392,6 @@ export class PgTx implements Tx {
     this.messages = new PgMessages(sql);
     this.friends = new PgFriends(sql);
     this.groups = new PgGroups(sql);
+    this.blobs = new PgBlobs(sql);
   }
 }

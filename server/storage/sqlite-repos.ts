@@ -8,6 +8,8 @@
 import type { Database, Statement } from 'better-sqlite3';
 import {
   ConversationKind,
+  type BlobRow,
+  type BlobsRepository,
   type ConversationRow,
   type ConversationsRepository,
   type DeviceRow,
@@ -178,12 +180,12 @@ class SqliteMessages implements MessagesRepository {
   private s;
   constructor(db: Database) {
     this.s = {
-      insert: db.prepare(`INSERT INTO messages (conv_id, conv_seq, sender_id, client_msg_id, sent_at, text, mentions, reply_to, sender_seq)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+      insert: db.prepare(`INSERT INTO messages (conv_id, conv_seq, sender_id, client_msg_id, sent_at, text, mentions, reply_to, sender_seq, attachments)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
       byId: db.prepare('SELECT * FROM messages WHERE id = ?'),
       byClient: db.prepare('SELECT * FROM messages WHERE sender_id = ? AND client_msg_id = ?'),
       deliveryRef: db.prepare('SELECT m.conv_id, m.conv_seq, m.sender_id FROM events e JOIN messages m ON m.id = e.ref WHERE e.user_id = ? AND e.seq = ? AND e.ref <> 0'),
-      recall: db.prepare("UPDATE messages SET recalled_by = ?, text = '', mentions = '' WHERE id = ?"),
+      recall: db.prepare("UPDATE messages SET recalled_by = ?, text = '', mentions = '', attachments = NULL WHERE id = ?"),
       state: db.prepare('SELECT * FROM read_state WHERE conv_id = ? AND user_id = ?'),
       delivered: db.prepare(`INSERT INTO read_state (conv_id, user_id, delivered_seq) VALUES (?, ?, ?)
         ON CONFLICT (conv_id, user_id) DO UPDATE SET delivered_seq = excluded.delivered_seq WHERE excluded.delivered_seq > delivered_seq`),
@@ -194,7 +196,7 @@ class SqliteMessages implements MessagesRepository {
   }
   async insert(m: Omit<MessageRow, 'id' | 'recalled_by'>) {
     // Positional parameters: binding by name from an object costs a lookup per column on every send.
-    return Number(this.s.insert.run(m.conv_id, m.conv_seq, m.sender_id, m.client_msg_id, m.sent_at, m.text, m.mentions, m.reply_to, m.sender_seq).lastInsertRowid);
+    return Number(this.s.insert.run(m.conv_id, m.conv_seq, m.sender_id, m.client_msg_id, m.sent_at, m.text, m.mentions, m.reply_to, m.sender_seq, m.attachments ?? null).lastInsertRowid);
   }
   async byId(id: number) { return one<MessageRow>(this.s.byId, id); }
   async bySenderClientId(senderId: number, clientMsgId: string) { return one<MessageRow>(this.s.byClient, senderId, clientMsgId); }
@@ -263,6 +265,57 @@ class SqliteGroups implements GroupsRepository {
 }
 
 /** The repositories over one connection; `sequences.reset()` is called before each operation. */
+class SqliteBlobs implements BlobsRepository {
+  private s;
+  constructor(db: Database) {
+    this.s = {
+      get: db.prepare('SELECT * FROM blobs WHERE digest = ?'),
+      add: db.prepare('INSERT INTO blobs (digest, size, uploader_id, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (digest) DO NOTHING'),
+      usage: db.prepare('SELECT coalesce(sum(size), 0) FROM blobs WHERE uploader_id = ?').pluck(),
+      // The uploader, or a member of a conversation with a live message that carries the blob (direct: either side; group: a current member).
+      canRead: db
+        .prepare(
+          `SELECT 1 FROM blobs WHERE digest = @digest AND uploader_id = @user
+           UNION ALL
+           SELECT 1 FROM message_blobs mb
+             JOIN messages m ON m.id = mb.msg_id AND m.recalled_by = 0
+             JOIN conversations c ON c.id = m.conv_id
+           WHERE mb.digest = @digest AND (
+             c.user_lo = @user OR c.user_hi = @user
+             OR EXISTS (SELECT 1 FROM group_members gm WHERE gm.group_id = c.group_id AND gm.user_id = @user AND gm.role > 0))
+           LIMIT 1`,
+        )
+        .pluck(),
+      unreferenced: db
+        .prepare(
+          `SELECT b.digest FROM blobs b WHERE b.created_at < ? AND NOT EXISTS (
+             SELECT 1 FROM message_blobs mb JOIN messages m ON m.id = mb.msg_id AND m.recalled_by = 0 WHERE mb.digest = b.digest)
+           LIMIT ?`,
+        )
+        .pluck(),
+      expired: db.prepare('SELECT mb.digest FROM message_blobs mb JOIN messages m ON m.id = mb.msg_id GROUP BY mb.digest HAVING max(m.sent_at) < ? LIMIT ?').pluck(),
+      removeBlob: db.prepare('DELETE FROM blobs WHERE digest = ?'),
+      removeRefs: db.prepare('DELETE FROM message_blobs WHERE digest = ?'),
+      addRef: db.prepare('INSERT INTO message_blobs (digest, msg_id) VALUES (?, ?) ON CONFLICT DO NOTHING'),
+    };
+  }
+  async get(digest: string) { return one<BlobRow>(this.s.get, digest); }
+  async add(b: BlobRow) { this.s.add.run(b.digest, b.size, b.uploader_id, b.created_at); }
+  async usage(userId: number) { return this.s.usage.get(userId) as number; }
+  async canRead(userId: number, digest: string) { return this.s.canRead.get({ user: userId, digest }) !== undefined; }
+  async unreferenced(before: number, limit: number) { return this.s.unreferenced.all(before, limit) as string[]; }
+  async expired(before: number, limit: number) { return this.s.expired.all(before, limit) as string[]; }
+  async remove(digests: readonly string[]) {
+    for (const d of digests) {
+      this.s.removeRefs.run(d);
+      this.s.removeBlob.run(d);
+    }
+  }
+  async addReferences(msgId: number, digests: readonly string[]) {
+    for (const d of digests) this.s.addRef.run(d, msgId);
+  }
+}
+
 export class SqliteTx implements Tx {
   readonly users: UsersRepository;
   readonly sequences: SqliteSequences;
@@ -272,6 +325,7 @@ export class SqliteTx implements Tx {
   readonly messages: MessagesRepository;
   readonly friends: FriendsRepository;
   readonly groups: GroupsRepository;
+  readonly blobs: BlobsRepository;
 
   constructor(db: Database) {
     this.users = new SqliteUsers(db);
@@ -282,5 +336,6 @@ export class SqliteTx implements Tx {
     this.messages = new SqliteMessages(db);
     this.friends = new SqliteFriends(db);
     this.groups = new SqliteGroups(db);
+    this.blobs = new SqliteBlobs(db);
   }
 }

@@ -70,6 +70,16 @@ export interface MessageRow {
   reply_to: number;
   sender_seq: number;
   recalled_by: number;
+  /** The attachments (a Message protobuf with only `attachments` set), null for text only. */
+  attachments?: Uint8Array | null;
+}
+
+/** A stored attachment blob: ciphertext addressed by its SHA-256. */
+export interface BlobRow {
+  digest: string;
+  size: number;
+  uploader_id: number;
+  created_at: number;
 }
 
 export interface ReadStateRow {
@@ -207,6 +217,24 @@ export interface GroupsRepository {
   areCoMembers(a: number, b: number): Promise<boolean>;
 }
 
+export interface BlobsRepository {
+  get(digest: string): Promise<BlobRow | undefined>;
+  /** Records a stored blob; recording it again changes nothing. */
+  add(row: BlobRow): Promise<void>;
+  /** Bytes of the blobs the user uploaded that are still stored. */
+  usage(userId: number): Promise<number>;
+  /** The uploader, or a member of a conversation with a live (not recalled) message carrying the blob. */
+  canRead(userId: number, digest: string): Promise<boolean>;
+  /** Blobs created before `before` that no live message carries. */
+  unreferenced(before: number, limit: number): Promise<string[]>;
+  /** Blobs whose newest carrying message was sent before `before`. */
+  expired(before: number, limit: number): Promise<string[]>;
+  /** Forgets blobs and the references to them. */
+  remove(digests: readonly string[]): Promise<void>;
+  /** The message carries these blobs (in the message's own transaction). */
+  addReferences(msgId: number, digests: readonly string[]): Promise<void>;
+}
+
 /** What an operation sees: the repositories, all bound to its transaction. */
 export interface Tx {
   users: UsersRepository;
@@ -217,6 +245,7 @@ export interface Tx {
   messages: MessagesRepository;
   friends: FriendsRepository;
   groups: GroupsRepository;
+  blobs: BlobsRepository;
 }
 
 /**

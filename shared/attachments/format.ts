@@ -2,7 +2,7 @@
  * The encrypted file format of attachments ("Tern file encryption v1"), the
  * parts that need no crypto: header layout, chunk nonces, sizes and the
  * mapping between plaintext and ciphertext offsets. The cipher itself is in
- * `shared/node/attachments/file-cipher.ts`; docs/PROTOCOL.md §12 specifies the
+ * `shared/node/attachments/file-cipher.ts`; docs/PROTOCOL.md §13 specifies the
  * format for other implementations, and `tests/fixtures/file-encryption/`
  * holds test vectors.
  *

@@ -50,6 +50,8 @@ export const requestSpecs = {
   [Command.GROUP_SET_ROLE]: spec(pb.GroupSetRoleRequestSchema, pb.EmptySchema),
   [Command.GROUP_MEMBERS]: spec(pb.GroupMembersQuerySchema, pb.GroupMemberListSchema),
   [Command.GROUP_GET]: spec(pb.GroupRefSchema, pb.GroupInfoSchema),
+  [Command.BLOB_UPLOAD_AUTH]: spec(pb.BlobUploadAuthRequestSchema, pb.BlobUploadAuthSchema),
+  [Command.BLOB_DOWNLOAD_AUTH]: spec(pb.BlobDownloadAuthRequestSchema, pb.BlobDownloadAuthSchema),
 } as const satisfies Partial<Record<Command, RequestSpec>>;
 
 export type RequestCommand = keyof typeof requestSpecs;

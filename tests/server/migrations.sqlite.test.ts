@@ -50,7 +50,7 @@ describe('migrations', () => {
     db.prepare('INSERT INTO events (user_id, seq, domain, ref, body) VALUES (1, 1, 2, 0, NULL), (1, 2, 1, 0, NULL)').run();
     db.prepare('INSERT INTO conversations (kind, group_id, seq_head) VALUES (2, 7, 1)').run();
     db.prepare("INSERT INTO messages (conv_id, conv_seq, sender_id, client_msg_id, sent_at, text, sender_seq) VALUES (1, 1, 1, 'c', 1, 't', 2)").run();
-    expect(migrate(db)).toEqual([3]);
+    expect(migrate(db, 3)).toEqual([3]);
     const columns = (table: string) => db.prepare(`SELECT name FROM pragma_table_info('${table}')`).pluck().all() as string[];
     expect(columns('users')).not.toContain('seq_head');
     expect(columns('conversations')).not.toContain('seq_head');
@@ -64,6 +64,20 @@ describe('migrations', () => {
     }));
     expect((await store.write(probe, null, 1)).value).toEqual({ head: 2, next: 3, convHead: 1, convNext: 2 });
     await store.close();
+  });
+
+  it('4: adds blob records and message references; existing messages have no attachments', () => {
+    const db = new Database(join(dir, 'm4.db'));
+    migrate(db, 3);
+    db.prepare("INSERT INTO users (username, password_hash, nickname, created_at, updated_at) VALUES ('u', 'h', 'n', 1, 1)").run();
+    db.prepare('INSERT INTO conversations (kind, user_lo, user_hi) VALUES (1, 1, 2)').run();
+    db.prepare("INSERT INTO messages (conv_id, conv_seq, sender_id, client_msg_id, sent_at, text, sender_seq) VALUES (1, 1, 1, 'c', 1, 't', 1)").run();
+    expect(migrate(db, 4)).toEqual([4]);
+    expect(db.prepare('SELECT attachments FROM messages').pluck().get()).toBeNull();
+    db.prepare("INSERT INTO blobs (digest, size, uploader_id, created_at) VALUES ('ab', 48, 1, 5)").run();
+    db.prepare("INSERT INTO message_blobs (digest, msg_id) VALUES ('ab', 1)").run();
+    expect(() => db.prepare("INSERT INTO blobs (digest, size, uploader_id, created_at) VALUES ('ab', 1, 1, 1)").run()).toThrow(/UNIQUE/);
+    db.close();
   });
 
   it('is idempotent and refuses a database from a newer server', () => {

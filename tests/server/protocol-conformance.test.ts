@@ -3,7 +3,11 @@
 // starts answering, or one the table promises and the server no longer gives, fails this test, so the table cannot
 // drift from the code again.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Command, GroupRole, requestSpecs, ResultCode, type RequestCommand } from '../../shared/protocol';
+import { createHash } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { AttachmentKind, Command, GroupRole, requestSpecs, ResultCode, type RequestCommand } from '../../shared/protocol';
+import { cipherSize } from '../../shared/attachments/format';
+import { EncryptStream } from '../../shared/node/attachments/file-cipher';
 import { setUserDisabled } from '../../server/services/admin';
 import { RequestError, TestClient } from './helpers/client';
 import { documentedErrorCodes, generalCodes } from './helpers/protocol-doc';
@@ -22,6 +26,8 @@ const fixture = serverFixture(
     sendPerMinute: 1,
     registrationsPerAddress: 60,
     idleTimeoutMs: 24 * 3600_000,
+    maxAttachmentBytes: 100_000,
+    blobQuotaBytes: 150_000,
   },
   clock,
 );
@@ -105,7 +111,33 @@ function steps(command: RequestCommand, run: () => Promise<unknown>): Probe {
   return () => codeOf(command, run());
 }
 
+/** An attachment naming a blob nobody uploaded. */
+function attachment(size: number) {
+  return { kind: AttachmentKind.FILE, blob: { digest: 'ab'.repeat(32), cipherSize: BigInt(cipherSize(size)), key: new Uint8Array(32) }, size: BigInt(size), name: 'a.bin', mime: 'application/octet-stream' };
+}
+
 const probes: Partial<Record<RequestCommand, Partial<Record<ResultCode, Probe>>>> = {
+  [Command.BLOB_UPLOAD_AUTH]: {
+    [ResultCode.INVALID_ARGUMENT]: ask(() => w.alice, Command.BLOB_UPLOAD_AUTH, () => ({ digest: 'not hex', cipherSize: 64n, plainSize: 16n })),
+    [ResultCode.FILE_TOO_LARGE]: ask(() => w.alice, Command.BLOB_UPLOAD_AUTH, () => ({ digest: 'cd'.repeat(32), cipherSize: BigInt(cipherSize(100_001)), plainSize: 100_001n })),
+    [ResultCode.QUOTA_EXCEEDED]: async () => {
+      // Two files of 80 KB: the second passes the per-file limit but not the 150 KB quota. The first must really be stored.
+      const plain = Buffer.alloc(80_000, 7);
+      const key = new Uint8Array(32).fill(1);
+      const parts: Buffer[] = [];
+      for await (const part of Readable.from([plain]).pipe(new EncryptStream(key))) parts.push(part as Buffer);
+      const sealed = Buffer.concat(parts);
+      const digest = createHash('sha256').update(sealed).digest('hex');
+      const auth = await w.yuri.call(Command.BLOB_UPLOAD_AUTH, { digest, cipherSize: BigInt(sealed.length), plainSize: BigInt(plain.length) });
+      const headers = { 'Tus-Resumable': '1.0.0', Authorization: `Bearer ${auth.token}` };
+      await fetch(auth.uploadUrl, { method: 'POST', headers: { ...headers, 'Upload-Length': String(sealed.length) } });
+      await fetch(auth.resumeUrl, { method: 'PATCH', headers: { ...headers, 'Upload-Offset': '0', 'Content-Type': 'application/offset+octet-stream' }, body: sealed });
+      return codeOf(Command.BLOB_UPLOAD_AUTH, w.yuri.call(Command.BLOB_UPLOAD_AUTH, { digest: 'ef'.repeat(32), cipherSize: BigInt(cipherSize(80_000)), plainSize: 80_000n }));
+    },
+  },
+  [Command.BLOB_DOWNLOAD_AUTH]: {
+    [ResultCode.NOT_FOUND]: ask(() => w.alice, Command.BLOB_DOWNLOAD_AUTH, () => ({ digest: 'ab'.repeat(32) })),
+  },
   [Command.REGISTER]: {
     [ResultCode.INVALID_ARGUMENT]: steps(Command.REGISTER, async () => (await anon()).call(Command.REGISTER, { username: 'ab', password: 'password123', device: { deviceId: 'd' } })),
     [ResultCode.USERNAME_TAKEN]: steps(Command.REGISTER, async () => (await anon()).call(Command.REGISTER, { username: 'cf_alice', password: 'password123', device: { deviceId: 'd' } })),
@@ -144,6 +176,8 @@ const probes: Partial<Record<RequestCommand, Partial<Record<ResultCode, Probe>>>
     },
   },
   [Command.MESSAGE_SEND]: {
+    [ResultCode.BLOB_NOT_UPLOADED]: ask(() => w.alice, Command.MESSAGE_SEND, () => ({ to: direct(w.bob), clientMsgId: 'no-blob', text: '', attachments: [attachment(1000)] })),
+    [ResultCode.FILE_TOO_LARGE]: ask(() => w.alice, Command.MESSAGE_SEND, () => ({ to: direct(w.bob), clientMsgId: 'big-file', text: '', attachments: [attachment(100_001)] })),
     [ResultCode.INVALID_ARGUMENT]: ask(() => w.alice, Command.MESSAGE_SEND, () => ({ to: direct(w.alice), clientMsgId: 'self', text: 'to myself' })),
     [ResultCode.MESSAGE_TOO_LARGE]: ask(() => w.alice, Command.MESSAGE_SEND, () => ({ to: direct(w.bob), clientMsgId: 'long', text: 'x'.repeat(8001) })),
     [ResultCode.NOT_FOUND]: ask(() => w.alice, Command.MESSAGE_SEND, () => ({ to: direct(Number(NOBODY)), clientMsgId: 'nobody', text: 'hi' })),

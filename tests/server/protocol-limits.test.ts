@@ -2,6 +2,7 @@
 // checked by what it says: a field's largest value passes and one more is refused with the row's code, or the row's
 // number is the server option's default. A row this file has no check for fails, so a new limit must come with one.
 import { randomUUID } from 'node:crypto';
+import { cipherSize } from '../../shared/attachments/format';
 import { describe, expect, it } from 'vitest';
 import { Command, FriendState, PROTOCOL_VERSION, ResultCode, type RequestCommand } from '../../shared/protocol';
 import { connectSecure } from '../../shared/node/transport';
@@ -160,6 +161,15 @@ const checks: Record<string, Check> = {
     const ask = (count: number) => () => a.call(Command.PRESENCE_QUERY, { userIds: Array.from({ length: count }, (_, i) => BigInt(i + 1)) });
     await expectBoundary('PRESENCE_QUERY ids', [ask(max), ask(0)], [ask(max + 1)], ResultCode.INVALID_ARGUMENT);
   },
+  'attachment (`MESSAGE_SEND.attachments`, `BLOB_UPLOAD_AUTH`)': async (row) => {
+    shows(row.limit, `${defaultConfig.maxAttachmentBytes.toLocaleString('en-US')} bytes per file (option \`maxAttachmentBytes\``, 'maxAttachmentBytes');
+    shows(row.limit, `${defaultConfig.maxAttachmentsPerMessage} per message (option \`maxAttachmentsPerMessage\`)`, 'maxAttachmentsPerMessage');
+    const [a] = await friends();
+    const max = defaultConfig.maxAttachmentBytes;
+    const ask = (size: number) => () => a.call(Command.BLOB_UPLOAD_AUTH, { digest: 'ab'.repeat(32), cipherSize: BigInt(cipherSize(size)), plainSize: BigInt(size) });
+    await expectBoundary('BLOB_UPLOAD_AUTH size', [ask(max), ask(0)], [ask(max + 1)], ResultCode.FILE_TOO_LARGE);
+  },
+  'attachment storage (`BLOB_UPLOAD_AUTH`)': async (row) => shows(row.limit, `${defaultConfig.blobQuotaBytes.toLocaleString('en-US')} bytes of ciphertext per user (option \`blobQuotaBytes\`)`, 'blobQuotaBytes'),
   'group size, owner included': async (row) => shows(row.limit, `${defaultConfig.maxGroupSize} members (option \`maxGroupSize\`)`, 'maxGroupSize'),
   'SYNC and GROUP_MEMBERS page': async (row) => {
     shows(row.limit, `${defaultConfig.syncDefaultLimit} by default (option \`syncDefaultLimit\`)`, 'syncDefaultLimit');

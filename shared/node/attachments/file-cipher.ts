@@ -1,6 +1,6 @@
 /**
  * Streaming encryption and decryption of attachments in the format of
- * `shared/attachments/format.ts` (spec: docs/PROTOCOL.md §12). AES-256-GCM and
+ * `shared/attachments/format.ts` (spec: docs/PROTOCOL.md §13). AES-256-GCM and
  * HKDF-SHA256 from node:crypto: both exist in OpenSSL (Node) and BoringSSL
  * (Electron), and run natively at GB/s, so a 100 MiB file costs little CPU.
  *

@@ -46,9 +46,10 @@ async function run(transform: NodeJS.ReadWriteStream | NodeJS.ReadWriteStream[],
     })(),
   );
   const transforms = Array.isArray(transform) ? transform : [transform];
-  await pipeline([source, ...transforms, async (stream: AsyncIterable<Buffer>) => {
+  const sink = async (stream: AsyncIterable<Buffer>) => {
     for await (const part of stream) parts.push(part);
-  }] as unknown as Parameters<typeof pipeline>);
+  };
+  await (pipeline as unknown as (streams: unknown[]) => Promise<void>)([source, ...transforms, sink]);
   return Buffer.concat(parts);
 }
 

@@ -18,7 +18,7 @@ import type { Message as Message$1 } from "@bufbuild/protobuf";
  * Describes the file tern/v1/messages.proto.
  */
 export const file_tern_v1_messages: GenFile = /*@__PURE__*/
-  fileDesc("ChZ0ZXJuL3YxL21lc3NhZ2VzLnByb3RvEgd0ZXJuLnYxIgcKBUVtcHR5IkEKEEhhbmRzaGFrZVJlcXVlc3QSGAoQcHJvdG9jb2xfdmVyc2lvbhgBIAEoDRITCgtjbGllbnRfbmFtZRgCIAEoCSKWAQoRSGFuZHNoYWtlUmVzcG9uc2USGAoQcHJvdG9jb2xfdmVyc2lvbhgBIAEoDRIXCgtzZXJ2ZXJfdGltZRgCIAEoBEICMAISFgoObWF4X2ZyYW1lX3NpemUYAyABKA0SHQoVaGVhcnRiZWF0X2ludGVydmFsX21zGAQgASgNEhcKD2lkbGVfdGltZW91dF9tcxgFIAEoDSJoCgtFcnJvckRldGFpbBIhCgRjb2RlGAEgASgOMhMudGVybi52MS5SZXN1bHRDb2RlEg8KB21lc3NhZ2UYAiABKAkSDQoFZmllbGQYAyABKAkSFgoOcmV0cnlfYWZ0ZXJfbXMYBCABKA0iGwoEUGluZxITCgdzZW50X2F0GAEgASgEQgIwAiI0CgRQb25nEhMKB3NlbnRfYXQYASABKARCAjACEhcKC3NlcnZlcl90aW1lGAIgASgEQgIwAiJsCg9SZWdpc3RlclJlcXVlc3QSEAoIdXNlcm5hbWUYASABKAkSEAoIcGFzc3dvcmQYAiABKAkSEAoIbmlja25hbWUYAyABKAkSIwoGZGV2aWNlGAQgASgLMhMudGVybi52MS5EZXZpY2VJbmZvIjQKCkRldmljZUluZm8SEQoJZGV2aWNlX2lkGAEgASgJEhMKC2RldmljZV9uYW1lGAIgASgJIpwBCgxMb2dpblJlcXVlc3QSEAoIdXNlcm5hbWUYASABKAkSEgoIcGFzc3dvcmQYAiABKAlIABIWCgxkZXZpY2VfdG9rZW4YAyABKAlIABIjCgZkZXZpY2UYBCABKAsyEy50ZXJuLnYxLkRldmljZUluZm8SGwoTa2lja19vdGhlcl9zZXNzaW9ucxgFIAEoCEIMCgpjcmVkZW50aWFsIo0BCg1Mb2dpblJlc3BvbnNlEhMKB3VzZXJfaWQYASABKARCAjACEhQKDGRldmljZV90b2tlbhgCIAEoCRIhCgdwcm9maWxlGAMgASgLMhAudGVybi52MS5Qcm9maWxlEhUKCXN5bmNfaGVhZBgEIAEoBEICMAISFwoLc2VydmVyX3RpbWUYBSABKARCAjACIiwKDUxvZ291dFJlcXVlc3QSGwoTcmV2b2tlX2RldmljZV90b2tlbhgBIAEoCCK2AQoGS2lja2VkEiYKBnJlYXNvbhgBIAEoDjIWLnRlcm4udjEuS2lja2VkLlJlYXNvbhITCgtkZXZpY2VfbmFtZRgCIAEoCSJvCgZSZWFzb24SFgoSUkVBU09OX1VOU1BFQ0lGSUVEEAASFgoSUkVBU09OX09USEVSX0xPR0lOEAESGwoXUkVBU09OX0FDQ09VTlRfRElTQUJMRUQQAhIYChRSRUFTT05fVE9LRU5fUkVWT0tFRBADIkoKD0NvbnZlcnNhdGlvblJlZhInCgR0eXBlGAEgASgOMhkudGVybi52MS5Db252ZXJzYXRpb25UeXBlEg4KAmlkGAIgASgEQgIwAiIeCgdNZW50aW9uEhMKB3VzZXJfaWQYASABKARCAjACIqABChJTZW5kTWVzc2FnZVJlcXVlc3QSJAoCdG8YASABKAsyGC50ZXJuLnYxLkNvbnZlcnNhdGlvblJlZhIVCg1jbGllbnRfbXNnX2lkGAIgASgJEgwKBHRleHQYAyABKAkSIgoIbWVudGlvbnMYBCADKAsyEC50ZXJuLnYxLk1lbnRpb24SGwoPcmVwbHlfdG9fbXNnX2lkGAUgASgEQgIwAiJ4Cg5TZW5kTWVzc2FnZUFjaxISCgZtc2dfaWQYASABKARCAjACEhQKCGNvbnZfc2VxGAIgASgEQgIwAhITCgdzZW50X2F0GAMgASgEQgIwAhIUCgh1c2VyX3NlcRgEIAEoBEICMAISEQoJZHVwbGljYXRlGAUgASgIIocCCgdNZXNzYWdlEhIKBm1zZ19pZBgBIAEoBEICMAISLgoMY29udmVyc2F0aW9uGAIgASgLMhgudGVybi52MS5Db252ZXJzYXRpb25SZWYSFAoIY29udl9zZXEYAyABKARCAjACEhUKCXNlbmRlcl9pZBgEIAEoBEICMAISFQoNY2xpZW50X21zZ19pZBgFIAEoCRITCgdzZW50X2F0GAYgASgEQgIwAhIMCgR0ZXh0GAcgASgJEiIKCG1lbnRpb25zGAggAygLMhAudGVybi52MS5NZW50aW9uEhsKD3JlcGx5X3RvX21zZ19pZBgJIAEoBEICMAISEAoIcmVjYWxsZWQYCiABKAgiIwoNUmVjYWxsUmVxdWVzdBISCgZtc2dfaWQYASABKARCAjACIoQBCg9NZXNzYWdlUmVjYWxsZWQSLgoMY29udmVyc2F0aW9uGAEgASgLMhgudGVybi52MS5Db252ZXJzYXRpb25SZWYSEgoGbXNnX2lkGAIgASgEQgIwAhIUCghjb252X3NlcRgDIAEoBEICMAISFwoLcmVjYWxsZWRfYnkYBCABKARCAjACIl0KD01hcmtSZWFkUmVxdWVzdBIuCgxjb252ZXJzYXRpb24YASABKAsyGC50ZXJuLnYxLkNvbnZlcnNhdGlvblJlZhIaCg51cF90b19jb252X3NlcRgCIAEoBEICMAIingEKB1JlY2VpcHQSLgoMY29udmVyc2F0aW9uGAEgASgLMhgudGVybi52MS5Db252ZXJzYXRpb25SZWYSEwoHdXNlcl9pZBgCIAEoBEICMAISIgoEdHlwZRgDIAEoDjIULnRlcm4udjEuUmVjZWlwdFR5cGUSGgoOdXBfdG9fY29udl9zZXEYBCABKARCAjACEg4KAmF0GAUgASgEQgIwAiJPCg1UeXBpbmdSZXF1ZXN0Ei4KDGNvbnZlcnNhdGlvbhgBIAEoCzIYLnRlcm4udjEuQ29udmVyc2F0aW9uUmVmEg4KBnR5cGluZxgCIAEoCCJjCgxUeXBpbmdOb3RpY2USLgoMY29udmVyc2F0aW9uGAEgASgLMhgudGVybi52MS5Db252ZXJzYXRpb25SZWYSEwoHdXNlcl9pZBgCIAEoBEICMAISDgoGdHlwaW5nGAMgASgIIkYKCFByZXNlbmNlEhMKB3VzZXJfaWQYASABKARCAjACEg4KBm9ubGluZRgCIAEoCBIVCglsYXN0X3NlZW4YAyABKARCAjACIiUKDVByZXNlbmNlUXVlcnkSFAoIdXNlcl9pZHMYASADKARCAjACIjQKDFByZXNlbmNlTGlzdBIkCglwcmVzZW5jZXMYASADKAsyES50ZXJuLnYxLlByZXNlbmNlIlYKC1N5bmNSZXF1ZXN0EhIKBmN1cnNvchgBIAEoBEICMAISDQoFbGltaXQYAiABKA0SJAoHZG9tYWlucxgDIAMoDjITLnRlcm4udjEuU3luY0RvbWFpbiJvCgxTeW5jUmVzcG9uc2USIgoGZXZlbnRzGAEgAygLMhIudGVybi52MS5TeW5jRXZlbnQSFwoLbmV4dF9jdXJzb3IYAiABKARCAjACEhAKCGhhc19tb3JlGAMgASgIEhAKBGhlYWQYBCABKARCAjACIo0DCglTeW5jRXZlbnQSDwoDc2VxGAEgASgEQgIwAhIjCgZkb21haW4YAiABKA4yEy50ZXJuLnYxLlN5bmNEb21haW4SIwoHbWVzc2FnZRgKIAEoCzIQLnRlcm4udjEuTWVzc2FnZUgAEiwKCHJlY2FsbGVkGAsgASgLMhgudGVybi52MS5NZXNzYWdlUmVjYWxsZWRIABIjCgdyZWNlaXB0GAwgASgLMhAudGVybi52MS5SZWNlaXB0SAASIQoGZnJpZW5kGA0gASgLMg8udGVybi52MS5GcmllbmRIABI0Cg5mcmllbmRfcmVxdWVzdBgOIAEoCzIaLnRlcm4udjEuRnJpZW5kUmVxdWVzdEluZm9IABIjCgdwcm9maWxlGA8gASgLMhAudGVybi52MS5Qcm9maWxlSAASIwoFZ3JvdXAYECABKAsyEi50ZXJuLnYxLkdyb3VwSW5mb0gAEiYKBm1lbWJlchgRIAEoCzIULnRlcm4udjEuR3JvdXBNZW1iZXJIAEIHCgVldmVudCIaCgdQdXNoQWNrEg8KA3NlcRgBIAEoBEICMAIiHgoHVXNlclJlZhITCgd1c2VyX2lkGAEgASgEQgIwAiJ9CgdQcm9maWxlEhMKB3VzZXJfaWQYASABKARCAjACEhAKCHVzZXJuYW1lGAIgASgJEhAKCG5pY2tuYW1lGAMgASgJEg4KBmF2YXRhchgEIAEoCRIRCglzaWduYXR1cmUYBSABKAkSFgoKdXBkYXRlZF9hdBgGIAEoBEICMAIiKQoRUHJvZmlsZUdldFJlcXVlc3QSFAoIdXNlcl9pZHMYASADKARCAjACIjEKC1Byb2ZpbGVMaXN0EiIKCHByb2ZpbGVzGAEgAygLMhAudGVybi52MS5Qcm9maWxlIoABChRQcm9maWxlVXBkYXRlUmVxdWVzdBIVCghuaWNrbmFtZRgBIAEoCUgAiAEBEhMKBmF2YXRhchgCIAEoCUgBiAEBEhYKCXNpZ25hdHVyZRgDIAEoCUgCiAEBQgsKCV9uaWNrbmFtZUIJCgdfYXZhdGFyQgwKCl9zaWduYXR1cmUiJQoRVXNlclNlYXJjaFJlcXVlc3QSEAoIdXNlcm5hbWUYASABKAkieAoGRnJpZW5kEhMKB3VzZXJfaWQYASABKARCAjACEiMKBXN0YXRlGAIgASgOMhQudGVybi52MS5GcmllbmRTdGF0ZRIRCgVzaW5jZRgDIAEoBEICMAISIQoHcHJvZmlsZRgEIAEoCzIQLnRlcm4udjEuUHJvZmlsZSJZChFGcmllbmRSZXF1ZXN0U2VuZBIVCgd1c2VyX2lkGAEgASgEQgIwAkgAEhIKCHVzZXJuYW1lGAIgASgJSAASDwoHbWVzc2FnZRgDIAEoCUIICgZ0YXJnZXQigAIKEUZyaWVuZFJlcXVlc3RJbmZvEhYKCnJlcXVlc3RfaWQYASABKARCAjACEhgKDGZyb21fdXNlcl9pZBgCIAEoBEICMAISFgoKdG9fdXNlcl9pZBgDIAEoBEICMAISDwoHbWVzc2FnZRgEIAEoCRIqCgVzdGF0ZRgFIAEoDjIbLnRlcm4udjEuRnJpZW5kUmVxdWVzdFN0YXRlEhYKCmNyZWF0ZWRfYXQYBiABKARCAjACEiYKDGZyb21fcHJvZmlsZRgHIAEoCzIQLnRlcm4udjEuUHJvZmlsZRIkCgp0b19wcm9maWxlGAggASgLMhAudGVybi52MS5Qcm9maWxlIi0KE0ZyaWVuZFJlcXVlc3RBbnN3ZXISFgoKcmVxdWVzdF9pZBgBIAEoBEICMAIiIAoIR3JvdXBSZWYSFAoIZ3JvdXBfaWQYASABKARCAjACIsMBCglHcm91cEluZm8SFAoIZ3JvdXBfaWQYASABKARCAjACEgwKBG5hbWUYAiABKAkSFAoIb3duZXJfaWQYAyABKARCAjACEhQKDG1lbWJlcl9jb3VudBgEIAEoDRIjCgdteV9yb2xlGAUgASgOMhIudGVybi52MS5Hcm91cFJvbGUSEQoJZGlzc29sdmVkGAYgASgIEhYKCmNyZWF0ZWRfYXQYByABKARCAjACEhYKCnVwZGF0ZWRfYXQYCCABKARCAjACIjoKEkdyb3VwQ3JlYXRlUmVxdWVzdBIMCgRuYW1lGAEgASgJEhYKCm1lbWJlcl9pZHMYAiADKARCAjACIjgKEkdyb3VwUmVuYW1lUmVxdWVzdBIUCghncm91cF9pZBgBIAEoBEICMAISDAoEbmFtZRgCIAEoCSJBChNHcm91cE1lbWJlcnNSZXF1ZXN0EhQKCGdyb3VwX2lkGAEgASgEQgIwAhIUCgh1c2VyX2lkcxgCIAMoBEICMAIiYgoTR3JvdXBTZXRSb2xlUmVxdWVzdBIUCghncm91cF9pZBgBIAEoBEICMAISEwoHdXNlcl9pZBgCIAEoBEICMAISIAoEcm9sZRgDIAEoDjISLnRlcm4udjEuR3JvdXBSb2xlIpQBCgtHcm91cE1lbWJlchIUCghncm91cF9pZBgBIAEoBEICMAISEwoHdXNlcl9pZBgCIAEoBEICMAISIAoEcm9sZRgDIAEoDjISLnRlcm4udjEuR3JvdXBSb2xlEhUKCWpvaW5lZF9hdBgEIAEoBEICMAISIQoHcHJvZmlsZRgFIAEoCzIQLnRlcm4udjEuUHJvZmlsZSJTChFHcm91cE1lbWJlcnNRdWVyeRIUCghncm91cF9pZBgBIAEoBEICMAISGQoNYWZ0ZXJfdXNlcl9pZBgCIAEoBEICMAISDQoFbGltaXQYAyABKA0iSgoPR3JvdXBNZW1iZXJMaXN0EiUKB21lbWJlcnMYASADKAsyFC50ZXJuLnYxLkdyb3VwTWVtYmVyEhAKCGhhc19tb3JlGAIgASgIKnAKEENvbnZlcnNhdGlvblR5cGUSIQodQ09OVkVSU0FUSU9OX1RZUEVfVU5TUEVDSUZJRUQQABIcChhDT05WRVJTQVRJT05fVFlQRV9ESVJFQ1QQARIbChdDT05WRVJTQVRJT05fVFlQRV9HUk9VUBACKl4KC1JlY2VpcHRUeXBlEhwKGFJFQ0VJUFRfVFlQRV9VTlNQRUNJRklFRBAAEhoKFlJFQ0VJUFRfVFlQRV9ERUxJVkVSRUQQARIVChFSRUNFSVBUX1RZUEVfUkVBRBACKqcBCgpTeW5jRG9tYWluEhsKF1NZTkNfRE9NQUlOX1VOU1BFQ0lGSUVEEAASGAoUU1lOQ19ET01BSU5fTUVTU0FHRVMQARIXChNTWU5DX0RPTUFJTl9GUklFTkRTEAISGAoUU1lOQ19ET01BSU5fUFJPRklMRVMQAxIWChJTWU5DX0RPTUFJTl9HUk9VUFMQBBIXChNTWU5DX0RPTUFJTl9NRU1CRVJTEAUqeAoLRnJpZW5kU3RhdGUSHAoYRlJJRU5EX1NUQVRFX1VOU1BFQ0lGSUVEEAASFwoTRlJJRU5EX1NUQVRFX0ZSSUVORBABEhgKFEZSSUVORF9TVEFURV9SRU1PVkVEEAISGAoURlJJRU5EX1NUQVRFX0JMT0NLRUQQAyqiAQoSRnJpZW5kUmVxdWVzdFN0YXRlEiQKIEZSSUVORF9SRVFVRVNUX1NUQVRFX1VOU1BFQ0lGSUVEEAASIAocRlJJRU5EX1JFUVVFU1RfU1RBVEVfUEVORElORxABEiEKHUZSSUVORF9SRVFVRVNUX1NUQVRFX0FDQ0VQVEVEEAISIQodRlJJRU5EX1JFUVVFU1RfU1RBVEVfREVDTElORUQQAypqCglHcm91cFJvbGUSGgoWR1JPVVBfUk9MRV9VTlNQRUNJRklFRBAAEhUKEUdST1VQX1JPTEVfTUVNQkVSEAESFAoQR1JPVVBfUk9MRV9BRE1JThACEhQKEEdST1VQX1JPTEVfT1dORVIQA2IGcHJvdG8z", [file_tern_v1_protocol]);
+  fileDesc("ChZ0ZXJuL3YxL21lc3NhZ2VzLnByb3RvEgd0ZXJuLnYxIgcKBUVtcHR5IkEKEEhhbmRzaGFrZVJlcXVlc3QSGAoQcHJvdG9jb2xfdmVyc2lvbhgBIAEoDRITCgtjbGllbnRfbmFtZRgCIAEoCSKWAQoRSGFuZHNoYWtlUmVzcG9uc2USGAoQcHJvdG9jb2xfdmVyc2lvbhgBIAEoDRIXCgtzZXJ2ZXJfdGltZRgCIAEoBEICMAISFgoObWF4X2ZyYW1lX3NpemUYAyABKA0SHQoVaGVhcnRiZWF0X2ludGVydmFsX21zGAQgASgNEhcKD2lkbGVfdGltZW91dF9tcxgFIAEoDSJoCgtFcnJvckRldGFpbBIhCgRjb2RlGAEgASgOMhMudGVybi52MS5SZXN1bHRDb2RlEg8KB21lc3NhZ2UYAiABKAkSDQoFZmllbGQYAyABKAkSFgoOcmV0cnlfYWZ0ZXJfbXMYBCABKA0iGwoEUGluZxITCgdzZW50X2F0GAEgASgEQgIwAiI0CgRQb25nEhMKB3NlbnRfYXQYASABKARCAjACEhcKC3NlcnZlcl90aW1lGAIgASgEQgIwAiJsCg9SZWdpc3RlclJlcXVlc3QSEAoIdXNlcm5hbWUYASABKAkSEAoIcGFzc3dvcmQYAiABKAkSEAoIbmlja25hbWUYAyABKAkSIwoGZGV2aWNlGAQgASgLMhMudGVybi52MS5EZXZpY2VJbmZvIjQKCkRldmljZUluZm8SEQoJZGV2aWNlX2lkGAEgASgJEhMKC2RldmljZV9uYW1lGAIgASgJIpwBCgxMb2dpblJlcXVlc3QSEAoIdXNlcm5hbWUYASABKAkSEgoIcGFzc3dvcmQYAiABKAlIABIWCgxkZXZpY2VfdG9rZW4YAyABKAlIABIjCgZkZXZpY2UYBCABKAsyEy50ZXJuLnYxLkRldmljZUluZm8SGwoTa2lja19vdGhlcl9zZXNzaW9ucxgFIAEoCEIMCgpjcmVkZW50aWFsItMBCg1Mb2dpblJlc3BvbnNlEhMKB3VzZXJfaWQYASABKARCAjACEhQKDGRldmljZV90b2tlbhgCIAEoCRIhCgdwcm9maWxlGAMgASgLMhAudGVybi52MS5Qcm9maWxlEhUKCXN5bmNfaGVhZBgEIAEoBEICMAISFwoLc2VydmVyX3RpbWUYBSABKARCAjACEh8KE21heF9hdHRhY2htZW50X3NpemUYBiABKARCAjACEiMKG21heF9hdHRhY2htZW50c19wZXJfbWVzc2FnZRgHIAEoDSIsCg1Mb2dvdXRSZXF1ZXN0EhsKE3Jldm9rZV9kZXZpY2VfdG9rZW4YASABKAgitgEKBktpY2tlZBImCgZyZWFzb24YASABKA4yFi50ZXJuLnYxLktpY2tlZC5SZWFzb24SEwoLZGV2aWNlX25hbWUYAiABKAkibwoGUmVhc29uEhYKElJFQVNPTl9VTlNQRUNJRklFRBAAEhYKElJFQVNPTl9PVEhFUl9MT0dJThABEhsKF1JFQVNPTl9BQ0NPVU5UX0RJU0FCTEVEEAISGAoUUkVBU09OX1RPS0VOX1JFVk9LRUQQAyJKCg9Db252ZXJzYXRpb25SZWYSJwoEdHlwZRgBIAEoDjIZLnRlcm4udjEuQ29udmVyc2F0aW9uVHlwZRIOCgJpZBgCIAEoBEICMAIiHgoHTWVudGlvbhITCgd1c2VyX2lkGAEgASgEQgIwAiLKAQoSU2VuZE1lc3NhZ2VSZXF1ZXN0EiQKAnRvGAEgASgLMhgudGVybi52MS5Db252ZXJzYXRpb25SZWYSFQoNY2xpZW50X21zZ19pZBgCIAEoCRIMCgR0ZXh0GAMgASgJEiIKCG1lbnRpb25zGAQgAygLMhAudGVybi52MS5NZW50aW9uEhsKD3JlcGx5X3RvX21zZ19pZBgFIAEoBEICMAISKAoLYXR0YWNobWVudHMYBiADKAsyEy50ZXJuLnYxLkF0dGFjaG1lbnQieAoOU2VuZE1lc3NhZ2VBY2sSEgoGbXNnX2lkGAEgASgEQgIwAhIUCghjb252X3NlcRgCIAEoBEICMAISEwoHc2VudF9hdBgDIAEoBEICMAISFAoIdXNlcl9zZXEYBCABKARCAjACEhEKCWR1cGxpY2F0ZRgFIAEoCCKxAgoHTWVzc2FnZRISCgZtc2dfaWQYASABKARCAjACEi4KDGNvbnZlcnNhdGlvbhgCIAEoCzIYLnRlcm4udjEuQ29udmVyc2F0aW9uUmVmEhQKCGNvbnZfc2VxGAMgASgEQgIwAhIVCglzZW5kZXJfaWQYBCABKARCAjACEhUKDWNsaWVudF9tc2dfaWQYBSABKAkSEwoHc2VudF9hdBgGIAEoBEICMAISDAoEdGV4dBgHIAEoCRIiCghtZW50aW9ucxgIIAMoCzIQLnRlcm4udjEuTWVudGlvbhIbCg9yZXBseV90b19tc2dfaWQYCSABKARCAjACEhAKCHJlY2FsbGVkGAogASgIEigKC2F0dGFjaG1lbnRzGAsgAygLMhMudGVybi52MS5BdHRhY2htZW50Ij8KB0Jsb2JSZWYSDgoGZGlnZXN0GAEgASgJEhcKC2NpcGhlcl9zaXplGAIgASgEQgIwAhILCgNrZXkYAyABKAwi2AEKCkF0dGFjaG1lbnQSJQoEa2luZBgBIAEoDjIXLnRlcm4udjEuQXR0YWNobWVudEtpbmQSHgoEYmxvYhgCIAEoCzIQLnRlcm4udjEuQmxvYlJlZhIQCgRzaXplGAMgASgEQgIwAhIMCgRuYW1lGAQgASgJEgwKBG1pbWUYBSABKAkSDQoFd2lkdGgYBiABKA0SDgoGaGVpZ2h0GAcgASgNEhEKCXRodW1iaGFzaBgIIAEoDBIjCgl0aHVtYm5haWwYCSABKAsyEC50ZXJuLnYxLkJsb2JSZWYiWAoVQmxvYlVwbG9hZEF1dGhSZXF1ZXN0Eg4KBmRpZ2VzdBgBIAEoCRIXCgtjaXBoZXJfc2l6ZRgCIAEoBEICMAISFgoKcGxhaW5fc2l6ZRgDIAEoBEICMAIidwoOQmxvYlVwbG9hZEF1dGgSDQoFdG9rZW4YASABKAkSEgoKdXBsb2FkX3VybBgCIAEoCRISCgpyZXN1bWVfdXJsGAMgASgJEhYKDmFscmVhZHlfc3RvcmVkGAQgASgIEhYKCmV4cGlyZXNfYXQYBSABKARCAjACIikKF0Jsb2JEb3dubG9hZEF1dGhSZXF1ZXN0Eg4KBmRpZ2VzdBgBIAEoCSJfChBCbG9iRG93bmxvYWRBdXRoEg0KBXRva2VuGAEgASgJEgsKA3VybBgCIAEoCRIXCgtjaXBoZXJfc2l6ZRgDIAEoBEICMAISFgoKZXhwaXJlc19hdBgEIAEoBEICMAIiIwoNUmVjYWxsUmVxdWVzdBISCgZtc2dfaWQYASABKARCAjACIoQBCg9NZXNzYWdlUmVjYWxsZWQSLgoMY29udmVyc2F0aW9uGAEgASgLMhgudGVybi52MS5Db252ZXJzYXRpb25SZWYSEgoGbXNnX2lkGAIgASgEQgIwAhIUCghjb252X3NlcRgDIAEoBEICMAISFwoLcmVjYWxsZWRfYnkYBCABKARCAjACIl0KD01hcmtSZWFkUmVxdWVzdBIuCgxjb252ZXJzYXRpb24YASABKAsyGC50ZXJuLnYxLkNvbnZlcnNhdGlvblJlZhIaCg51cF90b19jb252X3NlcRgCIAEoBEICMAIingEKB1JlY2VpcHQSLgoMY29udmVyc2F0aW9uGAEgASgLMhgudGVybi52MS5Db252ZXJzYXRpb25SZWYSEwoHdXNlcl9pZBgCIAEoBEICMAISIgoEdHlwZRgDIAEoDjIULnRlcm4udjEuUmVjZWlwdFR5cGUSGgoOdXBfdG9fY29udl9zZXEYBCABKARCAjACEg4KAmF0GAUgASgEQgIwAiJPCg1UeXBpbmdSZXF1ZXN0Ei4KDGNvbnZlcnNhdGlvbhgBIAEoCzIYLnRlcm4udjEuQ29udmVyc2F0aW9uUmVmEg4KBnR5cGluZxgCIAEoCCJjCgxUeXBpbmdOb3RpY2USLgoMY29udmVyc2F0aW9uGAEgASgLMhgudGVybi52MS5Db252ZXJzYXRpb25SZWYSEwoHdXNlcl9pZBgCIAEoBEICMAISDgoGdHlwaW5nGAMgASgIIkYKCFByZXNlbmNlEhMKB3VzZXJfaWQYASABKARCAjACEg4KBm9ubGluZRgCIAEoCBIVCglsYXN0X3NlZW4YAyABKARCAjACIiUKDVByZXNlbmNlUXVlcnkSFAoIdXNlcl9pZHMYASADKARCAjACIjQKDFByZXNlbmNlTGlzdBIkCglwcmVzZW5jZXMYASADKAsyES50ZXJuLnYxLlByZXNlbmNlIlYKC1N5bmNSZXF1ZXN0EhIKBmN1cnNvchgBIAEoBEICMAISDQoFbGltaXQYAiABKA0SJAoHZG9tYWlucxgDIAMoDjITLnRlcm4udjEuU3luY0RvbWFpbiJvCgxTeW5jUmVzcG9uc2USIgoGZXZlbnRzGAEgAygLMhIudGVybi52MS5TeW5jRXZlbnQSFwoLbmV4dF9jdXJzb3IYAiABKARCAjACEhAKCGhhc19tb3JlGAMgASgIEhAKBGhlYWQYBCABKARCAjACIo0DCglTeW5jRXZlbnQSDwoDc2VxGAEgASgEQgIwAhIjCgZkb21haW4YAiABKA4yEy50ZXJuLnYxLlN5bmNEb21haW4SIwoHbWVzc2FnZRgKIAEoCzIQLnRlcm4udjEuTWVzc2FnZUgAEiwKCHJlY2FsbGVkGAsgASgLMhgudGVybi52MS5NZXNzYWdlUmVjYWxsZWRIABIjCgdyZWNlaXB0GAwgASgLMhAudGVybi52MS5SZWNlaXB0SAASIQoGZnJpZW5kGA0gASgLMg8udGVybi52MS5GcmllbmRIABI0Cg5mcmllbmRfcmVxdWVzdBgOIAEoCzIaLnRlcm4udjEuRnJpZW5kUmVxdWVzdEluZm9IABIjCgdwcm9maWxlGA8gASgLMhAudGVybi52MS5Qcm9maWxlSAASIwoFZ3JvdXAYECABKAsyEi50ZXJuLnYxLkdyb3VwSW5mb0gAEiYKBm1lbWJlchgRIAEoCzIULnRlcm4udjEuR3JvdXBNZW1iZXJIAEIHCgVldmVudCIaCgdQdXNoQWNrEg8KA3NlcRgBIAEoBEICMAIiHgoHVXNlclJlZhITCgd1c2VyX2lkGAEgASgEQgIwAiJ9CgdQcm9maWxlEhMKB3VzZXJfaWQYASABKARCAjACEhAKCHVzZXJuYW1lGAIgASgJEhAKCG5pY2tuYW1lGAMgASgJEg4KBmF2YXRhchgEIAEoCRIRCglzaWduYXR1cmUYBSABKAkSFgoKdXBkYXRlZF9hdBgGIAEoBEICMAIiKQoRUHJvZmlsZUdldFJlcXVlc3QSFAoIdXNlcl9pZHMYASADKARCAjACIjEKC1Byb2ZpbGVMaXN0EiIKCHByb2ZpbGVzGAEgAygLMhAudGVybi52MS5Qcm9maWxlIoABChRQcm9maWxlVXBkYXRlUmVxdWVzdBIVCghuaWNrbmFtZRgBIAEoCUgAiAEBEhMKBmF2YXRhchgCIAEoCUgBiAEBEhYKCXNpZ25hdHVyZRgDIAEoCUgCiAEBQgsKCV9uaWNrbmFtZUIJCgdfYXZhdGFyQgwKCl9zaWduYXR1cmUiJQoRVXNlclNlYXJjaFJlcXVlc3QSEAoIdXNlcm5hbWUYASABKAkieAoGRnJpZW5kEhMKB3VzZXJfaWQYASABKARCAjACEiMKBXN0YXRlGAIgASgOMhQudGVybi52MS5GcmllbmRTdGF0ZRIRCgVzaW5jZRgDIAEoBEICMAISIQoHcHJvZmlsZRgEIAEoCzIQLnRlcm4udjEuUHJvZmlsZSJZChFGcmllbmRSZXF1ZXN0U2VuZBIVCgd1c2VyX2lkGAEgASgEQgIwAkgAEhIKCHVzZXJuYW1lGAIgASgJSAASDwoHbWVzc2FnZRgDIAEoCUIICgZ0YXJnZXQigAIKEUZyaWVuZFJlcXVlc3RJbmZvEhYKCnJlcXVlc3RfaWQYASABKARCAjACEhgKDGZyb21fdXNlcl9pZBgCIAEoBEICMAISFgoKdG9fdXNlcl9pZBgDIAEoBEICMAISDwoHbWVzc2FnZRgEIAEoCRIqCgVzdGF0ZRgFIAEoDjIbLnRlcm4udjEuRnJpZW5kUmVxdWVzdFN0YXRlEhYKCmNyZWF0ZWRfYXQYBiABKARCAjACEiYKDGZyb21fcHJvZmlsZRgHIAEoCzIQLnRlcm4udjEuUHJvZmlsZRIkCgp0b19wcm9maWxlGAggASgLMhAudGVybi52MS5Qcm9maWxlIi0KE0ZyaWVuZFJlcXVlc3RBbnN3ZXISFgoKcmVxdWVzdF9pZBgBIAEoBEICMAIiIAoIR3JvdXBSZWYSFAoIZ3JvdXBfaWQYASABKARCAjACIsMBCglHcm91cEluZm8SFAoIZ3JvdXBfaWQYASABKARCAjACEgwKBG5hbWUYAiABKAkSFAoIb3duZXJfaWQYAyABKARCAjACEhQKDG1lbWJlcl9jb3VudBgEIAEoDRIjCgdteV9yb2xlGAUgASgOMhIudGVybi52MS5Hcm91cFJvbGUSEQoJZGlzc29sdmVkGAYgASgIEhYKCmNyZWF0ZWRfYXQYByABKARCAjACEhYKCnVwZGF0ZWRfYXQYCCABKARCAjACIjoKEkdyb3VwQ3JlYXRlUmVxdWVzdBIMCgRuYW1lGAEgASgJEhYKCm1lbWJlcl9pZHMYAiADKARCAjACIjgKEkdyb3VwUmVuYW1lUmVxdWVzdBIUCghncm91cF9pZBgBIAEoBEICMAISDAoEbmFtZRgCIAEoCSJBChNHcm91cE1lbWJlcnNSZXF1ZXN0EhQKCGdyb3VwX2lkGAEgASgEQgIwAhIUCgh1c2VyX2lkcxgCIAMoBEICMAIiYgoTR3JvdXBTZXRSb2xlUmVxdWVzdBIUCghncm91cF9pZBgBIAEoBEICMAISEwoHdXNlcl9pZBgCIAEoBEICMAISIAoEcm9sZRgDIAEoDjISLnRlcm4udjEuR3JvdXBSb2xlIpQBCgtHcm91cE1lbWJlchIUCghncm91cF9pZBgBIAEoBEICMAISEwoHdXNlcl9pZBgCIAEoBEICMAISIAoEcm9sZRgDIAEoDjISLnRlcm4udjEuR3JvdXBSb2xlEhUKCWpvaW5lZF9hdBgEIAEoBEICMAISIQoHcHJvZmlsZRgFIAEoCzIQLnRlcm4udjEuUHJvZmlsZSJTChFHcm91cE1lbWJlcnNRdWVyeRIUCghncm91cF9pZBgBIAEoBEICMAISGQoNYWZ0ZXJfdXNlcl9pZBgCIAEoBEICMAISDQoFbGltaXQYAyABKA0iSgoPR3JvdXBNZW1iZXJMaXN0EiUKB21lbWJlcnMYASADKAsyFC50ZXJuLnYxLkdyb3VwTWVtYmVyEhAKCGhhc19tb3JlGAIgASgIKnAKEENvbnZlcnNhdGlvblR5cGUSIQodQ09OVkVSU0FUSU9OX1RZUEVfVU5TUEVDSUZJRUQQABIcChhDT05WRVJTQVRJT05fVFlQRV9ESVJFQ1QQARIbChdDT05WRVJTQVRJT05fVFlQRV9HUk9VUBACKmYKDkF0dGFjaG1lbnRLaW5kEh8KG0FUVEFDSE1FTlRfS0lORF9VTlNQRUNJRklFRBAAEhkKFUFUVEFDSE1FTlRfS0lORF9JTUFHRRABEhgKFEFUVEFDSE1FTlRfS0lORF9GSUxFEAIqXgoLUmVjZWlwdFR5cGUSHAoYUkVDRUlQVF9UWVBFX1VOU1BFQ0lGSUVEEAASGgoWUkVDRUlQVF9UWVBFX0RFTElWRVJFRBABEhUKEVJFQ0VJUFRfVFlQRV9SRUFEEAIqpwEKClN5bmNEb21haW4SGwoXU1lOQ19ET01BSU5fVU5TUEVDSUZJRUQQABIYChRTWU5DX0RPTUFJTl9NRVNTQUdFUxABEhcKE1NZTkNfRE9NQUlOX0ZSSUVORFMQAhIYChRTWU5DX0RPTUFJTl9QUk9GSUxFUxADEhYKElNZTkNfRE9NQUlOX0dST1VQUxAEEhcKE1NZTkNfRE9NQUlOX01FTUJFUlMQBSp4CgtGcmllbmRTdGF0ZRIcChhGUklFTkRfU1RBVEVfVU5TUEVDSUZJRUQQABIXChNGUklFTkRfU1RBVEVfRlJJRU5EEAESGAoURlJJRU5EX1NUQVRFX1JFTU9WRUQQAhIYChRGUklFTkRfU1RBVEVfQkxPQ0tFRBADKqIBChJGcmllbmRSZXF1ZXN0U3RhdGUSJAogRlJJRU5EX1JFUVVFU1RfU1RBVEVfVU5TUEVDSUZJRUQQABIgChxGUklFTkRfUkVRVUVTVF9TVEFURV9QRU5ESU5HEAESIQodRlJJRU5EX1JFUVVFU1RfU1RBVEVfQUNDRVBURUQQAhIhCh1GUklFTkRfUkVRVUVTVF9TVEFURV9ERUNMSU5FRBADKmoKCUdyb3VwUm9sZRIaChZHUk9VUF9ST0xFX1VOU1BFQ0lGSUVEEAASFQoRR1JPVVBfUk9MRV9NRU1CRVIQARIUChBHUk9VUF9ST0xFX0FETUlOEAISFAoQR1JPVVBfUk9MRV9PV05FUhADYgZwcm90bzM", [file_tern_v1_protocol]);
 
 /**
  * @generated from message tern.v1.Empty
@@ -325,6 +325,18 @@ export type LoginResponse = Message$1<"tern.v1.LoginResponse"> & {
    * @generated from field: uint64 server_time = 5 [jstype = JS_NUMBER];
    */
   serverTime: bigint;
+
+  /**
+   * largest file (plaintext bytes) the server takes; 0 = attachments off
+   *
+   * @generated from field: uint64 max_attachment_size = 6 [jstype = JS_NUMBER];
+   */
+  maxAttachmentSize: bigint;
+
+  /**
+   * @generated from field: uint32 max_attachments_per_message = 7;
+   */
+  maxAttachmentsPerMessage: number;
 };
 
 /**
@@ -485,6 +497,13 @@ export type SendMessageRequest = Message$1<"tern.v1.SendMessageRequest"> & {
    * @generated from field: uint64 reply_to_msg_id = 5 [jstype = JS_NUMBER];
    */
   replyToMsgId: bigint;
+
+  /**
+   * uploaded first; `text` (a caption) may then be empty
+   *
+   * @generated from field: repeated tern.v1.Attachment attachments = 6;
+   */
+  attachments: Attachment[];
 };
 
 /**
@@ -596,6 +615,13 @@ export type Message = Message$1<"tern.v1.Message"> & {
    * @generated from field: bool recalled = 10;
    */
   recalled: boolean;
+
+  /**
+   * empty once recalled
+   *
+   * @generated from field: repeated tern.v1.Attachment attachments = 11;
+   */
+  attachments: Attachment[];
 };
 
 /**
@@ -604,6 +630,240 @@ export type Message = Message$1<"tern.v1.Message"> & {
  */
 export const MessageSchema: GenMessage<Message> = /*@__PURE__*/
   messageDesc(file_tern_v1_messages, 16);
+
+/**
+ * An encrypted blob: the file itself or its thumbnail (Tern file encryption v1, PROTOCOL.md §13).
+ *
+ * @generated from message tern.v1.BlobRef
+ */
+export type BlobRef = Message$1<"tern.v1.BlobRef"> & {
+  /**
+   * lower-case hex SHA-256 of the ciphertext: the blob's address
+   *
+   * @generated from field: string digest = 1;
+   */
+  digest: string;
+
+  /**
+   * ciphertext bytes
+   *
+   * @generated from field: uint64 cipher_size = 2 [jstype = JS_NUMBER];
+   */
+  cipherSize: bigint;
+
+  /**
+   * the 32-byte file key; travels only inside messages
+   *
+   * @generated from field: bytes key = 3;
+   */
+  key: Uint8Array;
+};
+
+/**
+ * Describes the message tern.v1.BlobRef.
+ * Use `create(BlobRefSchema)` to create a new message.
+ */
+export const BlobRefSchema: GenMessage<BlobRef> = /*@__PURE__*/
+  messageDesc(file_tern_v1_messages, 17);
+
+/**
+ * A file carried by a message. Everything needed to fetch, check and show it;
+ * the blob service holds only ciphertext.
+ *
+ * @generated from message tern.v1.Attachment
+ */
+export type Attachment = Message$1<"tern.v1.Attachment"> & {
+  /**
+   * @generated from field: tern.v1.AttachmentKind kind = 1;
+   */
+  kind: AttachmentKind;
+
+  /**
+   * @generated from field: tern.v1.BlobRef blob = 2;
+   */
+  blob?: BlobRef | undefined;
+
+  /**
+   * plaintext bytes
+   *
+   * @generated from field: uint64 size = 3 [jstype = JS_NUMBER];
+   */
+  size: bigint;
+
+  /**
+   * file name, 1-255 characters, no path separators or control characters
+   *
+   * @generated from field: string name = 4;
+   */
+  name: string;
+
+  /**
+   * detected from the bytes (application/octet-stream when unknown)
+   *
+   * @generated from field: string mime = 5;
+   */
+  mime: string;
+
+  /**
+   * images: pixels
+   *
+   * @generated from field: uint32 width = 6;
+   */
+  width: number;
+
+  /**
+   * @generated from field: uint32 height = 7;
+   */
+  height: number;
+
+  /**
+   * images: ThumbHash placeholder (at most 64 bytes)
+   *
+   * @generated from field: bytes thumbhash = 8;
+   */
+  thumbhash: Uint8Array;
+
+  /**
+   * images: a small JPEG/WebP preview, its own blob
+   *
+   * @generated from field: tern.v1.BlobRef thumbnail = 9;
+   */
+  thumbnail?: BlobRef | undefined;
+};
+
+/**
+ * Describes the message tern.v1.Attachment.
+ * Use `create(AttachmentSchema)` to create a new message.
+ */
+export const AttachmentSchema: GenMessage<Attachment> = /*@__PURE__*/
+  messageDesc(file_tern_v1_messages, 18);
+
+/**
+ * @generated from message tern.v1.BlobUploadAuthRequest
+ */
+export type BlobUploadAuthRequest = Message$1<"tern.v1.BlobUploadAuthRequest"> & {
+  /**
+   * of the ciphertext to upload
+   *
+   * @generated from field: string digest = 1;
+   */
+  digest: string;
+
+  /**
+   * @generated from field: uint64 cipher_size = 2 [jstype = JS_NUMBER];
+   */
+  cipherSize: bigint;
+
+  /**
+   * checked against the per-file limit
+   *
+   * @generated from field: uint64 plain_size = 3 [jstype = JS_NUMBER];
+   */
+  plainSize: bigint;
+};
+
+/**
+ * Describes the message tern.v1.BlobUploadAuthRequest.
+ * Use `create(BlobUploadAuthRequestSchema)` to create a new message.
+ */
+export const BlobUploadAuthRequestSchema: GenMessage<BlobUploadAuthRequest> = /*@__PURE__*/
+  messageDesc(file_tern_v1_messages, 19);
+
+/**
+ * @generated from message tern.v1.BlobUploadAuth
+ */
+export type BlobUploadAuth = Message$1<"tern.v1.BlobUploadAuth"> & {
+  /**
+   * Authorization: Bearer <token> on every tus request
+   *
+   * @generated from field: string token = 1;
+   */
+  token: string;
+
+  /**
+   * the tus endpoint (POST), absolute
+   *
+   * @generated from field: string upload_url = 2;
+   */
+  uploadUrl: string;
+
+  /**
+   * this upload's tus URL (HEAD/PATCH); it exists once created
+   *
+   * @generated from field: string resume_url = 3;
+   */
+  resumeUrl: string;
+
+  /**
+   * nothing to upload: the server holds this blob
+   *
+   * @generated from field: bool already_stored = 4;
+   */
+  alreadyStored: boolean;
+
+  /**
+   * @generated from field: uint64 expires_at = 5 [jstype = JS_NUMBER];
+   */
+  expiresAt: bigint;
+};
+
+/**
+ * Describes the message tern.v1.BlobUploadAuth.
+ * Use `create(BlobUploadAuthSchema)` to create a new message.
+ */
+export const BlobUploadAuthSchema: GenMessage<BlobUploadAuth> = /*@__PURE__*/
+  messageDesc(file_tern_v1_messages, 20);
+
+/**
+ * @generated from message tern.v1.BlobDownloadAuthRequest
+ */
+export type BlobDownloadAuthRequest = Message$1<"tern.v1.BlobDownloadAuthRequest"> & {
+  /**
+   * @generated from field: string digest = 1;
+   */
+  digest: string;
+};
+
+/**
+ * Describes the message tern.v1.BlobDownloadAuthRequest.
+ * Use `create(BlobDownloadAuthRequestSchema)` to create a new message.
+ */
+export const BlobDownloadAuthRequestSchema: GenMessage<BlobDownloadAuthRequest> = /*@__PURE__*/
+  messageDesc(file_tern_v1_messages, 21);
+
+/**
+ * @generated from message tern.v1.BlobDownloadAuth
+ */
+export type BlobDownloadAuth = Message$1<"tern.v1.BlobDownloadAuth"> & {
+  /**
+   * @generated from field: string token = 1;
+   */
+  token: string;
+
+  /**
+   * GET, with Range for parts
+   *
+   * @generated from field: string url = 2;
+   */
+  url: string;
+
+  /**
+   * @generated from field: uint64 cipher_size = 3 [jstype = JS_NUMBER];
+   */
+  cipherSize: bigint;
+
+  /**
+   * @generated from field: uint64 expires_at = 4 [jstype = JS_NUMBER];
+   */
+  expiresAt: bigint;
+};
+
+/**
+ * Describes the message tern.v1.BlobDownloadAuth.
+ * Use `create(BlobDownloadAuthSchema)` to create a new message.
+ */
+export const BlobDownloadAuthSchema: GenMessage<BlobDownloadAuth> = /*@__PURE__*/
+  messageDesc(file_tern_v1_messages, 22);
 
 /**
  * @generated from message tern.v1.RecallRequest
@@ -620,7 +880,7 @@ export type RecallRequest = Message$1<"tern.v1.RecallRequest"> & {
  * Use `create(RecallRequestSchema)` to create a new message.
  */
 export const RecallRequestSchema: GenMessage<RecallRequest> = /*@__PURE__*/
-  messageDesc(file_tern_v1_messages, 17);
+  messageDesc(file_tern_v1_messages, 23);
 
 /**
  * @generated from message tern.v1.MessageRecalled
@@ -652,7 +912,7 @@ export type MessageRecalled = Message$1<"tern.v1.MessageRecalled"> & {
  * Use `create(MessageRecalledSchema)` to create a new message.
  */
 export const MessageRecalledSchema: GenMessage<MessageRecalled> = /*@__PURE__*/
-  messageDesc(file_tern_v1_messages, 18);
+  messageDesc(file_tern_v1_messages, 24);
 
 /**
  * @generated from message tern.v1.MarkReadRequest
@@ -674,7 +934,7 @@ export type MarkReadRequest = Message$1<"tern.v1.MarkReadRequest"> & {
  * Use `create(MarkReadRequestSchema)` to create a new message.
  */
 export const MarkReadRequestSchema: GenMessage<MarkReadRequest> = /*@__PURE__*/
-  messageDesc(file_tern_v1_messages, 19);
+  messageDesc(file_tern_v1_messages, 25);
 
 /**
  * Everything up to `up_to_conv_seq` in the conversation has reached the state.
@@ -715,7 +975,7 @@ export type Receipt = Message$1<"tern.v1.Receipt"> & {
  * Use `create(ReceiptSchema)` to create a new message.
  */
 export const ReceiptSchema: GenMessage<Receipt> = /*@__PURE__*/
-  messageDesc(file_tern_v1_messages, 20);
+  messageDesc(file_tern_v1_messages, 26);
 
 /**
  * @generated from message tern.v1.TypingRequest
@@ -739,7 +999,7 @@ export type TypingRequest = Message$1<"tern.v1.TypingRequest"> & {
  * Use `create(TypingRequestSchema)` to create a new message.
  */
 export const TypingRequestSchema: GenMessage<TypingRequest> = /*@__PURE__*/
-  messageDesc(file_tern_v1_messages, 21);
+  messageDesc(file_tern_v1_messages, 27);
 
 /**
  * @generated from message tern.v1.TypingNotice
@@ -766,7 +1026,7 @@ export type TypingNotice = Message$1<"tern.v1.TypingNotice"> & {
  * Use `create(TypingNoticeSchema)` to create a new message.
  */
 export const TypingNoticeSchema: GenMessage<TypingNotice> = /*@__PURE__*/
-  messageDesc(file_tern_v1_messages, 22);
+  messageDesc(file_tern_v1_messages, 28);
 
 /**
  * @generated from message tern.v1.Presence
@@ -795,7 +1055,7 @@ export type Presence = Message$1<"tern.v1.Presence"> & {
  * Use `create(PresenceSchema)` to create a new message.
  */
 export const PresenceSchema: GenMessage<Presence> = /*@__PURE__*/
-  messageDesc(file_tern_v1_messages, 23);
+  messageDesc(file_tern_v1_messages, 29);
 
 /**
  * @generated from message tern.v1.PresenceQuery
@@ -814,7 +1074,7 @@ export type PresenceQuery = Message$1<"tern.v1.PresenceQuery"> & {
  * Use `create(PresenceQuerySchema)` to create a new message.
  */
 export const PresenceQuerySchema: GenMessage<PresenceQuery> = /*@__PURE__*/
-  messageDesc(file_tern_v1_messages, 24);
+  messageDesc(file_tern_v1_messages, 30);
 
 /**
  * @generated from message tern.v1.PresenceList
@@ -831,7 +1091,7 @@ export type PresenceList = Message$1<"tern.v1.PresenceList"> & {
  * Use `create(PresenceListSchema)` to create a new message.
  */
 export const PresenceListSchema: GenMessage<PresenceList> = /*@__PURE__*/
-  messageDesc(file_tern_v1_messages, 25);
+  messageDesc(file_tern_v1_messages, 31);
 
 /**
  * @generated from message tern.v1.SyncRequest
@@ -864,7 +1124,7 @@ export type SyncRequest = Message$1<"tern.v1.SyncRequest"> & {
  * Use `create(SyncRequestSchema)` to create a new message.
  */
 export const SyncRequestSchema: GenMessage<SyncRequest> = /*@__PURE__*/
-  messageDesc(file_tern_v1_messages, 26);
+  messageDesc(file_tern_v1_messages, 32);
 
 /**
  * @generated from message tern.v1.SyncResponse
@@ -902,7 +1162,7 @@ export type SyncResponse = Message$1<"tern.v1.SyncResponse"> & {
  * Use `create(SyncResponseSchema)` to create a new message.
  */
 export const SyncResponseSchema: GenMessage<SyncResponse> = /*@__PURE__*/
-  messageDesc(file_tern_v1_messages, 27);
+  messageDesc(file_tern_v1_messages, 33);
 
 /**
  * One change the user must see, at its place in the user's sequence. Events
@@ -981,7 +1241,7 @@ export type SyncEvent = Message$1<"tern.v1.SyncEvent"> & {
  * Use `create(SyncEventSchema)` to create a new message.
  */
 export const SyncEventSchema: GenMessage<SyncEvent> = /*@__PURE__*/
-  messageDesc(file_tern_v1_messages, 28);
+  messageDesc(file_tern_v1_messages, 34);
 
 /**
  * @generated from message tern.v1.PushAck
@@ -1000,7 +1260,7 @@ export type PushAck = Message$1<"tern.v1.PushAck"> & {
  * Use `create(PushAckSchema)` to create a new message.
  */
 export const PushAckSchema: GenMessage<PushAck> = /*@__PURE__*/
-  messageDesc(file_tern_v1_messages, 29);
+  messageDesc(file_tern_v1_messages, 35);
 
 /**
  * @generated from message tern.v1.UserRef
@@ -1017,7 +1277,7 @@ export type UserRef = Message$1<"tern.v1.UserRef"> & {
  * Use `create(UserRefSchema)` to create a new message.
  */
 export const UserRefSchema: GenMessage<UserRef> = /*@__PURE__*/
-  messageDesc(file_tern_v1_messages, 30);
+  messageDesc(file_tern_v1_messages, 36);
 
 /**
  * @generated from message tern.v1.Profile
@@ -1061,7 +1321,7 @@ export type Profile = Message$1<"tern.v1.Profile"> & {
  * Use `create(ProfileSchema)` to create a new message.
  */
 export const ProfileSchema: GenMessage<Profile> = /*@__PURE__*/
-  messageDesc(file_tern_v1_messages, 31);
+  messageDesc(file_tern_v1_messages, 37);
 
 /**
  * @generated from message tern.v1.ProfileGetRequest
@@ -1078,7 +1338,7 @@ export type ProfileGetRequest = Message$1<"tern.v1.ProfileGetRequest"> & {
  * Use `create(ProfileGetRequestSchema)` to create a new message.
  */
 export const ProfileGetRequestSchema: GenMessage<ProfileGetRequest> = /*@__PURE__*/
-  messageDesc(file_tern_v1_messages, 32);
+  messageDesc(file_tern_v1_messages, 38);
 
 /**
  * @generated from message tern.v1.ProfileList
@@ -1095,7 +1355,7 @@ export type ProfileList = Message$1<"tern.v1.ProfileList"> & {
  * Use `create(ProfileListSchema)` to create a new message.
  */
 export const ProfileListSchema: GenMessage<ProfileList> = /*@__PURE__*/
-  messageDesc(file_tern_v1_messages, 33);
+  messageDesc(file_tern_v1_messages, 39);
 
 /**
  * @generated from message tern.v1.ProfileUpdateRequest
@@ -1122,7 +1382,7 @@ export type ProfileUpdateRequest = Message$1<"tern.v1.ProfileUpdateRequest"> & {
  * Use `create(ProfileUpdateRequestSchema)` to create a new message.
  */
 export const ProfileUpdateRequestSchema: GenMessage<ProfileUpdateRequest> = /*@__PURE__*/
-  messageDesc(file_tern_v1_messages, 34);
+  messageDesc(file_tern_v1_messages, 40);
 
 /**
  * @generated from message tern.v1.UserSearchRequest
@@ -1139,7 +1399,7 @@ export type UserSearchRequest = Message$1<"tern.v1.UserSearchRequest"> & {
  * Use `create(UserSearchRequestSchema)` to create a new message.
  */
 export const UserSearchRequestSchema: GenMessage<UserSearchRequest> = /*@__PURE__*/
-  messageDesc(file_tern_v1_messages, 35);
+  messageDesc(file_tern_v1_messages, 41);
 
 /**
  * @generated from message tern.v1.Friend
@@ -1171,7 +1431,7 @@ export type Friend = Message$1<"tern.v1.Friend"> & {
  * Use `create(FriendSchema)` to create a new message.
  */
 export const FriendSchema: GenMessage<Friend> = /*@__PURE__*/
-  messageDesc(file_tern_v1_messages, 36);
+  messageDesc(file_tern_v1_messages, 42);
 
 /**
  * @generated from message tern.v1.FriendRequestSend
@@ -1207,7 +1467,7 @@ export type FriendRequestSend = Message$1<"tern.v1.FriendRequestSend"> & {
  * Use `create(FriendRequestSendSchema)` to create a new message.
  */
 export const FriendRequestSendSchema: GenMessage<FriendRequestSend> = /*@__PURE__*/
-  messageDesc(file_tern_v1_messages, 37);
+  messageDesc(file_tern_v1_messages, 43);
 
 /**
  * @generated from message tern.v1.FriendRequestInfo
@@ -1259,7 +1519,7 @@ export type FriendRequestInfo = Message$1<"tern.v1.FriendRequestInfo"> & {
  * Use `create(FriendRequestInfoSchema)` to create a new message.
  */
 export const FriendRequestInfoSchema: GenMessage<FriendRequestInfo> = /*@__PURE__*/
-  messageDesc(file_tern_v1_messages, 38);
+  messageDesc(file_tern_v1_messages, 44);
 
 /**
  * @generated from message tern.v1.FriendRequestAnswer
@@ -1276,7 +1536,7 @@ export type FriendRequestAnswer = Message$1<"tern.v1.FriendRequestAnswer"> & {
  * Use `create(FriendRequestAnswerSchema)` to create a new message.
  */
 export const FriendRequestAnswerSchema: GenMessage<FriendRequestAnswer> = /*@__PURE__*/
-  messageDesc(file_tern_v1_messages, 39);
+  messageDesc(file_tern_v1_messages, 45);
 
 /**
  * @generated from message tern.v1.GroupRef
@@ -1293,7 +1553,7 @@ export type GroupRef = Message$1<"tern.v1.GroupRef"> & {
  * Use `create(GroupRefSchema)` to create a new message.
  */
 export const GroupRefSchema: GenMessage<GroupRef> = /*@__PURE__*/
-  messageDesc(file_tern_v1_messages, 40);
+  messageDesc(file_tern_v1_messages, 46);
 
 /**
  * @generated from message tern.v1.GroupInfo
@@ -1347,7 +1607,7 @@ export type GroupInfo = Message$1<"tern.v1.GroupInfo"> & {
  * Use `create(GroupInfoSchema)` to create a new message.
  */
 export const GroupInfoSchema: GenMessage<GroupInfo> = /*@__PURE__*/
-  messageDesc(file_tern_v1_messages, 41);
+  messageDesc(file_tern_v1_messages, 47);
 
 /**
  * @generated from message tern.v1.GroupCreateRequest
@@ -1373,7 +1633,7 @@ export type GroupCreateRequest = Message$1<"tern.v1.GroupCreateRequest"> & {
  * Use `create(GroupCreateRequestSchema)` to create a new message.
  */
 export const GroupCreateRequestSchema: GenMessage<GroupCreateRequest> = /*@__PURE__*/
-  messageDesc(file_tern_v1_messages, 42);
+  messageDesc(file_tern_v1_messages, 48);
 
 /**
  * @generated from message tern.v1.GroupRenameRequest
@@ -1395,7 +1655,7 @@ export type GroupRenameRequest = Message$1<"tern.v1.GroupRenameRequest"> & {
  * Use `create(GroupRenameRequestSchema)` to create a new message.
  */
 export const GroupRenameRequestSchema: GenMessage<GroupRenameRequest> = /*@__PURE__*/
-  messageDesc(file_tern_v1_messages, 43);
+  messageDesc(file_tern_v1_messages, 49);
 
 /**
  * @generated from message tern.v1.GroupMembersRequest
@@ -1417,7 +1677,7 @@ export type GroupMembersRequest = Message$1<"tern.v1.GroupMembersRequest"> & {
  * Use `create(GroupMembersRequestSchema)` to create a new message.
  */
 export const GroupMembersRequestSchema: GenMessage<GroupMembersRequest> = /*@__PURE__*/
-  messageDesc(file_tern_v1_messages, 44);
+  messageDesc(file_tern_v1_messages, 50);
 
 /**
  * @generated from message tern.v1.GroupSetRoleRequest
@@ -1444,7 +1704,7 @@ export type GroupSetRoleRequest = Message$1<"tern.v1.GroupSetRoleRequest"> & {
  * Use `create(GroupSetRoleRequestSchema)` to create a new message.
  */
 export const GroupSetRoleRequestSchema: GenMessage<GroupSetRoleRequest> = /*@__PURE__*/
-  messageDesc(file_tern_v1_messages, 45);
+  messageDesc(file_tern_v1_messages, 51);
 
 /**
  * @generated from message tern.v1.GroupMember
@@ -1483,7 +1743,7 @@ export type GroupMember = Message$1<"tern.v1.GroupMember"> & {
  * Use `create(GroupMemberSchema)` to create a new message.
  */
 export const GroupMemberSchema: GenMessage<GroupMember> = /*@__PURE__*/
-  messageDesc(file_tern_v1_messages, 46);
+  messageDesc(file_tern_v1_messages, 52);
 
 /**
  * @generated from message tern.v1.GroupMembersQuery
@@ -1514,7 +1774,7 @@ export type GroupMembersQuery = Message$1<"tern.v1.GroupMembersQuery"> & {
  * Use `create(GroupMembersQuerySchema)` to create a new message.
  */
 export const GroupMembersQuerySchema: GenMessage<GroupMembersQuery> = /*@__PURE__*/
-  messageDesc(file_tern_v1_messages, 47);
+  messageDesc(file_tern_v1_messages, 53);
 
 /**
  * @generated from message tern.v1.GroupMemberList
@@ -1538,7 +1798,7 @@ export type GroupMemberList = Message$1<"tern.v1.GroupMemberList"> & {
  * Use `create(GroupMemberListSchema)` to create a new message.
  */
 export const GroupMemberListSchema: GenMessage<GroupMemberList> = /*@__PURE__*/
-  messageDesc(file_tern_v1_messages, 48);
+  messageDesc(file_tern_v1_messages, 54);
 
 /**
  * @generated from enum tern.v1.ConversationType
@@ -1571,6 +1831,36 @@ export const ConversationTypeSchema: GenEnum<ConversationType> = /*@__PURE__*/
   enumDesc(file_tern_v1_messages, 0);
 
 /**
+ * @generated from enum tern.v1.AttachmentKind
+ */
+export enum AttachmentKind {
+  /**
+   * @generated from enum value: ATTACHMENT_KIND_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * shown inline (width, height, thumbhash, thumbnail set)
+   *
+   * @generated from enum value: ATTACHMENT_KIND_IMAGE = 1;
+   */
+  IMAGE = 1,
+
+  /**
+   * shown as a card
+   *
+   * @generated from enum value: ATTACHMENT_KIND_FILE = 2;
+   */
+  FILE = 2,
+}
+
+/**
+ * Describes the enum tern.v1.AttachmentKind.
+ */
+export const AttachmentKindSchema: GenEnum<AttachmentKind> = /*@__PURE__*/
+  enumDesc(file_tern_v1_messages, 1);
+
+/**
  * @generated from enum tern.v1.ReceiptType
  */
 export enum ReceiptType {
@@ -1598,7 +1888,7 @@ export enum ReceiptType {
  * Describes the enum tern.v1.ReceiptType.
  */
 export const ReceiptTypeSchema: GenEnum<ReceiptType> = /*@__PURE__*/
-  enumDesc(file_tern_v1_messages, 1);
+  enumDesc(file_tern_v1_messages, 2);
 
 /**
  * What a sync event is about; a client may sync one domain at a time, in its
@@ -1653,7 +1943,7 @@ export enum SyncDomain {
  * Describes the enum tern.v1.SyncDomain.
  */
 export const SyncDomainSchema: GenEnum<SyncDomain> = /*@__PURE__*/
-  enumDesc(file_tern_v1_messages, 2);
+  enumDesc(file_tern_v1_messages, 3);
 
 /**
  * @generated from enum tern.v1.FriendState
@@ -1688,7 +1978,7 @@ export enum FriendState {
  * Describes the enum tern.v1.FriendState.
  */
 export const FriendStateSchema: GenEnum<FriendState> = /*@__PURE__*/
-  enumDesc(file_tern_v1_messages, 3);
+  enumDesc(file_tern_v1_messages, 4);
 
 /**
  * @generated from enum tern.v1.FriendRequestState
@@ -1719,7 +2009,7 @@ export enum FriendRequestState {
  * Describes the enum tern.v1.FriendRequestState.
  */
 export const FriendRequestStateSchema: GenEnum<FriendRequestState> = /*@__PURE__*/
-  enumDesc(file_tern_v1_messages, 4);
+  enumDesc(file_tern_v1_messages, 5);
 
 /**
  * @generated from enum tern.v1.GroupRole
@@ -1754,5 +2044,5 @@ export enum GroupRole {
  * Describes the enum tern.v1.GroupRole.
  */
 export const GroupRoleSchema: GenEnum<GroupRole> = /*@__PURE__*/
-  enumDesc(file_tern_v1_messages, 5);
+  enumDesc(file_tern_v1_messages, 6);
 

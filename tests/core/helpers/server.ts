@@ -29,11 +29,15 @@ export interface ChildServer {
   stop(): Promise<void>;
 }
 
-/** `node --import tsx server/main.ts --port P --data DIR`: one process, so signals reach the server itself. */
-export async function childServer(dataDir: string, port = 0): Promise<ChildServer> {
+/**
+ * `node --import tsx server/main.ts --port P --data DIR`: one process, so signals reach the server itself.
+ * `env` adds TERN_SERVER_* settings (e.g. lifting the per-account send rate for a benchmark's burst).
+ */
+export async function childServer(dataDir: string, port = 0, env: Record<string, string> = {}): Promise<ChildServer> {
   const child = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'server/main.ts'), '--port', String(port), '--data', dataDir, '--log-level', 'warn'], {
     cwd: repoRoot,
     stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...env },
   });
   const exited = new Promise<void>((resolveExit) => child.once('exit', () => resolveExit()));
   let out = '';

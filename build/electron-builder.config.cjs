@@ -57,8 +57,13 @@ module.exports = {
     maintainer: 'Tern contributors <maintainers@tern.invalid>',
     synopsis: 'A fast, reliable desktop messenger',
     executableName: 'tern',
-    desktop: { entry: { StartupWMClass: 'Tern' } },
+    // package.json's desktopName (tern.desktop) names the .desktop file and, in Electron, the window's
+    // app_id / WM_CLASS and the launcher entry that app.setBadgeCount updates (Unity LauncherEntry).
+    syncDesktopName: true,
   },
+  // tern:// links: macOS Info.plist, Linux .desktop MimeType (x-scheme-handler/tern; Exec gets %U);
+  // Windows registers at run time (app.setAsDefaultProtocolClient). electron/main/deep-link.ts parses them.
+  protocols: [{ name: 'Tern link', schemes: ['tern'] }],
   // The deb is updated by the system's package manager, never by the app: it writes no app-update.yml and
   // stays out of latest-linux.yml (only the AppImage updates itself; electron/main/updater.ts).
   deb: { priority: 'optional', publish: null },

@@ -2,8 +2,8 @@
 # Debian packages the test suite needs: Chromium for the end-to-end tests
 # (driven by playwright-core; a downloaded browser is not an option here) and
 # the fortunes packages as realistic Chinese and English text, a CJK font,
-# PostgreSQL, and nats-server for the cluster tests (each test starts private
-# instances).
+# PostgreSQL, nats-server for the cluster tests, microsocks and tinyproxy for
+# the proxy tests (each test starts private instances).
 set -euo pipefail
 need=()
 [ -x /usr/bin/chromium ] || need+=(chromium)
@@ -13,6 +13,9 @@ need=()
 # PostgreSQL (15+) for the server suite's second store; tests start private instances (tests/support/postgres.ts).
 compgen -G '/usr/lib/postgresql/*/bin/pg_ctl' >/dev/null || need+=(postgresql)
 [ -x /usr/sbin/nats-server ] || [ -x /usr/bin/nats-server ] || need+=(nats-server)
+# Real proxies for the proxy setting's tests (SOCKS5, HTTP CONNECT); tests start private instances (tests/support/proxies.ts).
+command -v microsocks >/dev/null || need+=(microsocks)
+command -v tinyproxy >/dev/null || need+=(tinyproxy)
 if [ ${#need[@]} -eq 0 ]; then exit 0; fi
 if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null; then
   echo "missing Debian packages: ${need[*]} (install them with apt-get, as root)" >&2

@@ -7,7 +7,8 @@
  * `npm run demo` (--demo): a separate demo server (./data/demo), accounts
  *   alice, bob and carol with friends, a group and history, one window or URL each.
  * Flags: --web (web shell even if Electron is installed), --server HOST:PORT:PUBLICKEY,
- *        --port N (web shell port), --demo.
+ *        --port N (web shell port), --demo, --data-dir PATH (the client's data: a second
+ *        profile beside ./data/client; the desktop app gets it as --user-data-dir).
  */
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -30,6 +31,7 @@ const { values: flags } = parseArgs({
     web: { type: 'boolean', default: false },
     server: { type: 'string' },
     port: { type: 'string' },
+    'data-dir': { type: 'string' },
   },
 });
 
@@ -88,7 +90,9 @@ async function main(): Promise<void> {
 
   // One client per account: demo => alice, bob, carol; otherwise one.
   const profiles = demo ? demoUsers.map((u) => u.username) : ['default'];
-  const clientDir = (name: string) => (demo ? join(dataRoot, name) : join(root, 'data', 'client'));
+  if (demo && flags['data-dir']) throw new Error('--data-dir chooses one profile; the demo keeps its own (./data/demo)');
+  const profileDir = flags['data-dir'] ? resolve(process.cwd(), flags['data-dir']) : join(root, 'data', 'client');
+  const clientDir = (name: string) => (demo ? join(dataRoot, name) : profileDir);
 
   if (demo) {
     console.log('Seeding the demo accounts…');
@@ -112,9 +116,9 @@ async function main(): Promise<void> {
 
   if (electron) {
     const children: ChildProcess[] = profiles.map((name) =>
-      spawn(electron, [root], {
+      spawn(electron, [root, ...(demo || flags['data-dir'] ? [`--user-data-dir=${clientDir(name)}`] : [])], {
         stdio: 'inherit',
-        env: { ...process.env, TERN_SERVERS: JSON.stringify(servers), ...(demo ? { TERN_DATA_DIR: clientDir(name) } : {}) },
+        env: { ...process.env, TERN_SERVERS: JSON.stringify(servers) },
       }),
     );
     let running = children.length;
@@ -139,7 +143,7 @@ async function main(): Promise<void> {
     await shell.close();
     await core.dispose();
   });
-  console.log(`\nTern is running. Open this URL in your browser (it holds this launch's secret):\n\n  ${shell.url}\n\nCtrl+C to stop.`);
+  console.log(`\nTern is running (client data in ${clientDir('default')}). Open this URL in your browser (it holds this launch's secret):\n\n  ${shell.url}\n\nCtrl+C to stop.`);
 }
 
 main().catch((error: unknown) => {

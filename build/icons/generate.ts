@@ -6,12 +6,13 @@
  *   build/icons/icon.ico              16..256 (Windows, PNG-compressed entries)
  *   build/icons/png/NxN.png           16..512 (Linux, hicolor sizes)
  *   build/icons/tray/tray-<badge>.png pre-drawn tray icons, 32x32 (the app draws them at run time too)
+ *   build/icons/tray/trayTemplate.png, trayUnreadTemplate.png (+ @2x)  the macOS menu-bar template images
  * Run: npm run icons (also part of npm run dist).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { trayBadges } from '../../electron/main/badge';
-import { drawAppIcon, drawTrayIcon } from '../../electron/main/icons/draw';
+import { drawAppIcon, drawTrayIcon, drawTrayTemplateIcon } from '../../electron/main/icons/draw';
 import { svg } from '../../electron/main/icons/geometry';
 import { encodeIco, encodePng } from '../../electron/main/icons/png';
 
@@ -37,6 +38,10 @@ export function generateIcons(outDir: string, options: { skipLarge?: boolean } =
   for (const size of linuxSizes) write(`png/${size}x${size}.png`, png(size));
   write('icon.ico', encodeIco(icoSizes.map((size) => ({ size, png: png(size) }))));
   for (const badge of trayBadges) write(`tray/tray-${badge}.png`, encodePng(drawTrayIcon(32, badge)));
+  for (const [name, unread] of [['trayTemplate', false], ['trayUnreadTemplate', true]] as const) {
+    write(`tray/${name}.png`, encodePng(drawTrayTemplateIcon(16, unread)));
+    write(`tray/${name}@2x.png`, encodePng(drawTrayTemplateIcon(32, unread)));
+  }
   return written;
 }
 

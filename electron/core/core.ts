@@ -21,6 +21,7 @@ import { GroupMethods } from './methods/groups';
 import { MessagingMethods } from './methods/messaging';
 import { SessionSlot } from './methods/session-slot';
 import { SettingsMethods } from './methods/settings';
+import { proxyConfig } from './proxy-settings';
 import { SettingsStore } from './settings-store';
 import type { Timings } from './timings';
 
@@ -52,6 +53,11 @@ export function createMessengerCore(deps: CoreDeps): ClientCore {
   const accounts = new AccountStore(deps.dataDir);
   const settings = new SettingsStore(deps.dataDir, deps.defaultServers);
   const sessions = store.add(new SessionSlot());
+  // Every connection attempt goes through the proxy the settings name at that moment.
+  const connector: Connector = (endpoint, options) => {
+    const proxy = proxyConfig(settings.get().proxy);
+    return deps.connector(endpoint, proxy ? { ...options, proxy } : options);
+  };
 
   const account = new AccountMethods({
     sessions,
@@ -62,7 +68,7 @@ export function createMessengerCore(deps: CoreDeps): ClientCore {
       dataDir: deps.dataDir,
       clock: deps.clock,
       timings: deps.timings,
-      connector: deps.connector,
+      connector,
       openCache: deps.openCache,
       log: deps.log,
       accounts,

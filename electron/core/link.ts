@@ -4,6 +4,7 @@
  * shared/node/transport (see secure-connector.ts); tests use an in-memory
  * pair with the same shape.
  */
+import type { ProxyConfig } from '../../shared/node/proxy/tunnel';
 import type { Frame } from '../../shared/protocol';
 import type { ServerEndpoint } from '../../shared/ipc';
 
@@ -37,6 +38,8 @@ export interface ConnectOptions {
   clientName: string;
   /** Called once TCP is up and the Noise handshake starts, when the connector can tell. */
   onHandshake?: () => void;
+  /** Reach the server through this proxy (from the settings). */
+  proxy?: ProxyConfig;
 }
 
 /**

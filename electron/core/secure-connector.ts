@@ -38,6 +38,7 @@ export const secureConnector: Connector = async (endpoint, options) => {
       hello: { protocolVersion: PROTOCOL_VERSION, clientName: options.clientName },
       timeoutMs: options.timeoutMs,
       signal: options.signal,
+      ...(options.proxy ? { proxy: options.proxy } : {}),
     });
     return {
       connection,

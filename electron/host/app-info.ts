@@ -23,5 +23,8 @@ export function webShellHandlers(version: string): ShellHandlers {
     installUpdate: async () => {
       throw Object.assign(new Error('updates are not available in the web shell'), { code: 'UNSUPPORTED' });
     },
+    exportDebugLog: async () => {
+      throw Object.assign(new Error('the web shell logs to its terminal; there is no log file to export'), { code: 'UNSUPPORTED' });
+    },
   };
 }

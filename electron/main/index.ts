@@ -4,9 +4,9 @@
  * connects them to BrowserWindow, Tray, Notification, ipcMain, powerMonitor
  * and electron-updater.
  */
-import { app, BrowserWindow, dialog, ipcMain, Menu, nativeImage, net, Notification, powerMonitor, screen, session, shell, Tray, type NativeImage } from 'electron';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { hostname } from 'node:os';
+import { app, BrowserWindow, clipboard, dialog, ipcMain, Menu, nativeImage, net, Notification, powerMonitor, screen, session, shell, Tray, type NativeImage } from 'electron';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { homedir, hostname, release } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import pino from 'pino';
@@ -19,16 +19,22 @@ import { createDispatcher } from '../host/dispatch';
 import { forwardEvents } from '../host/events';
 import { BadgeController, MutedUnreadTracker, badgeState, trayBadges, type TrayBadge } from './badge';
 import { systemClock } from './clock';
-import { parseServersEnv, validUpdateUrl } from './config';
+import { parseServersEnv, userDataDirOverride, validUpdateUrl } from './config';
+import { contextMenuTemplate } from './context-menu';
 import { cryptoReadyAtStart } from './crypto-check';
-import { drawAppIcon, drawOverlayIcon, drawTrayIcon } from './icons/draw';
+import { buildDebugReport } from './debug-log';
+import { linkFromArgv, LinkRouter, linkScheme, type DeepLink } from './deep-link';
+import { drawAppIcon, drawOverlayIcon, drawTrayIcon, drawTrayTemplateIcon } from './icons/draw';
 import { encodePng } from './icons/png';
 import { createEventSender, registerIpc } from './ipc';
 import { applicationMenuTemplate, trayMenuTemplate, type MenuActions } from './menu';
 import { NetworkWatcher, ProbeDebouncer } from './network-watcher';
 import { NotificationCenter } from './notifications';
 import { QuitController } from './quit';
+import { applyStartAtLogin } from './login-item';
+import { RotatingLogFile } from './log-file';
 import { isAllowedExternalUrl, isNavigationAllowed, isPermissionAllowed, isTrustedSender, type RendererOrigin } from './security';
+import { spellcheckLanguages } from './spellcheck';
 import { resolveLang, stringsFor, type MainStrings } from './strings';
 import { readAdminPolicy } from './admin-policy';
 import { skippedVersionFile } from './skipped-version';
@@ -45,22 +51,34 @@ declare const __TERN_UPDATE_KEYS__: string;
 const here = dirname(fileURLToPath(import.meta.url));
 const appId = 'im.tern.desktop';
 
-// Before the lock: the lock is per userData directory, so demo instances with their own TERN_DATA_DIR coexist.
-if (process.env.TERN_DATA_DIR) app.setPath('userData', process.env.TERN_DATA_DIR);
+// Before the lock: the lock is per userData directory, so a second profile (--user-data-dir) runs beside the first.
+const dataDirOverride = userDataDirOverride(process.argv, process.env, process.cwd());
+if (dataDirOverride) app.setPath('userData', dataDirOverride);
+
+// macOS hands links over with open-url, possibly before the app is ready: keep the first until main() routes them.
+const earlyLinks: string[] = [];
+const onEarlyLink = (event: Electron.Event, url: string) => {
+  event.preventDefault();
+  earlyLinks.push(url);
+};
+app.on('open-url', onEarlyLink);
 
 if (!app.requestSingleInstanceLock()) {
-  app.quit();
+  app.quit(); // the running instance gets our argv (and a tern:// link in it) through 'second-instance'
 } else {
   void main();
 }
 
 async function main(): Promise<void> {
   const userData = app.getPath('userData');
-  mkdirSync(join(userData, 'logs'), { recursive: true });
-  const log = pino({ name: 'main', level: process.env.TERN_LOG_LEVEL ?? 'info' }, pino.destination({ dest: join(userData, 'logs', 'main.log'), sync: false, mkdir: true }));
+  const logFile = new RotatingLogFile({ dir: join(userData, 'logs') });
+  const log = pino({ name: 'main', level: process.env.TERN_LOG_LEVEL ?? 'info' }, logFile);
   process.on('uncaughtException', (error) => log.error({ err: error.message }, 'uncaught exception'));
   process.on('unhandledRejection', (error) => log.error({ err: String(error) }, 'unhandled rejection'));
   if (process.platform === 'win32') app.setAppUserModelId(appId);
+  // tern:// links open this app (packaged: the installer registers it too; a dev run registers Electron + the app path).
+  if (app.isPackaged) app.setAsDefaultProtocolClient(linkScheme);
+  else if (process.argv[1]) app.setAsDefaultProtocolClient(linkScheme, process.execPath, [process.argv[1]]);
 
   const devServerUrl = !app.isPackaged ? process.env.ELECTRON_RENDERER_URL : undefined;
   const indexFile = join(here, '../renderer/index.html');
@@ -114,6 +132,28 @@ async function main(): Promise<void> {
   let settings: Settings = await core.getSettings({});
   const strings = (): MainStrings => stringsFor(resolveLang(settings.language, app.getLocale()));
 
+  // Spelling check (Windows, Linux: our choice of dictionaries; macOS: the system's) and start at login.
+  const applySpellcheck = () => {
+    ses.setSpellCheckerEnabled(settings.spellcheck.enabled);
+    if (process.platform !== 'darwin' && settings.spellcheck.enabled) ses.setSpellCheckerLanguages(spellcheckLanguages(settings.spellcheck, ses.availableSpellCheckerLanguages));
+  };
+  const applyLoginItem = () => {
+    // Only a packaged app: a development run would register the bare Electron binary.
+    if (!app.isPackaged) return;
+    try {
+      applyStartAtLogin(settings.startAtLogin, {
+        platform: process.platform,
+        executable: process.env.APPIMAGE ?? process.execPath,
+        configDir: process.env.XDG_CONFIG_HOME || join(homedir(), '.config'),
+        setLoginItemSettings: (s) => app.setLoginItemSettings(s),
+      });
+    } catch (error) {
+      log.warn({ err: String(error).slice(0, 200) }, 'could not change the start-at-login entry');
+    }
+  };
+  applySpellcheck();
+  applyLoginItem();
+
   // Window.
   let win: BrowserWindow | null = null;
   const windowController = new WindowController(() => win, () => settings, process.platform, () => app.dock?.bounce('informational'));
@@ -164,6 +204,17 @@ async function main(): Promise<void> {
       if (win === w) win = null;
     });
     w.on('focus', () => windowController.onFocus());
+    w.webContents.on('context-menu', (_event, params) => {
+      const template = contextMenuTemplate(params, strings(), {
+        replaceMisspelling: (word) => w.webContents.replaceMisspelling(word),
+        addToDictionary: (word) => ses.addWordToSpellCheckerDictionary(word),
+        copyText: (text) => clipboard.writeText(text),
+      });
+      if (template.length > 0) Menu.buildFromTemplate(template).popup({ window: w });
+    });
+    // Links wait until the UI listens (a link that started the app arrives before the page has loaded).
+    w.webContents.on('did-start-loading', () => links.setReady(false));
+    w.webContents.on('did-finish-load', () => links.setReady(true));
     w.once('ready-to-show', () => {
       if (start.maximized) w.maximize();
       if (show) w.show();
@@ -179,12 +230,67 @@ async function main(): Promise<void> {
     if (!win.isVisible()) win.once('ready-to-show', () => windowController.bringToFront());
   };
 
-  app.on('second-instance', () => ensureWindow());
+  app.on('second-instance', (_event, argv) => {
+    ensureWindow();
+    const link = linkFromArgv(argv);
+    if (link) links.receive(link, 'second-instance');
+  });
   app.on('activate', () => ensureWindow());
 
   // Events to the renderer: core events plus the shell's own.
   const sendToRenderer = createEventSender(() => (win && !win.isDestroyed() ? win.webContents : null));
   const stopForwarding = forwardEvents(core, sendToRenderer);
+
+  // tern:// links: at start (argv), from a second launch, or macOS's open-url.
+  const links = new LinkRouter((link: DeepLink) => {
+    ensureWindow();
+    if (link.kind === 'chat') sendToRenderer('openConversation', { key: link.key });
+    else sendToRenderer('openUser', { username: link.username });
+  }, log);
+  app.off('open-url', onEarlyLink);
+  app.on('open-url', (event, url) => {
+    event.preventDefault();
+    links.receive(url, 'open-url');
+  });
+  for (const url of earlyLinks.splice(0)) links.receive(url, 'open-url');
+  const startLink = linkFromArgv(process.argv);
+  if (startLink) links.receive(startLink, 'argv');
+
+  /** Writes the debug log where the user chooses (Help menu, Settings). */
+  const exportDebugLog = async (): Promise<{ path: string } | null> => {
+    const stamp = new Date().toISOString().slice(0, 19).replace(/[:T]/g, '-');
+    const options = { defaultPath: join(app.getPath('downloads'), `tern-debug-${stamp}.log`), filters: [{ name: 'Log', extensions: ['log', 'txt'] }] };
+    const choice = win && !win.isDestroyed() ? await dialog.showSaveDialog(win, options) : await dialog.showSaveDialog(options);
+    if (choice.canceled || !choice.filePath) return null;
+    logFile.flushSync();
+    const status = await core.getConnectionStatus({}).catch(() => null);
+    const report = buildDebugReport({
+      facts: {
+        app: `${productName} ${version}`,
+        packaged: app.isPackaged,
+        electron: process.versions.electron,
+        chrome: process.versions.chrome,
+        node: process.versions.node,
+        os: `${process.platform} ${release()} ${process.arch}`,
+        locale: app.getLocale(),
+        language: settings.language,
+        theme: settings.theme,
+        notifications: settings.notifications.privacy,
+        closeToTray: settings.closeToTray,
+        startHidden: settings.startHidden,
+        startAtLogin: settings.startAtLogin,
+        spellcheck: settings.spellcheck.enabled,
+        proxy: settings.proxy.type,
+        servers: settings.servers.length,
+        connection: status ? `${status.state}${status.lastError ? ` (${status.lastError.code})` : ''}` : 'unknown',
+        updates: `${updates.current.state} ${updates.current.channel}${updates.current.disabledBy ? ` (${updates.current.disabledBy})` : ''}`,
+      },
+      logs: logFile.files().map((f) => readFileSync(f, 'utf8')),
+    });
+    writeFileSync(choice.filePath, report, { mode: 0o600 });
+    log.info({}, 'debug log exported');
+    return { path: choice.filePath };
+  };
 
   // Updates.
   const updateKeys = parsePublicKeys(typeof __TERN_UPDATE_KEYS__ === 'string' ? __TERN_UPDATE_KEYS__ : undefined);
@@ -221,11 +327,19 @@ async function main(): Promise<void> {
   const dispatch = createDispatcher(
     core,
     {
-      getAppInfo: async () => appInfo(version, 'electron', process.platform),
+      getAppInfo: async () => ({
+        ...appInfo(version, 'electron', process.platform),
+        desktop: {
+          spellcheckLanguages: process.platform === 'darwin' ? null : [...ses.availableSpellCheckerLanguages],
+          startAtLogin: app.isPackaged,
+          debugLog: true,
+        },
+      }),
       getUpdateStatus: async () => updates.current,
       checkForUpdates: () => updates.checkNow(),
       installUpdate: () => updates.install(),
       skipUpdate: ({ version: v }) => updates.skip(v),
+      exportDebugLog: () => exportDebugLog(),
     },
     log,
   );
@@ -233,11 +347,14 @@ async function main(): Promise<void> {
 
   // Tray, badge, menus.
   const trayImages = new Map<TrayBadge, NativeImage>();
+  // macOS menu bar: a template image (black + alpha, tinted by the system), a dot for unread; elsewhere the coloured badges.
   const trayImage = (badge: TrayBadge): NativeImage => {
     let image = trayImages.get(badge);
     if (!image) {
-      image = nativeImage.createFromBuffer(encodePng(drawTrayIcon(16, badge)), { scaleFactor: 1 });
-      image.addRepresentation({ scaleFactor: 2, buffer: encodePng(drawTrayIcon(32, badge)) });
+      const draw = process.platform === 'darwin' ? (size: number) => drawTrayTemplateIcon(size, badge !== 'none') : (size: number) => drawTrayIcon(size, badge);
+      image = nativeImage.createFromBuffer(encodePng(draw(16)), { scaleFactor: 1 });
+      image.addRepresentation({ scaleFactor: 2, buffer: encodePng(draw(32)) });
+      if (process.platform === 'darwin') image.setTemplateImage(true);
       trayImages.set(badge, image);
     }
     return image;
@@ -251,6 +368,7 @@ async function main(): Promise<void> {
     showWindow: () => ensureWindow(),
     checkForUpdates: () => void updates.checkNow(),
     installUpdate: () => void updates.install().catch((error: unknown) => log.warn({ err: String(error) }, 'install failed')),
+    exportDebugLog: () => void exportDebugLog().catch((error: unknown) => log.warn({ err: String(error).slice(0, 200) }, 'debug log export failed')),
     quit: () => app.quit(),
   };
   function rebuildMenus(): void {
@@ -334,7 +452,10 @@ async function main(): Promise<void> {
       refreshBadge();
     }),
     core.on('settingsChanged', (s) => {
+      const before = settings;
       settings = s;
+      if (JSON.stringify(before.spellcheck) !== JSON.stringify(s.spellcheck)) applySpellcheck();
+      if (before.startAtLogin !== s.startAtLogin) applyLoginItem();
       updates.setChannel(s.updateChannel);
       rebuildMenus();
       refreshBadge();
@@ -357,7 +478,7 @@ async function main(): Promise<void> {
     stopIpc();
     await core.dispose(); // closes the socket and the cache (the outbox is on disk from the moment a message is sent)
     log.info({}, 'core disposed');
-    log.flush();
+    logFile.flushSync();
   }
 
   app.on('before-quit', (event) => {
@@ -368,7 +489,8 @@ async function main(): Promise<void> {
     if (process.platform !== 'darwin' && !settings.closeToTray) app.quit();
   });
 
-  const hidden = WindowController.startHidden(process.argv, settings.startHidden);
+  // Started at login (--hidden on Windows and Linux; macOS says so itself): into the tray.
+  const hidden = WindowController.startHidden(process.argv, settings.startHidden) || (process.platform === 'darwin' && app.getLoginItemSettings().wasOpenedAtLogin === true);
   win = createWindow(!hidden);
   updates.start();
   log.info({ version, packaged: app.isPackaged, updates: updater ? 'on' : (disabledBy ?? 'off'), policy: policy.source, hidden }, 'started');

@@ -9,6 +9,7 @@ export interface MenuActions {
   showWindow(): void;
   checkForUpdates(): void;
   installUpdate(): void;
+  exportDebugLog(): void;
   quit(): void;
 }
 
@@ -35,6 +36,7 @@ export function applicationMenuTemplate(platform: NodeJS.Platform, appName: stri
   if (isDev) view.unshift({ role: 'reload' }, { role: 'forceReload' }, { role: 'toggleDevTools' }, { type: 'separator' });
   template.push({ role: 'viewMenu', submenu: view });
   template.push({ role: 'windowMenu' });
+  template.push({ role: 'help', label: strings.help, submenu: [{ label: strings.exportDebugLog, click: () => actions.exportDebugLog() }] });
   return template;
 }
 

@@ -23,6 +23,15 @@ export interface MainStrings {
   cryptoUnavailableTitle: string;
   /** `missing`: primitive names such as 'AES-256-GCM' (technical terms, not translated). */
   cryptoUnavailable(missing: string[]): string;
+  cut: string;
+  copy: string;
+  paste: string;
+  selectAll: string;
+  copyLink: string;
+  noSuggestions: string;
+  addToDictionary: string;
+  help: string;
+  exportDebugLog: string;
 }
 
 const en: MainStrings = {
@@ -42,6 +51,15 @@ const en: MainStrings = {
   cryptoUnavailableTitle: 'Tern cannot start',
   cryptoUnavailable: (missing) =>
     `This copy of Tern cannot encrypt its connection: the runtime lacks ${missing.join(', ')}. Nothing was sent. Please reinstall Tern, or report this message to its developers.`,
+  cut: 'Cut',
+  copy: 'Copy',
+  paste: 'Paste',
+  selectAll: 'Select All',
+  copyLink: 'Copy Link Address',
+  noSuggestions: 'No Spelling Suggestions',
+  addToDictionary: 'Add to Dictionary',
+  help: 'Help',
+  exportDebugLog: 'Export Debug Log…',
 };
 
 const zh: MainStrings = {
@@ -60,6 +78,15 @@ const zh: MainStrings = {
   newConversationCount: (n) => `${n} 个会话`,
   cryptoUnavailableTitle: 'Tern 无法启动',
   cryptoUnavailable: (missing) => `此 Tern 无法加密连接：运行环境缺少 ${missing.join('、')}。未发送任何数据。请重新安装 Tern，或将此消息报告给开发者。`,
+  cut: '剪切',
+  copy: '复制',
+  paste: '粘贴',
+  selectAll: '全选',
+  copyLink: '复制链接地址',
+  noSuggestions: '无拼写建议',
+  addToDictionary: '添加到词典',
+  help: '帮助',
+  exportDebugLog: '导出调试日志…',
 };
 
 /** `system` follows the OS locale (app.getLocale()): any zh* picks Chinese. */

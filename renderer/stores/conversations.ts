@@ -3,7 +3,6 @@ import { computed, ref, shallowRef, triggerRef } from 'vue';
 import type { ConversationKey, ConversationView } from '../../shared/ipc';
 import { parseConversationKey } from '../../shared/ipc';
 import { useApi } from '../api';
-import { useNavigationStore } from './navigation';
 
 /** Pinned first, then most recent activity; ties broken by key so the order is stable. */
 export function compareConversations(a: ConversationView, b: ConversationView): number {
@@ -149,12 +148,6 @@ export const useConversationsStore = defineStore('conversations', () => {
       }),
       api.onConversationRemoved(({ key }) => remove(key)),
       api.onUnreadTotal(({ total }) => (unreadTotal.value = total)),
-      // A notification was clicked (or the tray asked): show that conversation.
-      api.onOpenConversation(({ key }) => {
-        flushDrafts();
-        useNavigationStore().show('chats');
-        void open(key);
-      }),
     ];
     return () => offs.forEach((off) => off());
   }

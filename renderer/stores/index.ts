@@ -7,11 +7,12 @@ import { useConnectionStore } from './connection';
 import { useContactsStore } from './contacts';
 import { useConversationsStore } from './conversations';
 import { useGroupsStore } from './groups';
+import { useLinksStore } from './links';
 import { useMessagesStore } from './messages';
 import { useSessionStore } from './session';
 import { useSettingsStore } from './settings';
 
-export { useConnectionStore, useContactsStore, useConversationsStore, useGroupsStore, useMessagesStore, useSessionStore, useSettingsStore };
+export { useConnectionStore, useContactsStore, useConversationsStore, useGroupsStore, useLinksStore, useMessagesStore, useSessionStore, useSettingsStore };
 export { useSearchStore } from './search';
 export { useNavigationStore } from './navigation';
 
@@ -24,6 +25,7 @@ export function bindStores(): () => void {
     useContactsStore().bind(),
     useGroupsStore().bind(),
     useSettingsStore().bind(),
+    useLinksStore().bind(),
   ];
   return () => offs.forEach((off) => off());
 }
@@ -35,4 +37,6 @@ export async function loadSignedIn(): Promise<void> {
   useMessagesStore().reset();
   void useConnectionStore().refresh().catch(() => undefined);
   await Promise.allSettled([conversations.load(), useContactsStore().load(), useGroupsStore().load()]);
+  // A link (or notification) that arrived before sign-in opens now.
+  useLinksStore().openPending();
 }

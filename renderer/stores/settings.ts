@@ -44,6 +44,11 @@ export const useSettingsStore = defineStore('settings', () => {
     await useApi().installUpdate({});
   }
 
+  /** Desktop app: writes a debug log where the user chooses; the path, or null if they cancelled. */
+  async function exportDebugLog(): Promise<string | null> {
+    return (await useApi().exportDebugLog({}))?.path ?? null;
+  }
+
   /** Skip `version` (or take a skipped one after all with null). */
   async function skipUpdate(version: string | null): Promise<void> {
     update.value = await useApi().skipUpdate({ version });
@@ -58,5 +63,5 @@ export const useSettingsStore = defineStore('settings', () => {
     return () => offs.forEach((off) => off());
   }
 
-  return { settings, appInfo, update, systemDark, systemLanguage, theme, locale, load, save, checkForUpdates, installUpdate, skipUpdate, bind };
+  return { settings, appInfo, update, systemDark, systemLanguage, theme, locale, load, save, checkForUpdates, installUpdate, skipUpdate, exportDebugLog, bind };
 });

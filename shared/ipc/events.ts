@@ -47,8 +47,10 @@ export interface MessengerEvents {
   /** The cache could not be opened and was moved aside (`movedTo`), then rebuilt from the server. */
   cacheRecovered: { error: ErrorInfo; movedTo: string; recoveredOutbox: number };
   updateStatus: UpdateStatus;
-  /** The shell asks the UI to open a conversation (e.g. a notification was clicked). */
+  /** The shell asks the UI to open a conversation (a notification was clicked, a tern://chat link). */
   openConversation: { key: ConversationKey };
+  /** The shell asks the UI to show a user (a tern://user link): the profile of a friend, else "add friend". */
+  openUser: { username: string };
 }
 
 export type EventName = keyof MessengerEvents;
@@ -74,6 +76,7 @@ export const eventNames = [
   'cacheRecovered',
   'updateStatus',
   'openConversation',
+  'openUser',
 ] as const satisfies readonly EventName[];
 
 type _AllEventsListed = Exclude<EventName, (typeof eventNames)[number]> extends never ? true : never;

@@ -47,6 +47,19 @@ const endpoint = z.object({
 });
 const none = z.object({}).strict();
 
+/** A spelling language as Chromium names its dictionaries: `en-US`, `de`, `pt-BR`. */
+const spellLanguage = z.string().regex(/^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$/, 'not a language tag');
+const proxySettings = z
+  .object({
+    type: z.enum(['none', 'socks5', 'http']),
+    host: z.string().max(253).regex(/^[^\s/@]*$/, 'proxy host must be a name or an address'),
+    port: z.number().int().min(1).max(65535),
+    username: z.string().max(255),
+    password: z.string().max(255),
+  })
+  .strict()
+  .refine((p) => p.type === 'none' || p.host.length > 0, { message: 'a proxy needs a host', path: ['host'] });
+
 /** The fields of `Settings` the UI chooses (servers apart): one list for the stored file and `updateSettings`. */
 const settingsChoices = {
   language: z.enum(['system', 'en', 'zh-CN']),
@@ -54,6 +67,9 @@ const settingsChoices = {
   notifications: z.object({ privacy: z.enum(['off', 'count', 'sender', 'full']), sound: z.boolean() }),
   closeToTray: z.boolean(),
   startHidden: z.boolean(),
+  startAtLogin: z.boolean(),
+  spellcheck: z.object({ enabled: z.boolean(), languages: z.array(spellLanguage).max(8) }).strict(),
+  proxy: proxySettings,
   updateChannel: z.enum(['stable', 'beta']),
 };
 
@@ -63,6 +79,7 @@ export const settingsOptions = {
   theme: settingsChoices.theme.options,
   privacy: settingsChoices.notifications.shape.privacy.options,
   updateChannel: settingsChoices.updateChannel.options,
+  proxyType: settingsChoices.proxy.shape.type.options,
 };
 
 /** A whole `Settings` object as the core stores it (settings.json); endpoints are checked loosely there. */
@@ -156,6 +173,9 @@ export const methodSchemas = {
       notifications: settingsChoices.notifications.partial().strict().optional(),
       closeToTray: settingsChoices.closeToTray.optional(),
       startHidden: settingsChoices.startHidden.optional(),
+      startAtLogin: settingsChoices.startAtLogin.optional(),
+      spellcheck: settingsChoices.spellcheck.optional(),
+      proxy: settingsChoices.proxy.optional(),
       updateChannel: settingsChoices.updateChannel.optional(),
       servers: z.array(endpoint).min(1).max(16).optional(),
     })
@@ -166,6 +186,8 @@ export const methodSchemas = {
   installUpdate: none,
   /** Skip this version (it is not downloaded or installed), or `null` to take it after all. */
   skipUpdate: z.object({ version: z.string().regex(/^[0-9A-Za-z.+-]{1,64}$/).nullable() }).strict(),
+  /** Desktop app: save a debug log (no message text, no keys) where the user chooses; null if they cancel. */
+  exportDebugLog: none,
 } as const;
 
 export type MethodName = keyof typeof methodSchemas;
@@ -224,10 +246,11 @@ export interface MethodResults {
   checkForUpdates: UpdateStatus;
   installUpdate: void;
   skipUpdate: UpdateStatus;
+  exportDebugLog: { path: string } | null;
 }
 
 /** Methods served by the shell (Electron main or web host), not by the client core. */
-export const shellMethods = ['getAppInfo', 'getUpdateStatus', 'checkForUpdates', 'installUpdate', 'skipUpdate'] as const satisfies readonly MethodName[];
+export const shellMethods = ['getAppInfo', 'getUpdateStatus', 'checkForUpdates', 'installUpdate', 'skipUpdate', 'exportDebugLog'] as const satisfies readonly MethodName[];
 export type ShellMethodName = (typeof shellMethods)[number];
 
 const shellMethodSet: ReadonlySet<string> = new Set(shellMethods);

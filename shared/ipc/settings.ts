@@ -8,6 +8,9 @@ export function defaultSettings(servers: readonly ServerEndpoint[] = []): Settin
     notifications: { privacy: 'sender', sound: true },
     closeToTray: true,
     startHidden: false,
+    startAtLogin: false,
+    spellcheck: { enabled: true, languages: [] },
+    proxy: { type: 'none', host: '', port: 1080, username: '', password: '' },
     updateChannel: 'stable',
     servers: servers.map((s) => ({ ...s })),
   };

@@ -166,12 +166,29 @@ export type ThemeSetting = 'system' | 'light' | 'dark';
 export type LanguageSetting = 'system' | 'en' | 'zh-CN';
 export type UpdateChannel = 'stable' | 'beta';
 
+export type ProxyType = 'none' | 'socks5' | 'http';
+
+/** How the core reaches the server: directly, or through a SOCKS5 / HTTP CONNECT proxy. */
+export interface ProxySettings {
+  type: ProxyType;
+  host: string;
+  port: number;
+  /** Empty: the proxy needs no authentication. */
+  username: string;
+  password: string;
+}
+
 export interface Settings {
   language: LanguageSetting;
   theme: ThemeSetting;
   notifications: { privacy: NotificationPrivacy; sound: boolean };
   closeToTray: boolean;
   startHidden: boolean;
+  /** Desktop app: start (hidden in the tray) when the user logs in to the computer. */
+  startAtLogin: boolean;
+  /** Desktop app: spelling check in text fields; `languages` empty = the app's language. */
+  spellcheck: { enabled: boolean; languages: string[] };
+  proxy: ProxySettings;
   updateChannel: UpdateChannel;
   /** Tried in order; the first reachable one is used. */
   servers: ServerEndpoint[];
@@ -199,6 +216,13 @@ export interface AppInfo {
   version: string;
   shell: 'electron' | 'web';
   platform: string;
+  /** What this shell can do beyond the core (absent: nothing, as in the web shell). */
+  desktop?: {
+    /** Spelling languages to choose from; null where the operating system chooses (macOS). */
+    spellcheckLanguages: string[] | null;
+    startAtLogin: boolean;
+    debugLog: boolean;
+  };
 }
 
 export interface Page<T> {

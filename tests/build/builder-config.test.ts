@@ -18,7 +18,8 @@ type Config = Record<string, unknown> & {
   files: string[];
   asarUnpack: string[];
   npmRebuild: boolean;
-  linux: { target: string[]; icon: string };
+  linux: { target: string[]; icon: string; executableName: string; syncDesktopName: boolean; desktop?: unknown };
+  protocols: Array<{ schemes: string[] }>;
   win: { target: Array<{ target: string }>; icon: string };
   mac: { target: Array<{ target: string }>; icon: string; artifactName: string };
   dmg: { artifactName: string };
@@ -58,6 +59,12 @@ describe('electron-builder config', () => {
     // macOS updates from the zip (Squirrel.Mac), installs from the dmg; their names differ.
     expect(c.mac.target.map((t) => t.target)).toEqual(['dmg', 'zip']);
     expect(c.mac.artifactName).not.toBe(c.dmg.artifactName);
+    // tern:// links are registered with the system; Linux's launcher entry and badge follow desktopName.
+    expect(c.protocols.flatMap((p) => p.schemes)).toEqual(['tern']);
+    const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { desktopName: string };
+    expect(pkg.desktopName).toBe(`${c.linux.executableName}.desktop`);
+    expect(c.linux.syncDesktopName).toBe(true);
+    expect(JSON.stringify(c.linux.desktop ?? {})).not.toContain('StartupWMClass'); // electron-builder derives it from desktopName
     // Only the AppImage updates itself on Linux: the deb publishes no update metadata.
     expect(c.deb.publish).toBeNull();
     expect(c.npmRebuild).toBe(true);

@@ -227,6 +227,7 @@ describe('IPC wiring', () => {
       getUpdateStatus: async () => ({ state: 'idle', channel: 'stable', currentVersion: '1' }),
       checkForUpdates: async () => ({ state: 'checking', channel: 'stable', currentVersion: '1' }),
       installUpdate: async () => undefined,
+      exportDebugLog: async () => null,
       skipUpdate: async ({ version }) => ({ state: 'available', channel: 'stable', currentVersion: '1', ...(version ? { availableVersion: version, skipped: true } : {}) }),
     });
     const trusted = { senderFrame: { url: 'file:///x/index.html', parent: null }, sender: { id: 1 } };
@@ -325,7 +326,7 @@ describe('network and power', () => {
 });
 
 describe('menus', () => {
-  const actions = { showWindow: vi.fn(), checkForUpdates: vi.fn(), installUpdate: vi.fn(), quit: vi.fn() };
+  const actions = { showWindow: vi.fn(), checkForUpdates: vi.fn(), installUpdate: vi.fn(), exportDebugLog: vi.fn(), quit: vi.fn() };
   type Item = { role?: string; label?: string; accelerator?: string; submenu?: Item[]; click?: () => void };
   const flat = (items: Item[]): Item[] => items.flatMap((i) => [i, ...flat(i.submenu ?? [])]);
 
@@ -338,6 +339,12 @@ describe('menus', () => {
       expect(roles).not.toContain('toggleDevTools');
     }
     expect(flat(applicationMenuTemplate('linux', 'Tern', en, actions, false, true) as Item[]).map((i) => i.role)).toContain('toggleDevTools');
+  });
+
+  it('Help offers “Export Debug Log…”', () => {
+    const items = flat(applicationMenuTemplate('linux', 'Tern', en, actions, false, false) as Item[]);
+    items.find((i) => i.label === en.exportDebugLog)!.click!();
+    expect(actions.exportDebugLog).toHaveBeenCalledTimes(1);
   });
 
   it('offers restart-to-update once an update is ready', () => {

@@ -1,12 +1,13 @@
 // Smoke test of electron/main/index.ts with every Electron object faked
 // (the binary cannot run here): the wiring registers the contract, builds a
 // secure window, forwards events, notifies, badges, and disposes on quit.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { methodNames, type MessageView } from '../../shared/ipc';
-import { createFakeCore, type FakeCore } from '../support/fake-core';
+import { createFakeCore, sampleSettings, type FakeCore } from '../support/fake-core';
 import type * as CoreThreadModule from '../../electron/host/core-thread';
 
 const h = vi.hoisted(() => {
@@ -34,6 +35,12 @@ const h = vi.hoisted(() => {
     permissionHandler: null as null | Fn,
     headersHandler: null as null | Fn,
     openedExternal: [] as string[],
+    protocolClients: [] as string[],
+    spellcheck: { enabled: [] as boolean[], languages: [] as string[][], added: [] as string[] },
+    menus: [] as Array<{ template: Array<{ label?: string; role?: string; click?: () => void }>; popups: number }>,
+    replaced: [] as string[],
+    clipboard: [] as string[],
+    savePath: '',
   };
   return { listeners, emitter, fire, state };
 });
@@ -59,10 +66,15 @@ vi.mock('electron', () => {
       this.w = { options, sent: [] as Array<[string, unknown]>, visible: false, focused: false, flashed: false };
       h.state.windows.push(this.w);
       const w = this.w;
-      this.webContents = { id: 1, isDestroyed: () => false, send: (c: string, p: unknown) => w.sent.push([c, p]) };
+      this.webContents = { id: 1, isDestroyed: () => false, send: (c: string, p: unknown) => w.sent.push([c, p]), replaceMisspelling: (word: string) => state.replaced.push(word), ...emitter('wc') };
       Object.assign(this, emitter('win'));
     }
-    loadFile() { h.fire('win:ready-to-show'); return Promise.resolve(); }
+    loadFile() {
+      h.fire('wc:did-start-loading');
+      h.fire('win:ready-to-show');
+      setTimeout(() => h.fire('wc:did-finish-load'), 0); // as in Electron: after loadFile returns
+      return Promise.resolve();
+    }
     loadURL() { return Promise.resolve(); }
     isDestroyed() { return false; }
     isVisible() { return this.w.visible; }
@@ -104,6 +116,10 @@ vi.mock('electron', () => {
       setPath: () => undefined,
       getPath: () => state.userData,
       setAppUserModelId: () => undefined,
+      off: () => undefined,
+      setAsDefaultProtocolClient: (scheme: string) => state.protocolClients.push(scheme),
+      getLoginItemSettings: () => ({ wasOpenedAtLogin: false }),
+      setLoginItemSettings: () => undefined,
       isPackaged: false,
       getVersion: () => '9.9.9',
       getLocale: () => 'en-US',
@@ -116,7 +132,16 @@ vi.mock('electron', () => {
     Tray,
     Notification,
     ipcMain: { handle: (c: string, fn: (...a: unknown[]) => unknown) => state.handlers.set(c, fn), removeHandler: (c: string) => state.handlers.delete(c) },
-    Menu: { buildFromTemplate: (t: unknown) => t, setApplicationMenu: () => undefined },
+    Menu: {
+      buildFromTemplate: (template: Array<{ label?: string; role?: string; click?: () => void }>) => {
+        const menu = { template, popups: 0 };
+        state.menus.push(menu);
+        return { template, popup: () => menu.popups++ };
+      },
+      setApplicationMenu: () => undefined,
+    },
+    clipboard: { writeText: (t: string) => state.clipboard.push(t) },
+    dialog: { showSaveDialog: async () => ({ canceled: false, filePath: state.savePath }) },
     nativeImage: { createFromBuffer: () => ({ addRepresentation: () => undefined }) },
     net: { isOnline: () => true },
     powerMonitor: emitter('power'),
@@ -126,6 +151,10 @@ vi.mock('electron', () => {
         setPermissionRequestHandler: (fn: (...a: unknown[]) => unknown) => (state.permissionHandler = fn),
         setPermissionCheckHandler: () => undefined,
         webRequest: { onHeadersReceived: (fn: (...a: unknown[]) => unknown) => (state.headersHandler = fn) },
+        availableSpellCheckerLanguages: ['de', 'en-GB', 'en-US', 'fr'],
+        setSpellCheckerEnabled: (on: boolean) => state.spellcheck.enabled.push(on),
+        setSpellCheckerLanguages: (langs: string[]) => state.spellcheck.languages.push(langs),
+        addWordToSpellCheckerDictionary: (word: string) => state.spellcheck.added.push(word),
       },
     },
     shell: { openExternal: (u: string) => { state.openedExternal.push(u); return Promise.resolve(); } },
@@ -134,6 +163,9 @@ vi.mock('electron', () => {
 
 beforeAll(async () => {
   h.state.userData = mkdtempSync(join(tmpdir(), 'tern-main-'));
+  h.state.savePath = join(h.state.userData, 'exported-debug.log');
+  // The app was started by a tern:// link (as Windows and Linux pass it).
+  process.argv.push('tern://user/alice');
   core = createFakeCore({
     getSession: async () => ({ account: { userId: 1 } }) as never,
     getConversation: async (a: never) => ({ key: (a as { key: string }).key, type: 'direct', title: 'Bob', unread: 1, muted: false }) as never,
@@ -141,9 +173,17 @@ beforeAll(async () => {
   await import('../../electron/main/index');
   await vi.waitFor(() => expect(h.state.windows).toHaveLength(1));
   await vi.waitFor(() => expect(h.listeners.has('app:before-quit')).toBe(true));
+  process.argv.pop();
+  // The start link is delivered once the page has loaded (and brings the window to the front): let that happen first.
+  await vi.waitFor(() => expect(h.state.windows[0]!.sent.some(([c]) => c === 'tern:event:openUser')).toBe(true));
 });
 
 afterAll(() => rmSync(h.state.userData, { recursive: true, force: true }));
+
+/** An IPC event from our window's page. */
+function trustedEvent() {
+  return { sender: { id: 1 }, senderFrame: { url: pathToFileURL(join(import.meta.dirname, '../../electron/renderer/index.html')).toString(), parent: null } };
+}
 
 describe('electron/main/index.ts wiring', () => {
   it('runs the core on a worker thread: the bundled entry beside main, data under userData', () => {
@@ -196,6 +236,58 @@ describe('electron/main/index.ts wiring', () => {
     h.state.notifications[0]!.fire('click');
     expect(h.state.windows[0]!.sent).toContainEqual(['tern:event:openConversation', { key: 'u:2' }]);
     expect(h.state.windows[0]!.focused).toBe(true);
+  });
+
+  it('opens tern:// links: the one that started the app once the page has loaded, and those of later launches', async () => {
+    expect(h.state.protocolClients).toEqual(['tern']);
+    const sent = h.state.windows[0]!.sent;
+    await vi.waitFor(() => expect(sent).toContainEqual(['tern:event:openUser', { username: 'alice' }]));
+    h.fire('app:second-instance', {}, ['/opt/Tern/tern', 'tern://chat/g/42']);
+    expect(sent).toContainEqual(['tern:event:openConversation', { key: 'g:42' }]);
+    // A bad link opens nothing.
+    const before = sent.length;
+    h.fire('app:second-instance', {}, ['/opt/Tern/tern', 'tern://chat/g/42?evil=1']);
+    h.fire('app:second-instance', {}, ['/opt/Tern/tern', 'tern://settings/reset']);
+    expect(sent.slice(before).filter(([c]) => c.startsWith('tern:event:open'))).toEqual([]);
+  });
+
+  it('right-click: spelling suggestions and edit actions in the app’s language', () => {
+    const params = { isEditable: true, selectionText: '', linkURL: '', misspelledWord: 'helo', dictionarySuggestions: ['hello', 'help'], editFlags: { canCut: false, canCopy: false, canPaste: true, canSelectAll: true } };
+    h.fire('wc:context-menu', {}, params);
+    const menu = h.state.menus.at(-1)!;
+    expect(menu.popups).toBe(1);
+    expect(menu.template.map((i) => i.label ?? i.role)).toEqual(['hello', 'help', 'Add to Dictionary', undefined, 'Cut', 'Copy', 'Paste', 'Select All']);
+    menu.template[0]!.click!();
+    menu.template[2]!.click!();
+    expect(h.state.replaced).toEqual(['hello']);
+    expect(h.state.spellcheck.added).toEqual(['helo']);
+    // Nothing to offer: no menu at all.
+    const count = h.state.menus.length;
+    h.fire('wc:context-menu', {}, { ...params, isEditable: false, misspelledWord: '', dictionarySuggestions: [] });
+    expect(h.state.menus.length).toBe(count);
+  });
+
+  it('applies the spelling settings at start and when they change', async () => {
+    expect(h.state.spellcheck.enabled.at(-1)).toBe(true);
+    expect(h.state.spellcheck.languages.at(-1)).toEqual(['en-US']);
+    core.emit('settingsChanged', { ...sampleSettings, spellcheck: { enabled: true, languages: ['de', 'xx-YY'] } });
+    expect(h.state.spellcheck.languages.at(-1)).toEqual(['de']);
+    core.emit('settingsChanged', { ...sampleSettings, spellcheck: { enabled: false, languages: ['de'] } });
+    expect(h.state.spellcheck.enabled.at(-1)).toBe(false);
+    const info = await h.state.handlers.get('tern:getAppInfo')!(trustedEvent(), {});
+    expect(info).toMatchObject({ ok: true, value: { shell: 'electron', desktop: { spellcheckLanguages: ['de', 'en-GB', 'en-US', 'fr'], startAtLogin: false, debugLog: true } } });
+  });
+
+  it('exports a debug log where the user chose, with the facts and the log, without secrets', async () => {
+    const result = await h.state.handlers.get('tern:exportDebugLog')!(trustedEvent(), {});
+    expect(result).toEqual({ ok: true, value: { path: h.state.savePath } });
+    const text = readFileSync(h.state.savePath, 'utf8');
+    expect(text.startsWith('# Tern debug log\n')).toBe(true);
+    expect(text).toContain('# app: Tern 9.9.9');
+    expect(text).toContain('# proxy: none');
+    expect(text).toMatch(/"msg":"started"/);
+    expect(text).not.toContain('hello from bob');
+    expect(statSync(h.state.savePath).mode & 0o777).toBe(0o600);
   });
 
   it('probes the core on resume', async () => {

@@ -1,6 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { useConversationsStore } from '../../renderer/stores/conversations';
 import { useNavigationStore } from '../../renderer/stores/navigation';
+import { useLinksStore } from '../../renderer/stores/links';
+import { useSessionStore } from '../../renderer/stores/session';
 import { conv } from './fake-api';
 import { setupEnv, type TestEnv } from './setup';
 
@@ -84,6 +86,8 @@ describe('conversations store', () => {
   it('opens the conversation the shell asks for (a clicked notification)', async () => {
     const store = useConversationsStore();
     store.bind();
+    useLinksStore().bind(); // the shell's "open" requests go through the links store
+    useSessionStore().setSession({ account: { userId: 1 }, profile: { userId: 1 } } as never);
     await store.load();
     const nav = useNavigationStore();
     nav.show('settings');

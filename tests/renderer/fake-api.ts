@@ -27,6 +27,9 @@ export const testSettings: Settings = {
   notifications: { privacy: 'sender', sound: true },
   closeToTray: true,
   startHidden: false,
+  startAtLogin: false,
+  spellcheck: { enabled: true, languages: [] },
+  proxy: { type: 'none', host: '', port: 1080, username: '', password: '' },
   updateChannel: 'stable',
   servers: [{ host: '127.0.0.1', port: 7788, publicKey: 'A'.repeat(43) + '=' }],
 };

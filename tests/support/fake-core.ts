@@ -20,6 +20,9 @@ export const sampleSettings: Settings = {
   notifications: { privacy: 'full', sound: true },
   closeToTray: true,
   startHidden: false,
+  startAtLogin: false,
+  spellcheck: { enabled: true, languages: [] },
+  proxy: { type: 'none', host: '', port: 1080, username: '', password: '' },
   updateChannel: 'stable',
   servers: [{ host: '127.0.0.1', port: 7800, publicKey: 'A'.repeat(43) + '=' }],
 };

@@ -3,6 +3,7 @@ import type { ServerEndpoint, Settings } from '../../../shared/ipc';
 import type { CoreMethods, ParsedArgs } from '../../../shared/ipc/api';
 import { sameEndpoint, type AccountStore } from '../account-store';
 import type { CoreEmitter } from '../events';
+import { sameProxy } from '../proxy-settings';
 import type { SettingsPatch, SettingsStore } from '../settings-store';
 import type { SessionSlot } from './session-slot';
 
@@ -28,6 +29,8 @@ export class SettingsMethods implements Pick<CoreMethods, 'getSettings' | 'updat
         if (stored) this.accounts.upsert({ ...stored, endpoints: next.servers });
       }
     }
+    // A new proxy is used from the next connection on; if there is none now, that is at once.
+    if (args.proxy && !sameProxy(before.proxy, next.proxy)) session?.reconnectNow();
     this.events.emit('settingsChanged', next);
     return next;
   };

@@ -42,6 +42,29 @@ function drawBadge(bmp: Bitmap, cx: number, cy: number, r: number, badge: Exclud
   bmp.fill(textShape(badge, Math.round(cx - w / 2), Math.round(cy - h / 2), cell), foreground, { x0: cx - r, y0: cy - r, x1: cx + r, y1: cy + r });
 }
 
+/**
+ * The macOS menu-bar icon: a template image (black and alpha only; macOS
+ * tints it for light and dark menu bars and for the highlighted state), the
+ * bird alone, with a dot when there is anything unread (the Dock icon shows
+ * the number).
+ */
+export function drawTrayTemplateIcon(size: number, unread: boolean): Bitmap {
+  const bmp = new Bitmap(size, size);
+  const ink: readonly [number, number, number, number] = [0, 0, 0, 255];
+  const m = size * 0.02;
+  const s = size - 2 * m;
+  // The bird's own box is 0.1..0.9 by 0.34..0.86: scaled up to fill the menu-bar square, centred.
+  const top = m + ((1 - 0.52 / 0.8) / 2) * s;
+  const pts = bird.map(([x, y]) => [m + ((x - 0.1) / 0.8) * s, top + ((y - 0.34) / 0.8) * s] as const);
+  bmp.fill(polygon(pts), ink);
+  if (unread) {
+    // Bottom right, where the bird leaves room (its wings span the top).
+    const r = size * 0.16;
+    bmp.fill(circle(size - r - m, size - r - m, r), ink);
+  }
+  return bmp;
+}
+
 /** Windows taskbar overlay: just the badge, filling the (16x16 or 32x32) overlay square. */
 export function drawOverlayIcon(size: number, badge: TrayBadge): Bitmap {
   const bmp = new Bitmap(size, size);

@@ -15,6 +15,7 @@ import {
   type HandshakeResponse,
 } from '../../protocol';
 import { HandshakeState, NoiseError, portableCrypto, TERN_NOISE_PROLOGUE, TERN_NOISE_PROTOCOL, type NoiseCrypto } from '../noise';
+import { openTunnel, type ProxyConfig } from '../proxy/tunnel';
 import { SecureConnection } from './connection';
 import { SecureTransportError, socketError } from './errors';
 import { decodeHandshakeFrame, handshakeDeadline, readHandshakeRecord } from './handshake-io';
@@ -48,6 +49,8 @@ export interface ClientHandshakeOptions {
    * nativeCrypto for cheaper handshakes.
    */
   crypto?: NoiseCrypto;
+  /** Reach the server through this SOCKS5 or HTTP CONNECT proxy (shared/node/proxy). */
+  proxy?: ProxyConfig;
 }
 
 export interface SecureClient {
@@ -71,6 +74,17 @@ function tcpConnect(host: string, port: number, localAddress?: string): { socket
   return { socket, connected };
 }
 
+/** A tunnel through the proxy, failing like a TCP connect does (INTERNAL, with the proxy's reason). */
+function proxyConnect(proxy: ProxyConfig, host: string, port: number): { socket: Socket; connected: Promise<void> } {
+  const { socket, connected } = openTunnel(proxy, host, port);
+  return {
+    socket,
+    connected: connected.catch((err: unknown) => {
+      throw new SecureTransportError(ResultCode.INTERNAL, `via proxy ${proxy.host}:${proxy.port}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+    }),
+  };
+}
+
 /**
  * Connects and runs the handshake. Rejects with a SecureTransportError whose
  * `code` says why: HANDSHAKE_FAILED (wrong pinned key or a broken reply),
@@ -87,7 +101,7 @@ export async function connectSecure(options: ClientHandshakeOptions): Promise<Se
     prologue: TERN_NOISE_PROLOGUE,
     remoteStaticKey: options.serverPublicKey,
   });
-  const { socket, connected } = tcpConnect(options.host, options.port, options.localAddress);
+  const { socket, connected } = options.proxy ? proxyConnect(options.proxy, options.host, options.port) : tcpConnect(options.host, options.port, options.localAddress);
   socket.setNoDelay(true);
   const deadline = handshakeDeadline(timeoutMs, `handshake with ${options.host}:${options.port}`);
   let onAbort: (() => void) | undefined;

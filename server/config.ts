@@ -131,6 +131,7 @@ export const serverOptions = {
   durability: option(z.enum(durabilityModes), 'group-fsync', 'storage', 'SQLite: when an ack is sent: group-fsync (after a batched WAL fsync), full (SQLite fsync per commit), off (no fsync; tests only)', { arg: 'MODE' }),
   store: option(storeSchema, 'sqlite', 'storage', 'sqlite (tern.db in the data directory) or a PostgreSQL URL, postgres://USER:PASSWORD@HOST:PORT/DB, for several servers sharing one database', { arg: 'STORE', sensitive: true }),
   postgresPoolSize: option(count(1, 1000), 10, 'storage', 'connections each server keeps to PostgreSQL', { arg: 'N' }),
+  sqliteThread: option(z.enum(['worker', 'main']), 'worker', 'storage', 'SQLite: worker (its own thread: the event loop only does network, crypto and protocol) or main (on the event loop; for comparison)', { arg: 'THREAD' }),
   blobStorage: option(z.enum(['local', 's3']), 'local', 'storage', 'where attachments are kept: local (DATA/blobs) or s3 (see --s3)', { arg: 'KIND' }),
   s3: optional(s3Schema, 'storage', 'S3-compatible storage for attachments: {"endpoint","region","bucket","prefix","accessKeyId","secretAccessKey","forcePathStyle"}', { arg: 'JSON', sensitive: true }),
   blobUnreferencedGraceMs: option(ms(1000), 24 * 3600_000, 'storage', 'unfinished uploads and attachments no message carries are removed this long after upload', { arg: 'MS' }),

@@ -50,7 +50,7 @@ export interface MetricsSources {
   /** Live secure connections (read on scrape). */
   connections(): number;
   /** Group commits, the writes they carried, WAL syncs (read on scrape). */
-  writeBatches(): { batches: number; jobs: number; syncs: number };
+  writeBatches(): { batches: number; jobs: number; syncs: number; threadCpuSeconds?: number };
 }
 
 export class Metrics {
@@ -106,6 +106,7 @@ export class Metrics {
     fromBatches('tern_write_batches_total', 'Group-commit transactions.', (b) => b.batches);
     fromBatches('tern_write_jobs_total', 'Writes carried by group commits.', (b) => b.jobs);
     fromBatches('tern_wal_syncs_total', 'fdatasync calls on the WAL (durability group-fsync).', (b) => b.syncs);
+    fromBatches('tern_store_thread_cpu_seconds_total', 'CPU time of the SQLite worker thread (0 when SQLite runs on the event loop, or with PostgreSQL).', (b) => b.threadCpuSeconds ?? 0);
   }
 
   private counter(name: string, help: string): Counter {

@@ -201,6 +201,11 @@ class TernServer {
     return this.opsServer?.port;
   }
 
+  /** The store died under us (the SQLite worker exited): report not ready; requests fail until an operator restarts. */
+  storeLost(): void {
+    this.storeOpen = false;
+  }
+
   /** Ready = accepting work: listening, the store open, not shutting down. */
   readiness(): Readiness {
     return { listening: this.net.listening, storeOpen: this.storeOpen, notShuttingDown: this.closing === undefined };
@@ -348,10 +353,15 @@ export async function startServer(partial: Partial<ServerConfig> = {}, options: 
   try {
     const key = loadOrCreateServerKey(config.dataDir);
     if (config.store === 'sqlite') protectDatabaseFiles(config.dataDir);
-    store = await openStore(config, logger);
+    let onStoreLost = (err: unknown) => logger.fatal({ err }, 'the store stopped working');
+    store = await openStore(config, logger, { onFatal: (err) => onStoreLost(err) });
     const nodeId = options.nodeId ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
     bus = options.bus ?? (config.bus !== undefined ? await NatsBus.connect({ url: config.bus, nodeId, logger }) : new InProcessHub().connect(nodeId));
     const server = new TernServer(config, store, key, lock, options.clock ?? systemClock, logger, bus, options.directory ?? new LocalDirectory());
+    onStoreLost = (err) => {
+      logger.fatal({ err }, 'the store stopped working');
+      server.storeLost();
+    };
     const address = await server.listen();
     logger.info({ host: address.address, port: address.port }, 'listening');
     return {

@@ -6,15 +6,19 @@ import { DB_FILE } from '../datadir';
 import type { DurabilityMode } from './durability';
 import { PostgresStore } from './postgres-store';
 import { SqliteStore } from './sqlite-store';
+import { SqliteWorkerStore } from './sqlite-worker-store';
 import type { Store } from './store';
 
 export async function openStore(
-  config: Pick<ServerConfig, 'store' | 'dataDir' | 'durability' | 'postgresPoolSize'>,
+  config: Pick<ServerConfig, 'store' | 'dataDir' | 'durability' | 'postgresPoolSize' | 'sqliteThread'>,
   logger: Pick<Logger, 'warn' | 'error'>,
-  durability: DurabilityMode = config.durability,
+  options: { durability?: DurabilityMode; onFatal?: (err: unknown) => void } = {},
 ): Promise<Store> {
   if (config.store === 'sqlite') {
-    return SqliteStore.open(join(config.dataDir, DB_FILE), { durability, onSyncError: (err) => logger.error({ err }, 'WAL sync failed') });
+    const file = join(config.dataDir, DB_FILE);
+    const sqlite = { durability: options.durability ?? config.durability, onSyncError: (err: unknown) => logger.error({ err }, 'WAL sync failed') };
+    if (config.sqliteThread === 'main') return SqliteStore.open(file, sqlite);
+    return SqliteWorkerStore.open(file, { ...sqlite, onFatal: options.onFatal });
   }
   return PostgresStore.open(config.store, { poolSize: config.postgresPoolSize, logger });
 }

@@ -30,7 +30,7 @@ import { StoreUnavailableError, type ReadOperation, type Store, type StoreStats,
 export interface PostgresStoreOptions {
   /** Connections in the pool (default 10). */
   poolSize?: number;
-  /** How long a call waits for a free connection before failing as unavailable (default 5000 ms). */
+  /** How long a call waits for a connection before failing as unavailable (default 30 s: at saturation calls queue for the pool; a database that is down refuses at once). */
   connectTimeoutMs?: number;
   logger?: Pick<Logger, 'warn'>;
 }
@@ -80,7 +80,7 @@ export class PostgresStore implements Store {
     const pool = new pg.Pool({
       connectionString: url,
       max: options.poolSize ?? 10,
-      connectionTimeoutMillis: options.connectTimeoutMs ?? 5000,
+      connectionTimeoutMillis: options.connectTimeoutMs ?? 30_000,
       application_name: 'tern-server',
       types,
     });

@@ -277,6 +277,8 @@ export interface StoreStats {
   jobs: number;
   /** Explicit durability syncs (SQLite group-fsync). */
   syncs: number;
+  /** CPU seconds of the thread that runs the operations, when that is a thread of its own (the SQLite worker). */
+  threadCpuSeconds?: number;
 }
 
 export interface Store {

@@ -1,6 +1,17 @@
 /**
- * Server benchmark, encryption (Noise) and persistence (SQLite, synchronous=FULL) on:
+ * Server benchmark, encryption (Noise) and durable storage on:
  *   npm run bench -- server [--out FILE] [--quick] [--idle N] [--seconds S] [--rate R] [--group N]
+ *                           [--store sqlite|postgres] [--sqlite-thread worker|main]
+ *   npm run bench -- server --storage [--rounds N] [--seconds S] [--configs sqlite-main,sqlite-worker,postgres]
+ *
+ * `--storage` runs only the saturation phase, for each store configuration
+ * in turn (SQLite on the event loop, SQLite on its worker thread,
+ * PostgreSQL), alternating for N rounds, each on a fresh server: msg/s, CPU
+ * per message of the server (all threads; its event loop; the SQLite worker)
+ * and of PostgreSQL (every process of a private instance, fsync on), and
+ * bytes written per message (/proc/PID/io write_bytes and wchar of the
+ * server, plus PostgreSQL's, a CHECKPOINT included so its data-file writes
+ * count too).
  *
  * - idle: N idle secure connections held by one server process (child), opened
  *   by several load-generator processes; server RSS / heap delta per connection.
@@ -15,7 +26,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { build } from 'esbuild';
@@ -24,10 +35,13 @@ import { fileURLToPath } from 'node:url';
 import { Command, SyncEventSchema } from '../../shared/protocol';
 import { encodeKey } from '../../shared/node/noise/keys';
 import { fromBinary } from '@bufbuild/protobuf';
+import pg from 'pg';
 import { TestClient } from '../server/helpers/client';
 import { spawnServer, type ServerProcess } from '../server/helpers/process';
 import { removeDir, tempDir, testScrypt } from '../server/helpers/server';
 import { befriend, direct, group, sendText } from '../server/helpers/social';
+import { startPostgres, type PostgresInstance } from '../support/postgres';
+import { cpuSeconds, processUsage, treeUsage, type Usage } from './proc';
 
 interface Options {
   idle: number;
@@ -76,46 +90,84 @@ async function scrape(port: number): Promise<Map<string, number>> {
   return out;
 }
 
-/** CPU seconds (user + system) a process, or with `thread` one of its threads, has used, from /proc. */
-function cpuSeconds(pid: number, thread?: number): number {
-  const file = thread === undefined ? `/proc/${pid}/stat` : `/proc/${pid}/task/${thread}/stat`;
-  const fields = readFileSync(file, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (100 Hz)
+/** The server under test: its process, its metrics port, and PostgreSQL when that is its store. */
+interface Target {
+  server: ServerProcess;
+  metricsPort: number;
+  postgres?: { pid: number; url: string };
 }
 
 interface CpuMark {
-  server: number;
+  server: Usage;
   /** The server's main thread (its thread id is the pid): the event loop, which bounds throughput. */
   serverMain: number;
+  /** The SQLite worker thread (the server's own metric; 0 without one). */
+  storeThread: number;
+  postgres?: Usage;
   client: number;
   at: number;
   batches: number;
   jobs: number;
 }
 
-async function cpuMark(server: ServerProcess, metricsPort: number): Promise<CpuMark> {
+/** Counters now. The server is idle at both marks (setup done / the window's acks all in), so first wait out the 0.5 s refresh of the SQLite worker's CPU figure. */
+async function cpuMark(t: Target): Promise<CpuMark> {
+  await sleep(600);
   const usage = process.cpuUsage();
-  const m = await scrape(metricsPort);
-  return { server: cpuSeconds(server.child.pid!), serverMain: cpuSeconds(server.child.pid!, server.child.pid!), client: (usage.user + usage.system) / 1e6, at: performance.now(), batches: m.get('tern_write_batches_total') ?? 0, jobs: m.get('tern_write_jobs_total') ?? 0 };
+  const m = await scrape(t.metricsPort);
+  const pid = t.server.child.pid!;
+  return {
+    server: processUsage(pid),
+    serverMain: cpuSeconds(pid, pid),
+    storeThread: m.get('tern_store_thread_cpu_seconds_total') ?? 0,
+    postgres: t.postgres && treeUsage(t.postgres.pid),
+    client: (usage.user + usage.system) / 1e6,
+    at: performance.now(),
+    batches: m.get('tern_write_batches_total') ?? 0,
+    jobs: m.get('tern_write_jobs_total') ?? 0,
+  };
 }
 
-/** Where the time went between two marks: CPU share of each process and the group-commit size. */
-async function cpuReport(server: ServerProcess, metricsPort: number, from: CpuMark, messages: number): Promise<Record<string, number>> {
-  const to = await cpuMark(server, metricsPort);
-  const wall = (to.at - from.at) / 1000;
-  const serverCpu = to.server - from.server;
+/** Where the time and the writes went between two marks, per message. */
+async function cpuReport(t: Target, from: CpuMark, messages: number): Promise<Record<string, number>> {
+  // PostgreSQL writes its data files at checkpoints; take one so they count (the WAL is counted as it goes).
+  if (t.postgres) await postgresQuery(t.postgres.url, 'CHECKPOINT');
+  const to = await cpuMark(t);
+  const wall = (to.at - from.at) / 1000 - 0.6;
+  const per = (x: number) => x / Math.max(1, messages);
+  const serverCpu = to.server.cpuSeconds - from.server.cpuSeconds;
   const mainCpu = to.serverMain - from.serverMain;
+  const postgresCpu = to.postgres && from.postgres ? to.postgres.cpuSeconds - from.postgres.cpuSeconds : 0;
+  const written = to.server.writeBytes - from.server.writeBytes + (to.postgres && from.postgres ? to.postgres.writeBytes - from.postgres.writeBytes : 0);
+  const wchar = to.server.wchar - from.server.wchar + (to.postgres && from.postgres ? to.postgres.wchar - from.postgres.wchar : 0);
   return {
     serverCpuSeconds: round(serverCpu),
     serverCpuShare: round(serverCpu / wall),
-    // The rest of the server's CPU is libuv's thread pool (WAL fsyncs), GC helpers and the checkpoint worker.
+    // The rest of the server's CPU: the SQLite worker, libuv's thread pool (WAL fsyncs), GC helpers.
     serverMainThreadCpuShare: round(mainCpu / wall),
     clientCpuShare: round((to.client - from.client) / wall),
-    serverMicrosPerMessage: round((serverCpu * 1e6) / Math.max(1, messages), 0),
+    serverMicrosPerMessage: round(per(serverCpu) * 1e6, 0),
     messagesPerServerCpuSecond: round(messages / Math.max(0.001, serverCpu), 0),
-    mainThreadMicrosPerMessage: round((mainCpu * 1e6) / Math.max(1, messages), 0),
+    mainThreadMicrosPerMessage: round(per(mainCpu) * 1e6, 0),
+    storeThreadMicrosPerMessage: round(per(to.storeThread - from.storeThread) * 1e6, 0),
+    postgresMicrosPerMessage: round(per(postgresCpu) * 1e6, 0),
+    // Every server-side process: the server and, with that store, PostgreSQL.
+    serverSideMicrosPerMessage: round(per(serverCpu + postgresCpu) * 1e6, 0),
+    messagesPerServerSideCpuSecond: round(messages / Math.max(0.001, serverCpu + postgresCpu), 0),
+    writeBytesPerMessage: round(per(written), 0),
+    wcharPerMessage: round(per(wchar), 0),
     writesPerGroupCommit: round((to.jobs - from.jobs) / Math.max(1, to.batches - from.batches)),
   };
+}
+
+async function postgresQuery(url: string, sql: string): Promise<void> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -195,7 +247,8 @@ async function users(server: ServerProcess, prefix: string, n: number, concurren
   return out;
 }
 
-async function throughputPhase(server: ServerProcess, metricsPort: number, o: Options, texts: string[]): Promise<Record<string, unknown>> {
+async function throughputPhase(t: Target, o: Options, texts: string[]): Promise<Record<string, unknown>> {
+  const { server } = t;
   const senders = await users(server, 'tp_s', o.pairs);
   const receivers = await users(server, 'tp_r', o.pairs);
   for (let i = 0; i < o.pairs; i++) await befriend(senders[i]!, receivers[i]!);
@@ -203,14 +256,14 @@ async function throughputPhase(server: ServerProcess, metricsPort: number, o: Op
   await Promise.all(senders.map((s, i) => sendText(s, direct(receivers[i]!), 'warm-up')));
   let acked = 0;
   let stop = false;
-  let t = 0;
-  const mark = await cpuMark(server, metricsPort);
+  let next = 0;
+  const mark = await cpuMark(t);
   const started = performance.now();
   await Promise.all(
     senders.flatMap((s, i) =>
       Array.from({ length: o.window }, async () => {
         while (!stop) {
-          await sendText(s, direct(receivers[i]!), texts[t++ % texts.length]!);
+          await sendText(s, direct(receivers[i]!), texts[next++ % texts.length]!);
           acked++;
           if (performance.now() - started > o.seconds * 1000) stop = true;
         }
@@ -218,12 +271,13 @@ async function throughputPhase(server: ServerProcess, metricsPort: number, o: Op
     ),
   );
   const seconds = (performance.now() - started) / 1000;
-  const cpu = await cpuReport(server, metricsPort, mark, acked);
+  const cpu = await cpuReport(t, mark, acked);
   await Promise.all([...senders, ...receivers].map((c) => c.close()));
   return { pairs: o.pairs, inFlightPerSender: o.window, seconds: round(seconds), acked, ackedPerSecond: round(acked / seconds, 0), ...cpu };
 }
 
-async function latencyPhase(server: ServerProcess, metricsPort: number, o: Options, texts: string[]): Promise<Record<string, unknown>> {
+async function latencyPhase(t: Target, o: Options, texts: string[]): Promise<Record<string, unknown>> {
+  const { server } = t;
   const senders = await users(server, 'lat_s', o.pairs);
   const receivers = await users(server, 'lat_r', o.pairs);
   for (let i = 0; i < o.pairs; i++) await befriend(senders[i]!, receivers[i]!);
@@ -234,7 +288,7 @@ async function latencyPhase(server: ServerProcess, metricsPort: number, o: Optio
   const perTick = (o.rate * tickMs) / 1000;
   let owed = 0;
   let n = 0;
-  const mark = await cpuMark(server, metricsPort);
+  const mark = await cpuMark(t);
   const started = performance.now();
   await new Promise<void>((resolve) => {
     const timer = setInterval(() => {
@@ -255,7 +309,7 @@ async function latencyPhase(server: ServerProcess, metricsPort: number, o: Optio
   });
   await Promise.all(pending);
   const seconds = (performance.now() - started) / 1000;
-  const cpu = await cpuReport(server, metricsPort, mark, n);
+  const cpu = await cpuReport(t, mark, n);
   latencies.sort((a, b) => a - b);
   await Promise.all([...senders, ...receivers].map((c) => c.close()));
   return {
@@ -324,38 +378,123 @@ function freePort(): Promise<number> {
   });
 }
 
-export async function run(args: string[]): Promise<Record<string, unknown>> {
-  const o = parseOptions(args);
+type StoreChoice = { store: 'sqlite'; sqliteThread: 'worker' | 'main' } | { store: 'postgres' };
+
+const describeChoice = (c: StoreChoice) => (c.store === 'postgres' ? 'postgres' : `sqlite-${c.sqliteThread}`);
+
+/** Starts a server on a fresh data directory (and, for PostgreSQL, a fresh database on `pgInstance`). */
+async function startTarget(o: Options, choice: StoreChoice, pgInstance: () => Promise<PostgresInstance>): Promise<Target & { stop(): Promise<void> }> {
   const data = tempDir('tern-bench-server-');
   const configFile = `${data}.json`;
   const metricsPort = await freePort();
-  writeFileSync(configFile, JSON.stringify({ scrypt: testScrypt, idleTimeoutMs: 600_000, logLevel: 'warn', metricsPort, maxGroupSize: Math.max(500, o.groupSize), registrationsPerAddress: 100_000, sendBurst: 1_000_000, sendPerMinute: 600_000_000, durability: process.env.TERN_BENCH_DURABILITY ?? 'group-fsync' }));
+  const instance = choice.store === 'postgres' ? await pgInstance() : undefined;
+  const database = instance && (await instance.createDatabase('bench'));
+  const config = {
+    scrypt: testScrypt,
+    idleTimeoutMs: 600_000,
+    logLevel: 'warn',
+    metricsPort,
+    maxGroupSize: Math.max(500, o.groupSize),
+    registrationsPerAddress: 100_000,
+    // The per-account send limit would throttle the load generator's accounts.
+    sendBurst: 1_000_000,
+    sendPerMinute: 600_000_000,
+    durability: process.env.TERN_BENCH_DURABILITY ?? 'group-fsync',
+    store: database?.url ?? 'sqlite',
+    ...(choice.store === 'sqlite' ? { sqliteThread: choice.sqliteThread } : {}),
+  };
+  writeFileSync(configFile, JSON.stringify(config));
   const server = await spawnServer(['--port', '0', '--data', data, '--config', configFile]);
-  const results: Record<string, unknown> = { options: o };
+  const postmaster = instance && Number(readFileSync(join(instance.dir, 'data', 'postmaster.pid'), 'utf8').split('\n')[0]);
+  return {
+    server,
+    metricsPort,
+    postgres: database && postmaster ? { pid: postmaster, url: database.url } : undefined,
+    async stop() {
+      server.child.kill('SIGTERM');
+      await server.exited;
+      await database?.drop();
+      removeDir(data);
+      removeDir(configFile);
+    },
+  };
+}
+
+/** `--storage`: the saturation phase for each store configuration, alternated, each on a fresh server. */
+async function storageComparison(o: Options, rounds: number, configs: string[] | undefined, texts: string[], pgInstance: () => Promise<PostgresInstance>): Promise<Record<string, unknown>> {
+  const all: StoreChoice[] = [{ store: 'sqlite', sqliteThread: 'main' }, { store: 'sqlite', sqliteThread: 'worker' }, { store: 'postgres' }];
+  const choices = configs ? all.filter((c) => configs.includes(describeChoice(c))) : all;
+  const runs: Record<string, Array<Record<string, unknown>>> = {};
+  for (let r = 0; r < rounds; r++) {
+    for (const choice of choices) {
+      const target = await startTarget(o, choice, pgInstance);
+      try {
+        const result = await throughputPhase(target, o, texts);
+        (runs[describeChoice(choice)] ??= []).push(result);
+        console.log(`round ${r + 1} ${describeChoice(choice)}:`, result);
+      } finally {
+        await target.stop();
+      }
+    }
+  }
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)]!;
+  const keys = ['ackedPerSecond', 'serverMicrosPerMessage', 'mainThreadMicrosPerMessage', 'storeThreadMicrosPerMessage', 'postgresMicrosPerMessage', 'serverSideMicrosPerMessage', 'messagesPerServerSideCpuSecond', 'writeBytesPerMessage', 'wcharPerMessage', 'writesPerGroupCommit'];
+  const summary: Record<string, Record<string, { median: number; runs: number[] }>> = {};
+  for (const [name, list] of Object.entries(runs)) {
+    summary[name] = Object.fromEntries(keys.map((k) => {
+      const values = list.map((x) => Number(x[k]));
+      return [k, { median: median(values), runs: values }];
+    }));
+  }
+  return { rounds, summary, runs };
+}
+
+export async function run(args: string[]): Promise<Record<string, unknown>> {
+  const o = parseOptions(args);
+  const value = (name: string) => {
+    const i = args.indexOf(name);
+    return i >= 0 ? args[i + 1] : undefined;
+  };
+  const texts = sentences();
+  // One private PostgreSQL (fsync on, as in production) for the whole benchmark, started when first needed.
+  let instance: Promise<PostgresInstance> | undefined;
+  const pgInstance = () => (instance ??= startPostgres({ fsync: true }));
+  const results: Record<string, unknown> = { options: o, loadAverage: loadavg().map((x) => round(x)) };
   try {
-    const texts = sentences();
-    console.log(`server pid ${server.child.pid} on ${server.host}:${server.port}, metrics :${metricsPort}`);
-    results.idle = await idlePhase(server, metricsPort, o.idle);
-    console.log('idle connections:', results.idle);
-    results.throughput = await throughputPhase(server, metricsPort, o, texts);
-    console.log('1:1 throughput at saturation:', results.throughput);
-    if (o.rate === 0) o.rate = Math.max(100, Math.round(Number((results.throughput as { ackedPerSecond: number }).ackedPerSecond) / 2 / 100) * 100);
-    results.latency = await latencyPhase(server, metricsPort, o, texts);
-    console.log('1:1 latency at a fixed rate:', results.latency);
-    results.fanout = await fanoutPhase(server, o.groupSize);
-    console.log('group fan-out:', results.fanout);
-    const m = await scrape(metricsPort);
-    results.serverCounters = {
-      messagesStored: m.get('tern_messages_stored_total'),
-      pushesSent: m.get('tern_pushes_sent_total'),
-      pushAcks: m.get('tern_push_acks_total'),
-      rssBytes: m.get('process_resident_memory_bytes'),
-    };
+    if (args.includes('--storage')) {
+      results.storage = await storageComparison(o, Number(value('--rounds') ?? 2), value('--configs')?.split(','), texts, pgInstance);
+      console.log('storage comparison (medians):', JSON.stringify((results.storage as { summary: unknown }).summary, null, 1));
+      return results;
+    }
+    const store = value('--store') ?? 'sqlite';
+    const choice: StoreChoice = store === 'postgres' ? { store } : { store: 'sqlite', sqliteThread: value('--sqlite-thread') === 'main' ? 'main' : 'worker' };
+    results.store = describeChoice(choice);
+    const target = await startTarget(o, choice, pgInstance);
+    const { server, metricsPort } = target;
+    try {
+      console.log(`server pid ${server.child.pid} on ${server.host}:${server.port}, metrics :${metricsPort}, store ${describeChoice(choice)}`);
+      results.idle = await idlePhase(server, metricsPort, o.idle);
+      console.log('idle connections:', results.idle);
+      results.throughput = await throughputPhase(target, o, texts);
+      console.log('1:1 throughput at saturation:', results.throughput);
+      if (o.rate === 0) o.rate = Math.max(100, Math.round(Number((results.throughput as { ackedPerSecond: number }).ackedPerSecond) / 2 / 100) * 100);
+      results.latency = await latencyPhase(target, o, texts);
+      console.log('1:1 latency at a fixed rate:', results.latency);
+      results.fanout = await fanoutPhase(server, o.groupSize);
+      console.log('group fan-out:', results.fanout);
+      const m = await scrape(metricsPort);
+      results.serverCounters = {
+        messagesStored: m.get('tern_messages_stored_total'),
+        pushesSent: m.get('tern_pushes_sent_total'),
+        pushAcks: m.get('tern_push_acks_total'),
+        rssBytes: m.get('process_resident_memory_bytes'),
+      };
+    } finally {
+      await target.stop();
+    }
   } finally {
-    server.child.kill('SIGTERM');
-    await server.exited;
-    removeDir(data);
-    removeDir(configFile);
+    results.loadAverageAfter = loadavg().map((x) => round(x));
+    if (instance) await (await instance).destroy();
   }
   return results;
 }

@@ -30,6 +30,13 @@ vi.mock('node:fs', async (importOriginal) => {
   return { ...fs, fdatasync, default: { ...fs, fdatasync } };
 });
 
+/**
+ * SQLite on the event loop: the mocked fdatasync exists in this thread only. On its worker thread (the default)
+ * the same SqliteStore waits for the same sync, and the worker answers only what the store has resolved
+ * (sqlite-worker-store.sqlite.test.ts).
+ */
+const heldSqlite = { durability: 'group-fsync', sqliteThread: 'main' } as const;
+
 let server: TestServer | undefined;
 afterEach(async () => {
   hold.on = false;
@@ -47,7 +54,7 @@ async function settle(): Promise<void> {
 
 describe('with the WAL sync held', () => {
   it('neither the ack nor the push leaves before the sync; both follow it', async () => {
-    server = await startTestServer({ durability: 'group-fsync' });
+    server = await startTestServer({ ...heldSqlite });
     const alice = await server.user('hold_alice');
     const bob = await server.user('hold_bob');
     await befriend(alice, bob);
@@ -69,7 +76,7 @@ describe('with the WAL sync held', () => {
 
   it('caps requests in flight per connection at exactly maxInFlightPerConnection, a send counting until its ack', async () => {
     const cap = 64;
-    server = await startTestServer({ durability: 'group-fsync', maxInFlightPerConnection: cap, sendBurst: 100_000 });
+    server = await startTestServer({ ...heldSqlite, maxInFlightPerConnection: cap, sendBurst: 100_000 });
     const alice = await server.user('cap_alice');
     const bob = await server.user('cap_bob');
     await befriend(alice, bob);
@@ -91,7 +98,7 @@ describe('with the WAL sync held', () => {
   });
 
   it('a failing sync acknowledges nothing and answers INTERNAL, now and until a restart; the resend after it is stored once', async () => {
-    server = await startTestServer({ durability: 'group-fsync' });
+    server = await startTestServer({ ...heldSqlite });
     const alice = await server.user('fail_alice');
     const bob = await server.user('fail_bob');
     await befriend(alice, bob);
@@ -118,7 +125,7 @@ describe('with the WAL sync held', () => {
     // A restart recovers what is really on disk; the client's resend (same id) is then stored exactly once.
     const dataDir = server.dataDir;
     await server.close();
-    server = await startTestServer({ durability: 'group-fsync', dataDir });
+    server = await startTestServer({ ...heldSqlite, dataDir });
     const again = await server.client();
     await again.loginPassword('fail_alice');
     const reader = await server.client();

@@ -1,0 +1,70 @@
+/**
+ * Messages between the server's event loop and the SQLite worker thread
+ * (sqlite-worker-store.ts <-> sqlite-worker.ts), and how errors cross: a
+ * ServiceError keeps its protocol code, an unreachable store stays
+ * retryable, anything else arrives as an Error with the worker's message
+ * and stack.
+ */
+import { ServiceError } from '../services/errors';
+import type { DurabilityMode } from './durability';
+import { StoreUnavailableError, type StoreStats } from './store';
+
+export interface WorkerInit {
+  /** The worker's module (sqlite-worker.ts or .js), loaded by sqlite-worker-boot.cjs. */
+  entry: string;
+  file: string;
+  durability: DurabilityMode;
+  maxBatch?: number;
+}
+
+export interface Job {
+  id: number;
+  kind: 'write' | 'read';
+  /** The operation's registered name (server/operations/index.ts). */
+  name: string;
+  args: unknown;
+  now: number;
+}
+
+export type ToWorker = { type: 'jobs'; jobs: Job[] } | { type: 'backup'; id: number; file: string } | { type: 'close' };
+
+export type Result = { id: number; ok: true; value: unknown } | { id: number; ok: false; error: WireError };
+
+export type FromWorker =
+  | { type: 'ready' }
+  | { type: 'failed'; error: WireError }
+  | { type: 'results'; results: Result[]; stats: StoreStats }
+  | { type: 'stats'; stats: StoreStats }
+  | { type: 'syncError'; error: WireError }
+  | { type: 'closed' };
+
+export type WireError =
+  | { kind: 'service'; code: number; message: string; field: string; retryAfterMs: number }
+  | { kind: 'unavailable'; message: string }
+  | { kind: 'error'; name: string; message: string; stack?: string; code?: string };
+
+export function toWire(err: unknown): WireError {
+  if (err instanceof ServiceError) return { kind: 'service', code: err.code, message: err.message, field: err.field, retryAfterMs: err.retryAfterMs };
+  if (err instanceof StoreUnavailableError) return { kind: 'unavailable', message: err.message };
+  if (err instanceof Error) {
+    const code = (err as { code?: unknown }).code;
+    return { kind: 'error', name: err.name, message: err.message, stack: err.stack, code: typeof code === 'string' ? code : undefined };
+  }
+  return { kind: 'error', name: 'Error', message: String(err) };
+}
+
+export function fromWire(wire: WireError): Error {
+  switch (wire.kind) {
+    case 'service':
+      return new ServiceError(wire.code, wire.message, wire.field, wire.retryAfterMs);
+    case 'unavailable':
+      return new StoreUnavailableError(wire.message);
+    case 'error': {
+      const err = new Error(wire.message) as Error & { code?: string };
+      err.name = wire.name;
+      if (wire.stack) err.stack = `${wire.stack}\n    (in the SQLite worker thread)`;
+      if (wire.code) err.code = wire.code;
+      return err;
+    }
+  }
+}

@@ -127,5 +127,5 @@ describe('server process', () => {
     const bad = await runCli(['--bogus', '1']);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('unknown option --bogus');
-  });
+  }, 120_000); // a dozen CLI processes, each loading the server from source
 });

@@ -16,6 +16,8 @@ const accepted: Record<string, string> = {
     'The CSP is built by electron/host/csp.ts and set with session.webRequest.onHeadersReceived (the scanner cannot evaluate the variable); index.html also carries it as a meta tag. The policy itself is tested in tests/web-shell/web-shell.test.ts.',
   'OPEN_EXTERNAL_JS_CHECK main/index.ts':
     'shell.openExternal is called only from setWindowOpenHandler, after isAllowedExternalUrl (http/https only, no credentials, bounded length), tested in tests/main/main-modules.test.ts.',
+  'PROTOCOL_HANDLER_JS_CHECK main/index.ts':
+    'setAsDefaultProtocolClient registers tern:// only; a link reaches the app as a string that parseDeepLink (electron/main/deep-link.ts) accepts only as tern://chat/u|g/<id> or tern://user/<username> and otherwise drops; it never loads a URL or runs a command. Tested in tests/main/desktop-conventions.test.ts.',
   'PRELOAD_JS_CHECK main/index.ts':
     'The preload is sandboxed and context-isolated and exposes exactly the typed API of shared/ipc (one function per method, one subscription per event), tested in tests/preload/preload.test.ts.',
 };

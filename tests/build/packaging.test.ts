@@ -32,7 +32,8 @@ const electronVersion = (JSON.parse(readFileSync(join(root, 'node_modules/electr
 /** Bare module names the built main-process bundles import (rollup writes them as top-level import lines). */
 function bundleImports(): Set<string> {
   const names = new Set<string>();
-  for (const file of readdirSync(join(root, 'out/main')).filter((f) => /\.(c|m)?js$/.test(f))) {
+  // Recursive: with two entries (main, the core's thread) rollup puts shared code in out/main/chunks/.
+  for (const file of readdirSync(join(root, 'out/main'), { recursive: true, encoding: 'utf8' }).filter((f) => /\.(c|m)?js$/.test(f))) {
     const code = readFileSync(join(root, 'out/main', file), 'utf8');
     for (const m of code.matchAll(/^(?:import|export)\b[^;]*?\bfrom\s*["']([^"'./][^"']*)["'];?$|^import\s*["']([^"'./][^"']*)["'];?$/gm)) {
       const spec = (m[1] ?? m[2])!;

@@ -8,7 +8,7 @@
  * that BoringSSL does have. See docs/PROTOCOL.md section 2.1.
  *
  * Cost: about 1.4 ms per scalar multiplication here, three per client
- * handshake; the server keeps node:crypto (keys.ts), which is ~20x faster.
+ * handshake; the server keeps node:crypto (keys.ts), over ten times faster.
  */
 import { randomBytes } from 'node:crypto';
 import { x25519 } from '@noble/curves/ed25519.js';

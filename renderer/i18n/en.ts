@@ -34,7 +34,9 @@ export const en = {
   },
   messages: {
     placeholder: 'Write a message… (Enter to send, Shift+Enter for a new line)', send: 'Send',
-    composer: 'Message', status: { pending: 'Sending', sent: 'Sent', delivered: 'Delivered', read: 'Read', failed: 'Failed to send' },
+    composer: 'Message',
+    tooLong: 'A message can have at most {max} characters. Remove {over} to send it.', charCount: '{count} of {max} characters',
+    status: { pending: 'Sending', sent: 'Sent', delivered: 'Delivered', read: 'Read', failed: 'Failed to send' },
     resend: 'Resend', reply: 'Reply', recall: 'Recall', delete: 'Delete', copy: 'Copy',
     recalled: 'This message was recalled', youRecalled: 'You recalled a message',
     replyingTo: 'Replying to {name}', cancelReply: 'Cancel reply',

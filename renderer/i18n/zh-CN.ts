@@ -33,7 +33,9 @@ export const zhCN: MessageSchema = {
   },
   messages: {
     placeholder: '输入消息…（Enter 发送，Shift+Enter 换行）', send: '发送',
-    composer: '消息', status: { pending: '发送中', sent: '已发送', delivered: '已送达', read: '已读', failed: '发送失败' },
+    composer: '消息',
+    tooLong: '一条消息最多 {max} 个字符，请删去 {over} 个字符后再发送。', charCount: '{count} / {max} 个字符',
+    status: { pending: '发送中', sent: '已发送', delivered: '已送达', read: '已读', failed: '发送失败' },
     resend: '重新发送', reply: '回复', recall: '撤回', delete: '删除', copy: '复制',
     recalled: '此消息已撤回', youRecalled: '你撤回了一条消息',
     replyingTo: '回复 {name}', cancelReply: '取消回复',

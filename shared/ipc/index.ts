@@ -7,3 +7,4 @@ export * from './conversation-key';
 export * from './settings';
 export * from './channels';
 export * from './frames';
+export { charCount, MAX_DRAFT_LENGTH, MAX_MESSAGE_LENGTH } from '../util/text';

@@ -8,6 +8,7 @@
  * wiring, the web shell and the renderer client pick it up by name.
  */
 import { z } from 'zod';
+import { charCount, MAX_DRAFT_LENGTH, MAX_MESSAGE_LENGTH } from '../util/text';
 import { isConversationKey } from './conversation-key';
 import { groupRoles } from './types';
 import type {
@@ -122,7 +123,12 @@ export const methodSchemas = {
   sendMessage: z
     .object({
       key: conversationKey,
-      text: z.string().min(1).max(8000),
+      // UTF-16 units first (cheap, bounds the work), then characters as the server counts them.
+      text: z
+        .string()
+        .min(1)
+        .max(2 * MAX_MESSAGE_LENGTH)
+        .refine((t) => charCount(t) <= MAX_MESSAGE_LENGTH, `at most ${MAX_MESSAGE_LENGTH} characters`),
       mentions: z.array(z.number().int().min(0).max(Number.MAX_SAFE_INTEGER)).max(100).optional(),
       replyToServerId: id.optional(),
     })
@@ -131,7 +137,7 @@ export const methodSchemas = {
   deleteMessage: z.object({ messageId }).strict(),
   recallMessage: z.object({ messageId }).strict(),
   markRead: z.object({ key: conversationKey }).strict(),
-  setDraft: z.object({ key: conversationKey, text: z.string().max(8000) }).strict(),
+  setDraft: z.object({ key: conversationKey, text: z.string().max(2 * MAX_DRAFT_LENGTH) }).strict(),
   setPinned: z.object({ key: conversationKey, pinned: z.boolean() }).strict(),
   setMuted: z.object({ key: conversationKey, muted: z.boolean() }).strict(),
   sendTyping: z.object({ key: conversationKey, typing: z.boolean() }).strict(),

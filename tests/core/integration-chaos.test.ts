@@ -69,7 +69,8 @@ describe('server killed and restarted mid-send', () => {
       const p = await b.loadMessages({ key: back, limit: 100 });
       return p.messages.length >= 30 ? p : undefined;
     }, 'niaj has all 30', 20_000);
-    await new Promise((r) => setTimeout(r, 300));
+    // Settled: niaj's login sync is done and mallory has nothing left to resend; still each message once, in order.
+    await waitOnline(b, 'niaj synced');
     const final = await b.loadMessages({ key: back, limit: 100 });
     expect(final.messages.map((m) => m.text)).toEqual(texts);
     expect(page.messages).toHaveLength(30);

@@ -144,15 +144,20 @@ describe('accounts and auth', () => {
     await waitOnline(first);
     const kicked = record(first, 'kicked');
     const ended = record(first, 'sessionEnded');
+    const states = record(first, 'connectionState');
     const second = await make('judy-2');
     await second.login({ username: 'judy', password: PASSWORD, kickOtherSessions: true });
     await waitFor(() => kicked.length > 0, 'kicked');
     expect(kicked[0]?.reason).toBe('other-login');
     expect(ended).toEqual([{ reason: 'kicked' }]);
     expect(await first.getSession({})).toBeNull();
-    await new Promise((r) => setTimeout(r, 600));
-    expect((await first.getConnectionStatus({})).state).toBe('offline');
     await waitOnline(second);
+    // No reconnect: a core that tried would go through 'connecting' within one back-off (100-500 ms here). Proving
+    // that something does not happen takes a wait; this one spans several back-offs.
+    const seenAtKick = states.length;
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(states.slice(seenAtKick).map((s) => s.state).filter((state) => state !== 'offline')).toEqual([]);
+    expect(states.at(-1)?.state).toBe('offline');
   });
 });
 
@@ -190,8 +195,10 @@ describe('outbox across a client restart', () => {
       const found = (await b2.loadMessages({ key: back })).messages.filter((m) => m.text === 'written while the server was down');
       return found.length > 0 ? found : undefined;
     }, 'lee got it');
-    await new Promise((r) => setTimeout(r, 200));
-    expect((await b2.loadMessages({ key: back })).messages.filter((m) => m.text === 'written while the server was down')).toHaveLength(1);
     expect(got).toHaveLength(1);
+    // Exactly once, also after everything has settled: lee's login sync is done and kim has nothing left to resend.
+    await waitOnline(b2, 'lee synced');
+    await waitFor(async () => (await a2.loadMessages({ key })).messages.every((m) => m.status !== 'pending'), 'kim has nothing pending');
+    expect((await b2.loadMessages({ key: back })).messages.filter((m) => m.text === 'written while the server was down')).toHaveLength(1);
   });
 });

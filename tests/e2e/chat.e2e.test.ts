@@ -195,6 +195,27 @@ describe('chat end to end', () => {
     await shot(alice.page, '14-search-chinese');
   });
 
+  it('keeps a 20,000-character paste whole, shows the counter and the limit, and sends it once shortened', async () => {
+    const page = alice.page;
+    const box = page.getByTestId('composer');
+    const paste = 'A long paste, pasted whole. '.repeat(715).slice(0, 20_000);
+    await box.click();
+    await box.fill(paste);
+    expect(await box.inputValue()).toHaveLength(20_000); // nothing was cut
+    await expect.poll(() => page.getByTestId('char-counter').textContent()).toContain('20000 / 8000');
+    expect(await page.getByTestId('too-long').textContent()).toContain('Remove 12000 to send it');
+    expect(await page.getByTestId('send').isDisabled()).toBe(true);
+    await box.press('Enter');
+    expect(await box.inputValue()).toHaveLength(20_000);
+    await shot(page, '14b-composer-too-long');
+    const shorter = paste.slice(0, 7_500);
+    await box.fill(shorter);
+    expect(await page.getByTestId('too-long').count()).toBe(0);
+    await box.press('Enter');
+    await expect.poll(() => box.inputValue()).toBe('');
+    await expect.poll(() => page.getByTestId('message-text').last().textContent()).toBe(shorter.trim());
+  });
+
   it('switches to the dark theme and between English and Chinese', async () => {
     const page = alice.page;
     await page.getByTestId('nav-settings').click();

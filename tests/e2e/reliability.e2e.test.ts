@@ -80,40 +80,68 @@ describe('reliability end to end', () => {
     expect(await allMessageTexts(bob.page)).toEqual(['before you left', ...backlog]);
   });
 
-  // Known flake (about 1 run in 5): sometimes the older page is already in before the probe scrolls, so no
-  // load is observed. Retried (the test reloads the page first) until the cause is found; see the issue note.
-  it('loading older history on scroll keeps the visible message in place', { retry: 2 }, async () => {
-    // Alice reopens the chat (a fresh window of the latest page), then scrolls to the top.
-    await alice.page.getByTestId('nav-contacts').click();
-    await alice.page.reload();
-    await alice.page.getByTestId('nav-chats').waitFor();
-    await openConversation(alice.page, 'Bob');
-    await waitForMessage(alice.page, 'backlog 60');
-    const probe = `(async () => {
-      const el = document.querySelector('[data-test="message-list"]');
-      const frame = () => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
-      const rowTop = (id) => { const m = el.querySelector('[data-id="' + id + '"]'); return m ? m.getBoundingClientRect().top : null; };
-      const rowIndex = (id) => { const m = el.querySelector('[data-id="' + id + '"]'); return m ? Number(m.closest('[data-index]').getAttribute('data-index')) : -1; };
-      el.scrollTop = 0;
-      await frame();
-      const top = [...el.querySelectorAll('[data-test="message"]')].find((m) => m.getBoundingClientRect().top >= el.getBoundingClientRect().top);
-      const id = top.getAttribute('data-id');
-      const before = rowTop(id);
-      const indexBefore = rowIndex(id);
-      // Wait until the older page is in (the row moved down the list), then let measuring settle.
-      // (bounded by time, not frames: a loaded machine renders fewer frames per second)
-      const deadline = performance.now() + 20000;
-      while (rowIndex(id) <= indexBefore && performance.now() < deadline) await frame();
-      for (let i = 0; i < 20; i++) await frame();
-      return { id, before, after: rowTop(id), indexBefore, indexAfter: rowIndex(id) };
-    })()`;
-    const r = await alice.page.evaluate<{ id: string; before: number; after: number | null; indexBefore: number; indexAfter: number }>(probe);
-    expect(r.indexAfter).toBeGreaterThan(r.indexBefore);
-    // The older page arrived above (the first message now exists), and the row that was at the top did not jump.
-    await waitForMessage(alice.page, 'before you left');
-    expect(r.after).not.toBeNull();
-    expect(Math.abs(r.after! - r.before)).toBeLessThan(8);
-    await shot(alice.page, '21c-older-page-loaded-steady');
+  it('loading older history on scroll keeps the visible message in place', async () => {
+    // The older page's reply is held between the web shell and the page until the probe has read where the top row
+    // is; only then may the page insert the older messages. (Without the hold the reply could arrive within the two
+    // frames before the baseline was read, and the test measured nothing: that was the old flake.)
+    let releaseOlder: () => void = () => {};
+    const olderMayPass = new Promise<void>((resolve) => (releaseOlder = resolve));
+    let olderAsked = 0;
+    await alice.page.routeWebSocket(/\/ws\?/, (page) => {
+      const shell = page.connectToServer();
+      const olderCalls = new Set<number>();
+      page.onMessage((data) => {
+        const call = JSON.parse(String(data)) as { id?: number; method?: string; args?: { anchor?: { direction?: string } } };
+        if (call.method === 'loadMessages' && call.args?.anchor?.direction === 'before' && call.id !== undefined) {
+          olderCalls.add(call.id);
+          olderAsked++;
+        }
+        shell.send(data);
+      });
+      shell.onMessage((data) => {
+        const reply = JSON.parse(String(data)) as { id?: number };
+        if (reply.id !== undefined && olderCalls.has(reply.id)) void olderMayPass.then(() => page.send(data));
+        else page.send(data);
+      });
+    });
+    try {
+      // Alice reopens the chat (a fresh window of the latest page; the reload goes through the route), then scrolls to the top.
+      await alice.page.getByTestId('nav-contacts').click();
+      await alice.page.reload();
+      await alice.page.getByTestId('nav-chats').waitFor();
+      await openConversation(alice.page, 'Bob');
+      await waitForMessage(alice.page, 'backlog 60');
+      const baseline = await alice.page.evaluate(async () => {
+        const el = document.querySelector('[data-test="message-list"]')!;
+        const frame = () => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
+        el.scrollTop = 0;
+        await frame();
+        const top = [...el.querySelectorAll('[data-test="message"]')].find((m) => m.getBoundingClientRect().top >= el.getBoundingClientRect().top)!;
+        const id = top.getAttribute('data-id')!;
+        return { id, top: top.getBoundingClientRect().top, index: Number(top.closest('[data-index]')!.getAttribute('data-index')) };
+      });
+      // Scrolling to the top asked for the older page, and its reply is being held.
+      await expect.poll(() => olderAsked, { timeout: 20_000, message: 'the list should ask for the older page when scrolled to the top' }).toBeGreaterThan(0);
+      releaseOlder();
+      // The older page arrives above: the row moves down the list (its index grows) but not on the screen.
+      await expect
+        .poll(() => alice.page.evaluate((id) => Number(document.querySelector(`[data-id="${id}"]`)?.closest('[data-index]')?.getAttribute('data-index') ?? -1), baseline.id), {
+          timeout: 20_000,
+          message: 'the older page should be inserted above the row that was at the top',
+        })
+        .toBeGreaterThan(baseline.index);
+      const after = await alice.page.evaluate(async (id) => {
+        const frame = () => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
+        for (let i = 0; i < 10; i++) await frame(); // let the virtual list finish measuring the new rows
+        return document.querySelector(`[data-id="${id}"]`)?.getBoundingClientRect().top ?? null;
+      }, baseline.id);
+      await waitForMessage(alice.page, 'before you left');
+      expect(after).not.toBeNull();
+      expect(Math.abs(after! - baseline.top)).toBeLessThan(8);
+      await shot(alice.page, '21c-older-page-loaded-steady');
+    } finally {
+      releaseOlder(); // the route stays, passing everything through, for the rest of the file
+    }
   });
 
   it('a send that fails while the server is down shows resend, and resending works', async () => {

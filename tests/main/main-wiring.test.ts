@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { methodNames, type MessageView } from '../../shared/ipc';
 import { createFakeCore, sampleSettings, type FakeCore } from '../support/fake-core';
 import type * as CoreThreadModule from '../../electron/host/core-thread';
@@ -161,15 +161,40 @@ vi.mock('electron', () => {
   };
 });
 
-beforeAll(async () => {
-  h.state.userData = mkdtempSync(join(tmpdir(), 'tern-main-'));
-  h.state.savePath = join(h.state.userData, 'exported-debug.log');
+/**
+ * Every test starts its own main process: fresh fakes, a fresh module graph
+ * (electron/main/index.ts runs again), a fresh core. No test sees another's
+ * windows, notifications, badge, menus or quit.
+ */
+beforeEach(async () => {
+  h.listeners.clear();
+  threadStarts.length = 0;
+  const userData = mkdtempSync(join(tmpdir(), 'tern-main-'));
+  Object.assign(h.state, {
+    userData,
+    windows: [],
+    handlers: new Map(),
+    notifications: [],
+    badge: [],
+    trayTooltips: [],
+    quits: 0,
+    permissionHandler: null,
+    headersHandler: null,
+    openedExternal: [],
+    protocolClients: [],
+    spellcheck: { enabled: [], languages: [], added: [] },
+    menus: [],
+    replaced: [],
+    clipboard: [],
+    savePath: join(userData, 'exported-debug.log'),
+  });
   // The app was started by a tern:// link (as Windows and Linux pass it).
   process.argv.push('tern://user/alice');
   core = createFakeCore({
     getSession: async () => ({ account: { userId: 1 } }) as never,
     getConversation: async (a: never) => ({ key: (a as { key: string }).key, type: 'direct', title: 'Bob', unread: 1, muted: false }) as never,
   });
+  vi.resetModules();
   await import('../../electron/main/index');
   await vi.waitFor(() => expect(h.state.windows).toHaveLength(1));
   await vi.waitFor(() => expect(h.listeners.has('app:before-quit')).toBe(true));
@@ -178,7 +203,14 @@ beforeAll(async () => {
   await vi.waitFor(() => expect(h.state.windows[0]!.sent.some(([c]) => c === 'tern:event:openUser')).toBe(true));
 });
 
-afterAll(() => rmSync(h.state.userData, { recursive: true, force: true }));
+afterEach(async () => {
+  // Quit this instance (unless the test did): the core is disposed, handlers and timers released.
+  if (h.state.quits === 0) {
+    h.fire('app:before-quit', { preventDefault: () => undefined });
+    await vi.waitFor(() => expect(h.state.quits).toBe(1));
+  }
+  rmSync(h.state.userData, { recursive: true, force: true });
+});
 
 /** An IPC event from our window's page. */
 function trustedEvent() {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { ConversationKey } from '../../shared/ipc';
+import { MessengerError, type ConversationKey } from '../../shared/ipc';
 import MessageComposer from '../../renderer/components/message/MessageComposer.vue';
 import { useConversationsStore } from '../../renderer/stores/conversations';
 import type { MentionCandidate } from '../../renderer/composables/mentions';
@@ -74,5 +74,95 @@ describe('MessageComposer', () => {
     box.element.setSelectionRange(2, 2);
     await box.trigger('input');
     expect(wrapper.find('[data-test="mention-picker"]').exists()).toBe(false);
+  });
+});
+
+describe('MessageComposer keeps what was written', () => {
+  const replyTo = msg({ id: 'r1', serverId: 501, text: 'the quoted one' });
+
+  it('a refused send loses nothing: text, reply and mentions stay, the draft too, and the error shows', async () => {
+    let refuse = true;
+    const env = setupEnv({
+      sendMessage: ({ key, text }) => {
+        if (refuse) throw new MessengerError({ code: 'NOT_LOGGED_IN', message: 'sign in first' });
+        return { id: msg({ conversationKey: key as ConversationKey, text, outgoing: true }).id };
+      },
+    });
+    useConversationsStore().apply([conv({ key: 'g:7' })]);
+    const wrapper = mountWith(env, MessageComposer, { props: { conversationKey: 'g:7', members, replyTo, replyName: 'Bob' }, attachTo: document.body });
+    const box = wrapper.get<HTMLTextAreaElement>('[data-test="composer"]');
+    box.element.value = 'look @ca';
+    box.element.setSelectionRange(8, 8);
+    await box.trigger('input');
+    await box.trigger('keydown', { key: 'Enter' }); // picks Carol
+    await box.setValue('look @Carol, a long thought');
+    await box.trigger('keydown', { key: 'Enter' });
+    await flush();
+    expect(env.fake.calls.sendMessage).toHaveBeenCalledTimes(1);
+    expect(box.element.value).toBe('look @Carol, a long thought');
+    expect(wrapper.emitted('cancelReply')).toBeUndefined();
+    expect(useConversationsStore().byKey.get('g:7')!.draft).toBe('look @Carol, a long thought');
+    expect(wrapper.get('[role="alert"]').text()).toBe('Please log in first.');
+
+    // Accepted the second time: the same message, with its reply and mention; then the box empties.
+    refuse = false;
+    await wrapper.get('[data-test="send"]').trigger('click');
+    await flush();
+    expect(env.fake.calls.sendMessage).toHaveBeenLastCalledWith({ key: 'g:7', text: 'look @Carol, a long thought', mentions: [3], replyToServerId: 501 });
+    expect(box.element.value).toBe('');
+    expect(wrapper.emitted('cancelReply')).toHaveLength(1);
+    expect(useConversationsStore().byKey.get('g:7')!.draft).toBe('');
+  });
+
+  it('sends once while a send is under way, and keeps what is typed meanwhile', async () => {
+    let accept: (v: { id: string }) => void = () => {};
+    const env = setupEnv({ sendMessage: () => new Promise((resolve) => (accept = resolve)) });
+    useConversationsStore().apply([conv({ key: 'u:2' })]);
+    const wrapper = mountWith(env, MessageComposer, { props: { conversationKey: 'u:2', members: [], replyTo: null, replyName: '' }, attachTo: document.body });
+    const box = wrapper.get<HTMLTextAreaElement>('[data-test="composer"]');
+    await box.setValue('once');
+    await box.trigger('keydown', { key: 'Enter' });
+    await box.trigger('keydown', { key: 'Enter' });
+    await flush();
+    expect(env.fake.calls.sendMessage).toHaveBeenCalledTimes(1);
+    expect(wrapper.get('[data-test="send"]').attributes('disabled')).toBeDefined();
+    await box.setValue('once and more');
+    accept({ id: 'x' });
+    await flush();
+    expect(box.element.value).toBe('once and more');
+  });
+
+  it('never cuts a long paste: it stays whole, a counter shows the limit, and it cannot be sent until shortened', async () => {
+    const { env, wrapper, box } = setup();
+    expect(wrapper.find('[data-test="char-counter"]').exists()).toBe(false); // short texts show no counter
+    await box.setValue('字'.repeat(20_000));
+    expect(box.element.value).toHaveLength(20_000);
+    expect(wrapper.get('[data-test="char-counter"]').text()).toBe('20000 / 8000');
+    expect(wrapper.get('[data-test="char-counter"]').classes()).toContain('over');
+    expect(wrapper.get('[data-test="too-long"]').text()).toBe('A message can have at most 8000 characters. Remove 12000 to send it.');
+    expect(box.attributes('aria-invalid')).toBe('true');
+    expect(wrapper.get('[data-test="send"]').attributes('disabled')).toBeDefined();
+    await box.trigger('keydown', { key: 'Enter' });
+    await flush();
+    expect(env.fake.calls.sendMessage).not.toHaveBeenCalled();
+    expect(box.element.value).toHaveLength(20_000);
+    expect(useConversationsStore().byKey.get('u:2')!.draft).toHaveLength(20_000);
+
+    // Characters, not UTF-16 units: 8,000 emoji (16,000 units) are exactly the limit.
+    await box.setValue('🐦'.repeat(8000));
+    expect(wrapper.get('[data-test="char-counter"]').text()).toBe('8000 / 8000');
+    expect(wrapper.find('[data-test="too-long"]').exists()).toBe(false);
+    await box.trigger('keydown', { key: 'Enter' });
+    await flush();
+    expect(env.fake.calls.sendMessage).toHaveBeenCalledWith({ key: 'u:2', text: '🐦'.repeat(8000) });
+  });
+
+  it('says it in Chinese too', async () => {
+    const env = setupEnv({}, 'zh-CN');
+    useConversationsStore().apply([conv({ key: 'u:2' })]);
+    const wrapper = mountWith(env, MessageComposer, { props: { conversationKey: 'u:2', members: [], replyTo: null, replyName: '' } });
+    await wrapper.get('[data-test="composer"]').setValue('字'.repeat(8001));
+    expect(wrapper.get('[data-test="too-long"]').text()).toBe('一条消息最多 8000 个字符，请删去 1 个字符后再发送。');
+    expect(wrapper.get('[data-test="char-counter"]').attributes('aria-label')).toBe('8001 / 8000 个字符');
   });
 });

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { Contact, FriendRequestView, GroupMemberView, GroupView } from '../../shared/ipc';
 import { useContactsStore } from '../../renderer/stores/contacts';
 import { useGroupsStore } from '../../renderer/stores/groups';
@@ -34,12 +34,19 @@ describe('contacts store', () => {
   it('batches profile lookups of unknown senders into one call', async () => {
     const env = setupEnv({ getProfiles: ({ userIds }) => userIds.map((id) => profile(id, `U${id}`)) });
     const store = useContactsStore();
-    store.ensureProfiles([5, 6]);
-    store.ensureProfiles([6, 7]);
-    await new Promise((r) => setTimeout(r, 40));
+    vi.useFakeTimers();
+    try {
+      store.ensureProfiles([5, 6]);
+      await vi.advanceTimersByTimeAsync(10);
+      store.ensureProfiles([6, 7]); // inside the batching delay: joins the same lookup
+      expect(env.fake.calls.getProfiles).not.toHaveBeenCalled();
+      await vi.advanceTimersByTimeAsync(10);
+    } finally {
+      vi.useRealTimers();
+    }
     expect(env.fake.calls.getProfiles).toHaveBeenCalledTimes(1);
     expect(env.fake.calls.getProfiles).toHaveBeenCalledWith({ userIds: [5, 6, 7] });
-    expect(store.profileOf(7)?.nickname).toBe('U7');
+    await vi.waitFor(() => expect(store.profileOf(7)?.nickname).toBe('U7'));
   });
 });
 

@@ -11,6 +11,8 @@ export interface Loopback {
   staticKey: StaticKeyPair;
   /** Settled results of acceptSecure, in accept order. */
   accepted: Promise<SecureConnection>[];
+  /** acceptSecure's result for the first TCP connection, also when asked before the server accepted it. */
+  firstAccepted(): Promise<SecureConnection>;
   sockets: Set<Socket>;
   close(): Promise<void>;
 }
@@ -19,6 +21,10 @@ export interface Loopback {
 export async function startLoopback(options: Partial<ServerHandshakeOptions> = {}): Promise<Loopback> {
   const staticKey = options.staticKey ?? generateStaticKeyPair();
   const accepted: Promise<SecureConnection>[] = [];
+  let onFirst: (p: Promise<SecureConnection>) => void = () => {};
+  // Resolving with acceptSecure's promise adopts its outcome.
+  const first = new Promise<SecureConnection>((resolve) => (onFirst = resolve));
+  first.catch(() => undefined);
   const sockets = new Set<Socket>();
   const server = createServer((socket) => {
     sockets.add(socket);
@@ -30,6 +36,7 @@ export async function startLoopback(options: Partial<ServerHandshakeOptions> = {
     });
     p.catch(() => undefined);
     accepted.push(p);
+    if (accepted.length === 1) onFirst(p);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as AddressInfo).port;
@@ -38,6 +45,7 @@ export async function startLoopback(options: Partial<ServerHandshakeOptions> = {
     port,
     staticKey,
     accepted,
+    firstAccepted: () => first,
     sockets,
     close: async () => {
       for (const socket of sockets) socket.destroy();

@@ -154,8 +154,7 @@ describe('secure connection over loopback TCP', () => {
     const closed = new Promise<void>((resolve) => socket.on('close', () => resolve()));
     socket.on('error', () => undefined);
     await new Promise((resolve) => socket.once('connect', resolve));
-    while (loopback.accepted.length === 0) await new Promise((r) => setTimeout(r, 5));
-    await expectRejectCode(loopback.accepted[0]!, ResultCode.HANDSHAKE_TIMEOUT);
+    await expectRejectCode(loopback.firstAccepted(), ResultCode.HANDSHAKE_TIMEOUT);
     await closed;
   });
 
@@ -197,8 +196,7 @@ describe('secure connection over loopback TCP', () => {
     socket.on('error', () => undefined);
     await new Promise((resolve) => socket.once('connect', resolve));
     socket.write(Buffer.concat([Buffer.from([0, 60]), Buffer.alloc(60, 7)]));
-    while (loopback.accepted.length === 0) await new Promise((r) => setTimeout(r, 5));
-    await expectRejectCode(loopback.accepted[0]!, ResultCode.HANDSHAKE_FAILED);
+    await expectRejectCode(loopback.firstAccepted(), ResultCode.HANDSHAKE_FAILED);
     socket.destroy();
   });
 
@@ -242,14 +240,14 @@ describe('secure connection over loopback TCP', () => {
 
   it('acceptSecure on a socket whose peer already left rejects and does not hang', async () => {
     const staticKey = generateStaticKeyPair();
-    const results: Promise<SecureConnection>[] = [];
-    const srv = createServer((socket) => results.push(acceptSecure(socket, { staticKey, timeoutMs: 2000, onHello: () => ({ code: ResultCode.OK }) })));
+    let accepted: (result: Promise<SecureConnection>) => void = () => {};
+    const result = new Promise<SecureConnection>((resolve) => (accepted = resolve)); // adopts acceptSecure's outcome
+    const srv = createServer((socket) => accepted(acceptSecure(socket, { staticKey, timeoutMs: 2000, onHello: () => ({ code: ResultCode.OK }) })));
     await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
     const socket = connect({ host: '127.0.0.1', port: (srv.address() as AddressInfo).port });
     await new Promise((resolve) => socket.once('connect', resolve));
     socket.end();
-    while (results.length === 0) await new Promise((r) => setTimeout(r, 5));
-    await expectRejectCode(results[0]!, ResultCode.HANDSHAKE_FAILED);
+    await expectRejectCode(result, ResultCode.HANDSHAKE_FAILED);
     await new Promise<void>((resolve) => srv.close(() => resolve()));
   });
 

@@ -166,6 +166,8 @@ vi.mock('electron', () => {
  * (electron/main/index.ts runs again), a fresh core. No test sees another's
  * windows, notifications, badge, menus or quit.
  */
+let processListenersBefore = { uncaughtException: process.listeners('uncaughtException'), unhandledRejection: process.listeners('unhandledRejection') };
+
 beforeEach(async () => {
   h.listeners.clear();
   threadStarts.length = 0;
@@ -194,6 +196,7 @@ beforeEach(async () => {
     getSession: async () => ({ account: { userId: 1 } }) as never,
     getConversation: async (a: never) => ({ key: (a as { key: string }).key, type: 'direct', title: 'Bob', unread: 1, muted: false }) as never,
   });
+  processListenersBefore = { uncaughtException: process.listeners('uncaughtException'), unhandledRejection: process.listeners('unhandledRejection') };
   vi.resetModules();
   await import('../../electron/main/index');
   await vi.waitFor(() => expect(h.state.windows).toHaveLength(1));
@@ -209,6 +212,9 @@ afterEach(async () => {
     h.fire('app:before-quit', { preventDefault: () => undefined });
     await vi.waitFor(() => expect(h.state.quits).toBe(1));
   }
+  // The instance's process-wide handlers (they log to its log, closed now) go with it.
+  for (const listener of process.listeners('uncaughtException')) if (!processListenersBefore.uncaughtException.includes(listener)) process.off('uncaughtException', listener);
+  for (const listener of process.listeners('unhandledRejection')) if (!processListenersBefore.unhandledRejection.includes(listener)) process.off('unhandledRejection', listener);
   rmSync(h.state.userData, { recursive: true, force: true });
 });
 

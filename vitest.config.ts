@@ -39,6 +39,9 @@ export default defineConfig({
       },
       nodeProject('cluster', 120_000),
       nodeProject('core', 60_000),
+      // Faults injected around real servers and cores (tests/chaos/README.md). `npm run test:chaos` runs this project
+      // alone, with `--long` / `--seeds N` / `--soak MINUTES`; the short version here is part of `npm test`.
+      nodeProject('chaos', 180_000),
       nodeProject('host', 60_000),
       nodeProject('web-shell'),
       nodeProject('main'),

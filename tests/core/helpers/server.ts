@@ -40,25 +40,9 @@ export async function childServer(dataDir: string, port = 0, env: Record<string,
     env: { ...process.env, ...env },
   });
   const exited = new Promise<void>((resolveExit) => child.once('exit', () => resolveExit()));
-  let out = '';
   let err = '';
   child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-  const endpoint = await new Promise<ServerEndpoint>((resolveStart, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start: ${err}`)), 30_000);
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      const listen = /listening on (\S+):(\d+)/.exec(out);
-      const key = /server key (\S+)/.exec(out);
-      if (listen && key) {
-        clearTimeout(timer);
-        resolveStart({ host: listen[1]!, port: Number(listen[2]), publicKey: key[1]! });
-      }
-    });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`server exited (${code}): ${err}`));
-    });
-  });
+  const endpoint = await serverListening(child, () => err);
   return {
     child,
     endpoint,
@@ -76,4 +60,25 @@ export async function childServer(dataDir: string, port = 0, env: Record<string,
       await exited;
     },
   };
+}
+
+/** Resolves with the endpoint once a `server/main.ts` child prints its two start lines; rejects if it exits first or takes too long. */
+export function serverListening(child: ChildProcess, stderr: () => string, timeoutMs = 30_000): Promise<ServerEndpoint> {
+  let out = '';
+  return new Promise<ServerEndpoint>((resolveStart, reject) => {
+    const timer = setTimeout(() => reject(new Error(`server did not start in ${timeoutMs} ms: ${stderr()}`)), timeoutMs);
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      const listen = /listening on (\S+):(\d+)/.exec(out);
+      const key = /server key (\S+)/.exec(out);
+      if (listen && key) {
+        clearTimeout(timer);
+        resolveStart({ host: listen[1]!, port: Number(listen[2]), publicKey: key[1]! });
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`server exited (${code}): ${stderr()}`));
+    });
+  });
 }

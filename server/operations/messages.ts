@@ -99,6 +99,9 @@ export const sendMessage = writeOperation('messages.send', async ({ tx, events, 
   if (a.digests.length > 0) await tx.blobs.addReferences(message.id, a.digests);
   message.row = { ...row, id: message.id, recalled_by: 0 };
   return ackOf(message.row, false);
+}, {
+  // Sends to one conversation all take its sequence: run them together where transactions run side by side.
+  batchKey: (a) => (a.to.type === ConversationType.GROUP ? `g${a.to.id}` : `d${Math.min(a.caller.userId, a.to.id)}:${Math.max(a.caller.userId, a.to.id)}`),
 });
 
 export const recallMessage = writeOperation('messages.recall', async ({ tx, events, now }, a: { caller: Caller; msgId: number; recallWindowMs: number }) => {

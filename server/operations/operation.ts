@@ -26,10 +26,15 @@ export interface Written<V> {
   pushes: PendingPush[];
 }
 
-export function writeOperation<A, V>(name: string, body: (ctx: WriteContext, args: A) => Promise<V>): WriteOperation<A, Written<V>> {
+export function writeOperation<A, V>(
+  name: string,
+  body: (ctx: WriteContext, args: A) => Promise<V>,
+  options: { batchKey?: (args: A) => string | undefined } = {},
+): WriteOperation<A, Written<V>> {
   return {
     kind: 'write',
     name,
+    batchKey: options.batchKey,
     async run(tx, args, now) {
       const events = new EventWriter(tx);
       const value = await body({ tx, now, events }, args);

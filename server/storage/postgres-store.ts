@@ -2,12 +2,17 @@
  * The PostgreSQL backend, for clusters: every gateway node runs operations
  * against one database.
  *
- * - A write operation is one transaction on a pooled connection (BEGIN, the
- *   operation, COMMIT); it resolves after COMMIT returns, which with
+ * - A write operation runs in a transaction on a pooled connection (BEGIN,
+ *   the operation, COMMIT) and resolves after COMMIT returns, which with
  *   PostgreSQL's default `synchronous_commit = on` means the commit is in the
- *   WAL on disk. Concurrent writes are separate transactions; PostgreSQL
- *   flushes the WAL of commits that arrive together once (its own group
- *   commit), so the store does not batch them itself.
+ *   WAL on disk. Unrelated writes are separate, concurrent transactions
+ *   (PostgreSQL flushes commits that arrive together once).
+ * - Writes that contend for the same rows (sends to one conversation: they
+ *   all take its sequence, whose row lock holds until COMMIT) share a batch
+ *   key. They queue in a lane and run one batch at a time, all in one
+ *   transaction: one commit for many sends, and the pool is not filled with
+ *   transactions waiting on one row lock. A send that fails is taken out and
+ *   the rest run again (see runBatch).
  * - Conflicts between concurrent operations (deadlock, serialization
  *   failure, a unique key another transaction took first) roll back and run
  *   the operation again, a few times: each run re-reads, so the retry sees
@@ -30,6 +35,8 @@ import { StoreUnavailableError, type ReadOperation, type Store, type StoreStats,
 export interface PostgresStoreOptions {
   /** Connections in the pool (default 10). */
   poolSize?: number;
+  /** Writes of one batch key per transaction at most (default 500). */
+  maxBatch?: number;
   /** How long a call waits for a connection before failing as unavailable (default 30 s: at saturation calls queue for the pool; a database that is down refuses at once). */
   connectTimeoutMs?: number;
   logger?: Pick<Logger, 'warn'>;
@@ -43,6 +50,15 @@ const types = {
 /** Conflicts a rerun of the operation resolves: serialization failure, deadlock, unique violation. */
 const RETRY = new Set(['40001', '40P01', '23505']);
 const ATTEMPTS = 4;
+const isConflict = (err: unknown) => RETRY.has((err as { code?: string } | undefined)?.code ?? '');
+
+interface Job {
+  op: WriteOperation<unknown, unknown>;
+  args: unknown;
+  now: number;
+  resolve(value: unknown): void;
+  reject(error: unknown): void;
+}
 
 /** The database is not there (or not yet, or no longer): errors that say nothing about the operation. */
 export function isUnavailable(err: unknown): boolean {
@@ -64,13 +80,18 @@ export class PostgresStore implements Store {
   readonly backend = 'postgres' as const;
   private readonly txs = new WeakMap<pg.PoolClient, PgTx>();
   private readonly inFlight = new Set<Promise<unknown>>();
+  /** Writes queued per batch key (store.ts WriteOperation.batchKey), each lane drained by one transaction at a time. */
+  private readonly lanes = new Map<string, Job[]>();
+  private readonly maxBatch: number;
   private closed = false;
   private counts = { batches: 0, jobs: 0, retries: 0 };
 
   private constructor(
     readonly pool: pg.Pool,
     private readonly logger?: Pick<Logger, 'warn'>,
+    maxBatch = 500,
   ) {
+    this.maxBatch = maxBatch;
     // An idle connection that dies (the database restarted) must not take the process down; the pool replaces it.
     pool.on('error', (err) => logger?.warn({ err }, 'idle database connection lost'));
   }
@@ -90,43 +111,98 @@ export class PostgresStore implements Store {
       await pool.end();
       throw isUnavailable(err) ? unavailable(err) : err;
     }
-    return new PostgresStore(pool, options.logger);
+    return new PostgresStore(pool, options.logger, options.maxBatch);
   }
 
   write<A, R>(op: WriteOperation<A, R>, args: A, now: number): Promise<R> {
-    return this.track(async () => {
-      for (let attempt = 1; ; attempt++) {
-        const client = await this.connect();
-        let broken: Error | undefined;
-        try {
-          await client.query('BEGIN');
-          const result = await op.run(this.tx(client), args, now);
-          await client.query('COMMIT');
-          this.counts.batches++;
-          this.counts.jobs++;
-          return result;
-        } catch (err) {
-          if (isUnavailable(err)) {
-            broken = err as Error;
-            throw unavailable(err);
+    const key = op.batchKey?.(args);
+    return this.track(
+      () =>
+        new Promise<R>((resolve, reject) => {
+          const job: Job = { op: op as WriteOperation<unknown, unknown>, args, now, resolve: resolve as (v: unknown) => void, reject };
+          if (key === undefined) {
+            void this.runBatch([job]);
+            return;
           }
-          try {
-            await client.query('ROLLBACK');
-          } catch (rollbackError) {
-            broken = rollbackError as Error;
-          }
-          const code = (err as { code?: string }).code;
-          if (code !== undefined && RETRY.has(code) && attempt < ATTEMPTS && !broken) {
-            this.counts.retries++;
-            continue;
-          }
-          throw err;
-        } finally {
-          // A connection that failed is closed, not reused.
-          client.release(broken);
-        }
+          let lane = this.lanes.get(key);
+          if (!lane) this.lanes.set(key, (lane = []));
+          lane.push(job);
+          if (lane.length === 1) void this.drain(key, lane);
+        }),
+    );
+  }
+
+  /** Runs a lane's writes in batches, one transaction each, until it is empty. */
+  private async drain(key: string, lane: Job[]): Promise<void> {
+    while (lane.length > 0) {
+      // The jobs stay in the lane while they run, so later writes join the lane rather than start a second drain.
+      const jobs = lane.slice(0, this.maxBatch);
+      await this.runBatch(jobs);
+      lane.splice(0, jobs.length);
+    }
+    this.lanes.delete(key);
+  }
+
+  /**
+   * One transaction for `jobs`. Optimistically without savepoints (two round
+   * trips per job saved): when a job throws, the transaction rolls back and
+   * runs again without it; its error is final, as the jobs before it are the
+   * same. A conflict (deadlock, serialization, a unique key a concurrent
+   * writer took) reruns the batch; a lost connection fails it as unavailable.
+   */
+  private async runBatch(jobs: Job[]): Promise<void> {
+    let pending = jobs;
+    const failed = new Map<Job, unknown>();
+    const finish = (values: unknown[] | undefined, error?: unknown) => {
+      pending.forEach((job, i) => (values ? job.resolve(values[i]) : job.reject(error)));
+      for (const [job, err] of failed) job.reject(err);
+    };
+    for (let conflicts = 0; ; ) {
+      let client: pg.PoolClient;
+      try {
+        client = await this.connect();
+      } catch (err) {
+        return finish(undefined, err);
       }
-    });
+      let broken: Error | undefined;
+      let failing: Job | undefined;
+      try {
+        const tx = this.tx(client);
+        await client.query('BEGIN');
+        const values: unknown[] = [];
+        for (const job of pending) {
+          failing = job;
+          values.push(await job.op.run(tx, job.args, job.now));
+        }
+        failing = undefined;
+        await client.query('COMMIT');
+        this.counts.batches++;
+        this.counts.jobs += pending.length;
+        return finish(values);
+      } catch (error) {
+        if (isUnavailable(error)) {
+          broken = error as Error;
+          return finish(undefined, unavailable(error));
+        }
+        try {
+          await client.query('ROLLBACK');
+        } catch (rollbackError) {
+          broken = rollbackError as Error;
+          return finish(undefined, isUnavailable(rollbackError) ? unavailable(rollbackError) : error);
+        }
+        if (isConflict(error) && ++conflicts < ATTEMPTS) {
+          this.counts.retries++;
+          continue;
+        }
+        if (!failing) return finish(undefined, error); // COMMIT itself failed
+        failed.set(failing, error);
+        pending = pending.filter((job) => job !== failing);
+        if (pending.length === 0) return finish([]);
+      } finally {
+        // A connection that failed is closed, not reused.
+        client.release(broken);
+      }
+    }
   }
 
   read<A, R>(op: ReadOperation<A, R>, args: A, now: number): Promise<R> {

@@ -264,6 +264,13 @@ export interface Operation<A, R> {
 /** Writes: run inside a transaction; may fail and roll back alone. */
 export interface WriteOperation<A, R> extends Operation<A, R> {
   readonly kind: 'write';
+  /**
+   * Writes with the same key contend for the same rows (one conversation's
+   * sequence): a backend with concurrent transactions runs them one after
+   * another in one transaction instead of letting them queue on row locks
+   * (PostgreSQL). Undefined: no such hot spot.
+   */
+  batchKey?(args: A): string | undefined;
 }
 
 /** Reads: never write (backends may run them outside a transaction, on a snapshot at least as new as every acknowledged write). */

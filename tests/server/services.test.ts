@@ -123,6 +123,29 @@ describe('messages', () => {
     }
   });
 
+  it('sends to one conversation share commits; one that fails rolls back alone', async () => {
+    const a = await account('alice');
+    const b = await account('bob');
+    await friends(a, b);
+    const svc = messaging();
+    const before = store.stats();
+    const results = await Promise.allSettled(
+      Array.from({ length: 20 }, (_, i) =>
+        i === 7
+          ? svc.send({ userId: a, sessionId: 1 }, { to: { type: ConversationType.DIRECT, id: BigInt(b) }, clientMsgId: 'bad-reply', text: 'x', mentions: [], replyToMsgId: 999_999n } as never)
+          : send(svc, a, b, `batch${i}`),
+      ),
+    );
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(19);
+    expect((results[7] as PromiseRejectedResult).reason).toMatchObject({ code: ResultCode.INVALID_ARGUMENT, field: 'reply_to_msg_id' });
+    const after = store.stats();
+    expect(after.jobs - before.jobs).toBe(19);
+    // SQLite: the turn's group commit; PostgreSQL: the conversation's lane. Either way far fewer commits than sends.
+    expect(after.batches - before.batches).toBeLessThanOrEqual(5);
+    const convSeqs = results.flatMap((r) => (r.status === 'fulfilled' ? [Number(r.value.convSeq)] : [])).sort((x, y) => x - y);
+    expect(convSeqs).toEqual(convSeqs.map((_, i) => i + 1)); // the failed send took no sequence
+  });
+
   it('group commit: one failing write in a batch does not undo the others, and its pushes are dropped', async () => {
     const a = await account('alice');
     const b = await account('bob');

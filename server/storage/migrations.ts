@@ -162,6 +162,17 @@ export const migrations: Migration[] = [
       `);
     },
   },
+  {
+    version: 5,
+    name: 'index events by domain only outside the messages domain',
+    up(db) {
+      // Message events are nearly every event, and every sync that asks for them reads the primary key
+      // (user_id, seq) anyway: indexing them by domain too wrote a second B-tree page per event for nothing.
+      // The other domains (friends, profiles, groups, members) stay indexed for per-domain syncs.
+      db.exec('DROP INDEX events_domain');
+      db.exec('CREATE INDEX events_other_domains ON events (user_id, domain, seq) WHERE domain <> 1');
+    },
+  },
 ];
 
 export const latestVersion = migrations[migrations.length - 1]!.version;

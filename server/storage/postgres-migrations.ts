@@ -152,6 +152,16 @@ export const postgresMigrations: PostgresMigration[] = [
       ALTER TABLE messages ADD COLUMN attachments bytea;
     `),
   },
+  {
+    version: 3,
+    name: 'index events by domain only outside the messages domain',
+    // As SQLite's migration 5: message events are read through the primary key; indexing them by domain
+    // wrote a second index entry per event for no query.
+    up: sql(`
+      DROP INDEX events_domain;
+      CREATE INDEX events_other_domains ON events (user_id, domain, seq) WHERE domain <> 1;
+    `),
+  },
 ];
 
 export const latestPostgresVersion = postgresMigrations[postgresMigrations.length - 1]!.version;

@@ -42,6 +42,7 @@ import { removeDir, tempDir, testScrypt } from '../server/helpers/server';
 import { befriend, direct, group, sendText } from '../server/helpers/social';
 import { startPostgres, type PostgresInstance } from '../support/postgres';
 import { cpuSeconds, processUsage, treeUsage, type Usage } from './proc';
+import { uuidv7 } from '../../electron/core/uuidv7';
 
 interface Options {
   idle: number;
@@ -263,7 +264,8 @@ async function throughputPhase(t: Target, o: Options, texts: string[]): Promise<
     senders.flatMap((s, i) =>
       Array.from({ length: o.window }, async () => {
         while (!stop) {
-          await sendText(s, direct(receivers[i]!), texts[next++ % texts.length]!);
+          // Time-ordered client ids, as the app's outbox makes them (UUIDv7).
+          await sendText(s, direct(receivers[i]!), texts[next++ % texts.length]!, { clientMsgId: uuidv7() });
           acked++;
           if (performance.now() - started > o.seconds * 1000) stop = true;
         }

@@ -40,8 +40,35 @@ describe('PostgreSQL migrations', () => {
     expect(rows).toEqual([{ version: 1, name: 'initial schema' }]);
   });
 
+  it('2: blob records and message references; existing messages have no attachments', async () => {
+    await pool.query("INSERT INTO users (username, password_hash, nickname, created_at, updated_at) VALUES ('u', 'h', 'n', 1, 1)");
+    await pool.query("INSERT INTO conversations (kind, group_id) VALUES (2, 7)");
+    await pool.query("INSERT INTO messages (conv_id, conv_seq, sender_id, client_msg_id, sent_at, text, sender_seq) VALUES (1, 1, 1, 'c', 1, 't', 1)");
+    expect(await migratePostgres(pool, 2)).toEqual([2]);
+    expect(await tables(pool)).toEqual(expect.arrayContaining(['blobs', 'message_blobs', 'blobs_uploader', 'message_blobs_msg']));
+    const { rows } = await pool.query('SELECT text, attachments FROM messages');
+    expect(rows).toEqual([{ text: 't', attachments: null }]);
+    await pool.query('DELETE FROM messages; DELETE FROM conversations; DELETE FROM users');
+  });
+
+  it('3: per-domain index only outside the messages domain, and the per-domain sync query uses it', async () => {
+    expect(await migratePostgres(pool, 3)).toEqual([3]);
+    const names = await tables(pool);
+    expect(names).not.toContain('events_domain');
+    expect(names).toContain('events_other_domains');
+    const { rows } = await pool.query<{ def: string }>("SELECT indexdef AS def FROM pg_indexes WHERE indexname = 'events_other_domains'");
+    expect(rows[0]?.def).toMatch(/WHERE \(domain <> 1\)/);
+    // Enough rows (and fresh statistics) that the planner prefers an index to a scan.
+    await pool.query('INSERT INTO events (user_id, seq, domain) SELECT u, s, CASE WHEN s % 20 = 0 THEN 2 ELSE 1 END FROM generate_series(1, 50) u, generate_series(1, 400) s');
+    await pool.query('ANALYZE events');
+    const plan = async (sql: string, values: unknown[]) => (await pool.query<{ 'QUERY PLAN': string }>(`EXPLAIN ${sql}`, values)).rows.map((r) => r['QUERY PLAN']).join('\n');
+    expect(await plan('SELECT * FROM events WHERE user_id = $1 AND seq > $2 AND domain = ANY($3::smallint[]) AND domain <> 1 ORDER BY seq LIMIT $4', [7, 0, [2], 10])).toMatch(/events_other_domains/);
+    expect(await plan('SELECT * FROM events WHERE user_id = $1 AND seq > $2 AND domain = ANY($3::smallint[]) ORDER BY seq LIMIT $4', [7, 0, [1], 10])).toMatch(/events_pkey/);
+    await pool.query('DELETE FROM events');
+  });
+
   it('is idempotent and refuses a database from a newer server', async () => {
-    expect(await migratePostgres(pool)).toEqual(postgresMigrations.map((m) => m.version).filter((v) => v > 1));
+    expect(await migratePostgres(pool)).toEqual(postgresMigrations.map((m) => m.version).filter((v) => v > 3));
     expect(await migratePostgres(pool)).toEqual([]);
     await pool.query("INSERT INTO schema_migrations (version, name) VALUES ($1, 'from the future')", [latestPostgresVersion + 1]);
     await expect(migratePostgres(pool)).rejects.toThrow(/newer than this server/);

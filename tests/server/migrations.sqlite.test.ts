@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../server/storage/db';
 import { latestVersion, migrate, migrations } from '../../server/storage/migrations';
-import { writeOperation } from '../../server/operations/operation';
+import { readOperation, writeOperation } from '../../server/operations/operation';
 import { SqliteStore } from '../../server/storage/sqlite-store';
 import { removeDir, tempDir } from './helpers/server';
 
@@ -78,6 +78,33 @@ describe('migrations', () => {
     db.prepare("INSERT INTO message_blobs (digest, msg_id) VALUES ('ab', 1)").run();
     expect(() => db.prepare("INSERT INTO blobs (digest, size, uploader_id, created_at) VALUES ('ab', 1, 1, 1)").run()).toThrow(/UNIQUE/);
     db.close();
+  it('5: per-domain index only outside the messages domain; the sync queries use the primary key or that index', async () => {
+    const db = new Database(join(dir, 'm5.db'));
+    migrate(db, 4);
+    db.prepare("INSERT INTO users (username, password_hash, nickname, created_at, updated_at) VALUES ('u', 'h', 'n', 1, 1)").run();
+    db.prepare('INSERT INTO events (user_id, seq, domain, ref, body) VALUES (1, 1, 1, 0, NULL), (1, 2, 2, 0, NULL), (1, 3, 1, 0, NULL)').run();
+    expect(migrate(db)).toEqual([5]);
+    expect(tables(db)).not.toContain('events_domain');
+    expect(tables(db)).toContain('events_other_domains');
+    expect(db.prepare("SELECT sql FROM sqlite_master WHERE name = 'events_other_domains'").pluck().get()).toMatch(/WHERE domain <> 1$/);
+    db.close();
+    // The store's own queries: which index answers each kind of sync.
+    const store = SqliteStore.open(join(dir, 'm5.db'), { durability: 'off' });
+    // The per-domain statements are prepared on first use: catch their SQL to ask SQLite for its plan.
+    const prepared: string[] = [];
+    const prepare = store.db.prepare.bind(store.db);
+    store.db.prepare = ((sql: string) => (prepared.push(sql), prepare(sql))) as typeof store.db.prepare;
+    const list = readOperation('test.list', async ({ tx }, domains: number[]) => (await tx.events.list(1, 0, 10, domains)).map((e) => e.seq));
+    expect(await store.read(list, [], 0)).toEqual([1, 2, 3]);
+    expect(await store.read(list, [1], 0)).toEqual([1, 3]);
+    expect(await store.read(list, [2], 0)).toEqual([2]);
+    expect(await store.read(list, [2, 3, 4, 5], 0)).toEqual([2]);
+    const plan = (sql: string, params: unknown[]) => (store.db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...params) as Array<{ detail: string }>).map((r) => r.detail).join('; ');
+    const [messagesOnly, otherDomain] = prepared;
+    // No ANALYZE statistics here, as in a server: the statement for other domains names its index.
+    expect(plan(otherDomain!, [1, 0, 2, 10])).toMatch(/USING INDEX events_other_domains \(user_id=\? AND domain=\? AND seq>\?\)/);
+    expect(plan(messagesOnly!, [1, 0, 1, 10])).toMatch(/USING PRIMARY KEY \(user_id=\? AND seq>\?\)/);
+    await store.close();
   });
 
   it('is idempotent and refuses a database from a newer server', () => {

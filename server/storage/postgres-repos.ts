@@ -143,7 +143,7 @@ class PgEvents implements EventsRepository {
       return this.sql.rows<EventRow>('events.list', 'SELECT * FROM events WHERE user_id = $1 AND seq > $2 ORDER BY seq LIMIT $3', [userId, after, limit]);
     }
     if (!domains.includes(1)) {
-      // Not the messages domain: the partial index events_other_domains (migration 2) serves it.
+      // Not the messages domain: the partial index events_other_domains (migration 3) serves it.
       return this.sql.rows<EventRow>(
         'events.listOtherDomains',
         'SELECT * FROM events WHERE user_id = $1 AND seq > $2 AND domain = ANY($3::smallint[]) AND domain <> 1 ORDER BY seq LIMIT $4',

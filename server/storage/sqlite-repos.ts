@@ -137,7 +137,7 @@ class SqliteEvents implements EventsRepository {
   }
   async list(userId: number, after: number, limit: number, domains: readonly number[]): Promise<EventRow[]> {
     if (domains.length === 0) return all<EventRow>(this.s.list, userId, after, limit);
-    // Without the messages domain, the partial index events_other_domains (migration 4) serves it. Named: without
+    // Without the messages domain, the partial index events_other_domains (migration 5) serves it. Named: without
     // ANALYZE statistics SQLite's planner would walk the primary key through every message event instead.
     const others = !domains.includes(MESSAGES_DOMAIN);
     const key = `${domains.length}${others ? 'o' : 'm'}`;

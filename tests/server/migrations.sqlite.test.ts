@@ -78,6 +78,8 @@ describe('migrations', () => {
     db.prepare("INSERT INTO message_blobs (digest, msg_id) VALUES ('ab', 1)").run();
     expect(() => db.prepare("INSERT INTO blobs (digest, size, uploader_id, created_at) VALUES ('ab', 1, 1, 1)").run()).toThrow(/UNIQUE/);
     db.close();
+  });
+
   it('5: per-domain index only outside the messages domain; the sync queries use the primary key or that index', async () => {
     const db = new Database(join(dir, 'm5.db'));
     migrate(db, 4);

@@ -176,7 +176,8 @@ export class SqliteStore implements Store {
       return;
     }
     this.counts.batches++;
-    this.counts.jobs += writes.length;
+    // Operations committed (one that failed rolled back to its savepoint), as PostgreSQL counts them.
+    for (const job of writes) if (outcomes.get(job)!.ok) this.counts.jobs++;
     this.durability.noteCommit();
   }
 }

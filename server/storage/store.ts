@@ -279,7 +279,7 @@ export interface ReadOperation<A, R> extends Operation<A, R> {
 }
 
 export interface StoreStats {
-  /** Transactions committed and write operations they carried (group commit). */
+  /** Transactions committed and the write operations they carried (group commit; one rolled back alone is not counted). */
   batches: number;
   jobs: number;
   /** Explicit durability syncs (SQLite group-fsync). */

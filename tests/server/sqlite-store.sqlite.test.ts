@@ -33,7 +33,7 @@ describe('SqliteStore', () => {
     expect((results[1] as PromiseRejectedResult).reason).toMatchObject({ message: 'job b failed after writing' });
     // The read queued in the same turn sees the batch.
     expect((results[3] as PromiseFulfilledResult<string[]>).value).toEqual(['a', 'c']);
-    expect(store.stats()).toMatchObject({ batches: 1, jobs: 3 });
+    expect(store.stats()).toMatchObject({ batches: 1, jobs: 2 }); // b rolled back to its savepoint: not carried
     expect(store.db.inTransaction).toBe(false);
   });
 

@@ -16,12 +16,4 @@ compgen -G '/usr/lib/postgresql/*/bin/pg_ctl' >/dev/null || need+=(postgresql)
 # Real proxies for the proxy setting's tests (SOCKS5, HTTP CONNECT); tests start private instances (tests/support/proxies.ts).
 command -v microsocks >/dev/null || need+=(microsocks)
 command -v tinyproxy >/dev/null || need+=(tinyproxy)
-if [ ${#need[@]} -eq 0 ]; then exit 0; fi
-if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null; then
-  echo "missing Debian packages: ${need[*]} (install them with apt-get, as root)" >&2
-  exit 1
-fi
-echo "== installing ${need[*]}"
-export DEBIAN_FRONTEND=noninteractive
-apt-get -o DPkg::Lock::Timeout=300 update -qq
-apt-get -o DPkg::Lock::Timeout=300 install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+exec bash "$(dirname "$0")/apt-install.sh" ${need[@]+"${need[@]}"}

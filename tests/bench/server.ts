@@ -81,7 +81,7 @@ function sentences(): string[] {
   return all.length > 0 ? all : ['hello 你好', 'the quick brown fox', '今天天气很好'];
 }
 
-async function scrape(port: number): Promise<Map<string, number>> {
+export async function scrape(port: number): Promise<Map<string, number>> {
   const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
   const out = new Map<string, number>();
   for (const line of text.split('\n')) {
@@ -92,7 +92,7 @@ async function scrape(port: number): Promise<Map<string, number>> {
 }
 
 /** The server under test: its process, its metrics port, and PostgreSQL when that is its store. */
-interface Target {
+export interface Target {
   server: ServerProcess;
   metricsPort: number;
   postgres?: { pid: number; url: string };
@@ -369,7 +369,7 @@ async function fanoutPhase(server: ServerProcess, size: number): Promise<Record<
 }
 
 /** A port nobody listens on right now (the server's metrics endpoint takes it a moment later). */
-function freePort(): Promise<number> {
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const probe = createServer();
     probe.once('error', reject);
@@ -380,12 +380,20 @@ function freePort(): Promise<number> {
   });
 }
 
-type StoreChoice = { store: 'sqlite'; sqliteThread: 'worker' | 'main' } | { store: 'postgres' };
+export type StoreChoice = { store: 'sqlite'; sqliteThread: 'worker' | 'main' } | { store: 'postgres' };
 
 const describeChoice = (c: StoreChoice) => (c.store === 'postgres' ? 'postgres' : `sqlite-${c.sqliteThread}`);
 
-/** Starts a server on a fresh data directory (and, for PostgreSQL, a fresh database on `pgInstance`). */
-async function startTarget(o: Options, choice: StoreChoice, pgInstance: () => Promise<PostgresInstance>): Promise<Target & { stop(): Promise<void> }> {
+/**
+ * Starts a server on a fresh data directory (and, for PostgreSQL, a fresh database on `pgInstance`).
+ * `durability` defaults to TERN_BENCH_DURABILITY, else group-fsync (the server's default).
+ */
+export async function startTarget(
+  o: Pick<Options, 'groupSize'>,
+  choice: StoreChoice,
+  pgInstance: () => Promise<PostgresInstance>,
+  durability = process.env.TERN_BENCH_DURABILITY ?? 'group-fsync',
+): Promise<Target & { stop(): Promise<void> }> {
   const data = tempDir('tern-bench-server-');
   const configFile = `${data}.json`;
   const metricsPort = await freePort();
@@ -401,7 +409,7 @@ async function startTarget(o: Options, choice: StoreChoice, pgInstance: () => Pr
     // The per-account send limit would throttle the load generator's accounts.
     sendBurst: 1_000_000,
     sendPerMinute: 600_000_000,
-    durability: process.env.TERN_BENCH_DURABILITY ?? 'group-fsync',
+    durability,
     store: database?.url ?? 'sqlite',
     ...(choice.store === 'sqlite' ? { sqliteThread: choice.sqliteThread } : {}),
   };

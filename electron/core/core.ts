@@ -78,7 +78,7 @@ export function createMessengerCore(deps: CoreDeps): ClientCore {
       ...(deps.random ? { random: deps.random } : {}),
     },
   });
-  const messaging = new MessagingMethods(sessions, events);
+  const messaging = new MessagingMethods(sessions, events, () => deps.clock.now());
   const contacts = new ContactMethods(sessions, events, deps.clock);
   const groups = new GroupMethods(sessions, events);
   const settingsMethods = new SettingsMethods(settings, accounts, sessions, events);
@@ -105,6 +105,10 @@ export function createMessengerCore(deps: CoreDeps): ClientCore {
     setDraft: messaging.setDraft,
     setPinned: messaging.setPinned,
     setMuted: messaging.setMuted,
+    markUnread: messaging.markUnread,
+    deleteConversation: messaging.deleteConversation,
+    setLastConversation: messaging.setLastConversation,
+    getLastConversation: messaging.getLastConversation,
     sendTyping: messaging.sendTyping,
     searchMessages: messaging.searchMessages,
     // Friends and profiles

@@ -31,6 +31,11 @@ export const en = {
     draft: 'Draft:', pinned: 'Pinned', muted: 'Muted', unread: '{n} unread', mentioned: '[Mentioned]',
     recalled: 'A message was recalled', list: 'Conversations', pin: 'Pin', unpin: 'Unpin', mute: 'Mute', unmute: 'Unmute',
     noneOpen: 'Select a conversation to start messaging',
+    actions: 'Chat actions', markRead: 'Mark as read', markUnread: 'Mark as unread', markedUnread: 'Marked as unread',
+    delete: 'Delete chat', confirmDelete: 'Delete the chat with {name}? Its messages are removed from this device.',
+    muteFor: { hour: 'For 1 hour', hours8: 'For 8 hours', day: 'For 1 day', week: 'For 7 days', forever: 'Until I turn it back on' },
+    mutedUntil: 'Muted until {time}', newChat: 'New chat', search: 'Search',
+    newChatFilter: 'Search friends', newGroup: 'New group', noFriends: 'No friends to chat with yet. Add friends in Contacts.',
   },
   messages: {
     placeholder: 'Write a message… (Enter to send, Shift+Enter for a new line)', send: 'Send',

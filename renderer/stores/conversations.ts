@@ -19,7 +19,17 @@ export const useConversationsStore = defineStore('conversations', () => {
   // A plain Map behind a shallow ref: 10,000 conversations stay cheap (no deep proxies).
   const byKey = shallowRef(new Map<ConversationKey, ConversationView>());
   const activeKey = ref<ConversationKey | null>(null);
-  const unreadTotal = ref(0);
+  /**
+   * The badge total, derived from the list itself so it is right from the
+   * first page after every load or reload (the core's `unreadTotal` event
+   * only tells of changes). Same rule as the core: unmuted conversations'
+   * unread, a conversation marked unread counting one.
+   */
+  const unreadTotal = computed(() => {
+    let total = 0;
+    for (const c of byKey.value.values()) if (!c.muted) total += c.unread > 0 ? c.unread : c.markedUnread ? 1 : 0;
+    return total;
+  });
   /** Unread count of the active conversation at the moment it was opened (for the "new messages" marker). */
   const unreadAtOpen = ref(0);
   const loaded = ref(false);
@@ -45,7 +55,7 @@ export const useConversationsStore = defineStore('conversations', () => {
 
   function remove(key: ConversationKey): void {
     if (byKey.value.delete(key)) triggerRef(byKey);
-    if (activeKey.value === key) activeKey.value = null;
+    if (activeKey.value === key) close();
   }
 
   /** Loads the first page right away (the list is usable), the rest in the background. */
@@ -64,12 +74,13 @@ export const useConversationsStore = defineStore('conversations', () => {
   async function open(key: ConversationKey, placeholder?: { title: string; avatar: string }): Promise<void> {
     unreadAtOpen.value = byKey.value.get(key)?.unread ?? 0;
     activeKey.value = key;
+    void useApi().setLastConversation({ key }).catch(() => undefined);
     if (!byKey.value.has(key)) {
       const fetched = await useApi().getConversation({ key }).catch(() => null);
       if (fetched) apply([fetched]);
       else if (placeholder) {
         const { type, id } = parseConversationKey(key);
-        apply([{ key, type, targetId: id, title: placeholder.title, avatar: placeholder.avatar, unread: 0, mentioned: false, draft: '', pinned: false, muted: false, updatedAt: 0 }]);
+        apply([{ key, type, targetId: id, title: placeholder.title, avatar: placeholder.avatar, unread: 0, mentioned: false, draft: '', pinned: false, muted: false, markedUnread: false, updatedAt: 0 }]);
       }
     }
     await markRead(key);
@@ -77,13 +88,35 @@ export const useConversationsStore = defineStore('conversations', () => {
 
   function close(): void {
     activeKey.value = null;
+    void useApi().setLastConversation({ key: null }).catch(() => undefined);
+  }
+
+  /** Opens the conversation that was open when the app was last used, if it still exists. */
+  async function restoreLast(): Promise<void> {
+    if (activeKey.value) return;
+    const key = await useApi().getLastConversation({}).catch(() => null);
+    if (key && !activeKey.value && byKey.value.has(key)) await open(key);
   }
 
   async function markRead(key: ConversationKey): Promise<void> {
     const c = byKey.value.get(key);
-    if (!c || (c.unread === 0 && !c.mentioned)) return;
-    patch(key, { unread: 0, mentioned: false });
+    if (!c || (c.unread === 0 && !c.mentioned && !c.markedUnread)) return;
+    patch(key, { unread: 0, mentioned: false, markedUnread: false });
     await useApi().markRead({ key }).catch(() => undefined);
+  }
+
+  async function markUnread(key: ConversationKey): Promise<void> {
+    const c = byKey.value.get(key);
+    if (!c || c.unread > 0 || c.markedUnread) return;
+    // Marking the open one unread means the user is done with it for now: close it, or it would be read again at once.
+    if (activeKey.value === key) close();
+    patch(key, { markedUnread: true });
+    await useApi().markUnread({ key });
+  }
+
+  async function deleteConversation(key: ConversationKey): Promise<void> {
+    await useApi().deleteConversation({ key });
+    remove(key);
   }
 
   /** Keeps the draft locally at once and saves it to the core after a pause in typing. */
@@ -112,9 +145,10 @@ export const useConversationsStore = defineStore('conversations', () => {
     await useApi().setPinned({ key, pinned });
   }
 
-  async function setMuted(key: ConversationKey, muted: boolean): Promise<void> {
+  /** Without `durationMs`, until unmuted. */
+  async function setMuted(key: ConversationKey, muted: boolean, durationMs?: number): Promise<void> {
     patch(key, { muted });
-    await useApi().setMuted({ key, muted });
+    await useApi().setMuted({ key, muted, ...(muted && durationMs !== undefined ? { durationMs } : {}) });
   }
 
   /** The conversation `step` places away from the open one in the visible order (keyboard navigation). */
@@ -147,7 +181,6 @@ export const useConversationsStore = defineStore('conversations', () => {
         if (c && c.unread > 0 && isSeen()) void markRead(c.key);
       }),
       api.onConversationRemoved(({ key }) => remove(key)),
-      api.onUnreadTotal(({ total }) => (unreadTotal.value = total)),
     ];
     return () => offs.forEach((off) => off());
   }
@@ -160,6 +193,7 @@ export const useConversationsStore = defineStore('conversations', () => {
 
   return {
     byKey, activeKey, unreadTotal, unreadAtOpen, loaded, visible, setVisible, sorted, active,
-    apply, remove, load, open, close, markRead, setDraft, flushDrafts, setPinned, setMuted, neighbour, bind, reset,
+    apply, remove, load, open, close, restoreLast, markRead, markUnread, deleteConversation, setDraft, flushDrafts, setPinned, setMuted,
+    neighbour, bind, reset,
   };
 });

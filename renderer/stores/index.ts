@@ -39,4 +39,6 @@ export async function loadSignedIn(): Promise<void> {
   await Promise.allSettled([conversations.load(), useContactsStore().load(), useGroupsStore().load()]);
   // A link (or notification) that arrived before sign-in opens now.
   useLinksStore().openPending();
+  // Otherwise the conversation that was open last time comes back.
+  await conversations.restoreLast();
 }

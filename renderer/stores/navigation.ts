@@ -19,5 +19,17 @@ export const useNavigationStore = defineStore('navigation', () => {
     composerFocus.value++;
   }
 
-  return { pane, composerFocus, searchFocus, show, focusComposer };
+  /** The groups pane opens with its creation form (the chat list's "New chat" → "New group"). */
+  let newGroupAsked = false;
+  function newGroup(): void {
+    newGroupAsked = true;
+    show('groups');
+  }
+  function takeNewGroup(): boolean {
+    const asked = newGroupAsked;
+    newGroupAsked = false;
+    return asked;
+  }
+
+  return { pane, composerFocus, searchFocus, show, focusComposer, newGroup, takeNewGroup };
 });

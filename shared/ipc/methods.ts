@@ -139,7 +139,14 @@ export const methodSchemas = {
   markRead: z.object({ key: conversationKey }).strict(),
   setDraft: z.object({ key: conversationKey, text: z.string().max(2 * MAX_DRAFT_LENGTH) }).strict(),
   setPinned: z.object({ key: conversationKey, pinned: z.boolean() }).strict(),
-  setMuted: z.object({ key: conversationKey, muted: z.boolean() }).strict(),
+  /** Without `durationMs`, muted until unmuted; with it, it unmutes by itself (at most a year). */
+  setMuted: z.object({ key: conversationKey, muted: z.boolean(), durationMs: z.number().int().min(60_000).max(366 * 24 * 3_600_000).optional() }).strict(),
+  markUnread: z.object({ key: conversationKey }).strict(),
+  /** Removes the conversation and its messages from this device (it comes back with the next message). */
+  deleteConversation: z.object({ key: conversationKey }).strict(),
+  /** The conversation open in the UI (restored at the next launch), or null. */
+  setLastConversation: z.object({ key: conversationKey.nullable() }).strict(),
+  getLastConversation: none,
   sendTyping: z.object({ key: conversationKey, typing: z.boolean() }).strict(),
   searchMessages: z.object({ query: z.string().min(1).max(200), key: conversationKey.optional(), limit: limit(200) }).strict(),
 
@@ -222,6 +229,10 @@ export interface MethodResults {
   setDraft: void;
   setPinned: void;
   setMuted: void;
+  markUnread: void;
+  deleteConversation: void;
+  setLastConversation: void;
+  getLastConversation: ConversationKey | null;
   sendTyping: void;
   searchMessages: MessageSearchHit[];
   listFriends: Contact[];

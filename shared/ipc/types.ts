@@ -99,7 +99,12 @@ export interface ConversationView {
   mentioned: boolean;
   draft: string;
   pinned: boolean;
+  /** Muted now (no notifications, not in the badge total). */
   muted: boolean;
+  /** When a timed mute ends (epoch ms); absent when muted with no end or not muted. */
+  mutedUntil?: number;
+  /** The user marked it unread (a dot in the list; one in the badge total); cleared when read. */
+  markedUnread: boolean;
   /** Sort time: last message or draft change. */
   updatedAt: number;
 }

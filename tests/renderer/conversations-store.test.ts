@@ -36,6 +36,53 @@ describe('conversations store', () => {
     expect(store.unreadTotal).toBe(3);
   });
 
+  it('has the badge total right after a load, with no event (muted excluded, marked unread counts one)', async () => {
+    env.fake.calls.listConversations.mockImplementation(() => ({
+      items: [
+        conv({ key: 'u:2', unread: 2 }),
+        conv({ key: 'u:3', unread: 5, muted: true }),
+        conv({ key: 'u:4', markedUnread: true }),
+        conv({ key: 'u:5', markedUnread: true, muted: true }),
+      ],
+    }));
+    const store = useConversationsStore();
+    store.bind();
+    await store.load();
+    expect(store.unreadTotal).toBe(3);
+    await store.setMuted('u:2', true, 3_600_000);
+    expect(env.fake.calls.setMuted).toHaveBeenCalledWith({ key: 'u:2', muted: true, durationMs: 3_600_000 });
+    expect(store.unreadTotal).toBe(1);
+    await store.setMuted('u:2', false);
+    expect(env.fake.calls.setMuted).toHaveBeenLastCalledWith({ key: 'u:2', muted: false });
+    await store.markRead('u:4');
+    expect(env.fake.calls.markRead).toHaveBeenCalledWith({ key: 'u:4' });
+    expect(store.unreadTotal).toBe(2);
+  });
+
+  it('mark unread closes the open conversation; delete removes it; the last open one is remembered and restored', async () => {
+    const store = useConversationsStore();
+    store.bind();
+    await store.load();
+    await store.open('u:3');
+    expect(env.fake.calls.setLastConversation).toHaveBeenLastCalledWith({ key: 'u:3' });
+    await store.markUnread('u:3');
+    expect(env.fake.calls.markUnread).toHaveBeenCalledWith({ key: 'u:3' });
+    expect(store.activeKey).toBeNull();
+    expect(store.byKey.get('u:3')!.markedUnread).toBe(true);
+    expect(env.fake.calls.setLastConversation).toHaveBeenLastCalledWith({ key: null });
+    // Not twice, and not when something is unread already.
+    await store.markUnread('u:3');
+    await store.markUnread('u:2');
+    expect(env.fake.calls.markUnread).toHaveBeenCalledTimes(1);
+    await store.deleteConversation('u:3');
+    expect(env.fake.calls.deleteConversation).toHaveBeenCalledWith({ key: 'u:3' });
+    expect(store.byKey.has('u:3')).toBe(false);
+
+    env.fake.calls.getLastConversation.mockImplementation(async () => 'u:2');
+    await store.restoreLast();
+    expect(store.activeKey).toBe('u:2');
+  });
+
   it('marks a conversation read when it is opened, and keeps it read while open', async () => {
     const store = useConversationsStore();
     store.bind();

@@ -40,6 +40,7 @@ const defaults: { [M in MethodName]?: () => MethodResults[M] } = {
   getConnectionStatus: () => ({ state: 'online' }),
   listConversations: () => ({ items: [] }),
   getConversation: () => null,
+  getLastConversation: () => null,
   loadMessages: () => ({ messages: [], hasMoreBefore: false, hasMoreAfter: false }),
   searchMessages: () => [],
   listFriends: () => [],
@@ -119,6 +120,7 @@ export function conv(over: Partial<ConversationView> & { key: ConversationView['
     draft: '',
     pinned: false,
     muted: false,
+    markedUnread: false,
     updatedAt: 1_700_000_000_000,
     ...over,
   };

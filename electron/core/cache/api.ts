@@ -276,9 +276,16 @@ export interface ConversationRepository {
   /** Sets `updatedAt` to now when the text changes (draft moves the chat up). */
   setDraft(key: ConversationKey, text: string): ConversationView;
   setPinned(key: ConversationKey, pinned: boolean): ConversationView;
-  setMuted(key: ConversationKey, muted: boolean): ConversationView;
-  /** Sum of unread of unmuted conversations (the badge). */
+  /** Muted until an epoch ms time, with no end ('forever'), or not (0). Unmutes by itself when the time passes. */
+  setMuted(key: ConversationKey, until: number | 'forever' | 0): ConversationView;
+  /** The user's "mark as unread" (only when nothing is unread); cleared by `markRead`. */
+  markUnread(key: ConversationKey): { changed: boolean; conversation: ConversationView };
+  /** Sum of unread of unmuted conversations, a conversation marked unread counting one (the badge). */
   unreadTotal(): number;
+  /** The earliest time a timed mute ends, if any is running. */
+  nextMuteEnd(): number | undefined;
+  /** Conversations whose timed mute ended in (from, to]. */
+  mutesEndedBetween(from: number, to: number): ConversationView[];
   /** Remove the conversation and its messages locally. */
   remove(key: ConversationKey): boolean;
 }

@@ -1,6 +1,7 @@
 /**
  * Conversation rows: maintained as messages are applied (last message,
- * unread, mentioned) and by the user (draft, pinned, muted, read).
+ * unread, mentioned) and by the user (draft, pinned, muted until, marked
+ * unread, read).
  *
  * `unread` and `mentioned` are denormalised counters, changed incrementally
  * when a new incoming message is inserted or one is recalled, and recounted
@@ -12,9 +13,10 @@ import type { ConversationRepository } from './api';
 import { PENDING_SORT_BASE, preview, type CacheContext } from './context';
 import type { Row } from './db';
 import { parseConversationKey } from '../../../shared/ipc/conversation-key';
+import { MUTED_FOREVER } from './migrations/0002_mute_until';
 
 const VIEW_SELECT = `
-  SELECT c.key, c.type, c.target_id, c.unread, c.mentioned, c.draft, c.pinned, c.muted, c.updated_at,
+  SELECT c.key, c.type, c.target_id, c.unread, c.mentioned, c.draft, c.pinned, c.muted_until, c.marked_unread, c.updated_at,
          m.id AS lm_id, m.sender_id AS lm_sender, m.text AS lm_text, m.sent_at AS lm_at, m.status AS lm_status, m.recalled AS lm_recalled,
          CASE c.type WHEN 'group' THEN g.name ELSE coalesce(nullif(p.nickname, ''), p.username) END AS title,
          CASE c.type WHEN 'group' THEN '' ELSE p.avatar END AS avatar
@@ -31,7 +33,8 @@ interface ConvRow {
   mentioned: number;
   draft: string;
   pinned: number;
-  muted: number;
+  muted_until: number;
+  marked_unread: number;
   updated_at: number;
   lm_id: string | null;
   lm_sender: number | null;
@@ -63,7 +66,8 @@ function decodeCursor(cursor: string): CursorValue | undefined {
   return undefined;
 }
 
-export function conversationFromRow(r: ConvRow): ConversationView {
+export function conversationFromRow(r: ConvRow, now: number): ConversationView {
+  const muted = r.muted_until > now;
   const view: ConversationView = {
     key: r.key,
     type: r.type,
@@ -74,9 +78,11 @@ export function conversationFromRow(r: ConvRow): ConversationView {
     mentioned: r.mentioned !== 0,
     draft: r.draft,
     pinned: r.pinned !== 0,
-    muted: r.muted !== 0,
+    muted,
+    markedUnread: r.marked_unread !== 0,
     updatedAt: r.updated_at,
   };
+  if (muted && r.muted_until < MUTED_FOREVER) view.mutedUntil = r.muted_until;
   if (r.lm_id !== null) {
     const recalled = r.lm_recalled !== 0;
     view.lastMessage = {
@@ -96,16 +102,18 @@ export interface ConversationState {
   unread: number;
   mentioned: boolean;
   muted: boolean;
+  markedUnread: boolean;
   peerDeliveredSeq: number;
   peerReadSeq: number;
 }
 
-function stateFromRow(r: Row): ConversationState {
+function stateFromRow(r: Row, now: number): ConversationState {
   return {
     readSeq: r.read_seq as number,
     unread: r.unread as number,
     mentioned: (r.mentioned as number) !== 0,
-    muted: (r.muted as number) !== 0,
+    muted: (r.muted_until as number) > now,
+    markedUnread: (r.marked_unread as number) !== 0,
     peerDeliveredSeq: r.peer_delivered_seq as number,
     peerReadSeq: r.peer_read_seq as number,
   };
@@ -116,7 +124,7 @@ export class Conversations implements ConversationRepository {
 
   get(key: ConversationKey): ConversationView | undefined {
     const r = this.ctx.db.stmt<[string], ConvRow>(`${VIEW_SELECT} WHERE c.key = ?`).get(key);
-    return r ? conversationFromRow(r) : undefined;
+    return r ? conversationFromRow(r, this.ctx.now()) : undefined;
   }
 
   list(options: { limit: number; cursor?: string }): Page<ConversationView> {
@@ -134,7 +142,8 @@ export class Conversations implements ConversationRepository {
           )
           .all(after.p, after.p, after.u, after.u, after.k, limit + 1)
       : this.ctx.db.stmt<[number], ConvRow>(`${VIEW_SELECT} ORDER BY c.pinned DESC, c.updated_at DESC, c.key LIMIT ?`).all(limit + 1);
-    const items = rows.slice(0, limit).map(conversationFromRow);
+    const now = this.ctx.now();
+    const items = rows.slice(0, limit).map((r) => conversationFromRow(r, now));
     const page: Page<ConversationView> = { items };
     const last = rows.length > limit ? rows[limit - 1] : undefined;
     if (last) page.nextCursor = encodeCursor({ p: last.pinned, u: last.updated_at, k: last.key });
@@ -151,9 +160,9 @@ export class Conversations implements ConversationRepository {
     const latest = this.latestConvSeq(key);
     const st = this.state(key)!;
     const readSeq = Math.max(st.readSeq, latest);
-    const changed = readSeq !== st.readSeq || st.unread !== 0 || st.mentioned;
+    const changed = readSeq !== st.readSeq || st.unread !== 0 || st.mentioned || st.markedUnread;
     if (changed) {
-      this.ctx.db.stmt(`UPDATE conversations SET read_seq = ?, unread = 0, mentioned = 0 WHERE key = ?`).run(readSeq, key);
+      this.ctx.db.stmt(`UPDATE conversations SET read_seq = ?, unread = 0, mentioned = 0, marked_unread = 0 WHERE key = ?`).run(readSeq, key);
     }
     return { readSeq, changed, conversation: this.get(key)! };
   }
@@ -172,15 +181,40 @@ export class Conversations implements ConversationRepository {
     return this.get(key)!;
   }
 
-  setMuted(key: ConversationKey, muted: boolean): ConversationView {
+  setMuted(key: ConversationKey, until: number | 'forever' | 0): ConversationView {
     this.ensureRow(key);
-    this.ctx.db.stmt(`UPDATE conversations SET muted = ? WHERE key = ?`).run(muted ? 1 : 0, key);
+    this.ctx.db.stmt(`UPDATE conversations SET muted_until = ? WHERE key = ?`).run(until === 'forever' ? MUTED_FOREVER : until, key);
     return this.get(key)!;
   }
 
+  markUnread(key: ConversationKey): { changed: boolean; conversation: ConversationView } {
+    this.ensureRow(key);
+    const changed = this.ctx.db.stmt(`UPDATE conversations SET marked_unread = 1 WHERE key = ? AND marked_unread = 0 AND unread = 0`).run(key).changes > 0;
+    return { changed, conversation: this.get(key)! };
+  }
+
   unreadTotal(): number {
-    const r = this.ctx.db.stmt<[], { n: number }>(`SELECT coalesce(sum(unread), 0) AS n FROM conversations WHERE muted = 0`).get();
+    // A conversation marked unread (with nothing unread) counts as one, as in Telegram.
+    const r = this.ctx.db
+      .stmt<[number], { n: number }>(
+        `SELECT coalesce(sum(CASE WHEN unread > 0 THEN unread ELSE marked_unread END), 0) AS n FROM conversations WHERE muted_until <= ?`,
+      )
+      .get(this.ctx.now());
     return r?.n ?? 0;
+  }
+
+  nextMuteEnd(): number | undefined {
+    const r = this.ctx.db
+      .stmt<[number, number], { t: number | null }>(`SELECT min(muted_until) AS t FROM conversations WHERE muted_until > ? AND muted_until < ?`)
+      .get(this.ctx.now(), MUTED_FOREVER);
+    return r?.t ?? undefined;
+  }
+
+  mutesEndedBetween(from: number, to: number): ConversationView[] {
+    const keys = this.ctx.db
+      .stmt<[number, number], { key: ConversationKey }>(`SELECT key FROM conversations WHERE muted_until > ? AND muted_until <= ?`)
+      .all(from, to);
+    return keys.map((k) => this.get(k.key)).filter((c): c is ConversationView => c !== undefined);
   }
 
   remove(key: ConversationKey): boolean {
@@ -200,15 +234,15 @@ export class Conversations implements ConversationRepository {
 
   state(key: ConversationKey): ConversationState | undefined {
     const r = this.ctx.db
-      .stmt<[string], Row>(`SELECT read_seq, unread, mentioned, muted, peer_delivered_seq, peer_read_seq FROM conversations WHERE key = ?`)
+      .stmt<[string], Row>(`SELECT read_seq, unread, mentioned, muted_until, marked_unread, peer_delivered_seq, peer_read_seq FROM conversations WHERE key = ?`)
       .get(key);
-    return r ? stateFromRow(r) : undefined;
+    return r ? stateFromRow(r, this.ctx.now()) : undefined;
   }
 
   /** State plus the sort key of the current last message; creates the row if missing. One query on the hot path. */
   stateForInsert(key: ConversationKey): ConversationState & { lastSortKey: number | null } {
     const q = this.ctx.db.stmt<[string], Row>(
-      `SELECT c.read_seq, c.unread, c.mentioned, c.muted, c.peer_delivered_seq, c.peer_read_seq, m.sort_key AS last_sort_key
+      `SELECT c.read_seq, c.unread, c.mentioned, c.muted_until, c.marked_unread, c.peer_delivered_seq, c.peer_read_seq, m.sort_key AS last_sort_key
        FROM conversations c LEFT JOIN messages m ON m.rowid = c.last_msg_rowid WHERE c.key = ?`,
     );
     let r = q.get(key);
@@ -216,7 +250,7 @@ export class Conversations implements ConversationRepository {
       this.ensureRow(key);
       r = q.get(key)!;
     }
-    return { ...stateFromRow(r), lastSortKey: (r.last_sort_key as number | null) ?? null };
+    return { ...stateFromRow(r, this.ctx.now()), lastSortKey: (r.last_sort_key as number | null) ?? null };
   }
 
   /** After inserting a message: unread/mentioned, and the last message if it is the newest (one UPDATE). */

@@ -1,5 +1,5 @@
 /** The contract's conversation and message methods: lists, pages, sending, read positions, drafts, typing, search. */
-import type { ConversationKey, ConversationView, MessagePage, MessageSearchHit, Page } from '../../../shared/ipc';
+import { isConversationKey, type ConversationKey, type ConversationView, type MessagePage, type MessageSearchHit, type Page } from '../../../shared/ipc';
 import type { CoreMethods, ParsedArgs } from '../../../shared/ipc/api';
 import { Command } from '../../../shared/protocol';
 import { CoreError } from '../errors';
@@ -19,13 +19,21 @@ type MessagingMethodName =
   | 'setDraft'
   | 'setPinned'
   | 'setMuted'
+  | 'markUnread'
+  | 'deleteConversation'
+  | 'setLastConversation'
+  | 'getLastConversation'
   | 'sendTyping'
   | 'searchMessages';
+
+/** Cache meta key of the conversation open when the app was last used (restored at launch). */
+const LAST_CONVERSATION = 'ui.lastConversation';
 
 export class MessagingMethods implements Pick<CoreMethods, MessagingMethodName> {
   constructor(
     private readonly sessions: SessionSlot,
     private readonly events: CoreEmitter,
+    private readonly now: () => number,
   ) {}
 
   listConversations = async (args: ParsedArgs<'listConversations'>): Promise<Page<ConversationView>> =>
@@ -100,10 +108,37 @@ export class MessagingMethods implements Pick<CoreMethods, MessagingMethodName> 
   };
 
   setMuted = async (args: ParsedArgs<'setMuted'>): Promise<void> => {
+    const { cache, mutes } = this.sessions.account();
+    const until = !args.muted ? 0 : args.durationMs === undefined ? 'forever' : this.now() + args.durationMs;
+    cache.conversations.setMuted(args.key, until);
+    mutes.reschedule();
+    this.conversationChanged(args.key, true);
+  };
+
+  /** Local to this device, like Telegram's "mark as unread" before it synced. */
+  markUnread = async (args: ParsedArgs<'markUnread'>): Promise<void> => {
     const { cache } = this.sessions.account();
-    const conversation = cache.conversations.setMuted(args.key, args.muted);
-    this.events.emit('conversationsChanged', { conversations: [conversation] });
+    if (cache.conversations.markUnread(args.key).changed) this.conversationChanged(args.key, true);
+  };
+
+  deleteConversation = async (args: ParsedArgs<'deleteConversation'>): Promise<void> => {
+    const { cache, outbox } = this.sessions.account();
+    // What still waits to be sent in it goes too: the user deleted it.
+    for (const entry of cache.outbox.listUnsent()) if (entry.key === args.key) outbox.discard(entry.clientMsgId);
+    if (!cache.conversations.remove(args.key)) throw new CoreError('NOT_FOUND', 'conversation not found');
+    if (cache.syncState.getMeta<string>(LAST_CONVERSATION) === args.key) cache.syncState.setMeta(LAST_CONVERSATION, undefined);
+    this.events.emit('conversationRemoved', { key: args.key });
     this.events.emit('unreadTotal', { total: cache.conversations.unreadTotal() });
+  };
+
+  setLastConversation = async (args: ParsedArgs<'setLastConversation'>): Promise<void> => {
+    this.sessions.account().cache.syncState.setMeta(LAST_CONVERSATION, args.key ?? undefined);
+  };
+
+  getLastConversation = async (): Promise<ConversationKey | null> => {
+    const { cache } = this.sessions.account();
+    const key = cache.syncState.getMeta<string>(LAST_CONVERSATION);
+    return typeof key === 'string' && isConversationKey(key) && cache.conversations.get(key) ? key : null;
   };
 
   sendTyping = async (args: ParsedArgs<'sendTyping'>): Promise<void> => {

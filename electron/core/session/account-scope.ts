@@ -26,6 +26,7 @@ import { Outbox } from '../outbox';
 import { SyncEngine } from '../sync';
 import type { Timings } from '../timings';
 import { fromWireRef, num } from '../wire';
+import { MuteExpiry } from './mute-expiry';
 import { PresenceTracker } from './presence';
 import { ReadReporter } from './read-reporter';
 import { TypingThrottle } from './typing';
@@ -51,6 +52,7 @@ export class AccountScope implements Disposable {
   readonly presence: PresenceTracker;
   readonly reads: ReadReporter;
   readonly typing: TypingThrottle;
+  readonly mutes: MuteExpiry;
   private readonly store = new DisposableStore();
 
   constructor(private readonly deps: AccountScopeDeps) {
@@ -95,6 +97,13 @@ export class AccountScope implements Disposable {
         progress: deps.syncProgress,
       }),
     );
+    this.mutes = this.store.add(
+      new MuteExpiry(cache, deps.clock, (conversations) => {
+        events.emit('conversationsChanged', { conversations });
+        events.emit('unreadTotal', { total: cache.conversations.unreadTotal() });
+      }),
+    );
+    this.mutes.reschedule();
     this.outbox.start();
   }
 

@@ -64,4 +64,49 @@ describe('conversations', () => {
     expect(cache.messages.page('u:2', { limit: 5 }).messages).toEqual([]);
     expect(cache.search.search({ query: 'zebra', limit: 5 })).toEqual([]);
   });
+
+  it('a timed mute ends by itself: muted, out of the badge total, then back', () => {
+    const cache = open();
+    for (let s = 1; s <= 2; s++) cache.messages.applyServerMessage(wireMessage('u:2', s));
+    const start = tick();
+    const muted = cache.conversations.setMuted('u:2', start + 3_600_000);
+    expect(muted).toMatchObject({ muted: true, mutedUntil: start + 3_600_000 });
+    expect(cache.conversations.unreadTotal()).toBe(0);
+    expect(cache.conversations.nextMuteEnd()).toBe(start + 3_600_000);
+    tick(3_600_000 - 1);
+    expect(cache.conversations.get('u:2')?.muted).toBe(true);
+    expect(cache.conversations.mutesEndedBetween(start, start + 3_600_000 - 1)).toEqual([]);
+    tick(1);
+    expect(cache.conversations.get('u:2')).toMatchObject({ muted: false });
+    expect(cache.conversations.get('u:2')?.mutedUntil).toBeUndefined();
+    expect(cache.conversations.unreadTotal()).toBe(2);
+    expect(cache.conversations.nextMuteEnd()).toBeUndefined();
+    expect(cache.conversations.mutesEndedBetween(start, start + 3_600_000).map((c) => c.key)).toEqual(['u:2']);
+    // Muted with no end: no end time is shown, and no timer is needed.
+    expect(cache.conversations.setMuted('u:2', 'forever')).toMatchObject({ muted: true });
+    expect(cache.conversations.get('u:2')?.mutedUntil).toBeUndefined();
+    expect(cache.conversations.nextMuteEnd()).toBeUndefined();
+    expect(cache.conversations.setMuted('u:2', 0).muted).toBe(false);
+  });
+
+  it('mark as unread counts one in the total until the conversation is read', () => {
+    const cache = open();
+    cache.messages.applyServerMessage(wireMessage('u:2', 1));
+    cache.messages.applyServerMessage(wireMessage('u:3', 1));
+    cache.conversations.markRead('u:2');
+    expect(cache.conversations.unreadTotal()).toBe(1);
+    // Something unread already: nothing to mark.
+    expect(cache.conversations.markUnread('u:3').changed).toBe(false);
+    const marked = cache.conversations.markUnread('u:2');
+    expect(marked).toMatchObject({ changed: true, conversation: { markedUnread: true, unread: 0 } });
+    expect(cache.conversations.markUnread('u:2').changed).toBe(false);
+    expect(cache.conversations.unreadTotal()).toBe(2);
+    // A muted conversation marked unread is not in the total either.
+    cache.conversations.setMuted('u:2', 'forever');
+    expect(cache.conversations.unreadTotal()).toBe(1);
+    cache.conversations.setMuted('u:2', 0);
+    const read = cache.conversations.markRead('u:2');
+    expect(read).toMatchObject({ changed: true, conversation: { markedUnread: false } });
+    expect(cache.conversations.unreadTotal()).toBe(1);
+  });
 });

@@ -255,7 +255,7 @@ describe('unread, mentions, mark read, recall', () => {
     });
     expect(cache.conversations.get('u:2')?.unread).toBe(3);
     expect(cache.conversations.unreadTotal()).toBe(5);
-    cache.conversations.setMuted('g:7', true);
+    cache.conversations.setMuted('g:7', 'forever');
     expect(cache.conversations.unreadTotal()).toBe(3);
     const r = cache.conversations.markRead('u:2');
     expect(r).toMatchObject({ readSeq: 3, changed: true, conversation: { unread: 0 } });

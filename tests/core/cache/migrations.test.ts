@@ -62,6 +62,18 @@ describe('migrations', () => {
     db.close();
   });
 
+  it('0002 keeps a muted conversation muted with no end, and adds "marked unread"', () => {
+    const db = tempDb();
+    migrate(db, 1);
+    db.prepare(`INSERT INTO conversations (key, type, target_id, muted) VALUES ('u:2', 'direct', 2, 1), ('u:3', 'direct', 3, 0)`).run();
+    expect(migrate(db)).toContain(2);
+    expect(db.prepare(`SELECT key, muted_until, marked_unread FROM conversations ORDER BY key`).all()).toEqual([
+      { key: 'u:2', muted_until: Number.MAX_SAFE_INTEGER, marked_unread: 0 },
+      { key: 'u:3', muted_until: 0, marked_unread: 0 },
+    ]);
+    db.close();
+  });
+
   it('is idempotent and refuses a newer schema', () => {
     const db = tempDb();
     migrate(db);

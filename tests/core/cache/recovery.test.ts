@@ -3,6 +3,7 @@ import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { cacheFilePath, openCache } from '../../../electron/core/cache';
+import { latestSchemaVersion } from '../../../electron/core/cache/migrations';
 import { SyncDomain } from '../../../shared/protocol';
 import { ME, now, TempDir, wireMessage } from './fixtures';
 
@@ -41,7 +42,7 @@ describe('opening', () => {
     expect(r.cache.path).toBe(join(d.path, 'accounts', '1', 'cache.db'));
     expect(r.cache.outbox.list().map((e) => e.clientMsgId)).toEqual(['unsent-1', 'unsent-2']);
     expect(r.cache.syncState.getCursor(SyncDomain.MESSAGES)).toBe(200);
-    expect(r.cache.schemaVersion()).toBe(1);
+    expect(r.cache.schemaVersion()).toBe(latestSchemaVersion);
     r.cache.close();
   });
 });

@@ -1,12 +1,13 @@
 /** The cache's numbered migrations, in order (the runner is shared/node/sqlite/migrate.ts). */
 import type BetterSqlite3 from 'better-sqlite3';
 import { migration0001 } from './0001_init';
+import { migration0002 } from './0002_mute_until';
 import { runMigrations, schemaVersion } from '../../../../shared/node/sqlite/migrate';
 import type { Migration } from './types';
 
 export type { Migration } from './types';
 
-export const migrations: readonly Migration[] = [migration0001];
+export const migrations: readonly Migration[] = [migration0001, migration0002];
 
 export const latestSchemaVersion = migrations.length;
 

@@ -14,6 +14,7 @@ import { contentSecurityPolicy, hardeningHeaders } from '../host/csp';
 import { createDispatcher, type Dispatch } from '../host/dispatch';
 import { forwardEvents } from '../host/events';
 import { checkAccess, describeRequest, type AccessPolicy } from './access';
+import { accessPage, accessPageCsp } from './access-page';
 import { defaultLog, type ShellLog } from './log';
 import { TokenBucket } from './rate-limit';
 import { serveStatic } from './static-files';
@@ -167,7 +168,11 @@ export async function startWebShell(options: WebShellOptions): Promise<WebShell>
     const access = checkAccess(req, url, policy, false);
     if (!access.ok) {
       log.warn({ ...describeRequest(req, url), reason: access.reason }, 'web shell refused a request');
-      refuse(res, 403, 'forbidden');
+      if (req.method === 'GET' && (req.headers.accept ?? '').includes('text/html')) {
+        // A person opened the address without its key: say what to do instead of a bare "forbidden".
+        res.writeHead(403, { ...hardeningHeaders, 'Content-Security-Policy': accessPageCsp, 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-store' });
+        res.end(accessPage(access.reason, origin, req.headers['accept-language']));
+      } else refuse(res, 403, 'forbidden');
       return;
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') {

@@ -22,10 +22,11 @@ export function bundlesAreStale(root: string, needElectron: boolean): boolean {
   return sources.some((d) => newestMtime(d) > built);
 }
 
-export function buildBundles(root: string): void {
+/** Runs `electron-vite build`; its output goes to `output` (a file descriptor; default: this terminal). */
+export function buildBundles(root: string, output: number | 'inherit' = 'inherit'): void {
   const cli = join(root, 'node_modules', 'electron-vite', 'bin', 'electron-vite.js');
   const args = existsSync(cli) ? [cli, 'build'] : [join(root, 'node_modules', '.bin', 'electron-vite'), 'build'];
-  console.log('Building the app (electron-vite build)…');
-  const result = spawnSync(process.execPath, args, { cwd: root, stdio: 'inherit' });
+  if (output === 'inherit') console.log('Building the app (electron-vite build)…');
+  const result = spawnSync(process.execPath, args, { cwd: root, stdio: ['ignore', output, output] });
   if (result.status !== 0) throw new Error('electron-vite build failed');
 }

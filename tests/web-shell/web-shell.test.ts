@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { mkdtempSync, mkdirSync, writeFileSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -137,6 +138,38 @@ describe('web shell HTTP', () => {
     expect(refusals.every((l) => (l.obj as { reason?: string }).reason === 'secret')).toBe(true);
     expect(JSON.stringify(log.lines)).not.toContain(secret);
     expect(JSON.stringify(log.lines)).not.toContain('wrong');
+  });
+
+  it('a person opening the address without its key gets a page saying to use the printed link (en + zh-CN), never the key', async () => {
+    const { shell, secret } = await start();
+    const page = await get(`${shell.origin}/`, { Accept: 'text/html,application/xhtml+xml', 'Accept-Language': 'en-US,en;q=0.9' });
+    expect(page.status).toBe(403);
+    expect(page.headers['content-type']).toBe('text/html; charset=utf-8');
+    expect(page.body).toContain('<html lang="en">');
+    expect(page.body).toContain('Open Tern with the link from the terminal');
+    expect(page.body).toContain('请用终端里打印的链接打开 Tern');
+    expect(page.body).toContain(`${shell.origin}/?k=…`);
+    expect(page.body.indexOf('Open Tern')).toBeLessThan(page.body.indexOf('请用'));
+    expect(page.body).not.toContain(secret);
+    // Its CSP allows only its own style, by hash; no script at all.
+    const csp = String(page.headers['content-security-policy']);
+    expect(csp).toMatch(/^default-src 'none'; style-src 'sha256-[A-Za-z0-9+/]+=*';/);
+    expect(page.body).not.toContain('<script');
+    const style = /<style>([\s\S]*)<\/style>/.exec(page.body)![1]!;
+    expect(csp).toContain(`'sha256-${createHash('sha256').update(style).digest('base64')}'`);
+
+    // Chinese first for a browser that prefers it; a wrong key gets the same help.
+    const zh = await get(`${shell.origin}/?k=old-key`, { Accept: 'text/html', 'Accept-Language': 'zh-CN,zh;q=0.9,en;q=0.5' });
+    expect(zh.body).toContain('<html lang="zh-CN">');
+    expect(zh.body.indexOf('请用')).toBeLessThan(zh.body.indexOf('Open Tern'));
+    expect(zh.body).toContain('每次启动 Tern 密钥都会改变');
+    // Another host name (localhost): told to use 127.0.0.1.
+    const host = await get(shell.url, { Host: `localhost:${shell.port}`, Accept: 'text/html' });
+    expect(host.status).toBe(403);
+    expect(host.body).toContain('with 127.0.0.1 (not localhost');
+    // Scripts and assets still get the bare refusal.
+    const asset = await get(`${shell.origin}/assets/app.js`, { Accept: '*/*' });
+    expect(asset).toMatchObject({ status: 403, body: 'forbidden' });
   });
 
   it('refuses a foreign Origin and a foreign Host (DNS rebinding)', async () => {

@@ -19,6 +19,8 @@ module.exports = {
   // server, the web shell and the tools, is a devDependency (tests/build/packaging.test.ts checks both).
   files: [
     'out/**/*',
+    // The compiled IM server (npm run build:server) is a product of its own, not part of the app.
+    '!out/server/**',
     'package.json',
     '!**/*.map',
     // A native module needs only its JavaScript and build/Release/*.node at run time: not its C sources,

@@ -24,7 +24,12 @@ export function serverArgs(args: string[]): string[] {
 
 /** Starts `server/main.ts` and waits for its two stdout lines. */
 export function spawnServer(args: string[], env: NodeJS.ProcessEnv = {}): Promise<ServerProcess> {
-  const child = spawn(process.execPath, serverArgs(args), { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  return spawnServerCommand([process.execPath, ...serverArgs(args)], { cwd: root, env: { ...process.env, ...env } });
+}
+
+/** Starts a server command (e.g. the compiled entry) and waits for its two stdout lines. */
+export function spawnServerCommand(command: readonly string[], options: { cwd: string; env: NodeJS.ProcessEnv }): Promise<ServerProcess> {
+  const child = spawn(command[0]!, command.slice(1), { ...options, stdio: ['ignore', 'pipe', 'pipe'] });
   let err = '';
   child.stderr!.on('data', (chunk: Buffer) => (err += chunk.toString()));
   const exited = new Promise<number | string>((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal ?? -1)));

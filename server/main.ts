@@ -16,7 +16,7 @@ import { buildInfo } from './build-info';
 import { configFrom, helpText, parseCommandLine, versionText, type CommandLine } from './cli';
 import { ConfigError, redactConfig } from './config';
 import { DataDirLockedError } from './datadir';
-import { createLogger } from './log';
+import { createLogger, routeProcessEvents } from './log';
 import { startServer } from './server';
 
 const EXIT_FAILED = 1;
@@ -38,6 +38,7 @@ async function serve(cl: CommandLine): Promise<number> {
   checkCommandFlags(cl);
   const config = configFrom(cl, process.env);
   const logger = createLogger(config.logLevel);
+  routeProcessEvents(logger);
   const info = buildInfo();
   logger.info({ version: info.version, commit: info.commit, node: process.versions.node, config: redactConfig(config) }, 'starting');
   const server = await startServer(config, { logger });

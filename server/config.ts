@@ -402,7 +402,25 @@ export function loadConfig(sources: ConfigSources): ServerConfig {
 
 /** The config as it may be shown or logged: sensitive values replaced. */
 export function redactConfig(config: ServerConfig): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(config).map(([k, v]) => [k, spec(k as OptionKey).sensitive && v !== undefined ? '[redacted]' : v]));
+  return Object.fromEntries(Object.entries(config).map(([k, v]) => [k, spec(k as OptionKey).sensitive ? redactValue(v, spec(k as OptionKey).default) : v]));
+}
+
+/** A sensitive value as it may be shown: a URL without its password, the default as is, anything else hidden. */
+function redactValue(value: unknown, defaultValue: unknown): unknown {
+  if (value === undefined || value === defaultValue) return value;
+  if (typeof value === 'string') {
+    try {
+      const url = new URL(value);
+      if (url.password !== '') {
+        url.password = '***';
+        return url.toString();
+      }
+      if (url.username === '') return value; // no credentials in it
+    } catch {
+      // Not a URL.
+    }
+  }
+  return '[redacted]';
 }
 
 /** One row per option, for --help and the docs. */

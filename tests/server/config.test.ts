@@ -3,7 +3,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseCommandLine, helpText } from '../../server/cli';
-import { ConfigError, configJsonSchema, defaultConfig, describeOptions, envOf, loadConfig, resolveConfig, serverOptions } from '../../server/config';
+import { ConfigError, configJsonSchema, defaultConfig, describeOptions, envOf, loadConfig, redactConfig, resolveConfig, serverOptions } from '../../server/config';
 import { removeDir, tempDir } from './helpers/server';
 
 const dir = tempDir('tern-config-test-');
@@ -109,6 +109,22 @@ describe('environment and flags', () => {
     expect(loadConfig({ env: { TERN_SERVER_CONFIG: file } }).maxGroupSize).toBe(10);
     // JSON-valued options work from text too.
     expect(loadConfig({ env: { TERN_SERVER_SCRYPT: '{"N":1024,"r":8,"p":1}' } }).scrypt).toEqual({ N: 1024, r: 8, p: 1 });
+  });
+});
+
+describe('sensitive options', () => {
+  it('are never echoed in errors, and are redacted where the configuration is shown', () => {
+    const secret = 'hunter2-do-not-print';
+    const problems_ = problems(() => loadConfig({ flags: parseCommandLine(['--store', `postgres://tern:${secret}@db.example`]).optionFlags }));
+    expect(problems_).toHaveLength(1);
+    expect(problems_[0]).toMatch(/^--store: /);
+    expect(problems_[0]).not.toContain(secret);
+    const config = loadConfig({ env: { TERN_SERVER_STORE: `postgres://tern:${secret}@db.example/tern` } });
+    expect(config.store).toBe(`postgres://tern:${secret}@db.example/tern`);
+    expect(JSON.stringify(redactConfig(config))).not.toContain(secret);
+    expect(redactConfig(config).store).toBe('postgres://tern:***@db.example/tern'); // where, without the password
+    expect(redactConfig({ ...config, store: 'postgres://db.example/tern' }).store).toBe('postgres://db.example/tern');
+    expect(redactConfig(defaultConfig)).toEqual(JSON.parse(JSON.stringify(defaultConfig))); // 'sqlite' is no secret
   });
 });
 

@@ -7,7 +7,7 @@
 # then its HEALTHCHECK command, then `docker stop` (SIGTERM).
 # Differences: this machine's Debian 12 and Node 20 instead of the
 # node:20-bookworm-slim image (also Debian 12, Node 20); no image layers, no
-# filesystem or network isolation; ports 7800/9100 are used only if free
+# filesystem or network isolation; ports 7800, 7801 and 9100 are used only if free
 # (else any free port: what `docker run -p` would map). Needs root. Slow: npm
 # ci compiles the SQLite addons (several minutes). Leaves nothing behind.
 set -euo pipefail
@@ -29,11 +29,11 @@ cp -a "$ctx/src/out/server" "$ctx/rootfs/opt/tern-server"
 chmod -R a+rX "$ctx/rootfs" && chmod 755 "$ctx"
 install -d -m 0700 -o 10001 -g 10001 "$ctx/rootfs/var/lib/tern"
 free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-port=7800; free $port || port=0
+port=7800; free $port && free 7801 || port=0
 ops=9100; free $ops || ops=0
-echo "ports: ${port/#0/any free} (protocol), ${ops/#0/any free} (metrics)"
+echo "ports: ${port/#0/any free} (protocol, attachments on the next one), ${ops/#0/any free} (metrics)"
 (cd "$ctx/rootfs/var/lib/tern" && exec setpriv --reuid=10001 --regid=10001 --clear-groups \
-  env -i PATH=/usr/local/bin:/usr/bin:/bin NODE_ENV=production TERN_SERVER_HOST=0.0.0.0 TERN_SERVER_DATA="$ctx/rootfs/var/lib/tern" \
+  env -i PATH=/usr/local/bin:/usr/bin:/bin NODE_ENV=production TERN_SERVER_HOST=0.0.0.0 TERN_SERVER_BLOB_HOST=0.0.0.0 TERN_SERVER_DATA="$ctx/rootfs/var/lib/tern" \
   TERN_SERVER_METRICS_PORT=$ops TERN_SERVER_METRICS_HOST=0.0.0.0 TERN_SERVER_PORT=$port \
   node "$ctx/rootfs/opt/tern-server/main.js") > "$ctx/stdout" 2> "$ctx/stderr" &
 pid=$!

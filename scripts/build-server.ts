@@ -7,6 +7,9 @@
  *                   written in; executable, with a node shebang
  *   NAME.worker.js  one bundle per server/**\/NAME.worker.ts, next to main.js
  *                   (how a worker thread finds its code in the bundle)
+ *   sqlite-worker.js, sqlite-worker-boot.cjs
+ *                   the SQLite thread (server/storage): its bundle and the
+ *                   CommonJS shim that starts it, found beside main.js
  *   node_modules/   what cannot be bundled: native addons (better-sqlite3)
  *                   and the packages they load at run time
  *   package.json    name, version, bin, licence, engines
@@ -53,6 +56,9 @@ function gitCommit(): string {
   }
 }
 
+/** Thread entries that are not named *.worker.ts, each bundled beside main.js under its own name, with the files that start them. */
+const namedThreads = [{ entry: join('server', 'storage', 'sqlite-worker.ts'), files: [join('server', 'storage', 'sqlite-worker-boot.cjs')] }];
+
 function workerEntries(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
     const full = join(dir, e.name);
@@ -87,7 +93,7 @@ async function main(): Promise<void> {
   rmSync(outDir, { recursive: true, force: true });
   mkdirSync(outDir, { recursive: true });
   const info = { version: pkg.version, commit: gitCommit() };
-  const workers = workerEntries(join(root, 'server'));
+  const workers = [...workerEntries(join(root, 'server')), ...namedThreads.map((t) => join(root, t.entry))];
   const result = await build({
     entryPoints: [{ in: join(root, 'server', 'main.ts'), out: 'main' }, ...workers.map((w) => ({ in: w, out: basename(w, '.ts') }))],
     outdir: outDir,
@@ -105,6 +111,7 @@ async function main(): Promise<void> {
     metafile: true,
   });
   chmodSync(join(outDir, 'main.js'), 0o755);
+  for (const file of namedThreads.flatMap((t) => t.files)) copyFileSync(join(root, file), join(outDir, basename(file)));
 
   const copied = new Set<string>();
   for (const name of nativePackages) copyRuntimePackage(name, copied);

@@ -15,7 +15,7 @@
  * with `--logs stderr`. See `--help`.
  */
 import { mkdirSync } from 'node:fs';
-import { join, relative, resolve } from 'node:path';
+import { join, resolve, sep } from 'node:path';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import type { Logger } from 'pino';
@@ -89,7 +89,11 @@ const log: StartLog = openStartLog(flags.logs ?? join(dataRoot, 'logs', 'start.l
 const logger: Logger = log.logger;
 
 /** A path as people read it: relative to where they are when it is inside. */
-const shown = (path: string) => (path === 'stderr' || relative(process.cwd(), path).startsWith('..') ? path : relative(process.cwd(), path) || '.');
+function shown(path: string): string {
+  const cwd = process.cwd();
+  if (path === cwd) return '.';
+  return path.startsWith(cwd + sep) ? path.slice(cwd.length + 1) : path;
+}
 const say = (line = '') => process.stdout.write(line + '\n');
 const note = (line: string) => process.stderr.write(line + '\n');
 

@@ -30,7 +30,8 @@ afterAll(async () => {
 
 /** Starts `npm start -- --web --data-dir DIR --server ...` and resolves with its URL once it runs. */
 function startProfile(dir: string): Promise<string> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'scripts/start.ts'), '--web', '--data-dir', dir, '--server', `${server.host}:${server.port}:${server.publicKeyBase64}`], {
+  const logs = join(dir, 'start.log'); // not the repository's data/logs
+  const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'scripts/start.ts'), '--web', '--data-dir', dir, '--logs', logs, '--server', `${server.host}:${server.port}:${server.publicKeyBase64}`], {
     cwd: root,
     env: { ...process.env, TERN_SERVERS: '', TERN_WEB_PORT: '' },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -41,15 +42,15 @@ function startProfile(dir: string): Promise<string> {
     const timer = setTimeout(() => reject(new Error(`npm start did not come up:\n${out}`)), 60_000);
     const onData = (chunk: Buffer) => {
       out += chunk.toString();
-      const m = /Tern is running \(client data in ([^)]+)\)[\s\S]*?(http:\/\/127\.0\.0\.1:\d+\/\?k=\S+)/.exec(out);
+      // The link first and alone, then the details (Client data: ...).
+      const m = /^(http:\/\/127\.0\.0\.1:\d+\/\?k=\S+)\n[\s\S]*^Client data: (.+)$/m.exec(out);
       if (m) {
         clearTimeout(timer);
-        expect(m[1]).toBe(dir);
-        resolveUrl(m[2]!);
+        expect(m[2]).toBe(dir);
+        resolveUrl(m[1]!);
       }
     };
     child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
     child.once('exit', (code) => reject(new Error(`npm start exited (${code}):\n${out}`)));
   });
 }

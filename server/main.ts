@@ -3,8 +3,10 @@
  * `node out/server/main.js`). Runs the server, or an operator command
  * (admin-commands.ts), or prints --help / --version.
  *
- * Serving, stdout carries exactly two lines:
+ * Serving, stdout carries exactly three lines, the key last (a launcher may
+ * take it as "ready"):
  *   listening on HOST:PORT
+ *   attachments at URL      (the blob service, as clients are told it)
  *   server key BASE64
  * and stderr only JSON log lines (pino), fatal start-up errors included.
  * Operator commands print their results on stdout and errors as plain text
@@ -43,6 +45,7 @@ async function serve(cl: CommandLine): Promise<number> {
   logger.info({ version: info.version, commit: info.commit, node: process.versions.node, config: redactConfig(config) }, 'starting');
   const server = await startServer(config, { logger });
   print(`listening on ${server.host}:${server.port}`);
+  print(`attachments at ${server.blobUrl}`);
   print(`server key ${server.publicKeyBase64}`);
   await new Promise<void>((resolve) => {
     const stop = (signal: NodeJS.Signals) => {

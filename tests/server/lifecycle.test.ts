@@ -1,4 +1,4 @@
-// The server as a process: start, two lines on stdout, SIGTERM exits 0 and tells clients, restart keeps everything,
+// The server as a process: start, three lines on stdout, SIGTERM exits 0 and tells clients, restart keeps everything,
 // one server per data directory, stale locks, the admin CLI.
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -30,6 +30,11 @@ describe('server process', () => {
     const env = { ...fastEnv, ...storeEnv(await freshStore('lifecycle')) };
     const first = await spawnServer(['--port', '0', '--data', data, '--config', config], env);
     expect(first.host).toBe('127.0.0.1');
+    // The blob service is where the attachments line says: it answers there, asking for a transfer token.
+    expect(first.blobUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(first.blobUrl).not.toBe(`http://127.0.0.1:${first.port}`);
+    const blob = await fetch(`${first.blobUrl}/v1/blobs/${'0'.repeat(64)}`);
+    expect([blob.status, await blob.json()]).toMatchObject([401, { error: 'token-missing' }]);
     expect(statSync(join(data, 'server.key')).mode & 0o777).toBe(0o600);
 
     const alice = await TestClient.connect(first);

@@ -10,6 +10,8 @@ const root = new URL('../../../', import.meta.url).pathname;
 
 export interface ServerProcess extends Endpoint {
   child: ChildProcess;
+  /** The blob service's URL, from the "attachments at URL" line. */
+  blobUrl: string;
   stderr(): string;
   /** Resolves with the exit code (or signal name). */
   exited: Promise<number | string>;
@@ -22,12 +24,12 @@ export function serverArgs(args: string[]): string[] {
   return [...extraNodeArgs, '--import', 'tsx', 'server/main.ts', ...args];
 }
 
-/** Starts `server/main.ts` and waits for its two stdout lines. */
+/** Starts `server/main.ts` and waits for its stdout lines (the key comes last). */
 export function spawnServer(args: string[], env: NodeJS.ProcessEnv = {}): Promise<ServerProcess> {
   return spawnServerCommand([process.execPath, ...serverArgs(args)], { cwd: root, env: { ...process.env, ...env } });
 }
 
-/** Starts a server command (e.g. the compiled entry) and waits for its two stdout lines. */
+/** Starts a server command (e.g. the compiled entry) and waits for its stdout lines. */
 export function spawnServerCommand(command: readonly string[], options: { cwd: string; env: NodeJS.ProcessEnv }): Promise<ServerProcess> {
   const child = spawn(command[0]!, command.slice(1), { ...options, stdio: ['ignore', 'pipe', 'pipe'] });
   let err = '';
@@ -36,17 +38,21 @@ export function spawnServerCommand(command: readonly string[], options: { cwd: s
   return new Promise((resolve, reject) => {
     let host = '';
     let port = 0;
+    let blobUrl = '';
     const lines = createInterface({ input: child.stdout! });
     const fail = (why: string) => reject(new Error(`${why}\nstderr:\n${err}`));
     void exited.then((code) => fail(`server exited (${code}) before it was ready`));
     lines.on('line', (line) => {
       const listening = /^listening on (.+):(\d+)$/.exec(line);
+      const blobs = /^attachments at (\S+)$/.exec(line);
       const key = /^server key (\S+)$/.exec(line);
       if (listening) {
         host = listening[1]!;
         port = Number(listening[2]);
+      } else if (blobs) {
+        blobUrl = blobs[1]!;
       } else if (key) {
-        resolve({ child, host, port, publicKey: decodeKey(key[1]!), stderr: () => err, exited });
+        resolve({ child, host, port, blobUrl, publicKey: decodeKey(key[1]!), stderr: () => err, exited });
       }
     });
   });

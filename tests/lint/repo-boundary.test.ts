@@ -97,6 +97,12 @@ describe('the run-time guard', () => {
     expect(['/srv/wt/tern/tests/x', '/srv/wt', '/srv', '/usr/bin/chromium', '/tmp/x', '/proc/self/io', '/home/me/.cache/x'].filter(outside)).toEqual([]);
   });
 
+  it('a checkout inside the temp directory still has siblings there (a CI clone in /tmp/job/repo)', () => {
+    const outside = (p: string): boolean => isOutsideRepository(p, '/tmp/job/repo', '/root', '/tmp');
+    expect(['/tmp/job/log', '/tmp/job/shared/GUIDE.md', '/tmp/job/other/x'].filter(outside)).toHaveLength(3);
+    expect(['/tmp/job/repo/tests/x', '/tmp/job', '/tmp/vitest-1/x', '/tmp/x', '/usr/bin/chromium'].filter(outside)).toEqual([]);
+  });
+
   it('refuses to read a file beside the checkout, sync or async, and remembers it', async () => {
     // A folder of our own beside the checkout (removed at the end): a clone has no such thing.
     let sibling: string;

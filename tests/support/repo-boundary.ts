@@ -15,7 +15,8 @@
  * "The folders that enclose it": the checkout's parent, its parent, and so
  * on, stopping below the filesystem root and the home directory (where
  * package-manager and browser caches legitimately live), minus the path down
- * to the checkout itself and the temp directory. System folders (/usr, /etc,
+ * to the checkout itself and the temp directory (but a checkout inside the
+ * temp directory still has siblings there). System folders (/usr, /etc,
  * /proc, /tmp, ...) are never in that set unless the checkout sits in them.
  */
 import fs from 'node:fs';
@@ -40,11 +41,20 @@ export function enclosingFolders(root: string = repoRoot, home: string = os.home
   return folders;
 }
 
-/** True for a path in the checkout's enclosing folders that is neither in the checkout, nor on the way to it, nor in the temp directory. */
+/**
+ * True for a path in the checkout's enclosing folders that is neither in the
+ * checkout, nor on the way to it, nor in the temp directory. A checkout that
+ * itself sits in the temp directory (a CI clone in /tmp/job/repo) still has
+ * siblings: the folders between it and the temp directory count as outside.
+ */
 export function isOutsideRepository(target: string, root: string = repoRoot, home: string = os.homedir(), tmp: string = os.tmpdir()): boolean {
   const p = path.resolve(target);
-  if (inside(p, root) || inside(root, p) || inside(p, path.resolve(tmp))) return false;
-  return enclosingFolders(root, home).some((folder) => inside(p, folder));
+  const temp = path.resolve(tmp);
+  if (inside(p, root) || inside(root, p)) return false;
+  const folders = enclosingFolders(root, home);
+  if (folders.some((folder) => inside(p, folder) && !inside(temp, folder))) return true; // beside the checkout, below the temp directory
+  if (inside(p, temp)) return false;
+  return folders.some((folder) => inside(p, folder));
 }
 
 export class OutsideRepositoryError extends Error {

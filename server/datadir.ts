@@ -129,8 +129,9 @@ export function lockDataDir(dir: string): DataDirLock {
     if (Number.isInteger(pid) && pid > 0 && processAlive(pid)) throw new DataDirLockedError(dir, pid);
     try {
       unlinkSync(file); // stale: its server is gone
-    } catch {
-      // Someone else removed it first.
+    } catch (err) {
+      // Someone else removed it first; anything else (a read-only or broken disk) is the reason to report.
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new Error(`cannot remove the stale lock ${file}: ${(err as Error).message}`, { cause: err });
     }
   }
   throw new Error(`could not take the lock ${file}`);

@@ -6,13 +6,14 @@
  * scenario (they are cumulative: everything sent so far must hold).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { waitFor } from '../support/wait';
 import { chaosSeed } from './support/mode';
 import { chaosTimings } from './support/participant';
+import { burst, messageText } from './support/traffic';
 import { World } from './support/world';
 
 const seed = chaosSeed(1501);
 let world: World;
-let n = 0;
 
 beforeAll(async () => {
   console.log(`chaos network: seed ${seed}`);
@@ -23,19 +24,6 @@ afterAll(async () => {
   await world?.dispose();
 });
 
-/** Sends `count` messages from each participant, alternating direct chats and the group. */
-async function burst(count: number, tag: string): Promise<void> {
-  const sends: Promise<unknown>[] = [];
-  for (let k = 0; k < count; k++) {
-    for (let i = 0; i < world.participants.length; i++) {
-      const to = (i + 1 + (k % 2)) % world.participants.length;
-      const key = k % 3 === 2 ? world.groupKey : world.direct(i, to === i ? (i + 1) % 3 : to);
-      sends.push(world.p(i).send(key, `${tag} ${i}→${key} #${n++} 消息`));
-    }
-  }
-  await Promise.all(sends);
-}
-
 /** When `p` first reported offline after `since`, and why. */
 function firstOffline(i: number, since: number) {
   return world.p(i).states.find((s) => s.at >= since && s.status.state === 'offline');
@@ -44,14 +32,14 @@ function firstOffline(i: number, since: number) {
 describe('network faults through the proxy', () => {
   it('latency, jitter and a bandwidth limit: everything arrives once, in order', async () => {
     for (const p of world.participants) p.proxy!.shape({ latencyMs: 40, jitterMs: 60, bytesPerSec: 64_000 });
-    await burst(8, 'slow');
+    await burst(world, 8, 'slow');
     await world.settle();
     for (const p of world.participants) p.proxy!.shape({});
     expect(await world.check({ allowFailed: false })).toEqual([]);
   });
 
   it('a reset in the middle of a frame, again and again during a burst', async () => {
-    const sending = burst(10, 'reset');
+    const sending = burst(world, 10, 'reset');
     for (let r = 0; r < 4; r++) {
       world.p(r % 3).proxy!.resetMidFrame();
       await new Promise((res) => setTimeout(res, 150));
@@ -64,9 +52,10 @@ describe('network faults through the proxy', () => {
 
   it('a half-open connection is found by the heartbeat within interval + misses × timeout, then the client reconnects', async () => {
     const p = world.p(0);
+    await waitFor(async () => (await p.online()) && p.proxy!.connections > 0, 'online before the fault');
     const since = Date.now();
     expect(p.proxy!.halfOpen()).toBeGreaterThan(0);
-    await p.send(world.direct(0, 1), `sent into a half-open connection #${n++}`);
+    await p.send(world.direct(0, 1), messageText('sent into a half-open connection'));
     const offline = await waitForState(0, since);
     const took = offline.at - since;
     const bound = chaosTimings.heartbeatIntervalMs! + chaosTimings.heartbeatMisses! * chaosTimings.heartbeatTimeoutMs!;
@@ -81,7 +70,7 @@ describe('network faults through the proxy', () => {
   it('a blackhole longer than the heartbeat, then recovery: reconnects and delivers what was sent meanwhile', async () => {
     const since = Date.now();
     const hole = Promise.all(world.participants.map((p) => p.proxy!.blackhole(4500)));
-    await burst(3, 'hole');
+    await burst(world, 3, 'hole');
     await hole;
     // Every participant's link died during the blackhole (4.5 s > 3 s).
     for (let i = 0; i < 3; i++) expect(firstOffline(i, since)?.status.lastError?.code).toBe('TIMEOUT');

@@ -4,7 +4,7 @@
  * for the counters the contract does not show):
  *
  * 1. Every message a sender's UI showed as sent is in every recipient's cache
- *    exactly once, with the sender's server id, sequence and text.
+ *    exactly once, with the sender's server id, sequence, text and (server) time.
  * 2. Every conversation in every cache is in sequence order with no holes, and
  *    holds nothing nobody sent (no phantom, no double under another id).
  * 3. Every message ever sent is still in its sender's cache, as sent (or
@@ -161,6 +161,8 @@ export async function checkInvariants(topology: Topology, options: CheckOptions 
         }
         const t = theirs[0]!;
         if (t.serverId !== own.serverId || t.convSeq !== own.convSeq) problems.push(`${who.name}: ${s.name}'s "${r.text}" has server id/seq ${t.serverId}/${t.convSeq}, sender has ${own.serverId}/${own.convSeq}`);
+        // Once acknowledged, a message carries the server's time on every device (a skewed client clock changes nothing).
+        if (t.sentAt !== own.sentAt) problems.push(`${who.name}: ${s.name}'s "${r.text}" sent at ${t.sentAt}, the sender shows ${own.sentAt}`);
       }
     }
   }

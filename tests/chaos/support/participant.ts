@@ -228,9 +228,9 @@ export class Participant {
       },
       dispose: async () => {},
     };
-    // Every other property is a contract method, called across the process boundary.
+    // Every other property is a contract method, called across the process boundary (not `then`: this is no promise).
     return new Proxy(handle, {
-      get: (target, prop: string) => (prop in target ? target[prop as keyof typeof target] : (args: unknown) => call(prop, args ?? {})),
+      get: (target, prop: string) => (prop in target ? target[prop as keyof typeof target] : prop === 'then' ? undefined : (args: unknown) => call(prop, args ?? {})),
     }) as unknown as CoreHandle;
   }
 }

@@ -53,26 +53,51 @@ export class ChaosServer {
     return this.err;
   }
 
-  /** Starts (or restarts, on the port it had) and resolves once it listens. */
+  /**
+   * Starts (or restarts, on the port it had) and resolves once it listens. If
+   * that port was taken meanwhile (an outgoing connection's ephemeral port, or
+   * another test's listener), it takes a free one: callers re-point their
+   * proxies at `endpoint` (World.restartServer does).
+   */
   async start(): Promise<ServerEndpoint> {
     const port = this.endpoint?.port ?? this.options.port ?? 0;
+    try {
+      await this.startOn(port);
+    } catch (err) {
+      if (port === 0 || !/EADDRINUSE/.test(String(err))) throw err;
+      await this.startOn(0);
+    }
+    this.starts++;
+    return this.endpoint;
+  }
+
+  private async startOn(port: number): Promise<void> {
+    this.err = '';
     const args = ['--import', 'tsx', join(repoRoot, 'server/main.ts'), '--host', this.options.host ?? '127.0.0.1', '--port', String(port), '--data', this.options.dataDir, '--log-level', 'warn'];
     const [cmd, ...pre] = [...(this.options.wrap ?? []), process.execPath];
     const child = spawn(cmd!, [...pre, ...args], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...chaosServerEnv, ...this.options.env } });
     this.child = child;
     this.expectingExit = false;
-    this.starts++;
+    let starting = true;
     this.exitedP = new Promise<void>((resolve) =>
       child.once('exit', (code, signal) => {
-        if (!this.expectingExit) this.unexpectedExits.push(`server exited (${code ?? signal}): ${this.err.slice(-2000)}`);
+        // An exit while starting rejects start() with the reason: the caller judges it.
+        if (!this.expectingExit && !starting) this.unexpectedExits.push(`server exited (${code ?? signal}): ${this.err.slice(-2000)}`);
         resolve();
       }),
     );
     child.stderr!.on('data', (d: Buffer) => {
       if (this.err.length < 200_000) this.err += d.toString();
     });
-    this.endpoint = await serverListening(child, () => this.err, 60_000);
-    return this.endpoint;
+    try {
+      this.endpoint = await serverListening(child, () => this.err, 60_000);
+    } catch (err) {
+      this.expectingExit = true;
+      child.kill('SIGKILL');
+      throw err;
+    } finally {
+      starting = false;
+    }
   }
 
   signal(sig: NodeJS.Signals): void {

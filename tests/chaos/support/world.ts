@@ -32,6 +32,8 @@ export interface WorldOptions {
   /** Participants connect straight to the server (no proxy). */
   direct?: boolean;
   participant?: Partial<ParticipantOptions>;
+  /** Where the server keeps its data, given the world's root (default: root/server); may register cleanups. */
+  serverDataDir?: (root: string, world: World) => string;
 }
 
 export class World {
@@ -40,6 +42,7 @@ export class World {
   groupKey: ConversationKey = 'g:0';
   /** Server memory at the start (after setup) and its peak seen at checks, KiB. */
   rssStartKiB = 0;
+  private readonly cleanups: (() => void)[] = [];
 
   private constructor(
     readonly root: string,
@@ -51,6 +54,7 @@ export class World {
     const root = mkdtempSync(join(tmpdir(), `tern-chaos-${options.name}-`));
     const server = new ChaosServer({ dataDir: join(root, 'server'), ...options.server });
     const world = new World(root, server, options);
+    if (options.serverDataDir) server.options.dataDir = options.serverDataDir(root, world);
     try {
       await world.setUp();
     } catch (err) {
@@ -102,6 +106,12 @@ export class World {
       }
     }
     for (const p of ps) await waitFor(async () => (await p.core.listFriends({})).filter((f) => f.state === 'friend').length === ps.length - 1, `${p.name}'s friends`, 30_000);
+  }
+
+  /** Starts the server again (after a kill) and points every proxy at it (its port may have changed). */
+  async restartServer(): Promise<void> {
+    const endpoint = await this.server.start();
+    for (const p of this.participants) p.proxy?.retarget(endpoint);
   }
 
   p(i: number): Participant {
@@ -172,9 +182,15 @@ export class World {
     return problems;
   }
 
+  /** Runs at dispose, after the server and clients stopped, before the files are removed (e.g. unmount). */
+  onDispose(fn: () => void): void {
+    this.cleanups.push(fn);
+  }
+
   async dispose(): Promise<void> {
     for (const p of this.participants) await p.stop().catch(() => {});
     await this.server.stop().catch(() => {});
+    for (const fn of this.cleanups.splice(0).reverse()) fn();
     rmSync(this.root, { recursive: true, force: true });
   }
 }

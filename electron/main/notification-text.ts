@@ -26,7 +26,7 @@ function clip(text: string): string {
 export interface BatchForText {
   conversation: Pick<ConversationView, 'type' | 'title' | 'unread'>;
   /** The new messages of this conversation in this batch, oldest first. */
-  messages: Pick<MessageView, 'senderId' | 'text'>[];
+  messages: Pick<MessageView, 'senderId' | 'text' | 'groupAction'>[];
   senderName(userId: number): string;
 }
 
@@ -51,7 +51,8 @@ export function notificationText(privacy: NotificationPrivacy, strings: MainStri
     }
     case 'full': {
       const shown = messages.slice(-maxLines);
-      const lines = shown.map((m) => (isGroup ? strings.groupLine(batch.senderName(m.senderId), clip(m.text)) : clip(m.text)));
+      const text = (m: BatchForText['messages'][number]) => (m.groupAction ? strings.groupAction[m.groupAction.kind] : clip(m.text));
+      const lines = shown.map((m) => (isGroup ? strings.groupLine(batch.senderName(m.senderId), text(m)) : text(m)));
       const hidden = count - shown.length;
       if (hidden > 0) lines.push(strings.moreMessages(hidden));
       return { title: conversation.title, body: lines.join('\n') };

@@ -2,7 +2,7 @@
  * The few texts the main process shows itself (notifications, tray, menu),
  * in English and Simplified Chinese. The renderer has its own i18n.
  */
-import type { LanguageSetting } from '../../shared/ipc';
+import type { GroupActionKind, LanguageSetting } from '../../shared/ipc';
 
 export type Lang = 'en' | 'zh-CN';
 
@@ -32,6 +32,8 @@ export interface MainStrings {
   addToDictionary: string;
   help: string;
   exportDebugLog: string;
+  /** A group service message in a notification, after the actor's name ("Alice: added members"). */
+  groupAction: Record<GroupActionKind, string>;
 }
 
 const en: MainStrings = {
@@ -60,6 +62,10 @@ const en: MainStrings = {
   addToDictionary: 'Add to Dictionary',
   help: 'Help',
   exportDebugLog: 'Export Debug Log…',
+  groupAction: {
+    created: 'created the group', membersAdded: 'added members', membersRemoved: 'removed members',
+    left: 'left the group', renamed: 'renamed the group', dissolved: 'dissolved the group',
+  },
 };
 
 const zh: MainStrings = {
@@ -87,6 +93,10 @@ const zh: MainStrings = {
   addToDictionary: '添加到词典',
   help: '帮助',
   exportDebugLog: '导出调试日志…',
+  groupAction: {
+    created: '创建了群聊', membersAdded: '邀请了新成员', membersRemoved: '移出了成员',
+    left: '退出了群聊', renamed: '修改了群名', dissolved: '解散了群聊',
+  },
 };
 
 /** `system` follows the OS locale (app.getLocale()): any zh* picks Chinese. */

@@ -37,6 +37,11 @@ export const en = {
     mutedUntil: 'Muted until {time}', newChat: 'New chat', search: 'Search',
     newChatFilter: 'Search friends', newGroup: 'New group', noFriends: 'No friends to chat with yet. Add friends in Contacts.',
   },
+  groupActions: {
+    created: '{actor} created the group “{name}”', membersAdded: '{actor} added {users}', membersRemoved: '{actor} removed {users}',
+    left: '{actor} left the group', renamed: '{actor} renamed the group to “{name}”', dissolved: '{actor} dissolved the group',
+    you: 'You', youObject: 'you',
+  },
   messages: {
     placeholder: 'Write a message… (Enter to send, Shift+Enter for a new line)', send: 'Send',
     composer: 'Message',

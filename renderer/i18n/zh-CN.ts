@@ -36,6 +36,11 @@ export const zhCN: MessageSchema = {
     mutedUntil: '免打扰至 {time}', newChat: '发起聊天', search: '搜索',
     newChatFilter: '搜索好友', newGroup: '新建群聊', noFriends: '还没有可以聊天的好友。去“联系人”添加好友吧。',
   },
+  groupActions: {
+    created: '{actor}创建了群聊“{name}”', membersAdded: '{actor}邀请{users}加入了群聊', membersRemoved: '{actor}将{users}移出了群聊',
+    left: '{actor}退出了群聊', renamed: '{actor}将群名改为“{name}”', dissolved: '{actor}解散了群聊',
+    you: '你', youObject: '你',
+  },
   messages: {
     placeholder: '输入消息…（Enter 发送，Shift+Enter 换行）', send: '发送',
     composer: '消息',

@@ -8,11 +8,12 @@
  * the whole roster: they page it with GROUP_MEMBERS.
  */
 import { create } from '@bufbuild/protobuf';
-import { GroupMemberListSchema, GroupRole, ResultCode, SyncDomain, type GroupInfo, type GroupMemberList } from '../../shared/protocol';
+import { GroupActionKind, GroupMemberListSchema, GroupRole, ResultCode, SyncDomain, type GroupInfo, type GroupMemberList } from '../../shared/protocol';
 import type { GroupMemberRow, GroupRow, Tx } from '../storage/store';
 import type { Caller } from '../services/deps';
 import { fail } from '../services/errors';
 import { isFriend } from './access';
+import { postGroupAction } from './group-actions';
 import { readOperation, writeOperation, type WriteContext } from './operation';
 import { renderGroup, renderMember } from './render';
 
@@ -41,6 +42,11 @@ export const createGroup = writeOperation('groups.create', async (ctx, a: { call
   group.member_count = a.memberIds.length + 1;
   await tx.groups.update(group);
   await publishGroup(ctx, group, [owner, ...a.memberIds]);
+  // Every member sees the new group in the chat list at once, and learns who added them.
+  await postGroupAction(ctx, { groupId, actorId: owner, kind: GroupActionKind.CREATED, name: a.name, audience: [owner, ...a.memberIds] });
+  if (a.memberIds.length > 0) {
+    await postGroupAction(ctx, { groupId, actorId: owner, kind: GroupActionKind.MEMBERS_ADDED, userIds: a.memberIds, audience: [owner, ...a.memberIds] });
+  }
   return renderGroup(group, GroupRole.OWNER);
 });
 
@@ -55,7 +61,9 @@ export const renameGroup = writeOperation('groups.rename', async (ctx, a: { call
   group.name = a.name;
   group.updated_at = now;
   await tx.groups.update(group);
-  await publishGroup(ctx, group, await tx.groups.memberIds(group.id));
+  const members = await tx.groups.memberIds(group.id);
+  await publishGroup(ctx, group, members);
+  await postGroupAction(ctx, { groupId: group.id, actorId: a.caller.userId, kind: GroupActionKind.RENAMED, name: a.name, audience: members });
   return renderGroup(group, me.role as GroupRole);
 });
 
@@ -74,6 +82,7 @@ export const inviteMembers = writeOperation('groups.invite', async (ctx, a: { ca
   await tx.groups.update(group);
   await publishGroup(ctx, group, [...existing, ...a.userIds]);
   for (const id of a.userIds) await publishMember(ctx, (await tx.groups.member(group.id, id))!, existing);
+  await postGroupAction(ctx, { groupId: group.id, actorId: a.caller.userId, kind: GroupActionKind.MEMBERS_ADDED, userIds: a.userIds, audience: [...existing, ...a.userIds] });
 });
 
 export const removeMembers = writeOperation('groups.remove', async (ctx, a: { caller: Caller; groupId: number; userIds: number[] }) => {
@@ -87,15 +96,21 @@ export const removeMembers = writeOperation('groups.remove', async (ctx, a: { ca
     targets.push(target);
   }
   await dropMembers(ctx, group, targets);
+  await postGroupAction(ctx, {
+    groupId: group.id, actorId: a.caller.userId, kind: GroupActionKind.MEMBERS_REMOVED, userIds: a.userIds,
+    audience: [...(await ctx.tx.groups.memberIds(group.id)), ...a.userIds],
+  });
 });
 
 export const leaveGroup = writeOperation('groups.leave', async (ctx, a: { caller: Caller; groupId: number }) => {
   const { group, me } = await requireMembership(ctx.tx, a.caller, a.groupId);
   if (me.role === GroupRole.OWNER) throw fail(ResultCode.PERMISSION_DENIED, 'the owner must transfer ownership or dissolve the group');
   await dropMembers(ctx, group, [me]);
+  await postGroupAction(ctx, { groupId: group.id, actorId: a.caller.userId, kind: GroupActionKind.LEFT, audience: [...(await ctx.tx.groups.memberIds(group.id)), a.caller.userId] });
 });
 
-export const dissolveGroup = writeOperation('groups.dissolve', async ({ tx, events, now }, a: { caller: Caller; groupId: number }) => {
+export const dissolveGroup = writeOperation('groups.dissolve', async (ctx, a: { caller: Caller; groupId: number }) => {
+  const { tx, events, now } = ctx;
   const { group } = await requireMembership(tx, a.caller, a.groupId, GroupRole.OWNER);
   const members = await tx.groups.memberIds(group.id);
   for (const id of members) await tx.groups.removeMember(group.id, id);
@@ -104,6 +119,7 @@ export const dissolveGroup = writeOperation('groups.dissolve', async ({ tx, even
   group.updated_at = now;
   await tx.groups.update(group);
   events.appendToMany(members, SyncDomain.GROUPS, { case: 'group', value: renderGroup(group, GroupRole.UNSPECIFIED) });
+  await postGroupAction(ctx, { groupId: group.id, actorId: a.caller.userId, kind: GroupActionKind.DISSOLVED, audience: members });
 });
 
 export const setMemberRole = writeOperation('groups.setRole', async (ctx, a: { caller: Caller; groupId: number; userId: number; role: GroupRole }) => {

@@ -27,6 +27,7 @@ import { fail, invalid, ServiceError } from '../services/errors';
 import { big } from '../services/validate';
 import { requireUser } from './access';
 import type { MessageHandle } from './events';
+import { GROUP_ACTION_ID_PREFIX } from './group-actions';
 import { requireMembership } from './groups';
 import { readOperation, writeOperation, type WriteContext } from './operation';
 import { conversationRefFor, renderMessage } from './render';
@@ -111,6 +112,7 @@ export const recallMessage = writeOperation('messages.recall', async ({ tx, even
   if (!msg || !conv) throw fail(ResultCode.NOT_FOUND, 'no such message');
   const { participants, role } = await resolve(tx, caller, targetFor(conv, caller.userId), false);
   if (msg.recalled_by !== 0) return; // already recalled: idempotent
+  if (msg.client_msg_id.startsWith(GROUP_ACTION_ID_PREFIX)) throw fail(ResultCode.PERMISSION_DENIED, 'a group service message cannot be recalled');
   if (msg.sender_id === caller.userId) {
     if (now - msg.sent_at > a.recallWindowMs) throw fail(ResultCode.RECALL_WINDOW_EXPIRED, 'recall window expired');
   } else {

@@ -47,6 +47,8 @@ export function parseMentions(mentions: string): number[] {
 }
 
 export function renderMessage(row: MessageRow, conv: ConversationRow, viewerId: number): Message {
+  // The structured parts (attachments, a group action) are kept as a Message protobuf.
+  const parts = row.attachments ? fromBinary(MessageSchema, row.attachments) : undefined;
   return create(MessageSchema, {
     msgId: big(row.id),
     conversation: conversationRefFor(conv, viewerId),
@@ -58,7 +60,8 @@ export function renderMessage(row: MessageRow, conv: ConversationRow, viewerId: 
     mentions: parseMentions(row.mentions).map((userId) => ({ userId: big(userId) })),
     replyToMsgId: big(row.reply_to),
     recalled: row.recalled_by !== 0,
-    attachments: row.attachments && row.recalled_by === 0 ? fromBinary(MessageSchema, row.attachments).attachments : [],
+    attachments: parts && row.recalled_by === 0 ? parts.attachments : [],
+    ...(parts?.groupAction ? { groupAction: parts.groupAction } : {}),
   });
 }
 

@@ -20,6 +20,7 @@ import {
   type TypingRequest,
 } from '../../shared/protocol';
 import { markRead, recallMessage, recordPulled, recordPushAcks, sendMessage, typingAudience, type Target } from '../operations/messages';
+import { GROUP_ACTION_ID_PREFIX } from '../operations/group-actions';
 import type { AttachmentService } from './attachments';
 import type { Caller, ServiceDeps } from './deps';
 import { fail, invalid } from './errors';
@@ -38,6 +39,7 @@ export class MessageService {
   send(caller: Caller, req: SendMessageRequest): Promise<SendMessageAck> {
     const { config } = this.deps;
     requireText('client_msg_id', req.clientMsgId, 1, 64);
+    if (req.clientMsgId.startsWith(GROUP_ACTION_ID_PREFIX)) throw invalid('client_msg_id', `client_msg_id may not start with "${GROUP_ACTION_ID_PREFIX}" (group service messages)`);
     const files = req.attachments ?? [];
     // With files the text is an optional caption.
     if (req.text.length === 0 && files.length === 0) throw invalid('text', 'text is empty');

@@ -70,7 +70,7 @@ export interface MessageRow {
   reply_to: number;
   sender_seq: number;
   recalled_by: number;
-  /** The attachments (a Message protobuf with only `attachments` set), null for text only. */
+  /** The structured parts (a Message protobuf with only `attachments` or `group_action` set), null for text only. */
   attachments?: Uint8Array | null;
 }
 

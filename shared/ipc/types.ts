@@ -63,6 +63,18 @@ export interface Profile {
 
 export type MessageStatus = 'pending' | 'sent' | 'delivered' | 'read' | 'failed';
 
+export const groupActionKinds = ['created', 'membersAdded', 'membersRemoved', 'left', 'renamed', 'dissolved'] as const;
+export type GroupActionKind = (typeof groupActionKinds)[number];
+
+/** A group service message: what happened ("added Bob"); the actor is the message's sender. */
+export interface GroupAction {
+  kind: GroupActionKind;
+  /** Who was added or removed. */
+  userIds: number[];
+  /** The group's name (created) or its new name (renamed). */
+  name: string;
+}
+
 export interface MessageView {
   /** Stable local id (the client message id); never changes as the status moves. */
   id: string;
@@ -84,6 +96,8 @@ export interface MessageView {
   recalled: boolean;
   /** Why a failed message failed. */
   error?: ErrorInfo;
+  /** Set on a group service message (its text is empty): the UI words the action. */
+  groupAction?: GroupAction;
 }
 
 export interface ConversationView {
@@ -93,7 +107,7 @@ export interface ConversationView {
   targetId: number;
   title: string;
   avatar: string;
-  lastMessage?: { id: string; senderId: number; preview: string; at: number; status: MessageStatus; recalled: boolean };
+  lastMessage?: { id: string; senderId: number; preview: string; at: number; status: MessageStatus; recalled: boolean; groupAction?: GroupAction };
   unread: number;
   /** An unread message mentions me (or @all). */
   mentioned: boolean;

@@ -126,4 +126,35 @@ describe('the chat list', () => {
     await shot(alice.page, 'conv-07-new-group-from-header');
     for (const u of [alice, bob]) expect(u.problems.filter((p) => /Content.Security.Policy|pageerror/i.test(p))).toEqual([]);
   });
+
+  it('a new group is in every member\'s list at once, and its changes are told in the chat', async () => {
+    // (Alice's creation form is open from the test before.)
+    await alice.page.getByTestId('group-name').fill('Hike');
+    await alice.page.getByTestId('group-member-bob').check();
+    await alice.page.getByTestId('group-create').click();
+    await alice.page.getByTestId('group-detail').waitFor();
+    // Bob has not done anything: the group is in his list, telling him who added him.
+    await bob.page.getByTestId('nav-chats').click();
+    await expect.poll(() => item(bob, 'Hike').textContent(), { timeout: 20_000 }).toContain('Alice added you');
+    await shot(bob.page, 'conv-08-new-group-in-list');
+    await alice.page.getByTestId('group-rename').click();
+    await alice.page.getByTestId('group-rename-input').fill('Hike 周末');
+    await alice.page.getByTestId('group-rename-input').press('Enter');
+    await item(bob, 'Hike 周末').click();
+    await headerIs(bob.page, 'Hike 周末');
+    const service = bob.page.getByTestId('message-service');
+    await expect.poll(() => service.allTextContents(), { timeout: 20_000 }).toEqual([
+      'Alice created the group “Hike”', 'Alice added you', 'Alice renamed the group to “Hike 周末”',
+    ]);
+    await shot(bob.page, 'conv-09-service-messages');
+    // Bob leaves: Alice reads it in the chat.
+    await bob.page.getByTestId('nav-groups').click();
+    await bob.page.getByTestId('group').filter({ hasText: 'Hike 周末' }).click();
+    await bob.page.getByTestId('group-leave').click();
+    await bob.page.getByTestId('confirm-ok').click();
+    await alice.page.getByTestId('group-open').click();
+    await headerIs(alice.page, 'Hike 周末');
+    await expect.poll(() => alice.page.getByTestId('message-service').last().textContent(), { timeout: 20_000 }).toBe('Bob left the group');
+    await shot(alice.page, 'conv-10-member-left');
+  });
 });

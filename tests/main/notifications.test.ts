@@ -217,6 +217,12 @@ describe('notification text at each privacy level', () => {
     expect(lines[3]).toBe('and 6 more');
   });
 
+  it('words a group service message after its actor, in both languages', () => {
+    const added = [{ senderId: 2, text: '', groupAction: { kind: 'membersAdded' as const, userIds: [1], name: '' } }];
+    expect(notificationText('full', en, 'Tern', { conversation: { ...group, unread: 1 }, messages: added, senderName: names })!.body).toBe('Bob: added members');
+    expect(notificationText('full', zh, 'Tern', { conversation: { ...group, unread: 1 }, messages: added, senderName: names })!.body).toBe('Bob：邀请了新成员');
+  });
+
   it('speaks Chinese', () => {
     expect(notificationText('count', zh, 'Tern', { conversation: group, messages: two, senderName: names })).toEqual({ title: 'Tern', body: '2 条新消息' });
     expect(notificationText('full', zh, 'Tern', { conversation: { ...group, unread: 1 }, messages: [{ senderId: 3, text: '你好' }], senderName: names })!.body).toBe('Carol：你好');

@@ -13,11 +13,12 @@ import type { ConversationRepository } from './api';
 import { PENDING_SORT_BASE, preview, type CacheContext } from './context';
 import type { Row } from './db';
 import { parseConversationKey } from '../../../shared/ipc/conversation-key';
+import { parseGroupAction } from './group-action';
 import { MUTED_FOREVER } from './migrations/0002_mute_until';
 
 const VIEW_SELECT = `
   SELECT c.key, c.type, c.target_id, c.unread, c.mentioned, c.draft, c.pinned, c.muted_until, c.marked_unread, c.updated_at,
-         m.id AS lm_id, m.sender_id AS lm_sender, m.text AS lm_text, m.sent_at AS lm_at, m.status AS lm_status, m.recalled AS lm_recalled,
+         m.id AS lm_id, m.sender_id AS lm_sender, m.text AS lm_text, m.sent_at AS lm_at, m.status AS lm_status, m.recalled AS lm_recalled, m.group_action AS lm_action,
          CASE c.type WHEN 'group' THEN g.name ELSE coalesce(nullif(p.nickname, ''), p.username) END AS title,
          CASE c.type WHEN 'group' THEN '' ELSE p.avatar END AS avatar
   FROM conversations c
@@ -42,6 +43,7 @@ interface ConvRow {
   lm_at: number | null;
   lm_status: MessageStatus | null;
   lm_recalled: number | null;
+  lm_action: string | null;
   title: string | null;
   avatar: string | null;
 }
@@ -93,6 +95,8 @@ export function conversationFromRow(r: ConvRow, now: number): ConversationView {
       status: r.lm_status ?? 'sent',
       recalled,
     };
+    const action = parseGroupAction(r.lm_action);
+    if (action) view.lastMessage.groupAction = action;
   }
   return view;
 }

@@ -9,6 +9,7 @@ import type { ApplyChange, MessageAck, MessageRepository, NewOutgoingMessage, Pa
 import type { WireMessage, WireMessageRecalled, WireReceipt } from '../wire';
 import { PENDING_SORT_BASE, parseJson, preview, type CacheContext } from './context';
 import type { Conversations } from './conversations';
+import { fromWireGroupAction, parseGroupAction } from './group-action';
 import type { SearchIndex } from './search';
 import { fromWireRef, num } from '../wire';
 
@@ -31,6 +32,7 @@ interface MessageRow {
   status: MessageStatus;
   recalled: number;
   error: string | null;
+  group_action: string | null;
   r_sender: number | null;
   r_text: string | null;
   r_recalled: number | null;
@@ -38,7 +40,7 @@ interface MessageRow {
 
 const COLUMNS = `
   m.rowid AS rowid, m.id, m.conv, m.sort_key, m.server_id, m.conv_seq, m.sender_id, m.client_msg_id, m.outgoing, m.text,
-  m.mentions, m.mentions_me, m.reply_to_id, m.reply_preview, m.sent_at, m.status, m.recalled, m.error,
+  m.mentions, m.mentions_me, m.reply_to_id, m.reply_preview, m.sent_at, m.status, m.recalled, m.error, m.group_action,
   r.sender_id AS r_sender, r.text AS r_text, r.recalled AS r_recalled`;
 const REPLY_JOIN = `LEFT JOIN messages r ON m.reply_to_id <> 0 AND r.server_id = m.reply_to_id`;
 
@@ -87,6 +89,8 @@ export function messageFromRow(r: MessageRow): MessageView {
     const error = parseJson<ErrorInfo | undefined>(r.error, undefined);
     if (error) view.error = error;
   }
+  const action = parseGroupAction(r.group_action);
+  if (action) view.groupAction = action;
   return view;
 }
 
@@ -164,13 +168,16 @@ export class Messages implements MessageRepository {
     const status: MessageStatus = outgoing ? this.statusFromReceipts(convSeq, st.peerDeliveredSeq, st.peerReadSeq) : 'sent';
     const insert = db.stmt(
       `INSERT INTO messages (id, conv, sort_key, server_id, conv_seq, sender_id, client_msg_id, outgoing, text, mentions, mentions_me,
-                             reply_to_id, sent_at, status, recalled)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+                             reply_to_id, sent_at, status, recalled, group_action)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
+    const groupAction = fromWireGroupAction(w.groupAction);
     const run = (id: string): number =>
       Number(
-        insert.run(id, key, convSeq, msgId, convSeq, senderId, w.clientMsgId, outgoing ? 1 : 0, text, JSON.stringify(mentions), mentionsMe ? 1 : 0, replyToId, sentAt, status, recalled ? 1 : 0)
-          .lastInsertRowid,
+        insert.run(
+          id, key, convSeq, msgId, convSeq, senderId, w.clientMsgId, outgoing ? 1 : 0, text, JSON.stringify(mentions), mentionsMe ? 1 : 0, replyToId, sentAt, status,
+          recalled ? 1 : 0, groupAction ? JSON.stringify(groupAction) : null,
+        ).lastInsertRowid,
       );
     // The local id is the client message id, unless another sender already used it (ids are chosen by clients).
     let id = w.clientMsgId || `s${msgId}`;
@@ -188,6 +195,7 @@ export class Messages implements MessageRepository {
     if (replyToId !== 0) return this.viewByRowid(rowid);
     // Built directly: the same as messageFromRow of the stored row, without reading it back.
     const view: MessageView = { id, conversationKey: key, serverId: msgId, convSeq, senderId, outgoing, text, mentions, sentAt, status, recalled };
+    if (groupAction) view.groupAction = groupAction;
     return view;
   }
 

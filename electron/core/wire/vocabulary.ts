@@ -5,11 +5,12 @@
  * forgets a word of the contract a compile error; a wire value without a
  * word (UNSPECIFIED, or one added by a newer server) maps to undefined.
  */
-import type { ConversationKind, FriendRequestState, FriendState, GroupRole, KickReason, SyncPhase } from '../../../shared/ipc';
+import type { ConversationKind, FriendRequestState, FriendState, GroupActionKind, GroupRole, KickReason, SyncPhase } from '../../../shared/ipc';
 import {
   ConversationType,
   FriendRequestState as WireFriendRequestState,
   FriendState as WireFriendState,
+  GroupActionKind as WireGroupActionKind,
   GroupRole as WireGroupRole,
   Kicked_Reason,
   ReceiptType,
@@ -33,6 +34,15 @@ function enumMapping<View extends string, WireEnum extends number>(table: Record
 export const conversationKind = enumMapping<ConversationKind, ConversationType>({
   direct: ConversationType.DIRECT,
   group: ConversationType.GROUP,
+});
+
+export const groupActionKind = enumMapping<GroupActionKind, WireGroupActionKind>({
+  created: WireGroupActionKind.CREATED,
+  membersAdded: WireGroupActionKind.MEMBERS_ADDED,
+  membersRemoved: WireGroupActionKind.MEMBERS_REMOVED,
+  left: WireGroupActionKind.LEFT,
+  renamed: WireGroupActionKind.RENAMED,
+  dissolved: WireGroupActionKind.DISSOLVED,
 });
 
 export const groupRole = enumMapping<GroupRole, WireGroupRole>({

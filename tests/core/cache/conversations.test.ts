@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { GroupActionKind } from '../../../shared/protocol';
 import { cacheOpener, tick, wireMessage, wireProfile } from './fixtures';
 
 const open = cacheOpener();
@@ -108,5 +109,19 @@ describe('conversations', () => {
     const read = cache.conversations.markRead('u:2');
     expect(read).toMatchObject({ changed: true, conversation: { markedUnread: false } });
     expect(cache.conversations.unreadTotal()).toBe(1);
+  });
+
+  it('keep a group service message with its action, as the last message too; no search entry, an unknown action is plain', () => {
+    const cache = open();
+    const action = { kind: GroupActionKind.MEMBERS_ADDED, userIds: [1, 9], name: '' };
+    const applied = cache.messages.applyServerMessage(wireMessage('g:7', 1, { senderId: 5, text: '', groupAction: action as never }));
+    expect(applied.message.groupAction).toEqual({ kind: 'membersAdded', userIds: [1, 9], name: '' });
+    expect(cache.conversations.get('g:7')?.lastMessage?.groupAction).toEqual({ kind: 'membersAdded', userIds: [1, 9], name: '' });
+    expect(cache.messages.page('g:7', { limit: 5 }).messages[0]?.groupAction?.kind).toBe('membersAdded');
+    // Told it was added: it counts as unread, like Telegram's "X added you".
+    expect(cache.conversations.get('g:7')?.unread).toBe(1);
+    const unknown = cache.messages.applyServerMessage(wireMessage('g:7', 2, { senderId: 5, text: '', groupAction: { kind: 99, userIds: [], name: '' } as never }));
+    expect(unknown.message.groupAction).toBeUndefined();
+    expect(cache.search.search({ query: 'added', limit: 5 })).toEqual([]);
   });
 });

@@ -74,6 +74,16 @@ describe('migrations', () => {
     db.close();
   });
 
+  it('0003 adds the group action of service messages (NULL for ordinary ones)', () => {
+    const db = tempDb();
+    migrate(db, 2);
+    db.prepare(`INSERT INTO conversations (key, type, target_id) VALUES ('g:7', 'group', 7)`).run();
+    db.prepare(`INSERT INTO messages (id, conv, sort_key, sender_id, client_msg_id, outgoing, text, sent_at, status) VALUES ('a', 'g:7', 1, 2, 'c1', 0, 'x', 0, 'sent')`).run();
+    expect(migrate(db)).toContain(3);
+    expect(db.prepare(`SELECT group_action FROM messages`).get()).toEqual({ group_action: null });
+    db.close();
+  });
+
   it('is idempotent and refuses a newer schema', () => {
     const db = tempDb();
     migrate(db);

@@ -18,7 +18,7 @@ import type { Message as Message$1 } from "@bufbuild/protobuf";
  * Describes the file tern/v1/messages.proto.
  */
 export const file_tern_v1_messages: GenFile = /*@__PURE__*/
-  fileDesc("ChZ0ZXJuL3YxL21lc3NhZ2VzLnByb3RvEgd0ZXJuLnYxIgcKBUVtcHR5IkEKEEhhbmRzaGFrZVJlcXVlc3QSGAoQcHJvdG9jb2xfdmVyc2lvbhgBIAEoDRITCgtjbGllbnRfbmFtZRgCIAEoCSKWAQoRSGFuZHNoYWtlUmVzcG9uc2USGAoQcHJvdG9jb2xfdmVyc2lvbhgBIAEoDRIXCgtzZXJ2ZXJfdGltZRgCIAEoBEICMAISFgoObWF4X2ZyYW1lX3NpemUYAyABKA0SHQoVaGVhcnRiZWF0X2ludGVydmFsX21zGAQgASgNEhcKD2lkbGVfdGltZW91dF9tcxgFIAEoDSJoCgtFcnJvckRldGFpbBIhCgRjb2RlGAEgASgOMhMudGVybi52MS5SZXN1bHRDb2RlEg8KB21lc3NhZ2UYAiABKAkSDQoFZmllbGQYAyABKAkSFgoOcmV0cnlfYWZ0ZXJfbXMYBCABKA0iGwoEUGluZxITCgdzZW50X2F0GAEgASgEQgIwAiI0CgRQb25nEhMKB3NlbnRfYXQYASABKARCAjACEhcKC3NlcnZlcl90aW1lGAIgASgEQgIwAiJsCg9SZWdpc3RlclJlcXVlc3QSEAoIdXNlcm5hbWUYASABKAkSEAoIcGFzc3dvcmQYAiABKAkSEAoIbmlja25hbWUYAyABKAkSIwoGZGV2aWNlGAQgASgLMhMudGVybi52MS5EZXZpY2VJbmZvIjQKCkRldmljZUluZm8SEQoJZGV2aWNlX2lkGAEgASgJEhMKC2RldmljZV9uYW1lGAIgASgJIpwBCgxMb2dpblJlcXVlc3QSEAoIdXNlcm5hbWUYASABKAkSEgoIcGFzc3dvcmQYAiABKAlIABIWCgxkZXZpY2VfdG9rZW4YAyABKAlIABIjCgZkZXZpY2UYBCABKAsyEy50ZXJuLnYxLkRldmljZUluZm8SGwoTa2lja19vdGhlcl9zZXNzaW9ucxgFIAEoCEIMCgpjcmVkZW50aWFsItMBCg1Mb2dpblJlc3BvbnNlEhMKB3VzZXJfaWQYASABKARCAjACEhQKDGRldmljZV90b2tlbhgCIAEoCRIhCgdwcm9maWxlGAMgASgLMhAudGVybi52MS5Qcm9maWxlEhUKCXN5bmNfaGVhZBgEIAEoBEICMAISFwoLc2VydmVyX3RpbWUYBSABKARCAjACEh8KE21heF9hdHRhY2htZW50X3NpemUYBiABKARCAjACEiMKG21heF9hdHRhY2htZW50c19wZXJfbWVzc2FnZRgHIAEoDSIsCg1Mb2dvdXRSZXF1ZXN0EhsKE3Jldm9rZV9kZXZpY2VfdG9rZW4YASABKAgitgEKBktpY2tlZBImCgZyZWFzb24YASABKA4yFi50ZXJuLnYxLktpY2tlZC5SZWFzb24SEwoLZGV2aWNlX25hbWUYAiABKAkibwoGUmVhc29uEhYKElJFQVNPTl9VTlNQRUNJRklFRBAAEhYKElJFQVNPTl9PVEhFUl9MT0dJThABEhsKF1JFQVNPTl9BQ0NPVU5UX0RJU0FCTEVEEAISGAoUUkVBU09OX1RPS0VOX1JFVk9LRUQQAyJKCg9Db252ZXJzYXRpb25SZWYSJwoEdHlwZRgBIAEoDjIZLnRlcm4udjEuQ29udmVyc2F0aW9uVHlwZRIOCgJpZBgCIAEoBEICMAIiHgoHTWVudGlvbhITCgd1c2VyX2lkGAEgASgEQgIwAiLKAQoSU2VuZE1lc3NhZ2VSZXF1ZXN0EiQKAnRvGAEgASgLMhgudGVybi52MS5Db252ZXJzYXRpb25SZWYSFQoNY2xpZW50X21zZ19pZBgCIAEoCRIMCgR0ZXh0GAMgASgJEiIKCG1lbnRpb25zGAQgAygLMhAudGVybi52MS5NZW50aW9uEhsKD3JlcGx5X3RvX21zZ19pZBgFIAEoBEICMAISKAoLYXR0YWNobWVudHMYBiADKAsyEy50ZXJuLnYxLkF0dGFjaG1lbnQieAoOU2VuZE1lc3NhZ2VBY2sSEgoGbXNnX2lkGAEgASgEQgIwAhIUCghjb252X3NlcRgCIAEoBEICMAISEwoHc2VudF9hdBgDIAEoBEICMAISFAoIdXNlcl9zZXEYBCABKARCAjACEhEKCWR1cGxpY2F0ZRgFIAEoCCKxAgoHTWVzc2FnZRISCgZtc2dfaWQYASABKARCAjACEi4KDGNvbnZlcnNhdGlvbhgCIAEoCzIYLnRlcm4udjEuQ29udmVyc2F0aW9uUmVmEhQKCGNvbnZfc2VxGAMgASgEQgIwAhIVCglzZW5kZXJfaWQYBCABKARCAjACEhUKDWNsaWVudF9tc2dfaWQYBSABKAkSEwoHc2VudF9hdBgGIAEoBEICMAISDAoEdGV4dBgHIAEoCRIiCghtZW50aW9ucxgIIAMoCzIQLnRlcm4udjEuTWVudGlvbhIbCg9yZXBseV90b19tc2dfaWQYCSABKARCAjACEhAKCHJlY2FsbGVkGAogASgIEigKC2F0dGFjaG1lbnRzGAsgAygLMhMudGVybi52MS5BdHRhY2htZW50Ij8KB0Jsb2JSZWYSDgoGZGlnZXN0GAEgASgJEhcKC2NpcGhlcl9zaXplGAIgASgEQgIwAhILCgNrZXkYAyABKAwi2AEKCkF0dGFjaG1lbnQSJQoEa2luZBgBIAEoDjIXLnRlcm4udjEuQXR0YWNobWVudEtpbmQSHgoEYmxvYhgCIAEoCzIQLnRlcm4udjEuQmxvYlJlZhIQCgRzaXplGAMgASgEQgIwAhIMCgRuYW1lGAQgASgJEgwKBG1pbWUYBSABKAkSDQoFd2lkdGgYBiABKA0SDgoGaGVpZ2h0GAcgASgNEhEKCXRodW1iaGFzaBgIIAEoDBIjCgl0aHVtYm5haWwYCSABKAsyEC50ZXJuLnYxLkJsb2JSZWYiWAoVQmxvYlVwbG9hZEF1dGhSZXF1ZXN0Eg4KBmRpZ2VzdBgBIAEoCRIXCgtjaXBoZXJfc2l6ZRgCIAEoBEICMAISFgoKcGxhaW5fc2l6ZRgDIAEoBEICMAIidwoOQmxvYlVwbG9hZEF1dGgSDQoFdG9rZW4YASABKAkSEgoKdXBsb2FkX3VybBgCIAEoCRISCgpyZXN1bWVfdXJsGAMgASgJEhYKDmFscmVhZHlfc3RvcmVkGAQgASgIEhYKCmV4cGlyZXNfYXQYBSABKARCAjACIikKF0Jsb2JEb3dubG9hZEF1dGhSZXF1ZXN0Eg4KBmRpZ2VzdBgBIAEoCSJfChBCbG9iRG93bmxvYWRBdXRoEg0KBXRva2VuGAEgASgJEgsKA3VybBgCIAEoCRIXCgtjaXBoZXJfc2l6ZRgDIAEoBEICMAISFgoKZXhwaXJlc19hdBgEIAEoBEICMAIiIwoNUmVjYWxsUmVxdWVzdBISCgZtc2dfaWQYASABKARCAjACIoQBCg9NZXNzYWdlUmVjYWxsZWQSLgoMY29udmVyc2F0aW9uGAEgASgLMhgudGVybi52MS5Db252ZXJzYXRpb25SZWYSEgoGbXNnX2lkGAIgASgEQgIwAhIUCghjb252X3NlcRgDIAEoBEICMAISFwoLcmVjYWxsZWRfYnkYBCABKARCAjACIl0KD01hcmtSZWFkUmVxdWVzdBIuCgxjb252ZXJzYXRpb24YASABKAsyGC50ZXJuLnYxLkNvbnZlcnNhdGlvblJlZhIaCg51cF90b19jb252X3NlcRgCIAEoBEICMAIingEKB1JlY2VpcHQSLgoMY29udmVyc2F0aW9uGAEgASgLMhgudGVybi52MS5Db252ZXJzYXRpb25SZWYSEwoHdXNlcl9pZBgCIAEoBEICMAISIgoEdHlwZRgDIAEoDjIULnRlcm4udjEuUmVjZWlwdFR5cGUSGgoOdXBfdG9fY29udl9zZXEYBCABKARCAjACEg4KAmF0GAUgASgEQgIwAiJPCg1UeXBpbmdSZXF1ZXN0Ei4KDGNvbnZlcnNhdGlvbhgBIAEoCzIYLnRlcm4udjEuQ29udmVyc2F0aW9uUmVmEg4KBnR5cGluZxgCIAEoCCJjCgxUeXBpbmdOb3RpY2USLgoMY29udmVyc2F0aW9uGAEgASgLMhgudGVybi52MS5Db252ZXJzYXRpb25SZWYSEwoHdXNlcl9pZBgCIAEoBEICMAISDgoGdHlwaW5nGAMgASgIIkYKCFByZXNlbmNlEhMKB3VzZXJfaWQYASABKARCAjACEg4KBm9ubGluZRgCIAEoCBIVCglsYXN0X3NlZW4YAyABKARCAjACIiUKDVByZXNlbmNlUXVlcnkSFAoIdXNlcl9pZHMYASADKARCAjACIjQKDFByZXNlbmNlTGlzdBIkCglwcmVzZW5jZXMYASADKAsyES50ZXJuLnYxLlByZXNlbmNlIlYKC1N5bmNSZXF1ZXN0EhIKBmN1cnNvchgBIAEoBEICMAISDQoFbGltaXQYAiABKA0SJAoHZG9tYWlucxgDIAMoDjITLnRlcm4udjEuU3luY0RvbWFpbiJvCgxTeW5jUmVzcG9uc2USIgoGZXZlbnRzGAEgAygLMhIudGVybi52MS5TeW5jRXZlbnQSFwoLbmV4dF9jdXJzb3IYAiABKARCAjACEhAKCGhhc19tb3JlGAMgASgIEhAKBGhlYWQYBCABKARCAjACIo0DCglTeW5jRXZlbnQSDwoDc2VxGAEgASgEQgIwAhIjCgZkb21haW4YAiABKA4yEy50ZXJuLnYxLlN5bmNEb21haW4SIwoHbWVzc2FnZRgKIAEoCzIQLnRlcm4udjEuTWVzc2FnZUgAEiwKCHJlY2FsbGVkGAsgASgLMhgudGVybi52MS5NZXNzYWdlUmVjYWxsZWRIABIjCgdyZWNlaXB0GAwgASgLMhAudGVybi52MS5SZWNlaXB0SAASIQoGZnJpZW5kGA0gASgLMg8udGVybi52MS5GcmllbmRIABI0Cg5mcmllbmRfcmVxdWVzdBgOIAEoCzIaLnRlcm4udjEuRnJpZW5kUmVxdWVzdEluZm9IABIjCgdwcm9maWxlGA8gASgLMhAudGVybi52MS5Qcm9maWxlSAASIwoFZ3JvdXAYECABKAsyEi50ZXJuLnYxLkdyb3VwSW5mb0gAEiYKBm1lbWJlchgRIAEoCzIULnRlcm4udjEuR3JvdXBNZW1iZXJIAEIHCgVldmVudCIaCgdQdXNoQWNrEg8KA3NlcRgBIAEoBEICMAIiHgoHVXNlclJlZhITCgd1c2VyX2lkGAEgASgEQgIwAiJ9CgdQcm9maWxlEhMKB3VzZXJfaWQYASABKARCAjACEhAKCHVzZXJuYW1lGAIgASgJEhAKCG5pY2tuYW1lGAMgASgJEg4KBmF2YXRhchgEIAEoCRIRCglzaWduYXR1cmUYBSABKAkSFgoKdXBkYXRlZF9hdBgGIAEoBEICMAIiKQoRUHJvZmlsZUdldFJlcXVlc3QSFAoIdXNlcl9pZHMYASADKARCAjACIjEKC1Byb2ZpbGVMaXN0EiIKCHByb2ZpbGVzGAEgAygLMhAudGVybi52MS5Qcm9maWxlIoABChRQcm9maWxlVXBkYXRlUmVxdWVzdBIVCghuaWNrbmFtZRgBIAEoCUgAiAEBEhMKBmF2YXRhchgCIAEoCUgBiAEBEhYKCXNpZ25hdHVyZRgDIAEoCUgCiAEBQgsKCV9uaWNrbmFtZUIJCgdfYXZhdGFyQgwKCl9zaWduYXR1cmUiJQoRVXNlclNlYXJjaFJlcXVlc3QSEAoIdXNlcm5hbWUYASABKAkieAoGRnJpZW5kEhMKB3VzZXJfaWQYASABKARCAjACEiMKBXN0YXRlGAIgASgOMhQudGVybi52MS5GcmllbmRTdGF0ZRIRCgVzaW5jZRgDIAEoBEICMAISIQoHcHJvZmlsZRgEIAEoCzIQLnRlcm4udjEuUHJvZmlsZSJZChFGcmllbmRSZXF1ZXN0U2VuZBIVCgd1c2VyX2lkGAEgASgEQgIwAkgAEhIKCHVzZXJuYW1lGAIgASgJSAASDwoHbWVzc2FnZRgDIAEoCUIICgZ0YXJnZXQigAIKEUZyaWVuZFJlcXVlc3RJbmZvEhYKCnJlcXVlc3RfaWQYASABKARCAjACEhgKDGZyb21fdXNlcl9pZBgCIAEoBEICMAISFgoKdG9fdXNlcl9pZBgDIAEoBEICMAISDwoHbWVzc2FnZRgEIAEoCRIqCgVzdGF0ZRgFIAEoDjIbLnRlcm4udjEuRnJpZW5kUmVxdWVzdFN0YXRlEhYKCmNyZWF0ZWRfYXQYBiABKARCAjACEiYKDGZyb21fcHJvZmlsZRgHIAEoCzIQLnRlcm4udjEuUHJvZmlsZRIkCgp0b19wcm9maWxlGAggASgLMhAudGVybi52MS5Qcm9maWxlIi0KE0ZyaWVuZFJlcXVlc3RBbnN3ZXISFgoKcmVxdWVzdF9pZBgBIAEoBEICMAIiIAoIR3JvdXBSZWYSFAoIZ3JvdXBfaWQYASABKARCAjACIsMBCglHcm91cEluZm8SFAoIZ3JvdXBfaWQYASABKARCAjACEgwKBG5hbWUYAiABKAkSFAoIb3duZXJfaWQYAyABKARCAjACEhQKDG1lbWJlcl9jb3VudBgEIAEoDRIjCgdteV9yb2xlGAUgASgOMhIudGVybi52MS5Hcm91cFJvbGUSEQoJZGlzc29sdmVkGAYgASgIEhYKCmNyZWF0ZWRfYXQYByABKARCAjACEhYKCnVwZGF0ZWRfYXQYCCABKARCAjACIjoKEkdyb3VwQ3JlYXRlUmVxdWVzdBIMCgRuYW1lGAEgASgJEhYKCm1lbWJlcl9pZHMYAiADKARCAjACIjgKEkdyb3VwUmVuYW1lUmVxdWVzdBIUCghncm91cF9pZBgBIAEoBEICMAISDAoEbmFtZRgCIAEoCSJBChNHcm91cE1lbWJlcnNSZXF1ZXN0EhQKCGdyb3VwX2lkGAEgASgEQgIwAhIUCgh1c2VyX2lkcxgCIAMoBEICMAIiYgoTR3JvdXBTZXRSb2xlUmVxdWVzdBIUCghncm91cF9pZBgBIAEoBEICMAISEwoHdXNlcl9pZBgCIAEoBEICMAISIAoEcm9sZRgDIAEoDjISLnRlcm4udjEuR3JvdXBSb2xlIpQBCgtHcm91cE1lbWJlchIUCghncm91cF9pZBgBIAEoBEICMAISEwoHdXNlcl9pZBgCIAEoBEICMAISIAoEcm9sZRgDIAEoDjISLnRlcm4udjEuR3JvdXBSb2xlEhUKCWpvaW5lZF9hdBgEIAEoBEICMAISIQoHcHJvZmlsZRgFIAEoCzIQLnRlcm4udjEuUHJvZmlsZSJTChFHcm91cE1lbWJlcnNRdWVyeRIUCghncm91cF9pZBgBIAEoBEICMAISGQoNYWZ0ZXJfdXNlcl9pZBgCIAEoBEICMAISDQoFbGltaXQYAyABKA0iSgoPR3JvdXBNZW1iZXJMaXN0EiUKB21lbWJlcnMYASADKAsyFC50ZXJuLnYxLkdyb3VwTWVtYmVyEhAKCGhhc19tb3JlGAIgASgIKnAKEENvbnZlcnNhdGlvblR5cGUSIQodQ09OVkVSU0FUSU9OX1RZUEVfVU5TUEVDSUZJRUQQABIcChhDT05WRVJTQVRJT05fVFlQRV9ESVJFQ1QQARIbChdDT05WRVJTQVRJT05fVFlQRV9HUk9VUBACKmYKDkF0dGFjaG1lbnRLaW5kEh8KG0FUVEFDSE1FTlRfS0lORF9VTlNQRUNJRklFRBAAEhkKFUFUVEFDSE1FTlRfS0lORF9JTUFHRRABEhgKFEFUVEFDSE1FTlRfS0lORF9GSUxFEAIqXgoLUmVjZWlwdFR5cGUSHAoYUkVDRUlQVF9UWVBFX1VOU1BFQ0lGSUVEEAASGgoWUkVDRUlQVF9UWVBFX0RFTElWRVJFRBABEhUKEVJFQ0VJUFRfVFlQRV9SRUFEEAIqpwEKClN5bmNEb21haW4SGwoXU1lOQ19ET01BSU5fVU5TUEVDSUZJRUQQABIYChRTWU5DX0RPTUFJTl9NRVNTQUdFUxABEhcKE1NZTkNfRE9NQUlOX0ZSSUVORFMQAhIYChRTWU5DX0RPTUFJTl9QUk9GSUxFUxADEhYKElNZTkNfRE9NQUlOX0dST1VQUxAEEhcKE1NZTkNfRE9NQUlOX01FTUJFUlMQBSp4CgtGcmllbmRTdGF0ZRIcChhGUklFTkRfU1RBVEVfVU5TUEVDSUZJRUQQABIXChNGUklFTkRfU1RBVEVfRlJJRU5EEAESGAoURlJJRU5EX1NUQVRFX1JFTU9WRUQQAhIYChRGUklFTkRfU1RBVEVfQkxPQ0tFRBADKqIBChJGcmllbmRSZXF1ZXN0U3RhdGUSJAogRlJJRU5EX1JFUVVFU1RfU1RBVEVfVU5TUEVDSUZJRUQQABIgChxGUklFTkRfUkVRVUVTVF9TVEFURV9QRU5ESU5HEAESIQodRlJJRU5EX1JFUVVFU1RfU1RBVEVfQUNDRVBURUQQAhIhCh1GUklFTkRfUkVRVUVTVF9TVEFURV9ERUNMSU5FRBADKmoKCUdyb3VwUm9sZRIaChZHUk9VUF9ST0xFX1VOU1BFQ0lGSUVEEAASFQoRR1JPVVBfUk9MRV9NRU1CRVIQARIUChBHUk9VUF9ST0xFX0FETUlOEAISFAoQR1JPVVBfUk9MRV9PV05FUhADYgZwcm90bzM", [file_tern_v1_protocol]);
+  fileDesc("ChZ0ZXJuL3YxL21lc3NhZ2VzLnByb3RvEgd0ZXJuLnYxIgcKBUVtcHR5IkEKEEhhbmRzaGFrZVJlcXVlc3QSGAoQcHJvdG9jb2xfdmVyc2lvbhgBIAEoDRITCgtjbGllbnRfbmFtZRgCIAEoCSKWAQoRSGFuZHNoYWtlUmVzcG9uc2USGAoQcHJvdG9jb2xfdmVyc2lvbhgBIAEoDRIXCgtzZXJ2ZXJfdGltZRgCIAEoBEICMAISFgoObWF4X2ZyYW1lX3NpemUYAyABKA0SHQoVaGVhcnRiZWF0X2ludGVydmFsX21zGAQgASgNEhcKD2lkbGVfdGltZW91dF9tcxgFIAEoDSJoCgtFcnJvckRldGFpbBIhCgRjb2RlGAEgASgOMhMudGVybi52MS5SZXN1bHRDb2RlEg8KB21lc3NhZ2UYAiABKAkSDQoFZmllbGQYAyABKAkSFgoOcmV0cnlfYWZ0ZXJfbXMYBCABKA0iGwoEUGluZxITCgdzZW50X2F0GAEgASgEQgIwAiI0CgRQb25nEhMKB3NlbnRfYXQYASABKARCAjACEhcKC3NlcnZlcl90aW1lGAIgASgEQgIwAiJsCg9SZWdpc3RlclJlcXVlc3QSEAoIdXNlcm5hbWUYASABKAkSEAoIcGFzc3dvcmQYAiABKAkSEAoIbmlja25hbWUYAyABKAkSIwoGZGV2aWNlGAQgASgLMhMudGVybi52MS5EZXZpY2VJbmZvIjQKCkRldmljZUluZm8SEQoJZGV2aWNlX2lkGAEgASgJEhMKC2RldmljZV9uYW1lGAIgASgJIpwBCgxMb2dpblJlcXVlc3QSEAoIdXNlcm5hbWUYASABKAkSEgoIcGFzc3dvcmQYAiABKAlIABIWCgxkZXZpY2VfdG9rZW4YAyABKAlIABIjCgZkZXZpY2UYBCABKAsyEy50ZXJuLnYxLkRldmljZUluZm8SGwoTa2lja19vdGhlcl9zZXNzaW9ucxgFIAEoCEIMCgpjcmVkZW50aWFsItMBCg1Mb2dpblJlc3BvbnNlEhMKB3VzZXJfaWQYASABKARCAjACEhQKDGRldmljZV90b2tlbhgCIAEoCRIhCgdwcm9maWxlGAMgASgLMhAudGVybi52MS5Qcm9maWxlEhUKCXN5bmNfaGVhZBgEIAEoBEICMAISFwoLc2VydmVyX3RpbWUYBSABKARCAjACEh8KE21heF9hdHRhY2htZW50X3NpemUYBiABKARCAjACEiMKG21heF9hdHRhY2htZW50c19wZXJfbWVzc2FnZRgHIAEoDSIsCg1Mb2dvdXRSZXF1ZXN0EhsKE3Jldm9rZV9kZXZpY2VfdG9rZW4YASABKAgitgEKBktpY2tlZBImCgZyZWFzb24YASABKA4yFi50ZXJuLnYxLktpY2tlZC5SZWFzb24SEwoLZGV2aWNlX25hbWUYAiABKAkibwoGUmVhc29uEhYKElJFQVNPTl9VTlNQRUNJRklFRBAAEhYKElJFQVNPTl9PVEhFUl9MT0dJThABEhsKF1JFQVNPTl9BQ0NPVU5UX0RJU0FCTEVEEAISGAoUUkVBU09OX1RPS0VOX1JFVk9LRUQQAyJKCg9Db252ZXJzYXRpb25SZWYSJwoEdHlwZRgBIAEoDjIZLnRlcm4udjEuQ29udmVyc2F0aW9uVHlwZRIOCgJpZBgCIAEoBEICMAIiHgoHTWVudGlvbhITCgd1c2VyX2lkGAEgASgEQgIwAiLKAQoSU2VuZE1lc3NhZ2VSZXF1ZXN0EiQKAnRvGAEgASgLMhgudGVybi52MS5Db252ZXJzYXRpb25SZWYSFQoNY2xpZW50X21zZ19pZBgCIAEoCRIMCgR0ZXh0GAMgASgJEiIKCG1lbnRpb25zGAQgAygLMhAudGVybi52MS5NZW50aW9uEhsKD3JlcGx5X3RvX21zZ19pZBgFIAEoBEICMAISKAoLYXR0YWNobWVudHMYBiADKAsyEy50ZXJuLnYxLkF0dGFjaG1lbnQieAoOU2VuZE1lc3NhZ2VBY2sSEgoGbXNnX2lkGAEgASgEQgIwAhIUCghjb252X3NlcRgCIAEoBEICMAISEwoHc2VudF9hdBgDIAEoBEICMAISFAoIdXNlcl9zZXEYBCABKARCAjACEhEKCWR1cGxpY2F0ZRgFIAEoCCLdAgoHTWVzc2FnZRISCgZtc2dfaWQYASABKARCAjACEi4KDGNvbnZlcnNhdGlvbhgCIAEoCzIYLnRlcm4udjEuQ29udmVyc2F0aW9uUmVmEhQKCGNvbnZfc2VxGAMgASgEQgIwAhIVCglzZW5kZXJfaWQYBCABKARCAjACEhUKDWNsaWVudF9tc2dfaWQYBSABKAkSEwoHc2VudF9hdBgGIAEoBEICMAISDAoEdGV4dBgHIAEoCRIiCghtZW50aW9ucxgIIAMoCzIQLnRlcm4udjEuTWVudGlvbhIbCg9yZXBseV90b19tc2dfaWQYCSABKARCAjACEhAKCHJlY2FsbGVkGAogASgIEigKC2F0dGFjaG1lbnRzGAsgAygLMhMudGVybi52MS5BdHRhY2htZW50EioKDGdyb3VwX2FjdGlvbhh4IAEoCzIULnRlcm4udjEuR3JvdXBBY3Rpb24iWQoLR3JvdXBBY3Rpb24SJgoEa2luZBgBIAEoDjIYLnRlcm4udjEuR3JvdXBBY3Rpb25LaW5kEhQKCHVzZXJfaWRzGAIgAygEQgIwAhIMCgRuYW1lGAMgASgJIj8KB0Jsb2JSZWYSDgoGZGlnZXN0GAEgASgJEhcKC2NpcGhlcl9zaXplGAIgASgEQgIwAhILCgNrZXkYAyABKAwi2AEKCkF0dGFjaG1lbnQSJQoEa2luZBgBIAEoDjIXLnRlcm4udjEuQXR0YWNobWVudEtpbmQSHgoEYmxvYhgCIAEoCzIQLnRlcm4udjEuQmxvYlJlZhIQCgRzaXplGAMgASgEQgIwAhIMCgRuYW1lGAQgASgJEgwKBG1pbWUYBSABKAkSDQoFd2lkdGgYBiABKA0SDgoGaGVpZ2h0GAcgASgNEhEKCXRodW1iaGFzaBgIIAEoDBIjCgl0aHVtYm5haWwYCSABKAsyEC50ZXJuLnYxLkJsb2JSZWYiWAoVQmxvYlVwbG9hZEF1dGhSZXF1ZXN0Eg4KBmRpZ2VzdBgBIAEoCRIXCgtjaXBoZXJfc2l6ZRgCIAEoBEICMAISFgoKcGxhaW5fc2l6ZRgDIAEoBEICMAIidwoOQmxvYlVwbG9hZEF1dGgSDQoFdG9rZW4YASABKAkSEgoKdXBsb2FkX3VybBgCIAEoCRISCgpyZXN1bWVfdXJsGAMgASgJEhYKDmFscmVhZHlfc3RvcmVkGAQgASgIEhYKCmV4cGlyZXNfYXQYBSABKARCAjACIikKF0Jsb2JEb3dubG9hZEF1dGhSZXF1ZXN0Eg4KBmRpZ2VzdBgBIAEoCSJfChBCbG9iRG93bmxvYWRBdXRoEg0KBXRva2VuGAEgASgJEgsKA3VybBgCIAEoCRIXCgtjaXBoZXJfc2l6ZRgDIAEoBEICMAISFgoKZXhwaXJlc19hdBgEIAEoBEICMAIiIwoNUmVjYWxsUmVxdWVzdBISCgZtc2dfaWQYASABKARCAjACIoQBCg9NZXNzYWdlUmVjYWxsZWQSLgoMY29udmVyc2F0aW9uGAEgASgLMhgudGVybi52MS5Db252ZXJzYXRpb25SZWYSEgoGbXNnX2lkGAIgASgEQgIwAhIUCghjb252X3NlcRgDIAEoBEICMAISFwoLcmVjYWxsZWRfYnkYBCABKARCAjACIl0KD01hcmtSZWFkUmVxdWVzdBIuCgxjb252ZXJzYXRpb24YASABKAsyGC50ZXJuLnYxLkNvbnZlcnNhdGlvblJlZhIaCg51cF90b19jb252X3NlcRgCIAEoBEICMAIingEKB1JlY2VpcHQSLgoMY29udmVyc2F0aW9uGAEgASgLMhgudGVybi52MS5Db252ZXJzYXRpb25SZWYSEwoHdXNlcl9pZBgCIAEoBEICMAISIgoEdHlwZRgDIAEoDjIULnRlcm4udjEuUmVjZWlwdFR5cGUSGgoOdXBfdG9fY29udl9zZXEYBCABKARCAjACEg4KAmF0GAUgASgEQgIwAiJPCg1UeXBpbmdSZXF1ZXN0Ei4KDGNvbnZlcnNhdGlvbhgBIAEoCzIYLnRlcm4udjEuQ29udmVyc2F0aW9uUmVmEg4KBnR5cGluZxgCIAEoCCJjCgxUeXBpbmdOb3RpY2USLgoMY29udmVyc2F0aW9uGAEgASgLMhgudGVybi52MS5Db252ZXJzYXRpb25SZWYSEwoHdXNlcl9pZBgCIAEoBEICMAISDgoGdHlwaW5nGAMgASgIIkYKCFByZXNlbmNlEhMKB3VzZXJfaWQYASABKARCAjACEg4KBm9ubGluZRgCIAEoCBIVCglsYXN0X3NlZW4YAyABKARCAjACIiUKDVByZXNlbmNlUXVlcnkSFAoIdXNlcl9pZHMYASADKARCAjACIjQKDFByZXNlbmNlTGlzdBIkCglwcmVzZW5jZXMYASADKAsyES50ZXJuLnYxLlByZXNlbmNlIlYKC1N5bmNSZXF1ZXN0EhIKBmN1cnNvchgBIAEoBEICMAISDQoFbGltaXQYAiABKA0SJAoHZG9tYWlucxgDIAMoDjITLnRlcm4udjEuU3luY0RvbWFpbiJvCgxTeW5jUmVzcG9uc2USIgoGZXZlbnRzGAEgAygLMhIudGVybi52MS5TeW5jRXZlbnQSFwoLbmV4dF9jdXJzb3IYAiABKARCAjACEhAKCGhhc19tb3JlGAMgASgIEhAKBGhlYWQYBCABKARCAjACIo0DCglTeW5jRXZlbnQSDwoDc2VxGAEgASgEQgIwAhIjCgZkb21haW4YAiABKA4yEy50ZXJuLnYxLlN5bmNEb21haW4SIwoHbWVzc2FnZRgKIAEoCzIQLnRlcm4udjEuTWVzc2FnZUgAEiwKCHJlY2FsbGVkGAsgASgLMhgudGVybi52MS5NZXNzYWdlUmVjYWxsZWRIABIjCgdyZWNlaXB0GAwgASgLMhAudGVybi52MS5SZWNlaXB0SAASIQoGZnJpZW5kGA0gASgLMg8udGVybi52MS5GcmllbmRIABI0Cg5mcmllbmRfcmVxdWVzdBgOIAEoCzIaLnRlcm4udjEuRnJpZW5kUmVxdWVzdEluZm9IABIjCgdwcm9maWxlGA8gASgLMhAudGVybi52MS5Qcm9maWxlSAASIwoFZ3JvdXAYECABKAsyEi50ZXJuLnYxLkdyb3VwSW5mb0gAEiYKBm1lbWJlchgRIAEoCzIULnRlcm4udjEuR3JvdXBNZW1iZXJIAEIHCgVldmVudCIaCgdQdXNoQWNrEg8KA3NlcRgBIAEoBEICMAIiHgoHVXNlclJlZhITCgd1c2VyX2lkGAEgASgEQgIwAiJ9CgdQcm9maWxlEhMKB3VzZXJfaWQYASABKARCAjACEhAKCHVzZXJuYW1lGAIgASgJEhAKCG5pY2tuYW1lGAMgASgJEg4KBmF2YXRhchgEIAEoCRIRCglzaWduYXR1cmUYBSABKAkSFgoKdXBkYXRlZF9hdBgGIAEoBEICMAIiKQoRUHJvZmlsZUdldFJlcXVlc3QSFAoIdXNlcl9pZHMYASADKARCAjACIjEKC1Byb2ZpbGVMaXN0EiIKCHByb2ZpbGVzGAEgAygLMhAudGVybi52MS5Qcm9maWxlIoABChRQcm9maWxlVXBkYXRlUmVxdWVzdBIVCghuaWNrbmFtZRgBIAEoCUgAiAEBEhMKBmF2YXRhchgCIAEoCUgBiAEBEhYKCXNpZ25hdHVyZRgDIAEoCUgCiAEBQgsKCV9uaWNrbmFtZUIJCgdfYXZhdGFyQgwKCl9zaWduYXR1cmUiJQoRVXNlclNlYXJjaFJlcXVlc3QSEAoIdXNlcm5hbWUYASABKAkieAoGRnJpZW5kEhMKB3VzZXJfaWQYASABKARCAjACEiMKBXN0YXRlGAIgASgOMhQudGVybi52MS5GcmllbmRTdGF0ZRIRCgVzaW5jZRgDIAEoBEICMAISIQoHcHJvZmlsZRgEIAEoCzIQLnRlcm4udjEuUHJvZmlsZSJZChFGcmllbmRSZXF1ZXN0U2VuZBIVCgd1c2VyX2lkGAEgASgEQgIwAkgAEhIKCHVzZXJuYW1lGAIgASgJSAASDwoHbWVzc2FnZRgDIAEoCUIICgZ0YXJnZXQigAIKEUZyaWVuZFJlcXVlc3RJbmZvEhYKCnJlcXVlc3RfaWQYASABKARCAjACEhgKDGZyb21fdXNlcl9pZBgCIAEoBEICMAISFgoKdG9fdXNlcl9pZBgDIAEoBEICMAISDwoHbWVzc2FnZRgEIAEoCRIqCgVzdGF0ZRgFIAEoDjIbLnRlcm4udjEuRnJpZW5kUmVxdWVzdFN0YXRlEhYKCmNyZWF0ZWRfYXQYBiABKARCAjACEiYKDGZyb21fcHJvZmlsZRgHIAEoCzIQLnRlcm4udjEuUHJvZmlsZRIkCgp0b19wcm9maWxlGAggASgLMhAudGVybi52MS5Qcm9maWxlIi0KE0ZyaWVuZFJlcXVlc3RBbnN3ZXISFgoKcmVxdWVzdF9pZBgBIAEoBEICMAIiIAoIR3JvdXBSZWYSFAoIZ3JvdXBfaWQYASABKARCAjACIsMBCglHcm91cEluZm8SFAoIZ3JvdXBfaWQYASABKARCAjACEgwKBG5hbWUYAiABKAkSFAoIb3duZXJfaWQYAyABKARCAjACEhQKDG1lbWJlcl9jb3VudBgEIAEoDRIjCgdteV9yb2xlGAUgASgOMhIudGVybi52MS5Hcm91cFJvbGUSEQoJZGlzc29sdmVkGAYgASgIEhYKCmNyZWF0ZWRfYXQYByABKARCAjACEhYKCnVwZGF0ZWRfYXQYCCABKARCAjACIjoKEkdyb3VwQ3JlYXRlUmVxdWVzdBIMCgRuYW1lGAEgASgJEhYKCm1lbWJlcl9pZHMYAiADKARCAjACIjgKEkdyb3VwUmVuYW1lUmVxdWVzdBIUCghncm91cF9pZBgBIAEoBEICMAISDAoEbmFtZRgCIAEoCSJBChNHcm91cE1lbWJlcnNSZXF1ZXN0EhQKCGdyb3VwX2lkGAEgASgEQgIwAhIUCgh1c2VyX2lkcxgCIAMoBEICMAIiYgoTR3JvdXBTZXRSb2xlUmVxdWVzdBIUCghncm91cF9pZBgBIAEoBEICMAISEwoHdXNlcl9pZBgCIAEoBEICMAISIAoEcm9sZRgDIAEoDjISLnRlcm4udjEuR3JvdXBSb2xlIpQBCgtHcm91cE1lbWJlchIUCghncm91cF9pZBgBIAEoBEICMAISEwoHdXNlcl9pZBgCIAEoBEICMAISIAoEcm9sZRgDIAEoDjISLnRlcm4udjEuR3JvdXBSb2xlEhUKCWpvaW5lZF9hdBgEIAEoBEICMAISIQoHcHJvZmlsZRgFIAEoCzIQLnRlcm4udjEuUHJvZmlsZSJTChFHcm91cE1lbWJlcnNRdWVyeRIUCghncm91cF9pZBgBIAEoBEICMAISGQoNYWZ0ZXJfdXNlcl9pZBgCIAEoBEICMAISDQoFbGltaXQYAyABKA0iSgoPR3JvdXBNZW1iZXJMaXN0EiUKB21lbWJlcnMYASADKAsyFC50ZXJuLnYxLkdyb3VwTWVtYmVyEhAKCGhhc19tb3JlGAIgASgIKnAKEENvbnZlcnNhdGlvblR5cGUSIQodQ09OVkVSU0FUSU9OX1RZUEVfVU5TUEVDSUZJRUQQABIcChhDT05WRVJTQVRJT05fVFlQRV9ESVJFQ1QQARIbChdDT05WRVJTQVRJT05fVFlQRV9HUk9VUBACKvsBCg9Hcm91cEFjdGlvbktpbmQSIQodR1JPVVBfQUNUSU9OX0tJTkRfVU5TUEVDSUZJRUQQABIdChlHUk9VUF9BQ1RJT05fS0lORF9DUkVBVEVEEAESIwofR1JPVVBfQUNUSU9OX0tJTkRfTUVNQkVSU19BRERFRBACEiUKIUdST1VQX0FDVElPTl9LSU5EX01FTUJFUlNfUkVNT1ZFRBADEhoKFkdST1VQX0FDVElPTl9LSU5EX0xFRlQQBBIdChlHUk9VUF9BQ1RJT05fS0lORF9SRU5BTUVEEAUSHwobR1JPVVBfQUNUSU9OX0tJTkRfRElTU09MVkVEEAYqZgoOQXR0YWNobWVudEtpbmQSHwobQVRUQUNITUVOVF9LSU5EX1VOU1BFQ0lGSUVEEAASGQoVQVRUQUNITUVOVF9LSU5EX0lNQUdFEAESGAoUQVRUQUNITUVOVF9LSU5EX0ZJTEUQAipeCgtSZWNlaXB0VHlwZRIcChhSRUNFSVBUX1RZUEVfVU5TUEVDSUZJRUQQABIaChZSRUNFSVBUX1RZUEVfREVMSVZFUkVEEAESFQoRUkVDRUlQVF9UWVBFX1JFQUQQAiqnAQoKU3luY0RvbWFpbhIbChdTWU5DX0RPTUFJTl9VTlNQRUNJRklFRBAAEhgKFFNZTkNfRE9NQUlOX01FU1NBR0VTEAESFwoTU1lOQ19ET01BSU5fRlJJRU5EUxACEhgKFFNZTkNfRE9NQUlOX1BST0ZJTEVTEAMSFgoSU1lOQ19ET01BSU5fR1JPVVBTEAQSFwoTU1lOQ19ET01BSU5fTUVNQkVSUxAFKngKC0ZyaWVuZFN0YXRlEhwKGEZSSUVORF9TVEFURV9VTlNQRUNJRklFRBAAEhcKE0ZSSUVORF9TVEFURV9GUklFTkQQARIYChRGUklFTkRfU1RBVEVfUkVNT1ZFRBACEhgKFEZSSUVORF9TVEFURV9CTE9DS0VEEAMqogEKEkZyaWVuZFJlcXVlc3RTdGF0ZRIkCiBGUklFTkRfUkVRVUVTVF9TVEFURV9VTlNQRUNJRklFRBAAEiAKHEZSSUVORF9SRVFVRVNUX1NUQVRFX1BFTkRJTkcQARIhCh1GUklFTkRfUkVRVUVTVF9TVEFURV9BQ0NFUFRFRBACEiEKHUZSSUVORF9SRVFVRVNUX1NUQVRFX0RFQ0xJTkVEEAMqagoJR3JvdXBSb2xlEhoKFkdST1VQX1JPTEVfVU5TUEVDSUZJRUQQABIVChFHUk9VUF9ST0xFX01FTUJFUhABEhQKEEdST1VQX1JPTEVfQURNSU4QAhIUChBHUk9VUF9ST0xFX09XTkVSEANiBnByb3RvMw", [file_tern_v1_protocol]);
 
 /**
  * @generated from message tern.v1.Empty
@@ -622,6 +622,14 @@ export type Message = Message$1<"tern.v1.Message"> & {
    * @generated from field: repeated tern.v1.Attachment attachments = 11;
    */
   attachments: Attachment[];
+
+  /**
+   * Set on a group service message ("Alice added Bob"), written by the server
+   * when the group changes; its text is empty and clients render the action.
+   *
+   * @generated from field: tern.v1.GroupAction group_action = 120;
+   */
+  groupAction?: GroupAction | undefined;
 };
 
 /**
@@ -630,6 +638,37 @@ export type Message = Message$1<"tern.v1.Message"> & {
  */
 export const MessageSchema: GenMessage<Message> = /*@__PURE__*/
   messageDesc(file_tern_v1_messages, 16);
+
+/**
+ * What happened to a group, told in its conversation by the member who did
+ * it (the message's sender). Such a message cannot be sent or recalled by a
+ * client; it goes to every member (and to those who were removed or left).
+ *
+ * @generated from message tern.v1.GroupAction
+ */
+export type GroupAction = Message$1<"tern.v1.GroupAction"> & {
+  /**
+   * @generated from field: tern.v1.GroupActionKind kind = 1;
+   */
+  kind: GroupActionKind;
+
+  /**
+   * @generated from field: repeated uint64 user_ids = 2 [jstype = JS_NUMBER];
+   */
+  userIds: bigint[];
+
+  /**
+   * @generated from field: string name = 3;
+   */
+  name: string;
+};
+
+/**
+ * Describes the message tern.v1.GroupAction.
+ * Use `create(GroupActionSchema)` to create a new message.
+ */
+export const GroupActionSchema: GenMessage<GroupAction> = /*@__PURE__*/
+  messageDesc(file_tern_v1_messages, 17);
 
 /**
  * An encrypted blob: the file itself or its thumbnail (Tern file encryption v1, PROTOCOL.md §13).
@@ -664,7 +703,7 @@ export type BlobRef = Message$1<"tern.v1.BlobRef"> & {
  * Use `create(BlobRefSchema)` to create a new message.
  */
 export const BlobRefSchema: GenMessage<BlobRef> = /*@__PURE__*/
-  messageDesc(file_tern_v1_messages, 17);
+  messageDesc(file_tern_v1_messages, 18);
 
 /**
  * A file carried by a message. Everything needed to fetch, check and show it;
@@ -736,7 +775,7 @@ export type Attachment = Message$1<"tern.v1.Attachment"> & {
  * Use `create(AttachmentSchema)` to create a new message.
  */
 export const AttachmentSchema: GenMessage<Attachment> = /*@__PURE__*/
-  messageDesc(file_tern_v1_messages, 18);
+  messageDesc(file_tern_v1_messages, 19);
 
 /**
  * @generated from message tern.v1.BlobUploadAuthRequest
@@ -767,7 +806,7 @@ export type BlobUploadAuthRequest = Message$1<"tern.v1.BlobUploadAuthRequest"> &
  * Use `create(BlobUploadAuthRequestSchema)` to create a new message.
  */
 export const BlobUploadAuthRequestSchema: GenMessage<BlobUploadAuthRequest> = /*@__PURE__*/
-  messageDesc(file_tern_v1_messages, 19);
+  messageDesc(file_tern_v1_messages, 20);
 
 /**
  * @generated from message tern.v1.BlobUploadAuth
@@ -812,7 +851,7 @@ export type BlobUploadAuth = Message$1<"tern.v1.BlobUploadAuth"> & {
  * Use `create(BlobUploadAuthSchema)` to create a new message.
  */
 export const BlobUploadAuthSchema: GenMessage<BlobUploadAuth> = /*@__PURE__*/
-  messageDesc(file_tern_v1_messages, 20);
+  messageDesc(file_tern_v1_messages, 21);
 
 /**
  * @generated from message tern.v1.BlobDownloadAuthRequest
@@ -829,7 +868,7 @@ export type BlobDownloadAuthRequest = Message$1<"tern.v1.BlobDownloadAuthRequest
  * Use `create(BlobDownloadAuthRequestSchema)` to create a new message.
  */
 export const BlobDownloadAuthRequestSchema: GenMessage<BlobDownloadAuthRequest> = /*@__PURE__*/
-  messageDesc(file_tern_v1_messages, 21);
+  messageDesc(file_tern_v1_messages, 22);
 
 /**
  * @generated from message tern.v1.BlobDownloadAuth
@@ -863,7 +902,7 @@ export type BlobDownloadAuth = Message$1<"tern.v1.BlobDownloadAuth"> & {
  * Use `create(BlobDownloadAuthSchema)` to create a new message.
  */
 export const BlobDownloadAuthSchema: GenMessage<BlobDownloadAuth> = /*@__PURE__*/
-  messageDesc(file_tern_v1_messages, 22);
+  messageDesc(file_tern_v1_messages, 23);
 
 /**
  * @generated from message tern.v1.RecallRequest
@@ -880,7 +919,7 @@ export type RecallRequest = Message$1<"tern.v1.RecallRequest"> & {
  * Use `create(RecallRequestSchema)` to create a new message.
  */
 export const RecallRequestSchema: GenMessage<RecallRequest> = /*@__PURE__*/
-  messageDesc(file_tern_v1_messages, 23);
+  messageDesc(file_tern_v1_messages, 24);
 
 /**
  * @generated from message tern.v1.MessageRecalled
@@ -912,7 +951,7 @@ export type MessageRecalled = Message$1<"tern.v1.MessageRecalled"> & {
  * Use `create(MessageRecalledSchema)` to create a new message.
  */
 export const MessageRecalledSchema: GenMessage<MessageRecalled> = /*@__PURE__*/
-  messageDesc(file_tern_v1_messages, 24);
+  messageDesc(file_tern_v1_messages, 25);
 
 /**
  * @generated from message tern.v1.MarkReadRequest
@@ -934,7 +973,7 @@ export type MarkReadRequest = Message$1<"tern.v1.MarkReadRequest"> & {
  * Use `create(MarkReadRequestSchema)` to create a new message.
  */
 export const MarkReadRequestSchema: GenMessage<MarkReadRequest> = /*@__PURE__*/
-  messageDesc(file_tern_v1_messages, 25);
+  messageDesc(file_tern_v1_messages, 26);
 
 /**
  * Everything up to `up_to_conv_seq` in the conversation has reached the state.
@@ -975,7 +1014,7 @@ export type Receipt = Message$1<"tern.v1.Receipt"> & {
  * Use `create(ReceiptSchema)` to create a new message.
  */
 export const ReceiptSchema: GenMessage<Receipt> = /*@__PURE__*/
-  messageDesc(file_tern_v1_messages, 26);
+  messageDesc(file_tern_v1_messages, 27);
 
 /**
  * @generated from message tern.v1.TypingRequest
@@ -999,7 +1038,7 @@ export type TypingRequest = Message$1<"tern.v1.TypingRequest"> & {
  * Use `create(TypingRequestSchema)` to create a new message.
  */
 export const TypingRequestSchema: GenMessage<TypingRequest> = /*@__PURE__*/
-  messageDesc(file_tern_v1_messages, 27);
+  messageDesc(file_tern_v1_messages, 28);
 
 /**
  * @generated from message tern.v1.TypingNotice
@@ -1026,7 +1065,7 @@ export type TypingNotice = Message$1<"tern.v1.TypingNotice"> & {
  * Use `create(TypingNoticeSchema)` to create a new message.
  */
 export const TypingNoticeSchema: GenMessage<TypingNotice> = /*@__PURE__*/
-  messageDesc(file_tern_v1_messages, 28);
+  messageDesc(file_tern_v1_messages, 29);
 
 /**
  * @generated from message tern.v1.Presence
@@ -1055,7 +1094,7 @@ export type Presence = Message$1<"tern.v1.Presence"> & {
  * Use `create(PresenceSchema)` to create a new message.
  */
 export const PresenceSchema: GenMessage<Presence> = /*@__PURE__*/
-  messageDesc(file_tern_v1_messages, 29);
+  messageDesc(file_tern_v1_messages, 30);
 
 /**
  * @generated from message tern.v1.PresenceQuery
@@ -1074,7 +1113,7 @@ export type PresenceQuery = Message$1<"tern.v1.PresenceQuery"> & {
  * Use `create(PresenceQuerySchema)` to create a new message.
  */
 export const PresenceQuerySchema: GenMessage<PresenceQuery> = /*@__PURE__*/
-  messageDesc(file_tern_v1_messages, 30);
+  messageDesc(file_tern_v1_messages, 31);
 
 /**
  * @generated from message tern.v1.PresenceList
@@ -1091,7 +1130,7 @@ export type PresenceList = Message$1<"tern.v1.PresenceList"> & {
  * Use `create(PresenceListSchema)` to create a new message.
  */
 export const PresenceListSchema: GenMessage<PresenceList> = /*@__PURE__*/
-  messageDesc(file_tern_v1_messages, 31);
+  messageDesc(file_tern_v1_messages, 32);
 
 /**
  * @generated from message tern.v1.SyncRequest
@@ -1124,7 +1163,7 @@ export type SyncRequest = Message$1<"tern.v1.SyncRequest"> & {
  * Use `create(SyncRequestSchema)` to create a new message.
  */
 export const SyncRequestSchema: GenMessage<SyncRequest> = /*@__PURE__*/
-  messageDesc(file_tern_v1_messages, 32);
+  messageDesc(file_tern_v1_messages, 33);
 
 /**
  * @generated from message tern.v1.SyncResponse
@@ -1162,7 +1201,7 @@ export type SyncResponse = Message$1<"tern.v1.SyncResponse"> & {
  * Use `create(SyncResponseSchema)` to create a new message.
  */
 export const SyncResponseSchema: GenMessage<SyncResponse> = /*@__PURE__*/
-  messageDesc(file_tern_v1_messages, 33);
+  messageDesc(file_tern_v1_messages, 34);
 
 /**
  * One change the user must see, at its place in the user's sequence. Events
@@ -1241,7 +1280,7 @@ export type SyncEvent = Message$1<"tern.v1.SyncEvent"> & {
  * Use `create(SyncEventSchema)` to create a new message.
  */
 export const SyncEventSchema: GenMessage<SyncEvent> = /*@__PURE__*/
-  messageDesc(file_tern_v1_messages, 34);
+  messageDesc(file_tern_v1_messages, 35);
 
 /**
  * @generated from message tern.v1.PushAck
@@ -1260,7 +1299,7 @@ export type PushAck = Message$1<"tern.v1.PushAck"> & {
  * Use `create(PushAckSchema)` to create a new message.
  */
 export const PushAckSchema: GenMessage<PushAck> = /*@__PURE__*/
-  messageDesc(file_tern_v1_messages, 35);
+  messageDesc(file_tern_v1_messages, 36);
 
 /**
  * @generated from message tern.v1.UserRef
@@ -1277,7 +1316,7 @@ export type UserRef = Message$1<"tern.v1.UserRef"> & {
  * Use `create(UserRefSchema)` to create a new message.
  */
 export const UserRefSchema: GenMessage<UserRef> = /*@__PURE__*/
-  messageDesc(file_tern_v1_messages, 36);
+  messageDesc(file_tern_v1_messages, 37);
 
 /**
  * @generated from message tern.v1.Profile
@@ -1321,7 +1360,7 @@ export type Profile = Message$1<"tern.v1.Profile"> & {
  * Use `create(ProfileSchema)` to create a new message.
  */
 export const ProfileSchema: GenMessage<Profile> = /*@__PURE__*/
-  messageDesc(file_tern_v1_messages, 37);
+  messageDesc(file_tern_v1_messages, 38);
 
 /**
  * @generated from message tern.v1.ProfileGetRequest
@@ -1338,7 +1377,7 @@ export type ProfileGetRequest = Message$1<"tern.v1.ProfileGetRequest"> & {
  * Use `create(ProfileGetRequestSchema)` to create a new message.
  */
 export const ProfileGetRequestSchema: GenMessage<ProfileGetRequest> = /*@__PURE__*/
-  messageDesc(file_tern_v1_messages, 38);
+  messageDesc(file_tern_v1_messages, 39);
 
 /**
  * @generated from message tern.v1.ProfileList
@@ -1355,7 +1394,7 @@ export type ProfileList = Message$1<"tern.v1.ProfileList"> & {
  * Use `create(ProfileListSchema)` to create a new message.
  */
 export const ProfileListSchema: GenMessage<ProfileList> = /*@__PURE__*/
-  messageDesc(file_tern_v1_messages, 39);
+  messageDesc(file_tern_v1_messages, 40);
 
 /**
  * @generated from message tern.v1.ProfileUpdateRequest
@@ -1382,7 +1421,7 @@ export type ProfileUpdateRequest = Message$1<"tern.v1.ProfileUpdateRequest"> & {
  * Use `create(ProfileUpdateRequestSchema)` to create a new message.
  */
 export const ProfileUpdateRequestSchema: GenMessage<ProfileUpdateRequest> = /*@__PURE__*/
-  messageDesc(file_tern_v1_messages, 40);
+  messageDesc(file_tern_v1_messages, 41);
 
 /**
  * @generated from message tern.v1.UserSearchRequest
@@ -1399,7 +1438,7 @@ export type UserSearchRequest = Message$1<"tern.v1.UserSearchRequest"> & {
  * Use `create(UserSearchRequestSchema)` to create a new message.
  */
 export const UserSearchRequestSchema: GenMessage<UserSearchRequest> = /*@__PURE__*/
-  messageDesc(file_tern_v1_messages, 41);
+  messageDesc(file_tern_v1_messages, 42);
 
 /**
  * @generated from message tern.v1.Friend
@@ -1431,7 +1470,7 @@ export type Friend = Message$1<"tern.v1.Friend"> & {
  * Use `create(FriendSchema)` to create a new message.
  */
 export const FriendSchema: GenMessage<Friend> = /*@__PURE__*/
-  messageDesc(file_tern_v1_messages, 42);
+  messageDesc(file_tern_v1_messages, 43);
 
 /**
  * @generated from message tern.v1.FriendRequestSend
@@ -1467,7 +1506,7 @@ export type FriendRequestSend = Message$1<"tern.v1.FriendRequestSend"> & {
  * Use `create(FriendRequestSendSchema)` to create a new message.
  */
 export const FriendRequestSendSchema: GenMessage<FriendRequestSend> = /*@__PURE__*/
-  messageDesc(file_tern_v1_messages, 43);
+  messageDesc(file_tern_v1_messages, 44);
 
 /**
  * @generated from message tern.v1.FriendRequestInfo
@@ -1519,7 +1558,7 @@ export type FriendRequestInfo = Message$1<"tern.v1.FriendRequestInfo"> & {
  * Use `create(FriendRequestInfoSchema)` to create a new message.
  */
 export const FriendRequestInfoSchema: GenMessage<FriendRequestInfo> = /*@__PURE__*/
-  messageDesc(file_tern_v1_messages, 44);
+  messageDesc(file_tern_v1_messages, 45);
 
 /**
  * @generated from message tern.v1.FriendRequestAnswer
@@ -1536,7 +1575,7 @@ export type FriendRequestAnswer = Message$1<"tern.v1.FriendRequestAnswer"> & {
  * Use `create(FriendRequestAnswerSchema)` to create a new message.
  */
 export const FriendRequestAnswerSchema: GenMessage<FriendRequestAnswer> = /*@__PURE__*/
-  messageDesc(file_tern_v1_messages, 45);
+  messageDesc(file_tern_v1_messages, 46);
 
 /**
  * @generated from message tern.v1.GroupRef
@@ -1553,7 +1592,7 @@ export type GroupRef = Message$1<"tern.v1.GroupRef"> & {
  * Use `create(GroupRefSchema)` to create a new message.
  */
 export const GroupRefSchema: GenMessage<GroupRef> = /*@__PURE__*/
-  messageDesc(file_tern_v1_messages, 46);
+  messageDesc(file_tern_v1_messages, 47);
 
 /**
  * @generated from message tern.v1.GroupInfo
@@ -1607,7 +1646,7 @@ export type GroupInfo = Message$1<"tern.v1.GroupInfo"> & {
  * Use `create(GroupInfoSchema)` to create a new message.
  */
 export const GroupInfoSchema: GenMessage<GroupInfo> = /*@__PURE__*/
-  messageDesc(file_tern_v1_messages, 47);
+  messageDesc(file_tern_v1_messages, 48);
 
 /**
  * @generated from message tern.v1.GroupCreateRequest
@@ -1633,7 +1672,7 @@ export type GroupCreateRequest = Message$1<"tern.v1.GroupCreateRequest"> & {
  * Use `create(GroupCreateRequestSchema)` to create a new message.
  */
 export const GroupCreateRequestSchema: GenMessage<GroupCreateRequest> = /*@__PURE__*/
-  messageDesc(file_tern_v1_messages, 48);
+  messageDesc(file_tern_v1_messages, 49);
 
 /**
  * @generated from message tern.v1.GroupRenameRequest
@@ -1655,7 +1694,7 @@ export type GroupRenameRequest = Message$1<"tern.v1.GroupRenameRequest"> & {
  * Use `create(GroupRenameRequestSchema)` to create a new message.
  */
 export const GroupRenameRequestSchema: GenMessage<GroupRenameRequest> = /*@__PURE__*/
-  messageDesc(file_tern_v1_messages, 49);
+  messageDesc(file_tern_v1_messages, 50);
 
 /**
  * @generated from message tern.v1.GroupMembersRequest
@@ -1677,7 +1716,7 @@ export type GroupMembersRequest = Message$1<"tern.v1.GroupMembersRequest"> & {
  * Use `create(GroupMembersRequestSchema)` to create a new message.
  */
 export const GroupMembersRequestSchema: GenMessage<GroupMembersRequest> = /*@__PURE__*/
-  messageDesc(file_tern_v1_messages, 50);
+  messageDesc(file_tern_v1_messages, 51);
 
 /**
  * @generated from message tern.v1.GroupSetRoleRequest
@@ -1704,7 +1743,7 @@ export type GroupSetRoleRequest = Message$1<"tern.v1.GroupSetRoleRequest"> & {
  * Use `create(GroupSetRoleRequestSchema)` to create a new message.
  */
 export const GroupSetRoleRequestSchema: GenMessage<GroupSetRoleRequest> = /*@__PURE__*/
-  messageDesc(file_tern_v1_messages, 51);
+  messageDesc(file_tern_v1_messages, 52);
 
 /**
  * @generated from message tern.v1.GroupMember
@@ -1743,7 +1782,7 @@ export type GroupMember = Message$1<"tern.v1.GroupMember"> & {
  * Use `create(GroupMemberSchema)` to create a new message.
  */
 export const GroupMemberSchema: GenMessage<GroupMember> = /*@__PURE__*/
-  messageDesc(file_tern_v1_messages, 52);
+  messageDesc(file_tern_v1_messages, 53);
 
 /**
  * @generated from message tern.v1.GroupMembersQuery
@@ -1774,7 +1813,7 @@ export type GroupMembersQuery = Message$1<"tern.v1.GroupMembersQuery"> & {
  * Use `create(GroupMembersQuerySchema)` to create a new message.
  */
 export const GroupMembersQuerySchema: GenMessage<GroupMembersQuery> = /*@__PURE__*/
-  messageDesc(file_tern_v1_messages, 53);
+  messageDesc(file_tern_v1_messages, 54);
 
 /**
  * @generated from message tern.v1.GroupMemberList
@@ -1798,7 +1837,7 @@ export type GroupMemberList = Message$1<"tern.v1.GroupMemberList"> & {
  * Use `create(GroupMemberListSchema)` to create a new message.
  */
 export const GroupMemberListSchema: GenMessage<GroupMemberList> = /*@__PURE__*/
-  messageDesc(file_tern_v1_messages, 54);
+  messageDesc(file_tern_v1_messages, 55);
 
 /**
  * @generated from enum tern.v1.ConversationType
@@ -1831,6 +1870,62 @@ export const ConversationTypeSchema: GenEnum<ConversationType> = /*@__PURE__*/
   enumDesc(file_tern_v1_messages, 0);
 
 /**
+ * @generated from enum tern.v1.GroupActionKind
+ */
+export enum GroupActionKind {
+  /**
+   * @generated from enum value: GROUP_ACTION_KIND_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * name = the group's name
+   *
+   * @generated from enum value: GROUP_ACTION_KIND_CREATED = 1;
+   */
+  CREATED = 1,
+
+  /**
+   * user_ids = who was added
+   *
+   * @generated from enum value: GROUP_ACTION_KIND_MEMBERS_ADDED = 2;
+   */
+  MEMBERS_ADDED = 2,
+
+  /**
+   * user_ids = who was removed
+   *
+   * @generated from enum value: GROUP_ACTION_KIND_MEMBERS_REMOVED = 3;
+   */
+  MEMBERS_REMOVED = 3,
+
+  /**
+   * the sender left
+   *
+   * @generated from enum value: GROUP_ACTION_KIND_LEFT = 4;
+   */
+  LEFT = 4,
+
+  /**
+   * name = the new name
+   *
+   * @generated from enum value: GROUP_ACTION_KIND_RENAMED = 5;
+   */
+  RENAMED = 5,
+
+  /**
+   * @generated from enum value: GROUP_ACTION_KIND_DISSOLVED = 6;
+   */
+  DISSOLVED = 6,
+}
+
+/**
+ * Describes the enum tern.v1.GroupActionKind.
+ */
+export const GroupActionKindSchema: GenEnum<GroupActionKind> = /*@__PURE__*/
+  enumDesc(file_tern_v1_messages, 1);
+
+/**
  * @generated from enum tern.v1.AttachmentKind
  */
 export enum AttachmentKind {
@@ -1858,7 +1953,7 @@ export enum AttachmentKind {
  * Describes the enum tern.v1.AttachmentKind.
  */
 export const AttachmentKindSchema: GenEnum<AttachmentKind> = /*@__PURE__*/
-  enumDesc(file_tern_v1_messages, 1);
+  enumDesc(file_tern_v1_messages, 2);
 
 /**
  * @generated from enum tern.v1.ReceiptType
@@ -1888,7 +1983,7 @@ export enum ReceiptType {
  * Describes the enum tern.v1.ReceiptType.
  */
 export const ReceiptTypeSchema: GenEnum<ReceiptType> = /*@__PURE__*/
-  enumDesc(file_tern_v1_messages, 2);
+  enumDesc(file_tern_v1_messages, 3);
 
 /**
  * What a sync event is about; a client may sync one domain at a time, in its
@@ -1943,7 +2038,7 @@ export enum SyncDomain {
  * Describes the enum tern.v1.SyncDomain.
  */
 export const SyncDomainSchema: GenEnum<SyncDomain> = /*@__PURE__*/
-  enumDesc(file_tern_v1_messages, 3);
+  enumDesc(file_tern_v1_messages, 4);
 
 /**
  * @generated from enum tern.v1.FriendState
@@ -1978,7 +2073,7 @@ export enum FriendState {
  * Describes the enum tern.v1.FriendState.
  */
 export const FriendStateSchema: GenEnum<FriendState> = /*@__PURE__*/
-  enumDesc(file_tern_v1_messages, 4);
+  enumDesc(file_tern_v1_messages, 5);
 
 /**
  * @generated from enum tern.v1.FriendRequestState
@@ -2009,7 +2104,7 @@ export enum FriendRequestState {
  * Describes the enum tern.v1.FriendRequestState.
  */
 export const FriendRequestStateSchema: GenEnum<FriendRequestState> = /*@__PURE__*/
-  enumDesc(file_tern_v1_messages, 5);
+  enumDesc(file_tern_v1_messages, 6);
 
 /**
  * @generated from enum tern.v1.GroupRole
@@ -2044,5 +2139,5 @@ export enum GroupRole {
  * Describes the enum tern.v1.GroupRole.
  */
 export const GroupRoleSchema: GenEnum<GroupRole> = /*@__PURE__*/
-  enumDesc(file_tern_v1_messages, 6);
+  enumDesc(file_tern_v1_messages, 7);
 

@@ -24,7 +24,8 @@ export function buildRows(messages: readonly MessageView[], opts: { firstUnreadI
       newRun = true;
     }
     rows.push({ kind: 'message', id: m.id, message: m, showSender: opts.group && !m.outgoing && (newRun || m.senderId !== lastSender) });
-    lastSender = m.senderId;
+    // A service line ("Alice added Bob") breaks a run: the next bubble names its sender again.
+    lastSender = m.groupAction ? -1 : m.senderId;
   }
   return rows;
 }

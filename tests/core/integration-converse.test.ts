@@ -110,8 +110,14 @@ describe('two clients converse', () => {
 
     const gkey = `g:${group.id}` as const;
     await ann.sendMessage({ key: gkey, text: '@all 周六早上八点集合', mentions: [0] });
-    const atCat = await waitFor(async () => (await cat.loadMessages({ key: gkey })).messages[0], 'cat gets the group message');
+    const atCat = await waitFor(async () => (await cat.loadMessages({ key: gkey })).messages.find((m) => !m.groupAction), 'cat gets the group message');
     expect(atCat.text).toBe('@all 周六早上八点集合');
+    // Before it, the group's service messages: created, then who was added.
+    const service = (await cat.loadMessages({ key: gkey })).messages.filter((m) => m.groupAction).map((m) => m.groupAction);
+    expect(service).toEqual([
+      { kind: 'created', userIds: [], name: '周末爬山' },
+      { kind: 'membersAdded', userIds: [sb.profile.userId, sc.profile.userId], name: '' },
+    ]);
     expect((await cat.getConversation({ key: gkey }))?.mentioned).toBe(true);
 
     expect(await ann.renameGroup({ groupId: group.id, name: '周日爬山' })).toMatchObject({ name: '周日爬山' });

@@ -61,4 +61,15 @@ describe('message rows', () => {
     const senders = rows.flatMap((r) => (r.kind === 'message' ? [r.showSender] : []));
     expect(senders).toEqual([true, false, true, true]);
   });
+
+  it('names the sender again after a group service line', () => {
+    const at = new Date(2026, 0, 1, 10).getTime();
+    const list = [
+      msg({ convSeq: 1, sentAt: at, senderId: 2, text: '', groupAction: { kind: 'membersAdded', userIds: [3], name: '' } }),
+      msg({ convSeq: 2, sentAt: at + 1000, senderId: 2 }),
+      msg({ convSeq: 3, sentAt: at + 2000, senderId: 2 }),
+    ];
+    const senders = buildRows(list, { group: true, firstUnreadId: null }).flatMap((r) => (r.kind === 'message' ? [r.showSender] : []));
+    expect(senders).toEqual([true, true, false]);
+  });
 });

@@ -154,6 +154,17 @@ describe('one table, everywhere', () => {
     }
   });
 
+  it("docs/SERVER.md's table gives each option its own variable and the default the code has", () => {
+    const rows = new Map<string, { env: string; default: string }>();
+    for (const m of serverMd.matchAll(/^\| `(--[a-z0-9-]+)` \| `([A-Z0-9_]+)` \| (.*?) \|/gm)) rows.set(m[1]!, { env: m[2]!, default: m[3]!.replaceAll('`', '') });
+    expect([...rows.keys()].sort()).toEqual(docs.map((d) => d.flag).sort());
+    for (const d of docs) {
+      expect(rows.get(d.flag)!.env, d.flag).toBe(d.env);
+      // Defaults described in words (e.g. --blob-port's "--port + 1") are prose; every plain one must match.
+      if ((serverOptions[d.key as keyof typeof serverOptions] as { defaultText?: string }).defaultText === undefined) expect(rows.get(d.flag)!.default, d.flag).toBe(d.defaultText);
+    }
+  });
+
   it('the JSON Schema of the file lists every option and refuses other keys', () => {
     const schema = configJsonSchema() as { properties: Record<string, unknown>; additionalProperties: unknown };
     expect(Object.keys(schema.properties).sort()).toEqual(['$schema', ...Object.keys(serverOptions)].sort());

@@ -280,10 +280,16 @@ async function runOnce(o: Options, script: string, start: () => Promise<Running>
     };
     const latency: Array<Record<string, number>> = [];
     for (const rate of o.rates) {
+      const before = processUsage(running.pid);
       gen.send({ type: 'fixed-rate', rate, seconds: o.rateSeconds });
       const r = await gen.next('fixed-rate-done');
+      await sleep(300);
+      const after = processUsage(running.pid);
       const sorted = r.latenciesMs.sort((a, b) => a - b);
       latency.push({
+        // At a rate below saturation group commits are smaller: what each message costs and writes then.
+        serverMicrosPerMessage: round(((after.cpuSeconds - before.cpuSeconds) / Math.max(1, r.delivered)) * 1e6, 1),
+        pagesWrittenPerMessage: round((after.writeBytes - before.writeBytes) / Math.max(1, r.delivered) / 4096, 3),
         offeredRate: rate,
         sent: r.sent,
         acked: r.acked,
@@ -353,6 +359,8 @@ function summarize(runs: Array<Record<string, unknown>>): Record<string, unknown
       p50Ms: stat(at.map((x) => x.p50Ms!)),
       p99Ms: stat(at.map((x) => x.p99Ms!)),
       p999Ms: stat(at.map((x) => x.p999Ms!)),
+      serverMicrosPerMessage: stat(at.map((x) => x.serverMicrosPerMessage!)),
+      pagesWrittenPerMessage: stat(at.map((x) => x.pagesWrittenPerMessage!)),
     };
   });
   return { ...Object.fromEntries(keys.map((k) => [k, stat(sat.map((s) => s[k]!))])), latency };
@@ -364,7 +372,8 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
   const version = /mosquitto version (\S+)/.exec(spawnSync(mosquittoBinary(), ['-h'], { encoding: 'utf8' }).stdout)?.[1];
   const script = join(tmpdir(), `tern-peer-loadgen-${process.pid}.mjs`);
   await build({ entryPoints: [fileURLToPath(new URL('./peer-loadgen.ts', import.meta.url))], bundle: true, platform: 'node', format: 'esm', outfile: script, logLevel: 'warning' });
-  const results: Record<string, unknown> = { options: o, mosquittoVersion: version, cpus: { server: SERVER_CPU, loadGenerator: LOAD_CPU }, loadAverage: loadavg().map((x) => round(x)) };
+  const commit = spawnSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).stdout?.trim() || undefined;
+  const results: Record<string, unknown> = { options: o, commit, mosquittoVersion: version, cpus: { server: SERVER_CPU, loadGenerator: LOAD_CPU }, loadAverage: loadavg().map((x) => round(x)) };
   try {
     const configs: Record<string, unknown> = {};
     for (const config of o.configs) {

@@ -308,7 +308,12 @@ async function runOnce(o: Options, script: string, start: () => Promise<Running>
   }
 }
 
-/** RSS per idle connection: a fresh broker, `count` connections held, RSS before and after. */
+/**
+ * RSS per idle connection: a fresh broker, `count` connections held, RSS
+ * before, at half and at the end. The average includes whatever step the
+ * process's memory takes once (a V8 heap that grows during the handshakes),
+ * so the second half's marginal cost is reported beside it.
+ */
 async function idleRss(count: number, script: string, start: () => Promise<Running>): Promise<Record<string, unknown>> {
   const running = await start();
   const gens: LoadGenerator[] = [];
@@ -316,24 +321,37 @@ async function idleRss(count: number, script: string, start: () => Promise<Runni
     await sleep(500);
     const before = rssBytes(running.pid);
     const perGenerator = 5000;
-    const parts = Math.ceil(count / perGenerator);
-    for (let i = 0; i < parts; i++) gens.push(await LoadGenerator.start(script));
-    const results = await Promise.all(
-      gens.map(async (g, i) => {
-        g.send({ type: 'idle', broker: running.broker, count: Math.min(perGenerator, count - i * perGenerator), concurrency: 64 });
-        return g.next('idle-connected');
-      }),
-    );
-    await sleep(2000);
+    const half = Math.ceil(count / 2);
+    const connect = async (n: number) => {
+      const parts = Math.ceil(n / perGenerator);
+      const batch: LoadGenerator[] = [];
+      for (let i = 0; i < parts; i++) batch.push(await LoadGenerator.start(script));
+      gens.push(...batch);
+      const results = await Promise.all(
+        batch.map(async (g, i) => {
+          g.send({ type: 'idle', broker: running.broker, count: Math.min(perGenerator, n - i * perGenerator), concurrency: 64 });
+          return g.next('idle-connected');
+        }),
+      );
+      await sleep(2000);
+      return results;
+    };
+    const first = await connect(half);
+    const middle = rssBytes(running.pid);
+    const second = await connect(count - half);
     const after = rssBytes(running.pid);
+    const results = [...first, ...second];
     const ok = results.reduce((s, r) => s + r.ok, 0);
+    const secondOk = second.reduce((s, r) => s + r.ok, 0);
     return {
       connections: ok,
       failed: results.reduce((s, r) => s + r.failed, 0),
       firstError: results.find((r) => r.firstError)?.firstError,
       rssBeforeBytes: before,
+      rssAtHalfBytes: middle,
       rssAfterBytes: after,
       rssBytesPerConnection: round((after - before) / Math.max(1, ok), 0),
+      marginalRssBytesPerConnection: round((after - middle) / Math.max(1, secondOk), 0),
     };
   } finally {
     await Promise.all(gens.map((g) => g.stop()));

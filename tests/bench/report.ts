@@ -36,7 +36,7 @@ interface PeerReport {
     loadAverage?: number[];
     loadAverageAfter?: number[];
     configs: Record<string, { ours: Side; mosquitto: Side; ratio_msgs_per_s: number }>;
-    idle?: Record<'ours' | 'mosquitto', { connections: number; rssBytesPerConnection: number }>;
+    idle?: Record<'ours' | 'mosquitto', { connections: number; rssBytesPerConnection: number; marginalRssBytesPerConnection?: number }>;
   };
 }
 
@@ -104,7 +104,7 @@ export function render(report: PeerReport): string {
     },
   );
   const idle = r.idle
-    ? `<h2>Idle connections</h2><p>ours: ${fmt(r.idle.ours.rssBytesPerConnection)} B RSS per connection at ${fmt(r.idle.ours.connections)} (encrypted); Mosquitto: ${fmt(r.idle.mosquitto.rssBytesPerConnection)} B at ${fmt(r.idle.mosquitto.connections)} (plaintext)</p>`
+    ? `<h2>Idle connections</h2><p>RSS per connection (average; marginal over the second half): ours ${fmt(r.idle.ours.rssBytesPerConnection)} B; ${fmt(r.idle.ours.marginalRssBytesPerConnection ?? NaN)} B at ${fmt(r.idle.ours.connections)} (encrypted); Mosquitto ${fmt(r.idle.mosquitto.rssBytesPerConnection)} B; ${fmt(r.idle.mosquitto.marginalRssBytesPerConnection ?? NaN)} B at ${fmt(r.idle.mosquitto.connections)} (plaintext)</p>`
     : '';
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Tern vs Mosquitto</title>
 <style>body{font-family:sans-serif;max-width:900px;margin:2em auto;color:#222}table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}td:first-child{text-align:left}small{color:#666}</style></head><body>

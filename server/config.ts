@@ -198,6 +198,8 @@ const crossChecks: Array<(c: ServerConfig) => string | undefined> = [
   (c) => (blobPortOf(c) !== 0 && blobPortOf(c) === c.port ? 'blobPort must differ from port' : undefined),
   (c) => (blobPortOf(c) > 65535 ? 'blobPort (port + 1) is out of range: set blobPort' : undefined),
   (c) => (c.blobStorage === 's3' && !c.s3 ? 'blobStorage s3 needs the s3 option (bucket and credentials)' : undefined),
+  // Nodes on a bus must share one database: with a store each, user 5 of one would get user 5's pushes of another.
+  (c) => (c.bus !== undefined && c.store === 'sqlite' ? 'bus needs a shared store: every node on a bus must use the same PostgreSQL (--store postgres://…)' : undefined),
 ];
 
 /** A configuration that cannot be used. `problems` has one line per fault. */

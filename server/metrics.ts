@@ -66,6 +66,10 @@ export class Metrics {
   readonly pushesSent = this.counter('tern_pushes_sent_total', 'PUSH frames sent.');
   readonly pushAcks = this.counter('tern_push_acks_total', 'PUSH_ACK frames received.');
   readonly idleReaped = this.counter('tern_idle_reaped_total', 'Connections closed for silence or for not reading.');
+  readonly busPublished = this.counter('tern_bus_published_total', 'Messages published to the bus for other nodes (pushes, typing, presence, kicks).');
+  readonly busReceived = this.counter('tern_bus_received_total', 'Messages received from other nodes for sessions on this one.');
+  readonly busResyncs = this.counter('tern_bus_resyncs_total', 'Resyncs run because bus messages may have been lost (this node or another reconnected).');
+  readonly busConnected = new Gauge({ name: 'tern_bus_connected', help: '1 while the bus (NATS) is reachable; 0 while reconnecting.', registers: [this.registry] });
   /** Arrival of a request to its answer on the connection (includes waiting for the durable commit). */
   readonly requestDuration = new Histogram({
     name: 'tern_request_duration_seconds',

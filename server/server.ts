@@ -14,6 +14,7 @@ import { systemClock, type Clock } from './clock';
 import { InProcessHub, type Bus } from './cluster/bus';
 import { LocalDirectory, type SessionDirectory } from './cluster/directory';
 import { NatsBus } from './cluster/nats-bus';
+import { PgSessionDirectory } from './cluster/pg-directory';
 import { reofferToUsers } from './cluster/resync';
 import { resolveConfig, type ServerConfig } from './config';
 import { ensureDataDir, loadOrCreateServerKey, lockDataDir, protectDatabaseFiles, type DataDirLock } from './datadir';
@@ -37,6 +38,7 @@ import { SyncService } from './services/sync';
 import { openStore } from './storage/open';
 import { AttachmentsRuntime } from './blobs/attachments-runtime';
 import { AttachmentService } from './services/attachments';
+import { PostgresStore } from './storage/postgres-store';
 import type { Store } from './storage/store';
 
 export interface StartOptions {
@@ -108,7 +110,7 @@ class TernServer {
     // The registry's hooks use the services, which are built below (they need the registry as their notifier).
     this.registry = new SessionRegistry(
       { metrics: this.metrics, bus, directory, logger },
-      { onPresence: (userId) => this.presenceChanged(userId), resync: (userIds) => this.resync(userIds) },
+      { onPresence: (userId, online) => this.presenceChanged(userId, online), resync: (userIds) => this.resync(userIds) },
     );
     this.limits = new Limits(clock, config);
     const deps: ServiceDeps = { run: new Runner(store, this.registry, clock), notifier: this.registry, clock, config, logger };
@@ -168,10 +170,10 @@ class TernServer {
   }
 
   /** A user's presence may have changed: tell their friends. */
-  private presenceChanged(userId: number): void {
+  private presenceChanged(userId: number, online: boolean): void {
     const presence = this.presence;
     if (!presence) return;
-    this.track(presence.service.changed(userId).catch((err: unknown) => this.logger.warn({ err, userId }, 'presence update failed')));
+    this.track(presence.service.changed(userId, online).catch((err: unknown) => this.logger.warn({ err, userId }, 'presence update failed')));
   }
 
   /** Re-offers users on this node what they may have missed. */
@@ -186,12 +188,12 @@ class TernServer {
     return work;
   }
 
-  /** The directory's periodic work: this node's heartbeat; users of dead nodes go offline. */
+  /** The directory's periodic work: this node's heartbeat; users of dead nodes go offline (or are back, after a partition). */
   private maintain(): void {
     if (this.closing) return;
     this.track(
       this.directory.maintain(() => this.registry.localRefs()).then(
-        (offline) => offline.forEach((userId) => this.presenceChanged(userId)),
+        (changes) => changes.forEach(({ userId, online }) => this.presenceChanged(userId, online)),
         (err: unknown) => this.logger.warn({ err }, 'session directory upkeep failed'),
       ),
     );
@@ -357,7 +359,8 @@ export async function startServer(partial: Partial<ServerConfig> = {}, options: 
     store = await openStore(config, logger, { onFatal: (err) => onStoreLost(err) });
     const nodeId = options.nodeId ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
     bus = options.bus ?? (config.bus !== undefined ? await NatsBus.connect({ url: config.bus, nodeId, logger }) : new InProcessHub().connect(nodeId));
-    const server = new TernServer(config, store, key, lock, options.clock ?? systemClock, logger, bus, options.directory ?? new LocalDirectory());
+    const directory = options.directory ?? (store instanceof PostgresStore ? new PgSessionDirectory(store.pool, nodeId, config.nodeTtlMs) : new LocalDirectory());
+    const server = new TernServer(config, store, key, lock, options.clock ?? systemClock, logger, bus, directory);
     onStoreLost = (err) => {
       logger.fatal({ err }, 'the store stopped working');
       server.storeLost();

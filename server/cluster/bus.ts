@@ -27,6 +27,8 @@ export interface Bus {
   onClusterMessage: ClusterListener;
   /** Messages may have been lost since the last call (reconnected, slow consumer). */
   onDisruption: () => void;
+  /** `connected` changed. */
+  onConnectionChange: (connected: boolean) => void;
   /** Start receiving the user's messages; resolves once the subscription is in effect at the bus. */
   subscribe(userId: number): Promise<void>;
   unsubscribe(userId: number): void;
@@ -81,6 +83,7 @@ class InProcessBus implements Bus {
   onUserMessage: UserListener = () => {};
   onClusterMessage: ClusterListener = () => {};
   onDisruption: () => void = () => {};
+  onConnectionChange: (connected: boolean) => void = () => {};
   private readonly subscriptions = new Set<number>();
   private closed = false;
 

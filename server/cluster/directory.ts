@@ -17,6 +17,11 @@ export interface SessionRef {
   sessionId: number;
 }
 
+export interface PresenceChange {
+  userId: number;
+  online: boolean;
+}
+
 /** What the directory says of a node's own sessions. */
 export interface Reconciliation {
   /** Replaced by a login elsewhere (same device, or kick_other_sessions): end them. */
@@ -41,9 +46,9 @@ export interface SessionDirectory {
    * Periodic work, given this node's sessions: in a cluster, the node's
    * heartbeat (if the directory had taken the node for dead, its sessions
    * are recorded again) and reaping nodes that stopped beating. Resolves
-   * with the users whose presence may have changed.
+   * with the users whose presence changed.
    */
-  maintain(local: () => readonly SessionRef[]): Promise<number[]>;
+  maintain(local: () => readonly SessionRef[]): Promise<PresenceChange[]>;
   /** Checks this node's sessions against their records. */
   reconcile(local: readonly SessionRef[]): Promise<Reconciliation>;
   /** Stops the heartbeat. Records stay until the node is taken for dead, so clients that move to another node do not flicker offline. */
@@ -87,7 +92,7 @@ export class LocalDirectory implements SessionDirectory {
     return Promise.resolve(new Set(userIds.filter((id) => this.live(id))));
   }
 
-  maintain(): Promise<number[]> {
+  maintain(): Promise<PresenceChange[]> {
     return Promise.resolve([]);
   }
 

@@ -35,6 +35,7 @@ export class NatsBus implements Bus {
   onUserMessage: UserListener = () => {};
   onClusterMessage: ClusterListener = () => {};
   onDisruption: () => void = () => {};
+  onConnectionChange: (connected: boolean) => void = () => {};
   private readonly subs = new Map<number, Subscription>();
   private readonly prefix: string;
   private readonly subscribeTimeoutMs: number;
@@ -89,6 +90,7 @@ export class NatsBus implements Bus {
       switch (status.type) {
         case 'disconnect':
           this.isConnected = false;
+          this.onConnectionChange(false);
           this.logger.warn({ node: this.nodeId }, 'bus: disconnected from NATS, reconnecting');
           break;
         case 'reconnect':
@@ -97,6 +99,7 @@ export class NatsBus implements Bus {
           this.nc.flush().then(
             () => {
               this.isConnected = true;
+              this.onConnectionChange(true);
               this.logger.warn({ node: this.nodeId, server: status.server }, 'bus: reconnected to NATS');
               this.onDisruption();
             },

@@ -19,7 +19,7 @@
  * even when devices come and go on several nodes at once.
  */
 import type { Pool } from 'pg';
-import type { Reconciliation, SessionDirectory, SessionRef } from './directory';
+import type { PresenceChange, Reconciliation, SessionDirectory, SessionRef } from './directory';
 
 /** The schema (a PostgreSQL migration runs it). */
 export const sessionDirectorySchema = `
@@ -121,20 +121,20 @@ export class PgSessionDirectory implements SessionDirectory {
     return new Set(rows.map((r) => Number(r.user_id)));
   }
 
-  async maintain(local: () => readonly SessionRef[]): Promise<number[]> {
+  async maintain(local: () => readonly SessionRef[]): Promise<PresenceChange[]> {
     if (this.closed) return [];
     const { rows } = await this.pool.query<{ inserted: boolean }>(
       `INSERT INTO cluster_nodes (node_id) VALUES ($1) ON CONFLICT (node_id) DO UPDATE SET seen_at = now() RETURNING (xmax = 0) AS inserted`,
       [this.nodeId],
     );
-    const changed: number[] = [];
+    const changed: PresenceChange[] = [];
     if (rows[0]!.inserted && this.beaten) {
       // The directory had taken this node for dead (or lost its unlogged tables): record our sessions again.
-      for (const ref of local()) if (await this.add(ref, false)) changed.push(ref.userId);
+      for (const ref of local()) if (await this.add(ref, false)) changed.push({ userId: ref.userId, online: true });
     }
     this.beaten = true;
     const reaped = await this.pool.query<{ u: string }>('SELECT u FROM tern_reap_nodes($1) AS u', [this.ttlMs]);
-    for (const r of reaped.rows) changed.push(Number(r.u));
+    for (const r of reaped.rows) changed.push({ userId: Number(r.u), online: false });
     return changed;
   }
 

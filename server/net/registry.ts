@@ -40,8 +40,8 @@ export interface RegistryDeps {
 
 /** What the registry asks of its owner (given to the constructor). */
 export interface RegistryHooks {
-  /** The user's presence may have changed (came online, went offline somewhere): tell their friends. */
-  onPresence(userId: number): void;
+  /** The user came online (first session anywhere) or went offline (last one gone): tell their friends. */
+  onPresence(userId: number, online: boolean): void;
   /** Re-offers users on this node what they may have missed (the owner has the store): their newest event, their friends' presence. */
   resync(userIds: readonly number[]): Promise<void>;
 }
@@ -66,11 +66,16 @@ export class SessionRegistry implements Notifier {
     private readonly hooks: RegistryHooks,
   ) {
     ({ metrics: this.metrics, bus: this.bus, directory: this.directory, logger: this.logger } = deps);
-    this.bus.onUserMessage = (userId, data) => this.fromBus(userId, data);
+    this.bus.onUserMessage = (userId, data) => {
+      this.metrics.busReceived.inc();
+      this.fromBus(userId, data);
+    };
     this.bus.onClusterMessage = (data) => {
       const message = decodeMessage(data);
       if (message?.kind === Kind.RESYNC) this.scheduleResync();
     };
+    this.metrics.busConnected.set(this.bus.connected ? 1 : 0);
+    this.bus.onConnectionChange = (connected) => this.metrics.busConnected.set(connected ? 1 : 0);
     this.bus.onDisruption = () => {
       // Others may have missed what this node published, and this node what they did.
       this.bus.publishCluster(encodeMessage({ kind: Kind.RESYNC, fromNode: this.bus.nodeId }));
@@ -127,9 +132,9 @@ export class SessionRegistry implements Notifier {
       if (other !== session && (kickOthers || other.deviceId === deviceId)) this.kickSession(other, Kicked_Reason.OTHER_LOGIN, deviceName);
     }
     const kick: KickOrder = { reason: Kicked_Reason.OTHER_LOGIN, deviceName, deviceId: kickOthers ? '' : deviceId, keepNode: this.bus.nodeId, keepSession: session.id };
-    this.bus.publish(userId, encodeMessage({ kind: Kind.KICK, kick }));
+    this.publish(userId, encodeMessage({ kind: Kind.KICK, kick }));
     await subscribed;
-    if (cameOnline) this.hooks.onPresence(userId);
+    if (cameOnline) this.hooks.onPresence(userId, true);
   }
 
   /** Logs the session out (it stays connected). */
@@ -156,7 +161,7 @@ export class SessionRegistry implements Notifier {
 
   private async forget(ref: SessionRef): Promise<void> {
     try {
-      if (await this.directory.remove(ref)) this.hooks.onPresence(ref.userId);
+      if (await this.directory.remove(ref)) this.hooks.onPresence(ref.userId, false);
     } catch (err) {
       // The record stays until this node's own shutdown, or its death is noticed.
       this.logger.warn({ err, userId: ref.userId }, 'session directory: removal failed');
@@ -184,7 +189,7 @@ export class SessionRegistry implements Notifier {
   pushEvents(items: readonly PendingPush[]): void {
     for (const item of items) {
       this.deliverLocal(item.userId, Command.PUSH, item.payload, item.skipSession);
-      this.bus.publish(item.userId, encodeMessage({ kind: Kind.EVENT, payload: item.payload }));
+      this.publish(item.userId, encodeMessage({ kind: Kind.EVENT, payload: item.payload }));
     }
   }
 
@@ -199,7 +204,7 @@ export class SessionRegistry implements Notifier {
   /** Ends the user's sessions on every node (all but `keepSession` of this node), telling them why. */
   kick(userId: number, reason: Kicked_Reason, deviceName: string, keepSession?: number): void {
     this.kickLocal(userId, { reason, deviceName, deviceId: '', keepNode: this.bus.nodeId, keepSession: keepSession ?? 0 });
-    this.bus.publish(userId, encodeMessage({ kind: Kind.KICK, kick: { reason, deviceName, deviceId: '', keepNode: this.bus.nodeId, keepSession: keepSession ?? 0 } }));
+    this.publish(userId, encodeMessage({ kind: Kind.KICK, kick: { reason, deviceName, deviceId: '', keepNode: this.bus.nodeId, keepSession: keepSession ?? 0 } }));
   }
 
   /** This node's logged-in sessions as directory records (those whose login is complete). */
@@ -253,8 +258,14 @@ export class SessionRegistry implements Notifier {
     const message = encodeMessage({ kind, payload });
     for (const userId of userIds) {
       this.deliverLocal(userId, command, payload, skipSession);
-      this.bus.publish(userId, message);
+      this.publish(userId, message);
     }
+  }
+
+  /** To the other nodes holding sessions of the user. */
+  private publish(userId: number, data: Uint8Array): void {
+    this.bus.publish(userId, data);
+    this.metrics.busPublished.inc();
   }
 
   /** A message from another node for the sessions of `userId` here. */
@@ -289,6 +300,7 @@ export class SessionRegistry implements Notifier {
 
   /** What a node does when bus messages may have been lost (see the header). */
   private async runResync(): Promise<void> {
+    this.metrics.busResyncs.inc();
     const started = Date.now();
     const users = this.onlineUserIds();
     try {
@@ -299,7 +311,7 @@ export class SessionRegistry implements Notifier {
       }
       for (const ref of missing) {
         if (this.all.get(ref.sessionId)?.userId !== ref.userId) continue;
-        if (await this.directory.add(ref, false)) this.hooks.onPresence(ref.userId);
+        if (await this.directory.add(ref, false)) this.hooks.onPresence(ref.userId, true);
       }
       await this.hooks.resync(users.filter((id) => this.byUser.has(id)));
       this.logger.info({ users: users.length, ms: Date.now() - started }, 'bus: resync done');

@@ -15,18 +15,17 @@ export class PresenceService {
   constructor(private readonly deps: ServiceDeps) {}
 
   /**
-   * The user's presence may have changed: read it from the directory (not
-   * from the event that prompted this, which may be stale by now when
-   * devices come and go on several nodes at once) and tell the friends.
+   * The user came online (`online`) or went offline: store last_seen, and
+   * tell the friends what the directory says now (devices may have come and
+   * gone on other nodes meanwhile; the later change then tells them).
    */
-  async changed(userId: number): Promise<void> {
+  async changed(userId: number, online: boolean): Promise<void> {
     const { run, clock, notifier } = this.deps;
-    const online = await this.isOnline(userId);
     const now = clock.now();
     const friends = online ? await run.read(friendIds, userId) : await run.write(wentOffline, userId);
-    // Came back (or went) while we looked: the later change tells the friends.
+    if (friends.length === 0) return;
     if ((await this.isOnline(userId)) !== online) return;
-    if (friends.length > 0) notifier.presence(friends, create(PresenceSchema, { userId: big(userId), online, lastSeen: big(now) }));
+    notifier.presence(friends, create(PresenceSchema, { userId: big(userId), online, lastSeen: big(now) }));
   }
 
   async query(caller: Caller, req: PresenceQuery): Promise<PresenceList> {

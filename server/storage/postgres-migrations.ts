@@ -7,6 +7,7 @@
  * refused.
  */
 import type { Pool, PoolClient } from 'pg';
+import { sessionDirectorySchema } from '../cluster/pg-directory';
 
 export interface PostgresMigration {
   version: number;
@@ -161,6 +162,11 @@ export const postgresMigrations: PostgresMigration[] = [
       DROP INDEX events_domain;
       CREATE INDEX events_other_domains ON events (user_id, domain, seq) WHERE domain <> 1;
     `),
+  },
+  {
+    version: 4,
+    name: 'session directory (cluster presence)',
+    up: sql(sessionDirectorySchema),
   },
 ];
 

@@ -21,7 +21,7 @@ export interface Usage {
   wchar: number;
 }
 
-function statFields(file: string): string[] {
+export function statFields(file: string): string[] {
   // The command name may hold spaces and parentheses: split after the last ')'.
   const text = readFileSync(file, 'utf8');
   return text.slice(text.lastIndexOf(')') + 2).split(' ');

@@ -36,13 +36,17 @@ import { Command, SyncEventSchema } from '../../shared/protocol';
 import { encodeKey } from '../../shared/node/noise/keys';
 import { fromBinary } from '@bufbuild/protobuf';
 import pg from 'pg';
-import { TestClient } from '../server/helpers/client';
+
 import { spawnServer, type ServerProcess } from '../server/helpers/process';
 import { removeDir, tempDir, testScrypt } from '../server/helpers/server';
 import { befriend, direct, group, sendText } from '../server/helpers/social';
 import { startPostgres, type PostgresInstance } from '../support/postgres';
+import { percentile, registerUsers, round, scrape, sentences, sleep } from './lib';
 import { cpuSeconds, processUsage, treeUsage, type Usage } from './proc';
 import { uuidv7 } from '../../electron/core/uuidv7';
+
+/** The peer benchmark reads metrics through here. */
+export { scrape };
 
 interface Options {
   idle: number;
@@ -67,28 +71,6 @@ function parseOptions(args: string[]): Options {
     pairs: value('--pairs', 20),
     window: value('--window', 64),
   };
-}
-
-function sentences(): string[] {
-  const read = (file: string) => {
-    try {
-      return readFileSync(file, 'utf8').split('\n%\n').map((s) => s.trim()).filter((s) => s.length > 0 && s.length < 400);
-    } catch {
-      return [];
-    }
-  };
-  const all = [...read('/usr/share/games/fortunes/chinese'), ...read('/usr/share/games/fortunes/fortunes')];
-  return all.length > 0 ? all : ['hello 你好', 'the quick brown fox', '今天天气很好'];
-}
-
-export async function scrape(port: number): Promise<Map<string, number>> {
-  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-  const out = new Map<string, number>();
-  for (const line of text.split('\n')) {
-    const m = /^([a-z_]+(?:\{[^}]*\})?) (\d+(?:\.\d+)?)$/.exec(line);
-    if (m) out.set(m[1]!, Number(m[2]));
-  }
-  return out;
 }
 
 /** The server under test: its process, its metrics port, and PostgreSQL when that is its store. */
@@ -171,15 +153,6 @@ async function postgresQuery(url: string, sql: string): Promise<void> {
   }
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
-}
-
-const round = (n: number, digits = 2) => Math.round(n * 10 ** digits) / 10 ** digits;
-
 async function idlePhase(server: ServerProcess, metricsPort: number, target: number): Promise<Record<string, unknown>> {
   const perProcess = 5000;
   const processes = Math.ceil(target / perProcess);
@@ -232,26 +205,10 @@ async function idlePhase(server: ServerProcess, metricsPort: number, target: num
   };
 }
 
-async function users(server: ServerProcess, prefix: string, n: number, concurrency = 25): Promise<TestClient[]> {
-  const out: TestClient[] = new Array(n);
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (next < n) {
-        const i = next++;
-        const c = await TestClient.connect(server);
-        await c.register(`${prefix}${i}`);
-        out[i] = c;
-      }
-    }),
-  );
-  return out;
-}
-
 async function throughputPhase(t: Target, o: Options, texts: string[]): Promise<Record<string, unknown>> {
   const { server } = t;
-  const senders = await users(server, 'tp_s', o.pairs);
-  const receivers = await users(server, 'tp_r', o.pairs);
+  const senders = await registerUsers([server], 'tp_s', o.pairs);
+  const receivers = await registerUsers([server], 'tp_r', o.pairs);
   for (let i = 0; i < o.pairs; i++) await befriend(senders[i]!, receivers[i]!);
   // Warm-up.
   await Promise.all(senders.map((s, i) => sendText(s, direct(receivers[i]!), 'warm-up')));
@@ -280,8 +237,8 @@ async function throughputPhase(t: Target, o: Options, texts: string[]): Promise<
 
 async function latencyPhase(t: Target, o: Options, texts: string[]): Promise<Record<string, unknown>> {
   const { server } = t;
-  const senders = await users(server, 'lat_s', o.pairs);
-  const receivers = await users(server, 'lat_r', o.pairs);
+  const senders = await registerUsers([server], 'lat_s', o.pairs);
+  const receivers = await registerUsers([server], 'lat_r', o.pairs);
   for (let i = 0; i < o.pairs; i++) await befriend(senders[i]!, receivers[i]!);
   await Promise.all(senders.map((s, i) => sendText(s, direct(receivers[i]!), 'warm-up')));
   const latencies: number[] = [];
@@ -328,7 +285,7 @@ async function latencyPhase(t: Target, o: Options, texts: string[]): Promise<Rec
 }
 
 async function fanoutPhase(server: ServerProcess, size: number): Promise<Record<string, unknown>> {
-  const members = await users(server, 'fan', size);
+  const members = await registerUsers([server], 'fan', size);
   const owner = members[0]!;
   let next = 1;
   await Promise.all(

@@ -10,7 +10,7 @@
  * which Node parses about 15x faster than SPKI DER (7 vs 105 us here), and
  * raw keys are read back through JWK export for the same reason.
  */
-import { createPrivateKey, createPublicKey, diffieHellman, generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { createPrivateKey, createPublicKey, diffieHellman, generateKeyPairSync, type JsonWebKey, type KeyObject } from 'node:crypto';
 import { checkLength, DH_LEN, type DhFunction, type StaticKeyPair } from './dh';
 
 export { DH_LEN, type DhFunction, type StaticKeyPair } from './dh';
@@ -44,19 +44,11 @@ function base64url(bytes: Uint8Array): string {
 }
 
 function jwkField(key: KeyObject, field: 'x' | 'd'): Uint8Array {
-  const value = key.export({ format: 'jwk' })[field];
-  if (typeof value !== 'string') throw new Error(`X25519 key has no JWK field ${field}`);
-  const raw = new Uint8Array(Buffer.from(value, 'base64url'));
-  checkLength(raw, `X25519 key field ${field}`);
-  return raw;
+  return fromBase64url(key.export({ format: 'jwk' })[field], field);
 }
 
 function rawPublicKey(key: KeyObject): Uint8Array {
   return jwkField(key, 'x');
-}
-
-function rawPrivateKey(key: KeyObject): Uint8Array {
-  return jwkField(key, 'd');
 }
 
 /** Builds a parsed key pair from a raw private key (the public key is derived). */
@@ -65,10 +57,28 @@ export function dhKeyPairFromPrivate(privateKey: Uint8Array): DhKeyPair {
   return { publicKey: rawPublicKey(createPublicKey(handle)), privateKey: new Uint8Array(privateKey), handle };
 }
 
-/** A fresh random key pair (ephemeral keys, new server identities). */
+/**
+ * A fresh random key pair (ephemeral keys, new server identities). The raw
+ * keys come out of the generation itself (JWK encoding), and the handle is
+ * imported from them. Exporting the KeyObject that `generateKeyPairSync`
+ * returns instead deadlocks Node 20 for good, now and then: the export holds
+ * the key's mutex and allocates, the allocation runs a GC, and the GC
+ * destroys the finished generation job, whose destructor takes the same
+ * mutex (a server or load generator then hangs at 0% CPU;
+ * tests/shared/node/keygen-deadlock.test.ts reproduces it).
+ */
 export function generateDhKeyPair(): DhKeyPair {
-  const { privateKey } = generateKeyPairSync('x25519');
-  return { publicKey: rawPublicKey(createPublicKey(privateKey)), privateKey: rawPrivateKey(privateKey), handle: privateKey };
+  // (Node's typings lack the JWK encoding for x25519; Node has it.)
+  const generate = generateKeyPairSync as unknown as (type: 'x25519', options: { publicKeyEncoding: { format: 'jwk' }; privateKeyEncoding: { format: 'jwk' } }) => { privateKey: JsonWebKey };
+  const { privateKey: jwk } = generate('x25519', { publicKeyEncoding: { format: 'jwk' }, privateKeyEncoding: { format: 'jwk' } });
+  return { publicKey: fromBase64url(jwk.x, 'x'), privateKey: fromBase64url(jwk.d, 'd'), handle: createPrivateKey({ key: jwk, format: 'jwk' }) };
+}
+
+function fromBase64url(value: unknown, field: 'x' | 'd'): Uint8Array {
+  if (typeof value !== 'string') throw new Error(`X25519 key has no JWK field ${field}`);
+  const raw = new Uint8Array(Buffer.from(value, 'base64url'));
+  checkLength(raw, `X25519 key field ${field}`);
+  return raw;
 }
 
 const parsed = new WeakMap<StaticKeyPair, DhKeyPair>();

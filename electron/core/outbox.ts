@@ -12,7 +12,11 @@
  *   the whole outbox waits `retry_after_ms` (from the server's answer), then
  *   sends again. It uses up no retry and never fails a message: the message
  *   was refused for now, not lost.
- * - Failed messages wait for the user: `resend` (fresh attempts) or `delete`.
+ * - Failed messages wait for the user: `resend` (fresh attempts) or `delete`;
+ *   except those that failed only because there was no connection (`OFFLINE`):
+ *   the UI shows them failed after the offline window as designed, but when
+ *   the connection returns they are sent by themselves, in order, as
+ *   Telegram and WhatsApp do (a deleted one is gone from the outbox).
  * - Everything lives in the cache, so after a crash or quit `start()` picks
  *   up where it stopped (in-flight entries are sent again; the server answers
  *   a duplicate with the original ack).
@@ -124,8 +128,23 @@ export class Outbox implements Disposable {
   online(): void {
     this.offlineTimer.clear();
     this.offlineChecks.clear();
-    this.deps.cache.outbox.makeDue(this.deps.clock.now());
+    const { cache, clock } = this.deps;
+    cache.outbox.makeDue(clock.now());
+    this.requeueFailedOffline();
     this.pump();
+  }
+
+  /** What failed for want of a connection goes out again now (pending again in the UI). */
+  private requeueFailedOffline(): void {
+    const { cache, clock } = this.deps;
+    const byKey = new Map<ConversationKey, MessageView[]>();
+    cache.transaction(() => {
+      for (const id of cache.outbox.requeueFailedOffline(clock.now())) {
+        const view = cache.messages.setStatus(id, 'pending');
+        if (view) byKey.set(view.conversationKey, [...(byKey.get(view.conversationKey) ?? []), view]);
+      }
+    });
+    for (const [key, views] of byKey) this.notify(views, key);
   }
 
   /** The link went away: start counting offline checks. */

@@ -40,7 +40,8 @@ export const defaultTimings: Timings = {
   connectTimeoutMs: 10_000,
   requestTimeoutMs: 15_000,
   backoffInitialMs: 1_000,
-  backoffMaxMs: 60_000,
+  // Capped low so a server that comes back is found within seconds (jitter still spreads a crowd over 2.5-5 s).
+  backoffMaxMs: 5_000,
   ackTimeoutMs: 15_000,
   ackRetries: 3,
   offlineCheckMs: 2_000,

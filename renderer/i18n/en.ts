@@ -34,7 +34,7 @@ export const en = {
     actions: 'Chat actions', markRead: 'Mark as read', markUnread: 'Mark as unread', markedUnread: 'Marked as unread',
     delete: 'Delete chat', confirmDelete: 'Delete the chat with {name}? Its messages are removed from this device.',
     muteFor: { hour: 'For 1 hour', hours8: 'For 8 hours', day: 'For 1 day', week: 'For 7 days', forever: 'Until I turn it back on' },
-    mutedUntil: 'Muted until {time}', newChat: 'New chat', search: 'Search',
+    mutedUntil: 'Muted until {time}', failed: 'Not sent', newChat: 'New chat', search: 'Search',
     newChatFilter: 'Search friends', newGroup: 'New group', noFriends: 'No friends to chat with yet. Add friends in Contacts.',
   },
   groupActions: {

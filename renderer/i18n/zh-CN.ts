@@ -33,7 +33,7 @@ export const zhCN: MessageSchema = {
     actions: '会话操作', markRead: '标为已读', markUnread: '标为未读', markedUnread: '已标为未读',
     delete: '删除聊天', confirmDelete: '删除与 {name} 的聊天？其消息将从本设备移除。',
     muteFor: { hour: '1 小时', hours8: '8 小时', day: '1 天', week: '7 天', forever: '直到我关闭' },
-    mutedUntil: '免打扰至 {time}', newChat: '发起聊天', search: '搜索',
+    mutedUntil: '免打扰至 {time}', failed: '未发送', newChat: '发起聊天', search: '搜索',
     newChatFilter: '搜索好友', newGroup: '新建群聊', noFriends: '还没有可以聊天的好友。去“联系人”添加好友吧。',
   },
   groupActions: {

@@ -194,19 +194,51 @@ describe('Outbox', () => {
     expect(r.cache.messages.get(first.id)).toMatchObject({ status: 'sent', serverId: 100 });
     expect(r.cache.outbox.count()).toBe(0);
 
-    // A failed message comes back with resend().
+    // Failed only for want of a connection: shown failed after the window, then sent by itself, in order, when it returns.
     r.manager.stop();
     up = false;
     const second = r.outbox.send({ key: 'u:2', text: 'two' });
+    const deleted = r.outbox.send({ key: 'u:2', text: 'deleted' });
+    const third = r.outbox.send({ key: 'u:2', text: 'three' });
     await r.clock.advance(30_000);
-    expect(r.cache.messages.get(second.id)?.status).toBe('failed');
+    expect([second, deleted, third].map((m) => r.cache.messages.get(m.id)?.status)).toEqual(['failed', 'failed', 'failed']);
+    // The user deletes one: it never goes out.
+    r.outbox.discard(deleted.id);
+    r.cache.messages.delete(deleted.id);
+    const before = r.sends().length;
     up = true;
     connect(r);
     await r.clock.advance(0);
-    expect(r.cache.messages.get(second.id)?.status).toBe('failed'); // failed waits for the user
-    r.outbox.resend(second.id);
+    expect(r.sends().slice(before).map((x) => x.clientMsgId)).toEqual([second.id, third.id]);
+    expect([second, third].map((m) => r.cache.messages.get(m.id)?.status)).toEqual(['sent', 'sent']);
+    expect(r.changes.filter((c) => c.id === second.id).map((c) => c.status)).toEqual(['pending', 'failed', 'pending', 'sent']);
+    expect(r.cache.outbox.count()).toBe(0);
+  });
+
+  it('a message the server refused waits for the user after a reconnect; resend sends it', async () => {
+    const r = build();
+    serveAcks(r);
+    r.script.setup = ((prev) => (c: MemoryConnection) => {
+      prev(c);
+      const acks = c.responder;
+      c.responder = (frame) => {
+        if (frame.command !== Command.MESSAGE_SEND || r.sends().length > 1) return acks(frame);
+        const detail = encodePayload(ErrorDetailSchema, { code: ResultCode.NOT_FRIENDS, message: 'not friends' } as never);
+        return [{ serial: frame.serial, command: Command.MESSAGE_SEND, code: ResultCode.NOT_FRIENDS, payload: detail }];
+      };
+    })(r.script.setup);
+    connect(r);
     await r.clock.advance(0);
-    expect(r.cache.messages.get(second.id)?.status).toBe('sent');
+    const refused = r.outbox.send({ key: 'u:2', text: 'not yet friends' });
+    await r.clock.advance(0);
+    expect(r.cache.messages.get(refused.id)).toMatchObject({ status: 'failed', error: { code: 'NOT_FRIENDS' } });
+    r.outbox.online();
+    await r.clock.advance(0);
+    expect(r.sends()).toHaveLength(1);
+    expect(r.cache.messages.get(refused.id)?.status).toBe('failed');
+    r.outbox.resend(refused.id);
+    await r.clock.advance(0);
+    expect(r.cache.messages.get(refused.id)?.status).toBe('sent');
   });
 
   it('a duplicate ack (the server already had it) settles the message once', async () => {

@@ -144,27 +144,32 @@ describe('reliability end to end', () => {
     }
   });
 
-  it('a send that fails while the server is down shows resend, and resending works', async () => {
+  it('what failed while the server was down is sent by itself, in order, when it returns', async () => {
     await server.stop();
     const banner = alice.page.getByTestId('connection-banner');
     await banner.waitFor({ timeout: 30_000 });
-    await send(alice.page, 'sent while the server was down');
-    const failed = alice.page.getByTestId('message').filter({ hasText: 'sent while the server was down' });
-    await expect.poll(() => failed.getAttribute('data-status'), { timeout: 30_000 }).toBe('failed');
-    // The banner never hides the conversation: history and the failed message stay visible.
+    const texts = ['sent while the server was down', 'and a second one'];
+    for (const text of texts) await send(alice.page, text);
+    const bubbles = texts.map((text) => alice.page.getByTestId('message').filter({ hasText: text }));
+    for (const b of bubbles) await expect.poll(() => b.getAttribute('data-status'), { timeout: 30_000 }).toBe('failed');
+    // The banner never hides the conversation: history and the failed messages stay visible.
     await expect.poll(() => alice.page.getByTestId('message-text').count()).toBeGreaterThan(5);
+    // The chat list marks the failed message; Bob is not called offline: it is we who are.
+    const bobItem = alice.page.getByTestId('conversation-item').filter({ hasText: 'Bob' });
+    await bobItem.getByTestId('last-failed').waitFor();
+    expect(await alice.page.getByTestId('conversation-subtitle').textContent()).toBe('');
     await shot(alice.page, '22-failed-send-offline');
 
+    // No click: the client finds the server within seconds and sends both, once, in order.
     await server.restart();
-    await alice.page.getByTestId('reconnect').click().catch(() => undefined); // the banner's retry button (it may already be back)
     await waitOnline(alice.page);
-    await failed.getByTestId('resend').click();
-    await expect.poll(() => failed.getAttribute('data-status'), { timeout: 20_000 }).toMatch(/sent|delivered|read/);
-    await waitForMessage(bob.page, 'sent while the server was down');
-    const texts = await messageTexts(bob.page);
-    expect(texts.filter((t) => t === 'sent while the server was down')).toHaveLength(1);
-    expect(texts.at(-1)).toBe('sent while the server was down');
-    await shot(alice.page, '23-resent');
+    for (const b of bubbles) await expect.poll(() => b.getAttribute('data-status'), { timeout: 20_000 }).toMatch(/sent|delivered|read/);
+    await waitForMessage(bob.page, texts[1]!);
+    const atBob = await messageTexts(bob.page);
+    for (const text of texts) expect(atBob.filter((t) => t === text)).toHaveLength(1);
+    expect(atBob.slice(-2)).toEqual(texts);
+    await expect.poll(() => bobItem.getByTestId('last-failed').count()).toBe(0);
+    await shot(alice.page, '23-sent-when-back');
   });
 
   it('first run explains a wrong password, an unreachable server and a server key mismatch', async () => {

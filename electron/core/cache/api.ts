@@ -327,6 +327,11 @@ export interface OutboxRepository {
   requeueInflight(now: number): number;
   /** The connection is back: queued entries waiting for a later time are due at `now`. Returns how many. */
   makeDue(now: number): number;
+  /**
+   * Messages that failed only because there was no connection (`OFFLINE`)
+   * are queued again, due now, attempts reset; returns their ids, oldest first.
+   */
+  requeueFailedOffline(now: number): string[];
   /** The earliest attempt time of a queued entry after `now` (for the engine's timer). */
   nextAttemptAfter(now: number): number | undefined;
   /** Whether any entry is queued or in flight (not failed). */

@@ -95,6 +95,17 @@ export class Outbox implements OutboxRepository {
     return this.ctx.db.stmt(`UPDATE outbox SET next_attempt_at = ? WHERE state = 'queued' AND next_attempt_at > ?`).run(now, now).changes;
   }
 
+  requeueFailedOffline(now: number): string[] {
+    return this.ctx.db
+      .stmt<[number], { client_msg_id: string; created_at: number }>(
+        `UPDATE outbox SET state = 'queued', attempts = 0, next_attempt_at = ?, last_error = NULL
+         WHERE state = 'failed' AND json_extract(last_error, '$.code') = 'OFFLINE' RETURNING client_msg_id, created_at`,
+      )
+      .all(now)
+      .sort((a, b) => a.created_at - b.created_at || (a.client_msg_id < b.client_msg_id ? -1 : 1))
+      .map((r) => r.client_msg_id);
+  }
+
   nextAttemptAfter(now: number): number | undefined {
     return (
       this.ctx.db.stmt<[number], { at: number | null }>(`SELECT min(next_attempt_at) AS at FROM outbox WHERE state = 'queued' AND next_attempt_at > ?`).get(now)?.at ??

@@ -37,5 +37,13 @@ export function useFormat() {
     return new Date(at).toLocaleDateString(locale.value, { year: '2-digit', month: 'numeric', day: 'numeric' });
   }
 
-  return { time, day, listTime };
+  /** A friend's presence: "Online", "Last seen 14:02" (today), "Last seen Yesterday 09:10", or "Offline" when unknown. */
+  function presence(p: { online: boolean; lastSeen: number }, now = Date.now()): string {
+    if (p.online) return t('presence.online');
+    if (!p.lastSeen) return t('presence.offline');
+    const when = daysBefore(now, p.lastSeen) === 0 ? time(p.lastSeen) : `${day(p.lastSeen, now)} ${time(p.lastSeen)}`;
+    return t('presence.lastSeen', { time: when });
+  }
+
+  return { time, day, listTime, presence };
 }

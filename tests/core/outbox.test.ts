@@ -222,7 +222,7 @@ describe('Outbox', () => {
       prev(c);
       const acks = c.responder;
       c.responder = (frame) => {
-        if (frame.command !== Command.MESSAGE_SEND || r.sends().length > 1) return acks(frame);
+        if (frame.command !== Command.MESSAGE_SEND || r.sends().length > 1) return acks?.(frame);
         const detail = encodePayload(ErrorDetailSchema, { code: ResultCode.NOT_FRIENDS, message: 'not friends' } as never);
         return [{ serial: frame.serial, command: Command.MESSAGE_SEND, code: ResultCode.NOT_FRIENDS, payload: detail }];
       };

@@ -3,6 +3,7 @@
  * events, then load what the signed-in screens need (conversations first,
  * so the list is usable before the rest arrives).
  */
+import { watch } from 'vue';
 import { useConnectionStore } from './connection';
 import { useContactsStore } from './contacts';
 import { useConversationsStore } from './conversations';
@@ -39,6 +40,27 @@ export async function loadSignedIn(): Promise<void> {
   await Promise.allSettled([conversations.load(), useContactsStore().load(), useGroupsStore().load()]);
   // A link (or notification) that arrived before sign-in opens now.
   useLinksStore().openPending();
-  // Otherwise the conversation that was open last time comes back.
+  // Otherwise the conversation that was open last time comes back, once the
+  // login sync is done: what arrived meanwhile is then unread in it (marker and
+  // "jump to first unread"), not read unseen while it streams in.
+  await connectionSettled(RESTORE_WAIT_MS);
   await conversations.restoreLast();
+}
+
+const RESTORE_WAIT_MS = 15_000;
+
+/** Resolves when the connection is online or offline (not connecting or syncing), or after `maxMs`. */
+function connectionSettled(maxMs: number): Promise<void> {
+  const connection = useConnectionStore();
+  const settled = () => connection.status.state === 'online' || connection.status.state === 'offline';
+  if (settled()) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, maxMs);
+    const stop = watch(() => connection.status.state, () => settled() && done());
+    function done(): void {
+      clearTimeout(timer);
+      stop();
+      resolve();
+    }
+  });
 }

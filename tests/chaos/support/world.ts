@@ -32,6 +32,12 @@ export interface WorldOptions {
   /** Participants connect straight to the server (no proxy). */
   direct?: boolean;
   participant?: Partial<ParticipantOptions>;
+  /**
+   * Circles of this many: each participant is friends with the others of its
+   * circle only, and each circle is a group (the soak's 50 clients in circles
+   * of 5). Default: one circle of everyone.
+   */
+  circle?: number;
   /** Where the server keeps its data, given the world's root (default: root/server); may register cleanups. */
   serverDataDir?: (root: string, world: World) => string;
 }
@@ -81,37 +87,40 @@ export class World {
       await p.start();
       await p.register();
     }
-    await this.befriendAll();
-    if (this.participants.length >= 3) {
-      const [owner, ...rest] = this.participants;
-      const g = await owner!.core.createGroup({ name: 'chaos', memberIds: rest.map((p) => p.userId) });
-      this.groups.set(g.id, [...this.participants]);
-      this.groupKey = `g:${g.id}`;
-      for (const p of this.participants) await waitFor(async () => (await p.core.listGroups({})).some((x) => x.id === g.id), `${p.name} sees the group`, 30_000);
-    }
-    this.rssStartKiB = this.server.rssKiB();
-  }
-
-  private async befriendAll(): Promise<void> {
-    const ps = this.participants;
-    for (let i = 0; i < ps.length; i++) {
-      for (let j = i + 1; j < ps.length; j++) {
-        await ps[i]!.core.sendFriendRequest({ userId: ps[j]!.userId, message: 'hi' });
-        const request = await waitFor(
-          async () => (await ps[j]!.core.listFriendRequests({})).find((r) => r.direction === 'incoming' && r.user.userId === ps[i]!.userId && r.state === 'pending'),
-          `${ps[j]!.name} gets ${ps[i]!.name}'s request`,
-          30_000,
-        );
-        await ps[j]!.core.acceptFriendRequest({ requestId: request.id });
+    const size = this.options.circle ?? this.participants.length;
+    for (let start = 0; start < this.participants.length; start += size) {
+      const circle = this.participants.slice(start, start + size);
+      await befriendAll(circle);
+      if (circle.length >= 3) {
+        const [owner, ...rest] = circle;
+        const g = await owner!.core.createGroup({ name: 'chaos', memberIds: rest.map((p) => p.userId) });
+        this.groups.set(g.id, circle);
+        if (start === 0) this.groupKey = `g:${g.id}`;
+        for (const p of circle) await waitFor(async () => (await p.core.listGroups({})).some((x) => x.id === g.id), `${p.name} sees the group`, 30_000);
       }
     }
-    for (const p of ps) await waitFor(async () => (await p.core.listFriends({})).filter((f) => f.state === 'friend').length === ps.length - 1, `${p.name}'s friends`, 30_000);
+    this.rssStartKiB = this.server.rssKiB();
   }
 
   /** Starts the server again (after a kill) and points every proxy at it (its port may have changed). */
   async restartServer(): Promise<void> {
     const endpoint = await this.server.start();
     for (const p of this.participants) p.proxy?.retarget(endpoint);
+  }
+
+  /** Indexes of the participants `i` may write to directly (its circle). */
+  peersOf(i: number): number[] {
+    const size = this.options.circle ?? this.participants.length;
+    const start = i - (i % size);
+    const out: number[] = [];
+    for (let j = start; j < Math.min(start + size, this.participants.length); j++) if (j !== i) out.push(j);
+    return out;
+  }
+
+  /** The group conversations `i` is in. */
+  groupsOf(i: number): ConversationKey[] {
+    const me = this.p(i);
+    return [...this.groups].filter(([, members]) => members.includes(me)).map(([id]) => `g:${id}` as const);
   }
 
   p(i: number): Participant {
@@ -193,4 +202,20 @@ export class World {
     for (const fn of this.cleanups.splice(0).reverse()) fn();
     rmSync(this.root, { recursive: true, force: true });
   }
+}
+
+/** Every pair of `ps` becomes friends (i asks, j accepts). */
+async function befriendAll(ps: Participant[]): Promise<void> {
+  for (let i = 0; i < ps.length; i++) {
+    for (let j = i + 1; j < ps.length; j++) {
+      await ps[i]!.core.sendFriendRequest({ userId: ps[j]!.userId, message: 'hi' });
+      const request = await waitFor(
+        async () => (await ps[j]!.core.listFriendRequests({})).find((r) => r.direction === 'incoming' && r.user.userId === ps[i]!.userId && r.state === 'pending'),
+        `${ps[j]!.name} gets ${ps[i]!.name}'s request`,
+        30_000,
+      );
+      await ps[j]!.core.acceptFriendRequest({ requestId: request.id });
+    }
+  }
+  for (const p of ps) await waitFor(async () => (await p.core.listFriends({})).filter((f) => f.state === 'friend').length === ps.length - 1, `${p.name}'s friends`, 30_000);
 }

@@ -1,0 +1,108 @@
+/**
+ * The soak: `npm run test:chaos -- --soak MINUTES [--clients N] [--seed S] [--out FILE]`.
+ * N clients (default 50; two of them killable core processes) in circles of
+ * five (friends, one group per circle) chat through their fault proxies for
+ * MINUTES while random faults hit them and the server; then everything
+ * settles and the invariants are checked. Prints messages sent, delivered,
+ * duplicates (must be 0), lost (must be 0), reconnects, and server and client
+ * memory at start and end; exits 1 if an invariant failed.
+ */
+import { writeFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { Rng } from '../shared/support/fuzz';
+import { allMessages } from './support/invariants';
+import { faultKinds, randomFault, randomSends, type FaultKind } from './support/random-run';
+import { World } from './support/world';
+
+const { values } = parseArgs({ options: { minutes: { type: 'string' }, clients: { type: 'string', default: '50' }, seed: { type: 'string' }, out: { type: 'string' } } });
+const minutes = Number(values.minutes);
+const clients = Number(values.clients);
+if (!(minutes > 0) || !(clients >= 5)) {
+  console.error('usage: npm run test:chaos -- --soak MINUTES [--clients N (>= 5)] [--seed S] [--out FILE]');
+  process.exit(2);
+}
+const seed = Number(values.seed ?? process.env.CHAOS_SEED ?? Math.floor(Math.random() * 1e9));
+const mib = (kib: number) => Math.round(kib / 1024);
+const selfRssKiB = () => Math.round(process.memoryUsage().rss / 1024);
+
+console.log(`soak: ${clients} clients, ${minutes} min, seed ${seed} (replay: npm run test:chaos -- --soak ${minutes} --clients ${clients} --seed ${seed})`);
+const world = await World.create({ name: 'soak', participants: clients, seed, circle: 5, processes: [0, 5] });
+const rng = new Rng(seed);
+const start = { serverRssMiB: mib(world.server.rssKiB()), clientsRssMiB: mib(selfRssKiB()) };
+const faults = Object.fromEntries(faultKinds.map((k) => [k, 0])) as Record<FaultKind, number>;
+let sent = 0;
+const deadline = Date.now() + minutes * 60_000;
+let lastReport = Date.now();
+try {
+  while (Date.now() < deadline) {
+    const sending = randomSends(world, rng, 5 + rng.int(40), `soak${seed}`);
+    // Faults on about half the rounds; the rest is plain chatting.
+    if (rng.next() < 0.5) faults[await randomFault(world, rng)]++;
+    else await new Promise((r) => setTimeout(r, 500 + rng.int(1500)));
+    sent += await sending;
+    if (Date.now() - lastReport > 60_000) {
+      lastReport = Date.now();
+      console.log(`soak: ${Math.round((deadline - Date.now()) / 60_000)} min left, ${sent} sent, server ${mib(world.server.rssKiB())} MiB, clients ${mib(selfRssKiB())} MiB`);
+    }
+  }
+  console.log('soak: faults over; settling');
+  await world.settle(300_000);
+  const end = { serverRssMiB: mib(world.server.rssKiB()), clientsRssMiB: mib(selfRssKiB()) };
+
+  // Tally: every message its sender saw acknowledged, at every recipient.
+  let expected = 0;
+  let delivered = 0;
+  let duplicates = 0;
+  let lost = 0;
+  const caches = new Map<string, Awaited<ReturnType<typeof allMessages>>>();
+  const messagesOf = async (i: number, key: `u:${number}` | `g:${number}`) => {
+    const id = `${i}/${key}`;
+    if (!caches.has(id)) caches.set(id, await allMessages(world.p(i), key));
+    return caches.get(id)!;
+  };
+  for (let s = 0; s < world.participants.length; s++) {
+    const sender = world.p(s);
+    for (const r of sender.sent) {
+      if (!sender.shownSent.has(r.id)) continue;
+      const recipients = r.key.startsWith('g:')
+        ? (world.groups.get(Number(r.key.slice(2))) ?? []).filter((m) => m !== sender).map((m) => ({ i: world.participants.indexOf(m), key: r.key }))
+        : [{ i: world.participants.findIndex((p) => `u:${p.userId}` === r.key), key: `u:${sender.userId}` as const }];
+      for (const { i, key } of recipients) {
+        expected++;
+        const copies = (await messagesOf(i, key)).filter((m) => m.senderId === sender.userId && m.text === r.text).length;
+        if (copies === 0) lost++;
+        else delivered++;
+        if (copies > 1) duplicates += copies - 1;
+      }
+    }
+  }
+  const failedAtEnd = world.participants.reduce((n, p) => n + p.sent.filter((r) => !p.shownSent.has(r.id)).length, 0);
+  // A reconnect: "online" again after the first time.
+  const reconnects = world.participants.reduce((n, p) => n + Math.max(0, p.states.filter((s) => s.status.state === 'online').length - 1), 0);
+  const problems = await world.check({ allowFailed: false, maxServerRssMiB: 1024 });
+  const summary = {
+    seed,
+    clients,
+    minutes,
+    sent,
+    acknowledged: sent - failedAtEnd,
+    deliveriesExpected: expected,
+    delivered,
+    duplicates,
+    lost,
+    reconnects,
+    faults,
+    serverRssMiB: { start: start.serverRssMiB, end: end.serverRssMiB },
+    clientsRssMiB: { start: start.clientsRssMiB, end: end.clientsRssMiB, note: `all ${clients} cores in this one process` },
+    serverRestarts: world.server.starts - 1,
+    invariantViolations: problems.length,
+  };
+  console.log(JSON.stringify(summary, null, 2));
+  if (values.out) writeFileSync(values.out, JSON.stringify(summary, null, 2) + '\n');
+  if (problems.length > 0) {
+    console.error(`soak: ${problems.length} invariant violations:\n${problems.slice(0, 50).join('\n')}`);
+    process.exitCode = 1;
+  }
+} finally {
+  await world.dispose();
+}

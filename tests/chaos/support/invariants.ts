@@ -125,7 +125,8 @@ export async function checkInvariants(topology: Topology, options: CheckOptions 
         if (first !== 1 || last - first + 1 !== acked.length) problems.push(`${p.name} ${key}: sequences ${first}..${last} but ${acked.length} messages (a hole)`);
       }
       const texts = new Map<string, number>();
-      for (const m of msgs) texts.set(`${m.senderId}\u0000${m.text}`, (texts.get(`${m.senderId}\u0000${m.text}`) ?? 0) + 1);
+      // Group service messages (created, members added...) have no text; their server ids are unique in the cache.
+      for (const m of msgs) if (!m.groupAction) texts.set(`${m.senderId}\u0000${m.text}`, (texts.get(`${m.senderId}\u0000${m.text}`) ?? 0) + 1);
       for (const [t, n] of texts) if (n > 1) problems.push(`${p.name} ${key}: ${n} copies of one message (${t.split('\u0000')[1]!.slice(0, 40)})`);
     }
   }
@@ -174,7 +175,7 @@ export async function checkInvariants(topology: Topology, options: CheckOptions 
     for (const [key, msgs] of byKey) {
       for (const m of msgs) {
         const known = sentTexts.get(m.senderId);
-        if (known && !known.has(m.text) && !m.recalled) problems.push(`${p.name} ${key}: a message nobody sent (${m.text.slice(0, 40)})`);
+        if (known && !known.has(m.text) && !m.recalled && !m.groupAction) problems.push(`${p.name} ${key}: a message nobody sent (${m.text.slice(0, 40)})`);
       }
     }
   }

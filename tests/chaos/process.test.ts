@@ -31,7 +31,7 @@ describe('process faults', () => {
     for (let r = 0; r < rounds; r++) {
       const sending = burst(world, longMode ? 40 : 15, `kill${r}`);
       // Let part of the burst be acknowledged, then kill.
-      await waitFor(() => world.participants.some((p) => p.shownSent.size > 0) || undefined, 'some acks');
+      await waitFor(() => world.participants.some((p) => p.shownSent.size > 0) || undefined, 'some acks', 60_000);
       await world.server.kill();
       await sending;
       await sleep(500);
@@ -79,7 +79,7 @@ describe('process faults', () => {
   it('client core SIGKILLed in the middle of an unhindered burst', async () => {
     const p = world.p(0);
     const sending = burst(world, 20, 'midburst', [0]).catch(() => {});
-    await waitFor(() => p.sent.length > 0 && p.shownSent.size > 0, 'the burst has started');
+    await waitFor(() => p.sent.length > 0 && p.shownSent.size > 0, 'the burst has started', 60_000);
     await p.kill();
     await sending;
     await p.restart();

@@ -137,7 +137,7 @@ export class World {
    * what failed (the user's "resend" button) until it is acknowledged; then
    * waits until every recipient holds what the senders saw acknowledged.
    */
-  async settle(timeoutMs = 60_000): Promise<void> {
+  async settle(timeoutMs = 120_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     const left = () => Math.max(1000, deadline - Date.now());
     for (const p of this.participants) await waitFor(() => p.online(), `${p.name} online again`, left());

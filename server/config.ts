@@ -140,6 +140,7 @@ export const serverOptions = {
   // limits
   maxGroupSize: option(count(2), 500, 'limits', 'members per group', { arg: 'N' }),
   recallWindowMs: option(ms(), 2 * 60_000, 'limits', 'senders may recall a message for this long', { arg: 'MS' }),
+  editWindowMs: option(ms(), 48 * 3600_000, 'limits', 'senders may edit a message for this long', { arg: 'MS' }),
   maxTextLength: option(count(1), 8000, 'limits', 'characters per message', { arg: 'N' }),
   syncDefaultLimit: option(count(1), 200, 'limits', 'events per SYNC page when the client gives no limit', { arg: 'N' }),
   syncMaxLimit: option(count(1), 1000, 'limits', 'largest SYNC page (larger limits are clamped)', { arg: 'N' }),

@@ -18,6 +18,7 @@ import type { Logger } from './log';
 import { AccountMethods } from './methods/accounts';
 import { ContactMethods } from './methods/contacts';
 import { GroupMethods } from './methods/groups';
+import { MessageActionMethods } from './methods/message-actions';
 import { MessagingMethods } from './methods/messaging';
 import { SessionSlot } from './methods/session-slot';
 import { SettingsMethods } from './methods/settings';
@@ -79,6 +80,7 @@ export function createMessengerCore(deps: CoreDeps): ClientCore {
     },
   });
   const messaging = new MessagingMethods(sessions, events, () => deps.clock.now());
+  const actions = new MessageActionMethods(sessions, events, () => deps.clock.now());
   const contacts = new ContactMethods(sessions, events, deps.clock);
   const groups = new GroupMethods(sessions, events);
   const settingsMethods = new SettingsMethods(settings, accounts, sessions, events);
@@ -99,7 +101,10 @@ export function createMessengerCore(deps: CoreDeps): ClientCore {
     loadMessages: messaging.loadMessages,
     sendMessage: messaging.sendMessage,
     resendMessage: messaging.resendMessage,
-    deleteMessage: messaging.deleteMessage,
+    deleteMessage: actions.deleteMessage,
+    editMessage: actions.editMessage,
+    reactToMessage: actions.reactToMessage,
+    forwardMessages: actions.forwardMessages,
     recallMessage: messaging.recallMessage,
     markRead: messaging.markRead,
     setDraft: messaging.setDraft,

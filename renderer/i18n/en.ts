@@ -130,6 +130,8 @@ export const en = {
     GROUP_DISSOLVED: 'This group was dissolved.',
     ALREADY_MEMBER: 'Already a member.',
     RECALL_WINDOW_EXPIRED: 'It is too late to recall this message.',
+    EDIT_WINDOW_EXPIRED: 'It is too late to edit this message.',
+    TOO_MANY_REACTIONS: 'This message has as many reactions as it can take.',
     MESSAGE_TOO_LARGE: 'The message is too long.',
     FILE_TOO_LARGE: 'The file is larger than the server allows.',
     QUOTA_EXCEEDED: 'Your storage for files is full.',

@@ -128,6 +128,8 @@ export const zhCN: MessageSchema = {
     GROUP_DISSOLVED: '该群已解散。',
     ALREADY_MEMBER: '已经是群成员。',
     RECALL_WINDOW_EXPIRED: '已超过可撤回的时间。',
+    EDIT_WINDOW_EXPIRED: '已超过可编辑的时间。',
+    TOO_MANY_REACTIONS: '这条消息的表情回应已达上限。',
     MESSAGE_TOO_LARGE: '消息太长。',
     FILE_TOO_LARGE: '文件超过服务器允许的大小。',
     QUOTA_EXCEEDED: '你的文件存储空间已满。',

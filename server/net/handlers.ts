@@ -82,6 +82,9 @@ export function createHandlers(services: Services, registry: SessionRegistry, li
       return ack;
     },
     [Command.MESSAGE_RECALL]: async (s, req) => (await messages.recall(caller(s), req), {}),
+    [Command.MESSAGE_EDIT]: async (s, req) => (await messages.edit(caller(s), req), {}),
+    [Command.MESSAGE_REACT]: async (s, req) => (await messages.react(caller(s), req), {}),
+    [Command.MESSAGE_HIDE]: async (s, req) => (await messages.hide(caller(s), req), {}),
     [Command.SYNC]: (s, req) => sync.sync(caller(s), req),
     [Command.MARK_READ]: async (s, req) => (await messages.markRead(caller(s), req), {}),
     [Command.TYPING]: async (s, req) => (await messages.typing(caller(s), req), {}),

@@ -9,6 +9,7 @@ import * as accounts from './accounts';
 import * as blobs from './blobs';
 import * as friends from './friends';
 import * as groups from './groups';
+import * as messageActions from './message-actions';
 import * as messages from './messages';
 import * as presence from './presence';
 import * as profiles from './profiles';
@@ -31,4 +32,4 @@ function collect(...modules: Array<Record<string, unknown>>): Map<string, Operat
   return byName;
 }
 
-export const operations: ReadonlyMap<string, Operation<unknown, unknown>> = collect(accounts, blobs, friends, groups, messages, presence, profiles, resync, sync);
+export const operations: ReadonlyMap<string, Operation<unknown, unknown>> = collect(accounts, blobs, friends, groups, messageActions, messages, presence, profiles, resync, sync);

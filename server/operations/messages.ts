@@ -49,7 +49,7 @@ function ackOf(row: MessageRow, duplicate: boolean): SendMessageAck {
   return create(SendMessageAckSchema, { msgId: big(row.id), convSeq: big(row.conv_seq), sentAt: big(row.sent_at), userSeq: big(row.sender_seq), duplicate });
 }
 
-function targetFor(conv: ConversationRow, viewerId: number): Target {
+export function targetFor(conv: ConversationRow, viewerId: number): Target {
   if (conv.kind === ConversationKind.GROUP) return { type: ConversationType.GROUP, id: conv.group_id! };
   return { type: ConversationType.DIRECT, id: conv.user_lo === viewerId ? conv.user_hi! : conv.user_lo! };
 }
@@ -199,7 +199,7 @@ export const typingAudience = readOperation('messages.typingAudience', async ({ 
  * The conversation and who is in it, checking the caller may use it.
  * `forSend`: 1:1 sends require a friendship and no block, and create the conversation.
  */
-async function resolve(tx: Tx, caller: Caller, ref: Target, forSend: boolean): Promise<Resolved> {
+export async function resolve(tx: Tx, caller: Caller, ref: Target, forSend: boolean): Promise<Resolved> {
   if (ref.type === ConversationType.GROUP) {
     const { me } = await requireMembership(tx, caller, ref.id);
     const conv = await tx.conversations.ensureGroup(ref.id);
@@ -229,7 +229,7 @@ async function requireFriendship(tx: Tx, userId: number, peer: number): Promise<
   if (mine !== FriendState.FRIEND || theirs !== FriendState.FRIEND) throw fail(ResultCode.NOT_FRIENDS, 'not friends');
 }
 
-async function checkMentions(tx: Tx, mentions: readonly number[], conv: ConversationRow, role: GroupRole): Promise<number[]> {
+export async function checkMentions(tx: Tx, mentions: readonly number[], conv: ConversationRow, role: GroupRole): Promise<number[]> {
   if (conv.kind !== ConversationKind.GROUP || mentions.length === 0) return [];
   const ids = new Set<number>();
   for (const userId of mentions) {

@@ -62,6 +62,7 @@ export function renderMessage(row: MessageRow, conv: ConversationRow, viewerId: 
     recalled: row.recalled_by !== 0,
     attachments: parts && row.recalled_by === 0 ? parts.attachments : [],
     ...(parts?.groupAction ? { groupAction: parts.groupAction } : {}),
+    editedAt: big(row.recalled_by === 0 ? (row.edited_at ?? 0) : 0),
   });
 }
 

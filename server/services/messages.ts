@@ -13,6 +13,9 @@ import {
   type Attachment,
   TypingNoticeSchema,
   type ConversationRef,
+  type EditMessageRequest,
+  type HideRequest,
+  type ReactRequest,
   type MarkReadRequest,
   type RecallRequest,
   type SendMessageAck,
@@ -21,10 +24,11 @@ import {
 } from '../../shared/protocol';
 import { markRead, recallMessage, recordPulled, recordPushAcks, sendMessage, typingAudience, type Target } from '../operations/messages';
 import { GROUP_ACTION_ID_PREFIX } from '../operations/group-actions';
+import { editMessage, hideMessage, reactToMessage } from '../operations/message-actions';
 import type { AttachmentService } from './attachments';
 import type { Caller, ServiceDeps } from './deps';
 import { fail, invalid } from './errors';
-import { big, charLength, requireId, requireText, toNumber } from './validate';
+import { big, charLength, requireEmoji, requireId, requireText, toNumber } from './validate';
 
 export class MessageService {
   /** PUSH_ACKs waiting for the next turn of the event loop. */
@@ -62,6 +66,23 @@ export class MessageService {
 
   recall(caller: Caller, req: RecallRequest): Promise<void> {
     return this.deps.run.write(recallMessage, { caller, msgId: requireId('msg_id', req.msgId), recallWindowMs: this.deps.config.recallWindowMs });
+  }
+
+  edit(caller: Caller, req: EditMessageRequest): Promise<void> {
+    const { config } = this.deps;
+    const msgId = requireId('msg_id', req.msgId);
+    if (charLength(req.text) > config.maxTextLength) throw fail(ResultCode.MESSAGE_TOO_LARGE, `text exceeds ${config.maxTextLength} characters`);
+    if (req.mentions.length > 100) throw invalid('mentions', 'too many mentions');
+    const mentions = req.mentions.map((m) => toNumber('mentions', m.userId));
+    return this.deps.run.write(editMessage, { caller, msgId, text: req.text, mentions, editWindowMs: config.editWindowMs });
+  }
+
+  react(caller: Caller, req: ReactRequest): Promise<void> {
+    return this.deps.run.write(reactToMessage, { caller, msgId: requireId('msg_id', req.msgId), emoji: requireEmoji('emoji', req.emoji), on: req.on });
+  }
+
+  hide(caller: Caller, req: HideRequest): Promise<void> {
+    return this.deps.run.write(hideMessage, { caller, msgId: requireId('msg_id', req.msgId) });
   }
 
   markRead(caller: Caller, req: MarkReadRequest): Promise<void> {

@@ -44,6 +44,20 @@ export function requireIds(field: string, values: readonly bigint[], max: number
   return [...out];
 }
 
+/**
+ * One emoji: a single grapheme cluster of at most 64 UTF-8 bytes (every RGI emoji fits) that is an
+ * emoji (pictographic or a keycap / flag sequence), so reactions cannot
+ * carry text.
+ */
+export function requireEmoji(field: string, value: string): string {
+  const graphemes = [...new Intl.Segmenter('en', { granularity: 'grapheme' }).segment(value)];
+  const bytes = new TextEncoder().encode(value).length;
+  if (graphemes.length !== 1 || bytes > 64 || !/\p{Extended_Pictographic}|\p{Regional_Indicator}|\u20e3/u.test(value)) {
+    throw invalid(field, `${field} must be one emoji`);
+  }
+  return value;
+}
+
 /** Single-line display text: no control characters. */
 export function requireText(field: string, value: string, min: number, max: number): string {
   requireLength(field, value, min, max);

@@ -173,6 +173,25 @@ export const migrations: Migration[] = [
       db.exec('CREATE INDEX events_other_domains ON events (user_id, domain, seq) WHERE domain <> 1');
     },
   },
+  {
+    version: 6,
+    name: 'message edits and reactions',
+    up(db) {
+      // A reaction is a small row keyed by the message; reaction_rev orders the MessageReactions
+      // snapshots a client may receive out of order (push, then an older page of a pull).
+      db.exec(`
+        ALTER TABLE messages ADD COLUMN edited_at INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE messages ADD COLUMN reaction_rev INTEGER NOT NULL DEFAULT 0;
+        CREATE TABLE reactions (
+          msg_id INTEGER NOT NULL,
+          user_id INTEGER NOT NULL,
+          emoji TEXT NOT NULL,
+          at INTEGER NOT NULL,
+          PRIMARY KEY (msg_id, user_id, emoji)
+        ) WITHOUT ROWID;
+      `);
+    },
+  },
 ];
 
 export const latestVersion = migrations[migrations.length - 1]!.version;

@@ -168,6 +168,22 @@ export const postgresMigrations: PostgresMigration[] = [
     name: 'session directory (cluster presence)',
     up: sql(sessionDirectorySchema),
   },
+  {
+    version: 5,
+    name: 'message edits and reactions',
+    // As SQLite's migration 6.
+    up: sql(`
+      ALTER TABLE messages ADD COLUMN edited_at bigint NOT NULL DEFAULT 0;
+      ALTER TABLE messages ADD COLUMN reaction_rev bigint NOT NULL DEFAULT 0;
+      CREATE TABLE reactions (
+        msg_id bigint NOT NULL,
+        user_id bigint NOT NULL,
+        emoji text NOT NULL,
+        at bigint NOT NULL,
+        PRIMARY KEY (msg_id, user_id, emoji)
+      );
+    `),
+  },
 ];
 
 export const latestPostgresVersion = postgresMigrations[postgresMigrations.length - 1]!.version;

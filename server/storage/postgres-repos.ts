@@ -29,6 +29,8 @@ import {
   type GroupsRepository,
   type MessageRow,
   type MessagesRepository,
+  type ReactionRow,
+  type ReactionsRepository,
   type ReadStateRow,
   type SequencesRepository,
   type Tx,
@@ -215,6 +217,12 @@ class PgMessages implements MessagesRepository {
     );
   }
   async recall(id: number, by: number) { await this.sql.count('messages.recall', "UPDATE messages SET recalled_by = $1, text = '', mentions = '', attachments = NULL WHERE id = $2", [by, id]); }
+  async edit(id: number, text: string, mentions: string, editedAt: number) {
+    await this.sql.count('messages.edit', 'UPDATE messages SET text = $1, mentions = $2, edited_at = $3 WHERE id = $4', [text, mentions, editedAt, id]);
+  }
+  async bumpReactionRev(id: number) {
+    return (await this.sql.one<{ reaction_rev: number }>('messages.bumpRev', 'UPDATE messages SET reaction_rev = reaction_rev + 1 WHERE id = $1 RETURNING reaction_rev', [id]))!.reaction_rev;
+  }
   readState(convId: number, userId: number) {
     return this.sql.one<ReadStateRow>('readState.get', 'SELECT * FROM read_state WHERE conv_id = $1 AND user_id = $2', [convId, userId]);
   }
@@ -326,6 +334,17 @@ class PgGroups implements GroupsRepository {
 }
 
 /** The repositories over one pooled connection (inside BEGIN ... COMMIT for writes). */
+class PgReactions implements ReactionsRepository {
+  constructor(private readonly sql: Sql) {}
+  list(msgId: number) { return this.sql.rows<ReactionRow>('reactions.list', 'SELECT * FROM reactions WHERE msg_id = $1 ORDER BY at, user_id', [msgId]); }
+  async add(r: ReactionRow) {
+    return (await this.sql.count('reactions.add', 'INSERT INTO reactions (msg_id, user_id, emoji, at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING', [r.msg_id, r.user_id, r.emoji, r.at])) > 0;
+  }
+  async remove(msgId: number, userId: number, emoji: string) {
+    return (await this.sql.count('reactions.remove', 'DELETE FROM reactions WHERE msg_id = $1 AND user_id = $2 AND emoji = $3', [msgId, userId, emoji])) > 0;
+  }
+}
+
 class PgBlobs implements BlobsRepository {
   constructor(private readonly sql: Sql) {}
   get(digest: string) { return this.sql.one<BlobRow>('blobs.get', 'SELECT * FROM blobs WHERE digest = $1', [digest]); }
@@ -386,6 +405,7 @@ export class PgTx implements Tx {
   readonly events: EventsRepository;
   readonly conversations: ConversationsRepository;
   readonly messages: MessagesRepository;
+  readonly reactions: ReactionsRepository;
   readonly friends: FriendsRepository;
   readonly groups: GroupsRepository;
   readonly blobs: BlobsRepository;
@@ -398,6 +418,7 @@ export class PgTx implements Tx {
     this.events = new PgEvents(sql);
     this.conversations = new PgConversations(sql);
     this.messages = new PgMessages(sql);
+    this.reactions = new PgReactions(sql);
     this.friends = new PgFriends(sql);
     this.groups = new PgGroups(sql);
     this.blobs = new PgBlobs(sql);

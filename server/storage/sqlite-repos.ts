@@ -24,6 +24,8 @@ import {
   type GroupsRepository,
   type MessageRow,
   type MessagesRepository,
+  type ReactionRow,
+  type ReactionsRepository,
   type ReadStateRow,
   type SequencesRepository,
   type Tx,
@@ -197,6 +199,8 @@ class SqliteMessages implements MessagesRepository {
       byClient: db.prepare('SELECT * FROM messages WHERE sender_id = ? AND client_msg_id = ?'),
       deliveryRef: db.prepare('SELECT m.conv_id, m.conv_seq, m.sender_id FROM events e JOIN messages m ON m.id = e.ref WHERE e.user_id = ? AND e.seq = ? AND e.ref <> 0'),
       recall: db.prepare("UPDATE messages SET recalled_by = ?, text = '', mentions = '', attachments = NULL WHERE id = ?"),
+      edit: db.prepare('UPDATE messages SET text = ?, mentions = ?, edited_at = ? WHERE id = ?'),
+      bumpRev: db.prepare('UPDATE messages SET reaction_rev = reaction_rev + 1 WHERE id = ? RETURNING reaction_rev').pluck(),
       state: db.prepare('SELECT * FROM read_state WHERE conv_id = ? AND user_id = ?'),
       delivered: db.prepare(`INSERT INTO read_state (conv_id, user_id, delivered_seq) VALUES (?, ?, ?)
         ON CONFLICT (conv_id, user_id) DO UPDATE SET delivered_seq = excluded.delivered_seq WHERE excluded.delivered_seq > delivered_seq`),
@@ -213,9 +217,25 @@ class SqliteMessages implements MessagesRepository {
   async bySenderClientId(senderId: number, clientMsgId: string) { return one<MessageRow>(this.s.byClient, senderId, clientMsgId); }
   async deliveryRef(userId: number, seq: number) { return one<{ conv_id: number; conv_seq: number; sender_id: number }>(this.s.deliveryRef, userId, seq); }
   async recall(id: number, by: number) { this.s.recall.run(by, id); }
+  async edit(id: number, text: string, mentions: string, editedAt: number) { this.s.edit.run(text, mentions, editedAt, id); }
+  async bumpReactionRev(id: number) { return this.s.bumpRev.get(id) as number; }
   async readState(convId: number, userId: number) { return one<ReadStateRow>(this.s.state, convId, userId); }
   async advanceDelivered(convId: number, userId: number, seq: number) { return this.s.delivered.run(convId, userId, seq).changes > 0; }
   async advanceRead(convId: number, userId: number, seq: number) { return this.s.read.run(convId, userId, seq, seq).changes > 0; }
+}
+
+class SqliteReactions implements ReactionsRepository {
+  private s;
+  constructor(db: Database) {
+    this.s = {
+      list: db.prepare('SELECT * FROM reactions WHERE msg_id = ? ORDER BY at, user_id'),
+      add: db.prepare('INSERT INTO reactions (msg_id, user_id, emoji, at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING'),
+      remove: db.prepare('DELETE FROM reactions WHERE msg_id = ? AND user_id = ? AND emoji = ?'),
+    };
+  }
+  async list(msgId: number) { return this.s.list.all(msgId) as ReactionRow[]; }
+  async add(r: ReactionRow) { return this.s.add.run(r.msg_id, r.user_id, r.emoji, r.at).changes > 0; }
+  async remove(msgId: number, userId: number, emoji: string) { return this.s.remove.run(msgId, userId, emoji).changes > 0; }
 }
 
 class SqliteFriends implements FriendsRepository {
@@ -334,6 +354,7 @@ export class SqliteTx implements Tx {
   readonly events: EventsRepository;
   readonly conversations: ConversationsRepository;
   readonly messages: MessagesRepository;
+  readonly reactions: ReactionsRepository;
   readonly friends: FriendsRepository;
   readonly groups: GroupsRepository;
   readonly blobs: BlobsRepository;
@@ -345,6 +366,7 @@ export class SqliteTx implements Tx {
     this.events = new SqliteEvents(db);
     this.conversations = new SqliteConversations(db);
     this.messages = new SqliteMessages(db);
+    this.reactions = new SqliteReactions(db);
     this.friends = new SqliteFriends(db);
     this.groups = new SqliteGroups(db);
     this.blobs = new SqliteBlobs(db);

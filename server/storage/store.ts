@@ -72,6 +72,18 @@ export interface MessageRow {
   recalled_by: number;
   /** The structured parts (a Message protobuf with only `attachments` or `group_action` set), null for text only. */
   attachments?: Uint8Array | null;
+  /** Server time of the last edit, 0 = never edited (absent on rows written before edits existed). */
+  edited_at?: number;
+  /** Grows with every change of the message's reactions (MessageReactions.version). */
+  reaction_rev?: number;
+}
+
+/** One user's reaction to a message. */
+export interface ReactionRow {
+  msg_id: number;
+  user_id: number;
+  emoji: string;
+  at: number;
 }
 
 /** A stored attachment blob: ciphertext addressed by its SHA-256. */
@@ -184,11 +196,24 @@ export interface MessagesRepository {
   /** Where the message of the user's message event `seq` sits (undefined for other events): one lookup per PUSH_ACK. */
   deliveryRef(userId: number, seq: number): Promise<{ conv_id: number; conv_seq: number; sender_id: number } | undefined>;
   recall(id: number, by: number): Promise<void>;
+  /** Replaces text and mentions; `editedAt` is the edit's time. */
+  edit(id: number, text: string, mentions: string, editedAt: number): Promise<void>;
+  /** Raises the message's reaction revision by one and returns it. */
+  bumpReactionRev(id: number): Promise<number>;
   readState(convId: number, userId: number): Promise<ReadStateRow | undefined>;
   /** Raises delivered_seq (and returns true) only if `seq` is above it. */
   advanceDelivered(convId: number, userId: number, seq: number): Promise<boolean>;
   /** Raises read_seq (and delivered_seq with it); true if read_seq moved. */
   advanceRead(convId: number, userId: number, seq: number): Promise<boolean>;
+}
+
+export interface ReactionsRepository {
+  /** The message's reactions, oldest first. */
+  list(msgId: number): Promise<ReactionRow[]>;
+  /** Adds the reaction; false if the user already had it. */
+  add(row: ReactionRow): Promise<boolean>;
+  /** Removes the reaction; false if the user did not have it. */
+  remove(msgId: number, userId: number, emoji: string): Promise<boolean>;
 }
 
 export interface FriendsRepository {
@@ -243,6 +268,7 @@ export interface Tx {
   events: EventsRepository;
   conversations: ConversationsRepository;
   messages: MessagesRepository;
+  reactions: ReactionsRepository;
   friends: FriendsRepository;
   groups: GroupsRepository;
   blobs: BlobsRepository;

@@ -50,6 +50,8 @@ const resultCodeNames = {
   FILE_TOO_LARGE: true,
   QUOTA_EXCEEDED: true,
   BLOB_NOT_UPLOADED: true,
+  EDIT_WINDOW_EXPIRED: true,
+  TOO_MANY_REACTIONS: true,
   INTERNAL: true,
   SHUTTING_DOWN: true,
   UNAVAILABLE: true,

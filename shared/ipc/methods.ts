@@ -136,6 +136,14 @@ export const methodSchemas = {
   resendMessage: z.object({ messageId }).strict(),
   deleteMessage: z.object({ messageId }).strict(),
   recallMessage: z.object({ messageId }).strict(),
+  /** Own messages, within the server's edit window; online only. */
+  editMessage: z
+    .object({ messageId, text: z.string().max(8000), mentions: z.array(z.number().int().min(0).max(Number.MAX_SAFE_INTEGER)).max(100).optional() })
+    .strict(),
+  /** Sets (`on`) or clears one of my reactions; online only; idempotent. */
+  reactToMessage: z.object({ messageId, emoji: z.string().min(1).max(32), on: z.boolean() }).strict(),
+  /** Sends the messages' text, in order, to each conversation. */
+  forwardMessages: z.object({ messageIds: z.array(messageId).min(1).max(100), to: z.array(conversationKey).min(1).max(20) }).strict(),
   markRead: z.object({ key: conversationKey }).strict(),
   setDraft: z.object({ key: conversationKey, text: z.string().max(2 * MAX_DRAFT_LENGTH) }).strict(),
   setPinned: z.object({ key: conversationKey, pinned: z.boolean() }).strict(),
@@ -225,6 +233,9 @@ export interface MethodResults {
   resendMessage: void;
   deleteMessage: void;
   recallMessage: void;
+  editMessage: void;
+  reactToMessage: void;
+  forwardMessages: { ids: string[] };
   markRead: void;
   setDraft: void;
   setPinned: void;

@@ -98,6 +98,17 @@ export interface MessageView {
   error?: ErrorInfo;
   /** Set on a group service message (its text is empty): the UI words the action. */
   groupAction?: GroupAction;
+  /** Server time of the last edit; absent if never edited. */
+  editedAt?: number;
+  /** Reactions in order of first use; absent when there are none. */
+  reactions?: ReactionView[];
+}
+
+/** One emoji on a message: who put it there (count = userIds.length), and whether I did. */
+export interface ReactionView {
+  emoji: string;
+  userIds: number[];
+  mine: boolean;
 }
 
 export interface ConversationView {

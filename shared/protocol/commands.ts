@@ -52,6 +52,9 @@ export const requestSpecs = {
   [Command.GROUP_GET]: spec(pb.GroupRefSchema, pb.GroupInfoSchema),
   [Command.BLOB_UPLOAD_AUTH]: spec(pb.BlobUploadAuthRequestSchema, pb.BlobUploadAuthSchema),
   [Command.BLOB_DOWNLOAD_AUTH]: spec(pb.BlobDownloadAuthRequestSchema, pb.BlobDownloadAuthSchema),
+  [Command.MESSAGE_EDIT]: spec(pb.EditMessageRequestSchema, pb.EmptySchema),
+  [Command.MESSAGE_REACT]: spec(pb.ReactRequestSchema, pb.EmptySchema),
+  [Command.MESSAGE_HIDE]: spec(pb.HideRequestSchema, pb.EmptySchema),
 } as const satisfies Partial<Record<Command, RequestSpec>>;
 
 export type RequestCommand = keyof typeof requestSpecs;

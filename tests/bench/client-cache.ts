@@ -116,6 +116,7 @@ function makeEvents(corpus: Corpus, from: number, count: number, convSeqs: Map<n
       mentions: [],
       replyToMsgId: 0,
       recalled: false,
+      editedAt: 0,
       attachments: [],
     };
     events.push({ seq: msgId, domain: SyncDomain.MESSAGES, event: { case: 'message', value: m } });

@@ -67,7 +67,7 @@ function seed(dataDir: string, userId: number, conversations: number, messages: 
   const push = (peer: number, convSeq: number, outgoing: boolean) => {
     const m: WireMessage = {
       msgId: ++msgId, conversation: { type: ConversationType.DIRECT, id: peer }, convSeq, senderId: outgoing ? userId : peer,
-      clientMsgId: `bench-${msgId}`, sentAt: (at += 1000), text: text[msgId % text.length]!, mentions: [], replyToMsgId: 0, recalled: false, attachments: [],
+      clientMsgId: `bench-${msgId}`, sentAt: (at += 1000), text: text[msgId % text.length]!, mentions: [], replyToMsgId: 0, recalled: false, attachments: [], editedAt: 0,
     };
     batch.push({ seq: seq++, domain: SyncDomain.MESSAGES, event: { case: 'message', value: m } });
     if (batch.length >= 5000) flush();

@@ -1,37 +1,8 @@
 /** Two clients against a real server over loopback, with real cache files. */
-import { rmSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ServerEndpoint } from '../../shared/ipc';
-import type { ClientCore } from '../../electron/core/index';
-import { befriend, client, PASSWORD, record, waitFor, waitOnline } from './helpers/clients';
-import { inProcessServer, tempDir } from './helpers/server';
+import { describe, expect, it } from 'vitest';
+import { befriend, coresAgainstServer, PASSWORD, record, waitFor, waitOnline } from './helpers/clients';
 
-let root: string;
-let close: () => Promise<void>;
-let endpoint: ServerEndpoint;
-const cores: ClientCore[] = [];
-
-beforeAll(async () => {
-  root = tempDir('converse');
-  const s = await inProcessServer();
-  endpoint = s.endpoint;
-  close = async () => {
-    await s.server.close();
-    rmSync(s.dataDir, { recursive: true, force: true });
-  };
-});
-
-afterAll(async () => {
-  for (const c of cores) await c.dispose();
-  await close();
-  rmSync(root, { recursive: true, force: true });
-});
-
-async function make(name: string): Promise<ClientCore> {
-  const c = await client(root, name, [endpoint]);
-  cores.push(c);
-  return c;
-}
+const { make, cores } = coresAgainstServer('converse');
 
 describe('two clients converse', () => {
   it('register, befriend, exchange messages with acks, receipts and search', async () => {

@@ -85,7 +85,7 @@ describe('migrations', () => {
     migrate(db, 4);
     db.prepare("INSERT INTO users (username, password_hash, nickname, created_at, updated_at) VALUES ('u', 'h', 'n', 1, 1)").run();
     db.prepare('INSERT INTO events (user_id, seq, domain, ref, body) VALUES (1, 1, 1, 0, NULL), (1, 2, 2, 0, NULL), (1, 3, 1, 0, NULL)').run();
-    expect(migrate(db)).toEqual([5]);
+    expect(migrate(db, 5)).toEqual([5]);
     expect(tables(db)).not.toContain('events_domain');
     expect(tables(db)).toContain('events_other_domains');
     expect(db.prepare("SELECT sql FROM sqlite_master WHERE name = 'events_other_domains'").pluck().get()).toMatch(/WHERE domain <> 1$/);
@@ -107,6 +107,18 @@ describe('migrations', () => {
     expect(plan(otherDomain!, [1, 0, 2, 10])).toMatch(/USING INDEX events_other_domains \(user_id=\? AND domain=\? AND seq>\?\)/);
     expect(plan(messagesOnly!, [1, 0, 1, 10])).toMatch(/USING PRIMARY KEY \(user_id=\? AND seq>\?\)/);
     await store.close();
+  });
+
+  it('6: adds edit times and reactions; existing messages are unedited and have none', () => {
+    const db = new Database(join(dir, 'm6.db'));
+    migrate(db, 5);
+    db.prepare('INSERT INTO conversations (kind, user_lo, user_hi) VALUES (1, 1, 2)').run();
+    db.prepare("INSERT INTO messages (conv_id, conv_seq, sender_id, client_msg_id, sent_at, text, sender_seq) VALUES (1, 1, 1, 'c', 1, 't', 1)").run();
+    expect(migrate(db, 6)).toEqual([6]);
+    expect(db.prepare('SELECT edited_at, reaction_rev FROM messages').get()).toEqual({ edited_at: 0, reaction_rev: 0 });
+    db.prepare("INSERT INTO reactions (msg_id, user_id, emoji, at) VALUES (1, 2, '👍', 5)").run();
+    expect(() => db.prepare("INSERT INTO reactions (msg_id, user_id, emoji, at) VALUES (1, 2, '👍', 6)").run()).toThrow(/UNIQUE|PRIMARY/);
+    db.close();
   });
 
   it('is idempotent and refuses a database from a newer server', () => {

@@ -22,6 +22,7 @@ const fixture = serverFixture(
   {
     maxGroupSize: 3,
     recallWindowMs: 60_000,
+    editWindowMs: 60_000,
     sendBurst: 40,
     sendPerMinute: 1,
     registrationsPerAddress: 60,
@@ -192,6 +193,29 @@ const probes: Partial<Record<RequestCommand, Partial<Record<ResultCode, Probe>>>
       for (let i = 0; i < 40; i++) await codeOf(Command.MESSAGE_SEND, spammer.call(Command.MESSAGE_SEND, { to: direct(w.alice), clientMsgId: `s${i}`, text: '' }));
       return codeOf(Command.MESSAGE_SEND, spammer.call(Command.MESSAGE_SEND, { to: direct(w.alice), clientMsgId: 's-last', text: 'hi' }));
     },
+  },
+  [Command.MESSAGE_EDIT]: {
+    [ResultCode.INVALID_ARGUMENT]: ask(() => w.alice, Command.MESSAGE_EDIT, () => ({ msgId: 0n, text: 'x' })),
+    [ResultCode.NOT_FOUND]: ask(() => w.alice, Command.MESSAGE_EDIT, () => ({ msgId: NOBODY, text: 'x' })),
+    [ResultCode.PERMISSION_DENIED]: ask(() => w.alice, Command.MESSAGE_EDIT, () => ({ msgId: w.bobToAlice, text: 'not mine' })),
+    [ResultCode.EDIT_WINDOW_EXPIRED]: ask(() => w.alice, Command.MESSAGE_EDIT, () => ({ msgId: w.aliceOld, text: 'too late' })),
+    [ResultCode.MESSAGE_TOO_LARGE]: ask(() => w.bob, Command.MESSAGE_EDIT, () => ({ msgId: w.bobToAlice, text: 'x'.repeat(8001) })),
+    [ResultCode.NOT_MEMBER]: ask(() => w.bob, Command.MESSAGE_EDIT, () => ({ msgId: w.bobInK, text: 'x' })),
+    [ResultCode.GROUP_DISSOLVED]: ask(() => w.alice, Command.MESSAGE_EDIT, () => ({ msgId: w.aliceInX, text: 'x' })),
+  },
+  [Command.MESSAGE_REACT]: {
+    [ResultCode.INVALID_ARGUMENT]: ask(() => w.alice, Command.MESSAGE_REACT, () => ({ msgId: w.bobToAlice, emoji: 'ok', on: true })),
+    [ResultCode.NOT_FOUND]: ask(() => w.alice, Command.MESSAGE_REACT, () => ({ msgId: NOBODY, emoji: '👍', on: true })),
+    [ResultCode.TOO_MANY_REACTIONS]: steps(Command.MESSAGE_REACT, async () => {
+      for (const emoji of ['👍', '❤️', '😂']) await w.alice.call(Command.MESSAGE_REACT, { msgId: w.bobToAlice, emoji, on: true });
+      return w.alice.call(Command.MESSAGE_REACT, { msgId: w.bobToAlice, emoji: '🎉', on: true });
+    }),
+    [ResultCode.NOT_MEMBER]: ask(() => w.bob, Command.MESSAGE_REACT, () => ({ msgId: w.bobInK, emoji: '👍', on: true })),
+    [ResultCode.GROUP_DISSOLVED]: ask(() => w.alice, Command.MESSAGE_REACT, () => ({ msgId: w.aliceInX, emoji: '👍', on: true })),
+  },
+  [Command.MESSAGE_HIDE]: {
+    [ResultCode.INVALID_ARGUMENT]: ask(() => w.alice, Command.MESSAGE_HIDE, () => ({ msgId: 0n })),
+    [ResultCode.NOT_FOUND]: ask(() => w.carol, Command.MESSAGE_HIDE, () => ({ msgId: w.bobToAlice })),
   },
   [Command.MESSAGE_RECALL]: {
     [ResultCode.INVALID_ARGUMENT]: ask(() => w.alice, Command.MESSAGE_RECALL, () => ({ msgId: 0n })),

@@ -8,6 +8,7 @@ import { Command, FriendState, PROTOCOL_VERSION, ResultCode, type RequestCommand
 import { connectSecure } from '../../shared/node/transport';
 import { MAX_RECORD_PLAINTEXT, MAX_RECORD_SIZE } from '../../shared/node/transport/records';
 import { defaultConfig } from '../../server/config';
+import { MAX_EMOJI_PER_MESSAGE, MAX_REACTIONS_PER_USER } from '../../server/operations/message-actions';
 import { RequestError, type TestClient } from './helpers/client';
 import { documentedLimits, documentedThrottles, range, type LimitRow } from './helpers/protocol-doc';
 import { serverFixture } from './helpers/server';
@@ -174,6 +175,25 @@ const checks: Record<string, Check> = {
   'SYNC and GROUP_MEMBERS page': async (row) => {
     shows(row.limit, `${defaultConfig.syncDefaultLimit} by default (option \`syncDefaultLimit\`)`, 'syncDefaultLimit');
     shows(row.limit, `at most ${defaultConfig.syncMaxLimit} (option \`syncMaxLimit\`; larger limits are clamped)`, 'syncMaxLimit');
+  },
+  'edit window': async (row) => shows(row.limit, `${defaultConfig.editWindowMs / 3600_000} hours (option \`editWindowMs\`)`, 'editWindowMs'),
+  'edited text (`MESSAGE_EDIT.text`)': async (row) => {
+    shows(row.limit, `0-${defaultConfig.maxTextLength} characters (option \`maxTextLength\`)`, 'maxTextLength');
+    const [a, b] = await friends();
+    const msg = await sendText(a, direct(b), 'to edit');
+    const max = defaultConfig.maxTextLength;
+    const edit = (text: string) => () => a.call(Command.MESSAGE_EDIT, { msgId: msg.msgId, text });
+    await expectBoundary('edited text', [edit('字'.repeat(max)), edit('x')], [edit('字'.repeat(max + 1))], ResultCode.MESSAGE_TOO_LARGE);
+    await expectBoundary('empty edit', [], [edit('')], ResultCode.INVALID_ARGUMENT);
+  },
+  'reactions (`MESSAGE_REACT`)': async (row) => {
+    shows(row.limit, `${MAX_REACTIONS_PER_USER} per user and ${MAX_EMOJI_PER_MESSAGE} different emoji per message`, 'message-actions.ts');
+    const [a, b] = await friends();
+    const msg = await sendText(a, direct(b), 'react');
+    const react = (emoji: string) => () => b.call(Command.MESSAGE_REACT, { msgId: msg.msgId, emoji, on: true });
+    // The longest emoji, a family of four with skin tones, is one grapheme of 41 bytes; one grapheme of 68 bytes is refused.
+    await expectBoundary('one emoji', [react('👨🏻‍👩🏻‍👧🏻‍👦🏻'), react('1️⃣')], [react('👍👍'), react('a'), react(`👍${'\u{1F3FB}'.repeat(16)}`)], ResultCode.INVALID_ARGUMENT);
+    await expectBoundary('per user', [react('🇫🇷')], [react('🎉')], ResultCode.TOO_MANY_REACTIONS);
   },
   'recall window': async (row) => shows(row.limit, `${defaultConfig.recallWindowMs / 60_000} minutes (option \`recallWindowMs\`)`, 'recallWindowMs'),
   'handshake deadline': async (row) => shows(row.limit, `${defaultConfig.handshakeTimeoutMs / 1000} s (option \`handshakeTimeoutMs\``, 'handshakeTimeoutMs'),

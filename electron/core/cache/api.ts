@@ -43,6 +43,9 @@ import type {
   WireGroupMember,
   WireId,
   WireMessage,
+  WireMessageEdited,
+  WireMessageHidden,
+  WireMessageReactions,
   WireMessageRecalled,
   WireProfile,
   WireReceipt,
@@ -163,6 +166,8 @@ export interface Cache {
 /** What `applySyncEvents` changed; every list is de-duplicated, last state wins. */
 export interface AppliedChanges {
   messages: MessageView[];
+  /** Messages deleted for me on another device, per conversation (only when there are some). */
+  removed?: { key: ConversationKey; ids: string[] }[];
   conversations: ConversationView[];
   friends: Contact[];
   friendRequests: FriendRequestView[];
@@ -239,6 +244,12 @@ export interface MessageRepository {
    * when the message arrives).
    */
   applyRecall(recall: WireMessageRecalled): MessageView | undefined;
+  /** An edit (newer `editedAt` than the text held): text, mentions and the search index change. Undefined when nothing changed. */
+  applyEdit(edit: WireMessageEdited): MessageView | undefined;
+  /** A reactions snapshot (newer `version` than the one held). Undefined when nothing changed. */
+  applyReactions(reactions: WireMessageReactions): MessageView | undefined;
+  /** Deleted for me on another device: the message leaves this cache. Undefined when it is not cached. */
+  applyHidden(hidden: WireMessageHidden): { id: string; key: ConversationKey } | undefined;
   /**
    * A receipt. From another user: outgoing messages up to the seq become
    * delivered/read (remembered for messages acked later). From myself (read on

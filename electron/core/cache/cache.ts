@@ -97,6 +97,7 @@ export class OpenedCache implements Cache {
   applySyncEvents(events: readonly WireSyncEvent[]): AppliedChanges {
     return this.ctx.db.transaction(() => {
       const messages = new Map<string, MessageView>();
+      const removed = new Map<ConversationKey, string[]>();
       const convKeys = new Set<ConversationKey>();
       const friends = new Map<number, Contact>();
       const requests = new Map<number, FriendRequestView>();
@@ -122,6 +123,28 @@ export class OpenedCache implements Cache {
             if (m) {
               messages.set(m.id, m);
               convKeys.add(m.conversationKey);
+            }
+            break;
+          }
+          case 'edited': {
+            const m = this.messages.applyEdit(e.value);
+            if (m) {
+              messages.set(m.id, m);
+              convKeys.add(m.conversationKey);
+            }
+            break;
+          }
+          case 'reactions': {
+            const m = this.messages.applyReactions(e.value);
+            if (m) messages.set(m.id, m);
+            break;
+          }
+          case 'hidden': {
+            const r = this.messages.applyHidden(e.value);
+            if (r) {
+              messages.delete(r.id);
+              removed.set(r.key, [...(removed.get(r.key) ?? []), r.id]);
+              convKeys.add(r.key);
             }
             break;
           }
@@ -189,6 +212,7 @@ export class OpenedCache implements Cache {
         members,
         cursors,
       };
+      if (removed.size > 0) changes.removed = [...removed].map(([key, ids]) => ({ key, ids }));
       if (conversations.length > 0) changes.unreadTotal = this.conversations.unreadTotal();
       return changes;
     });

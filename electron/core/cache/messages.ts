@@ -3,10 +3,10 @@
  * message (pending -> acked -> delivered -> read, or failed), recalls,
  * receipts, and paging.
  */
-import type { ConversationKey, ConversationView, ErrorInfo, MessagePage, MessageStatus, MessageView } from '../../../shared/ipc';
+import type { ConversationKey, ConversationView, ErrorInfo, MessagePage, MessageStatus, MessageView, ReactionView } from '../../../shared/ipc';
 import { ReceiptType } from '../../../shared/protocol';
 import type { ApplyChange, MessageAck, MessageRepository, NewOutgoingMessage, PageOptions } from './api';
-import type { WireMessage, WireMessageRecalled, WireReceipt } from '../wire';
+import type { WireMessage, WireMessageEdited, WireMessageHidden, WireMessageReactions, WireMessageRecalled, WireReceipt } from '../wire';
 import { PENDING_SORT_BASE, parseJson, preview, type CacheContext } from './context';
 import type { Conversations } from './conversations';
 import { fromWireGroupAction, parseGroupAction } from './group-action';
@@ -33,6 +33,9 @@ interface MessageRow {
   recalled: number;
   error: string | null;
   group_action: string | null;
+  edited_at: number;
+  reactions: string | null;
+  reaction_rev: number;
   r_sender: number | null;
   r_text: string | null;
   r_recalled: number | null;
@@ -41,6 +44,7 @@ interface MessageRow {
 const COLUMNS = `
   m.rowid AS rowid, m.id, m.conv, m.sort_key, m.server_id, m.conv_seq, m.sender_id, m.client_msg_id, m.outgoing, m.text,
   m.mentions, m.mentions_me, m.reply_to_id, m.reply_preview, m.sent_at, m.status, m.recalled, m.error, m.group_action,
+  m.edited_at, m.reactions, m.reaction_rev,
   r.sender_id AS r_sender, r.text AS r_text, r.recalled AS r_recalled`;
 const REPLY_JOIN = `LEFT JOIN messages r ON m.reply_to_id <> 0 AND r.server_id = m.reply_to_id`;
 
@@ -64,7 +68,14 @@ function isAcked(status: MessageStatus): boolean {
   return STATUS_RANK[status] > 0;
 }
 
-export function messageFromRow(r: MessageRow): MessageView {
+/** Reactions as stored (the server's snapshot), with "mine" for the viewer. */
+export function reactionsFromJson(json: string | null, me: number): ReactionView[] | undefined {
+  const stored = parseJson<Array<{ emoji: string; userIds: number[] }>>(json, []);
+  if (stored.length === 0) return undefined;
+  return stored.map((r) => ({ emoji: r.emoji, userIds: r.userIds, mine: r.userIds.includes(me) }));
+}
+
+export function messageFromRow(r: MessageRow, me = 0): MessageView {
   const view: MessageView = {
     id: r.id,
     conversationKey: r.conv,
@@ -78,6 +89,9 @@ export function messageFromRow(r: MessageRow): MessageView {
   };
   if (r.server_id !== null) view.serverId = r.server_id;
   if (r.conv_seq !== null) view.convSeq = r.conv_seq;
+  if (r.edited_at > 0 && !r.recalled) view.editedAt = r.edited_at;
+  const reactions = r.recalled ? undefined : reactionsFromJson(r.reactions, me);
+  if (reactions) view.reactions = reactions;
   if (r.reply_to_id !== 0) {
     const stored = parseJson<{ senderId?: number; preview?: string }>(r.reply_preview, {});
     view.replyTo =
@@ -103,6 +117,10 @@ export class Messages implements MessageRepository {
 
   // ------------------------------------------------------------ reads
 
+  private view(r: MessageRow): MessageView {
+    return messageFromRow(r, this.ctx.userId);
+  }
+
   private rowById(id: string): MessageRow | undefined {
     return this.ctx.db.stmt<[string], MessageRow>(`${SELECT} WHERE m.id = ?`).get(id);
   }
@@ -120,17 +138,17 @@ export class Messages implements MessageRepository {
   }
 
   private viewByRowid(rowid: number): MessageView {
-    return messageFromRow(this.rowByRowid(rowid)!);
+    return this.view(this.rowByRowid(rowid)!);
   }
 
   get(id: string): MessageView | undefined {
     const r = this.rowById(id);
-    return r ? messageFromRow(r) : undefined;
+    return r ? this.view(r) : undefined;
   }
 
   getByServerId(serverId: number): MessageView | undefined {
     const r = this.rowByServerId(serverId);
-    return r ? messageFromRow(r) : undefined;
+    return r ? this.view(r) : undefined;
   }
 
   latestConvSeq(key: ConversationKey): number {
@@ -168,15 +186,16 @@ export class Messages implements MessageRepository {
     const status: MessageStatus = outgoing ? this.statusFromReceipts(convSeq, st.peerDeliveredSeq, st.peerReadSeq) : 'sent';
     const insert = db.stmt(
       `INSERT INTO messages (id, conv, sort_key, server_id, conv_seq, sender_id, client_msg_id, outgoing, text, mentions, mentions_me,
-                             reply_to_id, sent_at, status, recalled, group_action)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+                             reply_to_id, sent_at, status, recalled, group_action, edited_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     const groupAction = fromWireGroupAction(w.groupAction);
+    const editedAt = recalled ? 0 : num(w.editedAt ?? 0);
     const run = (id: string): number =>
       Number(
         insert.run(
           id, key, convSeq, msgId, convSeq, senderId, w.clientMsgId, outgoing ? 1 : 0, text, JSON.stringify(mentions), mentionsMe ? 1 : 0, replyToId, sentAt, status,
-          recalled ? 1 : 0, groupAction ? JSON.stringify(groupAction) : null,
+          recalled ? 1 : 0, groupAction ? JSON.stringify(groupAction) : null, editedAt,
         ).lastInsertRowid,
       );
     // The local id is the client message id, unless another sender already used it (ids are chosen by clients).
@@ -193,9 +212,10 @@ export class Messages implements MessageRepository {
     const isLast = st.lastSortKey === null || convSeq >= st.lastSortKey;
     this.conversations.afterInsert(key, { unread: !outgoing && !recalled && convSeq > st.readSeq, mentionsMe, isLast, rowid, sentAt });
     if (replyToId !== 0) return this.viewByRowid(rowid);
-    // Built directly: the same as messageFromRow of the stored row, without reading it back.
+    // Built directly: the same as view() of the stored row, without reading it back.
     const view: MessageView = { id, conversationKey: key, serverId: msgId, convSeq, senderId, outgoing, text, mentions, sentAt, status, recalled };
     if (groupAction) view.groupAction = groupAction;
+    if (editedAt > 0) view.editedAt = editedAt;
     return view;
   }
 
@@ -210,6 +230,9 @@ export class Messages implements MessageRepository {
     }
     if (w.recalled && !row.recalled) {
       this.recallRow(row);
+      changed = true;
+    } else if (!row.recalled && num(w.editedAt ?? 0) > row.edited_at) {
+      this.editRow(row, { text: w.text, mentions: w.mentions.map((m) => num(m.userId)), editedAt: num(w.editedAt) });
       changed = true;
     }
     return { change: changed ? 'updated' : 'unchanged', message: this.viewByRowid(row.rowid) };
@@ -290,13 +313,13 @@ export class Messages implements MessageRepository {
     return this.ctx.db.transaction(() => {
       const row = this.ctx.db.stmt<[string], AckRow>(SELECT_FOR_ACK).get(id);
       if (!row) return undefined;
-      if (row.server_id !== null) return { message: messageFromRow(row), lastChanged: false };
+      if (row.server_id !== null) return { message: this.view(row), lastChanged: false };
       const acked = this.applyAck(row, ack, { deliveredSeq: row.c_delivered, readSeq: row.c_read });
       if (!acked) {
         // Already stored under another local id (should not happen: sync matches by client id). Keep one copy.
         const other = this.rowByServerId(num(ack.msgId))!;
         this.removeRow(row);
-        return { message: messageFromRow(other), lastChanged: true };
+        return { message: this.view(other), lastChanged: true };
       }
       const wasLast = row.c_last === row.rowid;
       if (wasLast) this.conversations.refreshLast(row.conv);
@@ -332,7 +355,7 @@ export class Messages implements MessageRepository {
       acked.recalled = 1;
       acked.text = '';
     }
-    return messageFromRow(acked);
+    return this.view(acked);
   }
 
   /** The quote of a reply: from the cached original when there is one, else as stored with the reply. */
@@ -349,7 +372,7 @@ export class Messages implements MessageRepository {
       if (!row) return undefined;
       const wasAcked = isAcked(row.status);
       // Once acked, only forward along sent -> delivered -> read; pending/failed no longer apply.
-      if (wasAcked && STATUS_RANK[status] <= STATUS_RANK[row.status]) return messageFromRow(row);
+      if (wasAcked && STATUS_RANK[status] <= STATUS_RANK[row.status]) return this.view(row);
       this.ctx.db
         .stmt(`UPDATE messages SET status = ?, error = ? WHERE rowid = ?`)
         .run(status, status === 'failed' && error ? JSON.stringify(error) : null, row.rowid);
@@ -379,6 +402,51 @@ export class Messages implements MessageRepository {
     this.index.remove(row.rowid);
     const st = this.conversations.state(row.conv);
     if (st && !row.outgoing && row.conv_seq !== null && row.conv_seq > st.readSeq) this.conversations.recountUnread(row.conv);
+  }
+
+  /** An edit, applied only if newer than the text held (events carry a growing `editedAt`). */
+  applyEdit(e: WireMessageEdited): MessageView | undefined {
+    return this.ctx.db.transaction(() => {
+      const row = this.rowByServerId(num(e.msgId));
+      const editedAt = num(e.editedAt);
+      if (!row || row.recalled || editedAt <= row.edited_at) return undefined;
+      this.editRow(row, { text: e.text, mentions: e.mentions.map((m) => num(m.userId)), editedAt });
+      return this.viewByRowid(row.rowid);
+    });
+  }
+
+  /** New text for a known message: the search index follows; who is mentioned follows for unread badges. */
+  private editRow(row: MessageRow, edit: { text: string; mentions: number[]; editedAt: number }): void {
+    const mentionsMe = !row.outgoing && edit.mentions.some((u) => u === this.ctx.userId || u === 0);
+    this.ctx.db
+      .stmt(`UPDATE messages SET text = ?, mentions = ?, mentions_me = ?, edited_at = ? WHERE rowid = ?`)
+      .run(edit.text, JSON.stringify(edit.mentions), mentionsMe ? 1 : 0, edit.editedAt, row.rowid);
+    this.index.remove(row.rowid);
+    if (edit.text) this.index.add(row.rowid, row.conv, edit.text);
+  }
+
+  /** The server's snapshot of a message's reactions, if newer than the one held. */
+  applyReactions(e: WireMessageReactions): MessageView | undefined {
+    return this.ctx.db.transaction(() => {
+      const row = this.rowByServerId(num(e.msgId));
+      const version = num(e.version);
+      if (!row || version <= row.reaction_rev) return undefined;
+      const reactions = e.reactions.filter((r) => r.userIds.length > 0).map((r) => ({ emoji: r.emoji, userIds: r.userIds.map(num) }));
+      this.ctx.db
+        .stmt(`UPDATE messages SET reactions = ?, reaction_rev = ? WHERE rowid = ?`)
+        .run(reactions.length > 0 ? JSON.stringify(reactions) : null, version, row.rowid);
+      return this.viewByRowid(row.rowid);
+    });
+  }
+
+  /** Deleted for me on one of my devices: gone here too. Returns the removed message's ids, or undefined if it is not cached. */
+  applyHidden(e: WireMessageHidden): { id: string; key: ConversationKey } | undefined {
+    return this.ctx.db.transaction(() => {
+      const row = this.rowByServerId(num(e.msgId));
+      if (!row) return undefined;
+      this.removeRow(row);
+      return { id: row.id, key: row.conv };
+    });
   }
 
   applyReceipt(r: WireReceipt): { messages: MessageView[]; conversation?: ConversationView } {
@@ -440,16 +508,16 @@ export class Messages implements MessageRepository {
     ).get(options.anchor.messageId, key) : undefined;
     if (!options.anchor || !anchor) {
       const rows = this.before(key, Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER, limit + 1);
-      return { messages: rows.slice(0, limit).reverse().map(messageFromRow), hasMoreBefore: rows.length > limit, hasMoreAfter: false };
+      return { messages: rows.slice(0, limit).reverse().map((r) => this.view(r)), hasMoreBefore: rows.length > limit, hasMoreAfter: false };
     }
     switch (options.anchor.direction) {
       case 'before': {
         const rows = this.before(key, anchor.sort_key, anchor.rowid, limit + 1);
-        return { messages: rows.slice(0, limit).reverse().map(messageFromRow), hasMoreBefore: rows.length > limit, hasMoreAfter: true };
+        return { messages: rows.slice(0, limit).reverse().map((r) => this.view(r)), hasMoreBefore: rows.length > limit, hasMoreAfter: true };
       }
       case 'after': {
         const rows = this.after(key, anchor.sort_key, anchor.rowid, limit + 1);
-        return { messages: rows.slice(0, limit).map(messageFromRow), hasMoreBefore: true, hasMoreAfter: rows.length > limit };
+        return { messages: rows.slice(0, limit).map((r) => this.view(r)), hasMoreBefore: true, hasMoreAfter: rows.length > limit };
       }
       case 'around': {
         const wantBefore = Math.floor((limit - 1) / 2);
@@ -464,7 +532,7 @@ export class Messages implements MessageRepository {
         const older = extraBefore > 0 ? this.before(key, anchor.sort_key, anchor.rowid, gotBefore + extraBefore + 1) : beforeRows;
         const takeBefore = Math.min(older.length, gotBefore + extraBefore);
         const rows = [...older.slice(0, takeBefore).reverse(), ...fromRows.slice(0, gotFrom)];
-        return { messages: rows.map(messageFromRow), hasMoreBefore: older.length > takeBefore, hasMoreAfter: fromRows.length > gotFrom };
+        return { messages: rows.map((r) => this.view(r)), hasMoreBefore: older.length > takeBefore, hasMoreAfter: fromRows.length > gotFrom };
       }
     }
   }

@@ -13,7 +13,6 @@ type MessagingMethodName =
   | 'loadMessages'
   | 'sendMessage'
   | 'resendMessage'
-  | 'deleteMessage'
   | 'recallMessage'
   | 'markRead'
   | 'setDraft'
@@ -59,15 +58,6 @@ export class MessagingMethods implements Pick<CoreMethods, MessagingMethodName> 
   /** The new state reaches the UI through `messagesChanged`. */
   resendMessage = async (args: ParsedArgs<'resendMessage'>): Promise<void> => {
     this.sessions.account().outbox.resend(args.messageId);
-  };
-
-  deleteMessage = async (args: ParsedArgs<'deleteMessage'>): Promise<void> => {
-    const { cache, outbox } = this.sessions.account();
-    outbox.discard(args.messageId);
-    const removed = cache.messages.delete(args.messageId);
-    if (!removed) throw new CoreError('NOT_FOUND', 'message not found');
-    this.events.emit('messagesRemoved', { key: removed.key, ids: [args.messageId] });
-    this.conversationChanged(removed.key, true);
   };
 
   recallMessage = async (args: ParsedArgs<'recallMessage'>): Promise<void> => {

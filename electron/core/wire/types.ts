@@ -15,6 +15,9 @@ import type {
   GroupInfo,
   GroupMember,
   Message,
+  MessageEdited,
+  MessageHidden,
+  MessageReactions,
   MessageRecalled,
   Profile,
   Receipt,
@@ -38,6 +41,9 @@ export type WireConversationRef = Wire<ConversationRef>;
 export type WireProfile = Wire<Profile>;
 export type WireMessage = Wire<Message>;
 export type WireMessageRecalled = Wire<MessageRecalled>;
+export type WireMessageEdited = Wire<MessageEdited>;
+export type WireMessageReactions = Wire<MessageReactions>;
+export type WireMessageHidden = Wire<MessageHidden>;
 export type WireReceipt = Wire<Receipt>;
 export type WireFriend = Wire<Friend>;
 export type WireFriendRequest = Wire<FriendRequestInfo>;

@@ -70,6 +70,7 @@ export function wireMessage(key: ConversationKey, convSeq: number, over: Partial
     mentions: [],
     replyToMsgId: 0,
     recalled: false,
+    editedAt: 0,
     attachments: [],
     ...over,
   };

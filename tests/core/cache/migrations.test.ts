@@ -84,6 +84,16 @@ describe('migrations', () => {
     db.close();
   });
 
+  it('0004 adds edit times and reactions; cached messages stay, unedited and without reactions', () => {
+    const db = tempDb();
+    migrate(db, 3);
+    db.prepare(`INSERT INTO conversations (key, type, target_id) VALUES ('u:2', 'direct', 2)`).run();
+    db.prepare(`INSERT INTO messages (id, conv, sort_key, sender_id, client_msg_id, outgoing, text, sent_at, status) VALUES ('a', 'u:2', 1, 2, 'c1', 0, 'x', 0, 'sent')`).run();
+    expect(migrate(db, 4)).toEqual([4]);
+    expect(db.prepare(`SELECT text, edited_at, reactions, reaction_rev FROM messages`).get()).toEqual({ text: 'x', edited_at: 0, reactions: null, reaction_rev: 0 });
+    db.close();
+  });
+
   it('is idempotent and refuses a newer schema', () => {
     const db = tempDb();
     migrate(db);

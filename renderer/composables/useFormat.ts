@@ -16,7 +16,8 @@ export function useFormat() {
   const { t, locale } = useI18n();
 
   function time(at: number): string {
-    return new Date(at).toLocaleTimeString(locale.value, { hour: '2-digit', minute: '2-digit' });
+    // 'numeric' hours: "9:06 PM", not "09:06 PM" (24-hour locales still pad where they always do).
+    return new Date(at).toLocaleTimeString(locale.value, { hour: 'numeric', minute: '2-digit' });
   }
 
   function day(at: number, now = Date.now()): string {

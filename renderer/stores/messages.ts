@@ -106,6 +106,11 @@ export const useMessagesStore = defineStore('messages', () => {
     patch(key, { focusId: messageId, focusSeq: get(key).focusSeq + 1 });
   }
 
+  /** The list has shown the focused message: coming back to the conversation later opens at the latest again. */
+  function consumeFocus(key: ConversationKey): void {
+    if (windows.get(key)?.focusId) patch(key, { focusId: null });
+  }
+
   /** Applies pushed messages (new, acked, status, recall) to every loaded window. */
   function apply(messages: readonly MessageView[]): void {
     const byKey = new Map<ConversationKey, MessageView[]>();
@@ -154,26 +159,45 @@ export const useMessagesStore = defineStore('messages', () => {
 
   /** Queues a failed message again; its new state arrives through `messagesChanged`. */
   async function resend(messageId: string): Promise<void> {
-    lastError.value = null;
-    try {
-      await useApi().resendMessage({ messageId });
-    } catch (err) {
-      lastError.value = errorCode(err);
-    }
+    await attempt(() => useApi().resendMessage({ messageId }));
   }
 
+  /** Recall for everyone; the recalled message arrives through `messagesChanged`. */
   async function recall(messageId: string): Promise<void> {
-    lastError.value = null;
-    try {
-      await useApi().recallMessage({ messageId });
-    } catch (err) {
-      lastError.value = errorCode(err);
-    }
+    await attempt(() => useApi().recallMessage({ messageId }));
   }
 
+  /** Delete for me (this device now, my other devices through the server). */
   async function remove(key: ConversationKey, messageId: string): Promise<void> {
     await useApi().deleteMessage({ messageId });
     removeIds(key, [messageId]);
+  }
+
+  /** Runs a server action; its failure is shown under the composer. True if it succeeded. */
+  async function attempt(action: () => Promise<unknown>): Promise<boolean> {
+    lastError.value = null;
+    try {
+      await action();
+      return true;
+    } catch (err) {
+      lastError.value = errorCode(err);
+      return false;
+    }
+  }
+
+  /** New text for my message; the edited message arrives through `messagesChanged`. */
+  function edit(messageId: string, text: string, mentions: number[] = []): Promise<boolean> {
+    return attempt(() => useApi().editMessage({ messageId, text, ...(mentions.length > 0 ? { mentions } : {}) }));
+  }
+
+  /** Toggles one of my reactions (`on`: set it); the new counts arrive through `messagesChanged`. */
+  function react(messageId: string, emoji: string, on: boolean): Promise<boolean> {
+    return attempt(() => useApi().reactToMessage({ messageId, emoji, on }));
+  }
+
+  /** Sends copies of the messages (in conversation order) to each target. */
+  function forward(messageIds: string[], to: ConversationKey[]): Promise<boolean> {
+    return attempt(() => useApi().forwardMessages({ messageIds, to }));
   }
 
   // Typing: remote indicators expire on their own; ours is re-sent at most every 3 s.
@@ -235,7 +259,7 @@ export const useMessagesStore = defineStore('messages', () => {
   }
 
   return {
-    windows, typing, lastError, get, loadLatest, loadOlder, loadNewer, loadAround, focus, apply, removeIds,
-    send, resend, recall, remove, setTyping, typingUsers, noteTyping, stopTyping, bind, reset,
+    windows, typing, lastError, get, loadLatest, loadOlder, loadNewer, loadAround, focus, consumeFocus, apply, removeIds,
+    send, resend, recall, remove, edit, react, forward, setTyping, typingUsers, noteTyping, stopTyping, bind, reset,
   };
 });

@@ -97,8 +97,8 @@ describe('chat end to end', () => {
 
     // Recall: Alice takes back her two-line message; Bob sees it recalled.
     const twoLines = alice.page.getByTestId('message').filter({ hasText: 'line two' });
-    await twoLines.hover();
-    await twoLines.getByTestId('recall').click();
+    await twoLines.getByTestId('message-bubble').click({ button: 'right' });
+    await alice.page.getByTestId('menu-recall').click();
     await bob.page.getByTestId('message-recalled').waitFor({ timeout: 20_000 });
     expect(await bob.page.getByTestId('message-text').allTextContents()).not.toContain('line one\nline two');
     await shot(alice.page, '05c-reply-and-recall-alice');

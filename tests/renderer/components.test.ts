@@ -46,7 +46,10 @@ describe('ConversationListItem', () => {
 });
 
 describe('MessageItem', () => {
-  const base = { senderName: 'Bob', senderAvatar: '', showSender: true, group: true, mentionsMe: false, highlighted: false };
+  const base = {
+    senderName: 'Bob', senderAvatar: '', showSender: true, group: true, mentionsMe: false, highlighted: false,
+    mentionNames: [{ userId: 3, name: 'Carol' }], nameOf: (id: number) => (id === 1 ? 'You' : id === 3 ? 'Carol' : 'Bob'), quoteAuthor: '', selecting: false, selected: false,
+  };
   it('shows a failed outgoing message with resend', async () => {
     const env = setupEnv();
     const m = msg({ id: 'o1', outgoing: true, status: 'failed', text: 'lost?' });
@@ -65,6 +68,42 @@ describe('MessageItem', () => {
     expect(read.get('[data-test="message-status"]').text()).toBe('Read');
     const recalled = mountWith(env, MessageItem, { props: { ...base, message: msg({ convSeq: 3, recalled: true }) } });
     expect(recalled.text()).toBe('This message was recalled');
+  });
+
+  it('read has a colour of its own; delivered does not', () => {
+    const env = setupEnv();
+    const read = mountWith(env, MessageItem, { props: { ...base, message: msg({ convSeq: 2, outgoing: true, status: 'read' }) } });
+    const delivered = mountWith(env, MessageItem, { props: { ...base, message: msg({ convSeq: 3, outgoing: true, status: 'delivered' }) } });
+    expect(read.get('[data-test="message-status"]').classes()).toContain('read');
+    expect(delivered.get('[data-test="message-status"]').classes()).not.toContain('read');
+  });
+
+  it('renders formatting, links and mentions as elements (never HTML), and "edited"', async () => {
+    const env = setupEnv();
+    const m = msg({ convSeq: 4, text: '**hi** @Carol see https://example.com <b>x</b>', mentions: [3], editedAt: 1_700_000_500_000 });
+    const w = mountWith(env, MessageItem, { props: { ...base, message: m } });
+    expect(w.get('[data-test="message-text"] strong').text()).toBe('hi');
+    const link = w.get('[data-test="message-link"]');
+    expect(link.attributes()).toMatchObject({ href: 'https://example.com', target: '_blank', rel: 'noopener noreferrer' });
+    expect(w.find('[data-test="message-text"] b').exists()).toBe(false);
+    expect(w.get('[data-test="message-text"]').text()).toContain('<b>x</b>');
+    await w.get('[data-test="message-mention"]').trigger('click');
+    expect(w.emitted('mention')?.[0]).toEqual([3]);
+    expect(w.get('[data-test="message-edited"]').text()).toBe('edited');
+  });
+
+  it('shows reactions with counts and who, toggles mine, and names the quoted author', async () => {
+    const env = setupEnv();
+    const m = msg({ convSeq: 5, text: 'react', replyTo: { serverId: 9, senderId: 3, preview: 'earlier' }, reactions: [{ emoji: '👍', userIds: [1, 3], mine: true }, { emoji: '🎉', userIds: [3], mine: false }] });
+    const w = mountWith(env, MessageItem, { props: { ...base, message: m, quoteAuthor: 'Carol' } });
+    const chips = w.findAll('[data-test="reaction"]');
+    expect(chips.map((c) => c.text())).toEqual(['👍2', '🎉1']);
+    expect(chips[0]!.attributes('title')).toBe('You, Carol');
+    expect(chips[0]!.attributes('aria-pressed')).toBe('true');
+    await chips[0]!.trigger('click');
+    await chips[1]!.trigger('click');
+    expect(w.emitted('react')).toEqual([[m, '👍', false], [m, '🎉', true]]);
+    expect(w.get('[data-test="message-quote"]').text()).toContain('Carol');
   });
 });
 

@@ -16,7 +16,7 @@ function setup(key: 'u:2' | 'g:7' = 'u:2') {
   const env = setupEnv({ sendMessage: ({ key: k, text }) => ({ id: msg({ conversationKey: k as ConversationKey, text, outgoing: true, status: 'pending' }).id }) });
   useConversationsStore().apply([conv({ key: 'u:2', draft: 'saved draft' }), conv({ key: 'g:7' })]);
   const wrapper = mountWith(env, MessageComposer, {
-    props: { conversationKey: key, members: key === 'g:7' ? members : [], replyTo: null, replyName: '' },
+    props: { conversationKey: key, members: key === 'g:7' ? members : [], replyTo: null, replyName: '', editing: null },
     attachTo: document.body,
   });
   return { env, wrapper, box: wrapper.get<HTMLTextAreaElement>('[data-test="composer"]') };
@@ -74,6 +74,44 @@ describe('MessageComposer', () => {
     box.element.setSelectionRange(2, 2);
     await box.trigger('input');
     expect(wrapper.find('[data-test="mention-picker"]').exists()).toBe(false);
+  });
+
+  it('edits a message: its text in the box, Enter saves through editMessage, Escape cancels, the draft comes back', async () => {
+    const { env, wrapper, box } = setup('u:2');
+    const mine = msg({ convSeq: 9, outgoing: true, text: 'helo', status: 'read' });
+    await wrapper.setProps({ editing: mine });
+    expect(box.element.value).toBe('helo');
+    expect(wrapper.get('[data-test="edit-bar"]').text()).toContain('Editing message');
+    await box.setValue('hello');
+    await box.trigger('keydown', { key: 'Enter' });
+    await flush();
+    expect(env.fake.calls.editMessage).toHaveBeenCalledWith({ messageId: mine.id, text: 'hello' });
+    expect(env.fake.calls.sendMessage).not.toHaveBeenCalled();
+    expect(wrapper.emitted('cancelEdit')).toHaveLength(1);
+    await wrapper.setProps({ editing: null });
+    expect(box.element.value).toBe('saved draft');
+    // Escape cancels; Up in an empty box asks to edit the last message.
+    await wrapper.setProps({ editing: mine });
+    await box.trigger('keydown', { key: 'Escape' });
+    expect(wrapper.emitted('cancelEdit')).toHaveLength(2);
+    await wrapper.setProps({ editing: null });
+    await box.setValue('');
+    await box.trigger('keydown', { key: 'ArrowUp' });
+    expect(wrapper.emitted('editLast')).toHaveLength(1);
+  });
+
+  it('the emoji picker inserts at the caret and finds emoji by English or Chinese words', async () => {
+    const { wrapper, box } = setup('u:2');
+    await box.setValue('ab');
+    box.element.setSelectionRange(1, 1);
+    await wrapper.get('[data-test="emoji-button"]').trigger('click');
+    const search = wrapper.get('[data-test="emoji-search"]');
+    await search.setValue('thumbs');
+    expect(wrapper.findAll('[data-test="emoji"]').map((e) => e.text())).toEqual(['👍', '👎']);
+    await search.setValue('熊猫');
+    expect(wrapper.findAll('[data-test="emoji"]').map((e) => e.text())).toEqual(['🐼']);
+    await wrapper.get('[data-test="emoji"]').trigger('click');
+    expect(box.element.value).toBe('a🐼b');
   });
 });
 

@@ -9,7 +9,7 @@ import { befriend, direct, group, sendText } from './helpers/social';
 import type { TestClient } from './helpers/client';
 
 /** Time the test moves by hand: the edit window is checked against the server's clock. */
-const clock = { offset: 0, now: () => Date.now() + clock.offset } satisfies Clock & { offset: number };
+const clock: Clock & { offset: number } = { offset: 0, now: (): number => Date.now() + clock.offset };
 const { user, client } = serverFixture({ editWindowMs: 60_000 }, clock);
 
 async function pullAll(c: TestClient): Promise<SyncEvent[]> {

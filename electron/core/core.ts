@@ -6,7 +6,7 @@
  * them with `methodSchemas`); failures reject with a CoreError whose `code`
  * is an ErrorCode of the contract.
  */
-import type { CoreMethods, MessengerCore, MessengerEvents, ServerEndpoint } from '../../shared/ipc';
+import type { CoreMethods, HostMethods, MessengerCore, MessengerEvents, ServerEndpoint } from '../../shared/ipc';
 import { DisposableStore } from '../../shared/util/disposable';
 import { Emitter } from '../../shared/util/emitter';
 import { AccountStore } from './account-store';
@@ -16,6 +16,7 @@ import { toErrorInfo } from './errors';
 import type { Connector } from './link';
 import type { Logger } from './log';
 import { AccountMethods } from './methods/accounts';
+import { AttachmentMethods } from './methods/attachments';
 import { ContactMethods } from './methods/contacts';
 import { GroupMethods } from './methods/groups';
 import { MessageActionMethods } from './methods/message-actions';
@@ -76,6 +77,7 @@ export function createMessengerCore(deps: CoreDeps): ClientCore {
       events,
       deviceName: deps.deviceName,
       clientName: deps.clientName,
+      media: () => settings.get().media,
       ...(deps.random ? { random: deps.random } : {}),
     },
   });
@@ -84,6 +86,7 @@ export function createMessengerCore(deps: CoreDeps): ClientCore {
   const contacts = new ContactMethods(sessions, events, deps.clock);
   const groups = new GroupMethods(sessions, events);
   const settingsMethods = new SettingsMethods(settings, accounts, sessions, events);
+  const attachments = new AttachmentMethods(sessions);
 
   const methods: CoreMethods = {
     // Accounts and session
@@ -116,6 +119,18 @@ export function createMessengerCore(deps: CoreDeps): ClientCore {
     getLastConversation: messaging.getLastConversation,
     sendTyping: messaging.sendTyping,
     searchMessages: messaging.searchMessages,
+    // Attachments
+    getAttachmentLimits: attachments.getAttachmentLimits,
+    beginAttachment: attachments.beginAttachment,
+    appendAttachment: attachments.appendAttachment,
+    finishAttachment: attachments.finishAttachment,
+    setAttachmentThumbnail: attachments.setAttachmentThumbnail,
+    discardAttachment: attachments.discardAttachment,
+    downloadAttachment: attachments.downloadAttachment,
+    cancelTransfer: attachments.cancelTransfer,
+    listTransfers: attachments.listTransfers,
+    readAttachment: attachments.readAttachment,
+    listMedia: attachments.listMedia,
     // Friends and profiles
     listFriends: contacts.listFriends,
     listFriendRequests: contacts.listFriendRequests,
@@ -143,9 +158,15 @@ export function createMessengerCore(deps: CoreDeps): ClientCore {
     getSettings: settingsMethods.getSettings,
     updateSettings: settingsMethods.updateSettings,
   };
+  // Only the shells call these (they take paths on this computer; see shared/ipc/host-methods.ts).
+  const hostMethods: HostMethods = {
+    stageAttachmentFile: attachments.stageAttachmentFile,
+    exportAttachment: attachments.exportAttachment,
+  };
 
   return {
     ...methods,
+    ...hostMethods,
     on: (event, listener) => events.on(event, listener),
     probe: () => sessions.current?.probe(),
     dispose: async () => store.dispose(),

@@ -33,9 +33,10 @@ import type { Logger } from './log';
 import type { Disposable } from '../../shared/util/disposable';
 import type { Timings } from './timings';
 import { uuidv7 } from './uuidv7';
+import { wireFromStored, type StoredAttachment } from './attachments/stored';
 
 /** Server answers worth another attempt (counted against the retry budget). */
-const RETRYABLE = errorCodes('TIMEOUT', 'INTERNAL', 'SHUTTING_DOWN', 'UNAVAILABLE', 'NOT_AUTHENTICATED');
+const RETRYABLE = errorCodes('TIMEOUT', 'INTERNAL', 'SHUTTING_DOWN', 'UNAVAILABLE', 'NOT_AUTHENTICATED', 'BLOB_NOT_UPLOADED');
 /** The wait after RATE_LIMITED when the server does not say how long. */
 const DEFAULT_RATE_LIMIT_WAIT_MS = 1000;
 /** How many sends may wait for their ack at once. */
@@ -49,6 +50,13 @@ export interface OutboxDeps {
   /** The authenticated link, if any. */
   link(): Link | undefined;
   changed(change: { messages?: MessageView[]; conversations?: ConversationView[] }): void;
+  /**
+   * Uploads the files of a message before it is sent (resuming where the
+   * server stopped); rejects with OFFLINE, CANCELLED, or the cause.
+   */
+  upload?(messageId: string, attachments: readonly StoredAttachment[]): Promise<void>;
+  /** The message was deleted: stop its upload. */
+  cancelUpload?(messageId: string): void;
 }
 
 export interface SendInput {
@@ -56,6 +64,8 @@ export interface SendInput {
   text: string;
   mentions?: number[];
   replyToServerId?: number;
+  /** Already in this device's files, pinned (see Attachments.send). */
+  attachments?: StoredAttachment[];
 }
 
 export class Outbox implements Disposable {
@@ -92,6 +102,7 @@ export class Outbox implements Disposable {
       ...(input.replyToServerId !== undefined
         ? { replyTo: { serverId: input.replyToServerId, senderId: quoted?.senderId ?? 0, preview: quoted?.text ?? '' } }
         : {}),
+      ...(input.attachments && input.attachments.length > 0 ? { attachments: input.attachments } : {}),
       createdAt: now,
     });
     this.deps.changed({ messages: [view], conversations: [conversation] });
@@ -120,6 +131,7 @@ export class Outbox implements Disposable {
 
   /** Forget an unsent message (the user deleted it). */
   discard(messageId: string): void {
+    this.deps.cancelUpload?.(messageId);
     this.deps.cache.outbox.remove(messageId);
     this.offlineChecks.delete(messageId);
   }
@@ -189,7 +201,14 @@ export class Outbox implements Disposable {
     const attempts = entry.attempts + 1;
     cache.outbox.update(id, { state: 'inflight', attempts });
     try {
-      const ack = await link.request(
+      const files = entry.payload.attachments ?? [];
+      // Files first: the message is sent once the server holds every one of them.
+      if (files.length > 0) {
+        if (!this.deps.upload) throw new CoreError('UNSUPPORTED', 'this core cannot upload files');
+        await this.deps.upload(id, files);
+        if (this.disposed) return;
+      }
+      const ack = await (files.length > 0 ? this.readyLink() : link).request(
         Command.MESSAGE_SEND,
         {
           to: toWireRef(entry.key),
@@ -197,6 +216,7 @@ export class Outbox implements Disposable {
           text: entry.payload.text,
           mentions: entry.payload.mentions.map((userId) => ({ userId: big(userId) })),
           replyToMsgId: big(entry.payload.replyToMsgId),
+          attachments: files.map(wireFromStored),
         },
         timings.ackTimeoutMs,
       );
@@ -234,6 +254,13 @@ export class Outbox implements Disposable {
       this.inFlight.delete(id);
     }
     this.pump();
+  }
+
+  /** The link now (an upload may have outlived the one the send began on). */
+  private readyLink(): Link {
+    const link = this.deps.link();
+    if (!link) throw new CoreError('OFFLINE', 'not connected to the server');
+    return link;
   }
 
   private fail(key: ConversationKey, id: string, error: ErrorInfo): void {

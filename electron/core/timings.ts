@@ -30,6 +30,10 @@ export interface Timings {
   typingThrottleMs: number;
   /** Events per SYNC page. */
   syncPageSize: number;
+  /** A file transfer with no byte moving either way for this long is cut (and resumed by its retry). */
+  transferStallMs: number;
+  /** A download cut by the network is retried after this, then 3x and 8x as long (resuming each time). */
+  transferRetryMs: number;
 }
 
 export const defaultTimings: Timings = {
@@ -48,6 +52,8 @@ export const defaultTimings: Timings = {
   offlineChecks: 15,
   typingThrottleMs: 3_000,
   syncPageSize: 500,
+  transferStallMs: 30_000,
+  transferRetryMs: 1_000,
 };
 
 export function resolveTimings(overrides: Partial<Timings> | undefined): Timings {

@@ -26,5 +26,13 @@ export function webShellHandlers(version: string): ShellHandlers {
     exportDebugLog: async () => {
       throw Object.assign(new Error('the web shell logs to its terminal; there is no log file to export'), { code: 'UNSUPPORTED' });
     },
+    // A browser has no file manager to show and no paths: it saves a file as a download (renderer).
+    saveAttachmentAs: async () => unsupportedInBrowser(),
+    openAttachment: async () => unsupportedInBrowser(),
+    showAttachmentInFolder: async () => unsupportedInBrowser(),
   };
+}
+
+function unsupportedInBrowser(): never {
+  throw Object.assign(new Error('files are saved as downloads in the browser'), { code: 'UNSUPPORTED' });
 }

@@ -16,8 +16,11 @@
  */
 import { Worker } from 'node:worker_threads';
 import {
+  hostMethodSchemas,
   isShellMethod,
   methodNames,
+  type HostMethodName,
+  type HostMethods,
   type CallResult,
   type CoreMethodName,
   type CoreMethods,
@@ -86,13 +89,17 @@ class CoreCallError extends Error {
   }
 }
 
+/** A method the thread serves: the contract's (minus the shell's) and the host-only ones. */
+type ThreadMethodName = CoreMethodName | HostMethodName;
+
 interface PendingCall {
-  method: CoreMethodName;
+  method: ThreadMethodName;
   resolve(value: unknown): void;
   reject(error: CoreCallError): void;
 }
 
 const coreMethodNames = methodNames.filter((m): m is CoreMethodName => !isShellMethod(m));
+const threadMethodNames: ThreadMethodName[] = [...coreMethodNames, ...(Object.keys(hostMethodSchemas) as HostMethodName[])];
 
 /** Starts the core's thread; resolves once the core is built and serving. */
 export async function startCoreThread(options: CoreThreadOptions): Promise<ClientCore> {
@@ -129,10 +136,10 @@ class CoreThreadHost {
   }
 
   asCore(): ClientCore {
-    const methods = {} as Record<CoreMethodName, (args: unknown) => Promise<unknown>>;
-    for (const method of coreMethodNames) methods[method] = (args) => this.call(method, args);
+    const methods = {} as Record<ThreadMethodName, (args: unknown) => Promise<unknown>>;
+    for (const method of threadMethodNames) methods[method] = (args) => this.call(method, args);
     return {
-      ...(methods as unknown as CoreMethods),
+      ...(methods as unknown as CoreMethods & HostMethods),
       on: (event, listener) => this.events.on(event, listener),
       probe: () => this.post({ control: 'probe' }),
       dispose: () => this.dispose(),
@@ -141,7 +148,7 @@ class CoreThreadHost {
 
   // ------------------------------------------------------------ calls
 
-  private async call(method: CoreMethodName, args: unknown): Promise<unknown> {
+  private async call(method: ThreadMethodName, args: unknown): Promise<unknown> {
     await this.whenReady();
     const result = await this.send(method, args);
     if (!result.ok) throw new CoreCallError(result.error.code, result.error.message);
@@ -150,7 +157,7 @@ class CoreThreadHost {
   }
 
   /** Posts one call to the current thread and waits for its answer (or for the thread's end). */
-  private send(method: CoreMethodName, args: unknown): Promise<CallResult<unknown>> {
+  private send(method: ThreadMethodName, args: unknown): Promise<CallResult<unknown>> {
     const worker = this.worker;
     if (!worker) return Promise.reject(this.disconnected('the core is not running'));
     const id = this.nextId++;
@@ -175,7 +182,7 @@ class CoreThreadHost {
   }
 
   /** Which account to sign in again if the thread has to be restarted. */
-  private track(method: CoreMethodName, value: unknown): void {
+  private track(method: ThreadMethodName, value: unknown): void {
     if (method === 'login' || method === 'register' || (method === 'getSession' && value)) this.restoreUsername = (value as Session).account.username;
     else if (method === 'logout') this.restoreUsername = undefined;
   }

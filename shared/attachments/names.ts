@@ -55,3 +55,35 @@ export function extensionOf(name: string): string {
   const dot = name.lastIndexOf('.');
   return dot > 0 && dot < name.length - 1 ? name.slice(dot + 1).toLowerCase() : '';
 }
+
+/**
+ * File systems count name length in bytes (ext4, APFS: 255 bytes of UTF-8),
+ * and 255 Chinese characters are 765 bytes. A name written to disk is cut to
+ * this many UTF-8 bytes, in its stem, keeping the extension, leaving room for
+ * a " (12)" when the name is taken.
+ */
+export const MAX_DISK_NAME_BYTES = 200;
+
+function utf8Length(cp: string): number {
+  const c = cp.codePointAt(0)!;
+  return c < 0x80 ? 1 : c < 0x800 ? 2 : c < 0x10000 ? 3 : 4;
+}
+
+/** A sanitised name that also fits a file system's name limit. */
+export function diskFileName(raw: string): string {
+  const name = sanitizeFileName(raw);
+  const chars = codePoints(name);
+  const bytes = chars.reduce((n, c) => n + utf8Length(c), 0);
+  if (bytes <= MAX_DISK_NAME_BYTES) return name;
+  const dot = name.lastIndexOf('.');
+  const ext = dot > 0 && name.length - dot <= 16 ? name.slice(dot) : '';
+  const budget = MAX_DISK_NAME_BYTES - codePoints(ext).reduce((n, c) => n + utf8Length(c), 0);
+  let used = 0;
+  let stem = '';
+  for (const c of codePoints(ext ? name.slice(0, dot) : name)) {
+    if (used + utf8Length(c) > budget) break;
+    used += utf8Length(c);
+    stem += c;
+  }
+  return stem.trimEnd() + ext;
+}

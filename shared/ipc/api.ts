@@ -7,6 +7,7 @@ import type { z } from 'zod';
 import type { ErrorCode, ErrorInfo } from './errors';
 import type { MessengerEvents, EventName, SubscriptionName } from './events';
 import { methodSchemas, type CoreMethodName, type MethodName, type MethodResults } from './methods';
+import type { HostMethods } from './host-methods';
 
 export type Unsubscribe = () => void;
 
@@ -68,4 +69,5 @@ export interface EventSource {
   on<E extends EventName>(event: E, listener: (payload: MessengerEvents[E]) => void): Unsubscribe;
 }
 
-export type MessengerCore = CoreMethods & EventSource & { dispose(): Promise<void> };
+/** Plus the methods only a shell calls (./host-methods.ts: they take paths on this computer). */
+export type MessengerCore = CoreMethods & HostMethods & EventSource & { dispose(): Promise<void> };

@@ -72,6 +72,11 @@ export const localErrorCodes = [
   'NOT_FOUND',
   'UNSUPPORTED', // the feature is not available in this shell (e.g. updates in the browser)
   'SHELL_DISCONNECTED', // the UI lost its shell (the web shell or the core's thread went away)
+  'FILE_EMPTY', // a file of 0 bytes: nothing to send
+  'FILE_UNREADABLE', // the file could not be read on this device (moved, deleted, no permission)
+  'FILE_DAMAGED', // a received file failed its checks (altered, truncated): nothing of it is shown
+  'SERVER_STORAGE_FULL', // the server's storage is full: the upload was refused and nothing was stored
+  'CANCELLED', // the user stopped the transfer
   'INTERNAL',
 ] as const;
 

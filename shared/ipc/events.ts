@@ -12,6 +12,7 @@ import type {
   GroupView,
   MessageView,
   Settings,
+  TransferProgress,
   UpdateStatus,
 } from './types';
 import type { ErrorInfo } from './errors';
@@ -51,6 +52,8 @@ export interface MessengerEvents {
   openConversation: { key: ConversationKey };
   /** The shell asks the UI to show a user (a tern://user link): the profile of a friend, else "add friend". */
   openUser: { username: string };
+  /** An upload or download moved (at most a few times a second per transfer), started, ended or failed. */
+  transferProgress: TransferProgress;
 }
 
 export type EventName = keyof MessengerEvents;
@@ -77,6 +80,7 @@ export const eventNames = [
   'updateStatus',
   'openConversation',
   'openUser',
+  'transferProgress',
 ] as const satisfies readonly EventName[];
 
 type _AllEventsListed = Exclude<EventName, (typeof eventNames)[number]> extends never ? true : never;

@@ -8,3 +8,4 @@ export * from './settings';
 export * from './channels';
 export * from './frames';
 export { charCount, MAX_DRAFT_LENGTH, MAX_MESSAGE_LENGTH } from '../util/text';
+export * from './host-methods';

@@ -13,6 +13,11 @@ import { isConversationKey } from './conversation-key';
 import { groupRoles } from './types';
 import type {
   AccountSummary,
+  AttachmentBytes,
+  AttachmentLimits,
+  MediaItem,
+  StagedAttachment,
+  TransferProgress,
   AppInfo,
   ConnectionStatus,
   Contact,
@@ -47,6 +52,13 @@ const endpoint = z.object({
   publicKey: z.string().regex(/^[A-Za-z0-9+/]{43}=$/, 'public key must be 32 bytes of base64'),
 });
 const none = z.object({}).strict();
+/** Largest slice of a file in one call, either way (1 MiB; 1.4 MB of base64). */
+export const MAX_ATTACHMENT_SLICE = 1024 * 1024;
+const base64Slice = z.base64().max(Math.ceil(MAX_ATTACHMENT_SLICE / 3) * 4);
+const stagingId = z.string().regex(/^[A-Za-z0-9_-]{8,64}$/, 'stagingId is an id from beginAttachment');
+const attachmentRef = { messageId, index: z.number().int().min(0).max(99) };
+const part = z.enum(['file', 'thumbnail']);
+const byteCount = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
 
 /** A spelling language as Chromium names its dictionaries: `en-US`, `de`, `pt-BR`. */
 const spellLanguage = z.string().regex(/^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$/, 'not a language tag');
@@ -66,6 +78,7 @@ const settingsChoices = {
   language: z.enum(['system', 'en', 'zh-CN']),
   theme: z.enum(['system', 'light', 'dark']),
   notifications: z.object({ privacy: z.enum(['off', 'count', 'sender', 'full']), sound: z.boolean() }),
+  media: z.object({ autoDownloadMiB: z.number().int().min(0).max(1024), cacheLimitMiB: z.number().int().min(1).max(1024 * 1024) }),
   closeToTray: z.boolean(),
   startHidden: z.boolean(),
   startAtLogin: z.boolean(),
@@ -123,16 +136,19 @@ export const methodSchemas = {
   sendMessage: z
     .object({
       key: conversationKey,
+      // The text, or with attachments an optional caption (then it may be empty: the object's refine below).
       // UTF-16 units first (cheap, bounds the work), then characters as the server counts them.
       text: z
         .string()
-        .min(1)
         .max(2 * MAX_MESSAGE_LENGTH)
         .refine((t) => charCount(t) <= MAX_MESSAGE_LENGTH, `at most ${MAX_MESSAGE_LENGTH} characters`),
       mentions: z.array(z.number().int().min(0).max(Number.MAX_SAFE_INTEGER)).max(100).optional(),
       replyToServerId: id.optional(),
+      /** Files staged with beginAttachment/finishAttachment (the server's `maxPerMessage` applies). */
+      attachments: z.array(stagingId).min(1).max(100).optional(),
     })
-    .strict(),
+    .strict()
+    .refine((m) => m.text.length > 0 || (m.attachments?.length ?? 0) > 0, { message: 'a message needs text or attachments', path: ['text'] }),
   resendMessage: z.object({ messageId }).strict(),
   deleteMessage: z.object({ messageId }).strict(),
   recallMessage: z.object({ messageId }).strict(),
@@ -157,6 +173,25 @@ export const methodSchemas = {
   getLastConversation: none,
   sendTyping: z.object({ key: conversationKey, typing: z.boolean() }).strict(),
   searchMessages: z.object({ query: z.string().min(1).max(200), key: conversationKey.optional(), limit: limit(200) }).strict(),
+
+  // Attachments. Composer: beginAttachment, appendAttachment (the bytes, in order, a slice at a time),
+  // finishAttachment, then (images) setAttachmentThumbnail; sendMessage takes the staging ids.
+  getAttachmentLimits: none,
+  beginAttachment: z.object({ name: z.string().min(1).max(1024), size: byteCount }).strict(),
+  appendAttachment: z.object({ stagingId, offset: byteCount, data: base64Slice }).strict(),
+  finishAttachment: z.object({ stagingId }).strict(),
+  /** A thumbnail the UI drew (WebP/JPEG/PNG, at most 1 MiB) and the ThumbHash of the picture (at most 64 bytes). */
+  setAttachmentThumbnail: z.object({ stagingId, thumbnail: base64Slice, thumbhash: z.base64().max(88) }).strict(),
+  discardAttachment: z.object({ stagingId }).strict(),
+  /** Fetches a file (or its thumbnail) into the cache; progress arrives as `transferProgress`. */
+  downloadAttachment: z.object({ ...attachmentRef, part: part.optional() }).strict(),
+  /** Stops an upload (its message fails with CANCELLED, ready to resend) or a download. */
+  cancelTransfer: z.object({ ...attachmentRef }).strict(),
+  listTransfers: none,
+  /** Decrypted bytes of a cached file (downloaded first if needed), a slice at a time. */
+  readAttachment: z.object({ ...attachmentRef, part: part.optional(), offset: byteCount.optional(), length: z.number().int().min(1).max(MAX_ATTACHMENT_SLICE).optional() }).strict(),
+  /** A conversation's pictures (`media`) or other files (`files`), newest first. */
+  listMedia: z.object({ key: conversationKey, kind: z.enum(['media', 'files']), limit: limit(200), cursor }).strict(),
 
   // Friends and profiles
   listFriends: none,
@@ -192,6 +227,7 @@ export const methodSchemas = {
       language: settingsChoices.language.optional(),
       theme: settingsChoices.theme.optional(),
       notifications: settingsChoices.notifications.partial().strict().optional(),
+      media: settingsChoices.media.partial().strict().optional(),
       closeToTray: settingsChoices.closeToTray.optional(),
       startHidden: settingsChoices.startHidden.optional(),
       startAtLogin: settingsChoices.startAtLogin.optional(),
@@ -202,6 +238,10 @@ export const methodSchemas = {
     })
     .strict(),
   getAppInfo: none,
+  // Files on disk, served by the desktop shell (it owns dialogs and the file manager); the web shell answers UNSUPPORTED.
+  saveAttachmentAs: z.object({ ...attachmentRef }).strict(),
+  openAttachment: z.object({ ...attachmentRef }).strict(),
+  showAttachmentInFolder: z.object({ ...attachmentRef }).strict(),
   getUpdateStatus: none,
   checkForUpdates: none,
   installUpdate: none,
@@ -246,6 +286,17 @@ export interface MethodResults {
   getLastConversation: ConversationKey | null;
   sendTyping: void;
   searchMessages: MessageSearchHit[];
+  getAttachmentLimits: AttachmentLimits;
+  beginAttachment: { stagingId: string };
+  appendAttachment: void;
+  finishAttachment: StagedAttachment;
+  setAttachmentThumbnail: StagedAttachment;
+  discardAttachment: void;
+  downloadAttachment: void;
+  cancelTransfer: void;
+  listTransfers: TransferProgress[];
+  readAttachment: AttachmentBytes;
+  listMedia: Page<MediaItem>;
   listFriends: Contact[];
   listFriendRequests: FriendRequestView[];
   findUser: Profile | null;
@@ -270,6 +321,10 @@ export interface MethodResults {
   getSettings: Settings;
   updateSettings: Settings;
   getAppInfo: AppInfo;
+  /** `path` is where it was saved; absent when the user cancelled the dialog. */
+  saveAttachmentAs: { path?: string };
+  openAttachment: void;
+  showAttachmentInFolder: void;
   getUpdateStatus: UpdateStatus;
   checkForUpdates: UpdateStatus;
   installUpdate: void;
@@ -278,7 +333,17 @@ export interface MethodResults {
 }
 
 /** Methods served by the shell (Electron main or web host), not by the client core. */
-export const shellMethods = ['getAppInfo', 'getUpdateStatus', 'checkForUpdates', 'installUpdate', 'skipUpdate', 'exportDebugLog'] as const satisfies readonly MethodName[];
+export const shellMethods = [
+  'getAppInfo',
+  'getUpdateStatus',
+  'checkForUpdates',
+  'installUpdate',
+  'skipUpdate',
+  'exportDebugLog',
+  'saveAttachmentAs',
+  'openAttachment',
+  'showAttachmentInFolder',
+] as const satisfies readonly MethodName[];
 export type ShellMethodName = (typeof shellMethods)[number];
 
 const shellMethodSet: ReadonlySet<string> = new Set(shellMethods);

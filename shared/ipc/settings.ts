@@ -6,6 +6,7 @@ export function defaultSettings(servers: readonly ServerEndpoint[] = []): Settin
     language: 'system',
     theme: 'system',
     notifications: { privacy: 'sender', sound: true },
+    media: { autoDownloadMiB: 10, cacheLimitMiB: 2048 },
     closeToTray: true,
     startHidden: false,
     startAtLogin: false,
@@ -16,11 +17,19 @@ export function defaultSettings(servers: readonly ServerEndpoint[] = []): Settin
   };
 }
 
-/** A partial update of the settings (`updateSettings`); `notifications` may be partial too. */
-export type SettingsPatch = Partial<Omit<Settings, 'notifications'>> & { notifications?: Partial<Settings['notifications']> };
+/** A partial update of the settings (`updateSettings`); `notifications` and `media` may be partial too. */
+export type SettingsPatch = Partial<Omit<Settings, 'notifications' | 'media'>> & {
+  notifications?: Partial<Settings['notifications']>;
+  media?: Partial<Settings['media']>;
+};
 
-/** `settings` with `patch` applied: fields the patch leaves undefined keep their value; notifications merge field by field. */
+/** `settings` with `patch` applied: fields the patch leaves undefined keep their value; the nested groups merge field by field. */
 export function applySettingsPatch(settings: Settings, patch: SettingsPatch): Settings {
-  const defined = Object.fromEntries(Object.entries(patch).filter(([k, v]) => v !== undefined && k !== 'notifications'));
-  return { ...settings, ...defined, notifications: { ...settings.notifications, ...(patch.notifications ?? {}) } } as Settings;
+  const defined = Object.fromEntries(Object.entries(patch).filter(([k, v]) => v !== undefined && k !== 'notifications' && k !== 'media'));
+  return {
+    ...settings,
+    ...defined,
+    notifications: { ...settings.notifications, ...(patch.notifications ?? {}) },
+    media: { ...settings.media, ...(patch.media ?? {}) },
+  } as Settings;
 }

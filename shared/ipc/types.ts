@@ -75,6 +75,106 @@ export interface GroupAction {
   name: string;
 }
 
+export const attachmentKinds = ['image', 'file'] as const;
+/** `image`: shown inline (a decodable picture); `file`: a card with an icon by type. */
+export type AttachmentKind = (typeof attachmentKinds)[number];
+
+/**
+ * One file of a message, as the UI sees it. Keys and digests stay in the core:
+ * the UI names a file by (message id, index) and gets its bytes through
+ * `readAttachment`.
+ */
+export interface AttachmentView {
+  /** Position in its message. */
+  index: number;
+  kind: AttachmentKind;
+  /** Sanitised: safe to show and to use as a file name. */
+  name: string;
+  /** Media type detected from the file's bytes (by the sender; the receiver checks again on download). */
+  mime: string;
+  /** Plaintext bytes. */
+  size: number;
+  /** Images: pixels, as the sender measured them (a placeholder's aspect ratio; never trusted for decoding). */
+  width?: number;
+  height?: number;
+  /** Images: a ThumbHash placeholder, base64. */
+  thumbhash?: string;
+  /** Images: a small preview exists (fetched before the full picture). */
+  hasThumbnail: boolean;
+  /** The whole file is on this device (downloaded, or the sender's own copy). May turn false later: the cache evicts. */
+  downloaded: boolean;
+}
+
+/** A file chosen in the composer, encrypted and waiting on this device until the message is sent. */
+export interface StagedAttachment {
+  stagingId: string;
+  name: string;
+  size: number;
+  mime: string;
+  kind: AttachmentKind;
+  width?: number;
+  height?: number;
+  /** The UI may decode it to make a thumbnail: an inline image type whose header says it is under the pixel limit. */
+  decodable: boolean;
+  hasThumbnail: boolean;
+}
+
+export type TransferDirection = 'upload' | 'download';
+export type TransferPart = 'file' | 'thumbnail';
+export type TransferState = 'queued' | 'running' | 'done' | 'failed' | 'cancelled';
+
+/** Progress of one upload or download (the `transferProgress` event, `listTransfers`). */
+export interface TransferProgress {
+  messageId: string;
+  /** The attachment's index in its message. */
+  index: number;
+  direction: TransferDirection;
+  /** Uploads send the file and its thumbnail as one transfer (`file`); downloads fetch either. */
+  part: TransferPart;
+  /** Bytes moved so far and in all (ciphertext). */
+  bytes: number;
+  total: number;
+  state: TransferState;
+  error?: ErrorInfo;
+}
+
+/** The bytes of a file (or of its thumbnail), decrypted, a slice at a time. */
+export interface AttachmentBytes {
+  /** Base64 of plaintext bytes [offset, offset + length). */
+  data: string;
+  /** Plaintext size of the whole file. */
+  size: number;
+  /** Detected from the decrypted bytes on this device. */
+  mime: string;
+  /** An inline image type whose header (read here, not the sender's claim) is within the decoding limits. */
+  displayable: boolean;
+  width?: number;
+  height?: number;
+}
+
+/** An item of a conversation's media or files list. */
+export interface MediaItem {
+  messageId: string;
+  senderId: number;
+  sentAt: number;
+  attachment: AttachmentView;
+}
+
+export interface AttachmentLimits {
+  /** Largest file the server takes (plaintext bytes); 0: the server has attachments turned off. */
+  maxFileBytes: number;
+  /** Files one message may carry. */
+  maxPerMessage: number;
+}
+
+/** What a message carrying files looks like in one line (conversation list, notifications): "[Photo]", "[File] name". */
+export interface AttachmentSummary {
+  kind: AttachmentKind;
+  /** The first file's name. */
+  name: string;
+  count: number;
+}
+
 export interface MessageView {
   /** Stable local id (the client message id); never changes as the status moves. */
   id: string;
@@ -94,6 +194,8 @@ export interface MessageView {
   /** For outgoing messages; incoming messages are 'sent'. */
   status: MessageStatus;
   recalled: boolean;
+  /** Files carried by the message (then `text` is an optional caption). Absent when there are none. */
+  attachments?: AttachmentView[];
   /** Why a failed message failed. */
   error?: ErrorInfo;
   /** Set on a group service message (its text is empty): the UI words the action. */
@@ -118,7 +220,7 @@ export interface ConversationView {
   targetId: number;
   title: string;
   avatar: string;
-  lastMessage?: { id: string; senderId: number; preview: string; at: number; status: MessageStatus; recalled: boolean; groupAction?: GroupAction };
+  lastMessage?: { id: string; senderId: number; preview: string; at: number; status: MessageStatus; recalled: boolean; groupAction?: GroupAction; attachment?: AttachmentSummary };
   unread: number;
   /** An unread message mentions me (or @all). */
   mentioned: boolean;
@@ -184,6 +286,8 @@ export interface SnippetPart {
 
 export interface MessageSearchHit {
   messageId: string;
+  /** Set when the message carries files (the snippet may be a file's name). */
+  attachment?: AttachmentSummary;
   conversationKey: ConversationKey;
   conversationTitle: string;
   senderId: number;
@@ -208,10 +312,19 @@ export interface ProxySettings {
   password: string;
 }
 
+/** Files on this device. */
+export interface MediaSettings {
+  /** Pictures up to this size (MiB) are downloaded as soon as they are shown; 0 = only on demand. */
+  autoDownloadMiB: number;
+  /** The cache of downloaded files is kept under this size (MiB), least recently used first out. */
+  cacheLimitMiB: number;
+}
+
 export interface Settings {
   language: LanguageSetting;
   theme: ThemeSetting;
   notifications: { privacy: NotificationPrivacy; sound: boolean };
+  media: MediaSettings;
   closeToTray: boolean;
   startHidden: boolean;
   /** Desktop app: start (hidden in the tray) when the user logs in to the computer. */

@@ -25,6 +25,7 @@ export const testSettings: Settings = {
   language: 'en',
   theme: 'light',
   notifications: { privacy: 'sender', sound: true },
+  media: { autoDownloadMiB: 10, cacheLimitMiB: 2048 },
   closeToTray: true,
   startHidden: false,
   startAtLogin: false,

@@ -18,6 +18,7 @@ export const sampleSettings: Settings = {
   language: 'en',
   theme: 'system',
   notifications: { privacy: 'full', sound: true },
+  media: { autoDownloadMiB: 10, cacheLimitMiB: 2048 },
   closeToTray: true,
   startHidden: false,
   startAtLogin: false,

@@ -22,6 +22,7 @@
 import type {
   Contact,
   ConversationKey,
+  MediaItem,
   ConversationView,
   ErrorInfo,
   FriendRequestView,
@@ -36,6 +37,7 @@ import type {
 } from '../../../shared/ipc';
 import type { SyncDomain } from '../../../shared/protocol';
 import type { Logger } from '../log';
+import type { StoredAttachment } from '../attachments/stored';
 import type {
   WireFriend,
   WireFriendRequest,
@@ -117,6 +119,7 @@ export interface Cache {
   readonly members: MemberRepository;
   readonly syncState: SyncStateRepository;
   readonly search: SearchRepository;
+  readonly localFiles: LocalFileRepository;
 
   /** Run `fn` in one transaction (nested calls become savepoints). Rolls back if it throws. */
   transaction<T>(fn: () => T): T;
@@ -190,6 +193,8 @@ export interface NewOutgoingMessage {
   id: string;
   key: ConversationKey;
   text: string;
+  /** Files, already encrypted into this device's files (`localFiles.add`, pinned) before the message is enqueued. */
+  attachments?: StoredAttachment[];
   mentions?: number[];
   replyTo?: { serverId: number; senderId: number; preview: string };
   /** Local time of creation (epoch ms). */
@@ -269,6 +274,10 @@ export interface MessageRepository {
   page(key: ConversationKey, options: PageOptions): MessagePage;
   /** Highest acked conv seq in the conversation (0 if none). */
   latestConvSeq(key: ConversationKey): number;
+  /** A conversation's pictures or other files, newest first (`cursor` from `nextCursor`). */
+  listMedia(key: ConversationKey, kind: 'media' | 'files', limit: number, cursor?: string): Page<MediaItem>;
+  /** A message's files with their blob references and keys (transfers only; never for the UI). */
+  storedAttachments(id: string): { key: ConversationKey; outgoing: boolean; status: MessageStatus; list: StoredAttachment[] } | undefined;
 }
 
 // ---------------------------------------------------------------- conversations
@@ -310,6 +319,8 @@ export interface OutboxPayload {
   mentions: number[];
   /** Server id of the quoted message, 0 = none. */
   replyToMsgId: number;
+  /** Files to upload before MESSAGE_SEND (then sent with it). */
+  attachments?: StoredAttachment[];
 }
 
 export interface OutboxEntry {
@@ -351,6 +362,43 @@ export interface OutboxRepository {
   listUnsent(): { clientMsgId: string; key: ConversationKey }[];
   remove(clientMsgId: string): boolean;
   count(): number;
+}
+
+// ---------------------------------------------------------------- files on this device
+
+/** An encrypted file on this device, named by its ciphertext digest. */
+export interface LocalFile {
+  digest: string;
+  /** Ciphertext bytes of the whole file. */
+  size: number;
+  /** Bytes on disk, every chunk of them verified (== size when complete). */
+  have: number;
+  /** The sender's own file of an unacknowledged message: never evicted. */
+  pinned: boolean;
+  lastUsedAt: number;
+  /** The decrypted copy last written for "open" / "show in folder". */
+  exported?: string;
+}
+
+export interface LocalFileRepository {
+  get(digest: string): LocalFile | undefined;
+  /** A whole file is on disk (a finished download, or an upload's staged file, pinned). */
+  putComplete(digest: string, size: number, pinned: boolean): void;
+  /** A download's verified prefix. */
+  setHave(digest: string, size: number, have: number): void;
+  /** Their messages were acknowledged (or deleted): the files become ordinary cache. */
+  unpin(digests: readonly string[]): void;
+  /** Used now (LRU). */
+  touch(digest: string): void;
+  setExported(digest: string, path: string | undefined): void;
+  remove(digest: string): void;
+  /** Bytes of complete, unpinned files: what the size cap counts. */
+  cachedBytes(): number;
+  /** Complete, unpinned files, least recently used first. */
+  leastRecentlyUsed(limit: number): { digest: string; size: number }[];
+  /** Unfinished downloads. */
+  partial(): LocalFile[];
+  all(): LocalFile[];
 }
 
 // ---------------------------------------------------------------- contacts, profiles

@@ -10,6 +10,8 @@ import { Conversations } from './conversations';
 import { Groups, Members } from './groups';
 import { Messages } from './messages';
 import { schemaVersion } from './migrations';
+import { LocalFiles } from './local-files';
+import { blobsOf } from '../attachments/stored';
 import { Outbox } from './outbox';
 import { Profiles } from './profiles';
 import { Search, SearchIndex } from './search';
@@ -27,6 +29,7 @@ export class OpenedCache implements Cache {
   readonly members: Members;
   readonly syncState: SyncState;
   readonly search: Search;
+  readonly localFiles: LocalFiles;
   private closed = false;
 
   constructor(
@@ -43,6 +46,7 @@ export class OpenedCache implements Cache {
     this.members = new Members(ctx, this.profiles, presence);
     this.syncState = new SyncState(ctx);
     this.search = new Search(ctx);
+    this.localFiles = new LocalFiles(ctx);
   }
 
   get userId(): number {
@@ -67,7 +71,12 @@ export class OpenedCache implements Cache {
       const entry = this.outbox.add({
         clientMsgId: message.id,
         key: message.key,
-        payload: { text: message.text, mentions: message.mentions ?? [], replyToMsgId: message.replyTo?.serverId ?? 0 },
+        payload: {
+          text: message.text,
+          mentions: message.mentions ?? [],
+          replyToMsgId: message.replyTo?.serverId ?? 0,
+          ...(message.attachments && message.attachments.length > 0 ? { attachments: message.attachments } : {}),
+        },
         createdAt: message.createdAt,
       });
       return { message: view, entry, conversation: this.conversations.get(message.key)! };
@@ -79,6 +88,8 @@ export class OpenedCache implements Cache {
       const acked = this.messages.acknowledge(id, ack);
       this.outbox.remove(id);
       if (!acked) return undefined;
+      // Its files are on the server now: ordinary cache from here on (statements only for messages with files).
+      if (acked.message.attachments) this.localFiles.unpin(blobsOf(this.messages.storedAttachments(id)?.list ?? []).map((r) => r.digest));
       const conversation = acked.lastChanged ? this.conversations.get(acked.message.conversationKey) : undefined;
       return conversation ? { message: acked.message, conversation } : { message: acked.message };
     });

@@ -15,10 +15,11 @@ import type { Row } from './db';
 import { parseConversationKey } from '../../../shared/ipc/conversation-key';
 import { parseGroupAction } from './group-action';
 import { MUTED_FOREVER } from './migrations/0002_mute_until';
+import { parseStored, summaryOf } from '../attachments/stored';
 
 const VIEW_SELECT = `
   SELECT c.key, c.type, c.target_id, c.unread, c.mentioned, c.draft, c.pinned, c.muted_until, c.marked_unread, c.updated_at,
-         m.id AS lm_id, m.sender_id AS lm_sender, m.text AS lm_text, m.sent_at AS lm_at, m.status AS lm_status, m.recalled AS lm_recalled, m.group_action AS lm_action,
+         m.id AS lm_id, m.sender_id AS lm_sender, m.text AS lm_text, m.sent_at AS lm_at, m.status AS lm_status, m.recalled AS lm_recalled, m.group_action AS lm_action, m.attachments AS lm_attachments,
          CASE c.type WHEN 'group' THEN g.name ELSE coalesce(nullif(p.nickname, ''), p.username) END AS title,
          CASE c.type WHEN 'group' THEN '' ELSE p.avatar END AS avatar
   FROM conversations c
@@ -44,6 +45,7 @@ interface ConvRow {
   lm_status: MessageStatus | null;
   lm_recalled: number | null;
   lm_action: string | null;
+  lm_attachments: string | null;
   title: string | null;
   avatar: string | null;
 }
@@ -97,6 +99,8 @@ export function conversationFromRow(r: ConvRow, now: number): ConversationView {
     };
     const action = parseGroupAction(r.lm_action);
     if (action) view.lastMessage.groupAction = action;
+    const attachment = r.lm_attachments !== null && !recalled ? summaryOf(parseStored(r.lm_attachments)) : undefined;
+    if (attachment) view.lastMessage.attachment = attachment;
   }
   return view;
 }

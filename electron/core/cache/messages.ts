@@ -3,7 +3,19 @@
  * message (pending -> acked -> delivered -> read, or failed), recalls,
  * receipts, and paging.
  */
-import type { ConversationKey, ConversationView, ErrorInfo, MessagePage, MessageStatus, MessageView, ReactionView } from '../../../shared/ipc';
+import type {
+  AttachmentKind,
+  AttachmentView,
+  ConversationKey,
+  ConversationView,
+  ErrorInfo,
+  MediaItem,
+  MessagePage,
+  MessageStatus,
+  MessageView,
+  Page,
+  ReactionView,
+} from '../../../shared/ipc';
 import { ReceiptType } from '../../../shared/protocol';
 import type { ApplyChange, MessageAck, MessageRepository, NewOutgoingMessage, PageOptions } from './api';
 import type { WireMessage, WireMessageEdited, WireMessageHidden, WireMessageReactions, WireMessageRecalled, WireReceipt } from '../wire';
@@ -12,6 +24,7 @@ import type { Conversations } from './conversations';
 import { fromWireGroupAction, parseGroupAction } from './group-action';
 import type { SearchIndex } from './search';
 import { fromWireRef, num } from '../wire';
+import { parseStored, searchableText, storedColumn, storedFromWire, viewFromStored, type StoredAttachment } from '../attachments/stored';
 
 interface MessageRow {
   rowid: number;
@@ -36,14 +49,27 @@ interface MessageRow {
   edited_at: number;
   reactions: string | null;
   reaction_rev: number;
+  attachments: string | null;
+  /** JSON array of the attachments' digests whose files are complete on this device (NULL without attachments). */
+  local: string | null;
   r_sender: number | null;
   r_text: string | null;
   r_recalled: number | null;
 }
 
+/**
+ * The digests of a message's files that are complete on this device, as a
+ * JSON array: one primary-key lookup per file, and nothing at all for the
+ * (many) messages without files.
+ */
+export const LOCAL_FILES_OF = (m: string) => `CASE WHEN ${m}.attachments IS NULL THEN NULL ELSE (
+    SELECT json_group_array(lf.digest) FROM json_each(${m}.attachments) je
+    JOIN local_files lf ON lf.digest = json_extract(je.value, '$.blob.digest') AND lf.have = lf.size) END`;
+
 const COLUMNS = `
   m.rowid AS rowid, m.id, m.conv, m.sort_key, m.server_id, m.conv_seq, m.sender_id, m.client_msg_id, m.outgoing, m.text,
-  m.mentions, m.mentions_me, m.reply_to_id, m.reply_preview, m.sent_at, m.status, m.recalled, m.error, m.group_action,
+  m.mentions, m.mentions_me, m.reply_to_id, m.reply_preview, m.sent_at, m.status, m.recalled, m.error, m.group_action, m.attachments,
+  ${LOCAL_FILES_OF('m')} AS local,
   m.edited_at, m.reactions, m.reaction_rev,
   r.sender_id AS r_sender, r.text AS r_text, r.recalled AS r_recalled`;
 const REPLY_JOIN = `LEFT JOIN messages r ON m.reply_to_id <> 0 AND r.server_id = m.reply_to_id`;
@@ -61,6 +87,21 @@ const SELECT_FOR_ACK = `
   SELECT ${COLUMNS}, c.peer_delivered_seq AS c_delivered, c.peer_read_seq AS c_read, c.last_msg_rowid AS c_last
   FROM messages m JOIN conversations c ON c.key = m.conv ${REPLY_JOIN}
   WHERE m.id = ?`;
+
+interface MediaRow {
+  rowid: number;
+  id: string;
+  sender_id: number;
+  sent_at: number;
+  sort_key: number;
+  attachments: string;
+  local: string | null;
+}
+
+function parseMediaCursor(cursor: string | undefined): [number, number] {
+  const m = cursor ? /^(\d{1,17}):(\d{1,17})$/.exec(cursor) : null;
+  return m ? [Number(m[1]), Number(m[2])] : [Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER];
+}
 
 const STATUS_RANK: Record<MessageStatus, number> = { pending: 0, failed: 0, sent: 1, delivered: 2, read: 3 };
 
@@ -105,7 +146,17 @@ export function messageFromRow(r: MessageRow, me = 0): MessageView {
   }
   const action = parseGroupAction(r.group_action);
   if (action) view.groupAction = action;
+  if (r.attachments !== null && !r.recalled) {
+    const list = parseStored(r.attachments);
+    if (list.length > 0) view.attachments = attachmentViews(list, r.local);
+  }
   return view;
+}
+
+/** Views of stored attachments; `localJson` is the LOCAL_FILES_OF column. */
+export function attachmentViews(list: readonly StoredAttachment[], localJson: string | null): AttachmentView[] {
+  const local = new Set(parseJson<string[]>(localJson, []));
+  return list.map((a, i) => viewFromStored(a, i, local));
 }
 
 export class Messages implements MessageRepository {
@@ -180,14 +231,15 @@ export class Messages implements MessageRepository {
     const tombstone = db.stmt(`DELETE FROM recall_tombstones WHERE server_id = ?`).run(msgId).changes > 0;
     const recalled = w.recalled || tombstone;
     const text = recalled ? '' : w.text;
+    const files = recalled ? [] : w.attachments.map(storedFromWire).filter((a) => a !== undefined);
     const mentions = w.mentions.map((m) => num(m.userId));
     const mentionsMe = !outgoing && mentions.some((u) => u === this.ctx.userId || u === 0);
     const st = this.conversations.stateForInsert(key);
     const status: MessageStatus = outgoing ? this.statusFromReceipts(convSeq, st.peerDeliveredSeq, st.peerReadSeq) : 'sent';
     const insert = db.stmt(
       `INSERT INTO messages (id, conv, sort_key, server_id, conv_seq, sender_id, client_msg_id, outgoing, text, mentions, mentions_me,
-                             reply_to_id, sent_at, status, recalled, group_action, edited_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+                             reply_to_id, sent_at, status, recalled, group_action, edited_at, attachments)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     const groupAction = fromWireGroupAction(w.groupAction);
     const editedAt = recalled ? 0 : num(w.editedAt ?? 0);
@@ -195,7 +247,7 @@ export class Messages implements MessageRepository {
       Number(
         insert.run(
           id, key, convSeq, msgId, convSeq, senderId, w.clientMsgId, outgoing ? 1 : 0, text, JSON.stringify(mentions), mentionsMe ? 1 : 0, replyToId, sentAt, status,
-          recalled ? 1 : 0, groupAction ? JSON.stringify(groupAction) : null, editedAt,
+          recalled ? 1 : 0, groupAction ? JSON.stringify(groupAction) : null, editedAt, storedColumn(files),
         ).lastInsertRowid,
       );
     // The local id is the client message id, unless another sender already used it (ids are chosen by clients).
@@ -208,11 +260,13 @@ export class Messages implements MessageRepository {
       id = `s${msgId}`;
       rowid = run(id);
     }
-    if (text) this.index.add(rowid, key, text);
+    const indexed = searchableText(text, files);
+    if (indexed) this.index.add(rowid, key, indexed);
     const isLast = st.lastSortKey === null || convSeq >= st.lastSortKey;
     this.conversations.afterInsert(key, { unread: !outgoing && !recalled && convSeq > st.readSeq, mentionsMe, isLast, rowid, sentAt });
-    if (replyToId !== 0) return this.viewByRowid(rowid);
-    // Built directly: the same as view() of the stored row, without reading it back.
+    // Read back when the view needs a join (the quote, or which files are already on this device).
+    if (replyToId !== 0 || files.length > 0) return this.viewByRowid(rowid);
+    // Built directly: the same as messageFromRow of the stored row, without reading it back.
     const view: MessageView = { id, conversationKey: key, serverId: msgId, convSeq, senderId, outgoing, text, mentions, sentAt, status, recalled };
     if (groupAction) view.groupAction = groupAction;
     if (editedAt > 0) view.editedAt = editedAt;
@@ -264,8 +318,8 @@ export class Messages implements MessageRepository {
       const replyTo = m.replyTo ? { serverId: m.replyTo.serverId, senderId: m.replyTo.senderId, preview: preview(m.replyTo.preview) } : undefined;
       const info = db
         .stmt(
-          `INSERT INTO messages (id, conv, sort_key, sender_id, client_msg_id, outgoing, text, mentions, reply_to_id, reply_preview, sent_at, status)
-           VALUES (?, ?, 0, ?, ?, 1, ?, ?, ?, ?, ?, 'pending')`,
+          `INSERT INTO messages (id, conv, sort_key, sender_id, client_msg_id, outgoing, text, mentions, reply_to_id, reply_preview, sent_at, status, attachments)
+           VALUES (?, ?, 0, ?, ?, 1, ?, ?, ?, ?, ?, 'pending', ?)`,
         )
         .run(
           m.id,
@@ -277,10 +331,12 @@ export class Messages implements MessageRepository {
           replyTo?.serverId ?? 0,
           replyTo ? JSON.stringify({ senderId: replyTo.senderId, preview: replyTo.preview }) : null,
           m.createdAt,
+          storedColumn(m.attachments),
         );
       const rowid = Number(info.lastInsertRowid);
       db.stmt(`UPDATE messages SET sort_key = ? WHERE rowid = ?`).run(PENDING_SORT_BASE + rowid, rowid);
-      if (m.text) this.index.add(rowid, m.key, m.text);
+      const indexed = searchableText(m.text, m.attachments ?? []);
+      if (indexed) this.index.add(rowid, m.key, indexed);
       this.conversations.setLast(m.key, rowid, m.createdAt);
       const message: MessageView = {
         id: m.id,
@@ -295,6 +351,8 @@ export class Messages implements MessageRepository {
       };
       // A quoted message in the cache wins over the quote the caller passed (as when reading the row back).
       if (replyTo) message.replyTo = this.quoteOf(replyTo);
+      // The sender's own files are on this device (staged, pinned) when a message is enqueued.
+      if (m.attachments && m.attachments.length > 0) message.attachments = m.attachments.map((a, i) => viewFromStored(a, i, new Set([a.blob.digest])));
       return { message, lastChanged: true };
     });
   }
@@ -398,7 +456,8 @@ export class Messages implements MessageRepository {
   }
 
   private recallRow(row: MessageRow): void {
-    this.ctx.db.stmt(`UPDATE messages SET recalled = 1, text = '' WHERE rowid = ?`).run(row.rowid);
+    // The files go with the text: a recalled message has none (their blobs are left for the cache to evict).
+    this.ctx.db.stmt(`UPDATE messages SET recalled = 1, text = '', attachments = NULL WHERE rowid = ?`).run(row.rowid);
     this.index.remove(row.rowid);
     const st = this.conversations.state(row.conv);
     if (st && !row.outgoing && row.conv_seq !== null && row.conv_seq > st.readSeq) this.conversations.recountUnread(row.conv);
@@ -550,6 +609,53 @@ export class Messages implements MessageRepository {
          ORDER BY m.sort_key DESC, m.rowid DESC LIMIT ?`,
       )
       .all(key, sortKey, rowid, n);
+  }
+
+  // ------------------------------------------------------------ media
+
+  /**
+   * A conversation's pictures (`media`) or other files (`files`), newest
+   * first, from the partial index of messages with attachments. A page holds
+   * whole messages (so it may exceed `limit` by a message's other files);
+   * the cursor is the last message's (sort key, rowid).
+   */
+  listMedia(key: ConversationKey, kind: 'media' | 'files', limit: number, cursor?: string): Page<MediaItem> {
+    const want: AttachmentKind = kind === 'media' ? 'image' : 'file';
+    const [sortKey, rowid] = parseMediaCursor(cursor);
+    const query = this.ctx.db.stmt<[string, number, number, number], MediaRow>(
+      `SELECT m.rowid AS rowid, m.id, m.sender_id, m.sent_at, m.sort_key, m.attachments, ${LOCAL_FILES_OF('m')} AS local
+       FROM messages m WHERE m.conv = ? AND m.attachments IS NOT NULL AND (m.sort_key, m.rowid) < (?, ?)
+       ORDER BY m.sort_key DESC, m.rowid DESC LIMIT ?`,
+    );
+    const items: MediaItem[] = [];
+    let last: MediaRow | undefined;
+    let after: [number, number] = [sortKey, rowid];
+    const batch = Math.max(limit, 50);
+    for (;;) {
+      const rows = query.all(key, after[0], after[1], batch);
+      for (const r of rows) {
+        const views = attachmentViews(parseStored(r.attachments), r.local).filter((a) => a.kind === want);
+        for (const attachment of views) items.push({ messageId: r.id, senderId: r.sender_id, sentAt: r.sent_at, attachment });
+        last = r;
+        if (items.length >= limit) break;
+      }
+      if (items.length >= limit || rows.length < batch) {
+        const more = items.length >= limit && last !== undefined;
+        return more ? { items, nextCursor: `${last!.sort_key}:${last!.rowid}` } : { items };
+      }
+      after = [last!.sort_key, last!.rowid];
+    }
+  }
+
+  /** The stored attachments of a message, for transfers (keys included: never leaves the core). */
+  storedAttachments(id: string): { key: ConversationKey; outgoing: boolean; status: MessageStatus; list: StoredAttachment[] } | undefined {
+    const r = this.ctx.db
+      .stmt<[string], { conv: ConversationKey; outgoing: number; status: MessageStatus; attachments: string | null; recalled: number }>(
+        `SELECT conv, outgoing, status, attachments, recalled FROM messages WHERE id = ?`,
+      )
+      .get(id);
+    if (!r) return undefined;
+    return { key: r.conv, outgoing: r.outgoing !== 0, status: r.status, list: r.recalled ? [] : parseStored(r.attachments) };
   }
 
   /** Up to `n` rows strictly after (sortKey, rowid), oldest first. */

@@ -26,6 +26,7 @@ import { migrate, SchemaTooNewError } from './migrations';
 import { outboxFromRow } from './outbox';
 import { scanOutbox, type RawOutboxRow } from './salvage';
 import { silentLogger } from '../log';
+import { blobsOf } from '../attachments/stored';
 
 /** The file could be opened by SQLite but is not usable as our cache. */
 export class CorruptCacheError extends Error {
@@ -145,7 +146,7 @@ function toEntries(rows: readonly RawOutboxRow[]): OutboxEntry[] {
       created_at: typeof r.created_at === 'number' ? r.created_at : 0,
       last_error: null,
     });
-    if (typeof e.payload.text !== 'string' || !e.payload.text) continue;
+    if (typeof e.payload.text !== 'string' || (!e.payload.text && !e.payload.attachments)) continue;
     out.push(e);
   }
   return out.sort((a, b) => a.createdAt - b.createdAt || (a.clientMsgId < b.clientMsgId ? -1 : 1));
@@ -223,8 +224,11 @@ function restoreOutbox(cache: OpenedCache, entries: readonly OutboxEntry[], now:
             text: e.payload.text,
             mentions: e.payload.mentions.filter((m) => Number.isSafeInteger(m)),
             ...(e.payload.replyToMsgId ? { replyTo: { serverId: e.payload.replyToMsgId, senderId: 0, preview: '' } } : {}),
+            // Its files are still on disk (files/ is not the cache file); re-pinned so the upload can resume.
+            ...(e.payload.attachments ? { attachments: e.payload.attachments } : {}),
             createdAt: e.createdAt || now,
           });
+          for (const ref of blobsOf(e.payload.attachments ?? [])) cache.localFiles.putComplete(ref.digest, ref.cipherSize, true);
           cache.outbox.add({ clientMsgId: e.clientMsgId, key, payload: e.payload, createdAt: e.createdAt || now, nextAttemptAt: now });
         });
         restored++;

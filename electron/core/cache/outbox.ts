@@ -8,6 +8,7 @@
 import type { ConversationKey, ErrorInfo } from '../../../shared/ipc';
 import type { OutboxEntry, OutboxPayload, OutboxRepository, OutboxState } from './api';
 import { parseJson, type CacheContext } from './context';
+import { parseStored } from '../attachments/stored';
 
 interface OutboxRow {
   client_msg_id: string;
@@ -31,6 +32,8 @@ export function outboxFromRow(r: OutboxRow): OutboxEntry {
     nextAttemptAt: r.next_attempt_at,
     createdAt: r.created_at,
   };
+  const attachments = parseStored(p.attachments);
+  if (attachments.length > 0) entry.payload.attachments = attachments;
   const err = parseJson<ErrorInfo | undefined>(r.last_error, undefined);
   if (err) entry.lastError = err;
   return entry;

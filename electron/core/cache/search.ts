@@ -14,6 +14,7 @@ import type { SearchOptions, SearchRepository } from './api';
 import type { CacheContext } from './context';
 import { ftsExpression, parseQuery, segmentForIndex } from './segment';
 import { buildSnippet } from './snippet';
+import { parseStored, searchableText, summaryOf } from '../attachments/stored';
 
 /** The one-token form of a key in the index's `conv` column (`u:12` -> `u12`). */
 export function ftsConvToken(key: ConversationKey): string {
@@ -44,11 +45,12 @@ interface HitRow {
   sender_id: number;
   sent_at: number;
   text: string;
+  attachments: string | null;
   title: string | null;
 }
 
 const HIT_SELECT = `
-  SELECT m.rowid AS rowid, top.score AS score, m.id, m.conv, m.sender_id, m.sent_at, m.text,
+  SELECT m.rowid AS rowid, top.score AS score, m.id, m.conv, m.sender_id, m.sent_at, m.text, m.attachments,
          CASE c.type WHEN 'group' THEN g.name ELSE coalesce(nullif(p.nickname, ''), p.username) END AS title
   FROM top
   JOIN messages m ON m.rowid = top.rowid
@@ -77,14 +79,21 @@ export class Search implements SearchRepository {
          ${HIT_SELECT}`,
       )
       .all(match, CANDIDATE_CAP, limit);
-    return rows.map((r) => ({
-      messageId: r.id,
-      conversationKey: r.conv,
-      conversationTitle: r.title ?? '',
-      senderId: r.sender_id,
-      sentAt: r.sent_at,
-      snippet: buildSnippet(r.text, terms),
-    }));
+    return rows.map((r) => {
+      const files = parseStored(r.attachments);
+      const hit: MessageSearchHit = {
+        messageId: r.id,
+        conversationKey: r.conv,
+        conversationTitle: r.title ?? '',
+        senderId: r.sender_id,
+        sentAt: r.sent_at,
+        // The indexed text: a file found by its name shows the name.
+        snippet: buildSnippet(searchableText(r.text, files), terms),
+      };
+      const attachment = summaryOf(files);
+      if (attachment) hit.attachment = attachment;
+      return hit;
+    });
   }
 
   maintain(pages = 50): boolean {
@@ -102,14 +111,14 @@ export class Search implements SearchRepository {
     db.transaction(() => {
       db.stmt(`INSERT INTO messages_fts (messages_fts) VALUES ('delete-all')`).run();
       const add = db.stmt(`INSERT INTO messages_fts (rowid, body, conv) VALUES (?, ?, ?)`);
-      const chunk = db.stmt<[number], { rowid: number; conv: ConversationKey; text: string }>(
-        `SELECT rowid, conv, text FROM messages WHERE rowid > ? AND recalled = 0 AND text <> '' ORDER BY rowid LIMIT 2000`,
+      const chunk = db.stmt<[number], { rowid: number; conv: ConversationKey; text: string; attachments: string | null }>(
+        `SELECT rowid, conv, text, attachments FROM messages WHERE rowid > ? AND recalled = 0 AND (text <> '' OR attachments IS NOT NULL) ORDER BY rowid LIMIT 2000`,
       );
       // Chunks rather than iterate(): better-sqlite3 cannot write while a read cursor is open.
       for (let after = 0; ; ) {
         const rows = chunk.all(after);
         if (rows.length === 0) break;
-        for (const r of rows) add.run(r.rowid, segmentForIndex(r.text), ftsConvToken(r.conv));
+        for (const r of rows) add.run(r.rowid, segmentForIndex(searchableText(r.text, parseStored(r.attachments))), ftsConvToken(r.conv));
         after = rows[rows.length - 1]!.rowid;
       }
     });

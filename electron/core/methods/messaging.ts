@@ -46,11 +46,15 @@ export class MessagingMethods implements Pick<CoreMethods, MessagingMethodName> 
 
   /** The message reaches the UI once, through `messagesChanged`; the call answers with its id. */
   sendMessage = async (args: ParsedArgs<'sendMessage'>): Promise<{ id: string }> => {
-    const message = this.sessions.account().outbox.send({
+    const account = this.sessions.account();
+    // Staged files move into place (pinned) first; the message then carries them through the outbox.
+    const attachments = args.attachments ? await account.attachments.prepare(args.attachments) : undefined;
+    const message = account.outbox.send({
       key: args.key,
       text: args.text,
       ...(args.mentions ? { mentions: args.mentions } : {}),
       ...(args.replyToServerId !== undefined ? { replyToServerId: args.replyToServerId } : {}),
+      ...(attachments ? { attachments } : {}),
     });
     return { id: message.id };
   };

@@ -5,7 +5,7 @@
  * a login, or offline from a stored token) and disposes it when it ends;
  * the contract's methods reach the account through it.
  */
-import type { SyncPhase } from '../../../shared/ipc';
+import type { MediaSettings, SyncPhase } from '../../../shared/ipc';
 import {
   Command,
   ErrorDetailSchema,
@@ -23,6 +23,7 @@ import { toErrorInfo } from '../errors';
 import { emitApplied, type CoreEmitter } from '../events';
 import type { Logger } from '../log';
 import { Outbox } from '../outbox';
+import { AccountAttachments } from '../attachments/account-attachments';
 import { SyncEngine } from '../sync';
 import type { Timings } from '../timings';
 import { fromWireRef, num } from '../wire';
@@ -43,6 +44,8 @@ export interface AccountScopeDeps {
   isOnline(): boolean;
   /** Login sync progress (shown while the connection state is `syncing`). */
   syncProgress(phase: SyncPhase, done: number): void;
+  /** The device's media settings (auto-download, cache cap). */
+  media(): MediaSettings;
 }
 
 export class AccountScope implements Disposable {
@@ -53,6 +56,7 @@ export class AccountScope implements Disposable {
   readonly reads: ReadReporter;
   readonly typing: TypingThrottle;
   readonly mutes: MuteExpiry;
+  readonly attachments: AccountAttachments;
   private readonly store = new DisposableStore();
 
   constructor(private readonly deps: AccountScopeDeps) {
@@ -69,6 +73,9 @@ export class AccountScope implements Disposable {
     this.presence = new PresenceTracker({ cache, events, log });
     this.reads = new ReadReporter(deps.link, log);
     this.typing = new TypingThrottle(deps.clock, deps.timings.typingThrottleMs);
+    this.attachments = this.store.add(
+      new AccountAttachments({ cache, clock: deps.clock, timings: deps.timings, log, events, link: deps.link, media: deps.media }),
+    );
     this.outbox = this.store.add(
       new Outbox({
         cache,
@@ -80,6 +87,8 @@ export class AccountScope implements Disposable {
           emitApplied(events, change);
           if (change.conversations && change.conversations.length > 0) events.emit('unreadTotal', { total: cache.conversations.unreadTotal() });
         },
+        upload: (messageId, files) => this.attachments.transfers.uploadMessage(messageId, files),
+        cancelUpload: (messageId) => this.attachments.transfers.cancelMessage(messageId),
       }),
     );
     this.sync = this.store.add(
@@ -105,6 +114,7 @@ export class AccountScope implements Disposable {
     );
     this.mutes.reschedule();
     this.outbox.start();
+    void this.attachments.start();
   }
 
   /** Logged in on `link`: send what waits, bring the cache up to `syncHead`. Resolves when synced. */

@@ -12,7 +12,7 @@
  * neither reconnects by itself, and the owner hears of it through the
  * `onEnded` hook it gave to the constructor.
  */
-import type { ConnectionStatus, ErrorInfo, Profile, ServerEndpoint, SessionEndReason } from '../../../shared/ipc';
+import type { ConnectionStatus, ErrorInfo, MediaSettings, Profile, ServerEndpoint, SessionEndReason } from '../../../shared/ipc';
 import { Command, KickedSchema, Kicked_Reason, decodePayload, type Frame, type LoginResponse } from '../../../shared/protocol';
 import { DisposableStore, type Disposable } from '../../../shared/util/disposable';
 import type { AccountStore } from '../account-store';
@@ -46,6 +46,8 @@ export interface SessionDeps {
   events: CoreEmitter;
   deviceName: string;
   clientName: string;
+  /** The device's media settings (auto-download, cache cap). */
+  media(): MediaSettings;
   random?: () => number;
 }
 
@@ -249,6 +251,7 @@ export class AccountSession implements Disposable {
     });
     const account = this.openAccount(userId);
     if (wireProfile) account.cache.profiles.upsert(wireProfile);
+    account.attachments.setLimits({ maxFileBytes: num(response.maxAttachmentSize), maxPerMessage: response.maxAttachmentsPerMessage });
     this.settle();
     this.deps.log.info({ userId, endpoint: server }, 'logged in');
 
@@ -318,6 +321,7 @@ export class AccountSession implements Disposable {
         syncProgress: (phase, done) => {
           if (this.manager.current.state === 'syncing') this.manager.setState('syncing', { phase, done });
         },
+        media: deps.media,
       }),
     );
     return this.account;

@@ -4,7 +4,7 @@
  * port is a boundary too), answered with a CallResult, and every event of
  * the core goes out as an event frame.
  */
-import { eventNames, isShellMethod, parseCall, type CallResult } from '../../../shared/ipc';
+import { eventNames, hostMethodSchemas, isHostMethod, isShellMethod, parseCall, type CallResult, type HostMethodName } from '../../../shared/ipc';
 import { DisposableStore } from '../../../shared/util/disposable';
 import type { ClientCore } from '../core';
 import { toErrorInfo } from '../errors';
@@ -43,6 +43,8 @@ export function serveCore(core: ClientCore, port: PortLike): Promise<void> {
 }
 
 async function call(core: ClientCore, method: string, args: unknown): Promise<CallResult<unknown>> {
+  // The port is the host's own: it may also call the host-only methods (paths on this computer).
+  if (isHostMethod(method)) return callHost(core, method, args);
   const parsed = parseCall(method, args);
   if (!parsed.ok) return { ok: false, error: parsed.error };
   if (isShellMethod(parsed.method)) return { ok: false, error: { code: 'UNSUPPORTED', message: `${parsed.method} is served by the shell` } };
@@ -50,6 +52,17 @@ async function call(core: ClientCore, method: string, args: unknown): Promise<Ca
     // parseCall returned the schema output for exactly this method name.
     const fn = core[parsed.method] as (a: unknown) => Promise<unknown>;
     return { ok: true, value: await fn.call(core, parsed.args) };
+  } catch (error) {
+    return { ok: false, error: toErrorInfo(error) };
+  }
+}
+
+async function callHost(core: ClientCore, method: HostMethodName, args: unknown): Promise<CallResult<unknown>> {
+  const parsed = hostMethodSchemas[method].safeParse(args ?? {});
+  if (!parsed.success) return { ok: false, error: { code: 'INVALID_ARGUMENT', message: `${method}: ${parsed.error.issues[0]?.message ?? 'invalid'}` } };
+  try {
+    const fn = core[method] as (a: unknown) => Promise<unknown>;
+    return { ok: true, value: await fn.call(core, parsed.data) };
   } catch (error) {
     return { ok: false, error: toErrorInfo(error) };
   }

@@ -9,6 +9,7 @@
  * numbers while the sync engine passes decoded messages unchanged.
  */
 import type {
+  Attachment,
   ConversationRef,
   Friend,
   FriendRequestInfo,
@@ -40,6 +41,7 @@ export type Wire<T> = T extends bigint
 export type WireConversationRef = Wire<ConversationRef>;
 export type WireProfile = Wire<Profile>;
 export type WireMessage = Wire<Message>;
+export type WireAttachment = Wire<Attachment>;
 export type WireMessageRecalled = Wire<MessageRecalled>;
 export type WireMessageEdited = Wire<MessageEdited>;
 export type WireMessageReactions = Wire<MessageReactions>;

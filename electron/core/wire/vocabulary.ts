@@ -5,8 +5,9 @@
  * forgets a word of the contract a compile error; a wire value without a
  * word (UNSPECIFIED, or one added by a newer server) maps to undefined.
  */
-import type { ConversationKind, FriendRequestState, FriendState, GroupActionKind, GroupRole, KickReason, SyncPhase } from '../../../shared/ipc';
+import type { AttachmentKind, ConversationKind, FriendRequestState, FriendState, GroupActionKind, GroupRole, KickReason, SyncPhase } from '../../../shared/ipc';
 import {
+  AttachmentKind as WireAttachmentKind,
   ConversationType,
   FriendRequestState as WireFriendRequestState,
   FriendState as WireFriendState,
@@ -81,4 +82,9 @@ export const syncPhase = enumMapping<SyncPhase, SyncDomain>({
   profiles: SyncDomain.PROFILES,
   groups: SyncDomain.GROUPS,
   members: SyncDomain.MEMBERS,
+});
+
+export const attachmentKind = enumMapping<AttachmentKind, WireAttachmentKind>({
+  image: WireAttachmentKind.IMAGE,
+  file: WireAttachmentKind.FILE,
 });

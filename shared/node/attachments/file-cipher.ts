@@ -22,6 +22,7 @@ import {
   decodeHeader,
   encodeHeader,
 } from '../../attachments/format';
+import { ByteQueue } from '../byte-queue';
 
 /** A fresh random 32-byte file key: one per file, never reused. */
 export function generateFileKey(): Uint8Array {
@@ -94,27 +95,6 @@ export class ChunkOpener {
     const plain = this.tryOpen(index, sealed, last);
     if (!plain) throw new FileFormatError('tampered', `chunk ${index} failed authentication`);
     return plain;
-  }
-}
-
-/** Collects bytes until `size` are buffered; hands them out as one Buffer. */
-class ByteQueue {
-  private parts: Buffer[] = [];
-  length = 0;
-
-  push(bytes: Buffer): void {
-    if (bytes.length === 0) return;
-    this.parts.push(bytes);
-    this.length += bytes.length;
-  }
-
-  take(size: number): Buffer {
-    const all = this.parts.length === 1 ? this.parts[0]! : Buffer.concat(this.parts, this.length);
-    const head = all.subarray(0, size);
-    const rest = all.subarray(size);
-    this.parts = rest.length > 0 ? [rest] : [];
-    this.length = rest.length;
-    return head;
   }
 }
 

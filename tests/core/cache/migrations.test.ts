@@ -94,6 +94,21 @@ describe('migrations', () => {
     db.close();
   });
 
+  it('0005 adds attachments to a v4 file with messages, and the table of files on this device', () => {
+    const db = tempDb();
+    db.pragma('foreign_keys = ON');
+    migrate(db, 4);
+    db.prepare(`INSERT INTO conversations (key, type, target_id) VALUES ('u:2', 'direct', 2)`).run();
+    db.prepare(`INSERT INTO messages (id, conv, sort_key, sender_id, client_msg_id, outgoing, text, sent_at, status) VALUES ('m1', 'u:2', 1, 2, 'c1', 0, 'old', 0, 'sent')`).run();
+    expect(migrate(db)).toEqual([5]);
+    expect(db.prepare(`SELECT text, attachments FROM messages`).all()).toEqual([{ text: 'old', attachments: null }]);
+    expect(tables(db)).toContain('local_files');
+    // The media list reads the partial index, not the whole conversation.
+    const plan = db.prepare(`EXPLAIN QUERY PLAN SELECT id FROM messages WHERE conv = 'u:2' AND attachments IS NOT NULL ORDER BY sort_key DESC`).all() as { detail: string }[];
+    expect(plan.map((p) => p.detail).join(' ')).toContain('messages_media');
+    db.close();
+  });
+
   it('is idempotent and refuses a newer schema', () => {
     const db = tempDb();
     migrate(db);

@@ -1,0 +1,482 @@
+/**
+ * The account's file transfers: uploads (for the outbox, before a message
+ * with files is sent), downloads (on demand, into the cache), progress
+ * events with bytes, cancel, and the cache's size cap.
+ *
+ * - Uploads run a message's files one after another; at most
+ *   `MAX_UPLOADS` messages upload at once (the server allows a few
+ *   concurrent transfers per user). Each file resumes where the server
+ *   stopped (tus HEAD), so an upload cut by a network loss, a server restart
+ *   or an app restart loses no bytes already stored. The outbox owns the
+ *   retry policy: an upload that fails transiently is retried as the message
+ *   is, and OFFLINE (no connection to ask for a token) waits for the link.
+ * - Downloads of the same file are joined (one transfer, every asker told);
+ *   transient failures are retried a few times with back-off, resuming from
+ *   the verified prefix on disk.
+ * - Progress: `transferProgress` events, at most every PROGRESS_EVERY_MS per
+ *   transfer, plus every change of state.
+ * - The cache: after each download, least recently used complete files go
+ *   until the cache is under its cap (settings.media.cacheLimitMiB); pinned
+ *   files (uploads not acknowledged yet) and files being read never go.
+ *   What is evicted downloads again when asked for.
+ */
+import { stat } from 'node:fs/promises';
+import type { AttachmentBytes, MediaSettings, TransferPart, TransferProgress } from '../../../shared/ipc';
+import { plainSizeOf } from '../../../shared/attachments/format';
+import { isDecodable } from '../../../shared/attachments/image-header';
+import { THUMBNAIL_MAX_DECODE_SIDE, THUMBNAIL_TYPES, isInlineImageType } from '../../../shared/attachments/media';
+import { Command } from '../../../shared/protocol';
+import type { Disposable } from '../../../shared/util/disposable';
+import type { Cache } from '../cache/api';
+import type { Clock } from '../clock';
+import type { Link } from '../connection-manager';
+import { CoreError, toErrorInfo } from '../errors';
+import type { CoreEmitter } from '../events';
+import type { Logger } from '../log';
+import type { Timings } from '../timings';
+import { big, num } from '../wire';
+import { transferError } from './blob-http';
+import { downloadFile } from './download';
+import type { FileStore } from './file-store';
+import { decryptTo, freeName, readSlice } from './plaintext';
+import { SNIFF_BYTES, sniff, type Sniffed } from './sniff';
+import type { StoredAttachment, StoredBlobRef } from './stored';
+import { tusUpload } from './tus-upload';
+
+const MAX_UPLOADS = 2;
+const MAX_DOWNLOADS = 3;
+const PROGRESS_EVERY_MS = 150;
+/** A download's verified prefix is recorded at most this often (each record is a durable commit). */
+const RECORD_VERIFIED_EVERY = 8 * 1024 * 1024;
+/** Download retries after a cut, as multiples of timings.transferRetryMs. */
+const DOWNLOAD_RETRY_FACTORS = [1, 3, 8];
+const MIB = 1024 * 1024;
+
+export interface TransferDeps {
+  cache: Cache;
+  store: FileStore;
+  clock: Clock;
+  timings: Timings;
+  log: Logger;
+  events: CoreEmitter;
+  /** The authenticated link, if any (tokens come over it). */
+  link(): Link | undefined;
+  media(): MediaSettings;
+}
+
+/** A FIFO of slots: at most `size` holders at once; waiting is cancellable. */
+class Slots {
+  private used = 0;
+  private readonly waiting: Array<() => void> = [];
+  constructor(private readonly size: number) {}
+
+  async acquire(signal: AbortSignal): Promise<() => void> {
+    if (this.used >= this.size) {
+      await new Promise<void>((resolve, reject) => {
+        const go = () => {
+          signal.removeEventListener('abort', stop);
+          resolve();
+        };
+        const stop = () => {
+          const i = this.waiting.indexOf(go);
+          if (i >= 0) this.waiting.splice(i, 1);
+          reject(new CoreError('CANCELLED', 'transfer cancelled'));
+        };
+        if (signal.aborted) return stop();
+        signal.addEventListener('abort', stop, { once: true });
+        this.waiting.push(go);
+      });
+    } else {
+      this.used++;
+    }
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.used--;
+    };
+  }
+}
+
+interface Running {
+  progress: TransferProgress;
+  controller: AbortController;
+  lastEmit: number;
+}
+
+function transferKey(messageId: string, index: number, direction: 'upload' | 'download', part: TransferPart): string {
+  return `${messageId}/${index}/${direction}/${part}`;
+}
+
+function keyBytes(ref: StoredBlobRef): Uint8Array {
+  return new Uint8Array(Buffer.from(ref.key, 'base64'));
+}
+
+export class Transfers implements Disposable {
+  private readonly uploads = new Slots(MAX_UPLOADS);
+  private readonly downloads = new Slots(MAX_DOWNLOADS);
+  private readonly running = new Map<string, Running>();
+  /** One download per file, whoever asked. */
+  private readonly fetching = new Map<string, Promise<string>>();
+  /** Files being read or exported: eviction leaves them. */
+  private readonly inUse = new Map<string, number>();
+  private readonly sniffed = new Map<string, Sniffed>();
+  private disposed = false;
+
+  constructor(private readonly deps: TransferDeps) {}
+
+  // ------------------------------------------------------------ uploads
+
+  /**
+   * Uploads every file of an outgoing message (and the thumbnails of its
+   * pictures), resuming each where the server stopped. Resolves when the
+   * server holds them all. Rejects with CANCELLED, OFFLINE, or the cause.
+   */
+  async uploadMessage(messageId: string, attachments: readonly StoredAttachment[]): Promise<void> {
+    for (const [index, a] of attachments.entries()) await this.uploadOne(messageId, index, a);
+  }
+
+  private async uploadOne(messageId: string, index: number, a: StoredAttachment): Promise<void> {
+    const blobs = a.thumbnail ? [a.blob, a.thumbnail] : [a.blob];
+    const total = blobs.reduce((n, b) => n + b.cipherSize, 0);
+    const run = this.begin(messageId, index, 'upload', 'file', total);
+    let release: (() => void) | undefined;
+    try {
+      release = await this.uploads.acquire(run.controller.signal);
+      let done = 0;
+      for (const blob of blobs) {
+        await tusUpload({
+          path: this.deps.store.pathOf(blob.digest),
+          size: blob.cipherSize,
+          digest: blob.digest,
+          authorize: async () => {
+            const grant = await this.requireLink().request(Command.BLOB_UPLOAD_AUTH, {
+              digest: blob.digest,
+              cipherSize: big(blob.cipherSize),
+              plainSize: big(plainSizeOf(blob.cipherSize)),
+            });
+            return { token: grant.token, uploadUrl: grant.uploadUrl, resumeUrl: grant.resumeUrl, alreadyStored: grant.alreadyStored };
+          },
+          // 'running' from the first position the server told (0, or where an earlier attempt stopped).
+          onProgress: (bytes) => this.update(run, { bytes: done + bytes, state: 'running' }, run.progress.state !== 'running'),
+          onResume: (offset) => {
+            this.deps.log.info({ offset, size: blob.cipherSize }, 'upload: resumed where the server stopped');
+            this.update(run, { bytes: done + offset }, true);
+          },
+          signal: run.controller.signal,
+          stallMs: this.deps.timings.transferStallMs,
+          sleep: (ms, signal) => this.sleep(ms, signal),
+        });
+        done += blob.cipherSize;
+        this.update(run, { bytes: done });
+      }
+      this.finish(run, { state: 'done', bytes: total });
+    } catch (err) {
+      throw this.failed(run, err);
+    } finally {
+      release?.();
+    }
+  }
+
+  // ------------------------------------------------------------ downloads
+
+  /** The file (or thumbnail) of a message into the cache; resolves with its path. */
+  async download(messageId: string, index: number, part: TransferPart = 'file'): Promise<string> {
+    const { ref } = this.locate(messageId, index, part);
+    const path = this.deps.store.pathOf(ref.digest);
+    const local = this.deps.cache.localFiles.get(ref.digest);
+    if (local && local.have === local.size && (await exists(path))) {
+      this.deps.cache.localFiles.touch(ref.digest);
+      return path;
+    }
+    const joined = this.fetching.get(ref.digest);
+    // Asked again for the same attachment: the running transfer answers. Another message with the same file: it follows it.
+    if (joined) return this.running.has(transferKey(messageId, index, 'download', part)) ? joined : this.follow(messageId, index, part, ref, joined);
+    const fetch = this.fetch(messageId, index, part, ref).finally(() => this.fetching.delete(ref.digest));
+    this.fetching.set(ref.digest, fetch);
+    return fetch;
+  }
+
+  /** Another message (or part of the UI) asks for a file already coming: it sees the same progress. */
+  private async follow(messageId: string, index: number, part: TransferPart, ref: StoredBlobRef, fetch: Promise<string>): Promise<string> {
+    const run = this.begin(messageId, index, 'download', part, ref.cipherSize);
+    this.update(run, { state: 'running' }, true);
+    try {
+      const path = await fetch;
+      this.finish(run, { state: 'done', bytes: ref.cipherSize });
+      return path;
+    } catch (err) {
+      throw this.failed(run, err);
+    }
+  }
+
+  private async fetch(messageId: string, index: number, part: TransferPart, ref: StoredBlobRef): Promise<string> {
+    const run = this.begin(messageId, index, 'download', part, ref.cipherSize);
+    const { cache, store } = this.deps;
+    let release: (() => void) | undefined;
+    try {
+      release = await this.downloads.acquire(run.controller.signal);
+      this.update(run, { state: 'running' }, true);
+      const path = await store.ensureDirOf(ref.digest);
+      let recorded = 0;
+      for (let attempt = 0; ; attempt++) {
+        try {
+          await downloadFile({
+            path,
+            digest: ref.digest,
+            cipherSize: ref.cipherSize,
+            key: keyBytes(ref),
+            authorize: async () => {
+              const grant = await this.requireLink().request(Command.BLOB_DOWNLOAD_AUTH, { digest: ref.digest });
+              if (num(grant.cipherSize) !== ref.cipherSize) throw new CoreError('FILE_DAMAGED', 'the server holds a file of another size');
+              return { token: grant.token, url: grant.url };
+            },
+            onProgress: (bytes) => this.update(run, { bytes }),
+            onVerified: (bytes) => {
+              if (bytes - recorded < RECORD_VERIFIED_EVERY && bytes < ref.cipherSize) return;
+              recorded = bytes;
+              cache.localFiles.setHave(ref.digest, ref.cipherSize, bytes);
+            },
+            signal: run.controller.signal,
+            stallMs: this.deps.timings.transferStallMs,
+            sleep: (ms, signal) => this.sleep(ms, signal),
+          });
+          break;
+        } catch (err) {
+          const error = transferError(err);
+          const factor = DOWNLOAD_RETRY_FACTORS[attempt];
+          if (error.code !== 'UNAVAILABLE' || factor === undefined || !this.deps.link()) throw err;
+          const delay = factor * this.deps.timings.transferRetryMs;
+          this.deps.log.info({ code: error.code, attempt: attempt + 1 }, 'download: retrying');
+          await this.sleep(delay, run.controller.signal);
+        }
+      }
+      cache.localFiles.putComplete(ref.digest, ref.cipherSize, false);
+      this.finish(run, { state: 'done', bytes: ref.cipherSize });
+      if (part === 'file') this.announce(messageId);
+      void this.enforceCacheLimit().catch((err: unknown) => this.deps.log.warn({ err: toErrorInfo(err) }, 'cache eviction failed'));
+      return path;
+    } catch (err) {
+      const error = this.failed(run, err);
+      if (error.code === 'FILE_DAMAGED') cache.localFiles.remove(ref.digest);
+      throw error;
+    } finally {
+      release?.();
+    }
+  }
+
+  /** The message's view changed (a file is now on this device). */
+  private announce(messageId: string): void {
+    const view = this.deps.cache.messages.get(messageId);
+    if (view) this.deps.events.emit('messagesChanged', { messages: [view] });
+  }
+
+  // ------------------------------------------------------------ reading and exporting
+
+  /** Decrypted bytes of a file (downloaded first if needed) and what the bytes say it is. */
+  async read(messageId: string, index: number, part: TransferPart, offset: number, length: number): Promise<AttachmentBytes> {
+    const { ref } = this.locate(messageId, index, part);
+    return this.using(ref.digest, async () => {
+      const path = await this.download(messageId, index, part);
+      const key = keyBytes(ref);
+      try {
+        const sniffed = this.sniffed.get(ref.digest) ?? (await this.inspect(ref.digest, path, key));
+        const slice = await readSlice(path, key, offset, length);
+        const result: AttachmentBytes = { data: slice.data.toString('base64'), size: slice.size, mime: sniffed.mime, displayable: displayable(sniffed, part) };
+        if (sniffed.image) {
+          result.width = sniffed.image.width;
+          result.height = sniffed.image.height;
+        }
+        return result;
+      } catch (err) {
+        if (err instanceof CoreError && err.code === 'FILE_DAMAGED') await this.drop(ref.digest);
+        throw err;
+      }
+    });
+  }
+
+  /** Writes the decrypted file to `file`, or under its name into `dir` (reusing an earlier export that is still there). */
+  async export(messageId: string, index: number, target: { file?: string; dir?: string }): Promise<string> {
+    const { ref, attachment } = this.locate(messageId, index, 'file');
+    return this.using(ref.digest, async () => {
+      const path = await this.download(messageId, index, 'file');
+      const { cache } = this.deps;
+      if (target.dir) {
+        const earlier = cache.localFiles.get(ref.digest)?.exported;
+        if (earlier && (await stat(earlier).then((s) => s.size === attachment.size, () => false))) return earlier;
+      }
+      const out = target.file ?? (await freeName(target.dir!, attachment.name));
+      try {
+        await decryptTo(path, keyBytes(ref), ref.cipherSize, out);
+      } catch (err) {
+        if (err instanceof CoreError && err.code === 'FILE_DAMAGED') await this.drop(ref.digest);
+        throw err;
+      }
+      if (target.dir) cache.localFiles.setExported(ref.digest, out);
+      return out;
+    });
+  }
+
+  private async inspect(digest: string, path: string, key: Uint8Array): Promise<Sniffed> {
+    const head = await readSlice(path, key, 0, SNIFF_BYTES);
+    const result = await sniff(head.data);
+    this.sniffed.set(digest, result);
+    const oldest = this.sniffed.keys().next();
+    if (this.sniffed.size > 500 && !oldest.done) this.sniffed.delete(oldest.value);
+    return result;
+  }
+
+  // ------------------------------------------------------------ control
+
+  /** Stops the upload or download of a message's attachment. */
+  cancel(messageId: string, index: number): boolean {
+    let found = false;
+    for (const run of this.running.values()) {
+      if (run.progress.messageId === messageId && run.progress.index === index) {
+        run.controller.abort();
+        found = true;
+      }
+    }
+    return found;
+  }
+
+  /** Stops every transfer of a message (it was deleted). */
+  cancelMessage(messageId: string): void {
+    for (const run of this.running.values()) if (run.progress.messageId === messageId) run.controller.abort();
+  }
+
+  list(): TransferProgress[] {
+    return [...this.running.values()].map((r) => ({ ...r.progress }));
+  }
+
+  /** Least recently used complete files go until the cache is under its cap. Returns the bytes freed. */
+  async enforceCacheLimit(): Promise<number> {
+    const { cache } = this.deps;
+    const limit = this.deps.media().cacheLimitMiB * MIB;
+    let over = cache.localFiles.cachedBytes() - limit;
+    let freed = 0;
+    while (over > 0) {
+      const batch = cache.localFiles.leastRecentlyUsed(32).filter((f) => !this.inUse.has(f.digest) && !this.fetching.has(f.digest));
+      if (batch.length === 0) break;
+      for (const f of batch) {
+        await this.drop(f.digest);
+        over -= f.size;
+        freed += f.size;
+        if (over <= 0) break;
+      }
+    }
+    if (freed > 0) this.deps.log.info({ freedBytes: freed }, 'cache: evicted files');
+    return freed;
+  }
+
+  /** Forgets a file on this device (it downloads again when asked for). */
+  async drop(digest: string): Promise<void> {
+    this.deps.cache.localFiles.remove(digest);
+    this.sniffed.delete(digest);
+    await this.deps.store.remove(digest);
+  }
+
+  dispose(): void {
+    this.disposed = true;
+    for (const run of this.running.values()) run.controller.abort();
+  }
+
+  // ------------------------------------------------------------ helpers
+
+  private locate(messageId: string, index: number, part: TransferPart): { attachment: StoredAttachment; ref: StoredBlobRef } {
+    const stored = this.deps.cache.messages.storedAttachments(messageId);
+    const attachment = stored?.list[index];
+    if (!attachment) throw new CoreError('NOT_FOUND', 'no such attachment');
+    const ref = part === 'thumbnail' ? attachment.thumbnail : attachment.blob;
+    if (!ref) throw new CoreError('NOT_FOUND', 'the picture has no thumbnail');
+    return { attachment, ref };
+  }
+
+  private requireLink(): Link {
+    const link = this.deps.link();
+    if (!link) throw new CoreError('OFFLINE', 'not connected to the server');
+    return link;
+  }
+
+  private async using<T>(digest: string, fn: () => Promise<T>): Promise<T> {
+    this.inUse.set(digest, (this.inUse.get(digest) ?? 0) + 1);
+    try {
+      return await fn();
+    } finally {
+      const n = (this.inUse.get(digest) ?? 1) - 1;
+      if (n > 0) this.inUse.set(digest, n);
+      else this.inUse.delete(digest);
+    }
+  }
+
+  private begin(messageId: string, index: number, direction: 'upload' | 'download', part: TransferPart, total: number): Running {
+    const key = transferKey(messageId, index, direction, part);
+    const run: Running = {
+      progress: { messageId, index, direction, part, bytes: 0, total, state: 'queued' },
+      controller: new AbortController(),
+      lastEmit: 0,
+    };
+    if (this.disposed) run.controller.abort();
+    this.running.set(key, run);
+    this.emit(run);
+    return run;
+  }
+
+  private update(run: Running, change: Partial<TransferProgress>, force = false): void {
+    Object.assign(run.progress, change);
+    const now = this.deps.clock.now();
+    if (force || now - run.lastEmit >= PROGRESS_EVERY_MS) this.emit(run);
+  }
+
+  private finish(run: Running, change: Partial<TransferProgress>): void {
+    Object.assign(run.progress, change);
+    this.emit(run);
+    const key = transferKey(run.progress.messageId, run.progress.index, run.progress.direction, run.progress.part);
+    if (this.running.get(key) === run) this.running.delete(key);
+  }
+
+  /** Ends a transfer with its error: OFFLINE when the cause is the missing connection. */
+  private failed(run: Running, err: unknown): CoreError {
+    let error = transferError(err);
+    if (run.controller.signal.aborted) error = new CoreError('CANCELLED', 'transfer cancelled');
+    else if (error.code === 'UNAVAILABLE' && !this.deps.link()) error = new CoreError('OFFLINE', 'not connected to the server');
+    this.finish(run, { state: error.code === 'CANCELLED' ? 'cancelled' : 'failed', error: error.info });
+    return error;
+  }
+
+  private emit(run: Running): void {
+    run.lastEmit = this.deps.clock.now();
+    if (!this.disposed) this.deps.events.emit('transferProgress', { ...run.progress });
+  }
+
+  private sleep(ms: number, signal: AbortSignal): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      if (signal.aborted) return reject(new CoreError('CANCELLED', 'transfer cancelled'));
+      const handle = this.deps.clock.setTimeout(() => {
+        signal.removeEventListener('abort', stop);
+        resolve();
+      }, ms);
+      const stop = () => {
+        this.deps.clock.clearTimeout(handle);
+        reject(new CoreError('CANCELLED', 'transfer cancelled'));
+      };
+      signal.addEventListener('abort', stop, { once: true });
+    });
+  }
+}
+
+function displayable(s: Sniffed, part: TransferPart): boolean {
+  if (part === 'thumbnail') {
+    return THUMBNAIL_TYPES.has(s.mime) && !!s.image && s.image.width <= THUMBNAIL_MAX_DECODE_SIDE && s.image.height <= THUMBNAIL_MAX_DECODE_SIDE;
+  }
+  return isInlineImageType(s.mime) && isDecodable(s.image);
+}
+
+async function exists(path: string): Promise<boolean> {
+  return stat(path).then(
+    () => true,
+    () => false,
+  );
+}

@@ -1,0 +1,149 @@
+/**
+ * Uploads that are cut: by a server crash (a real server process, SIGKILL,
+ * restarted on the same port and data), by the app stopping mid-upload (a
+ * new core on the same data directory), and by the user (cancel, then
+ * resend). Each resumes where the server stopped, and the message arrives
+ * once.
+ */
+import { writeFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ConversationKey, MessageView, TransferProgress } from '../../../shared/ipc';
+import type { ClientCore } from '../../../electron/core/index';
+import { befriend, client, PASSWORD, waitFor, waitOnline } from '../helpers/clients';
+import { childServer, inProcessServer, tempDir, type ChildServer } from '../helpers/server';
+import { noise, readAll } from './helpers';
+
+const timings = { backoffInitialMs: 200, backoffMaxMs: 1000 };
+const SIZE = 24 * 1024 * 1024;
+let root: string;
+let content: Uint8Array;
+let sourcePath: string;
+
+beforeAll(() => {
+  root = tempDir('resume');
+  content = noise(SIZE, 99);
+  sourcePath = join(root, 'video.bin');
+  writeFileSync(sourcePath, content);
+});
+
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+async function pair(dir: string, endpoint: { host: string; port: number; publicKey: string }): Promise<{ alice: ClientCore; bob: ClientCore; toBob: ConversationKey; toAlice: ConversationKey }> {
+  const alice = await client(dir, 'alice', [endpoint], timings);
+  const bob = await client(dir, 'bob', [endpoint], timings);
+  const a = await alice.register({ username: 'alice', password: PASSWORD });
+  const b = await bob.register({ username: 'bob', password: PASSWORD });
+  await waitOnline(alice);
+  await waitOnline(bob);
+  await befriend(alice, bob);
+  return { alice, bob, toBob: `u:${b.profile.userId}`, toAlice: `u:${a.profile.userId}` };
+}
+
+/** Calls `cut` once, from inside the progress event, when the upload of `id` passed half way. */
+function cutAtHalf(core: ClientCore, cut: (p: TransferProgress) => void): { uploads: TransferProgress[]; sentBeforeCut: () => number } {
+  const uploads: TransferProgress[] = [];
+  let done = false;
+  let before = 0;
+  core.on('transferProgress', (p) => {
+    if (p.direction !== 'upload') return;
+    uploads.push(p);
+    if (!done && p.bytes >= p.total / 2) {
+      done = true;
+      before = p.bytes;
+      cut(p);
+    }
+  });
+  return { uploads, sentBeforeCut: () => before };
+}
+
+async function arrives(core: ClientCore, key: ConversationKey, id: string): Promise<MessageView> {
+  return waitFor(async () => (await core.loadMessages({ key })).messages.find((m) => m.id === id), `message ${id} arrives`, 60_000);
+}
+
+describe('an upload cut half way resumes', () => {
+  it('after the server crashes and comes back on the same data', async () => {
+    const dir = join(root, 'crash');
+    let server: ChildServer = await childServer(join(dir, 'server'));
+    const { alice, bob, toBob, toAlice } = await pair(dir, server.endpoint);
+    try {
+      const staged = await alice.stageAttachmentFile({ path: sourcePath });
+      const watch = cutAtHalf(alice, () => server.signal('SIGKILL'));
+      const sent = await alice.sendMessage({ key: toBob, text: 'big one', attachments: [staged.stagingId] });
+      await server.exited;
+      const cutAt = watch.uploads.length;
+      server = await childServer(join(dir, 'server'), server.endpoint.port);
+      const got = await arrives(bob, toAlice, sent.id);
+      // It resumed: the first position after the restart is what the server kept, not 0.
+      const after = watch.uploads.slice(cutAt).filter((p) => p.state === 'running');
+      const resumedAt = Math.min(...after.map((p) => p.bytes));
+      expect(resumedAt).toBeGreaterThan(0);
+      expect(resumedAt).toBeLessThanOrEqual(watch.sentBeforeCut());
+      expect(watch.uploads.at(-1)).toMatchObject({ state: 'done' });
+      expect(got.attachments?.[0]).toMatchObject({ size: SIZE, name: 'video.bin' });
+      expect((await readAll(bob, sent.id, 0)).bytes.equals(Buffer.from(content))).toBe(true);
+      // Once: the resend after the crash did not make a second message.
+      expect((await bob.loadMessages({ key: toAlice })).messages.filter((m) => m.attachments).length).toBe(1);
+    } finally {
+      await alice.dispose();
+      await bob.dispose();
+      await server.stop();
+    }
+  }, 120_000);
+
+  it('after the app stops mid-upload and starts again (the outbox and the staged file are on disk)', async () => {
+    const dir = join(root, 'restart');
+    const s = await inProcessServer(join(dir, 'server'), { maxAttachmentBytes: 64 * 1024 * 1024 });
+    const { bob, toBob, toAlice, ...first0 } = await pair(dir, s.endpoint);
+    let alice = first0.alice;
+    try {
+      const staged = await alice.stageAttachmentFile({ path: sourcePath });
+      const first = alice;
+      let stopping: Promise<void> | undefined;
+      const watch = cutAtHalf(first, () => {
+        stopping = first.dispose();
+      });
+      const sent = await alice.sendMessage({ key: toBob, text: '', attachments: [staged.stagingId] });
+      await waitFor(() => stopping !== undefined, 'the app stopped mid-upload');
+      await stopping;
+      expect(watch.uploads.some((p) => p.state === 'done')).toBe(false);
+
+      alice = await client(dir, 'alice', [s.endpoint], timings);
+      const resumed: TransferProgress[] = [];
+      alice.on('transferProgress', (p) => resumed.push(p));
+      await alice.login({ username: 'alice' });
+      const got = await arrives(bob, toAlice, sent.id);
+      expect(Math.min(...resumed.filter((p) => p.state === 'running').map((p) => p.bytes))).toBeGreaterThan(0);
+      expect((await readAll(bob, sent.id, 0)).bytes.equals(Buffer.from(content))).toBe(true);
+      expect(got.attachments?.[0]?.size).toBe(SIZE);
+      const mine = await waitFor(async () => (await alice.loadMessages({ key: toBob })).messages.find((m) => m.id === sent.id && m.status !== 'pending'), 'acknowledged');
+      expect(mine.status).not.toBe('failed');
+    } finally {
+      await alice.dispose();
+      await bob.dispose();
+      await s.server.close();
+    }
+  }, 120_000);
+
+  it('cancel stops the upload and fails the message (CANCELLED); resend finishes it from where it stopped', async () => {
+    const dir = join(root, 'cancel');
+    const s = await inProcessServer(join(dir, 'server'), { maxAttachmentBytes: 64 * 1024 * 1024 });
+    const { alice, bob, toBob, toAlice } = await pair(dir, s.endpoint);
+    try {
+      const staged = await alice.stageAttachmentFile({ path: sourcePath });
+      const watch = cutAtHalf(alice, (p) => void alice.cancelTransfer({ messageId: p.messageId, index: p.index }));
+      const sent = await alice.sendMessage({ key: toBob, text: 'cancel me', attachments: [staged.stagingId] });
+      const id = sent.id;
+      const failed = await waitFor(async () => (await alice.loadMessages({ key: toBob })).messages.find((m) => m.id === id && m.status === 'failed'), 'failed');
+      expect(failed.error?.code).toBe('CANCELLED');
+      expect(watch.uploads.at(-1)?.state).toBe('cancelled');
+      await alice.resendMessage({ messageId: id });
+      await arrives(bob, toAlice, id);
+      expect((await readAll(bob, id, 0)).bytes.equals(Buffer.from(content))).toBe(true);
+    } finally {
+      await alice.dispose();
+      await bob.dispose();
+      await s.server.close();
+    }
+  }, 120_000);
+});

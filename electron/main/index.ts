@@ -42,6 +42,7 @@ import { createUpdater } from './updater';
 import { parsePublicKeys, verifyRelease } from './update-signature';
 import { UpdateController } from './updates';
 import { WindowController } from './window-controller';
+import { AttachmentFiles } from './attachment-files';
 import { WindowStateKeeper, initialBounds, minWindowSize, parseWindowState } from './window-state';
 
 /** Replaced at build time (electron.vite.config.ts) from TERN_UPDATE_URL and TERN_UPDATE_PUBLIC_KEYS. */
@@ -323,6 +324,18 @@ async function main(): Promise<void> {
     },
   });
 
+  const files = new AttachmentFiles({
+    core,
+    downloadsDir: join(app.getPath('downloads'), productName),
+    showSaveDialog: async (defaultPath) => {
+      const options = { defaultPath };
+      const result = win && !win.isDestroyed() ? await dialog.showSaveDialog(win, options) : await dialog.showSaveDialog(options);
+      return result.canceled ? undefined : result.filePath;
+    },
+    openPath: (path) => shell.openPath(path),
+    showItemInFolder: (path) => shell.showItemInFolder(path),
+  });
+
   // IPC.
   const dispatch = createDispatcher(
     core,
@@ -340,6 +353,9 @@ async function main(): Promise<void> {
       installUpdate: () => updates.install(),
       skipUpdate: ({ version: v }) => updates.skip(v),
       exportDebugLog: () => exportDebugLog(),
+      saveAttachmentAs: files.saveAs,
+      openAttachment: files.open,
+      showAttachmentInFolder: files.showInFolder,
     },
     log,
   );

@@ -229,6 +229,9 @@ describe('IPC wiring', () => {
       installUpdate: async () => undefined,
       exportDebugLog: async () => null,
       skipUpdate: async ({ version }) => ({ state: 'available', channel: 'stable', currentVersion: '1', ...(version ? { availableVersion: version, skipped: true } : {}) }),
+      saveAttachmentAs: async () => ({}),
+      openAttachment: async () => undefined,
+      showAttachmentInFolder: async () => undefined,
     });
     const trusted = { senderFrame: { url: 'file:///x/index.html', parent: null }, sender: { id: 1 } };
     const untrusted = { senderFrame: { url: 'https://evil/', parent: null }, sender: { id: 1 } };

@@ -7,6 +7,7 @@
  */
 import type { ConversationView, MessageView, NotificationPrivacy } from '../../shared/ipc';
 import { assertNever } from '../../shared/util/assert';
+import { summarize } from '../../shared/attachments/summary';
 import type { MainStrings } from './strings';
 
 export interface NotificationText {
@@ -26,8 +27,16 @@ function clip(text: string): string {
 export interface BatchForText {
   conversation: Pick<ConversationView, 'type' | 'title' | 'unread'>;
   /** The new messages of this conversation in this batch, oldest first. */
-  messages: Pick<MessageView, 'senderId' | 'text' | 'groupAction'>[];
+  messages: Pick<MessageView, 'senderId' | 'text' | 'groupAction' | 'attachments'>[];
   senderName(userId: number): string;
+}
+
+/** A message in one line: its text, or with files "[Photo] caption" / "[File] name". */
+function messageLine(strings: MainStrings, m: Pick<MessageView, 'text' | 'attachments'>): string {
+  const s = summarize(m.attachments ?? []);
+  if (!s) return m.text;
+  const label = s.kind === 'image' ? (s.count > 1 ? strings.photos(s.count) : strings.photo) : s.count > 1 ? strings.files(s.count, s.name) : strings.file(s.name);
+  return m.text ? `${label} ${m.text}` : label;
 }
 
 export function notificationText(privacy: NotificationPrivacy, strings: MainStrings, appName: string, batch: BatchForText): NotificationText | null {
@@ -51,7 +60,7 @@ export function notificationText(privacy: NotificationPrivacy, strings: MainStri
     }
     case 'full': {
       const shown = messages.slice(-maxLines);
-      const text = (m: BatchForText['messages'][number]) => (m.groupAction ? strings.groupAction[m.groupAction.kind] : clip(m.text));
+      const text = (m: BatchForText['messages'][number]) => (m.groupAction ? strings.groupAction[m.groupAction.kind] : clip(messageLine(strings, m)));
       const lines = shown.map((m) => (isGroup ? strings.groupLine(batch.senderName(m.senderId), text(m)) : text(m)));
       const hidden = count - shown.length;
       if (hidden > 0) lines.push(strings.moreMessages(hidden));

@@ -34,6 +34,11 @@ export interface MainStrings {
   exportDebugLog: string;
   /** A group service message in a notification, after the actor's name ("Alice: added members"). */
   groupAction: Record<GroupActionKind, string>;
+  /** A message's files in a notification line: "[Photo]", "[3 photos]", "[File] name", "[2 files] name". */
+  photo: string;
+  photos(n: number): string;
+  file(name: string): string;
+  files(n: number, name: string): string;
 }
 
 const en: MainStrings = {
@@ -66,6 +71,10 @@ const en: MainStrings = {
     created: 'created the group', membersAdded: 'added members', membersRemoved: 'removed members',
     left: 'left the group', renamed: 'renamed the group', dissolved: 'dissolved the group',
   },
+  photo: '[Photo]',
+  photos: (n) => `[${n} photos]`,
+  file: (name) => `[File] ${name}`,
+  files: (n, name) => `[${n} files] ${name}`,
 };
 
 const zh: MainStrings = {
@@ -97,6 +106,10 @@ const zh: MainStrings = {
     created: '创建了群聊', membersAdded: '邀请了新成员', membersRemoved: '移出了成员',
     left: '退出了群聊', renamed: '修改了群名', dissolved: '解散了群聊',
   },
+  photo: '[图片]',
+  photos: (n) => `[${n} 张图片]`,
+  file: (name) => `[文件] ${name}`,
+  files: (n, name) => `[${n} 个文件] ${name}`,
 };
 
 /** `system` follows the OS locale (app.getLocale()): any zh* picks Chinese. */

@@ -223,6 +223,21 @@ describe('notification text at each privacy level', () => {
     expect(notificationText('full', zh, 'Tern', { conversation: { ...group, unread: 1 }, messages: added, senderName: names })!.body).toBe('Bob：邀请了新成员');
   });
 
+  it('says what files a message carries: [Photo] with its caption, [File] with its name; nothing of them below full', () => {
+    const file = (kind: 'image' | 'file', name: string, index = 0) => ({ index, kind, name, mime: '', size: 1, hasThumbnail: false, downloaded: false });
+    const messages = [
+      { senderId: 2, text: 'sunset', attachments: [file('image', 'a.png')] },
+      { senderId: 2, text: '', attachments: [file('image', 'a.png'), file('image', 'b.png', 1)] },
+      { senderId: 3, text: '', attachments: [file('image', 'c.png'), file('file', '季度报告.pdf', 1)] },
+    ];
+    const conversation = { ...group, unread: 3 };
+    expect(notificationText('full', en, 'Tern', { conversation, messages, senderName: names })!.body).toBe(
+      'Bob: [Photo] sunset\nBob: [2 photos]\nCarol: [2 files] 季度报告.pdf',
+    );
+    expect(notificationText('full', zh, 'Tern', { conversation: { ...direct, unread: 1 }, messages: [{ senderId: 2, text: '', attachments: [file('file', 'x.zip')] }], senderName: names })!.body).toBe('[文件] x.zip');
+    expect(notificationText('sender', en, 'Tern', { conversation, messages, senderName: names })!.body).not.toMatch(/Photo|File|pdf|sunset/);
+  });
+
   it('speaks Chinese', () => {
     expect(notificationText('count', zh, 'Tern', { conversation: group, messages: two, senderName: names })).toEqual({ title: 'Tern', body: '2 条新消息' });
     expect(notificationText('full', zh, 'Tern', { conversation: { ...group, unread: 1 }, messages: [{ senderId: 3, text: '你好' }], senderName: names })!.body).toBe('Carol：你好');

@@ -11,6 +11,7 @@ import { sanitizeFileName } from '../../../shared/attachments/names';
 import type { MessageInitShape } from '@bufbuild/protobuf';
 import type { AttachmentSchema } from '../../../shared/protocol';
 import { attachmentKind, big, num, type WireAttachment } from '../wire';
+import { summarize } from '../../../shared/attachments/summary';
 
 /** An encrypted blob: where it is (digest), how long, and its key (base64). */
 export interface StoredBlobRef {
@@ -159,10 +160,7 @@ export function viewFromStored(a: StoredAttachment, index: number, local: Readon
 
 /** One line's worth of a message's files: "[Photo]", "[File] name" (the UI words it). */
 export function summaryOf(list: readonly StoredAttachment[]): AttachmentSummary | undefined {
-  const first = list[0];
-  if (!first) return undefined;
-  const file = list.find((a) => a.kind === 'file');
-  return { kind: file ? 'file' : 'image', name: (file ?? first).name, count: list.length };
+  return summarize(list);
 }
 
 /** What the search index holds for a message: its text and its files' names (so a file is found by name). */

@@ -40,10 +40,14 @@ function setup(dialogAnswer: (defaultPath: string) => string | undefined, openFa
 
 describe('attachment files (save as, open, show in folder)', () => {
   it('save as offers the file under its own name and copies it where the user chose', async () => {
-    const chosen = (d: string) => join(d, '..', 'kept.pdf');
-    const { root, files, log } = setup(chosen);
+    // The user picks another folder and name in the dialog.
+    let root = '';
+    const chosen = () => join(root, 'kept.pdf');
+    const made = setup(chosen);
+    root = made.root;
+    const { files, log } = made;
     const result = await files.saveAs({ messageId: 'm1', index: 0 });
-    expect(result.path).toBe(join(root, 'Downloads', 'Tern', '..', 'kept.pdf'));
+    expect(result.path).toBe(join(root, 'kept.pdf'));
     expect(readFileSync(result.path!, 'utf8')).toBe('plaintext');
     expect(log).toEqual(['export m1/0 dir=Tern', `dialog ${join('/Downloads', 'Tern', 'report 季度.pdf')}`]);
   });

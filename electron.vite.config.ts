@@ -1,6 +1,6 @@
 /**
  * electron-vite build of the three bundles:
- *   out/main      the main process (ESM; node_modules stay external, better-sqlite3 above all),
+ *   out/main      the main process (ESM; node_modules stay external, the SQLite addon (better-sqlite3-multiple-ciphers) above all),
  *                 and core-worker.js: the entry of the core's worker thread (electron/core/thread/worker.ts)
  *   out/preload   the sandboxed preload: ONE CommonJS file, no Node built-ins, everything inlined
  *   out/renderer  the Vue app (also served by the web shell)
@@ -30,7 +30,7 @@ export default defineConfig({
       externalizeDeps: true,
       rollupOptions: {
         input: { index: resolve('electron/main/index.ts'), 'core-worker': resolve('electron/core/thread/worker.ts') },
-        external: ['better-sqlite3'],
+        external: ['better-sqlite3-multiple-ciphers'],
       },
     },
     define: { __TERN_UPDATE_URL__: JSON.stringify(updateUrl), __TERN_UPDATE_KEYS__: JSON.stringify(updateKeys) },

@@ -29,7 +29,7 @@ module.exports = {
     '!**/node_modules/*/build/{deps,node_gyp_bins}/**',
     '!**/node_modules/*/build/{Makefile,config.gypi,*.mk,binding.sln,*.vcxproj*}',
     '!**/node_modules/*/build/{Release,Debug}/{obj,obj.target,.deps}/**',
-    '!**/node_modules/*/build/{Release,Debug}/{test_extension.node,*.lib,*.exp,*.pdb,*.iobj,*.ipdb}',
+    '!**/node_modules/*/build/{Release,Debug}/{test_extension.node,*.a,*.lib,*.exp,*.pdb,*.iobj,*.ipdb}',
     '!**/node_modules/*/binding.gyp',
   ],
   // Packed-app check: native modules built for Electron's ABI, no dead weight (build/packed-app-check.cjs).
@@ -37,7 +37,7 @@ module.exports = {
   asar: true,
   // The native SQLite addon cannot be loaded from inside the asar archive.
   asarUnpack: ['**/node_modules/better-sqlite3*/**', '**/*.node'],
-  // Rebuild native modules (better-sqlite3) against Electron's ABI with @electron/rebuild;
+  // Rebuild native modules (better-sqlite3-multiple-ciphers: SQLite with SQLCipher's format) against Electron's ABI with @electron/rebuild;
   // prebuilt binaries are used when available, otherwise it compiles from source.
   npmRebuild: true,
   buildDependenciesFromSource: false,

@@ -21,6 +21,7 @@ const { createRequire } = require('node:module');
 const forbidden = [
   [/\/node_modules\/[^/]*sqlite3[^/]*\/(deps|src|docs|benchmark|test)\//, 'native module sources'],
   [/\/node_modules\/[^/]*\/build\/(Release|Debug)\/(obj|obj\.target|\.deps)\//, 'native build objects'],
+  [/\/node_modules\/[^/]*\/build\/(Release|Debug)\/[^/]*\.(a|lib)$/, 'native build objects'],
   [/\/node_modules\/[^/]*\/build\/(Makefile|config\.gypi|[^/]*\.mk)$/, 'native build files'],
   [/\/node_modules\/[^/]*\/build\/(Release|Debug)\/test_extension\.node$/, 'a test extension'],
   [/\/node_modules\/[^/]*\/build\/deps\//, 'native dependency builds'],

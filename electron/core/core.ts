@@ -10,6 +10,7 @@ import type { CoreMethods, HostMethods, MessengerCore, MessengerEvents, ServerEn
 import { DisposableStore } from '../../shared/util/disposable';
 import { Emitter } from '../../shared/util/emitter';
 import { AccountStore } from './account-store';
+import { cacheKey, SecretSealer, type DataKey } from './data-key';
 import type { OpenCache } from './cache/api';
 import type { Clock } from './clock';
 import { toErrorInfo } from './errors';
@@ -34,6 +35,8 @@ export interface CoreDeps {
   timings: Timings;
   connector: Connector;
   openCache: OpenCache;
+  /** Encrypts the caches and seals the device tokens (./data-key.ts). */
+  dataKey: DataKey;
   log: Logger;
   deviceName: string;
   clientName: string;
@@ -52,7 +55,12 @@ export function createMessengerCore(deps: CoreDeps): ClientCore {
     onListenerError: (error, event) => deps.log.error({ event: String(event), err: toErrorInfo(error) }, 'event listener threw'),
   });
   store.addCallback(() => events.clear());
-  const accounts = new AccountStore(deps.dataDir);
+  const accounts = new AccountStore(deps.dataDir, new SecretSealer(deps.dataKey.key));
+  if (accounts.lostTokens.length > 0) deps.log.warn({ accounts: accounts.lostTokens.length }, 'device tokens sealed under another data key: those accounts sign in with their password');
+  // The key changed if the shell says so, or if tokens sealed under the old one no longer open (a deleted key file).
+  const keyReplaced = deps.dataKey.replaced || accounts.lostTokens.length > 0;
+  // Each account's cache is encrypted with its own key from the data key.
+  const openCache: OpenCache = (options) => deps.openCache({ ...options, key: cacheKey(deps.dataKey.key, options.userId), keyReplaced });
   const settings = new SettingsStore(deps.dataDir, deps.defaultServers);
   const sessions = store.add(new SessionSlot());
   // Every connection attempt goes through the proxy the settings name at that moment.
@@ -71,7 +79,7 @@ export function createMessengerCore(deps: CoreDeps): ClientCore {
       clock: deps.clock,
       timings: deps.timings,
       connector,
-      openCache: deps.openCache,
+      openCache,
       log: deps.log,
       accounts,
       events,

@@ -10,6 +10,7 @@ import { openCache as defaultOpenCache } from './cache/index';
 import type { OpenCache } from './cache/api';
 import { systemClock, type Clock } from './clock';
 import { createMessengerCore, type ClientCore } from './core';
+import { keyFileDataKey, type DataKey } from './data-key';
 import type { Connector } from './link';
 import { silentLogger, type Logger } from './log';
 import { checkTransportCrypto, secureConnector } from './secure-connector';
@@ -33,6 +34,12 @@ export interface CoreOptions {
   openCache?: OpenCache;
   /** Tests: deterministic back-off jitter. */
   random?: () => number;
+  /**
+   * The key that encrypts the caches and seals the device tokens, protected by
+   * the shell (Electron: the OS keychain). Absent: `<dataDir>/data.key` (0600),
+   * which the web shell and the tests use (./data-key.ts says why that is weaker).
+   */
+  dataKey?: DataKey;
 }
 
 export type { ClientCore };
@@ -47,6 +54,7 @@ export async function createCore(options: CoreOptions): Promise<ClientCore> {
     timings: resolveTimings(options.timings),
     connector: options.connector ?? secureConnector,
     openCache: options.openCache ?? defaultOpenCache,
+    dataKey: options.dataKey ?? keyFileDataKey(options.dataDir),
     log: options.log ?? silentLogger,
     deviceName: options.deviceName ?? hostname(),
     clientName: options.clientName ?? `tern-desktop/0.1.0 ${process.platform}`,
@@ -59,3 +67,4 @@ export type { Timings } from './timings';
 export { defaultTimings } from './timings';
 export type { Clock } from './clock';
 export type { Logger } from './log';
+export type { DataKey, KeyProtection } from './data-key';

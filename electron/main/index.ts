@@ -4,8 +4,8 @@
  * connects them to BrowserWindow, Tray, Notification, ipcMain, powerMonitor
  * and electron-updater.
  */
-import { app, BrowserWindow, clipboard, dialog, ipcMain, Menu, nativeImage, net, Notification, powerMonitor, screen, session, shell, Tray, type NativeImage } from 'electron';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { app, BrowserWindow, clipboard, dialog, ipcMain, Menu, nativeImage, net, Notification, powerMonitor, safeStorage, screen, session, shell, Tray, type NativeImage } from 'electron';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { homedir, hostname, release } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -22,6 +22,7 @@ import { systemClock } from './clock';
 import { parseServersEnv, userDataDirOverride, validUpdateUrl } from './config';
 import { contextMenuTemplate } from './context-menu';
 import { cryptoReadyAtStart } from './crypto-check';
+import { loadKeychainDataKey } from './data-key';
 import { buildDebugReport } from './debug-log';
 import { linkFromArgv, LinkRouter, linkScheme, type DeepLink } from './deep-link';
 import { drawAppIcon, drawOverlayIcon, drawTrayIcon, drawTrayTemplateIcon } from './icons/draw';
@@ -116,12 +117,43 @@ async function main(): Promise<void> {
     callback({ responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [csp] } });
   });
 
+  // The key of the local data, from the OS keychain (safeStorage needs the app ready). If the keychain keeps it
+  // but will not give it back, the user chooses: quit and try later, or start over (electron/main/data-key.ts).
+  const dataDir = join(userData, 'data');
+  mkdirSync(dataDir, { recursive: true });
+  const keychain = loadKeychainDataKey({
+    dataDir,
+    safeStorage,
+    platform: process.platform,
+    log,
+    confirmStartOver: (reason) => {
+      const t = stringsFor(resolveLang('system', app.getLocale()));
+      const choice = dialog.showMessageBoxSync({
+        type: 'warning',
+        title: t.dataKeyTitle,
+        message: reason === 'keychain-unavailable' ? t.dataKeyUnavailable : t.dataKeyRefused,
+        detail: t.dataKeyDetail,
+        buttons: [t.quit, t.dataKeyStartOver],
+        defaultId: 0,
+        cancelId: 0,
+        noLink: true,
+      });
+      return choice === 1;
+    },
+  });
+  if (keychain === 'quit') {
+    app.exit(0);
+    return;
+  }
+  const keyProtection = keychain.dataKey?.protection ?? 'key-file';
+
   // The core, on a worker thread: this thread only runs windows, tray, menus and IPC. Restarted if it dies.
   const version = app.getVersion();
   const core: ClientCore = await startCoreThread({
     entry: pathToFileURL(join(here, 'core-worker.js')),
     config: {
-      dataDir: join(userData, 'data'),
+      dataDir,
+      ...(keychain.dataKey ? { dataKey: keychain.dataKey } : {}),
       defaultServers: parseServersEnv(process.env.TERN_SERVERS),
       deviceName: hostname(),
       clientName: `tern-desktop/${version} ${process.platform}`,
@@ -278,6 +310,7 @@ async function main(): Promise<void> {
         theme: settings.theme,
         notifications: settings.notifications.privacy,
         closeToTray: settings.closeToTray,
+        localDataProtection: keyProtection,
         startHidden: settings.startHidden,
         startAtLogin: settings.startAtLogin,
         spellcheck: settings.spellcheck.enabled,

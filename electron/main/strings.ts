@@ -39,6 +39,12 @@ export interface MainStrings {
   photos(n: number): string;
   file(name: string): string;
   files(n: number, name: string): string;
+  /** The keychain will not give back the key of the local data (electron/main/data-key.ts). */
+  dataKeyTitle: string;
+  dataKeyUnavailable: string;
+  dataKeyRefused: string;
+  dataKeyDetail: string;
+  dataKeyStartOver: string;
 }
 
 const en: MainStrings = {
@@ -75,6 +81,12 @@ const en: MainStrings = {
   photos: (n) => `[${n} photos]`,
   file: (name) => `[File] ${name}`,
   files: (n, name) => `[${n} files] ${name}`,
+  dataKeyTitle: 'Tern cannot unlock its local data',
+  dataKeyUnavailable: 'The system keychain is not available, and it holds the key of Tern’s local data.',
+  dataKeyRefused: 'The system keychain did not give Tern the key of its local data (it may have been reset, or access was refused).',
+  dataKeyDetail:
+    'Quit and try again once the keychain is available (for example after signing in to your desktop session), and nothing is lost. Or start over: the local data is set aside (not deleted), your chats are loaded again from the server, you sign in with your password, and messages not yet sent from this device cannot be recovered.',
+  dataKeyStartOver: 'Start Over',
 };
 
 const zh: MainStrings = {
@@ -110,6 +122,12 @@ const zh: MainStrings = {
   photos: (n) => `[${n} 张图片]`,
   file: (name) => `[文件] ${name}`,
   files: (n, name) => `[${n} 个文件] ${name}`,
+  dataKeyTitle: 'Tern 无法解锁本地数据',
+  dataKeyUnavailable: '系统钥匙串当前不可用，而 Tern 本地数据的密钥保存在其中。',
+  dataKeyRefused: '系统钥匙串没有向 Tern 提供本地数据的密钥（钥匙串可能已被重置，或访问被拒绝）。',
+  dataKeyDetail:
+    '退出并在钥匙串可用后重试（例如登录桌面会话之后），不会丢失任何数据。或者重新开始：本地数据将被移到一旁（不会删除），聊天记录从服务器重新加载，需要用密码重新登录，此设备上尚未发出的消息将无法恢复。',
+  dataKeyStartOver: '重新开始',
 };
 
 /** `system` follows the OS locale (app.getLocale()): any zh* picks Chinese. */

@@ -160,6 +160,7 @@ export const en = {
     CRYPTO_UNAVAILABLE: 'This copy of Tern cannot encrypt its connection: a cryptographic function it needs is missing. Reinstall Tern or report the problem. Nothing was sent.',
     PASSWORD_REQUIRED: 'Please enter your password.',
     CACHE_CORRUPT: 'The local data was damaged and has been rebuilt.',
+    CACHE_KEY_LOST: 'The key of the local data was lost; the local data has been rebuilt from the server.',
     UNSUPPORTED: 'Not available here.',
     HANDSHAKE_FAILED: 'The secure connection could not be established.',
     HANDSHAKE_TIMEOUT: 'The secure connection timed out.',
@@ -171,6 +172,7 @@ export const en = {
   notices: {
     kicked: 'You were signed out because your account signed in on another device.',
     cacheRecovered: 'Local data was damaged and has been rebuilt from the server.',
+    cacheKeyLost: 'This device no longer has the key of your local data (the system keychain changed). The old data was set aside, not deleted, and your chats were loaded again from the server.',
   },
 };
 

@@ -158,6 +158,7 @@ export const zhCN: MessageSchema = {
     CRYPTO_UNAVAILABLE: '此 Tern 无法加密连接：缺少所需的加密功能。请重新安装 Tern 或报告此问题。未发送任何数据。',
     PASSWORD_REQUIRED: '请输入密码。',
     CACHE_CORRUPT: '本地数据已损坏并已重建。',
+    CACHE_KEY_LOST: '本地数据的密钥已丢失，本地数据已从服务器重建。',
     UNSUPPORTED: '此处不支持该功能。',
     HANDSHAKE_FAILED: '无法建立安全连接。',
     HANDSHAKE_TIMEOUT: '建立安全连接超时。',
@@ -169,5 +170,6 @@ export const zhCN: MessageSchema = {
   notices: {
     kicked: '你的账号已在其他设备登录，本机已下线。',
     cacheRecovered: '本地数据已损坏，已从服务器重建。',
+    cacheKeyLost: '此设备已没有本地数据的密钥（系统钥匙串已更改）。旧数据已移到一旁（未删除），聊天记录已从服务器重新加载。',
   },
 };

@@ -5,7 +5,7 @@ import { useApi } from '../api';
 import { errorCode } from '../i18n/errors';
 
 export type SessionPhase = 'starting' | 'signed-out' | 'signed-in';
-export type Notice = 'kicked' | 'cacheRecovered' | 'passwordRequired';
+export type Notice = 'kicked' | 'cacheRecovered' | 'cacheKeyLost' | 'passwordRequired';
 
 export const useSessionStore = defineStore('session', () => {
   const session = ref<Session | null>(null);
@@ -111,7 +111,8 @@ export const useSessionStore = defineStore('session', () => {
         passwordFor.value = username;
         notice.value = 'passwordRequired';
       }),
-      api.onCacheRecovered(() => (notice.value = 'cacheRecovered')),
+      // A lost key (the keychain changed) is not damage: the user is told what happened, not that the disk is bad.
+      api.onCacheRecovered(({ error }) => (notice.value = error.code === 'CACHE_KEY_LOST' ? 'cacheKeyLost' : 'cacheRecovered')),
     ];
     return () => offs.forEach((off) => off());
   }

@@ -69,6 +69,7 @@ export const localErrorCodes = [
   'PASSWORD_REQUIRED', // the stored device token was rejected: ask the user for the password
   'KICKED', // the server ended the session (another login, account disabled, token revoked)
   'CACHE_CORRUPT', // the local database was unreadable and was moved aside
+  'CACHE_KEY_LOST', // the local database's key is gone (keychain changed): moved aside, rebuilt, sign in again
   'NOT_FOUND',
   'UNSUPPORTED', // the feature is not available in this shell (e.g. updates in the browser)
   'SHELL_DISCONNECTED', // the UI lost its shell (the web shell or the core's thread went away)

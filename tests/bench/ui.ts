@@ -24,6 +24,7 @@ import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { createCore } from '../../electron/core/index';
 import { openCache, type WireMessage, type WireSyncEvent } from '../../electron/core/cache';
+import { cacheKey, keyFileDataKey } from '../../electron/core/data-key';
 import { startWebShell, startWebShellCore } from '../../electron/web-shell/index';
 import { ConversationType, SyncDomain } from '../../shared/protocol';
 import { launchBrowser, repoRoot, startTestServer, tempDir } from '../e2e/harness';
@@ -56,7 +57,8 @@ function stats(samples: number[]) {
 /** Seeds `conversations` one-message conversations and one big conversation with `messages` messages (the newest, so on top). */
 function seed(dataDir: string, userId: number, conversations: number, messages: number): { bigKey: string; seedMs: number } {
   const t0 = performance.now();
-  const { cache } = openCache({ dir: dataDir, userId });
+  // With the key the core will use (the web shell's key file), so the cache is seeded encrypted, as the app keeps it.
+  const { cache } = openCache({ dir: dataDir, userId, key: cacheKey(keyFileDataKey(dataDir).key, userId) });
   const text = sentences();
   let seq = Math.max(0, ...Object.values(cache.syncState.getCursors()).map(Number)) + 1;
   let msgId = 50_000_000;

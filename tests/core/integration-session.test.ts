@@ -124,7 +124,10 @@ describe('accounts and auth', () => {
     await c.register({ username: 'ivan', password: PASSWORD });
     await drop(c);
     const file = join(root, 'ivan', 'accounts.json');
-    const data = JSON.parse(readFileSync(file, 'utf8')) as { accounts: { deviceToken?: string }[] };
+    // A token the server no longer accepts (written in clear, as an older version kept it; sealed on load).
+    const data = JSON.parse(readFileSync(file, 'utf8')) as { accounts: { deviceToken?: string; deviceTokenSealed?: string }[] };
+    expect(data.accounts[0]!.deviceTokenSealed).toBeDefined();
+    delete data.accounts[0]!.deviceTokenSealed;
     data.accounts[0]!.deviceToken = 'not-a-valid-token';
     writeFileSync(file, JSON.stringify(data));
 

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Settings } from '../../shared/ipc';
 import { AccountStore } from '../../electron/core/account-store';
+import { newDataKey, SecretSealer } from '../../electron/core/data-key';
 import { createCore } from '../../electron/core/index';
 import { uuidv7 } from '../../electron/core/uuidv7';
 import { endpoint, scriptedConnector } from './helpers/memory-link';
@@ -52,17 +53,41 @@ describe('settings', () => {
 });
 
 describe('AccountStore', () => {
-  it('keeps tokens in a 0600 file and a stable device id', () => {
-    const store = new AccountStore(dir);
+  const sealer = new SecretSealer(newDataKey());
+
+  it('keeps tokens sealed in a 0600 file and a stable device id', () => {
+    const store = new AccountStore(dir, sealer);
     store.upsert({ userId: 5, username: 'a', nickname: 'A', avatar: '', server: 'h:1', endpoints: [], deviceToken: 'secret-token', lastLoginAt: 1 });
     const file = join(dir, 'accounts.json');
     expect(statSync(file).mode & 0o777).toBe(0o600);
-    const reopened = new AccountStore(dir);
+    expect(readFileSync(file, 'utf8')).not.toContain('secret-token'); // sealed, never in clear
+    const reopened = new AccountStore(dir, sealer);
     expect(reopened.deviceId).toBe(store.deviceId);
+    expect(reopened.byId(5)?.deviceToken).toBe('secret-token');
     expect(reopened.list()).toEqual([{ userId: 5, username: 'a', nickname: 'A', avatar: '', server: 'h:1', canAutoLogin: true, lastLoginAt: 1 }]);
     reopened.setToken(5, undefined);
-    expect(readFileSync(file, 'utf8')).not.toContain('secret-token');
-    expect(new AccountStore(dir).list()[0]?.canAutoLogin).toBe(false);
+    expect(new AccountStore(dir, sealer).list()[0]?.canAutoLogin).toBe(false);
+  });
+
+  it('seals a token left in clear by an older version, on load', () => {
+    const file = join(dir, 'accounts.json');
+    writeFileSync(file, JSON.stringify({ deviceId: 'd1', accounts: [{ userId: 7, username: 'b', nickname: 'B', avatar: '', server: 'h:1', endpoints: [], deviceToken: 'old-clear-token', lastLoginAt: 2 }] }));
+    const store = new AccountStore(dir, sealer);
+    expect(store.byId(7)?.deviceToken).toBe('old-clear-token');
+    const text = readFileSync(file, 'utf8');
+    expect(text).not.toContain('old-clear-token');
+    expect(JSON.parse(text).accounts[0].deviceTokenSealed).toMatch(/^v1\./);
+  });
+
+  it('drops a token sealed under another key (the key was lost): that account signs in with its password', () => {
+    new AccountStore(dir, sealer).upsert({ userId: 5, username: 'a', nickname: 'A', avatar: '', server: 'h:1', endpoints: [], deviceToken: 'secret-token', lastLoginAt: 1 });
+    const other = new AccountStore(dir, new SecretSealer(newDataKey()));
+    expect(other.lostTokens).toEqual([5]);
+    expect(other.list()[0]).toMatchObject({ username: 'a', canAutoLogin: false });
+    // A sealed token cannot be moved to another account either.
+    const sealed = sealer.seal('t', 'device token of user 5');
+    expect(sealer.open(sealed, 'device token of user 6')).toBeNull();
+    expect(sealer.open(sealed, 'device token of user 5')).toBe('t');
   });
 });
 

@@ -5,12 +5,16 @@
  * account signed in again and every message delivered exactly once, a
  * crash loop given up on, and dispose.
  */
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Worker } from 'node:worker_threads';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { directKey, type MessageView, type ServerEndpoint } from '../../shared/ipc';
+import Database from 'better-sqlite3-multiple-ciphers';
 import type { ClientCore } from '../../electron/core';
+import { cacheFilePath } from '../../electron/core/cache';
+import { applyKey, cacheFileState } from '../../electron/core/cache/encryption';
+import { cacheKey, newDataKey } from '../../electron/core/data-key';
 import { coreThreadFromSources, startCoreThread, type CoreThreadOptions } from '../../electron/host/core-thread';
 import { befriend, client, PASSWORD, record, waitFor, waitOnline } from '../core/helpers/clients';
 import { childServer, tempDir, type ChildServer } from '../core/helpers/server';
@@ -101,6 +105,29 @@ describe('the core on a worker thread', () => {
     await expect(core.sendMessage({ key: 'x:1' as 'u:1', text: 'hi' })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
     await expect(core.getConversation({ key: 'u:1' })).rejects.toMatchObject({ code: 'NOT_LOGGED_IN' });
     expect(await core.listAccounts({})).toEqual([]);
+  });
+
+  it('the host’s data key (Electron: from the keychain) reaches the thread: the cache is encrypted with it, no key file, the same key after a restart', async () => {
+    const dataKey = { key: newDataKey(), protection: 'os-keychain' as const, replaced: false };
+    const dir = join(root, 'kim');
+    const { core, workers } = await threaded('kim', server.endpoint, {
+      config: { dataDir: dir, defaultServers: [server.endpoint], deviceName: 'kim', clientName: 'test', logLevel: 'info', timings: fast, dataKey },
+    });
+    const recovered = record(core, 'cacheRecovered');
+    const { profile } = await core.register({ username: 'kim', password: PASSWORD });
+    const file = cacheFilePath(dir, profile.userId);
+    expect(cacheFileState(file)).toBe('encrypted');
+    expect(existsSync(join(dir, 'data.key'))).toBe(false);
+    const raw = new Database(file, { readonly: true });
+    applyKey(raw, cacheKey(dataKey.key, profile.userId));
+    expect(raw.prepare(`SELECT count(*) AS n FROM sqlite_schema`).get()).toMatchObject({ n: expect.any(Number) });
+    raw.close();
+    // A restarted thread gets the same key from the host: signed in again, the cache opens as it was.
+    await workers[0]!.terminate();
+    await waitFor(() => workers.length === 2, 'a new thread');
+    await waitFor(async () => (await core.getSession({}))?.profile.userId === profile.userId, 'signed in again');
+    expect(recovered).toEqual([]);
+    expect(existsSync(join(dir, 'data.key'))).toBe(false);
   });
 
   it('restarts a thread that died with messages in its outbox: signed in again, each message delivered once', async () => {

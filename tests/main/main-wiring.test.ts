@@ -46,7 +46,7 @@ const h = vi.hoisted(() => {
 });
 
 let core: FakeCore;
-const threadStarts: Array<{ entry: URL; config: { dataDir: string; logLevel: string; clientName: string } }> = [];
+const threadStarts: Array<{ entry: URL; config: { dataDir: string; logLevel: string; clientName: string; dataKey?: { key: Uint8Array; protection: string; replaced: boolean } } }> = [];
 
 // The core's thread is plain Node, tested for real in tests/host; here it is the fake core.
 vi.mock('../../electron/host/core-thread', async (importOriginal) => ({
@@ -158,6 +158,13 @@ vi.mock('electron', () => {
       },
     },
     shell: { openExternal: (u: string) => { state.openedExternal.push(u); return Promise.resolve(); } },
+    // A keychain that "encrypts" by reversing the bytes and prefixing a tag (the real one is tested in tests/main/data-key.test.ts).
+    safeStorage: {
+      isEncryptionAvailable: () => true,
+      getSelectedStorageBackend: () => 'gnome_libsecret',
+      encryptString: (t: string) => Buffer.concat([Buffer.from('kc:'), Buffer.from(t).reverse()]),
+      decryptString: (b: Buffer) => Buffer.from(b.subarray(3)).reverse().toString(),
+    },
   };
 });
 
@@ -230,6 +237,15 @@ describe('electron/main/index.ts wiring', () => {
     expect(entry.protocol).toBe('file:');
     expect(entry.pathname).toMatch(/[/\\]core-worker\.js$/);
     expect(config).toMatchObject({ dataDir: join(h.state.userData, 'data'), logLevel: 'info', clientName: 'tern-desktop/9.9.9 ' + process.platform });
+  });
+
+  it('gives the core the data key from the OS keychain (safeStorage), kept on disk only in its sealed form', () => {
+    const { dataKey } = threadStarts[0]!.config;
+    expect(dataKey).toMatchObject({ protection: 'os-keychain', replaced: false });
+    expect(dataKey!.key).toHaveLength(32);
+    const sealed = readFileSync(join(h.state.userData, 'data', 'data.key.keychain'));
+    expect(sealed.subarray(0, 3).toString()).toBe('kc:');
+    expect(sealed.includes(Buffer.from(Buffer.from(dataKey!.key).toString('base64')))).toBe(false);
   });
 
   it('opens a sandboxed, isolated window with the CJS preload', () => {

@@ -11,7 +11,7 @@
 // this, then builds the installers with every fuse (docs/RELEASING.md).
 //
 // The app: TERN_PACKAGED_APP, or electron-builder's unpacked output in dist/.
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { _electron, type ElectronApplication, type Page } from 'playwright-core';
@@ -133,6 +133,17 @@ if (!appPath) {
       });
       await delivered;
       expect(readFileSync(join(userData, 'logs', 'main.log'), 'utf8')).not.toContain('sent while the server was down'); // no bodies in logs
+      // Private at rest, with Electron's build of the SQLCipher addon: no SQLite header and no message text in the
+      // cache files; the key sealed by safeStorage (or, on a Linux without a secret service, in data.key).
+      const dataDir = join(userData, 'data');
+      for (const account of readdirSync(join(dataDir, 'accounts'))) {
+        for (const file of readdirSync(join(dataDir, 'accounts', account)).filter((f) => f.startsWith('cache.db'))) {
+          const bytes = readFileSync(join(dataDir, 'accounts', account, file));
+          expect(bytes.includes(Buffer.from('SQLite format 3')), file).toBe(false);
+          expect(bytes.includes(Buffer.from('hello from the packaged app')), file).toBe(false);
+        }
+      }
+      expect(existsSync(join(dataDir, 'data.key.keychain')) || existsSync(join(dataDir, 'data.key'))).toBe(true);
     }, 300_000);
   });
 }

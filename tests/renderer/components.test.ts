@@ -154,3 +154,22 @@ describe('AuthFirstRun', () => {
     expect(w.get('[data-test="auth-error"]').text()).toBe('That username is taken. Please choose another.');
   });
 });
+
+describe('cache notices', () => {
+  it('a lost key is told apart from a damaged cache, in both languages', async () => {
+    for (const [locale, keyLost, damaged] of [
+      ['en', 'system keychain changed', 'damaged'],
+      ['zh-CN', '系统钥匙串已更改', '已损坏'],
+    ] as const) {
+      const env = setupEnv({}, locale);
+      const session = useSessionStore();
+      session.bind();
+      env.fake.emit('cacheRecovered', { error: { code: 'CACHE_KEY_LOST', message: 'x' }, movedTo: '/x', recoveredOutbox: 0 });
+      expect(session.notice).toBe('cacheKeyLost');
+      expect(env.i18n.global.t(`notices.${session.notice}`)).toContain(keyLost);
+      env.fake.emit('cacheRecovered', { error: { code: 'CACHE_CORRUPT', message: 'x' }, movedTo: '/x', recoveredOutbox: 0 });
+      expect(session.notice).toBe('cacheRecovered');
+      expect(env.i18n.global.t(`notices.${session.notice}`)).toContain(damaged);
+    }
+  });
+});

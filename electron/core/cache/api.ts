@@ -76,11 +76,18 @@ export interface OpenCacheOptions {
    * time, or after a crash if you want to be thorough.
    */
   integrityCheck?: 'quick' | 'full';
+  /**
+   * The 32-byte key of this account's cache (../data-key.ts `cacheKey`): the
+   * file is encrypted (./encryption.ts). Absent: plain SQLite (tests of the cache).
+   */
+  key?: Uint8Array;
+  /** The key is new because the old one was lost: a file it cannot read is reported as CACHE_KEY_LOST. */
+  keyReplaced?: boolean;
 }
 
 /** What happened when the file could not be used (the `cacheRecovered` event's payload plus details). */
 export interface CacheRecovery {
-  /** code 'CACHE_CORRUPT'; message says why (not a database, malformed, quick_check failed). */
+  /** code 'CACHE_CORRUPT' (message says why: not a database, malformed, quick_check failed) or 'CACHE_KEY_LOST'. */
   error: ErrorInfo;
   /** Where the bad file was moved (its -wal/-shm moved next to it with the same suffix). Never deleted. */
   movedTo: string;

@@ -5,7 +5,7 @@
  * Each `stmt()` call runs its statement once, so `statements` counts the
  * statements run: the cost of an operation, which tests hold down.
  */
-import type BetterSqlite3 from 'better-sqlite3';
+import type BetterSqlite3 from 'better-sqlite3-multiple-ciphers';
 
 export type Row = Record<string, unknown>;
 

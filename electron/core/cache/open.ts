@@ -13,15 +13,23 @@
  *
  * Other failures (permissions, disk full, a locked file) are thrown as they
  * are: moving the file aside would not help and might lose data.
+ *
+ * With a key (always, in the app) the file is encrypted (./encryption.ts): a
+ * plaintext cache from before is encrypted in place first; a file the key
+ * cannot read is, like a damaged one, moved aside and rebuilt, reported as
+ * CACHE_KEY_LOST when the caller knows its key was replaced (its outbox, if
+ * any, cannot be read without the old key). Without a key (tests of the
+ * cache itself) the file is plain SQLite.
  */
 import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
+import Database from 'better-sqlite3-multiple-ciphers';
 import type { ConversationKey } from '../../../shared/ipc';
 import type { CacheLogger, CacheRecovery, OpenCacheOptions, OpenCacheResult, OutboxEntry } from './api';
 import { OpenedCache } from './cache';
 import type { CacheContext } from './context';
 import { CacheDb } from './db';
+import { applyKey, cacheFileState, encryptInPlace, rollBackInterruptedEncryption } from './encryption';
 import { migrate, SchemaTooNewError } from './migrations';
 import { outboxFromRow } from './outbox';
 import { scanOutbox, type RawOutboxRow } from './salvage';
@@ -61,9 +69,11 @@ const SQLITE_MAGIC = Buffer.from('SQLite format 3\0', 'latin1');
 
 /**
  * Checks the 16-byte header before SQLite touches the file (and its -wal,
- * which SQLite may reset when the main file is not a database).
+ * which SQLite may reset when the main file is not a database). An encrypted
+ * file has no readable header: SQLite and the key judge it.
  */
-function checkHeader(path: string): void {
+function checkHeader(path: string, encrypted: boolean): void {
+  if (encrypted) return;
   let fd: number | undefined;
   try {
     fd = openSync(path, 'r');
@@ -103,11 +113,12 @@ function quickCheck(raw: Database.Database, mode: 'quick' | 'full'): string[] {
   return tables.flatMap((t) => problems(`("${t.replace(/"/g, '""')}")`));
 }
 
-function openChecked(path: string, mode: 'quick' | 'full'): Database.Database {
-  checkHeader(path);
+function openChecked(path: string, mode: 'quick' | 'full', key?: Uint8Array): Database.Database {
+  checkHeader(path, key !== undefined);
   const raw = new Database(path);
   try {
-    configure(raw); // reading the header: SQLITE_NOTADB for garbage
+    if (key) applyKey(raw, key);
+    configure(raw); // reading the header: SQLITE_NOTADB for garbage, or for a key that does not fit
     const problems = quickCheck(raw, mode);
     if (problems.length > 0) throw new CorruptCacheError(`quick_check failed: ${problems.slice(0, 3).join('; ')}`);
     migrate(raw);
@@ -123,7 +134,7 @@ function moveAside(path: string, now: number): string {
   let target = `${path}.corrupt-${stamp}`;
   for (let i = 1; existsSync(target); i++) target = `${path}.corrupt-${stamp}-${i}`;
   renameSync(path, target);
-  for (const suffix of ['-wal', '-shm']) {
+  for (const suffix of ['-wal', '-shm', '-journal']) {
     if (existsSync(path + suffix)) renameSync(path + suffix, target + suffix);
   }
   return target;
@@ -154,13 +165,15 @@ function toEntries(rows: readonly RawOutboxRow[]): OutboxEntry[] {
 
 /**
  * Reads the outbox of a bad file without writing to it: with SQLite if it
- * still can, else by scanning its pages (./salvage.ts). Undefined if neither
- * found anything readable.
+ * still can (with the key, if the file is encrypted), else by scanning its
+ * pages (./salvage.ts; plaintext only). Undefined if neither found anything readable.
  */
-function salvageOutbox(path: string, log: CacheLogger): OutboxEntry[] | undefined {
+function salvageOutbox(path: string, log: CacheLogger, key: Uint8Array | undefined): OutboxEntry[] | undefined {
+  const encrypted = key !== undefined && cacheFileState(path) === 'encrypted';
   let raw: Database.Database | undefined;
   try {
     raw = new Database(path, { readonly: true, fileMustExist: true });
+    if (encrypted) applyKey(raw, key);
     return toEntries(raw.prepare(`SELECT * FROM outbox`).all() as RawOutboxRow[]);
   } catch (err) {
     log.warn({ code: (err as { code?: unknown }).code }, 'cache: SQLite cannot read the outbox of the bad file; scanning its pages');
@@ -171,8 +184,21 @@ function salvageOutbox(path: string, log: CacheLogger): OutboxEntry[] | undefine
       // ignore
     }
   }
+  if (encrypted) return undefined; // ciphertext pages hold nothing a scan could read
   const scanned = toEntries(scanOutbox(path));
   return scanned.length > 0 ? scanned : undefined;
+}
+
+/**
+ * With a key: finishes an interrupted encryption, and encrypts a plaintext
+ * cache (from before encryption) in place. A plaintext file that is itself
+ * damaged is left to the recovery below (its outbox is salvaged in clear).
+ */
+function prepareEncrypted(path: string, key: Uint8Array, mode: 'quick' | 'full', log: CacheLogger): void {
+  rollBackInterruptedEncryption(path, log);
+  if (cacheFileState(path) !== 'plaintext') return;
+  openChecked(path, mode).close(); // checks it and brings its schema up to date, in clear
+  encryptInPlace(path, key, log);
 }
 
 export function openCache(options: OpenCacheOptions): OpenCacheResult {
@@ -181,25 +207,32 @@ export function openCache(options: OpenCacheOptions): OpenCacheResult {
   const path = cacheFilePath(options.dir, options.userId);
   mkdirSync(join(options.dir, 'accounts', String(options.userId)), { recursive: true });
 
+  const key = options.key;
+  const mode = options.integrityCheck ?? 'quick';
   let raw: Database.Database;
   let recovered: CacheRecovery | undefined;
   let salvaged: OutboxEntry[] = [];
   try {
-    raw = openChecked(path, options.integrityCheck ?? 'quick');
+    if (key) prepareEncrypted(path, key, mode, log);
+    raw = openChecked(path, mode, key);
   } catch (err) {
     if (!isCorruption(err)) throw err;
+    // A file the key cannot read looks just like a damaged one; the caller knows if its key changed.
+    const keyLost = key !== undefined && options.keyReplaced === true && cacheFileState(path) === 'encrypted';
     const movedTo = moveAside(path, now());
     const reason = err instanceof Error ? err.message : String(err);
-    log.error({ code: (err as { code?: unknown }).code, movedTo }, 'cache: unusable file moved aside');
-    const outbox = salvageOutbox(movedTo, log);
+    log.error({ code: (err as { code?: unknown }).code, movedTo, keyLost }, 'cache: unusable file moved aside');
+    const outbox = salvageOutbox(movedTo, log, key);
     salvaged = outbox ?? [];
-    recovered = { error: { code: 'CACHE_CORRUPT', message: `local cache unreadable (${reason}); rebuilt from the server` }, movedTo, recoveredOutbox: 0 };
+    recovered = keyLost
+      ? { error: { code: 'CACHE_KEY_LOST', message: 'local cache encrypted with a key this device no longer has; rebuilt from the server' }, movedTo, recoveredOutbox: 0 }
+      : { error: { code: 'CACHE_CORRUPT', message: `local cache unreadable (${reason}); rebuilt from the server` }, movedTo, recoveredOutbox: 0 };
     if (!outbox) recovered.outboxUnreadable = true;
     if (salvaged.length > 0) {
       recovered.recoveryFile = `${movedTo}.outbox.json`;
       writeFileSync(recovered.recoveryFile, JSON.stringify({ movedFrom: path, entries: salvaged }, null, 2));
     }
-    raw = openChecked(path, 'quick');
+    raw = openChecked(path, 'quick', key);
   }
 
   const ctx: CacheContext = { db: new CacheDb(raw), userId: options.userId, now, log };

@@ -4,6 +4,7 @@
  * messages of their own. Everything is structured-clone data.
  */
 import type { CallFrame, EventFrame, ResultFrame, ServerEndpoint } from '../../../shared/ipc';
+import type { DataKey } from '../data-key';
 import type { Timings } from '../timings';
 
 /** How the core on the thread is built (it cannot receive functions: only data). */
@@ -16,6 +17,12 @@ export interface CoreThreadConfig {
   logLevel: LogLevel;
   /** Tests shorten them. */
   timings?: Partial<Timings>;
+  /**
+   * The data key, when the host keeps it (Electron: in the OS keychain,
+   * electron/main/data-key.ts). Absent: the core uses `<dataDir>/data.key`
+   * (the web shell's choice; ../data-key.ts).
+   */
+  dataKey?: DataKey;
 }
 
 export const logLevels = ['debug', 'info', 'warn', 'error'] as const;

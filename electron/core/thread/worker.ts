@@ -28,6 +28,7 @@ async function main(port: PortLike, config: CoreThreadConfig): Promise<void> {
       clientName: config.clientName,
       log: portLogger(port, config.logLevel),
       ...(config.timings ? { timings: config.timings } : {}),
+      ...(config.dataKey ? { dataKey: config.dataKey } : {}),
     });
   } catch (error) {
     port.postMessage({ control: 'failed', message: error instanceof Error ? error.message : String(error) } satisfies ThreadToHost);

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
+import Database from 'better-sqlite3-multiple-ciphers';
 import { afterEach, describe, expect, it } from 'vitest';
 import { latestSchemaVersion, migrate, migrations, schemaVersion, SchemaTooNewError } from '../../../electron/core/cache/migrations';
 import { TempDir } from './fixtures';

@@ -1,5 +1,5 @@
 /** The cache's numbered migrations, in order (the runner is shared/node/sqlite/migrate.ts). */
-import type BetterSqlite3 from 'better-sqlite3';
+import type BetterSqlite3 from 'better-sqlite3-multiple-ciphers';
 import { migration0001 } from './0001_init';
 import { migration0002 } from './0002_mute_until';
 import { migration0003 } from './0003_group_actions';

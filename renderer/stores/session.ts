@@ -59,10 +59,11 @@ export const useSessionStore = defineStore('session', () => {
   async function run(op: () => Promise<Session>): Promise<boolean> {
     busy.value = true;
     errorCodeRef.value = null;
+    // Cleared before, not after: a notice raised while signing in (the cache was rebuilt) must stay.
+    notice.value = null;
     try {
       const s = await op();
       passwordFor.value = null;
-      notice.value = null;
       rememberSignedOut(null);
       setSession(s);
       return true;

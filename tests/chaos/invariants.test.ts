@@ -3,11 +3,10 @@
  * planted in a real cache file (a second SQLite connection writes it, as a
  * bug in the core would) or in a sender's ledger, and must be reported.
  */
-import Database from 'better-sqlite3';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { World } from './support/world';
 import { waitFor } from '../support/wait';
+import { openCacheFile, type CacheConnection } from '../support/cache-file';
 
 let world: World;
 
@@ -23,9 +22,9 @@ afterAll(async () => {
   await world?.dispose();
 });
 
-function cache(i: number): Database.Database {
+function cache(i: number): CacheConnection {
   const p = world.p(i);
-  const db = new Database(join(p.dataDir, 'accounts', String(p.userId), 'cache.db'));
+  const db = openCacheFile(p.dataDir, p.userId);
   db.pragma('busy_timeout = 5000');
   return db;
 }

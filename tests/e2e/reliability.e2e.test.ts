@@ -3,11 +3,13 @@
  * return, exactly once and in order; a message sent while the server is down
  * fails visibly, the banner offers a retry, and resending works.
  */
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
 import {
   acceptFriendRequest, shotOnFailure, chatWith, headerIs, launchBrowser, messageTexts, openConversation, openUser, register, removeDir,
-  send, sendFriendRequest, allMessageTexts, shot, startTestServer, waitForMessage, waitOnline, type TestServer, type User,
+  send, sendFriendRequest, allMessageTexts, shot, startTestServer, waitForMessage, waitOnline, PASSWORD, type TestServer, type User,
 } from './harness';
 
 let browser: Browser;
@@ -170,6 +172,38 @@ describe('reliability end to end', () => {
     expect(atBob.slice(-2)).toEqual(texts);
     await expect.poll(() => bobItem.getByTestId('last-failed').count()).toBe(0);
     await shot(alice.page, '23-sent-when-back');
+  });
+
+  it('a lost key of the local data: sign in with the password, the chats come back from the server, the notice says why', async () => {
+    const erin = await openUser(browser, 'erin', [server.endpoint]);
+    dirs.push(erin.dataDir);
+    let again: User | undefined;
+    try {
+      await register(erin.page, 'erin', 'Erin');
+      await sendFriendRequest(erin.page, 'alice');
+      await acceptFriendRequest(alice.page, 'Erin');
+      await chatWith(erin.page, 'Alice');
+      await send(erin.page, 'written before the key was lost');
+      await erin.close();
+      expect(readFileSync(join(erin.dataDir, 'data.key'), 'utf8').trim()).toHaveLength(44);
+      rmSync(join(erin.dataDir, 'data.key')); // as when the keychain entry is gone
+
+      again = await openUser(browser, 'erin', [server.endpoint], { dataDir: erin.dataDir });
+      const page = again.page;
+      // The stored token cannot be unsealed any more: the password is asked for.
+      await page.getByTestId('username').fill('erin');
+      await page.getByTestId('password').fill(PASSWORD);
+      await page.getByTestId('submit').click();
+      await expect.poll(() => page.getByTestId('cache-notice').textContent(), { timeout: 30_000 }).toContain('no longer has the key of your local data');
+      await chatWith(page, 'Alice');
+      await waitForMessage(page, 'written before the key was lost');
+      await shot(page, '27-cache-key-lost-rebuilt');
+      // The old file is set aside, never deleted.
+      const accountDir = join(erin.dataDir, 'accounts', readdirSync(join(erin.dataDir, 'accounts'))[0]!);
+      expect(readdirSync(accountDir).some((f) => f.startsWith('cache.db.corrupt-'))).toBe(true);
+    } finally {
+      await again?.close();
+    }
   });
 
   it('first run explains a wrong password, an unreachable server and a server key mismatch', async () => {

@@ -173,3 +173,20 @@ describe('cache notices', () => {
     }
   });
 });
+
+describe('a notice raised while signing in', () => {
+  it('stays after the sign-in resolves (the cache was rebuilt during the login)', async () => {
+    let emitDuringLogin = () => {};
+    const env = setupEnv({
+      login: async () => {
+        emitDuringLogin();
+        return { account: { userId: 1, username: 'a', nickname: 'A', avatar: '', server: 'h:1', canAutoLogin: true, lastLoginAt: 1 }, profile: { userId: 1, username: 'a', nickname: 'A', avatar: '', signature: '' } } as never;
+      },
+    });
+    const session = useSessionStore();
+    session.bind();
+    emitDuringLogin = () => env.fake.emit('cacheRecovered', { error: { code: 'CACHE_KEY_LOST', message: 'x' }, movedTo: '/x', recoveredOutbox: 0 });
+    expect(await session.login({ username: 'a', password: 'password1' })).toBe(true);
+    expect(session.notice).toBe('cacheKeyLost');
+  });
+});

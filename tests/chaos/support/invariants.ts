@@ -18,11 +18,11 @@
  * `checkInvariants` returns the violations (empty when all hold) with enough
  * detail to debug; scenarios `expect(...).toEqual([])`.
  */
-import Database from 'better-sqlite3';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ConversationKey, MessageView } from '../../../shared/ipc';
 import { preview, PENDING_SORT_BASE } from '../../../electron/core/cache/context';
+import { openCacheFile } from '../../support/cache-file';
 import type { Participant } from './participant';
 
 export interface Conversation {
@@ -74,7 +74,7 @@ interface CacheRow {
 function cacheCounters(p: Participant): CacheRow[] {
   const file = join(p.dataDir, 'accounts', String(p.userId), 'cache.db');
   if (!existsSync(file)) return [];
-  const db = new Database(file, { readonly: true, fileMustExist: true });
+  const db = openCacheFile(p.dataDir, p.userId, { readonly: true });
   try {
     const rows = db
       .prepare(

@@ -55,13 +55,14 @@ export function createMessengerCore(deps: CoreDeps): ClientCore {
     onListenerError: (error, event) => deps.log.error({ event: String(event), err: toErrorInfo(error) }, 'event listener threw'),
   });
   store.addCallback(() => events.clear());
-  const accounts = new AccountStore(deps.dataDir, new SecretSealer(deps.dataKey.key));
+  const sealer = new SecretSealer(deps.dataKey.key);
+  const accounts = new AccountStore(deps.dataDir, sealer);
   if (accounts.lostTokens.length > 0) deps.log.warn({ accounts: accounts.lostTokens.length }, 'device tokens sealed under another data key: those accounts sign in with their password');
   // The key changed if the shell says so, or if tokens sealed under the old one no longer open (a deleted key file).
   const keyReplaced = deps.dataKey.replaced || accounts.lostTokens.length > 0;
   // Each account's cache is encrypted with its own key from the data key.
   const openCache: OpenCache = (options) => deps.openCache({ ...options, key: cacheKey(deps.dataKey.key, options.userId), keyReplaced });
-  const settings = new SettingsStore(deps.dataDir, deps.defaultServers);
+  const settings = new SettingsStore(deps.dataDir, deps.defaultServers, sealer);
   const sessions = store.add(new SessionSlot());
   // Every connection attempt goes through the proxy the settings name at that moment.
   const connector: Connector = (endpoint, options) => {

@@ -2,8 +2,12 @@
  * Client cache benchmark: paging and search over a 1,000,000-message cache,
  * and bulk apply of 10,000 messages in batched transactions.
  *
- *   npm run bench -- client-cache [--messages N] [--dir DIR] [--rebuild] [--iterations N]
+ *   npm run bench -- client-cache [--messages N] [--dir DIR] [--rebuild] [--iterations N] [--encrypted]
  *   npx tsx tests/bench/client-cache.ts [same options]   (direct run, prints JSON)
+ *
+ * --encrypted: the caches are SQLCipher-encrypted as the app keeps them
+ * (electron/core/cache/encryption.ts; its own DIR, default suffixed
+ * `-encrypted`); run with and without it to see what encryption at rest costs.
  *
  * The big cache is built once (batched sync apply, the real code path) into
  * DIR (default: $TMPDIR/tern-bench-client-cache) and reused by later runs.
@@ -16,6 +20,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { openCache, type Cache, type WireMessage, type WireSyncEvent } from '../../electron/core/cache';
 import { cacheFilePath } from '../../electron/core/cache/open';
+import { cacheKey } from '../../electron/core/data-key';
 import type { ConversationKey } from '../../shared/ipc';
 import { ConversationType, SyncDomain } from '../../shared/protocol';
 
@@ -124,15 +129,15 @@ function makeEvents(corpus: Corpus, from: number, count: number, convSeqs: Map<n
   return events;
 }
 
-function ensureBigCache(dir: string, total: number, rebuild: boolean, corpus: Corpus, log: (s: string) => void): { cache: Cache; buildMs?: number } {
+function ensureBigCache(dir: string, total: number, rebuild: boolean, corpus: Corpus, log: (s: string) => void, key: Uint8Array | undefined): { cache: Cache; buildMs?: number } {
   const path = cacheFilePath(dir, ME);
   if (!rebuild && existsSync(path)) {
-    const { cache } = openCache({ dir, userId: ME });
+    const { cache } = openCache({ dir, userId: ME, key });
     if ((cache.syncState.getMeta<number>('bench.built') ?? 0) >= total) return { cache };
     cache.close();
   }
   rmSync(dir, { recursive: true, force: true });
-  const { cache } = openCache({ dir, userId: ME });
+  const { cache } = openCache({ dir, userId: ME, key });
   const r = rng(42);
   const convSeqs = new Map<number, number>();
   const batch = 2000;
@@ -193,16 +198,19 @@ function sampleQueries(corpus: Corpus, r: () => number): { kind: string; query: 
 export async function run(args: string[]): Promise<Record<string, unknown>> {
   const total = Number(arg(args, 'messages') ?? 1_000_000);
   const iterations = Number(arg(args, 'iterations') ?? 2000);
-  const dir = arg(args, 'dir') ?? join(tmpdir(), 'tern-bench-client-cache');
+  const encrypted = args.includes('--encrypted');
+  // A fixed key: the bench measures the cipher's cost, not key handling.
+  const key = encrypted ? cacheKey(new Uint8Array(32).fill(7), ME) : undefined;
+  const dir = arg(args, 'dir') ?? join(tmpdir(), `tern-bench-client-cache${encrypted ? '-encrypted' : ''}`);
   const log = (s: string): void => console.log(s);
   const corpus = loadCorpus();
-  log(`client-cache: ${total.toLocaleString()} messages, corpus ${corpus.source} (${corpus.zh.length} zh, ${corpus.en.length} en)`);
+  log(`client-cache: ${total.toLocaleString()} messages, ${encrypted ? 'encrypted' : 'plain SQLite'}, corpus ${corpus.source} (${corpus.zh.length} zh, ${corpus.en.length} en)`);
 
-  const built = ensureBigCache(dir, total, args.includes('--rebuild'), corpus, log);
+  const built = ensureBigCache(dir, total, args.includes('--rebuild'), corpus, log, key);
   let cache = built.cache;
   cache.close();
   // Reopen: measures open + quick_check + migrations on the big file.
-  const [openMs, reopened] = time(() => openCache({ dir, userId: ME }));
+  const [openMs, reopened] = time(() => openCache({ dir, userId: ME, key }));
   cache = reopened.cache;
   const fileBytes = statSync(cacheFilePath(dir, ME)).size;
 
@@ -265,29 +273,32 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
   cache.close();
 
   // Bulk apply of 10,000 messages in batches of 500: into a fresh cache, and into the 1M cache.
-  const bulk = (c: Cache, run: number): { totalMs: number; batchP99Ms: number } => {
+  const bulk = (c: Cache, run: number): { totalMs: number; cpuMs: number; batchP99Ms: number } => {
     const rr = rng(5);
     const seqs = new Map<number, number>();
     const events = makeEvents(corpus, 0, 10_000, seqs, rr, 10_000_000_000 + run * 100_000, 1_000_000 * (run + 1));
     const batches: number[] = [];
     const t0 = performance.now();
+    const cpu0 = process.cpuUsage();
     for (let i = 0; i < events.length; i += 500) batches.push(time(() => c.applySyncEvents(events.slice(i, i + 500)))[0]);
-    return { totalMs: Math.round(performance.now() - t0), batchP99Ms: stats(batches).p99 };
+    const cpu = process.cpuUsage(cpu0);
+    return { totalMs: Math.round(performance.now() - t0), cpuMs: Math.round((cpu.user + cpu.system) / 1000), batchP99Ms: stats(batches).p99 };
   };
   const freshDir = join(tmpdir(), `tern-bench-client-cache-fresh-${process.pid}`);
-  const fresh = openCache({ dir: freshDir, userId: ME }).cache;
+  const fresh = openCache({ dir: freshDir, userId: ME, key }).cache;
   const bulkFresh = bulk(fresh, 0);
   fresh.close();
   rmSync(freshDir, { recursive: true, force: true });
   // Into the big cache: new conversations (ids above the bench's), so the reuse check stays valid.
-  const big = openCache({ dir, userId: ME }).cache;
+  const big = openCache({ dir, userId: ME, key }).cache;
   const bulkBig = bulk(big, big.syncState.getMeta<number>('bench.bulkRuns') ?? 0);
   big.syncState.setMeta('bench.bulkRuns', (big.syncState.getMeta<number>('bench.bulkRuns') ?? 0) + 1);
   big.close();
-  log(`bulk apply 10,000: fresh cache ${bulkFresh.totalMs} ms, into the 1M cache ${bulkBig.totalMs} ms`);
+  log(`bulk apply 10,000: fresh cache ${bulkFresh.totalMs} ms (CPU ${bulkFresh.cpuMs} ms), into the big cache ${bulkBig.totalMs} ms (CPU ${bulkBig.cpuMs} ms)`);
 
   return {
     messages: total,
+    encrypted,
     corpus: corpus.source,
     buildMs: built.buildMs === undefined ? 'reused' : Math.round(built.buildMs),
     openMs: Math.round(openMs),

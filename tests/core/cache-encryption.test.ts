@@ -10,7 +10,7 @@
  */
 import { spawn } from 'node:child_process';
 import { createDecipheriv, createHmac, pbkdf2Sync } from 'node:crypto';
-import { cpSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import Database from 'better-sqlite3-multiple-ciphers';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -145,10 +145,16 @@ describe('a v1 plaintext cache (tests/fixtures/cache-v1)', () => {
         process.stdout.write('go\\n');
         encryptInPlace(${JSON.stringify(file)}, Buffer.from(${JSON.stringify(Buffer.from(key).toString('hex'))}, 'hex'), { info() {}, warn() {}, error() {} });
         process.stdout.write('done\\n');`], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'inherit'] });
+      const exited = new Promise((r) => child.once('exit', r));
       await new Promise<void>((r) => child.stdout!.once('data', () => r()));
-      await new Promise((r) => setTimeout(r, 5 + attempt * 15));
+      // Killed as soon as the rekey's rollback journal has content: in the middle of the encryption, however
+      // fast or slow the machine is (the journal exists only while the rekey transaction runs).
+      let running = true;
+      void exited.then(() => (running = false));
+      const journal = `${file}-journal`;
+      while (running && !(existsSync(journal) && statSync(journal, { throwIfNoEntry: false })?.size)) await new Promise((r) => setImmediate(r));
       child.kill('SIGKILL');
-      await new Promise((r) => child.once('exit', r));
+      await exited;
       if (existsSync(`${file}-journal`) && readFileSync(`${file}-journal`).length > 0) sawInterrupted = true;
       const { cache, recovered } = openCache({ dir: client, userId: 1, key });
       expect(recovered).toBeUndefined();

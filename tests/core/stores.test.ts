@@ -35,6 +35,39 @@ describe('settings', () => {
     await again.dispose();
   });
 
+  it('keeps the proxy password sealed on disk; one in clear from an older file is sealed on load; a lost key empties only it', async () => {
+    const proxy = { type: 'socks5' as const, host: 'proxy.example', port: 1080, username: 'me', password: 'proxy secret 代理' };
+    const core = await createCore({ dataDir: dir, defaultServers: [endpoint(3)], connector: scriptedConnector().connector });
+    await core.updateSettings({ proxy });
+    await core.dispose();
+    const file = join(dir, 'settings.json');
+    const text = readFileSync(file, 'utf8');
+    expect(text).not.toContain('proxy secret');
+    expect(JSON.parse(text).proxy).toMatchObject({ username: 'me', passwordSealed: expect.stringMatching(/^v1\./) });
+    expect(JSON.parse(text).proxy.password).toBeUndefined();
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    const again = await createCore({ dataDir: dir, defaultServers: [endpoint(3)], connector: scriptedConnector().connector });
+    expect((await again.getSettings({})).proxy).toEqual(proxy);
+    await again.dispose();
+
+    // An older version wrote it in clear.
+    const old = JSON.parse(text);
+    delete old.proxy.passwordSealed;
+    old.proxy.password = 'old clear secret';
+    old.theme = 'dark';
+    writeFileSync(file, JSON.stringify(old));
+    const third = await createCore({ dataDir: dir, defaultServers: [endpoint(3)], connector: scriptedConnector().connector });
+    expect((await third.getSettings({})).proxy.password).toBe('old clear secret');
+    await third.dispose();
+    expect(readFileSync(file, 'utf8')).not.toContain('old clear secret');
+
+    // The data key is lost: the password cannot be opened; every other choice stays.
+    rmSync(join(dir, 'data.key'));
+    const fourth = await createCore({ dataDir: dir, defaultServers: [endpoint(3)], connector: scriptedConnector().connector });
+    expect(await fourth.getSettings({})).toMatchObject({ theme: 'dark', proxy: { ...proxy, password: '' } });
+    await fourth.dispose();
+  });
+
   it('survives a damaged settings file', async () => {
     writeFileSync(join(dir, 'settings.json'), '{ not json');
     const core = await createCore({ dataDir: dir, defaultServers: [endpoint(2)], connector: scriptedConnector().connector });

@@ -4,6 +4,7 @@
  * so the list is usable before the rest arrives).
  */
 import { watch } from 'vue';
+import { useAttachmentsStore } from './attachments';
 import { useConnectionStore } from './connection';
 import { useContactsStore } from './contacts';
 import { useConversationsStore } from './conversations';
@@ -13,7 +14,7 @@ import { useMessagesStore } from './messages';
 import { useSessionStore } from './session';
 import { useSettingsStore } from './settings';
 
-export { useConnectionStore, useContactsStore, useConversationsStore, useGroupsStore, useLinksStore, useMessagesStore, useSessionStore, useSettingsStore };
+export { useAttachmentsStore, useConnectionStore, useContactsStore, useConversationsStore, useGroupsStore, useLinksStore, useMessagesStore, useSessionStore, useSettingsStore };
 export { useSearchStore } from './search';
 export { useNavigationStore } from './navigation';
 
@@ -27,6 +28,7 @@ export function bindStores(): () => void {
     useGroupsStore().bind(),
     useSettingsStore().bind(),
     useLinksStore().bind(),
+    useAttachmentsStore().bind(),
   ];
   return () => offs.forEach((off) => off());
 }
@@ -36,6 +38,7 @@ export async function loadSignedIn(): Promise<void> {
   const conversations = useConversationsStore();
   conversations.reset();
   useMessagesStore().reset();
+  useAttachmentsStore().reset();
   void useConnectionStore().refresh().catch(() => undefined);
   await Promise.allSettled([conversations.load(), useContactsStore().load(), useGroupsStore().load()]);
   // A link (or notification) that arrived before sign-in opens now.

@@ -139,7 +139,11 @@ export const useMessagesStore = defineStore('messages', () => {
    * state) through `messagesChanged`, which is how it appears here: the call
    * only answers with its id. Resolves to that id, or null on failure.
    */
-  async function send(key: ConversationKey, text: string, opts: { mentions?: number[]; replyToServerId?: number } = {}): Promise<{ id: string } | null> {
+  async function send(
+    key: ConversationKey,
+    text: string,
+    opts: { mentions?: number[]; replyToServerId?: number; attachments?: string[] } = {},
+  ): Promise<{ id: string } | null> {
     lastError.value = null;
     // Sending from deep history jumps back to the present first.
     if (get(key).hasMoreAfter) await loadLatest(key, true);
@@ -147,9 +151,10 @@ export const useMessagesStore = defineStore('messages', () => {
     // The window must exist before the call: the message's event can arrive before the call's answer.
     if (!windows.has(key)) windows.set(key, { ...emptyWindow(), hasMoreBefore: false });
     try {
-      const args: { key: ConversationKey; text: string; mentions?: number[]; replyToServerId?: number } = { key, text };
+      const args: { key: ConversationKey; text: string; mentions?: number[]; replyToServerId?: number; attachments?: string[] } = { key, text };
       if (opts.mentions && opts.mentions.length > 0) args.mentions = opts.mentions;
       if (opts.replyToServerId !== undefined) args.replyToServerId = opts.replyToServerId;
+      if (opts.attachments && opts.attachments.length > 0) args.attachments = opts.attachments;
       return await useApi().sendMessage(args);
     } catch (err) {
       lastError.value = errorCode(err);

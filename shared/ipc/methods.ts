@@ -54,6 +54,10 @@ const endpoint = z.object({
 const none = z.object({}).strict();
 /** Largest slice of a file in one call, either way (1 MiB; 1.4 MB of base64). */
 export const MAX_ATTACHMENT_SLICE = 1024 * 1024;
+/** The slice the UI hands a file over in: its base64 call fits the smallest message a shell takes (the web shell's 256 KiB). */
+export const ATTACHMENT_UPLOAD_SLICE = 160 * 1024;
+/** The slice the UI reads a file back in (answers go the other way, bounded by the shell's send buffer). */
+export const ATTACHMENT_READ_SLICE = 512 * 1024;
 const base64Slice = z.base64().max(Math.ceil(MAX_ATTACHMENT_SLICE / 3) * 4);
 const stagingId = z.string().regex(/^[A-Za-z0-9_-]{8,64}$/, 'stagingId is an id from beginAttachment');
 const attachmentRef = { messageId, index: z.number().int().min(0).max(99) };

@@ -43,7 +43,8 @@ export interface TestServer {
 
 export async function startTestServer(): Promise<TestServer> {
   const dataDir = tempDir('server');
-  const options = (port: number) => ({ host: '127.0.0.1', port, dataDir, logLevel: 'silent' as const, scrypt: { N: 1024, r: 8, p: 1 }, shutdownGraceMs: 200 });
+  // The blob service keeps its port across a restart too (a resumed upload goes back to it).
+  const options = (port: number, blobPort = 0) => ({ host: '127.0.0.1', port, blobPort, dataDir, logLevel: 'silent' as const, scrypt: { N: 1024, r: 8, p: 1 }, shutdownGraceMs: 200 });
   let server = await startServer(options(0));
   const t: TestServer = {
     server,
@@ -52,7 +53,7 @@ export async function startTestServer(): Promise<TestServer> {
     port: server.port,
     stop: () => server.close(),
     restart: async () => {
-      server = await startServer(options(t.port));
+      server = await startServer(options(t.port, t.server.blobPort));
       t.server = server;
     },
   };

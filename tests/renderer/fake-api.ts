@@ -44,6 +44,8 @@ const defaults: { [M in MethodName]?: () => MethodResults[M] } = {
   getLastConversation: () => null,
   loadMessages: () => ({ messages: [], hasMoreBefore: false, hasMoreAfter: false }),
   searchMessages: () => [],
+  listTransfers: () => [],
+  getAttachmentLimits: () => ({ maxFileBytes: 100 * 1024 * 1024, maxPerMessage: 10 }),
   listFriends: () => [],
   listFriendRequests: () => [],
   findUser: () => null,

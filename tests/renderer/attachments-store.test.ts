@@ -1,0 +1,91 @@
+import { beforeEach, describe, expect, it } from 'vitest';
+import type { AttachmentSummary, StagedAttachment } from '../../shared/ipc';
+import { ATTACHMENT_UPLOAD_SLICE } from '../../shared/ipc/methods';
+import { attachmentLabel, withCaption } from '../../renderer/composables/attachmentText';
+import { en } from '../../renderer/i18n/en';
+import { useAttachmentsStore } from '../../renderer/stores/attachments';
+import { setupEnv, type TestEnv } from './setup';
+
+function staged(name: string, size: number): StagedAttachment {
+  return { stagingId: `stage-${name}`.replace(/[^A-Za-z0-9_-]/g, '_'), name, size, mime: 'application/pdf', kind: 'file', decodable: false, hasThumbnail: false };
+}
+
+describe('attachments store', () => {
+  let env: TestEnv;
+  const appended: Array<{ stagingId: string; offset: number; bytes: number }> = [];
+  beforeEach(() => {
+    appended.length = 0;
+    env = setupEnv({
+      getAttachmentLimits: () => ({ maxFileBytes: 1024 * 1024, maxPerMessage: 3 }),
+      beginAttachment: ({ name }) => ({ stagingId: `stage-${name}`.replace(/[^A-Za-z0-9_-]/g, '_') }),
+      appendAttachment: ({ stagingId, offset, data }) => {
+        appended.push({ stagingId, offset, bytes: atob(data).length });
+      },
+      finishAttachment: ({ stagingId }) => staged(stagingId.slice(6), appended.filter((a) => a.stagingId === stagingId).reduce((n, a) => n + a.bytes, 0)),
+      sendMessage: () => ({ id: 'm1' }),
+    });
+  });
+
+  it('hands a file over in slices that fit a shell message, in order, then sends it with the caption', async () => {
+    const store = useAttachmentsStore();
+    const size = ATTACHMENT_UPLOAD_SLICE * 2 + 1000;
+    await store.addFiles('u:2', [new File([new Uint8Array(size).fill(7)], 'a.pdf', { type: 'application/pdf' })]);
+    expect(appended.map((a) => [a.offset, a.bytes])).toEqual([[0, ATTACHMENT_UPLOAD_SLICE], [ATTACHMENT_UPLOAD_SLICE, ATTACHMENT_UPLOAD_SLICE], [ATTACHMENT_UPLOAD_SLICE * 2, 1000]]);
+    // Each call's base64 stays under the web shell's 256 KiB message.
+    expect(Math.ceil(ATTACHMENT_UPLOAD_SLICE / 3) * 4 + 200).toBeLessThan(256 * 1024);
+    expect(store.draftsOf('u:2').map((d) => [d.name, d.state, d.sent])).toEqual([['a.pdf', 'ready', size]]);
+    expect(await store.sendDrafts('u:2', 'the report')).toEqual({ id: 'm1' });
+    expect(env.fake.calls.sendMessage.mock.calls[0]![0]).toEqual({ key: 'u:2', text: 'the report', attachments: ['stage-a_pdf'] });
+    expect(store.draftsOf('u:2')).toEqual([]);
+  });
+
+  it('a file over the server limit, an empty file and one too many are refused before any byte moves', async () => {
+    const store = useAttachmentsStore();
+    await store.addFiles('u:2', [
+      new File([new Uint8Array(1024 * 1024 + 1)], 'big.bin'),
+      new File([], 'empty.txt'),
+      new File(['x'], 'one.txt'),
+      new File(['y'], 'two.txt'),
+      new File(['z'], 'three.txt'),
+    ]);
+    expect(store.draftsOf('u:2').map((d) => [d.name, d.state, d.error])).toEqual([
+      ['big.bin', 'failed', 'FILE_TOO_LARGE'],
+      ['empty.txt', 'failed', 'FILE_EMPTY'],
+      ['one.txt', 'ready', undefined],
+    ]);
+    expect(store.lastError).toBe('TOO_MANY_FILES');
+    expect(env.fake.calls.beginAttachment.mock.calls.map((c) => (c[0] as { name: string }).name)).toEqual(['one.txt']);
+    // Failed files are not sent; removing one discards it in the core.
+    const one = store.draftsOf('u:2')[2]!;
+    store.removeDraft('u:2', one.id);
+    expect(env.fake.calls.discardAttachment.mock.calls[0]![0]).toEqual({ stagingId: 'stage-one_txt' });
+    expect(await store.sendDrafts('u:2', '')).toBeNull();
+    expect(env.fake.calls.sendMessage).not.toHaveBeenCalled();
+  });
+
+  it('keeps the latest progress of each transfer and forgets finished ones', () => {
+    const store = useAttachmentsStore();
+    store.bind();
+    const p = { messageId: 'm1', index: 0, direction: 'upload' as const, part: 'file' as const, bytes: 10, total: 100, state: 'running' as const };
+    env.fake.emit('transferProgress', p);
+    env.fake.emit('transferProgress', { ...p, part: 'thumbnail', bytes: 99 });
+    expect(store.transferOf('m1', 0)?.bytes).toBe(10);
+    env.fake.emit('transferProgress', { ...p, bytes: 100, state: 'done' });
+    expect(store.transferOf('m1', 0)).toBeUndefined();
+  });
+});
+
+describe('attachment labels', () => {
+  const t = (key: string, values: Record<string, unknown> = {}) => {
+    const template = key.split('.').reduce<unknown>((o, k) => (o as Record<string, unknown>)[k], en) as string;
+    return template.replace(/\{(\w+)\}/g, (_, k: string) => String(values[k]));
+  };
+  it('says [Photo] / [File] name, with counts and the caption', () => {
+    const s = (over: Partial<AttachmentSummary>): AttachmentSummary => ({ kind: 'image', name: 'a.png', count: 1, ...over });
+    expect(attachmentLabel(t, s({}))).toBe('[Photo]');
+    expect(attachmentLabel(t, s({ count: 3 }))).toBe('[3 photos]');
+    expect(attachmentLabel(t, s({ kind: 'file', name: '报告.pdf' }))).toBe('[File] 报告.pdf');
+    expect(withCaption(attachmentLabel(t, s({})), 'look')).toBe('[Photo] look');
+    expect(withCaption(attachmentLabel(t, s({ kind: 'file', name: 'x.zip', count: 2 })), '')).toBe('[2 files] x.zip');
+  });
+});

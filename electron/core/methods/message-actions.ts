@@ -62,11 +62,14 @@ export class MessageActionMethods implements Pick<CoreMethods, MessageActionName
 
   /** Delete for me (not recall): gone from this device now, and from the account's other devices when the server hears of it. */
   deleteMessage = async (args: ParsedArgs<'deleteMessage'>): Promise<void> => {
-    const { cache, outbox } = this.sessions.account();
+    const { cache, outbox, attachments } = this.sessions.account();
     const serverId = cache.messages.get(args.messageId)?.serverId;
+    // An unsent message's files were never sent: its upload stops and their encrypted copies are unpinned.
+    const unsent = cache.outbox.get(args.messageId) ? cache.messages.storedAttachments(args.messageId) : undefined;
     outbox.discard(args.messageId);
     const removed = cache.messages.delete(args.messageId);
     if (!removed) throw new CoreError('NOT_FOUND', 'message not found');
+    if (unsent && unsent.list.length > 0) await attachments.forgetUnsent(args.messageId, unsent.list);
     this.events.emit('messagesRemoved', { key: removed.key, ids: [args.messageId] });
     const conversation = cache.conversations.get(removed.key);
     if (conversation) this.events.emit('conversationsChanged', { conversations: [conversation] });

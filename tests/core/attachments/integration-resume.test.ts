@@ -6,6 +6,8 @@
  * once.
  */
 import { existsSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { readdir } from 'node:fs/promises';
+import { connect, createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ConversationKey, MessageView, TransferProgress } from '../../../shared/ipc';
@@ -13,6 +15,7 @@ import type { ClientCore } from '../../../electron/core/index';
 import { befriend, client, PASSWORD, waitFor, waitOnline } from '../helpers/clients';
 import { childServer, inProcessServer, tempDir, type ChildServer } from '../helpers/server';
 import { noise, readAll } from './helpers';
+import { freePort } from '../../support/postgres';
 
 const timings = { backoffInitialMs: 200, backoffMaxMs: 1000 };
 const SIZE = 24 * 1024 * 1024;
@@ -40,6 +43,15 @@ async function pair(dir: string, endpoint: { host: string; port: number; publicK
   return { alice, bob, toBob: `u:${b.profile.userId}`, toAlice: `u:${a.profile.userId}` };
 }
 
+/** Every upload progress event of `core`. */
+function recordUploads(core: ClientCore): { uploads: TransferProgress[] } {
+  const uploads: TransferProgress[] = [];
+  core.on('transferProgress', (p) => {
+    if (p.direction === 'upload') uploads.push(p);
+  });
+  return { uploads };
+}
+
 /** Calls `cut` once, from inside the progress event, when the upload of `id` passed half way. */
 function cutAtHalf(core: ClientCore, cut: (p: TransferProgress) => void): { uploads: TransferProgress[]; sentBeforeCut: () => number } {
   const uploads: TransferProgress[] = [];
@@ -55,6 +67,59 @@ function cutAtHalf(core: ClientCore, cut: (p: TransferProgress) => void): { uplo
     }
   });
   return { uploads, sentBeforeCut: () => before };
+}
+
+/**
+ * A relay in front of the blob service that, while held, stops reading from
+ * the client after `holdAfter` bytes: the client's socket fills and its
+ * upload stays in the middle, whatever the machine's speed (on an idle
+ * machine loopback would finish a 24 MiB upload before a cut could land).
+ */
+interface HoldingRelay {
+  port: number;
+  /** Resolves once the upload is held (the relay stopped reading from the client). */
+  held(): Promise<void>;
+  release(): void;
+  stop(): Promise<void>;
+}
+async function holdingRelay(target: number, holdAfter: number): Promise<HoldingRelay> {
+  let held = true;
+  let forwarded = 0;
+  const paused = new Set<Socket>();
+  const sockets = new Set<Socket>();
+  const server: Server = createServer((client) => {
+    const upstream = connect({ host: '127.0.0.1', port: target });
+    for (const s of [client, upstream]) {
+      sockets.add(s);
+      s.on('error', () => undefined);
+      s.on('close', () => sockets.delete(s));
+    }
+    client.on('data', (chunk: Buffer) => {
+      upstream.write(chunk);
+      forwarded += chunk.length;
+      if (held && forwarded >= holdAfter) {
+        client.pause();
+        paused.add(client);
+      }
+    });
+    upstream.pipe(client);
+    client.on('close', () => upstream.destroy());
+    upstream.on('close', () => client.destroy());
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as { port: number }).port,
+    held: () => waitFor(() => (paused.size > 0 ? true : undefined), 'the relay to hold the upload', 60_000).then(() => undefined),
+    release: () => {
+      held = false;
+      for (const c of paused) c.resume();
+      paused.clear();
+    },
+    stop: async () => {
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
 }
 
 /** SIGKILLs the server as soon as an upload's staging file there holds at least 1 MiB. */
@@ -74,17 +139,22 @@ async function arrives(core: ClientCore, key: ConversationKey, id: string): Prom
 describe('an upload cut half way resumes', () => {
   it('after the server crashes and comes back on the same data', async () => {
     const dir = join(root, 'crash');
-    let server: ChildServer = await childServer(join(dir, 'server'));
+    const blobPort = await freePort();
+    const relay = await holdingRelay(blobPort, SIZE / 2);
+    const env = { TERN_SERVER_BLOB_PORT: String(blobPort), TERN_SERVER_BLOB_PUBLIC_URL: `http://127.0.0.1:${relay.port}` };
+    let server: ChildServer = await childServer(join(dir, 'server'), 0, env);
     const { alice, bob, toBob, toAlice } = await pair(dir, server.endpoint);
     try {
       const staged = await alice.stageAttachmentFile({ path: sourcePath });
-      // Killed once past half way and once the server has stored some of it (on a loaded machine the
-      // bytes the client has sent may still sit in socket buffers, unread by the server).
-      const watch = cutAtHalf(alice, () => void killOnceStored(server, join(dir, 'server', 'uploads')));
+      // The relay holds the upload half way; the server is killed once it has stored some of it.
+      const watch = recordUploads(alice);
       const sent = await alice.sendMessage({ key: toBob, text: 'big one', attachments: [staged.stagingId] });
+      await relay.held();
+      await killOnceStored(server, join(dir, 'server', 'uploads'));
       await server.exited;
       const cutAt = watch.uploads.length;
-      server = await childServer(join(dir, 'server'), server.endpoint.port);
+      relay.release();
+      server = await childServer(join(dir, 'server'), server.endpoint.port, env);
       const got = await arrives(bob, toAlice, sent.id);
       // It resumed: after the restart the upload took up where the server stopped (told before any byte moves), not at 0.
       const after = watch.uploads.slice(cutAt);
@@ -100,6 +170,7 @@ describe('an upload cut half way resumes', () => {
       await alice.dispose();
       await bob.dispose();
       await server.stop();
+      await relay.stop();
     }
   }, 120_000);
 
@@ -137,18 +208,52 @@ describe('an upload cut half way resumes', () => {
     }
   }, 120_000);
 
+  it('deleting the message mid-upload stops the upload and removes its encrypted copy from disk', async () => {
+    const dir = join(root, 'delete');
+    const blobPort = await freePort();
+    const relay = await holdingRelay(blobPort, SIZE / 2);
+    const s = await inProcessServer(join(dir, 'server'), { maxAttachmentBytes: 64 * 1024 * 1024, blobPort, blobPublicUrl: `http://127.0.0.1:${relay.port}` });
+    const { alice, bob, toBob } = await pair(dir, s.endpoint);
+    // The encrypted copy is the only file in Alice's data at least as large as the content.
+    const bigFiles = async (): Promise<string[]> => {
+      const entries = await readdir(join(dir, 'alice'), { recursive: true, withFileTypes: true });
+      return entries.filter((e) => e.isFile() && statSync(join(e.parentPath, e.name)).size >= SIZE).map((e) => e.name);
+    };
+    try {
+      const staged = await alice.stageAttachmentFile({ path: sourcePath });
+      const watch = recordUploads(alice);
+      const sent = await alice.sendMessage({ key: toBob, text: 'delete me', attachments: [staged.stagingId] });
+      expect(await bigFiles()).toHaveLength(1);
+      await relay.held();
+      await alice.deleteMessage({ messageId: sent.id });
+      await waitFor(() => watch.uploads.at(-1)?.state === 'cancelled' || undefined, 'the upload stops', 60_000);
+      await waitFor(async () => ((await bigFiles()).length === 0 ? true : undefined), 'the encrypted copy is removed', 60_000);
+      expect((await alice.loadMessages({ key: toBob })).messages.some((m) => m.id === sent.id)).toBe(false);
+    } finally {
+      await alice.dispose();
+      await bob.dispose();
+      await s.server.close();
+      await relay.stop();
+    }
+  }, 120_000);
+
   it('cancel stops the upload and fails the message (CANCELLED); resend finishes it from where it stopped', async () => {
     const dir = join(root, 'cancel');
-    const s = await inProcessServer(join(dir, 'server'), { maxAttachmentBytes: 64 * 1024 * 1024 });
+    const blobPort = await freePort();
+    const relay = await holdingRelay(blobPort, SIZE / 2);
+    const s = await inProcessServer(join(dir, 'server'), { maxAttachmentBytes: 64 * 1024 * 1024, blobPort, blobPublicUrl: `http://127.0.0.1:${relay.port}` });
     const { alice, bob, toBob, toAlice } = await pair(dir, s.endpoint);
     try {
       const staged = await alice.stageAttachmentFile({ path: sourcePath });
-      const watch = cutAtHalf(alice, (p) => void alice.cancelTransfer({ messageId: p.messageId, index: p.index }));
+      const watch = recordUploads(alice);
       const sent = await alice.sendMessage({ key: toBob, text: 'cancel me', attachments: [staged.stagingId] });
       const id = sent.id;
+      await relay.held();
+      await alice.cancelTransfer({ messageId: id, index: 0 });
       const failed = await waitFor(async () => (await alice.loadMessages({ key: toBob })).messages.find((m) => m.id === id && m.status === 'failed'), 'failed', 60_000);
       expect(failed.error?.code).toBe('CANCELLED');
       expect(watch.uploads.at(-1)?.state).toBe('cancelled');
+      relay.release();
       await alice.resendMessage({ messageId: id });
       await arrives(bob, toAlice, id);
       expect((await readAll(bob, id, 0)).bytes.equals(Buffer.from(content))).toBe(true);
@@ -156,6 +261,7 @@ describe('an upload cut half way resumes', () => {
       await alice.dispose();
       await bob.dispose();
       await s.server.close();
+      await relay.stop();
     }
   }, 120_000);
 });

@@ -7,7 +7,7 @@
  * read are given here: the viewport is 600 px high, every virtual row 56 px,
  * and the scroller's content is as high as the virtualiser says.
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { nextTick } from 'vue';
 import type { MessagePage } from '../../shared/ipc';
 import MessageList from '../../renderer/components/message/MessageList.vue';
@@ -118,8 +118,11 @@ describe('MessageList', { timeout: 30_000 }, () => {
     held.shift()!();
     await settle();
 
-    expect(scroller.scrollHeight).toBe(contentBefore + 50 * ROW);
-    expect(screenTop(scroller, id)).toBe(before); // same place on the screen, though 50 rows now sit above it
+    // On a busy machine the list may take a few more turns to measure and re-render: wait (bounded) for it to settle.
+    await vi.waitFor(() => {
+      expect(scroller.scrollHeight).toBe(contentBefore + 50 * ROW);
+      expect(screenTop(scroller, id)).toBe(before); // same place on the screen, though 50 rows now sit above it
+    }, { timeout: 10_000, interval: 50 });
     w.unmount();
   });
 

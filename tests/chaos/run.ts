@@ -2,7 +2,7 @@
  * `npm run test:chaos [-- options] [vitest args]`: the chaos project alone.
  *
  *   --long            bigger bursts, longer faults, 200 random seeds (CHAOS_LONG=1)
- *   --seeds N         how many seeds the random runner tries (default 2, --long 200)
+ *   --seeds N         how many fresh random seeds the random runner tries (default: a fixed list, --long 200)
  *   --seed S          replay: every scenario and the random runner use seed S
  *   --soak MINUTES    the soak instead (tests/chaos/soak.ts): 50 clients chatting under random faults
  *                     (--clients N, --out FILE go to the soak)

@@ -3,7 +3,7 @@
  * `npm run test:chaos` (tests/chaos/run.ts) sets:
  *
  * - CHAOS_SEED: one seed for every scenario (replay a failure);
- * - CHAOS_SEEDS: how many seeds the random runner tries (CI: 2; --long: 200);
+ * - CHAOS_SEEDS: how many fresh random seeds the random runner tries (default: none, the fixed CI list; --long: 200);
  * - CHAOS_LONG=1: bigger bursts and longer faults.
  */
 export function chaosSeed(fallback: number): number {

@@ -71,6 +71,12 @@ export class Participant {
   readonly dataDir: string;
   /** Every sendMessage, in call order. */
   readonly sent: SentRecord[] = [];
+  /**
+   * Sends whose answer a SIGKILL of the core cut off (SHELL_DISCONNECTED): the
+   * core may or may not have stored them before it died, like a click in an
+   * app that crashed at that instant. Neither required nor phantoms.
+   */
+  readonly cut: Omit<SentRecord, 'id'>[] = [];
   /** Ids the UI showed as sent (an ack arrived: status sent, delivered or read). */
   readonly shownSent = new Set<string>();
   /** Connection states as the UI saw them, with local receive time. */
@@ -135,9 +141,14 @@ export class Participant {
   }
 
   async send(key: ConversationKey, text: string): Promise<string> {
-    const { id } = await this.core.sendMessage({ key, text });
-    this.sent.push({ id, key, text });
-    return id;
+    try {
+      const { id } = await this.core.sendMessage({ key, text });
+      this.sent.push({ id, key, text });
+      return id;
+    } catch (err) {
+      if ((err as { code?: string }).code === 'SHELL_DISCONNECTED') this.cut.push({ key, text });
+      throw err;
+    }
   }
 
   async online(): Promise<boolean> {

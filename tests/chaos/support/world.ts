@@ -145,7 +145,7 @@ export class World {
       await waitFor(
         async () => {
           let open = 0;
-          for (const key of new Set(p.sent.map((r) => r.key))) {
+          for (const key of new Set([...p.sent, ...p.cut].map((r) => r.key))) {
             const msgs = (await p.core.loadMessages({ key, limit: 200 })).messages;
             for (const m of msgs) {
               if (!m.outgoing) continue;

@@ -34,7 +34,11 @@ export interface ChildServer {
  * `env` adds TERN_SERVER_* settings (e.g. lifting the per-account send rate for a benchmark's burst).
  */
 export async function childServer(dataDir: string, port = 0, env: Record<string, string> = {}): Promise<ChildServer> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'server/main.ts'), '--port', String(port), '--data', dataDir, '--log-level', 'warn'], {
+  // The blob service on any free port unless the caller fixed one: by default it takes --port + 1, which on a
+  // restart at a known port may have been taken by another test meanwhile (EADDRINUSE).
+  const blobPort = env.TERN_SERVER_BLOB_PORT ?? '0';
+  const args = ['--import', 'tsx', join(repoRoot, 'server/main.ts'), '--port', String(port), '--blob-port', blobPort, '--data', dataDir, '--log-level', 'warn'];
+  const child = spawn(process.execPath, args, {
     cwd: repoRoot,
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, ...env },

@@ -12,6 +12,7 @@ import { startServer, type RunningServer } from '../../server/index';
 import type { Timings } from '../../electron/core/timings';
 import { startWebShell, startWebShellCore, type WebShell } from '../../electron/web-shell/index';
 import { silentLog } from '../../electron/web-shell/log';
+import { startFaultProxy, type FaultProxy } from '../chaos/support/fault-proxy';
 
 export const repoRoot = resolve(import.meta.dirname, '../..');
 export const screenshotDir = join(repoRoot, 'test-results/screenshots');
@@ -39,23 +40,39 @@ export interface TestServer {
   stop(): Promise<void>;
   /** Starts again on the same port and data directory (after stop()). */
   restart(): Promise<void>;
+  /** With `blobProxy`: the proxy every blob transfer goes through (shape it to slow transfers down). */
+  blobProxy?: FaultProxy;
 }
 
-export async function startTestServer(): Promise<TestServer> {
+/**
+ * A server in this process on free ports. With `blobProxy`, clients are told
+ * a blob URL that goes through a fault proxy, so a test can hold a transfer at
+ * a known speed instead of racing a loopback upload that may finish between
+ * two progress events on a fast machine.
+ */
+export async function startTestServer(opts: { blobProxy?: boolean } = {}): Promise<TestServer> {
   const dataDir = tempDir('server');
+  const blobProxy = opts.blobProxy ? await startFaultProxy({ host: '127.0.0.1', port: 1 }) : undefined;
+  const blobPublicUrl = blobProxy ? { blobPublicUrl: `http://127.0.0.1:${blobProxy.port}` } : {};
   // The blob service keeps its port across a restart too (a resumed upload goes back to it).
-  const options = (port: number, blobPort = 0) => ({ host: '127.0.0.1', port, blobPort, dataDir, logLevel: 'silent' as const, scrypt: { N: 1024, r: 8, p: 1 }, shutdownGraceMs: 200 });
+  const options = (port: number, blobPort = 0) => ({
+    host: '127.0.0.1', port, blobPort, dataDir, logLevel: 'silent' as const, scrypt: { N: 1024, r: 8, p: 1 }, shutdownGraceMs: 200, ...blobPublicUrl,
+  });
   let server = await startServer(options(0));
+  blobProxy?.retarget({ host: '127.0.0.1', port: server.blobPort });
   const t: TestServer = {
     server,
     endpoint: { host: server.host, port: server.port, publicKey: server.publicKeyBase64 },
     dataDir,
     port: server.port,
-    stop: () => server.close(),
+    stop: async () => {
+      await server.close();
+    },
     restart: async () => {
       server = await startServer(options(t.port, t.server.blobPort));
       t.server = server;
     },
+    ...(blobProxy ? { blobProxy } : {}),
   };
   return t;
 }

@@ -37,16 +37,26 @@ export interface Shape {
 
 const noShape: Shape = { latencyMs: 0, jitterMs: 0, bytesPerSec: 0 };
 
+/**
+ * With a bandwidth limit, at most this much waits in the proxy before it stops
+ * reading from the sender: the sender then sees the limit as TCP backpressure
+ * (its own progress slows), not as an endless buffer that accepts everything at once.
+ */
+const QUEUE_HIGH = 64 * 1024;
+
 /** One direction of one proxied connection. */
 class Pipe {
   /** When the last scheduled chunk is delivered (keeps order, models the bandwidth queue). */
   private busyUntil = 0;
+  /** Bytes scheduled but not yet delivered: past QUEUE_HIGH the sender is paused, as a slow link pushes back. */
+  private queued = 0;
   private readonly timers = new Set<NodeJS.Timeout>();
   /** Chunks held while blackholed (delivered on recovery). */
   private held: Buffer[] = [];
 
   constructor(
     private readonly proxy: FaultProxy,
+    private readonly from: Socket,
     private readonly to: Socket,
     private readonly connection: ProxiedConnection,
   ) {}
@@ -79,8 +89,12 @@ class Pipe {
       this.write(chunk);
       return;
     }
+    this.queued += chunk.length;
+    if (s.bytesPerSec > 0 && this.queued > QUEUE_HIGH) this.from.pause();
     const timer = setTimeout(() => {
       this.timers.delete(timer);
+      this.queued -= chunk.length;
+      if (this.queued <= QUEUE_HIGH / 2 && this.from.isPaused()) this.from.resume();
       this.write(chunk);
     }, at - now);
     this.timers.add(timer);
@@ -115,8 +129,8 @@ class ProxiedConnection {
     readonly client: Socket,
     readonly upstream: Socket,
   ) {
-    const up = new Pipe(proxy, upstream, this);
-    const down = new Pipe(proxy, client, this);
+    const up = new Pipe(proxy, client, upstream, this);
+    const down = new Pipe(proxy, upstream, client, this);
     this.pipes.push(up, down);
     client.on('data', (c: Buffer) => up.push(c));
     upstream.on('data', (c: Buffer) => down.push(c));

@@ -20,10 +20,13 @@
  * are moved aside, never deleted.
  */
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { hkdf } from '@noble/hashes/hkdf.js';
 import { sha256 } from '@noble/hashes/sha2.js';
+import { DATA_KEY_BYTES, DATA_KEY_FILE, formatDataKey, parseDataKey, setAsideUnreadable } from '../../shared/node/data-key-file';
+
+export { DATA_KEY_BYTES };
 
 export type KeyProtection = 'os-keychain' | 'key-file';
 
@@ -33,8 +36,6 @@ export interface DataKey {
   /** An earlier key could not be read and this one replaced it: what it protected is unreadable. */
   replaced: boolean;
 }
-
-export const DATA_KEY_BYTES = 32;
 
 export function newDataKey(): Uint8Array {
   return new Uint8Array(randomBytes(DATA_KEY_BYTES));
@@ -53,13 +54,12 @@ export function cacheKey(dataKey: Uint8Array, userId: number): Uint8Array {
 
 /** `<dataDir>/data.key`: the key beside the data (web shell, tests). Created on first use. */
 export function keyFileDataKey(dataDir: string, now: () => number = Date.now): DataKey {
-  const path = join(dataDir, 'data.key');
+  const path = join(dataDir, DATA_KEY_FILE);
   if (existsSync(path)) {
-    const text = readFileSync(path, 'utf8').trim();
-    const bytes = Buffer.from(text, 'base64');
-    if (bytes.length === DATA_KEY_BYTES && bytes.toString('base64') === text) return { key: new Uint8Array(bytes), protection: 'key-file', replaced: false };
+    const key = parseDataKey(readFileSync(path, 'utf8'));
+    if (key) return { key, protection: 'key-file', replaced: false };
     // Damaged: keep it for whoever wants to look, and start over.
-    renameSync(path, `${path}.unreadable-${new Date(now()).toISOString().replace(/[:.]/g, '-')}`);
+    setAsideUnreadable(path, now);
     return { ...writeKeyFile(path), replaced: true };
   }
   return { ...writeKeyFile(path), replaced: false };
@@ -67,7 +67,7 @@ export function keyFileDataKey(dataDir: string, now: () => number = Date.now): D
 
 function writeKeyFile(path: string): Omit<DataKey, 'replaced'> {
   const key = newDataKey();
-  writeFileSync(path, `${Buffer.from(key).toString('base64')}\n`, { mode: 0o600, flag: 'wx' });
+  writeFileSync(path, formatDataKey(key), { mode: 0o600, flag: 'wx' });
   chmodSync(path, 0o600);
   return { key, protection: 'key-file' };
 }

@@ -22,8 +22,9 @@
  * in with their password again.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { DATA_KEY_BYTES, DATA_KEY_FILE, formatDataKey, parseDataKey, setAsideUnreadable } from '../../shared/node/data-key-file';
 import type { CoreThreadConfig } from '../host/core-thread';
 
 export type DataKey = NonNullable<CoreThreadConfig['dataKey']>;
@@ -62,8 +63,6 @@ export type KeyUnavailableReason = 'keychain-unavailable' | 'keychain-refused';
 export type KeychainResult = { dataKey: DataKey } | { dataKey: undefined } | 'quit';
 
 export const keychainFileName = 'data.key.keychain';
-const keyFileName = 'data.key';
-const KEY_BYTES = 32;
 
 /** Is there a real keychain behind safeStorage (not Linux's fixed-password fallback)? */
 export function keychainAvailable(safeStorage: SafeStorageLike, platform: NodeJS.Platform): boolean {
@@ -76,7 +75,7 @@ export function keychainAvailable(safeStorage: SafeStorageLike, platform: NodeJS
 export function loadKeychainDataKey(options: KeychainDataKeyOptions): KeychainResult {
   const { dataDir, safeStorage, log } = options;
   const sealedPath = join(dataDir, keychainFileName);
-  const keyFilePath = join(dataDir, keyFileName);
+  const keyFilePath = join(dataDir, DATA_KEY_FILE);
   const available = keychainAvailable(safeStorage, options.platform);
   let replaced = false;
 
@@ -86,9 +85,9 @@ export function loadKeychainDataKey(options: KeychainDataKeyOptions): KeychainRe
     const reason: KeyUnavailableReason = available ? 'keychain-refused' : 'keychain-unavailable';
     log.warn({ reason }, 'data key: the keychain does not give back the key of the local data');
     if (!options.confirmStartOver(reason)) return 'quit';
-    setAside(sealedPath, options.now ?? Date.now);
+    setAsideUnreadable(sealedPath, options.now ?? Date.now);
     // A key file beside it would be older still: it cannot read what the lost key wrote.
-    if (existsSync(keyFilePath)) setAside(keyFilePath, options.now ?? Date.now);
+    if (existsSync(keyFilePath)) setAsideUnreadable(keyFilePath, options.now ?? Date.now);
     replaced = true;
   }
 
@@ -100,13 +99,13 @@ export function loadKeychainDataKey(options: KeychainDataKeyOptions): KeychainRe
   }
 
   // A key file from a run without a keychain: move it into the keychain (its data stays readable).
-  const fromFile = existsSync(keyFilePath) ? parseKeyFile(readFileSync(keyFilePath, 'utf8')) : null;
+  const fromFile = existsSync(keyFilePath) ? parseDataKey(readFileSync(keyFilePath, 'utf8')) : null;
   if (!fromFile && existsSync(keyFilePath)) {
-    setAside(keyFilePath, options.now ?? Date.now); // damaged: what it protected is unreadable anyway
+    setAsideUnreadable(keyFilePath, options.now ?? Date.now); // damaged: what it protected is unreadable anyway
     replaced = true;
   }
-  const key = fromFile ?? new Uint8Array(randomBytes(KEY_BYTES));
-  writeFileSync(sealedPath, safeStorage.encryptString(Buffer.from(key).toString('base64')), { mode: 0o600 });
+  const key = fromFile ?? new Uint8Array(randomBytes(DATA_KEY_BYTES));
+  writeFileSync(sealedPath, safeStorage.encryptString(formatDataKey(key)), { mode: 0o600 });
   if (fromFile) {
     rmSync(keyFilePath);
     log.info({}, 'data key: moved from the key file into the OS keychain');
@@ -116,22 +115,8 @@ export function loadKeychainDataKey(options: KeychainDataKeyOptions): KeychainRe
 
 function unseal(safeStorage: SafeStorageLike, sealed: Buffer): Uint8Array | null {
   try {
-    return parseKeyFile(safeStorage.decryptString(sealed));
+    return parseDataKey(safeStorage.decryptString(sealed));
   } catch {
     return null;
   }
-}
-
-/** 32 bytes, base64 (the key file's format, electron/core/data-key.ts). */
-function parseKeyFile(text: string): Uint8Array | null {
-  const trimmed = text.trim();
-  const bytes = Buffer.from(trimmed, 'base64');
-  return bytes.length === KEY_BYTES && bytes.toString('base64') === trimmed ? new Uint8Array(bytes) : null;
-}
-
-function setAside(path: string, now: () => number): void {
-  const stamp = new Date(now()).toISOString().replace(/[:.]/g, '-');
-  let target = `${path}.unreadable-${stamp}`;
-  for (let i = 1; existsSync(target); i++) target = `${path}.unreadable-${stamp}-${i}`;
-  renameSync(path, target);
 }

@@ -15,24 +15,21 @@
  *   package.json    name, version, bin, licence, engines
  *   LICENSE, NOTICE
  *
- * Run it with `node DIR/main.js [options]` (Node 20, same platform and ABI as
+ * The bundling itself is scripts/lib/bundle.ts (shared with the child
+ * processes of `npm run cluster` and the benchmarks); this adds what a
+ * machine without the repository needs. Run it with `node DIR/main.js [options]` (Node 20, same platform and ABI as
  * the build: the addon is compiled). The Dockerfile and the systemd unit in
  * deploy/ use exactly this.
  */
-import { execFileSync } from 'node:child_process';
-import { chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { build } from 'esbuild';
+import { buildInfo, buildServerBundle, nativePackages } from './lib/bundle';
 
 const root = resolve(import.meta.dirname, '..');
 const { values } = parseArgs({ options: { out: { type: 'string' } } });
 const outDir = resolve(values.out ?? join(root, 'out', 'server'));
 
-/** Native addons: loaded from node_modules at run time, never bundled. */
-const nativePackages = ['better-sqlite3'];
-/** Optional requires of bundled packages that the server never takes (pg's native binding). */
-const absentOptional = ['pg-native'];
 /** Dependencies of native packages needed only to install them, not to run them. */
 const installOnly = new Set(['prebuild-install', 'node-gyp', 'node-addon-api']);
 
@@ -45,27 +42,6 @@ interface PackageJson {
 
 const readJson = <T>(file: string): T => JSON.parse(readFileSync(file, 'utf8')) as T;
 const pkg = readJson<PackageJson>(join(root, 'package.json'));
-
-/** TERN_BUILD_COMMIT when set (a build from a source archive, without .git), else git's HEAD. */
-function gitCommit(): string {
-  if (process.env.TERN_BUILD_COMMIT) return process.env.TERN_BUILD_COMMIT;
-  try {
-    return execFileSync('git', ['rev-parse', '--short=12', 'HEAD'], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
-  } catch {
-    return 'unknown';
-  }
-}
-
-/** Thread entries that are not named *.worker.ts, each bundled beside main.js under its own name, with the files that start them. */
-const namedThreads = [{ entry: join('server', 'storage', 'sqlite-worker.ts'), files: [join('server', 'storage', 'sqlite-worker-boot.cjs')] }];
-
-function workerEntries(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
-    const full = join(dir, e.name);
-    if (e.isDirectory()) return workerEntries(full);
-    return e.name.endsWith('.worker.ts') ? [full] : [];
-  });
-}
 
 /** A package and, recursively, what it needs at run time, copied into out/node_modules. */
 function copyRuntimePackage(name: string, copied: Set<string>): void {
@@ -92,26 +68,8 @@ function copyRuntimePackage(name: string, copied: Set<string>): void {
 async function main(): Promise<void> {
   rmSync(outDir, { recursive: true, force: true });
   mkdirSync(outDir, { recursive: true });
-  const info = { version: pkg.version, commit: gitCommit() };
-  const workers = [...workerEntries(join(root, 'server')), ...namedThreads.map((t) => join(root, t.entry))];
-  const result = await build({
-    entryPoints: [{ in: join(root, 'server', 'main.ts'), out: 'main' }, ...workers.map((w) => ({ in: w, out: basename(w, '.ts') }))],
-    outdir: outDir,
-    bundle: true,
-    platform: 'node',
-    target: 'node20',
-    format: 'esm',
-    sourcemap: 'linked',
-    external: [...nativePackages, ...absentOptional],
-    define: { __TERN_BUILD_INFO__: JSON.stringify(info) },
-    // Bundled CommonJS packages call require(); give the ES module one.
-    banner: { js: "#!/usr/bin/env node\nimport { createRequire as __ternCreateRequire } from 'node:module';\nconst require = __ternCreateRequire(import.meta.url);" },
-    legalComments: 'linked',
-    logLevel: 'warning',
-    metafile: true,
-  });
-  chmodSync(join(outDir, 'main.js'), 0o755);
-  for (const file of namedThreads.flatMap((t) => t.files)) copyFileSync(join(root, file), join(outDir, basename(file)));
+  const info = buildInfo();
+  const { workers, metafile } = await buildServerBundle(outDir, info);
 
   const copied = new Set<string>();
   for (const name of nativePackages) copyRuntimePackage(name, copied);
@@ -126,8 +84,8 @@ async function main(): Promise<void> {
   );
   for (const file of ['LICENSE', 'NOTICE']) copyFileSync(join(root, file), join(outDir, file));
 
-  const bytes = Object.values(result.metafile.outputs).reduce((sum, o) => sum + o.bytes, 0);
-  console.log(`built ${relative(process.cwd(), outDir) || '.'}: main.js${workers.length ? ` + ${workers.length} worker(s)` : ''}, ${(bytes / 1e6).toFixed(1)} MB of JavaScript, native: ${[...copied].join(', ')} (tern-server ${info.version}, commit ${info.commit})`);
+  const bytes = Object.values(metafile.outputs).reduce((sum, o) => sum + o.bytes, 0);
+  console.log(`built ${relative(process.cwd(), outDir) || '.'}: main.js${workers ? ` + ${workers} worker(s)` : ''}, ${(bytes / 1e6).toFixed(1)} MB of JavaScript, native: ${[...copied].join(', ')} (tern-server ${info.version}, commit ${info.commit})`);
 }
 
 main().catch((err: unknown) => {

@@ -3,9 +3,14 @@
  * processes. A process may open at most 20,000 files here, so the load comes
  * from several generator processes (tests/bench/server-loadgen.ts), each from
  * its own source address in 127.0.0.0/8, each spreading its connections over
- * every gateway; every connection completes the Noise handshake and registers
- * (so logs in as) its own user, which records it in the session directory
- * and subscribes its node to the user's bus subject.
+ * every gateway. Every connection completes the Noise handshake and logs in
+ * as its own user, which records it in the session directory and subscribes
+ * its node to the user's bus subject. The accounts are either seeded (the
+ * default: tests/bench/cluster-fixture.ts writes them and their device
+ * tokens into PostgreSQL, and each connection logs in with its token, as
+ * the app does on every reconnect) or registered one by one over the
+ * protocol (`fixture: 'register'`: each login then also pays a scrypt hash
+ * and the account's creation).
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { rmSync } from 'node:fs';
@@ -16,6 +21,7 @@ import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { encodeKey } from '../../shared/node/noise/keys';
 import type { Cluster } from '../support/cluster';
+import { seedAccounts, type SeededAccounts } from './cluster-fixture';
 import { CpuMeter, processTree, pssBytes, round, rssBytes, scrape, sleep } from './lib';
 import type { ConnectOrder, ConnectResult } from './server-loadgen';
 
@@ -24,6 +30,10 @@ export interface ConnectionOptions {
   loadgens: number;
   /** Stop opening connections after this long (0 = until all are open); what is held then is the figure. */
   connectSeconds: number;
+  /** 'seeded': accounts and device tokens written into PostgreSQL first, token logins; 'register': REGISTER per connection. */
+  fixture: 'seeded' | 'register';
+  /** Logins in flight per load generator. */
+  concurrency: number;
 }
 
 /** Connections per order: a generator works through its share in chunks that go round the gateways. */
@@ -54,6 +64,7 @@ export async function holdConnections(cluster: Cluster, o: ConnectionOptions): P
   await build({ entryPoints: [fileURLToPath(new URL('./server-loadgen.ts', import.meta.url))], bundle: true, platform: 'node', format: 'esm', outfile: script, logLevel: 'warning' });
   const perLoadgen = Math.ceil(o.connections / o.loadgens);
   if (perLoadgen > 19_000) throw new Error(`${perLoadgen} connections per load generator: more than one process may open here; use more --loadgens`);
+  const seeded: SeededAccounts | undefined = o.fixture === 'seeded' ? await seedAccounts(cluster.databaseUrl, 'idle', o.connections) : undefined;
   const before = memoryOf(cluster);
   const children: ChildProcess[] = [];
   // CPU per login, by side: what an idle connection costs to establish (handshake, REGISTER, directory row, subscription).
@@ -81,7 +92,8 @@ export async function holdConnections(cluster: Cluster, o: ConnectionOptions): P
       for (let left = count, k = g; left > 0; left -= CHUNK, k++) {
         const n = Math.min(CHUNK, left);
         const ep = endpoints[k % endpoints.length]!;
-        orders.push({ type: 'connect', host: ep.host, port: ep.port, key, count: n, concurrency: 8, localAddress: `127.0.${10 + g}.1`, register: { prefix: 'idle', from: user } });
+        const who = seeded ? { login: { prefix: seeded.prefix, from: user, tokenSecret: seeded.tokenSecret } } : { register: { prefix: 'idle', from: user } };
+        orders.push({ type: 'connect', host: ep.host, port: ep.port, key, count: n, concurrency: o.concurrency, localAddress: `127.0.${10 + g}.1`, ...who });
         user += n;
       }
       const done: ConnectResult[] = [];
@@ -111,6 +123,14 @@ export async function holdConnections(cluster: Cluster, o: ConnectionOptions): P
   rmSync(script, { force: true });
   return {
     target: o.connections,
+    fixture: seeded
+      ? {
+          kind: 'seeded',
+          note: `${seeded.count} accounts with one device each and its device token inserted directly into PostgreSQL before the run (one precomputed scrypt hash for all); each connection does the real server path: Noise handshake, LOGIN with the device token, login recorded (durable commit), session directory row, bus subscription, presence`,
+          seedSeconds: round(seeded.seedSeconds),
+        }
+      : { kind: 'register', note: 'each connection REGISTERs a new account (the bench configures a cheap scrypt) and so logs in' },
+    concurrencyPerLoadGenerator: o.concurrency,
     connectSecondsLimit: o.connectSeconds || undefined,
     stoppedAtDeadline,
     gateways: endpoints.length,

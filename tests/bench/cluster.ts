@@ -18,7 +18,11 @@
  * Options: --quick (small numbers, to check it runs), --connections N,
  * --connect-seconds S (stop opening connections after S seconds and report
  * what is held: on a busy machine logins may come slower than a run allows),
- * --gateways G, --loadgens L, --seconds S, --pairs P, --window W, --rate R,
+ * --gateways G, --loadgens L, --fixture seeded|register (seeded, the default:
+ * the accounts and their device tokens are written into PostgreSQL first and
+ * each connection logs in with its token; register: each connection
+ * REGISTERs a new account), --concurrency C (logins in flight per load
+ * generator, default 32), --seconds S, --pairs P, --window W, --rate R,
  * --failover-pairs P, --failover-messages M.
  */
 import { writeFileSync } from 'node:fs';
@@ -42,8 +46,17 @@ interface Options extends TrafficOptions {
   connectSeconds: number;
   gateways: number;
   loadgens: number;
+  fixture: 'seeded' | 'register';
+  concurrency: number;
   failoverPairs: number;
   failoverMessages: number;
+}
+
+function fixtureOf(args: string[]): 'seeded' | 'register' {
+  const i = args.indexOf('--fixture');
+  const f = i >= 0 ? args[i + 1] : 'seeded';
+  if (f !== 'seeded' && f !== 'register') throw new Error('--fixture is seeded or register');
+  return f;
 }
 
 function parseOptions(args: string[]): Options {
@@ -64,6 +77,8 @@ function parseOptions(args: string[]): Options {
     connectSeconds: value('--connect-seconds', 0),
     gateways: value('--gateways', quick ? 3 : 7),
     loadgens: value('--loadgens', quick ? 2 : 6),
+    fixture: fixtureOf(args),
+    concurrency: value('--concurrency', 32),
     seconds: value('--seconds', quick ? 2 : 5),
     pairs: value('--pairs', quick ? 6 : 24),
     window: value('--window', 16),
@@ -129,7 +144,7 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
   serverEntry = await bundleServer();
   try {
     if (o.phases.includes('connections')) {
-      results.connections = await withCluster(o.gateways, (cluster) => holdConnections(cluster, { connections: o.connections, loadgens: o.loadgens, connectSeconds: o.connectSeconds }));
+      results.connections = await withCluster(o.gateways, (cluster) => holdConnections(cluster, { connections: o.connections, loadgens: o.loadgens, connectSeconds: o.connectSeconds, fixture: o.fixture, concurrency: o.concurrency }));
       log('connections', results.connections);
     }
     if (o.phases.includes('failover')) {

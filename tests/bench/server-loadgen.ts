@@ -11,7 +11,7 @@
 import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
 import { connectSecure, type SecureConnection } from '../../shared/node/transport';
 import { decodeKey, nativeCrypto } from '../../shared/node/noise';
-import { Command, ErrorDetailSchema, PROTOCOL_VERSION, RegisterRequestSchema, ResultCode, type Frame } from '../../shared/protocol';
+import { Command, ErrorDetailSchema, LoginRequestSchema, PROTOCOL_VERSION, RegisterRequestSchema, ResultCode, type Frame } from '../../shared/protocol';
 
 export interface ConnectOrder {
   type: 'connect';
@@ -24,6 +24,8 @@ export interface ConnectOrder {
   localAddress?: string;
   /** Register (and so log in) user `${prefix}${from + i}` on connection i; the server's scrypt should be cheap. */
   register?: { prefix: string; from: number };
+  /** Log in as the existing user `${prefix}${from + i}` (device id = username) with the device token `${tokenSecret}.${username}` (tests/bench/cluster-fixture.ts). */
+  login?: { prefix: string; from: number; tokenSecret: string };
 }
 
 export interface ConnectResult {
@@ -36,20 +38,31 @@ export interface ConnectResult {
 
 const held: SecureConnection[] = [];
 
-/** REGISTER on a fresh connection; resolves when the server answered OK. */
-function register(connection: SecureConnection, username: string): Promise<void> {
+/** Sends one request on a fresh connection as serial 1; resolves when the server answered OK. */
+function request(connection: SecureConnection, command: Command, payload: Uint8Array): Promise<void> {
   return new Promise((resolve, reject) => {
     const onFrame = (frame: Frame) => {
-      if (frame.serial !== 1 || frame.command !== Command.REGISTER) return;
+      if (frame.serial !== 1 || frame.command !== command) return;
       connection.off('frame', onFrame);
       if (frame.code === ResultCode.OK) resolve();
-      else reject(new Error(`REGISTER ${ResultCode[frame.code] ?? frame.code}: ${fromBinary(ErrorDetailSchema, frame.payload).message}`));
+      else reject(new Error(`${Command[command]} ${ResultCode[frame.code] ?? frame.code}: ${fromBinary(ErrorDetailSchema, frame.payload).message}`));
     };
     connection.on('frame', onFrame);
-    connection.on('close', () => reject(new Error('closed during REGISTER')));
-    const payload = toBinary(RegisterRequestSchema, create(RegisterRequestSchema, { username, password: 'bench-password', nickname: username, device: { deviceId: username, deviceName: 'bench' } }));
-    connection.send({ serial: 1, command: Command.REGISTER, code: 0, payload });
+    connection.on('close', () => reject(new Error(`closed during ${Command[command]}`)));
+    connection.send({ serial: 1, command, code: 0, payload });
   });
+}
+
+/** REGISTER (and so log in) a new user. */
+function register(connection: SecureConnection, username: string): Promise<void> {
+  const payload = toBinary(RegisterRequestSchema, create(RegisterRequestSchema, { username, password: 'bench-password', nickname: username, device: { deviceId: username, deviceName: 'bench' } }));
+  return request(connection, Command.REGISTER, payload);
+}
+
+/** LOGIN with a device token, as the app does on every reconnect. */
+function tokenLogin(connection: SecureConnection, username: string, token: string): Promise<void> {
+  const payload = toBinary(LoginRequestSchema, create(LoginRequestSchema, { username, credential: { case: 'deviceToken', value: token }, device: { deviceId: username, deviceName: 'bench' } }));
+  return request(connection, Command.LOGIN, payload);
 }
 
 async function connectMany(order: ConnectOrder): Promise<ConnectResult> {
@@ -67,6 +80,10 @@ async function connectMany(order: ConnectOrder): Promise<ConnectResult> {
         connection.on('close', () => undefined);
         held.push(connection);
         if (order.register) await register(connection, `${order.register.prefix}${order.register.from + i}`);
+        else if (order.login) {
+          const username = `${order.login.prefix}${order.login.from + i}`;
+          await tokenLogin(connection, username, `${order.login.tokenSecret}.${username}`);
+        }
         ok++;
       } catch (err) {
         failed++;

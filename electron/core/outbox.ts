@@ -246,7 +246,9 @@ export class Outbox implements Disposable {
         cache.outbox.update(id, { state: 'queued', attempts: entry.attempts, nextAttemptAt: until });
       } else if (RETRYABLE.has(info.code) && attempts <= timings.ackRetries) {
         this.deps.log.info({ code: info.code, attempts }, 'outbox: retrying');
-        cache.outbox.update(id, { state: 'queued', nextAttemptAt: clock.now() + (info.code === 'TIMEOUT' ? 0 : 1000), lastError: info });
+        // After a timeout at once; otherwise a second, or as long as the server asked (UNAVAILABLE on a full disk says 5 s).
+        const hinted = err instanceof CoreError ? err.retryAfterMs : 0;
+        cache.outbox.update(id, { state: 'queued', nextAttemptAt: clock.now() + (info.code === 'TIMEOUT' ? 0 : Math.max(1000, hinted)), lastError: info });
       } else {
         this.fail(entry.key, id, info);
       }

@@ -13,9 +13,12 @@ import type { Notifier } from './notifier';
 
 /** How long a client is told to wait when the database is out of reach. */
 const UNAVAILABLE_RETRY_MS = 1000;
+/** …and when the server's disk is full (an operator has to free space: not a matter of a second). */
+const DISK_FULL_RETRY_MS = 5000;
 
-/** A store that cannot be reached becomes the retryable UNAVAILABLE (nothing was done); other errors pass. */
+/** A store that cannot be reached, or whose disk is full, becomes the retryable UNAVAILABLE (nothing was done); other errors pass. */
 function clientError(err: unknown): never {
+  if (err instanceof StoreUnavailableError && err.diskFull) throw new ServiceError(ResultCode.UNAVAILABLE, 'the server is out of storage space; retry later', '', DISK_FULL_RETRY_MS);
   if (err instanceof StoreUnavailableError) throw new ServiceError(ResultCode.UNAVAILABLE, 'the database is unavailable; retry shortly', '', UNAVAILABLE_RETRY_MS);
   throw err;
 }

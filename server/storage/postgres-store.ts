@@ -30,7 +30,7 @@ import pg from 'pg';
 import type { Logger } from 'pino';
 import { migratePostgres } from './postgres-migrations';
 import { PgTx } from './postgres-repos';
-import { StoreUnavailableError, type ReadOperation, type Store, type StoreStats, type WriteOperation } from './store';
+import { isDiskFull, StoreUnavailableError, type ReadOperation, type Store, type StoreStats, type WriteOperation } from './store';
 
 export interface PostgresStoreOptions {
   /** Connections in the pool (default 10). */
@@ -67,13 +67,14 @@ export function isUnavailable(err: unknown): boolean {
   if (typeof code === 'string') {
     // 08: connection exception; 57P01-03: admin/crash shutdown, cannot connect now (starting, recovering); 53300: too many connections.
     if (code.startsWith('08') || code === '57P01' || code === '57P02' || code === '57P03' || code === '53300') return true;
+    if (isDiskFull(err)) return true; // 53100: the database's disk is full (the transaction was rolled back)
     if (/^E[A-Z]+$/.test(code)) return true; // ECONNREFUSED, ECONNRESET, EPIPE, ETIMEDOUT...
   }
   return /Connection terminated|connection timeout|timeout exceeded when trying to connect|Client has encountered a connection error|Connection ended/i.test(err.message);
 }
 
 function unavailable(err: unknown): StoreUnavailableError {
-  return new StoreUnavailableError(`database unavailable: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+  return new StoreUnavailableError(`database unavailable: ${err instanceof Error ? err.message : String(err)}`, { cause: err, diskFull: isDiskFull(err) });
 }
 
 export class PostgresStore implements Store {

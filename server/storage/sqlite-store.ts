@@ -16,7 +16,7 @@ import type { Database, Statement } from 'better-sqlite3';
 import { openDatabase } from './db';
 import { Durability, sqliteSynchronousFor, type DurabilityMode } from './durability';
 import { SqliteTx } from './sqlite-repos';
-import type { Operation, ReadOperation, Store, StoreStats, WriteOperation } from './store';
+import { diskFullAsUnavailable, type Operation, type ReadOperation, type Store, type StoreStats, type WriteOperation } from './store';
 
 export interface SqliteStoreOptions {
   durability: DurabilityMode;
@@ -137,14 +137,14 @@ export class SqliteStore implements Store {
     const settle = (job: Job) => {
       const outcome = outcomes.get(job)!;
       if (outcome.ok) job.resolve(outcome.value);
-      else job.reject(outcome.error);
+      else job.reject(diskFullAsUnavailable(outcome.error));
     };
     for (const job of jobs) if (!outcomes.get(job)!.ok) settle(job);
     const succeeded = jobs.filter((job) => outcomes.get(job)!.ok);
     if (succeeded.length > 0) {
       this.durability.afterDurable(
         () => succeeded.forEach(settle),
-        (err) => succeeded.forEach((job) => job.reject(err)), // a failed WAL sync: nothing is acknowledged
+        (err) => succeeded.forEach((job) => job.reject(diskFullAsUnavailable(err))), // a failed WAL sync: nothing is acknowledged
       );
     }
   }

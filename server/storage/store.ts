@@ -330,8 +330,26 @@ export interface Store {
  * lost, pool exhausted): nothing was written. Clients get a retryable code.
  */
 export class StoreUnavailableError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
+  /** The server's disk is full: nothing was stored; retrying makes sense once space returns (later than after an outage). */
+  readonly diskFull: boolean;
+  constructor(message: string, options?: { cause?: unknown; diskFull?: boolean }) {
+    super(message, { cause: options?.cause });
     this.name = 'StoreUnavailableError';
+    this.diskFull = options?.diskFull ?? false;
   }
+}
+
+/** SQLite's SQLITE_FULL (its database or WAL file could not grow), ENOSPC from a write or sync, PostgreSQL's disk_full (53100). */
+export function isDiskFull(err: unknown): boolean {
+  const code = (err as { code?: unknown } | undefined)?.code;
+  return code === 'SQLITE_FULL' || code === 'ENOSPC' || code === '53100';
+}
+
+/**
+ * A full disk becomes the retryable StoreUnavailableError (the failed
+ * transaction was rolled back: nothing of it stands); other errors pass.
+ */
+export function diskFullAsUnavailable(err: unknown): unknown {
+  if (!isDiskFull(err)) return err;
+  return new StoreUnavailableError(`disk full: ${err instanceof Error ? err.message : String(err)}`, { cause: err, diskFull: true });
 }

@@ -40,12 +40,12 @@ export type FromWorker =
 
 export type WireError =
   | { kind: 'service'; code: number; message: string; field: string; retryAfterMs: number }
-  | { kind: 'unavailable'; message: string }
+  | { kind: 'unavailable'; message: string; diskFull: boolean }
   | { kind: 'error'; name: string; message: string; stack?: string; code?: string };
 
 export function toWire(err: unknown): WireError {
   if (err instanceof ServiceError) return { kind: 'service', code: err.code, message: err.message, field: err.field, retryAfterMs: err.retryAfterMs };
-  if (err instanceof StoreUnavailableError) return { kind: 'unavailable', message: err.message };
+  if (err instanceof StoreUnavailableError) return { kind: 'unavailable', message: err.message, diskFull: err.diskFull };
   if (err instanceof Error) {
     const code = (err as { code?: unknown }).code;
     return { kind: 'error', name: err.name, message: err.message, stack: err.stack, code: typeof code === 'string' ? code : undefined };
@@ -58,7 +58,7 @@ export function fromWire(wire: WireError): Error {
     case 'service':
       return new ServiceError(wire.code, wire.message, wire.field, wire.retryAfterMs);
     case 'unavailable':
-      return new StoreUnavailableError(wire.message);
+      return new StoreUnavailableError(wire.message, { diskFull: wire.diskFull });
     case 'error': {
       const err = new Error(wire.message) as Error & { code?: string };
       err.name = wire.name;

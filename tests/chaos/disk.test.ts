@@ -5,10 +5,16 @@
  * arrives once. The data directory is a small tmpfs of its own (root only:
  * skipped with the reason elsewhere).
  */
+import { randomUUID } from 'node:crypto';
 import { openSync, writeSync, closeSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MessageView } from '../../shared/ipc';
+import { decodeKey } from '../../shared/node/noise/keys';
+import { fromBinary } from '@bufbuild/protobuf';
+import { Command, ResultCode, SyncEventSchema } from '../../shared/protocol';
+import { RequestError, TestClient } from '../server/helpers/client';
+import { befriend, direct, sendText } from '../server/helpers/social';
 import { diskFaultsUnavailable, SmallDisk } from './support/disk';
 import { chaosSeed } from './support/mode';
 import { messageText } from './support/traffic';
@@ -103,16 +109,53 @@ describe.skipIf(unavailable !== undefined)('disk faults on the server', () => {
     expect(await world.check({ allowFailed: false })).toEqual([]);
   });
 
-  it('a full disk: writes refused with an error, nothing acknowledged that was not stored; recovery after space returns', async () => {
-    const filler = fill(disk.path);
-    let during: MessageView[];
+  it('a full disk: writes refused with the retryable UNAVAILABLE and a retry hint, nothing acknowledged that was not stored; recovery after space returns', async () => {
+    // Two protocol-level users (not participants: the invariants keep to the participants' ledgers), signed in
+    // and befriended while there is space, to see the server's own answer during the fault.
+    const endpoint = { host: world.server.endpoint.host, port: world.server.endpoint.port, publicKey: decodeKey(world.server.endpoint.publicKey) };
+    const [a, b] = [await TestClient.connect(endpoint), await TestClient.connect(endpoint)];
     try {
-      during = await sendDuringFault(5, 'during full', 4000);
+      await a.register(`diskfull_a${seed}`);
+      await b.register(`diskfull_b${seed}`);
+      await befriend(a, b);
+      const clientMsgId = randomUUID();
+      const filler = fill(disk.path);
+      let during: MessageView[];
+      let refused: unknown;
+      try {
+        refused = await sendText(a, direct(b), 'written on a full disk', { clientMsgId }).then(
+          (ack) => ack,
+          (err: unknown) => err,
+        );
+        during = await sendDuringFault(5, 'during full', 4000);
+      } finally {
+        rmSync(filler);
+      }
+      console.log(`disk full: server answered ${String(refused)}; the core's messages: ${JSON.stringify(during.map((m) => [m.status, m.error?.code]))}`);
+      expect(refused).toBeInstanceOf(RequestError);
+      const error = refused as RequestError;
+      expect(ResultCode[error.code]).toBe('UNAVAILABLE');
+      expect(error.detail.retryAfterMs).toBeGreaterThan(0);
+      expect(error.detail.message).toMatch(/storage space/);
+      // The core keeps them pending (retrying after the hint) or failed with that code: never INTERNAL, never sent.
+      for (const m of during) {
+        expect(['pending', 'failed']).toContain(m.status);
+        if (m.status === 'failed') expect(m.error?.code).toBe('UNAVAILABLE');
+      }
+      // Nothing of the refused send was stored: the same clientMsgId now is a first send, not a duplicate, and
+      // the recipient gets it once.
+      const ack = await sendText(a, direct(b), 'written on a full disk', { clientMsgId });
+      expect(ack.duplicate).toBe(false);
+      await b.waitEvent('message', (m) => m.msgId === ack.msgId, 30_000);
+      await sleep(300); // a copy pushed twice would be here now
+      const copies = b.pushes
+        .filter((p) => p.command === Command.PUSH)
+        .map((p) => fromBinary(SyncEventSchema, p.payload).event)
+        .filter((e) => e.case === 'message' && e.value.text === 'written on a full disk');
+      expect(copies).toHaveLength(1);
     } finally {
-      rmSync(filler);
+      await Promise.all([a.close(), b.close()]);
     }
-    console.log(`disk full: ${JSON.stringify(during.map((m) => [m.status, m.error?.code]))}`);
-    for (const m of during) expect(['pending', 'failed']).toContain(m.status);
     await world.settle();
     expect(await world.check({ allowFailed: false })).toEqual([]);
     expect(await world.checkAll({ allowFailed: false, freshDevice: 0 })).toEqual([]);

@@ -315,6 +315,28 @@ describe('Outbox', () => {
     expect(r.cache.outbox.count()).toBe(0);
   });
 
+  it('UNAVAILABLE with retry_after_ms (a server whose disk is full): each retry waits the hint, then failed with UNAVAILABLE', async () => {
+    const r = build();
+    const wait = 5000;
+    r.script.setup = ((prev) => (c: MemoryConnection) => {
+      prev(c);
+      c.responder = (frame) =>
+        frame.command === Command.MESSAGE_SEND
+          ? [{ serial: frame.serial, command: Command.MESSAGE_SEND, code: ResultCode.UNAVAILABLE, payload: encodePayload(ErrorDetailSchema, { code: ResultCode.UNAVAILABLE, message: 'the server is out of storage space; retry later', retryAfterMs: wait }) }]
+          : [];
+    })(r.script.setup);
+    connect(r);
+    await r.clock.advance(0);
+    const t0 = r.clock.now();
+    const sent = r.outbox.send({ key: 'u:2', text: 'one' });
+    await r.clock.advance(timings.ackRetries * wait - 1);
+    expect(r.cache.messages.get(sent.id)?.status).toBe('pending');
+    await r.clock.advance(1);
+    // The first try, then one per hint: the retry budget spans 3 × 5 s, not 3 × 1 s.
+    expect(r.sends().map((s) => s.at - t0)).toEqual(Array.from({ length: timings.ackRetries + 1 }, (_, k) => k * wait));
+    expect(r.cache.messages.get(sent.id)).toMatchObject({ status: 'failed', error: { code: 'UNAVAILABLE' } });
+  });
+
   it('a backlog of 200 goes out 32 at a time without ever reading the whole outbox', async () => {
     const r = build();
     serveAcks(r);

@@ -56,6 +56,8 @@ export interface ParticipantOptions {
   skewMs?: number;
   /** Connect to the server directly instead of through a proxy (netns scenarios). */
   direct?: boolean;
+  /** A cluster's endpoints, in the order this client tries them (directly, no proxy): it fails over down the list. */
+  servers?: ServerEndpoint[];
   timings?: Partial<Timings>;
   /** Data directory under root (default: the name): a second device of the same account. */
   dir?: string;
@@ -100,8 +102,13 @@ export class Participant {
     return { host: '127.0.0.1', port: this.proxy.port, publicKey: this.options.server.publicKey };
   }
 
+  /** What the core is configured with: a cluster's list, or the one endpoint. */
+  private servers(): ServerEndpoint[] {
+    return this.options.servers ?? [this.endpoint()];
+  }
+
   async start(): Promise<void> {
-    if (!this.options.direct && !this.proxy) this.proxy = await startFaultProxy(this.options.server, { seed: this.options.seed });
+    if (!this.options.direct && !this.options.servers && !this.proxy) this.proxy = await startFaultProxy(this.options.server, { seed: this.options.seed });
     const timings = { ...chaosTimings, ...this.options.timings };
     const log: Logger = {
       debug: () => {},
@@ -110,11 +117,11 @@ export class Participant {
       error: (obj, msg) => this.errors.push(`${this.name}: ${msg ?? ''} ${JSON.stringify(obj)}`),
     };
     if (this.options.process) {
-      this.core = await this.spawnChild({ dataDir: this.dataDir, defaultServers: [this.endpoint()], deviceName: this.name, clientName: 'tern-chaos', logLevel: 'error', timings });
+      this.core = await this.spawnChild({ dataDir: this.dataDir, defaultServers: this.servers(), deviceName: this.name, clientName: 'tern-chaos', logLevel: 'error', timings });
     } else {
       const skew = this.options.skewMs ?? 0;
       const clock: Clock = skew === 0 ? systemClock : { ...systemClock, now: () => Date.now() + skew };
-      this.core = await createCore({ dataDir: this.dataDir, defaultServers: [this.endpoint()], deviceName: this.name, timings, clock, log });
+      this.core = await createCore({ dataDir: this.dataDir, defaultServers: this.servers(), deviceName: this.name, timings, clock, log });
     }
     this.listen();
   }

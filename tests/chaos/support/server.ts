@@ -90,7 +90,9 @@ export class ChaosServer {
       if (this.err.length < 200_000) this.err += d.toString();
     });
     try {
-      this.endpoint = await serverListening(child, () => this.err, 60_000);
+      // Generous: on a shared two-core machine under heavy load (load average 30+), node + tsx took over 60 s to
+      // start once, and a 30-minute soak died on that restart.
+      this.endpoint = await serverListening(child, () => this.err, 180_000);
     } catch (err) {
       this.expectingExit = true;
       child.kill('SIGKILL');

@@ -14,7 +14,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { ConversationKey } from '../../../shared/ipc';
+import type { ConversationKey, ServerEndpoint } from '../../../shared/ipc';
 import { waitFor } from '../../support/wait';
 import { checkInvariants, freshDeviceAgrees, type CheckOptions } from './invariants';
 import { Participant, PASSWORD, type ParticipantOptions } from './participant';
@@ -40,6 +40,11 @@ export interface WorldOptions {
   circle?: number;
   /** Where the server keeps its data, given the world's root (default: root/server); may register cleanups. */
   serverDataDir?: (root: string, world: World) => string;
+  /**
+   * Servers run elsewhere (a cluster, tests/chaos/cluster.test.ts): the world starts none, and participant i's
+   * core gets this endpoint list (it tries them in order, connects directly, no proxy).
+   */
+  servers?: (i: number) => ServerEndpoint[];
 }
 
 export class World {
@@ -71,12 +76,14 @@ export class World {
   }
 
   private async setUp(): Promise<void> {
-    const endpoint = await this.server.start();
+    const endpoint = this.options.servers ? undefined : await this.server.start();
     for (let i = 0; i < this.options.participants; i++) {
+      const servers = this.options.servers?.(i);
       const p = new Participant({
         root: this.root,
         name: `${this.options.name.replace(/[^a-z0-9]/gi, '').slice(0, 12).toLowerCase()}${i}`,
-        server: endpoint,
+        server: endpoint ?? servers![0]!,
+        ...(servers ? { servers } : {}),
         seed: this.options.seed + i,
         process: this.options.processes?.includes(i) ?? false,
         skewMs: this.options.skewMs?.[i] ?? 0,
@@ -181,7 +188,8 @@ export class World {
     const who = this.p(options.freshDevice ?? 0);
     problems.push(
       ...(await freshDeviceAgrees(who, async () => {
-        const fresh = new Participant({ root: this.root, name: who.name, dir: `${who.name}-fresh-${Date.now()}`, server: this.server.endpoint, seed: 1, direct: true });
+        const servers = this.options.servers?.(this.participants.indexOf(who));
+        const fresh = new Participant({ root: this.root, name: who.name, dir: `${who.name}-fresh-${Date.now()}`, server: servers?.[0] ?? this.server.endpoint, ...(servers ? { servers } : {}), seed: 1, direct: true });
         await fresh.start();
         await fresh.core.login({ username: who.name, password: PASSWORD });
         fresh.userId = who.userId;

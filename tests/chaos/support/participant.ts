@@ -147,9 +147,10 @@ export class Participant {
     await this.core.login({ username: this.name });
   }
 
-  async send(key: ConversationKey, text: string): Promise<string> {
+  /** Sends `text` (with staged attachments: their staging ids) and records it in the ledger. */
+  async send(key: ConversationKey, text: string, attachments?: string[]): Promise<string> {
     try {
-      const { id } = await this.core.sendMessage({ key, text });
+      const { id } = await this.core.sendMessage({ key, text, ...(attachments ? { attachments } : {}) });
       this.sent.push({ id, key, text });
       return id;
     } catch (err) {

@@ -174,12 +174,19 @@ export class Participant {
     this.child = undefined;
   }
 
-  /** Starts the core again on the same data directory and signs in with the token. */
+  /**
+   * Starts the core again on the same data directory and signs in with the
+   * token, then reads the conversations as a UI does when it opens: a SIGKILL
+   * can land after the core stored an ack and before its event crossed the
+   * process boundary (the IPC buffer dies with the process), and the UI that
+   * opens next shows that message as sent from the cache.
+   */
   async restart(): Promise<void> {
     if (this.child) await this.kill();
     else await this.core.dispose();
     await this.start();
     await this.resume();
+    for (const c of (await this.core.listConversations({ limit: 500 })).items) this.noteMessages((await this.core.loadMessages({ key: c.key, limit: 200 })).messages);
   }
 
   async stop(): Promise<void> {

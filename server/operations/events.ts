@@ -33,6 +33,8 @@ export interface PendingPush {
 export interface MessageHandle {
   id: number;
   render(viewerId: number): Message;
+  /** The whole SyncEvent, encoded without rendering (message-encoding.ts); undefined: render it. */
+  encodeEvent?(seq: number, domain: SyncDomain, viewerId: number): Uint8Array | undefined;
 }
 
 /** One buffered event; `seq` is set by `allocate()`. */
@@ -92,11 +94,16 @@ export class EventWriter {
       userId: e.userId,
       seq: e.seq,
       skipSession: e.skipSession,
-      payload: e.body
-        ? withSeq(e.seq, e.body)
-        : toBinary(SyncEventSchema, create(SyncEventSchema, { seq: big(e.seq), domain: e.domain, event: { case: 'message', value: e.message!.render(e.userId) } })),
+      payload: e.body ? withSeq(e.seq, e.body) : messageEvent(e.seq, e.domain, e.message!, e.userId),
     }));
   }
+}
+
+function messageEvent(seq: number, domain: SyncDomain, message: MessageHandle, viewerId: number): Uint8Array {
+  return (
+    message.encodeEvent?.(seq, domain, viewerId) ??
+    toBinary(SyncEventSchema, create(SyncEventSchema, { seq: big(seq), domain, event: { case: 'message', value: message.render(viewerId) } }))
+  );
 }
 
 /**

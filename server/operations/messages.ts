@@ -30,6 +30,7 @@ import type { MessageHandle } from './events';
 import { GROUP_ACTION_ID_PREFIX } from './group-actions';
 import { requireMembership } from './groups';
 import { readOperation, writeOperation, type WriteContext } from './operation';
+import { encodeTextMessageEvent } from './message-encoding';
 import { conversationRefFor, renderMessage } from './render';
 
 /** A conversation as the caller names it: the peer's user id, or the group id. */
@@ -80,7 +81,11 @@ export const sendMessage = writeOperation('messages.send', async ({ tx, events, 
   }
   const convSeq = await tx.conversations.nextSeq(conv.id);
   // Rendered for each participant when the events are flushed, once the row (and its id) exists.
-  const message: MessageHandle & { row?: MessageRow } = { id: 0, render: (viewer) => renderMessage(message.row!, conv, viewer) };
+  const message: MessageHandle & { row?: MessageRow } = {
+    id: 0,
+    render: (viewer) => renderMessage(message.row!, conv, viewer),
+    encodeEvent: (seq, domain, viewer) => encodeTextMessageEvent(seq, domain, message.row!, conv, viewer),
+  };
   const mine = events.appendMessage(caller.userId, SyncDomain.MESSAGES, message, caller.sessionId);
   for (const userId of participants) if (userId !== caller.userId) events.appendMessage(userId, SyncDomain.MESSAGES, message);
   await events.allocate();

@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { DurabilityMode } from './durability';
 import type { ReadOperation, Store, StoreStats, WriteOperation } from './store';
-import { fromWire, type FromWorker, type Job, type ToWorker, type WireError, type WorkerInit } from './worker-protocol';
+import { fromWire, unpackPayloads, type FromWorker, type Job, type ToWorker, type WireError, type WorkerInit } from './worker-protocol';
 
 export interface SqliteWorkerStoreOptions {
   durability: DurabilityMode;
@@ -155,6 +155,7 @@ export class SqliteWorkerStore implements Store {
     switch (message.type) {
       case 'results':
         this.counts = message.stats;
+        if (message.payloads) unpackPayloads(message.results, message.payloads);
         for (const result of message.results) {
           const waiter = this.pending.get(result.id);
           if (!waiter) continue;

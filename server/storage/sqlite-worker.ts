@@ -10,7 +10,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { operations } from '../operations/index';
 import { SqliteStore } from './sqlite-store';
 import type { ReadOperation, WriteOperation } from './store';
-import { toWire, type FromWorker, type Result, type ToWorker, type WorkerInit } from './worker-protocol';
+import { packPayloads, toWire, type FromWorker, type Result, type ToWorker, type WorkerInit } from './worker-protocol';
 
 const port = parentPort!;
 const init = workerData as WorkerInit;
@@ -47,6 +47,13 @@ setInterval(() => {
   send({ type: 'stats', stats: stats() });
 }, 500).unref();
 
+/** Results with their push payloads packed into one transferred buffer. */
+function sendResults(results: Result[]): void {
+  const payloads = packPayloads(results);
+  if (!payloads) return send({ type: 'results', results, stats: stats() });
+  port.postMessage({ type: 'results', results, stats: stats(), payloads } satisfies FromWorker, [payloads.bytes.buffer]);
+}
+
 /** Results settled this turn, posted together. */
 let outbox: Result[] = [];
 function reply(result: Result): void {
@@ -56,7 +63,7 @@ function reply(result: Result): void {
       if (outbox.length === 0) return; // flushed by close
       const results = outbox;
       outbox = [];
-      send({ type: 'results', results, stats: stats() });
+      sendResults(results);
     });
   }
 }
@@ -88,7 +95,7 @@ port.on('message', (message: ToWorker) => {
     case 'close':
       // Everything queued before the close commits and is answered first.
       void store.close().then(() => {
-        if (outbox.length > 0) send({ type: 'results', results: outbox, stats: stats() });
+        if (outbox.length > 0) sendResults(outbox);
         outbox = [];
         send({ type: 'closed' });
         port.close();

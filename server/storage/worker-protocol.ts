@@ -33,10 +33,70 @@ export type Result = { id: number; ok: true; value: unknown } | { id: number; ok
 export type FromWorker =
   | { type: 'ready' }
   | { type: 'failed'; error: WireError }
-  | { type: 'results'; results: Result[]; stats: StoreStats }
+  | { type: 'results'; results: Result[]; stats: StoreStats; payloads?: PackedPayloads }
   | { type: 'stats'; stats: StoreStats }
   | { type: 'syncError'; error: WireError }
   | { type: 'closed' };
+
+/**
+ * The push payloads of one 'results' message (writes' `pushes`, see
+ * server/operations/operation.ts), moved into one buffer that is transferred
+ * rather than copied: cloning them one by one costs an ArrayBuffer each on
+ * both threads. In the results each payload is left empty; `lengths` gives
+ * theirs, in the order the results and their pushes come.
+ */
+export interface PackedPayloads {
+  bytes: Uint8Array<ArrayBuffer>;
+  lengths: number[];
+}
+
+interface WithPushes {
+  pushes: Array<{ payload: Uint8Array }>;
+}
+
+const EMPTY = new Uint8Array(0);
+
+function pushesOf(result: Result): WithPushes['pushes'] | undefined {
+  if (!result.ok || typeof result.value !== 'object' || result.value === null) return undefined;
+  const pushes = (result.value as Partial<WithPushes>).pushes;
+  return Array.isArray(pushes) ? pushes : undefined;
+}
+
+/** Moves the results' push payloads into one buffer (undefined when there are none); the worker side. */
+export function packPayloads(results: Result[]): PackedPayloads | undefined {
+  let total = 0;
+  const lengths: number[] = [];
+  for (const result of results) {
+    for (const push of pushesOf(result) ?? []) {
+      lengths.push(push.payload.length);
+      total += push.payload.length;
+    }
+  }
+  if (lengths.length === 0) return undefined;
+  const bytes = new Uint8Array(total);
+  let at = 0;
+  for (const result of results) {
+    for (const push of pushesOf(result) ?? []) {
+      bytes.set(push.payload, at);
+      at += push.payload.length;
+      push.payload = EMPTY;
+    }
+  }
+  return { bytes, lengths };
+}
+
+/** Puts the payloads back, as views of the one buffer; the event loop's side. */
+export function unpackPayloads(results: Result[], packed: PackedPayloads): void {
+  let at = 0;
+  let i = 0;
+  for (const result of results) {
+    for (const push of pushesOf(result) ?? []) {
+      const length = packed.lengths[i++]!;
+      push.payload = packed.bytes.subarray(at, at + length);
+      at += length;
+    }
+  }
+}
 
 export type WireError =
   | { kind: 'service'; code: number; message: string; field: string; retryAfterMs: number }

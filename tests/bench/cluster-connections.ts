@@ -14,7 +14,7 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
@@ -76,6 +76,9 @@ export async function holdConnections(cluster: Cluster, o: ConnectionOptions): P
     loadgens: () => ({ pids: children.flatMap((c) => (c.pid ? [c.pid] : [])) }),
   });
   meter.sample();
+  // The machine is shared: what the others ran meanwhile, as the 1-minute load average every 10 s.
+  const loads: number[] = [];
+  const loadTimer = setInterval(() => loads.push(loadavg()[0]!), 10_000);
   const started = performance.now();
   const deadline = o.connectSeconds > 0 ? started + o.connectSeconds * 1000 : undefined;
   let stoppedAtDeadline = false;
@@ -110,6 +113,7 @@ export async function holdConnections(cluster: Cluster, o: ConnectionOptions): P
   );
   const connectSeconds = (performance.now() - started) / 1000;
   const cpu = meter.sample();
+  clearInterval(loadTimer);
   // Let the last logins settle (directory rows, subscriptions), then read.
   await sleep(3000);
   const sessions = await sessionsOn(cluster);
@@ -143,6 +147,9 @@ export async function holdConnections(cluster: Cluster, o: ConnectionOptions): P
     connectSeconds: round(connectSeconds),
     loginsPerSecond: round(ok / connectSeconds, 0),
     cpuSeconds: cpu,
+    // Cores the whole bench (server side and generators) had on average while connecting.
+    coresUsed: round(cpu.total / connectSeconds),
+    loadAverageWhileConnecting: loads.length ? { min: round(Math.min(...loads)), mean: round(loads.reduce((a, b) => a + b, 0) / loads.length), max: round(Math.max(...loads)) } : undefined,
     serverSideCpuMicrosPerLogin: round(((cpu.gateways + cpu.postgres + cpu.nats) / Math.max(1, ok)) * 1e6, 0),
     loadgenCpuMicrosPerLogin: round((cpu.loadgens / Math.max(1, ok)) * 1e6, 0),
     rssBytes: { before, after },

@@ -5,7 +5,7 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { TestClient, type Endpoint } from '../server/helpers/client';
-import { cpuSeconds, statFields } from './proc';
+import { cpuSeconds, reapedChildrenCpuSeconds, statFields } from './proc';
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -109,14 +109,28 @@ export function pssBytes(pid: number): number {
   }
 }
 
+function reapedOrZero(pid: number): number {
+  try {
+    return reapedChildrenCpuSeconds(pid);
+  } catch {
+    return 0;
+  }
+}
+
 /**
  * CPU time of named groups of processes (with, for a tree root, every
  * descendant: PostgreSQL's backends under the postmaster), between samples.
- * A process that appears later counts from zero; one that exits keeps what
- * it had at the previous sample.
+ * A process that appears later counts from zero. One that exits keeps what
+ * it had at the previous sample, and in a tree what it used after that is
+ * found in its root's reaped-children time (PostgreSQL's pools close idle
+ * connections, so over a long run many backends come and go: without this
+ * their time was lost).
  */
 export class CpuMeter<G extends string> {
+  /** CPU seconds per pid at the last sample; a tree root's reaped-children time under -root. */
   private last: Map<number, number> | undefined;
+  /** Which tree root a pid was found under. */
+  private readonly treeOf = new Map<number, number>();
 
   constructor(private readonly groups: Record<G, () => { pids?: number[]; trees?: number[] }>) {}
 
@@ -134,6 +148,16 @@ export class CpuMeter<G extends string> {
         next.set(pid, now);
         used += first ? 0 : now - (last.get(pid) ?? 0);
       }
+      for (const root of trees) {
+        // Children reaped since the last sample: their whole time is in the root's, less what was counted of them before.
+        const reaped = reapedOrZero(root);
+        const key = -root;
+        next.set(key, reaped);
+        if (first || !last.has(key)) continue;
+        const countedBefore = [...last.keys()].filter((pid) => pid > 0 && !next.has(pid) && this.treeOf.get(pid) === root).reduce((s, pid) => s + last.get(pid)!, 0);
+        used += Math.max(0, reaped - last.get(key)! - countedBefore);
+      }
+      for (const root of trees) for (const pid of processTree(root)) this.treeOf.set(pid, root);
       out[group] = round(used, 3);
       out.total = round(out.total + used, 3);
     }

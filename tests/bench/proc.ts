@@ -28,6 +28,12 @@ export function statFields(file: string): string[] {
 }
 
 /** CPU seconds of a process (all threads), or of one thread with `thread`. */
+/** CPU time of the children `pid` has reaped (cutime + cstime): where an exited PostgreSQL backend's time goes. */
+export function reapedChildrenCpuSeconds(pid: number): number {
+  const f = statFields(`/proc/${pid}/stat`);
+  return (Number(f[13]) + Number(f[14])) / TICKS;
+}
+
 export function cpuSeconds(pid: number, thread?: number): number {
   const f = statFields(thread === undefined ? `/proc/${pid}/stat` : `/proc/${pid}/task/${thread}/stat`);
   return (Number(f[11]) + Number(f[12])) / TICKS;

@@ -8,7 +8,7 @@ const push = (userId: number, bytes: number[]) => ({ userId, seq: userId * 10, p
 function sample(): Result[] {
   return [
     { id: 1, ok: true, value: { value: { msgId: 5 }, pushes: [push(1, [1, 2, 3]), push(2, []), push(3, [4])] } },
-    { id: 2, ok: false, error: { kind: 'unavailable', message: 'down' } },
+    { id: 2, ok: false, error: { kind: 'unavailable', message: 'down', diskFull: false } },
     { id: 3, ok: true, value: [{ pushes: 'a read row, not a write' }] },
     { id: 4, ok: true, value: { value: undefined, pushes: [] } },
     { id: 5, ok: true, value: { value: 7, pushes: [push(4, [9, 8, 7, 6, 5])] } },

@@ -5,6 +5,11 @@ export const en = {
     cancel: 'Cancel', save: 'Save', close: 'Close', confirm: 'Confirm', retry: 'Retry', loading: 'Loading…',
     yes: 'Yes', no: 'No', add: 'Add', remove: 'Remove', edit: 'Edit', back: 'Back', you: 'You',
   },
+  forms: {
+    required: '{field} is required.', tooShort: '{field} must be at least {n} characters.',
+    tooLong: '{field} can be at most {n} characters.', invalid: '{field} is not valid.',
+    format: { username: '{field} may only use a–z, 0–9 and _ . - (no spaces or other letters).' },
+  },
   auth: {
     welcome: 'Welcome to Tern',
     subtitle: 'Fast, reliable messaging',
@@ -62,7 +67,8 @@ export const en = {
     copied: 'Copied', confirmDelete: 'Delete this message for you? Others still see it. ({text})',
     confirmDeleteMany: 'Delete {n} messages for you? Others still see them.',
     selection: 'Selected messages', selectOne: 'Select message', selected: 'No message selected | 1 message selected | {n} messages selected',
-    forwardTitle: 'Forward a message | Forward 1 message | Forward {n} messages', forwardFilter: 'Find a chat', forwardSend: 'Forward ({n})',
+    forwardTitle: 'Forward a message | Forward 1 message | Forward {n} messages', forwardFilter: 'Search chats', forwardTargets: 'Chats to forward to', forwardPick: 'Choose up to {max} chats',
+    forwardChosen: '{n} of {max} chosen', forwardSend: 'Forward | Forward to 1 chat | Forward to {n} chats',
     forwarded: 'Forwarded | Forwarded to 1 chat | Forwarded to {n} chats',
   },
   emoji: {
@@ -76,10 +82,15 @@ export const en = {
     remove: 'Remove friend', block: 'Block', unblock: 'Unblock', blocked: 'Blocked', chat: 'Send message',
     confirmRemove: 'Remove {name} from your friends?', confirmBlock: 'Block {name}? They will not be able to message you.',
     empty: 'No friends yet. Add someone by username.', noRequests: 'No pending requests', profile: 'Profile',
-    signature: 'Signature', username: 'Username', notFound: 'No user with that name',
+    signature: 'Signature', username: 'Username', notFound: 'No one has the username “{name}”.',
+    self: 'That is your own username.', dismiss: 'Hide the request of {name}', earlier: 'Earlier requests ({n})',
+    answered: {
+      incoming: { accepted: 'You accepted', declined: 'You declined' },
+      outgoing: { accepted: 'Accepted your request', declined: 'Declined your request' },
+    },
   },
   groups: {
-    title: 'Groups', create: 'New group', name: 'Group name', members: 'Members', invite: 'Invite', remove: 'Remove',
+    title: 'Groups', create: 'New group', createSubmit: 'Create', creating: 'Creating…', name: 'Group name', members: 'Members', invite: 'Invite', remove: 'Remove',
     leave: 'Leave group', rename: 'Rename', dissolve: 'Dissolve group', chooseMembers: 'Choose friends to add',
     role: { owner: 'Owner', admin: 'Admin', member: 'Member' }, makeAdmin: 'Make admin', makeMember: 'Remove admin',
     confirmLeave: 'Leave {name}?', confirmDissolve: 'Dissolve {name} for everyone? This cannot be undone.',

@@ -8,7 +8,7 @@ import { en } from './en';
 
 const translated: ReadonlySet<string> = new Set(Object.keys(en.errors));
 
-export function errorKey(code: string | undefined): string {
+export function errorKey(code: string | null | undefined): string {
   const c = (code ?? '').replace(/^RESULT_CODE_/, '');
   return c !== 'UNKNOWN' && translated.has(c) ? `errors.${c}` : 'errors.UNKNOWN';
 }

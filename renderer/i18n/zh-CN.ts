@@ -7,6 +7,11 @@ export const zhCN: MessageSchema = {
     cancel: '取消', save: '保存', close: '关闭', confirm: '确定', retry: '重试', loading: '加载中…',
     yes: '是', no: '否', add: '添加', remove: '移除', edit: '编辑', back: '返回', you: '我',
   },
+  forms: {
+    required: '请填写{field}。', tooShort: '{field}至少需要 {n} 个字符。',
+    tooLong: '{field}最多 {n} 个字符。', invalid: '{field}无效。',
+    format: { username: '{field}只能使用 a–z、0–9 和 _ . -（不能有空格或其他字符）。' },
+  },
   auth: {
     welcome: '欢迎使用 Tern',
     subtitle: '快速、可靠的即时通讯',
@@ -61,7 +66,8 @@ export const zhCN: MessageSchema = {
     copied: '已复制', confirmDelete: '仅在你这里删除这条消息？其他人仍能看到。（{text}）',
     confirmDeleteMany: '仅在你这里删除这 {n} 条消息？其他人仍能看到。',
     selection: '已选消息', selectOne: '选择消息', selected: '未选择消息 | 已选择 1 条消息 | 已选择 {n} 条消息',
-    forwardTitle: '转发消息 | 转发 1 条消息 | 转发 {n} 条消息', forwardFilter: '查找聊天', forwardSend: '转发（{n}）',
+    forwardTitle: '转发消息 | 转发 1 条消息 | 转发 {n} 条消息', forwardFilter: '搜索聊天', forwardTargets: '转发到的聊天', forwardPick: '最多选择 {max} 个聊天',
+    forwardChosen: '已选 {n} 个（最多 {max} 个）', forwardSend: '转发 | 转发到 1 个聊天 | 转发到 {n} 个聊天',
     forwarded: '已转发 | 已转发到 1 个聊天 | 已转发到 {n} 个聊天',
   },
   emoji: {
@@ -75,10 +81,15 @@ export const zhCN: MessageSchema = {
     remove: '删除好友', block: '拉黑', unblock: '取消拉黑', blocked: '已拉黑', chat: '发消息',
     confirmRemove: '确定删除好友 {name}？', confirmBlock: '确定拉黑 {name}？对方将无法给你发消息。',
     empty: '还没有好友。输入用户名添加好友。', noRequests: '没有待处理的申请', profile: '资料',
-    signature: '个性签名', username: '用户名', notFound: '找不到该用户',
+    signature: '个性签名', username: '用户名', notFound: '没有用户名为“{name}”的用户。',
+    self: '这是你自己的用户名。', dismiss: '隐藏 {name} 的申请', earlier: '更早的申请（{n}）',
+    answered: {
+      incoming: { accepted: '你已接受', declined: '你已拒绝' },
+      outgoing: { accepted: '已接受你的申请', declined: '已拒绝你的申请' },
+    },
   },
   groups: {
-    title: '群组', create: '创建群组', name: '群名称', members: '成员', invite: '邀请', remove: '移出',
+    title: '群组', create: '新建群组', createSubmit: '创建', creating: '正在创建…', name: '群名称', members: '成员', invite: '邀请', remove: '移出',
     leave: '退出群组', rename: '修改群名', dissolve: '解散群组', chooseMembers: '选择要加入的好友',
     role: { owner: '群主', admin: '管理员', member: '成员' }, makeAdmin: '设为管理员', makeMember: '取消管理员',
     confirmLeave: '确定退出 {name}？', confirmDissolve: '确定为所有人解散 {name}？此操作无法撤销。',

@@ -17,6 +17,23 @@ export const useContactsStore = defineStore('contacts', () => {
       .sort((a, b) => Number(b.online) - Number(a.online) || a.nickname.localeCompare(b.nickname)),
   );
   const pendingIncoming = computed(() => requests.value.filter((r) => r.direction === 'incoming' && r.state === 'pending'));
+  /**
+   * Requests answered while the app runs (by us, or the other side accepting
+   * ours): they stay in the list with their outcome until dismissed, rather
+   * than vanishing; older answered ones are kept apart (`earlierRequests`).
+   */
+  const answeredNow = ref(new Set<number>());
+  const currentRequests = computed(() => requests.value.filter((r) => r.state === 'pending' || answeredNow.value.has(r.id)));
+  const earlierRequests = computed(() => requests.value.filter((r) => r.state !== 'pending' && !answeredNow.value.has(r.id)));
+
+  function markAnswered(id: number): void {
+    answeredNow.value = new Set(answeredNow.value).add(id);
+  }
+  function dismissRequest(id: number): void {
+    const next = new Set(answeredNow.value);
+    next.delete(id);
+    answeredNow.value = next;
+  }
 
   function applyFriends(list: readonly Contact[], replace = false): void {
     const map = replace ? new Map<number, Contact>() : byId.value;
@@ -27,7 +44,10 @@ export const useContactsStore = defineStore('contacts', () => {
 
   function applyRequests(list: readonly FriendRequestView[]): void {
     const map = new Map(requests.value.map((r) => [r.id, r]));
-    for (const r of list) map.set(r.id, r);
+    for (const r of list) {
+      if (map.get(r.id)?.state === 'pending' && r.state !== 'pending') markAnswered(r.id);
+      map.set(r.id, r);
+    }
     requests.value = Array.from(map.values()).sort((a, b) => b.createdAt - a.createdAt);
   }
 
@@ -70,6 +90,7 @@ export const useContactsStore = defineStore('contacts', () => {
 
   function setRequestState(requestId: number, state: FriendRequestView['state']): void {
     requests.value = requests.value.map((r) => (r.id === requestId ? { ...r, state } : r));
+    if (state !== 'pending') markAnswered(requestId);
   }
 
   async function accept(requestId: number): Promise<void> {
@@ -118,7 +139,7 @@ export const useContactsStore = defineStore('contacts', () => {
   }
 
   return {
-    byId, requests, profiles, friends, pendingIncoming, applyFriends, applyRequests, load, profileOf, ensureProfiles,
+    byId, requests, profiles, friends, pendingIncoming, currentRequests, earlierRequests, dismissRequest, applyFriends, applyRequests, load, profileOf, ensureProfiles,
     addProfiles, sendRequest, accept, decline, remove, block, unblock, findUser, bind,
   };
 });

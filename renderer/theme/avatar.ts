@@ -11,13 +11,24 @@ export function avatarColor(seed: number | string): string {
   return palette[h % palette.length]!;
 }
 
+// Han, kana and hangul: one character of these is a whole initial.
+const CJK = /[\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff]|[\ud840-\ud87f][\udc00-\udfff]/;
+const LETTER = /\p{L}/u;
+
+/**
+ * The initials of a display name, never mixing scripts: a CJK name shows its
+ * first character ("陈云" → "陈", "鲍 Ben" → "鲍"); any other name the first
+ * letters of up to two words, skipping words that start in a CJK script
+ * ("Ann Lee" → "AL", "Ben 鲍" → "B", not "B鲍"). Emoji and symbols count
+ * only when there is no letter at all.
+ */
 export function initials(name: string): string {
   const trimmed = name.trim();
   if (!trimmed) return '?';
-  // CJK names: the first character reads best; Latin: first letters of up to two words.
-  const first = Array.from(trimmed)[0]!;
-  if (/[\u3000-\u9fff\uac00-\ud7af]/.test(first)) return first;
-  const words = trimmed.split(/[\s._-]+/).filter(Boolean);
-  const letters = words.slice(0, 2).map((w) => Array.from(w)[0]!.toUpperCase());
-  return letters.join('') || first.toUpperCase();
+  const words = trimmed.split(/[\s._-]+/).filter(Boolean).map((w) => Array.from(w));
+  const firstLetterWord = words.find((w) => LETTER.test(w[0]!));
+  if (!firstLetterWord) return Array.from(trimmed)[0]!;
+  if (CJK.test(firstLetterWord[0]!)) return firstLetterWord[0]!;
+  const latin = words.filter((w) => LETTER.test(w[0]!) && !CJK.test(w[0]!));
+  return latin.slice(0, 2).map((w) => w[0]!.toUpperCase()).join('');
 }

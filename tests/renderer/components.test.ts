@@ -3,6 +3,7 @@ import ConnectionBanner from '../../renderer/components/connection/ConnectionBan
 import ConversationListItem from '../../renderer/components/conversation/ConversationListItem.vue';
 import MessageItem from '../../renderer/components/message/MessageItem.vue';
 import AuthFirstRun from '../../renderer/components/auth/AuthFirstRun.vue';
+import { initials } from '../../renderer/theme/avatar';
 import CommonAvatar from '../../renderer/components/common/CommonAvatar.vue';
 import { useConnectionStore } from '../../renderer/stores/connection';
 import { useSettingsStore } from '../../renderer/stores/settings';
@@ -118,6 +119,21 @@ describe('CommonAvatar', () => {
     const remote = mountWith(env, CommonAvatar, { props: { name: 'x', seed: 1, src: 'https://tracker.example/a.png' } });
     expect(remote.find('img').exists()).toBe(false);
   });
+
+  it('never mixes scripts in initials (rough edge: "B鲍")', () => {
+    expect(initials('Ben 鲍')).toBe('B');
+    expect(initials('鲍 Ben')).toBe('鲍');
+    expect(initials('陈云')).toBe('陈');
+    expect(initials('Ann Lee')).toBe('AL');
+    expect(initials('mary-jane watson')).toBe('MJ');
+    expect(initials('김민준')).toBe('김');
+    expect(initials('さくら')).toBe('さ');
+    expect(initials('Élodie 王')).toBe('É');
+    expect(initials('🎉 party')).toBe('P');
+    expect(initials('🎉')).toBe('🎉');
+    expect(initials('  ')).toBe('?');
+    expect(initials('𠀋先生')).toBe('𠀋');
+  });
 });
 
 describe('AuthFirstRun', () => {
@@ -151,7 +167,30 @@ describe('AuthFirstRun', () => {
     await w.get('form').trigger('submit');
     await flush();
     expect(env.fake.calls.register).toHaveBeenCalledWith({ username: 'bob', password: 'password123', server: { ...testSettings.servers[0], port: 9000 } });
-    expect(w.get('[data-test="auth-error"]').text()).toBe('That username is taken. Please choose another.');
+    // A taken username is said under the username field, not as the form's error.
+    expect(w.get('[data-test="username-error"]').text()).toBe('That username is taken. Please choose another.');
+    expect(w.find('[data-test="auth-error"]').exists()).toBe(false);
+  });
+
+  it('checks each field before asking the core, naming the field and why', async () => {
+    const env = setupEnv({}, 'zh-CN');
+    useSettingsStore().settings = testSettings;
+    const w = mountWith(env, AuthFirstRun);
+    await w.get('[data-test="switch-mode"]').trigger('click');
+    await w.get('form').trigger('submit');
+    await flush();
+    expect(w.get('[data-test="username-error"]').text()).toBe('请填写用户名。');
+    expect(w.get('[data-test="password-error"]').text()).toBe('请填写密码。');
+    await w.get('[data-test="username"]').setValue('ab');
+    await w.get('[data-test="password"]').setValue('1234567');
+    await w.get('form').trigger('submit');
+    await flush();
+    expect(w.get('[data-test="username-error"]').text()).toBe('用户名至少需要 3 个字符。');
+    expect(w.get('[data-test="password-error"]').text()).toBe('密码至少需要 8 个字符。');
+    expect(env.fake.calls.register).not.toHaveBeenCalled();
+    await w.get('[data-test="username"]').setValue('abc');
+    await flush();
+    expect(w.find('[data-test="username-error"]').exists()).toBe(false);
   });
 });
 

@@ -163,6 +163,7 @@ export function createMessengerCore(deps: CoreDeps): ClientCore {
     dissolveGroup: groups.dissolveGroup,
     setGroupRole: groups.setGroupRole,
     listGroupMembers: groups.listGroupMembers,
+    groupReads: groups.groupReads,
     // Settings
     getSettings: settingsMethods.getSettings,
     updateSettings: settingsMethods.updateSettings,

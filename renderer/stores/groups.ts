@@ -25,6 +25,15 @@ export const useGroupsStore = defineStore('groups', () => {
     apply(groups);
   }
 
+  /** How far each other member of a group has read (user id → conversation seq), asked on demand: the server does not push group reads. */
+  const reads = shallowReactive(new Map<number, ReadonlyMap<number, number>>());
+  async function loadReads(groupId: number): Promise<void> {
+    const list = await useApi().groupReads({ groupId });
+    const old = reads.get(groupId);
+    if (old && old.size === list.length && list.every((r) => old.get(r.userId) === r.readSeq)) return; // unchanged: no re-render
+    reads.set(groupId, new Map(list.map((r) => [r.userId, r.readSeq])));
+  }
+
   async function loadMembers(groupId: number): Promise<GroupMemberView[]> {
     const list = await useApi().listGroupMembers({ groupId });
     members.set(groupId, sortMembers(list));
@@ -89,5 +98,5 @@ export const useGroupsStore = defineStore('groups', () => {
     return () => offs.forEach((off) => off());
   }
 
-  return { byId, members, list, apply, load, loadMembers, create, rename, invite, removeMembers, leave, dissolve, setRole, bind };
+  return { byId, members, reads, list, apply, load, loadReads, loadMembers, create, rename, invite, removeMembers, leave, dissolve, setRole, bind };
 });

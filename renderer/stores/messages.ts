@@ -1,8 +1,8 @@
 import { defineStore } from 'pinia';
-import { shallowReactive, ref } from 'vue';
+import { computed, shallowReactive, ref } from 'vue';
 import type { ConversationKey, MessagePage, MessageView } from '../../shared/ipc';
 import { useApi } from '../api';
-import { errorCode } from '../i18n/errors';
+import { errorCode, errorKey } from '../i18n/errors';
 import { mergeMessages, mergePage } from './message-merge';
 
 /** The loaded slice of one conversation's history. Replaced (never mutated) on change. */
@@ -26,11 +26,27 @@ function emptyWindow(): MessageWindow {
   return { messages: [], hasMoreBefore: true, hasMoreAfter: false, loadingBefore: false, loadingAfter: false, focusId: null, focusSeq: 0 };
 }
 
+/** Actions the server decides, refused with their own sentence while offline. */
+type ServerAction = 'edit' | 'react' | 'recall';
+
 export const useMessagesStore = defineStore('messages', () => {
   const windows = shallowReactive(new Map<ConversationKey, MessageWindow>());
   /** Who is typing where; each entry expires through its timer in `typingTimers`. */
   const typing = shallowReactive(new Map<ConversationKey, ReadonlySet<number>>());
   const lastError = ref<string | null>(null);
+  /**
+   * Edits, reactions and recalls are refused offline, not queued: the server
+   * decides them (edit and recall windows, reaction limits), and a change
+   * shown as done that the server later refuses would have to be taken back
+   * after the user moved on. Each gets a sentence that says so and what to do;
+   * an edit keeps its text in the composer, saved with Enter once online.
+   */
+  const lastAction = ref<ServerAction | null>(null);
+  const lastErrorKey = computed(() => {
+    if (!lastError.value) return null;
+    if (lastError.value === 'OFFLINE' && lastAction.value) return `messages.offline.${lastAction.value}`;
+    return errorKey(lastError.value);
+  });
   const typingTimers = new Map<string, ReturnType<typeof setTimeout>>();
   const typingSentAt = new Map<ConversationKey, number>();
 
@@ -169,7 +185,7 @@ export const useMessagesStore = defineStore('messages', () => {
 
   /** Recall for everyone; the recalled message arrives through `messagesChanged`. */
   async function recall(messageId: string): Promise<void> {
-    await attempt(() => useApi().recallMessage({ messageId }));
+    await attempt(() => useApi().recallMessage({ messageId }), 'recall');
   }
 
   /** Delete for me (this device now, my other devices through the server). */
@@ -179,8 +195,9 @@ export const useMessagesStore = defineStore('messages', () => {
   }
 
   /** Runs a server action; its failure is shown under the composer. True if it succeeded. */
-  async function attempt(action: () => Promise<unknown>): Promise<boolean> {
+  async function attempt(action: () => Promise<unknown>, kind: ServerAction | null = null): Promise<boolean> {
     lastError.value = null;
+    lastAction.value = kind;
     try {
       await action();
       return true;
@@ -192,12 +209,12 @@ export const useMessagesStore = defineStore('messages', () => {
 
   /** New text for my message; the edited message arrives through `messagesChanged`. */
   function edit(messageId: string, text: string, mentions: number[] = []): Promise<boolean> {
-    return attempt(() => useApi().editMessage({ messageId, text, ...(mentions.length > 0 ? { mentions } : {}) }));
+    return attempt(() => useApi().editMessage({ messageId, text, ...(mentions.length > 0 ? { mentions } : {}) }), 'edit');
   }
 
   /** Toggles one of my reactions (`on`: set it); the new counts arrive through `messagesChanged`. */
   function react(messageId: string, emoji: string, on: boolean): Promise<boolean> {
-    return attempt(() => useApi().reactToMessage({ messageId, emoji, on }));
+    return attempt(() => useApi().reactToMessage({ messageId, emoji, on }), 'react');
   }
 
   /** Sends copies of the messages (in conversation order) to each target. */
@@ -264,7 +281,7 @@ export const useMessagesStore = defineStore('messages', () => {
   }
 
   return {
-    windows, typing, lastError, get, loadLatest, loadOlder, loadNewer, loadAround, focus, consumeFocus, apply, removeIds,
+    windows, typing, lastError, lastErrorKey, get, loadLatest, loadOlder, loadNewer, loadAround, focus, consumeFocus, apply, removeIds,
     send, resend, recall, remove, edit, react, forward, setTyping, typingUsers, noteTyping, stopTyping, bind, reset,
   };
 });

@@ -107,6 +107,7 @@ export function createHandlers(services: Services, registry: SessionRegistry, li
     [Command.GROUP_SET_ROLE]: async (s, req) => (await groups.setRole(caller(s), req), {}),
     [Command.GROUP_MEMBERS]: (s, req) => groups.members(caller(s), req),
     [Command.GROUP_GET]: (s, req) => groups.get(caller(s), req.groupId),
+    [Command.GROUP_READS]: (s, req) => groups.reads(caller(s), req.groupId),
     [Command.BLOB_UPLOAD_AUTH]: (s, req) => attachments.uploadAuth(caller(s), req),
     [Command.BLOB_DOWNLOAD_AUTH]: (s, req) => attachments.downloadAuth(caller(s), req),
   };

@@ -8,7 +8,9 @@
  * the whole roster: they page it with GROUP_MEMBERS.
  */
 import { create } from '@bufbuild/protobuf';
-import { GroupActionKind, GroupMemberListSchema, GroupRole, ResultCode, SyncDomain, type GroupInfo, type GroupMemberList } from '../../shared/protocol';
+import {
+  GroupActionKind, GroupMemberListSchema, GroupReadsSchema, GroupRole, ResultCode, SyncDomain, type GroupInfo, type GroupMemberList, type GroupReads,
+} from '../../shared/protocol';
 import type { GroupMemberRow, GroupRow, Tx } from '../storage/store';
 import type { Caller } from '../services/deps';
 import { fail } from '../services/errors';
@@ -53,6 +55,19 @@ export const createGroup = writeOperation('groups.create', async (ctx, a: { call
 export const getGroup = readOperation('groups.get', async ({ tx }, a: { caller: Caller; groupId: number }): Promise<GroupInfo> => {
   const { group, me } = await requireMembership(tx, a.caller, a.groupId);
   return renderGroup(group, me.role as GroupRole);
+});
+
+/**
+ * How far each other member has read (GROUP_READS): the sender counts the
+ * members whose read_seq reaches a message's conv_seq. Asked on demand, not
+ * pushed, so a read in a big group writes nothing for the other members.
+ */
+export const groupReads = readOperation('groups.reads', async ({ tx }, a: { caller: Caller; groupId: number }): Promise<GroupReads> => {
+  await requireMembership(tx, a.caller, a.groupId);
+  const conv = await tx.conversations.group(a.groupId);
+  const seqs = new Map((conv ? await tx.messages.readStates(conv.id) : []).map((r) => [r.user_id, r.read_seq]));
+  const members = (await tx.groups.memberIds(a.groupId)).filter((id) => id !== a.caller.userId);
+  return create(GroupReadsSchema, { reads: members.map((userId) => ({ userId: BigInt(userId), readSeq: BigInt(seqs.get(userId) ?? 0) })) });
 });
 
 export const renameGroup = writeOperation('groups.rename', async (ctx, a: { caller: Caller; groupId: number; name: string }): Promise<GroupInfo> => {

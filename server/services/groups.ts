@@ -5,12 +5,13 @@ import {
   type GroupCreateRequest,
   type GroupInfo,
   type GroupMemberList,
+  type GroupReads,
   type GroupMembersQuery,
   type GroupMembersRequest,
   type GroupRenameRequest,
   type GroupSetRoleRequest,
 } from '../../shared/protocol';
-import { createGroup, dissolveGroup, getGroup, inviteMembers, leaveGroup, listMembers, removeMembers, renameGroup, setMemberRole } from '../operations/groups';
+import { createGroup, dissolveGroup, getGroup, groupReads, inviteMembers, leaveGroup, listMembers, removeMembers, renameGroup, setMemberRole } from '../operations/groups';
 import type { Caller, ServiceDeps } from './deps';
 import { fail, invalid } from './errors';
 import { requireId, requireIds, requireText, toNumber } from './validate';
@@ -28,6 +29,11 @@ export class GroupService {
 
   get(caller: Caller, groupId: bigint): Promise<GroupInfo> {
     return this.deps.run.read(getGroup, { caller, groupId: requireId('group_id', groupId) });
+  }
+
+  /** How far each other member has read: the group read counts, on demand. */
+  reads(caller: Caller, groupId: bigint): Promise<GroupReads> {
+    return this.deps.run.read(groupReads, { caller, groupId: requireId('group_id', groupId) });
   }
 
   rename(caller: Caller, req: GroupRenameRequest): Promise<GroupInfo> {

@@ -223,6 +223,9 @@ class PgMessages implements MessagesRepository {
   async bumpReactionRev(id: number) {
     return (await this.sql.one<{ reaction_rev: number }>('messages.bumpRev', 'UPDATE messages SET reaction_rev = reaction_rev + 1 WHERE id = $1 RETURNING reaction_rev', [id]))!.reaction_rev;
   }
+  readStates(convId: number) {
+    return this.sql.rows<ReadStateRow>('readState.all', 'SELECT * FROM read_state WHERE conv_id = $1', [convId]);
+  }
   readState(convId: number, userId: number) {
     return this.sql.one<ReadStateRow>('readState.get', 'SELECT * FROM read_state WHERE conv_id = $1 AND user_id = $2', [convId, userId]);
   }

@@ -202,6 +202,7 @@ class SqliteMessages implements MessagesRepository {
       edit: db.prepare('UPDATE messages SET text = ?, mentions = ?, edited_at = ? WHERE id = ?'),
       bumpRev: db.prepare('UPDATE messages SET reaction_rev = reaction_rev + 1 WHERE id = ? RETURNING reaction_rev').pluck(),
       state: db.prepare('SELECT * FROM read_state WHERE conv_id = ? AND user_id = ?'),
+      states: db.prepare('SELECT * FROM read_state WHERE conv_id = ?'),
       delivered: db.prepare(`INSERT INTO read_state (conv_id, user_id, delivered_seq) VALUES (?, ?, ?)
         ON CONFLICT (conv_id, user_id) DO UPDATE SET delivered_seq = excluded.delivered_seq WHERE excluded.delivered_seq > delivered_seq`),
       read: db.prepare(`INSERT INTO read_state (conv_id, user_id, delivered_seq, read_seq) VALUES (?, ?, ?, ?)
@@ -220,6 +221,7 @@ class SqliteMessages implements MessagesRepository {
   async edit(id: number, text: string, mentions: string, editedAt: number) { this.s.edit.run(text, mentions, editedAt, id); }
   async bumpReactionRev(id: number) { return this.s.bumpRev.get(id) as number; }
   async readState(convId: number, userId: number) { return one<ReadStateRow>(this.s.state, convId, userId); }
+  async readStates(convId: number) { return this.s.states.all(convId) as ReadStateRow[]; }
   async advanceDelivered(convId: number, userId: number, seq: number) { return this.s.delivered.run(convId, userId, seq).changes > 0; }
   async advanceRead(convId: number, userId: number, seq: number) { return this.s.read.run(convId, userId, seq, seq).changes > 0; }
 }

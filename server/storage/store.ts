@@ -201,6 +201,8 @@ export interface MessagesRepository {
   /** Raises the message's reaction revision by one and returns it. */
   bumpReactionRev(id: number): Promise<number>;
   readState(convId: number, userId: number): Promise<ReadStateRow | undefined>;
+  /** Every read state of a conversation (a group's read counts; one row per member who has one). */
+  readStates(convId: number): Promise<ReadStateRow[]>;
   /** Raises delivered_seq (and returns true) only if `seq` is above it. */
   advanceDelivered(convId: number, userId: number, seq: number): Promise<boolean>;
   /** Raises read_seq (and delivered_seq with it); true if read_seq moved. */

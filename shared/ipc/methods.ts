@@ -25,6 +25,7 @@ import type {
   ConversationView,
   FriendRequestView,
   GroupMemberView,
+  MemberRead,
   GroupView,
   MessagePage,
   MessageSearchHit,
@@ -223,6 +224,7 @@ export const methodSchemas = {
   dissolveGroup: z.object({ groupId: id }).strict(),
   setGroupRole: z.object({ groupId: id, userId: id, role: z.enum(groupRoles) }).strict(),
   listGroupMembers: z.object({ groupId: id }).strict(),
+  groupReads: z.object({ groupId: id }).strict(),
 
   // Settings, app, updates (the last three are served by the shell, not the core)
   getSettings: none,
@@ -322,6 +324,8 @@ export interface MethodResults {
   dissolveGroup: void;
   setGroupRole: void;
   listGroupMembers: GroupMemberView[];
+  /** How far each other member has read (asked from the server each time; OFFLINE when not connected). */
+  groupReads: MemberRead[];
   getSettings: Settings;
   updateSettings: Settings;
   getAppInfo: AppInfo;

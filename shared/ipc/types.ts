@@ -257,6 +257,12 @@ export interface FriendRequestView {
   createdAt: number;
 }
 
+/** A group member's read position: messages up to `readSeq` (a conversation seq) are read. */
+export interface MemberRead {
+  userId: number;
+  readSeq: number;
+}
+
 export const groupRoles = ['owner', 'admin', 'member'] as const;
 export type GroupRole = (typeof groupRoles)[number];
 

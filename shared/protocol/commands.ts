@@ -50,6 +50,7 @@ export const requestSpecs = {
   [Command.GROUP_SET_ROLE]: spec(pb.GroupSetRoleRequestSchema, pb.EmptySchema),
   [Command.GROUP_MEMBERS]: spec(pb.GroupMembersQuerySchema, pb.GroupMemberListSchema),
   [Command.GROUP_GET]: spec(pb.GroupRefSchema, pb.GroupInfoSchema),
+  [Command.GROUP_READS]: spec(pb.GroupRefSchema, pb.GroupReadsSchema),
   [Command.BLOB_UPLOAD_AUTH]: spec(pb.BlobUploadAuthRequestSchema, pb.BlobUploadAuthSchema),
   [Command.BLOB_DOWNLOAD_AUTH]: spec(pb.BlobDownloadAuthRequestSchema, pb.BlobDownloadAuthSchema),
   [Command.MESSAGE_EDIT]: spec(pb.EditMessageRequestSchema, pb.EmptySchema),

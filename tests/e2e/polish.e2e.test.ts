@@ -4,12 +4,14 @@
  * "Create", answered friend requests that stay listed with their outcome,
  * avatar initials that never mix scripts, a "Continue as" button that never
  * wraps, the last message kept in view when the offline banner appears, the
- * sidebar collapsed in a 760 px window, and the forward dialog's wording.
+ * sidebar collapsed in a 760 px window, the forward dialog's wording, group
+ * read counts ("Read by 3", who on click), and edit / react while offline
+ * (refused with a sentence that says why; the edit is kept and saved once back).
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Locator, Page } from 'playwright-core';
 import {
-  acceptFriendRequest, chatWith, launchBrowser, openUser, PASSWORD, register, removeDir, send, sendFriendRequest, shot, shotOnFailure,
+  acceptFriendRequest, chatWith, launchBrowser, openConversation, openUser, PASSWORD, register, removeDir, send, sendFriendRequest, shot, shotOnFailure,
   startTestServer, waitForMessage, waitOnline, type TestServer, type User,
 } from './harness';
 
@@ -122,6 +124,7 @@ describe('rough edges of issue 13', () => {
     await p.getByTestId('group-create').click();
     expect(await p.getByTestId('group-name-error').textContent()).toBe('Group name is required.');
     await p.getByTestId('group-member-bao').check();
+    await p.getByTestId('group-member-chen').check();
     await shot(p, 'polish-04-create-group-form');
     await p.getByTestId('group-name').fill('Team');
     expect(await p.getByTestId('group-name-error').count()).toBe(0);
@@ -183,6 +186,91 @@ describe('rough edges of issue 13', () => {
     expect(await p.getByTestId('forward-count').textContent()).toContain('1 of 20 chosen');
     await shot(p, 'polish-08-forward-dialog');
     await p.keyboard.press('Escape');
+  });
+
+  it('a group message says how many members read it, and who on click (en and zh-CN)', async () => {
+    const p = ann.page;
+    await openConversation(p, 'Team');
+    await send(p, 'who has read this?');
+    const mine = p.getByTestId('message').filter({ hasText: 'who has read this?' });
+    const reads = mine.getByTestId('message-reads');
+    const readsText = async () => ((await reads.count()) > 0 ? (await reads.textContent())?.trim() : '');
+    // Nobody has read it yet: no count, the single tick.
+    await mine.getByTestId('message-status').locator('svg').waitFor();
+    expect(await readsText()).toBe('');
+    await openConversation(bao.page, 'Team');
+    await waitForMessage(bao.page, 'who has read this?');
+    // Asked for again every 15 s while the chat is open (reads are not pushed in groups).
+    await expect.poll(readsText, { timeout: 40_000 }).toBe('Read by 1');
+    expect(await reads.getAttribute('title')).toBe('Ben 鲍');
+    expect(await mine.getByTestId('message-status').getAttribute('class')).not.toContain('read');
+    await reads.click();
+    const readers = mine.getByTestId('message-readers');
+    await readers.waitFor();
+    expect(await readers.getByTestId('reader').allTextContents()).toEqual(['Ben 鲍']);
+    expect(await readers.getByTestId('not-reader').allTextContents()).toEqual(['陈云']);
+    await shot(p, 'polish-10-group-read-by-1');
+    await p.keyboard.press('Escape');
+    await readers.waitFor({ state: 'detached' });
+
+    // Chen reads and answers: the answer makes Ann's view ask at once; everyone read it, in the read colour.
+    await openConversation(chen.page, 'Team');
+    await waitForMessage(chen.page, 'who has read this?');
+    await send(chen.page, '看到了');
+    await waitForMessage(p, '看到了');
+    await expect.poll(readsText, { timeout: 40_000 }).toBe('Read by all');
+    expect(await mine.getByTestId('message-status').getAttribute('class')).toContain('read');
+    await shot(p, 'polish-11-group-read-by-all');
+    // In Chinese: Chen's message read by Ann (and soon Bao).
+    const chens = chen.page.getByTestId('message').filter({ hasText: '看到了' }).getByTestId('message-reads');
+    await expect.poll(async () => ((await chens.count()) > 0 ? (await chens.textContent())?.trim() : ''), { timeout: 40_000 }).toMatch(/^(1 人已读|全部已读)$/);
+    await shot(chen.page, 'polish-12-group-read-zh');
+  });
+
+  it('edit and react while offline: refused, saying why and what to do; the edit is kept and saved with Enter once back', async () => {
+    const p = ann.page;
+    await p.getByTestId('nav-chats').click();
+    await p.locator('[data-test="conversation-item"][title="Ben 鲍"]').click();
+    await send(p, 'see you at noon');
+    const mine = p.getByTestId('message').filter({ hasText: 'see you at noon' });
+    await expect.poll(() => mine.getAttribute('data-status'), { timeout: 20_000 }).not.toBe('pending');
+    await server.stop();
+    await p.getByTestId('connection-banner').waitFor();
+
+    await mine.getByTestId('message-bubble').click({ button: 'right' });
+    await p.getByTestId('menu-edit').click();
+    const box = p.getByTestId('composer');
+    await box.fill('see you at one');
+    await box.press('Enter');
+    const error = p.getByTestId('message-action-error');
+    await expect.poll(() => error.textContent()).toContain('You are offline, so the edit was not saved');
+    // Nothing lost: still editing, the new text still in the box, the message unchanged.
+    expect(await p.getByTestId('edit-bar').isVisible()).toBe(true);
+    expect(await box.inputValue()).toBe('see you at one');
+    expect(await mine.getByTestId('message-text').textContent()).toBe('see you at noon');
+    await shot(p, 'polish-13-offline-edit-refused');
+
+    await server.restart();
+    await waitOnline(p);
+    await box.press('Enter');
+    await p.getByTestId('edit-bar').waitFor({ state: 'detached' });
+    await expect.poll(() => p.getByTestId('message').filter({ hasText: 'see you at one' }).getByTestId('message-edited').count()).toBe(1);
+    expect(await error.count()).toBe(0);
+
+    // The other side sees the edit. Then a reaction offline, in Chinese: refused with its own sentence, nothing shown as reacted.
+    await bao.page.getByTestId('nav-chats').click();
+    await bao.page.locator('[data-test="conversation-item"][title="Ann Lee"]').click();
+    await waitForMessage(bao.page, 'see you at one');
+    await server.stop();
+    await bao.page.getByTestId('connection-banner').waitFor();
+    await bao.page.getByTestId('message').filter({ hasText: 'see you at one' }).getByTestId('message-bubble').click({ button: 'right' });
+    await bao.page.locator('[data-test="quick-reaction"][data-emoji="👍"]').click();
+    await expect.poll(() => bao.page.getByTestId('message-action-error').textContent()).toContain('你已离线，表情回应未添加');
+    expect(await bao.page.getByTestId('message').filter({ hasText: 'see you at one' }).getByTestId('reaction').count()).toBe(0);
+    await shot(bao.page, 'polish-14-offline-react-refused-zh');
+    await server.restart();
+    await waitOnline(bao.page);
+    await waitOnline(p);
   });
 
   it('"Continue as" keeps a long name on one line', async () => {

@@ -53,6 +53,7 @@ const defaults: { [M in MethodName]?: () => MethodResults[M] } = {
   listGroups: () => [],
   getGroup: () => null,
   listGroupMembers: () => [],
+  groupReads: () => [],
   getSettings: () => testSettings,
   updateSettings: () => testSettings,
   getAppInfo: () => ({ name: 'Tern', version: '0.1.0', shell: 'web', platform: 'linux' }),

@@ -37,7 +37,16 @@ describe('groups', () => {
     // @all is for owners and admins; mentions must be members.
     expect(await amy.fails(Command.MESSAGE_SEND, { to: group(gid), clientMsgId: 'a1', text: '@all', mentions: [{ userId: 0n }] })).toBe(ResultCode.PERMISSION_DENIED);
     expect(await amy.fails(Command.MESSAGE_SEND, { to: group(gid), clientMsgId: 'a2', text: '@x', mentions: [{ userId: BigInt(outsider.userId) }] })).toBe(ResultCode.INVALID_ARGUMENT);
-    await sendText(owner, group(gid), '@all meeting', { mentions: [0n] });
+    const meeting = await sendText(owner, group(gid), '@all meeting', { mentions: [0n] });
+
+    // Read counts on demand: every other member's read position, 0 before any read; outsiders are refused.
+    const readsOf = async (c: typeof owner) =>
+      Object.fromEntries((await c.call(Command.GROUP_READS, { groupId: gid })).reads.map((r) => [Number(r.userId), Number(r.readSeq)]));
+    expect(await readsOf(owner)).toEqual({ [amy.userId]: 0, [bob.userId]: 0 });
+    await amy.call(Command.MARK_READ, { conversation: group(gid), upToConvSeq: meeting.convSeq });
+    expect(await readsOf(owner)).toEqual({ [amy.userId]: Number(meeting.convSeq), [bob.userId]: 0 });
+    expect(await readsOf(bob)).toEqual({ [amy.userId]: Number(meeting.convSeq), [owner.userId]: 0 });
+    expect(await outsider.fails(Command.GROUP_READS, { groupId: gid })).toBe(ResultCode.NOT_MEMBER);
 
     // Members cannot rename, invite or remove; admins can.
     expect(await amy.fails(Command.GROUP_RENAME, { groupId: gid, name: 'mine' })).toBe(ResultCode.PERMISSION_DENIED);

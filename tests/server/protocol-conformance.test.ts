@@ -320,10 +320,11 @@ const probes: Partial<Record<RequestCommand, Partial<Record<ResultCode, Probe>>>
   },
   [Command.GROUP_MEMBERS]: groupRefProbes(Command.GROUP_MEMBERS, undefined, undefined),
   [Command.GROUP_GET]: groupRefProbes(Command.GROUP_GET, undefined, undefined),
+  [Command.GROUP_READS]: groupRefProbes(Command.GROUP_READS, undefined, undefined),
 };
 
 /** The codes every command on a group ref shares; PERMISSION_DENIED when `weak` may not do it to `groupId`. */
-function groupRefProbes(command: typeof Command.GROUP_LEAVE | typeof Command.GROUP_DISSOLVE | typeof Command.GROUP_MEMBERS | typeof Command.GROUP_GET, weak: (() => TestClient) | undefined, groupId: (() => bigint) | undefined) {
+function groupRefProbes(command: typeof Command.GROUP_LEAVE | typeof Command.GROUP_DISSOLVE | typeof Command.GROUP_MEMBERS | typeof Command.GROUP_GET | typeof Command.GROUP_READS, weak: (() => TestClient) | undefined, groupId: (() => bigint) | undefined) {
   const call = (c: () => TestClient, g: () => bigint) => steps(command, async () => c().call(command as never, { groupId: g() } as never));
   return {
     [ResultCode.INVALID_ARGUMENT]: call(() => w.alice, () => 0n),

@@ -1,5 +1,5 @@
 /** The contract's group methods. */
-import type { GroupMemberView, GroupView } from '../../../shared/ipc';
+import type { GroupMemberView, GroupView, MemberRead } from '../../../shared/ipc';
 import type { CoreMethods, ParsedArgs } from '../../../shared/ipc/api';
 import { Command, SyncDomain, type GroupInfo, type GroupMember } from '../../../shared/protocol';
 import { CoreError } from '../errors';
@@ -18,7 +18,8 @@ type GroupMethodName =
   | 'leaveGroup'
   | 'dissolveGroup'
   | 'setGroupRole'
-  | 'listGroupMembers';
+  | 'listGroupMembers'
+  | 'groupReads';
 
 /** Members fetched per GROUP_MEMBERS page. */
 const MEMBER_PAGE = 1000;
@@ -68,6 +69,12 @@ export class GroupMethods implements Pick<CoreMethods, GroupMethodName> {
 
   setGroupRole = async (args: ParsedArgs<'setGroupRole'>): Promise<void> => {
     await this.sessions.link().request(Command.GROUP_SET_ROLE, { groupId: big(args.groupId), userId: big(args.userId), role: groupRole.toWire(args.role) });
+  };
+
+  /** Group read counts: never cached (they change with every read), asked when the UI shows them. */
+  groupReads = async (args: ParsedArgs<'groupReads'>): Promise<MemberRead[]> => {
+    const answer = await this.sessions.link().request(Command.GROUP_READS, { groupId: big(args.groupId) });
+    return answer.reads.map((r) => ({ userId: num(r.userId), readSeq: num(r.readSeq) }));
   };
 
   /** From the cache (the MEMBERS sync domain keeps it current); fetched in pages when the cache has none. */

@@ -18,7 +18,7 @@ import type { Message as Message$1 } from "@bufbuild/protobuf";
  * Describes the file tern/v1/messages.proto.
  */
 export const file_tern_v1_messages: GenFile = /*@__PURE__*/
-  fileDesc("ChZ0ZXJuL3YxL21lc3NhZ2VzLnByb3RvEgd0ZXJuLnYxIgcKBUVtcHR5IkEKEEhhbmRzaGFrZVJlcXVlc3QSGAoQcHJvdG9jb2xfdmVyc2lvbhgBIAEoDRITCgtjbGllbnRfbmFtZRgCIAEoCSKWAQoRSGFuZHNoYWtlUmVzcG9uc2USGAoQcHJvdG9jb2xfdmVyc2lvbhgBIAEoDRIXCgtzZXJ2ZXJfdGltZRgCIAEoBEICMAISFgoObWF4X2ZyYW1lX3NpemUYAyABKA0SHQoVaGVhcnRiZWF0X2ludGVydmFsX21zGAQgASgNEhcKD2lkbGVfdGltZW91dF9tcxgFIAEoDSJoCgtFcnJvckRldGFpbBIhCgRjb2RlGAEgASgOMhMudGVybi52MS5SZXN1bHRDb2RlEg8KB21lc3NhZ2UYAiABKAkSDQoFZmllbGQYAyABKAkSFgoOcmV0cnlfYWZ0ZXJfbXMYBCABKA0iGwoEUGluZxITCgdzZW50X2F0GAEgASgEQgIwAiI0CgRQb25nEhMKB3NlbnRfYXQYASABKARCAjACEhcKC3NlcnZlcl90aW1lGAIgASgEQgIwAiJsCg9SZWdpc3RlclJlcXVlc3QSEAoIdXNlcm5hbWUYASABKAkSEAoIcGFzc3dvcmQYAiABKAkSEAoIbmlja25hbWUYAyABKAkSIwoGZGV2aWNlGAQgASgLMhMudGVybi52MS5EZXZpY2VJbmZvIjQKCkRldmljZUluZm8SEQoJZGV2aWNlX2lkGAEgASgJEhMKC2RldmljZV9uYW1lGAIgASgJIpwBCgxMb2dpblJlcXVlc3QSEAoIdXNlcm5hbWUYASABKAkSEgoIcGFzc3dvcmQYAiABKAlIABIWCgxkZXZpY2VfdG9rZW4YAyABKAlIABIjCgZkZXZpY2UYBCABKAsyEy50ZXJuLnYxLkRldmljZUluZm8SGwoTa2lja19vdGhlcl9zZXNzaW9ucxgFIAEoCEIMCgpjcmVkZW50aWFsItMBCg1Mb2dpblJlc3BvbnNlEhMKB3VzZXJfaWQYASABKARCAjACEhQKDGRldmljZV90b2tlbhgCIAEoCRIhCgdwcm9maWxlGAMgASgLMhAudGVybi52MS5Qcm9maWxlEhUKCXN5bmNfaGVhZBgEIAEoBEICMAISFwoLc2VydmVyX3RpbWUYBSABKARCAjACEh8KE21heF9hdHRhY2htZW50X3NpemUYBiABKARCAjACEiMKG21heF9hdHRhY2htZW50c19wZXJfbWVzc2FnZRgHIAEoDSIsCg1Mb2dvdXRSZXF1ZXN0EhsKE3Jldm9rZV9kZXZpY2VfdG9rZW4YASABKAgitgEKBktpY2tlZBImCgZyZWFzb24YASABKA4yFi50ZXJuLnYxLktpY2tlZC5SZWFzb24SEwoLZGV2aWNlX25hbWUYAiABKAkibwoGUmVhc29uEhYKElJFQVNPTl9VTlNQRUNJRklFRBAAEhYKElJFQVNPTl9PVEhFUl9MT0dJThABEhsKF1JFQVNPTl9BQ0NPVU5UX0RJU0FCTEVEEAISGAoUUkVBU09OX1RPS0VOX1JFVk9LRUQQAyJKCg9Db252ZXJzYXRpb25SZWYSJwoEdHlwZRgBIAEoDjIZLnRlcm4udjEuQ29udmVyc2F0aW9uVHlwZRIOCgJpZBgCIAEoBEICMAIiHgoHTWVudGlvbhITCgd1c2VyX2lkGAEgASgEQgIwAiLKAQoSU2VuZE1lc3NhZ2VSZXF1ZXN0EiQKAnRvGAEgASgLMhgudGVybi52MS5Db252ZXJzYXRpb25SZWYSFQoNY2xpZW50X21zZ19pZBgCIAEoCRIMCgR0ZXh0GAMgASgJEiIKCG1lbnRpb25zGAQgAygLMhAudGVybi52MS5NZW50aW9uEhsKD3JlcGx5X3RvX21zZ19pZBgFIAEoBEICMAISKAoLYXR0YWNobWVudHMYBiADKAsyEy50ZXJuLnYxLkF0dGFjaG1lbnQieAoOU2VuZE1lc3NhZ2VBY2sSEgoGbXNnX2lkGAEgASgEQgIwAhIUCghjb252X3NlcRgCIAEoBEICMAISEwoHc2VudF9hdBgDIAEoBEICMAISFAoIdXNlcl9zZXEYBCABKARCAjACEhEKCWR1cGxpY2F0ZRgFIAEoCCL0AgoHTWVzc2FnZRISCgZtc2dfaWQYASABKARCAjACEi4KDGNvbnZlcnNhdGlvbhgCIAEoCzIYLnRlcm4udjEuQ29udmVyc2F0aW9uUmVmEhQKCGNvbnZfc2VxGAMgASgEQgIwAhIVCglzZW5kZXJfaWQYBCABKARCAjACEhUKDWNsaWVudF9tc2dfaWQYBSABKAkSEwoHc2VudF9hdBgGIAEoBEICMAISDAoEdGV4dBgHIAEoCRIiCghtZW50aW9ucxgIIAMoCzIQLnRlcm4udjEuTWVudGlvbhIbCg9yZXBseV90b19tc2dfaWQYCSABKARCAjACEhAKCHJlY2FsbGVkGAogASgIEigKC2F0dGFjaG1lbnRzGAsgAygLMhMudGVybi52MS5BdHRhY2htZW50EioKDGdyb3VwX2FjdGlvbhh4IAEoCzIULnRlcm4udjEuR3JvdXBBY3Rpb24SFQoJZWRpdGVkX2F0GB4gASgEQgIwAiJZCgtHcm91cEFjdGlvbhImCgRraW5kGAEgASgOMhgudGVybi52MS5Hcm91cEFjdGlvbktpbmQSFAoIdXNlcl9pZHMYAiADKARCAjACEgwKBG5hbWUYAyABKAkiPwoHQmxvYlJlZhIOCgZkaWdlc3QYASABKAkSFwoLY2lwaGVyX3NpemUYAiABKARCAjACEgsKA2tleRgDIAEoDCLYAQoKQXR0YWNobWVudBIlCgRraW5kGAEgASgOMhcudGVybi52MS5BdHRhY2htZW50S2luZBIeCgRibG9iGAIgASgLMhAudGVybi52MS5CbG9iUmVmEhAKBHNpemUYAyABKARCAjACEgwKBG5hbWUYBCABKAkSDAoEbWltZRgFIAEoCRINCgV3aWR0aBgGIAEoDRIOCgZoZWlnaHQYByABKA0SEQoJdGh1bWJoYXNoGAggASgMEiMKCXRodW1ibmFpbBgJIAEoCzIQLnRlcm4udjEuQmxvYlJlZiJYChVCbG9iVXBsb2FkQXV0aFJlcXVlc3QSDgoGZGlnZXN0GAEgASgJEhcKC2NpcGhlcl9zaXplGAIgASgEQgIwAhIWCgpwbGFpbl9zaXplGAMgASgEQgIwAiJ3Cg5CbG9iVXBsb2FkQXV0aBINCgV0b2tlbhgBIAEoCRISCgp1cGxvYWRfdXJsGAIgASgJEhIKCnJlc3VtZV91cmwYAyABKAkSFgoOYWxyZWFkeV9zdG9yZWQYBCABKAgSFgoKZXhwaXJlc19hdBgFIAEoBEICMAIiKQoXQmxvYkRvd25sb2FkQXV0aFJlcXVlc3QSDgoGZGlnZXN0GAEgASgJIl8KEEJsb2JEb3dubG9hZEF1dGgSDQoFdG9rZW4YASABKAkSCwoDdXJsGAIgASgJEhcKC2NpcGhlcl9zaXplGAMgASgEQgIwAhIWCgpleHBpcmVzX2F0GAQgASgEQgIwAiIjCg1SZWNhbGxSZXF1ZXN0EhIKBm1zZ19pZBgBIAEoBEICMAIihAEKD01lc3NhZ2VSZWNhbGxlZBIuCgxjb252ZXJzYXRpb24YASABKAsyGC50ZXJuLnYxLkNvbnZlcnNhdGlvblJlZhISCgZtc2dfaWQYAiABKARCAjACEhQKCGNvbnZfc2VxGAMgASgEQgIwAhIXCgtyZWNhbGxlZF9ieRgEIAEoBEICMAIiWgoSRWRpdE1lc3NhZ2VSZXF1ZXN0EhIKBm1zZ19pZBgBIAEoBEICMAISDAoEdGV4dBgCIAEoCRIiCghtZW50aW9ucxgDIAMoCzIQLnRlcm4udjEuTWVudGlvbiKyAQoNTWVzc2FnZUVkaXRlZBIuCgxjb252ZXJzYXRpb24YASABKAsyGC50ZXJuLnYxLkNvbnZlcnNhdGlvblJlZhISCgZtc2dfaWQYAiABKARCAjACEhQKCGNvbnZfc2VxGAMgASgEQgIwAhIMCgR0ZXh0GAQgASgJEiIKCG1lbnRpb25zGAUgAygLMhAudGVybi52MS5NZW50aW9uEhUKCWVkaXRlZF9hdBgGIAEoBEICMAIiPQoMUmVhY3RSZXF1ZXN0EhIKBm1zZ19pZBgBIAEoBEICMAISDQoFZW1vamkYAiABKAkSCgoCb24YAyABKAgiLwoIUmVhY3Rpb24SDQoFZW1vamkYASABKAkSFAoIdXNlcl9pZHMYAiADKARCAjACIpEBChBNZXNzYWdlUmVhY3Rpb25zEi4KDGNvbnZlcnNhdGlvbhgBIAEoCzIYLnRlcm4udjEuQ29udmVyc2F0aW9uUmVmEhIKBm1zZ19pZBgCIAEoBEICMAISJAoJcmVhY3Rpb25zGAMgAygLMhEudGVybi52MS5SZWFjdGlvbhITCgd2ZXJzaW9uGAQgASgEQgIwAiIhCgtIaWRlUmVxdWVzdBISCgZtc2dfaWQYASABKARCAjACIlMKDU1lc3NhZ2VIaWRkZW4SLgoMY29udmVyc2F0aW9uGAEgASgLMhgudGVybi52MS5Db252ZXJzYXRpb25SZWYSEgoGbXNnX2lkGAIgASgEQgIwAiJdCg9NYXJrUmVhZFJlcXVlc3QSLgoMY29udmVyc2F0aW9uGAEgASgLMhgudGVybi52MS5Db252ZXJzYXRpb25SZWYSGgoOdXBfdG9fY29udl9zZXEYAiABKARCAjACIp4BCgdSZWNlaXB0Ei4KDGNvbnZlcnNhdGlvbhgBIAEoCzIYLnRlcm4udjEuQ29udmVyc2F0aW9uUmVmEhMKB3VzZXJfaWQYAiABKARCAjACEiIKBHR5cGUYAyABKA4yFC50ZXJuLnYxLlJlY2VpcHRUeXBlEhoKDnVwX3RvX2NvbnZfc2VxGAQgASgEQgIwAhIOCgJhdBgFIAEoBEICMAIiTwoNVHlwaW5nUmVxdWVzdBIuCgxjb252ZXJzYXRpb24YASABKAsyGC50ZXJuLnYxLkNvbnZlcnNhdGlvblJlZhIOCgZ0eXBpbmcYAiABKAgiYwoMVHlwaW5nTm90aWNlEi4KDGNvbnZlcnNhdGlvbhgBIAEoCzIYLnRlcm4udjEuQ29udmVyc2F0aW9uUmVmEhMKB3VzZXJfaWQYAiABKARCAjACEg4KBnR5cGluZxgDIAEoCCJGCghQcmVzZW5jZRITCgd1c2VyX2lkGAEgASgEQgIwAhIOCgZvbmxpbmUYAiABKAgSFQoJbGFzdF9zZWVuGAMgASgEQgIwAiIlCg1QcmVzZW5jZVF1ZXJ5EhQKCHVzZXJfaWRzGAEgAygEQgIwAiI0CgxQcmVzZW5jZUxpc3QSJAoJcHJlc2VuY2VzGAEgAygLMhEudGVybi52MS5QcmVzZW5jZSJWCgtTeW5jUmVxdWVzdBISCgZjdXJzb3IYASABKARCAjACEg0KBWxpbWl0GAIgASgNEiQKB2RvbWFpbnMYAyADKA4yEy50ZXJuLnYxLlN5bmNEb21haW4ibwoMU3luY1Jlc3BvbnNlEiIKBmV2ZW50cxgBIAMoCzISLnRlcm4udjEuU3luY0V2ZW50EhcKC25leHRfY3Vyc29yGAIgASgEQgIwAhIQCghoYXNfbW9yZRgDIAEoCBIQCgRoZWFkGAQgASgEQgIwAiKRBAoJU3luY0V2ZW50Eg8KA3NlcRgBIAEoBEICMAISIwoGZG9tYWluGAIgASgOMhMudGVybi52MS5TeW5jRG9tYWluEiMKB21lc3NhZ2UYCiABKAsyEC50ZXJuLnYxLk1lc3NhZ2VIABIsCghyZWNhbGxlZBgLIAEoCzIYLnRlcm4udjEuTWVzc2FnZVJlY2FsbGVkSAASIwoHcmVjZWlwdBgMIAEoCzIQLnRlcm4udjEuUmVjZWlwdEgAEiEKBmZyaWVuZBgNIAEoCzIPLnRlcm4udjEuRnJpZW5kSAASNAoOZnJpZW5kX3JlcXVlc3QYDiABKAsyGi50ZXJuLnYxLkZyaWVuZFJlcXVlc3RJbmZvSAASIwoHcHJvZmlsZRgPIAEoCzIQLnRlcm4udjEuUHJvZmlsZUgAEiMKBWdyb3VwGBAgASgLMhIudGVybi52MS5Hcm91cEluZm9IABImCgZtZW1iZXIYESABKAsyFC50ZXJuLnYxLkdyb3VwTWVtYmVySAASKAoGZWRpdGVkGB4gASgLMhYudGVybi52MS5NZXNzYWdlRWRpdGVkSAASLgoJcmVhY3Rpb25zGB8gASgLMhkudGVybi52MS5NZXNzYWdlUmVhY3Rpb25zSAASKAoGaGlkZGVuGCAgASgLMhYudGVybi52MS5NZXNzYWdlSGlkZGVuSABCBwoFZXZlbnQiGgoHUHVzaEFjaxIPCgNzZXEYASABKARCAjACIh4KB1VzZXJSZWYSEwoHdXNlcl9pZBgBIAEoBEICMAIifQoHUHJvZmlsZRITCgd1c2VyX2lkGAEgASgEQgIwAhIQCgh1c2VybmFtZRgCIAEoCRIQCghuaWNrbmFtZRgDIAEoCRIOCgZhdmF0YXIYBCABKAkSEQoJc2lnbmF0dXJlGAUgASgJEhYKCnVwZGF0ZWRfYXQYBiABKARCAjACIikKEVByb2ZpbGVHZXRSZXF1ZXN0EhQKCHVzZXJfaWRzGAEgAygEQgIwAiIxCgtQcm9maWxlTGlzdBIiCghwcm9maWxlcxgBIAMoCzIQLnRlcm4udjEuUHJvZmlsZSKAAQoUUHJvZmlsZVVwZGF0ZVJlcXVlc3QSFQoIbmlja25hbWUYASABKAlIAIgBARITCgZhdmF0YXIYAiABKAlIAYgBARIWCglzaWduYXR1cmUYAyABKAlIAogBAUILCglfbmlja25hbWVCCQoHX2F2YXRhckIMCgpfc2lnbmF0dXJlIiUKEVVzZXJTZWFyY2hSZXF1ZXN0EhAKCHVzZXJuYW1lGAEgASgJIngKBkZyaWVuZBITCgd1c2VyX2lkGAEgASgEQgIwAhIjCgVzdGF0ZRgCIAEoDjIULnRlcm4udjEuRnJpZW5kU3RhdGUSEQoFc2luY2UYAyABKARCAjACEiEKB3Byb2ZpbGUYBCABKAsyEC50ZXJuLnYxLlByb2ZpbGUiWQoRRnJpZW5kUmVxdWVzdFNlbmQSFQoHdXNlcl9pZBgBIAEoBEICMAJIABISCgh1c2VybmFtZRgCIAEoCUgAEg8KB21lc3NhZ2UYAyABKAlCCAoGdGFyZ2V0IoACChFGcmllbmRSZXF1ZXN0SW5mbxIWCgpyZXF1ZXN0X2lkGAEgASgEQgIwAhIYCgxmcm9tX3VzZXJfaWQYAiABKARCAjACEhYKCnRvX3VzZXJfaWQYAyABKARCAjACEg8KB21lc3NhZ2UYBCABKAkSKgoFc3RhdGUYBSABKA4yGy50ZXJuLnYxLkZyaWVuZFJlcXVlc3RTdGF0ZRIWCgpjcmVhdGVkX2F0GAYgASgEQgIwAhImCgxmcm9tX3Byb2ZpbGUYByABKAsyEC50ZXJuLnYxLlByb2ZpbGUSJAoKdG9fcHJvZmlsZRgIIAEoCzIQLnRlcm4udjEuUHJvZmlsZSItChNGcmllbmRSZXF1ZXN0QW5zd2VyEhYKCnJlcXVlc3RfaWQYASABKARCAjACIiAKCEdyb3VwUmVmEhQKCGdyb3VwX2lkGAEgASgEQgIwAiLDAQoJR3JvdXBJbmZvEhQKCGdyb3VwX2lkGAEgASgEQgIwAhIMCgRuYW1lGAIgASgJEhQKCG93bmVyX2lkGAMgASgEQgIwAhIUCgxtZW1iZXJfY291bnQYBCABKA0SIwoHbXlfcm9sZRgFIAEoDjISLnRlcm4udjEuR3JvdXBSb2xlEhEKCWRpc3NvbHZlZBgGIAEoCBIWCgpjcmVhdGVkX2F0GAcgASgEQgIwAhIWCgp1cGRhdGVkX2F0GAggASgEQgIwAiI6ChJHcm91cENyZWF0ZVJlcXVlc3QSDAoEbmFtZRgBIAEoCRIWCgptZW1iZXJfaWRzGAIgAygEQgIwAiI4ChJHcm91cFJlbmFtZVJlcXVlc3QSFAoIZ3JvdXBfaWQYASABKARCAjACEgwKBG5hbWUYAiABKAkiQQoTR3JvdXBNZW1iZXJzUmVxdWVzdBIUCghncm91cF9pZBgBIAEoBEICMAISFAoIdXNlcl9pZHMYAiADKARCAjACImIKE0dyb3VwU2V0Um9sZVJlcXVlc3QSFAoIZ3JvdXBfaWQYASABKARCAjACEhMKB3VzZXJfaWQYAiABKARCAjACEiAKBHJvbGUYAyABKA4yEi50ZXJuLnYxLkdyb3VwUm9sZSKUAQoLR3JvdXBNZW1iZXISFAoIZ3JvdXBfaWQYASABKARCAjACEhMKB3VzZXJfaWQYAiABKARCAjACEiAKBHJvbGUYAyABKA4yEi50ZXJuLnYxLkdyb3VwUm9sZRIVCglqb2luZWRfYXQYBCABKARCAjACEiEKB3Byb2ZpbGUYBSABKAsyEC50ZXJuLnYxLlByb2ZpbGUiUwoRR3JvdXBNZW1iZXJzUXVlcnkSFAoIZ3JvdXBfaWQYASABKARCAjACEhkKDWFmdGVyX3VzZXJfaWQYAiABKARCAjACEg0KBWxpbWl0GAMgASgNIkoKD0dyb3VwTWVtYmVyTGlzdBIlCgdtZW1iZXJzGAEgAygLMhQudGVybi52MS5Hcm91cE1lbWJlchIQCghoYXNfbW9yZRgCIAEoCCpwChBDb252ZXJzYXRpb25UeXBlEiEKHUNPTlZFUlNBVElPTl9UWVBFX1VOU1BFQ0lGSUVEEAASHAoYQ09OVkVSU0FUSU9OX1RZUEVfRElSRUNUEAESGwoXQ09OVkVSU0FUSU9OX1RZUEVfR1JPVVAQAir7AQoPR3JvdXBBY3Rpb25LaW5kEiEKHUdST1VQX0FDVElPTl9LSU5EX1VOU1BFQ0lGSUVEEAASHQoZR1JPVVBfQUNUSU9OX0tJTkRfQ1JFQVRFRBABEiMKH0dST1VQX0FDVElPTl9LSU5EX01FTUJFUlNfQURERUQQAhIlCiFHUk9VUF9BQ1RJT05fS0lORF9NRU1CRVJTX1JFTU9WRUQQAxIaChZHUk9VUF9BQ1RJT05fS0lORF9MRUZUEAQSHQoZR1JPVVBfQUNUSU9OX0tJTkRfUkVOQU1FRBAFEh8KG0dST1VQX0FDVElPTl9LSU5EX0RJU1NPTFZFRBAGKmYKDkF0dGFjaG1lbnRLaW5kEh8KG0FUVEFDSE1FTlRfS0lORF9VTlNQRUNJRklFRBAAEhkKFUFUVEFDSE1FTlRfS0lORF9JTUFHRRABEhgKFEFUVEFDSE1FTlRfS0lORF9GSUxFEAIqXgoLUmVjZWlwdFR5cGUSHAoYUkVDRUlQVF9UWVBFX1VOU1BFQ0lGSUVEEAASGgoWUkVDRUlQVF9UWVBFX0RFTElWRVJFRBABEhUKEVJFQ0VJUFRfVFlQRV9SRUFEEAIqpwEKClN5bmNEb21haW4SGwoXU1lOQ19ET01BSU5fVU5TUEVDSUZJRUQQABIYChRTWU5DX0RPTUFJTl9NRVNTQUdFUxABEhcKE1NZTkNfRE9NQUlOX0ZSSUVORFMQAhIYChRTWU5DX0RPTUFJTl9QUk9GSUxFUxADEhYKElNZTkNfRE9NQUlOX0dST1VQUxAEEhcKE1NZTkNfRE9NQUlOX01FTUJFUlMQBSp4CgtGcmllbmRTdGF0ZRIcChhGUklFTkRfU1RBVEVfVU5TUEVDSUZJRUQQABIXChNGUklFTkRfU1RBVEVfRlJJRU5EEAESGAoURlJJRU5EX1NUQVRFX1JFTU9WRUQQAhIYChRGUklFTkRfU1RBVEVfQkxPQ0tFRBADKqIBChJGcmllbmRSZXF1ZXN0U3RhdGUSJAogRlJJRU5EX1JFUVVFU1RfU1RBVEVfVU5TUEVDSUZJRUQQABIgChxGUklFTkRfUkVRVUVTVF9TVEFURV9QRU5ESU5HEAESIQodRlJJRU5EX1JFUVVFU1RfU1RBVEVfQUNDRVBURUQQAhIhCh1GUklFTkRfUkVRVUVTVF9TVEFURV9ERUNMSU5FRBADKmoKCUdyb3VwUm9sZRIaChZHUk9VUF9ST0xFX1VOU1BFQ0lGSUVEEAASFQoRR1JPVVBfUk9MRV9NRU1CRVIQARIUChBHUk9VUF9ST0xFX0FETUlOEAISFAoQR1JPVVBfUk9MRV9PV05FUhADYgZwcm90bzM", [file_tern_v1_protocol]);
+  fileDesc("ChZ0ZXJuL3YxL21lc3NhZ2VzLnByb3RvEgd0ZXJuLnYxIgcKBUVtcHR5IkEKEEhhbmRzaGFrZVJlcXVlc3QSGAoQcHJvdG9jb2xfdmVyc2lvbhgBIAEoDRITCgtjbGllbnRfbmFtZRgCIAEoCSKWAQoRSGFuZHNoYWtlUmVzcG9uc2USGAoQcHJvdG9jb2xfdmVyc2lvbhgBIAEoDRIXCgtzZXJ2ZXJfdGltZRgCIAEoBEICMAISFgoObWF4X2ZyYW1lX3NpemUYAyABKA0SHQoVaGVhcnRiZWF0X2ludGVydmFsX21zGAQgASgNEhcKD2lkbGVfdGltZW91dF9tcxgFIAEoDSJoCgtFcnJvckRldGFpbBIhCgRjb2RlGAEgASgOMhMudGVybi52MS5SZXN1bHRDb2RlEg8KB21lc3NhZ2UYAiABKAkSDQoFZmllbGQYAyABKAkSFgoOcmV0cnlfYWZ0ZXJfbXMYBCABKA0iGwoEUGluZxITCgdzZW50X2F0GAEgASgEQgIwAiI0CgRQb25nEhMKB3NlbnRfYXQYASABKARCAjACEhcKC3NlcnZlcl90aW1lGAIgASgEQgIwAiJsCg9SZWdpc3RlclJlcXVlc3QSEAoIdXNlcm5hbWUYASABKAkSEAoIcGFzc3dvcmQYAiABKAkSEAoIbmlja25hbWUYAyABKAkSIwoGZGV2aWNlGAQgASgLMhMudGVybi52MS5EZXZpY2VJbmZvIjQKCkRldmljZUluZm8SEQoJZGV2aWNlX2lkGAEgASgJEhMKC2RldmljZV9uYW1lGAIgASgJIpwBCgxMb2dpblJlcXVlc3QSEAoIdXNlcm5hbWUYASABKAkSEgoIcGFzc3dvcmQYAiABKAlIABIWCgxkZXZpY2VfdG9rZW4YAyABKAlIABIjCgZkZXZpY2UYBCABKAsyEy50ZXJuLnYxLkRldmljZUluZm8SGwoTa2lja19vdGhlcl9zZXNzaW9ucxgFIAEoCEIMCgpjcmVkZW50aWFsItMBCg1Mb2dpblJlc3BvbnNlEhMKB3VzZXJfaWQYASABKARCAjACEhQKDGRldmljZV90b2tlbhgCIAEoCRIhCgdwcm9maWxlGAMgASgLMhAudGVybi52MS5Qcm9maWxlEhUKCXN5bmNfaGVhZBgEIAEoBEICMAISFwoLc2VydmVyX3RpbWUYBSABKARCAjACEh8KE21heF9hdHRhY2htZW50X3NpemUYBiABKARCAjACEiMKG21heF9hdHRhY2htZW50c19wZXJfbWVzc2FnZRgHIAEoDSIsCg1Mb2dvdXRSZXF1ZXN0EhsKE3Jldm9rZV9kZXZpY2VfdG9rZW4YASABKAgitgEKBktpY2tlZBImCgZyZWFzb24YASABKA4yFi50ZXJuLnYxLktpY2tlZC5SZWFzb24SEwoLZGV2aWNlX25hbWUYAiABKAkibwoGUmVhc29uEhYKElJFQVNPTl9VTlNQRUNJRklFRBAAEhYKElJFQVNPTl9PVEhFUl9MT0dJThABEhsKF1JFQVNPTl9BQ0NPVU5UX0RJU0FCTEVEEAISGAoUUkVBU09OX1RPS0VOX1JFVk9LRUQQAyJKCg9Db252ZXJzYXRpb25SZWYSJwoEdHlwZRgBIAEoDjIZLnRlcm4udjEuQ29udmVyc2F0aW9uVHlwZRIOCgJpZBgCIAEoBEICMAIiHgoHTWVudGlvbhITCgd1c2VyX2lkGAEgASgEQgIwAiLKAQoSU2VuZE1lc3NhZ2VSZXF1ZXN0EiQKAnRvGAEgASgLMhgudGVybi52MS5Db252ZXJzYXRpb25SZWYSFQoNY2xpZW50X21zZ19pZBgCIAEoCRIMCgR0ZXh0GAMgASgJEiIKCG1lbnRpb25zGAQgAygLMhAudGVybi52MS5NZW50aW9uEhsKD3JlcGx5X3RvX21zZ19pZBgFIAEoBEICMAISKAoLYXR0YWNobWVudHMYBiADKAsyEy50ZXJuLnYxLkF0dGFjaG1lbnQieAoOU2VuZE1lc3NhZ2VBY2sSEgoGbXNnX2lkGAEgASgEQgIwAhIUCghjb252X3NlcRgCIAEoBEICMAISEwoHc2VudF9hdBgDIAEoBEICMAISFAoIdXNlcl9zZXEYBCABKARCAjACEhEKCWR1cGxpY2F0ZRgFIAEoCCL0AgoHTWVzc2FnZRISCgZtc2dfaWQYASABKARCAjACEi4KDGNvbnZlcnNhdGlvbhgCIAEoCzIYLnRlcm4udjEuQ29udmVyc2F0aW9uUmVmEhQKCGNvbnZfc2VxGAMgASgEQgIwAhIVCglzZW5kZXJfaWQYBCABKARCAjACEhUKDWNsaWVudF9tc2dfaWQYBSABKAkSEwoHc2VudF9hdBgGIAEoBEICMAISDAoEdGV4dBgHIAEoCRIiCghtZW50aW9ucxgIIAMoCzIQLnRlcm4udjEuTWVudGlvbhIbCg9yZXBseV90b19tc2dfaWQYCSABKARCAjACEhAKCHJlY2FsbGVkGAogASgIEigKC2F0dGFjaG1lbnRzGAsgAygLMhMudGVybi52MS5BdHRhY2htZW50EioKDGdyb3VwX2FjdGlvbhh4IAEoCzIULnRlcm4udjEuR3JvdXBBY3Rpb24SFQoJZWRpdGVkX2F0GB4gASgEQgIwAiJZCgtHcm91cEFjdGlvbhImCgRraW5kGAEgASgOMhgudGVybi52MS5Hcm91cEFjdGlvbktpbmQSFAoIdXNlcl9pZHMYAiADKARCAjACEgwKBG5hbWUYAyABKAkiPwoHQmxvYlJlZhIOCgZkaWdlc3QYASABKAkSFwoLY2lwaGVyX3NpemUYAiABKARCAjACEgsKA2tleRgDIAEoDCLYAQoKQXR0YWNobWVudBIlCgRraW5kGAEgASgOMhcudGVybi52MS5BdHRhY2htZW50S2luZBIeCgRibG9iGAIgASgLMhAudGVybi52MS5CbG9iUmVmEhAKBHNpemUYAyABKARCAjACEgwKBG5hbWUYBCABKAkSDAoEbWltZRgFIAEoCRINCgV3aWR0aBgGIAEoDRIOCgZoZWlnaHQYByABKA0SEQoJdGh1bWJoYXNoGAggASgMEiMKCXRodW1ibmFpbBgJIAEoCzIQLnRlcm4udjEuQmxvYlJlZiJYChVCbG9iVXBsb2FkQXV0aFJlcXVlc3QSDgoGZGlnZXN0GAEgASgJEhcKC2NpcGhlcl9zaXplGAIgASgEQgIwAhIWCgpwbGFpbl9zaXplGAMgASgEQgIwAiJ3Cg5CbG9iVXBsb2FkQXV0aBINCgV0b2tlbhgBIAEoCRISCgp1cGxvYWRfdXJsGAIgASgJEhIKCnJlc3VtZV91cmwYAyABKAkSFgoOYWxyZWFkeV9zdG9yZWQYBCABKAgSFgoKZXhwaXJlc19hdBgFIAEoBEICMAIiKQoXQmxvYkRvd25sb2FkQXV0aFJlcXVlc3QSDgoGZGlnZXN0GAEgASgJIl8KEEJsb2JEb3dubG9hZEF1dGgSDQoFdG9rZW4YASABKAkSCwoDdXJsGAIgASgJEhcKC2NpcGhlcl9zaXplGAMgASgEQgIwAhIWCgpleHBpcmVzX2F0GAQgASgEQgIwAiIjCg1SZWNhbGxSZXF1ZXN0EhIKBm1zZ19pZBgBIAEoBEICMAIihAEKD01lc3NhZ2VSZWNhbGxlZBIuCgxjb252ZXJzYXRpb24YASABKAsyGC50ZXJuLnYxLkNvbnZlcnNhdGlvblJlZhISCgZtc2dfaWQYAiABKARCAjACEhQKCGNvbnZfc2VxGAMgASgEQgIwAhIXCgtyZWNhbGxlZF9ieRgEIAEoBEICMAIiWgoSRWRpdE1lc3NhZ2VSZXF1ZXN0EhIKBm1zZ19pZBgBIAEoBEICMAISDAoEdGV4dBgCIAEoCRIiCghtZW50aW9ucxgDIAMoCzIQLnRlcm4udjEuTWVudGlvbiKyAQoNTWVzc2FnZUVkaXRlZBIuCgxjb252ZXJzYXRpb24YASABKAsyGC50ZXJuLnYxLkNvbnZlcnNhdGlvblJlZhISCgZtc2dfaWQYAiABKARCAjACEhQKCGNvbnZfc2VxGAMgASgEQgIwAhIMCgR0ZXh0GAQgASgJEiIKCG1lbnRpb25zGAUgAygLMhAudGVybi52MS5NZW50aW9uEhUKCWVkaXRlZF9hdBgGIAEoBEICMAIiPQoMUmVhY3RSZXF1ZXN0EhIKBm1zZ19pZBgBIAEoBEICMAISDQoFZW1vamkYAiABKAkSCgoCb24YAyABKAgiLwoIUmVhY3Rpb24SDQoFZW1vamkYASABKAkSFAoIdXNlcl9pZHMYAiADKARCAjACIpEBChBNZXNzYWdlUmVhY3Rpb25zEi4KDGNvbnZlcnNhdGlvbhgBIAEoCzIYLnRlcm4udjEuQ29udmVyc2F0aW9uUmVmEhIKBm1zZ19pZBgCIAEoBEICMAISJAoJcmVhY3Rpb25zGAMgAygLMhEudGVybi52MS5SZWFjdGlvbhITCgd2ZXJzaW9uGAQgASgEQgIwAiIhCgtIaWRlUmVxdWVzdBISCgZtc2dfaWQYASABKARCAjACIlMKDU1lc3NhZ2VIaWRkZW4SLgoMY29udmVyc2F0aW9uGAEgASgLMhgudGVybi52MS5Db252ZXJzYXRpb25SZWYSEgoGbXNnX2lkGAIgASgEQgIwAiJdCg9NYXJrUmVhZFJlcXVlc3QSLgoMY29udmVyc2F0aW9uGAEgASgLMhgudGVybi52MS5Db252ZXJzYXRpb25SZWYSGgoOdXBfdG9fY29udl9zZXEYAiABKARCAjACIjAKCkdyb3VwUmVhZHMSIgoFcmVhZHMYASADKAsyEy50ZXJuLnYxLk1lbWJlclJlYWQiNwoKTWVtYmVyUmVhZBITCgd1c2VyX2lkGAEgASgEQgIwAhIUCghyZWFkX3NlcRgCIAEoBEICMAIingEKB1JlY2VpcHQSLgoMY29udmVyc2F0aW9uGAEgASgLMhgudGVybi52MS5Db252ZXJzYXRpb25SZWYSEwoHdXNlcl9pZBgCIAEoBEICMAISIgoEdHlwZRgDIAEoDjIULnRlcm4udjEuUmVjZWlwdFR5cGUSGgoOdXBfdG9fY29udl9zZXEYBCABKARCAjACEg4KAmF0GAUgASgEQgIwAiJPCg1UeXBpbmdSZXF1ZXN0Ei4KDGNvbnZlcnNhdGlvbhgBIAEoCzIYLnRlcm4udjEuQ29udmVyc2F0aW9uUmVmEg4KBnR5cGluZxgCIAEoCCJjCgxUeXBpbmdOb3RpY2USLgoMY29udmVyc2F0aW9uGAEgASgLMhgudGVybi52MS5Db252ZXJzYXRpb25SZWYSEwoHdXNlcl9pZBgCIAEoBEICMAISDgoGdHlwaW5nGAMgASgIIkYKCFByZXNlbmNlEhMKB3VzZXJfaWQYASABKARCAjACEg4KBm9ubGluZRgCIAEoCBIVCglsYXN0X3NlZW4YAyABKARCAjACIiUKDVByZXNlbmNlUXVlcnkSFAoIdXNlcl9pZHMYASADKARCAjACIjQKDFByZXNlbmNlTGlzdBIkCglwcmVzZW5jZXMYASADKAsyES50ZXJuLnYxLlByZXNlbmNlIlYKC1N5bmNSZXF1ZXN0EhIKBmN1cnNvchgBIAEoBEICMAISDQoFbGltaXQYAiABKA0SJAoHZG9tYWlucxgDIAMoDjITLnRlcm4udjEuU3luY0RvbWFpbiJvCgxTeW5jUmVzcG9uc2USIgoGZXZlbnRzGAEgAygLMhIudGVybi52MS5TeW5jRXZlbnQSFwoLbmV4dF9jdXJzb3IYAiABKARCAjACEhAKCGhhc19tb3JlGAMgASgIEhAKBGhlYWQYBCABKARCAjACIpEECglTeW5jRXZlbnQSDwoDc2VxGAEgASgEQgIwAhIjCgZkb21haW4YAiABKA4yEy50ZXJuLnYxLlN5bmNEb21haW4SIwoHbWVzc2FnZRgKIAEoCzIQLnRlcm4udjEuTWVzc2FnZUgAEiwKCHJlY2FsbGVkGAsgASgLMhgudGVybi52MS5NZXNzYWdlUmVjYWxsZWRIABIjCgdyZWNlaXB0GAwgASgLMhAudGVybi52MS5SZWNlaXB0SAASIQoGZnJpZW5kGA0gASgLMg8udGVybi52MS5GcmllbmRIABI0Cg5mcmllbmRfcmVxdWVzdBgOIAEoCzIaLnRlcm4udjEuRnJpZW5kUmVxdWVzdEluZm9IABIjCgdwcm9maWxlGA8gASgLMhAudGVybi52MS5Qcm9maWxlSAASIwoFZ3JvdXAYECABKAsyEi50ZXJuLnYxLkdyb3VwSW5mb0gAEiYKBm1lbWJlchgRIAEoCzIULnRlcm4udjEuR3JvdXBNZW1iZXJIABIoCgZlZGl0ZWQYHiABKAsyFi50ZXJuLnYxLk1lc3NhZ2VFZGl0ZWRIABIuCglyZWFjdGlvbnMYHyABKAsyGS50ZXJuLnYxLk1lc3NhZ2VSZWFjdGlvbnNIABIoCgZoaWRkZW4YICABKAsyFi50ZXJuLnYxLk1lc3NhZ2VIaWRkZW5IAEIHCgVldmVudCIaCgdQdXNoQWNrEg8KA3NlcRgBIAEoBEICMAIiHgoHVXNlclJlZhITCgd1c2VyX2lkGAEgASgEQgIwAiJ9CgdQcm9maWxlEhMKB3VzZXJfaWQYASABKARCAjACEhAKCHVzZXJuYW1lGAIgASgJEhAKCG5pY2tuYW1lGAMgASgJEg4KBmF2YXRhchgEIAEoCRIRCglzaWduYXR1cmUYBSABKAkSFgoKdXBkYXRlZF9hdBgGIAEoBEICMAIiKQoRUHJvZmlsZUdldFJlcXVlc3QSFAoIdXNlcl9pZHMYASADKARCAjACIjEKC1Byb2ZpbGVMaXN0EiIKCHByb2ZpbGVzGAEgAygLMhAudGVybi52MS5Qcm9maWxlIoABChRQcm9maWxlVXBkYXRlUmVxdWVzdBIVCghuaWNrbmFtZRgBIAEoCUgAiAEBEhMKBmF2YXRhchgCIAEoCUgBiAEBEhYKCXNpZ25hdHVyZRgDIAEoCUgCiAEBQgsKCV9uaWNrbmFtZUIJCgdfYXZhdGFyQgwKCl9zaWduYXR1cmUiJQoRVXNlclNlYXJjaFJlcXVlc3QSEAoIdXNlcm5hbWUYASABKAkieAoGRnJpZW5kEhMKB3VzZXJfaWQYASABKARCAjACEiMKBXN0YXRlGAIgASgOMhQudGVybi52MS5GcmllbmRTdGF0ZRIRCgVzaW5jZRgDIAEoBEICMAISIQoHcHJvZmlsZRgEIAEoCzIQLnRlcm4udjEuUHJvZmlsZSJZChFGcmllbmRSZXF1ZXN0U2VuZBIVCgd1c2VyX2lkGAEgASgEQgIwAkgAEhIKCHVzZXJuYW1lGAIgASgJSAASDwoHbWVzc2FnZRgDIAEoCUIICgZ0YXJnZXQigAIKEUZyaWVuZFJlcXVlc3RJbmZvEhYKCnJlcXVlc3RfaWQYASABKARCAjACEhgKDGZyb21fdXNlcl9pZBgCIAEoBEICMAISFgoKdG9fdXNlcl9pZBgDIAEoBEICMAISDwoHbWVzc2FnZRgEIAEoCRIqCgVzdGF0ZRgFIAEoDjIbLnRlcm4udjEuRnJpZW5kUmVxdWVzdFN0YXRlEhYKCmNyZWF0ZWRfYXQYBiABKARCAjACEiYKDGZyb21fcHJvZmlsZRgHIAEoCzIQLnRlcm4udjEuUHJvZmlsZRIkCgp0b19wcm9maWxlGAggASgLMhAudGVybi52MS5Qcm9maWxlIi0KE0ZyaWVuZFJlcXVlc3RBbnN3ZXISFgoKcmVxdWVzdF9pZBgBIAEoBEICMAIiIAoIR3JvdXBSZWYSFAoIZ3JvdXBfaWQYASABKARCAjACIsMBCglHcm91cEluZm8SFAoIZ3JvdXBfaWQYASABKARCAjACEgwKBG5hbWUYAiABKAkSFAoIb3duZXJfaWQYAyABKARCAjACEhQKDG1lbWJlcl9jb3VudBgEIAEoDRIjCgdteV9yb2xlGAUgASgOMhIudGVybi52MS5Hcm91cFJvbGUSEQoJZGlzc29sdmVkGAYgASgIEhYKCmNyZWF0ZWRfYXQYByABKARCAjACEhYKCnVwZGF0ZWRfYXQYCCABKARCAjACIjoKEkdyb3VwQ3JlYXRlUmVxdWVzdBIMCgRuYW1lGAEgASgJEhYKCm1lbWJlcl9pZHMYAiADKARCAjACIjgKEkdyb3VwUmVuYW1lUmVxdWVzdBIUCghncm91cF9pZBgBIAEoBEICMAISDAoEbmFtZRgCIAEoCSJBChNHcm91cE1lbWJlcnNSZXF1ZXN0EhQKCGdyb3VwX2lkGAEgASgEQgIwAhIUCgh1c2VyX2lkcxgCIAMoBEICMAIiYgoTR3JvdXBTZXRSb2xlUmVxdWVzdBIUCghncm91cF9pZBgBIAEoBEICMAISEwoHdXNlcl9pZBgCIAEoBEICMAISIAoEcm9sZRgDIAEoDjISLnRlcm4udjEuR3JvdXBSb2xlIpQBCgtHcm91cE1lbWJlchIUCghncm91cF9pZBgBIAEoBEICMAISEwoHdXNlcl9pZBgCIAEoBEICMAISIAoEcm9sZRgDIAEoDjISLnRlcm4udjEuR3JvdXBSb2xlEhUKCWpvaW5lZF9hdBgEIAEoBEICMAISIQoHcHJvZmlsZRgFIAEoCzIQLnRlcm4udjEuUHJvZmlsZSJTChFHcm91cE1lbWJlcnNRdWVyeRIUCghncm91cF9pZBgBIAEoBEICMAISGQoNYWZ0ZXJfdXNlcl9pZBgCIAEoBEICMAISDQoFbGltaXQYAyABKA0iSgoPR3JvdXBNZW1iZXJMaXN0EiUKB21lbWJlcnMYASADKAsyFC50ZXJuLnYxLkdyb3VwTWVtYmVyEhAKCGhhc19tb3JlGAIgASgIKnAKEENvbnZlcnNhdGlvblR5cGUSIQodQ09OVkVSU0FUSU9OX1RZUEVfVU5TUEVDSUZJRUQQABIcChhDT05WRVJTQVRJT05fVFlQRV9ESVJFQ1QQARIbChdDT05WRVJTQVRJT05fVFlQRV9HUk9VUBACKvsBCg9Hcm91cEFjdGlvbktpbmQSIQodR1JPVVBfQUNUSU9OX0tJTkRfVU5TUEVDSUZJRUQQABIdChlHUk9VUF9BQ1RJT05fS0lORF9DUkVBVEVEEAESIwofR1JPVVBfQUNUSU9OX0tJTkRfTUVNQkVSU19BRERFRBACEiUKIUdST1VQX0FDVElPTl9LSU5EX01FTUJFUlNfUkVNT1ZFRBADEhoKFkdST1VQX0FDVElPTl9LSU5EX0xFRlQQBBIdChlHUk9VUF9BQ1RJT05fS0lORF9SRU5BTUVEEAUSHwobR1JPVVBfQUNUSU9OX0tJTkRfRElTU09MVkVEEAYqZgoOQXR0YWNobWVudEtpbmQSHwobQVRUQUNITUVOVF9LSU5EX1VOU1BFQ0lGSUVEEAASGQoVQVRUQUNITUVOVF9LSU5EX0lNQUdFEAESGAoUQVRUQUNITUVOVF9LSU5EX0ZJTEUQAipeCgtSZWNlaXB0VHlwZRIcChhSRUNFSVBUX1RZUEVfVU5TUEVDSUZJRUQQABIaChZSRUNFSVBUX1RZUEVfREVMSVZFUkVEEAESFQoRUkVDRUlQVF9UWVBFX1JFQUQQAiqnAQoKU3luY0RvbWFpbhIbChdTWU5DX0RPTUFJTl9VTlNQRUNJRklFRBAAEhgKFFNZTkNfRE9NQUlOX01FU1NBR0VTEAESFwoTU1lOQ19ET01BSU5fRlJJRU5EUxACEhgKFFNZTkNfRE9NQUlOX1BST0ZJTEVTEAMSFgoSU1lOQ19ET01BSU5fR1JPVVBTEAQSFwoTU1lOQ19ET01BSU5fTUVNQkVSUxAFKngKC0ZyaWVuZFN0YXRlEhwKGEZSSUVORF9TVEFURV9VTlNQRUNJRklFRBAAEhcKE0ZSSUVORF9TVEFURV9GUklFTkQQARIYChRGUklFTkRfU1RBVEVfUkVNT1ZFRBACEhgKFEZSSUVORF9TVEFURV9CTE9DS0VEEAMqogEKEkZyaWVuZFJlcXVlc3RTdGF0ZRIkCiBGUklFTkRfUkVRVUVTVF9TVEFURV9VTlNQRUNJRklFRBAAEiAKHEZSSUVORF9SRVFVRVNUX1NUQVRFX1BFTkRJTkcQARIhCh1GUklFTkRfUkVRVUVTVF9TVEFURV9BQ0NFUFRFRBACEiEKHUZSSUVORF9SRVFVRVNUX1NUQVRFX0RFQ0xJTkVEEAMqagoJR3JvdXBSb2xlEhoKFkdST1VQX1JPTEVfVU5TUEVDSUZJRUQQABIVChFHUk9VUF9ST0xFX01FTUJFUhABEhQKEEdST1VQX1JPTEVfQURNSU4QAhIUChBHUk9VUF9ST0xFX09XTkVSEANiBnByb3RvMw", [file_tern_v1_protocol]);
 
 /**
  * @generated from message tern.v1.Empty
@@ -1196,6 +1196,52 @@ export const MarkReadRequestSchema: GenMessage<MarkReadRequest> = /*@__PURE__*/
   messageDesc(file_tern_v1_messages, 33);
 
 /**
+ * COMMAND_GROUP_READS answer: how far each other member of a group has read
+ * (the conv_seq of MARK_READ), so a sender can count who read a message
+ * ("Read by 3") and list them. Asked on demand: group reads are not pushed
+ * (one read in a big group would otherwise write an event for every member).
+ *
+ * @generated from message tern.v1.GroupReads
+ */
+export type GroupReads = Message$1<"tern.v1.GroupReads"> & {
+  /**
+   * every current member except the caller, read_seq 0 if none
+   *
+   * @generated from field: repeated tern.v1.MemberRead reads = 1;
+   */
+  reads: MemberRead[];
+};
+
+/**
+ * Describes the message tern.v1.GroupReads.
+ * Use `create(GroupReadsSchema)` to create a new message.
+ */
+export const GroupReadsSchema: GenMessage<GroupReads> = /*@__PURE__*/
+  messageDesc(file_tern_v1_messages, 34);
+
+/**
+ * @generated from message tern.v1.MemberRead
+ */
+export type MemberRead = Message$1<"tern.v1.MemberRead"> & {
+  /**
+   * @generated from field: uint64 user_id = 1 [jstype = JS_NUMBER];
+   */
+  userId: bigint;
+
+  /**
+   * @generated from field: uint64 read_seq = 2 [jstype = JS_NUMBER];
+   */
+  readSeq: bigint;
+};
+
+/**
+ * Describes the message tern.v1.MemberRead.
+ * Use `create(MemberReadSchema)` to create a new message.
+ */
+export const MemberReadSchema: GenMessage<MemberRead> = /*@__PURE__*/
+  messageDesc(file_tern_v1_messages, 35);
+
+/**
  * Everything up to `up_to_conv_seq` in the conversation has reached the state.
  * When `user_id` is the viewer, it comes from their own other device
  * (e.g. read on the phone: clear the unread count here).
@@ -1234,7 +1280,7 @@ export type Receipt = Message$1<"tern.v1.Receipt"> & {
  * Use `create(ReceiptSchema)` to create a new message.
  */
 export const ReceiptSchema: GenMessage<Receipt> = /*@__PURE__*/
-  messageDesc(file_tern_v1_messages, 34);
+  messageDesc(file_tern_v1_messages, 36);
 
 /**
  * @generated from message tern.v1.TypingRequest
@@ -1258,7 +1304,7 @@ export type TypingRequest = Message$1<"tern.v1.TypingRequest"> & {
  * Use `create(TypingRequestSchema)` to create a new message.
  */
 export const TypingRequestSchema: GenMessage<TypingRequest> = /*@__PURE__*/
-  messageDesc(file_tern_v1_messages, 35);
+  messageDesc(file_tern_v1_messages, 37);
 
 /**
  * @generated from message tern.v1.TypingNotice
@@ -1285,7 +1331,7 @@ export type TypingNotice = Message$1<"tern.v1.TypingNotice"> & {
  * Use `create(TypingNoticeSchema)` to create a new message.
  */
 export const TypingNoticeSchema: GenMessage<TypingNotice> = /*@__PURE__*/
-  messageDesc(file_tern_v1_messages, 36);
+  messageDesc(file_tern_v1_messages, 38);
 
 /**
  * @generated from message tern.v1.Presence
@@ -1314,7 +1360,7 @@ export type Presence = Message$1<"tern.v1.Presence"> & {
  * Use `create(PresenceSchema)` to create a new message.
  */
 export const PresenceSchema: GenMessage<Presence> = /*@__PURE__*/
-  messageDesc(file_tern_v1_messages, 37);
+  messageDesc(file_tern_v1_messages, 39);
 
 /**
  * @generated from message tern.v1.PresenceQuery
@@ -1333,7 +1379,7 @@ export type PresenceQuery = Message$1<"tern.v1.PresenceQuery"> & {
  * Use `create(PresenceQuerySchema)` to create a new message.
  */
 export const PresenceQuerySchema: GenMessage<PresenceQuery> = /*@__PURE__*/
-  messageDesc(file_tern_v1_messages, 38);
+  messageDesc(file_tern_v1_messages, 40);
 
 /**
  * @generated from message tern.v1.PresenceList
@@ -1350,7 +1396,7 @@ export type PresenceList = Message$1<"tern.v1.PresenceList"> & {
  * Use `create(PresenceListSchema)` to create a new message.
  */
 export const PresenceListSchema: GenMessage<PresenceList> = /*@__PURE__*/
-  messageDesc(file_tern_v1_messages, 39);
+  messageDesc(file_tern_v1_messages, 41);
 
 /**
  * @generated from message tern.v1.SyncRequest
@@ -1383,7 +1429,7 @@ export type SyncRequest = Message$1<"tern.v1.SyncRequest"> & {
  * Use `create(SyncRequestSchema)` to create a new message.
  */
 export const SyncRequestSchema: GenMessage<SyncRequest> = /*@__PURE__*/
-  messageDesc(file_tern_v1_messages, 40);
+  messageDesc(file_tern_v1_messages, 42);
 
 /**
  * @generated from message tern.v1.SyncResponse
@@ -1421,7 +1467,7 @@ export type SyncResponse = Message$1<"tern.v1.SyncResponse"> & {
  * Use `create(SyncResponseSchema)` to create a new message.
  */
 export const SyncResponseSchema: GenMessage<SyncResponse> = /*@__PURE__*/
-  messageDesc(file_tern_v1_messages, 41);
+  messageDesc(file_tern_v1_messages, 43);
 
 /**
  * One change the user must see, at its place in the user's sequence. Events
@@ -1518,7 +1564,7 @@ export type SyncEvent = Message$1<"tern.v1.SyncEvent"> & {
  * Use `create(SyncEventSchema)` to create a new message.
  */
 export const SyncEventSchema: GenMessage<SyncEvent> = /*@__PURE__*/
-  messageDesc(file_tern_v1_messages, 42);
+  messageDesc(file_tern_v1_messages, 44);
 
 /**
  * @generated from message tern.v1.PushAck
@@ -1537,7 +1583,7 @@ export type PushAck = Message$1<"tern.v1.PushAck"> & {
  * Use `create(PushAckSchema)` to create a new message.
  */
 export const PushAckSchema: GenMessage<PushAck> = /*@__PURE__*/
-  messageDesc(file_tern_v1_messages, 43);
+  messageDesc(file_tern_v1_messages, 45);
 
 /**
  * @generated from message tern.v1.UserRef
@@ -1554,7 +1600,7 @@ export type UserRef = Message$1<"tern.v1.UserRef"> & {
  * Use `create(UserRefSchema)` to create a new message.
  */
 export const UserRefSchema: GenMessage<UserRef> = /*@__PURE__*/
-  messageDesc(file_tern_v1_messages, 44);
+  messageDesc(file_tern_v1_messages, 46);
 
 /**
  * @generated from message tern.v1.Profile
@@ -1598,7 +1644,7 @@ export type Profile = Message$1<"tern.v1.Profile"> & {
  * Use `create(ProfileSchema)` to create a new message.
  */
 export const ProfileSchema: GenMessage<Profile> = /*@__PURE__*/
-  messageDesc(file_tern_v1_messages, 45);
+  messageDesc(file_tern_v1_messages, 47);
 
 /**
  * @generated from message tern.v1.ProfileGetRequest
@@ -1615,7 +1661,7 @@ export type ProfileGetRequest = Message$1<"tern.v1.ProfileGetRequest"> & {
  * Use `create(ProfileGetRequestSchema)` to create a new message.
  */
 export const ProfileGetRequestSchema: GenMessage<ProfileGetRequest> = /*@__PURE__*/
-  messageDesc(file_tern_v1_messages, 46);
+  messageDesc(file_tern_v1_messages, 48);
 
 /**
  * @generated from message tern.v1.ProfileList
@@ -1632,7 +1678,7 @@ export type ProfileList = Message$1<"tern.v1.ProfileList"> & {
  * Use `create(ProfileListSchema)` to create a new message.
  */
 export const ProfileListSchema: GenMessage<ProfileList> = /*@__PURE__*/
-  messageDesc(file_tern_v1_messages, 47);
+  messageDesc(file_tern_v1_messages, 49);
 
 /**
  * @generated from message tern.v1.ProfileUpdateRequest
@@ -1659,7 +1705,7 @@ export type ProfileUpdateRequest = Message$1<"tern.v1.ProfileUpdateRequest"> & {
  * Use `create(ProfileUpdateRequestSchema)` to create a new message.
  */
 export const ProfileUpdateRequestSchema: GenMessage<ProfileUpdateRequest> = /*@__PURE__*/
-  messageDesc(file_tern_v1_messages, 48);
+  messageDesc(file_tern_v1_messages, 50);
 
 /**
  * @generated from message tern.v1.UserSearchRequest
@@ -1676,7 +1722,7 @@ export type UserSearchRequest = Message$1<"tern.v1.UserSearchRequest"> & {
  * Use `create(UserSearchRequestSchema)` to create a new message.
  */
 export const UserSearchRequestSchema: GenMessage<UserSearchRequest> = /*@__PURE__*/
-  messageDesc(file_tern_v1_messages, 49);
+  messageDesc(file_tern_v1_messages, 51);
 
 /**
  * @generated from message tern.v1.Friend
@@ -1708,7 +1754,7 @@ export type Friend = Message$1<"tern.v1.Friend"> & {
  * Use `create(FriendSchema)` to create a new message.
  */
 export const FriendSchema: GenMessage<Friend> = /*@__PURE__*/
-  messageDesc(file_tern_v1_messages, 50);
+  messageDesc(file_tern_v1_messages, 52);
 
 /**
  * @generated from message tern.v1.FriendRequestSend
@@ -1744,7 +1790,7 @@ export type FriendRequestSend = Message$1<"tern.v1.FriendRequestSend"> & {
  * Use `create(FriendRequestSendSchema)` to create a new message.
  */
 export const FriendRequestSendSchema: GenMessage<FriendRequestSend> = /*@__PURE__*/
-  messageDesc(file_tern_v1_messages, 51);
+  messageDesc(file_tern_v1_messages, 53);
 
 /**
  * @generated from message tern.v1.FriendRequestInfo
@@ -1796,7 +1842,7 @@ export type FriendRequestInfo = Message$1<"tern.v1.FriendRequestInfo"> & {
  * Use `create(FriendRequestInfoSchema)` to create a new message.
  */
 export const FriendRequestInfoSchema: GenMessage<FriendRequestInfo> = /*@__PURE__*/
-  messageDesc(file_tern_v1_messages, 52);
+  messageDesc(file_tern_v1_messages, 54);
 
 /**
  * @generated from message tern.v1.FriendRequestAnswer
@@ -1813,7 +1859,7 @@ export type FriendRequestAnswer = Message$1<"tern.v1.FriendRequestAnswer"> & {
  * Use `create(FriendRequestAnswerSchema)` to create a new message.
  */
 export const FriendRequestAnswerSchema: GenMessage<FriendRequestAnswer> = /*@__PURE__*/
-  messageDesc(file_tern_v1_messages, 53);
+  messageDesc(file_tern_v1_messages, 55);
 
 /**
  * @generated from message tern.v1.GroupRef
@@ -1830,7 +1876,7 @@ export type GroupRef = Message$1<"tern.v1.GroupRef"> & {
  * Use `create(GroupRefSchema)` to create a new message.
  */
 export const GroupRefSchema: GenMessage<GroupRef> = /*@__PURE__*/
-  messageDesc(file_tern_v1_messages, 54);
+  messageDesc(file_tern_v1_messages, 56);
 
 /**
  * @generated from message tern.v1.GroupInfo
@@ -1884,7 +1930,7 @@ export type GroupInfo = Message$1<"tern.v1.GroupInfo"> & {
  * Use `create(GroupInfoSchema)` to create a new message.
  */
 export const GroupInfoSchema: GenMessage<GroupInfo> = /*@__PURE__*/
-  messageDesc(file_tern_v1_messages, 55);
+  messageDesc(file_tern_v1_messages, 57);
 
 /**
  * @generated from message tern.v1.GroupCreateRequest
@@ -1910,7 +1956,7 @@ export type GroupCreateRequest = Message$1<"tern.v1.GroupCreateRequest"> & {
  * Use `create(GroupCreateRequestSchema)` to create a new message.
  */
 export const GroupCreateRequestSchema: GenMessage<GroupCreateRequest> = /*@__PURE__*/
-  messageDesc(file_tern_v1_messages, 56);
+  messageDesc(file_tern_v1_messages, 58);
 
 /**
  * @generated from message tern.v1.GroupRenameRequest
@@ -1932,7 +1978,7 @@ export type GroupRenameRequest = Message$1<"tern.v1.GroupRenameRequest"> & {
  * Use `create(GroupRenameRequestSchema)` to create a new message.
  */
 export const GroupRenameRequestSchema: GenMessage<GroupRenameRequest> = /*@__PURE__*/
-  messageDesc(file_tern_v1_messages, 57);
+  messageDesc(file_tern_v1_messages, 59);
 
 /**
  * @generated from message tern.v1.GroupMembersRequest
@@ -1954,7 +2000,7 @@ export type GroupMembersRequest = Message$1<"tern.v1.GroupMembersRequest"> & {
  * Use `create(GroupMembersRequestSchema)` to create a new message.
  */
 export const GroupMembersRequestSchema: GenMessage<GroupMembersRequest> = /*@__PURE__*/
-  messageDesc(file_tern_v1_messages, 58);
+  messageDesc(file_tern_v1_messages, 60);
 
 /**
  * @generated from message tern.v1.GroupSetRoleRequest
@@ -1981,7 +2027,7 @@ export type GroupSetRoleRequest = Message$1<"tern.v1.GroupSetRoleRequest"> & {
  * Use `create(GroupSetRoleRequestSchema)` to create a new message.
  */
 export const GroupSetRoleRequestSchema: GenMessage<GroupSetRoleRequest> = /*@__PURE__*/
-  messageDesc(file_tern_v1_messages, 59);
+  messageDesc(file_tern_v1_messages, 61);
 
 /**
  * @generated from message tern.v1.GroupMember
@@ -2020,7 +2066,7 @@ export type GroupMember = Message$1<"tern.v1.GroupMember"> & {
  * Use `create(GroupMemberSchema)` to create a new message.
  */
 export const GroupMemberSchema: GenMessage<GroupMember> = /*@__PURE__*/
-  messageDesc(file_tern_v1_messages, 60);
+  messageDesc(file_tern_v1_messages, 62);
 
 /**
  * @generated from message tern.v1.GroupMembersQuery
@@ -2051,7 +2097,7 @@ export type GroupMembersQuery = Message$1<"tern.v1.GroupMembersQuery"> & {
  * Use `create(GroupMembersQuerySchema)` to create a new message.
  */
 export const GroupMembersQuerySchema: GenMessage<GroupMembersQuery> = /*@__PURE__*/
-  messageDesc(file_tern_v1_messages, 61);
+  messageDesc(file_tern_v1_messages, 63);
 
 /**
  * @generated from message tern.v1.GroupMemberList
@@ -2075,7 +2121,7 @@ export type GroupMemberList = Message$1<"tern.v1.GroupMemberList"> & {
  * Use `create(GroupMemberListSchema)` to create a new message.
  */
 export const GroupMemberListSchema: GenMessage<GroupMemberList> = /*@__PURE__*/
-  messageDesc(file_tern_v1_messages, 62);
+  messageDesc(file_tern_v1_messages, 64);
 
 /**
  * @generated from enum tern.v1.ConversationType

@@ -32,6 +32,8 @@ afterAll(async () => {
 });
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** Per scenario: the settle bound (180 s) plus the burst and the fault, on a loaded machine. */
+const SCENARIO_TIMEOUT_MS = 400_000;
 const rounds = longMode ? 4 : 1;
 const size = longMode ? 40 : 12;
 
@@ -53,7 +55,11 @@ async function midBurst(tag: string, fault: () => Promise<void>, heal: () => Pro
     }
     await sending;
     await heal();
-    await world.settle(180_000);
+    // A world that does not settle says why, with what the nodes logged (warnings and errors).
+    await world.settle(180_000).catch((err: unknown) => {
+      const logs = cc.cluster.nodes.map((n) => `node ${n.index}: ${n.process?.stderr().slice(-3000) ?? '(stopped)'}`).join('\n');
+      throw new Error(`${tag}: ${String(err)}\n${logs}`);
+    });
     expect([...(await world.check({ allowFailed: false })), ...cc.problems()]).toEqual([]);
   }
 }
@@ -69,7 +75,7 @@ describe('cluster faults', () => {
       },
       [1],
     );
-  });
+  }, SCENARIO_TIMEOUT_MS);
 
   it('a gateway node frozen (SIGSTOP) mid-burst: the heartbeat finds it, its clients move; SIGCONT after', async () => {
     await midBurst(
@@ -84,7 +90,7 @@ describe('cluster faults', () => {
       },
       [0, 3],
     );
-  });
+  }, SCENARIO_TIMEOUT_MS);
 
   it('NATS restarted mid-burst', async () => {
     await midBurst(
@@ -95,7 +101,7 @@ describe('cluster faults', () => {
         await cc.cluster.nats.start();
       },
     );
-  });
+  }, SCENARIO_TIMEOUT_MS);
 
   it('one node partitioned from NATS mid-burst (its bus link blackholed), then healed', async () => {
     let healed: Promise<void> = Promise.resolve();
@@ -106,7 +112,7 @@ describe('cluster faults', () => {
       },
       () => healed,
     );
-  });
+  }, SCENARIO_TIMEOUT_MS);
 
   it('PostgreSQL restarted mid-burst', async () => {
     await midBurst(
@@ -119,5 +125,5 @@ describe('cluster faults', () => {
       },
     );
     expect(await world.checkAll({ allowFailed: false, freshDevice: 1 })).toEqual([]);
-  });
+  }, SCENARIO_TIMEOUT_MS);
 });

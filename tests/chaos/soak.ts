@@ -46,7 +46,18 @@ try {
     }
   }
   console.log('soak: faults over; settling');
-  await world.settle(300_000);
+  // A world that does not settle still gets its tally (what is missing shows as lost), with who was stuck and how.
+  const settleError = await world.settle(300_000).then(
+    () => undefined,
+    (err: unknown) => String(err),
+  );
+  if (settleError) {
+    console.error(`soak: did not settle: ${settleError}`);
+    for (const p of world.participants) {
+      if (await p.online().catch(() => false)) continue;
+      console.error(`  ${p.name} not online; its last connection states: ${JSON.stringify(p.states.slice(-6))}; errors: ${p.errors.slice(-5).join(' | ') || 'none'}`);
+    }
+  }
   const end = { serverRssMiB: mib(world.server.rssKiB()), clientsRssMiB: mib(selfRssKiB()) };
 
   // Tally: every message its sender saw acknowledged, at every recipient.
@@ -96,9 +107,11 @@ try {
     clientsRssMiB: { start: start.clientsRssMiB, end: end.clientsRssMiB, note: `all ${clients} cores in this one process` },
     serverRestarts: world.server.starts - 1,
     invariantViolations: problems.length,
+    settled: settleError === undefined,
   };
   console.log(JSON.stringify(summary, null, 2));
   if (values.out) writeFileSync(values.out, JSON.stringify(summary, null, 2) + '\n');
+  if (settleError) process.exitCode = 1;
   if (problems.length > 0) {
     console.error(`soak: ${problems.length} invariant violations:\n${problems.slice(0, 50).join('\n')}`);
     process.exitCode = 1;

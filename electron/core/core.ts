@@ -87,6 +87,7 @@ export function createMessengerCore(deps: CoreDeps): ClientCore {
       deviceName: deps.deviceName,
       clientName: deps.clientName,
       media: () => settings.get().media,
+      proxy: () => proxyConfig(settings.get().proxy),
       ...(deps.random ? { random: deps.random } : {}),
     },
   });

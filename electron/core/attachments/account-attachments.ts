@@ -6,6 +6,7 @@
  * unsent messages stay, pinned, so their upload resumes at the next start).
  */
 import { dirname } from 'node:path';
+import type { ProxyConfig } from '../../../shared/node/proxy/tunnel';
 import type { AttachmentLimits, MediaSettings } from '../../../shared/ipc';
 import type { Disposable } from '../../../shared/util/disposable';
 import type { Cache } from '../cache/api';
@@ -32,6 +33,8 @@ export interface AccountAttachmentsDeps {
   events: CoreEmitter;
   link(): Link | undefined;
   media(): MediaSettings;
+  /** The proxy file transfers go through (undefined: direct). */
+  proxy(): ProxyConfig | undefined;
 }
 
 export class AccountAttachments implements Disposable {

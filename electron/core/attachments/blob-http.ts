@@ -4,9 +4,12 @@
  * request), an AbortSignal, and the service's JSON errors turned into the
  * contract's error codes. Bodies are streamed, never buffered whole.
  */
-import { request as httpRequest, type IncomingMessage, type OutgoingHttpHeaders } from 'node:http';
+import { request as httpRequest, type IncomingMessage, type OutgoingHttpHeaders, type RequestOptions } from 'node:http';
 import { request as httpsRequest } from 'node:https';
+import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
+import { connect as tlsConnect } from 'node:tls';
+import { openTunnel, type ProxyConfig } from '../../../shared/node/proxy/tunnel';
 import { CoreError } from '../errors';
 
 export interface BlobRequest {
@@ -18,6 +21,8 @@ export interface BlobRequest {
   signal: AbortSignal;
   stallMs: number;
   onSent?(bytes: number): void;
+  /** Reach the service through this proxy (the settings' one, as the TCP channel does). */
+  proxy?: ProxyConfig;
 }
 
 /** An HTTP answer that is not a success, with the service's error code (`error` of its JSON body). */
@@ -57,7 +62,11 @@ export function blobRequest(req: BlobRequest): Promise<IncomingMessage> {
     }
     let settled = false;
     // A connection of its own (no keep-alive pool): its stall timer and abort concern this transfer only.
-    const outgoing = send(url, { method: req.method, headers: req.headers, agent: false });
+    // Through a proxy: node:http takes a createConnection only without an agent (agent: false would make one).
+    const options: RequestOptions = req.proxy
+      ? { method: req.method, headers: req.headers, createConnection: tunnelled(req.proxy, url, req.stallMs) }
+      : { method: req.method, headers: req.headers, agent: false };
+    const outgoing = send(url, options);
     const fail = (error: Error) => {
       if (settled) return;
       settled = true;
@@ -92,6 +101,33 @@ export function blobRequest(req: BlobRequest): Promise<IncomingMessage> {
     req.body.on('error', (err) => fail(err instanceof CoreError ? err : new CoreError('FILE_UNREADABLE', `reading the file failed: ${err.message}`)));
     req.body.pipe(outgoing);
   });
+}
+
+/**
+ * A connection through the proxy (SOCKS5 or HTTP CONNECT, as the TCP channel
+ * uses it), handed to node:http once the tunnel is up; TLS inside the tunnel
+ * for https. The proxy's answer is bounded by the stall timeout too.
+ */
+function tunnelled(proxy: ProxyConfig, url: URL, stallMs: number): NonNullable<RequestOptions['createConnection']> {
+  const port = Number(url.port) || (url.protocol === 'https:' ? 443 : 80);
+  const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
+  return (_options, callback) => {
+    const { socket, connected } = openTunnel(proxy, host, port);
+    const timer = setTimeout(() => socket.destroy(new Error(`the proxy did not open a tunnel in ${stallMs} ms`)), stallMs);
+    connected.then(
+      () => {
+        clearTimeout(timer);
+        const stream: Socket = url.protocol === 'https:' ? tlsConnect({ socket, servername: host }) : socket;
+        callback(null, stream);
+      },
+      (err: unknown) => {
+        clearTimeout(timer);
+        socket.destroy();
+        callback(err instanceof Error ? err : new Error(String(err)), undefined as unknown as Socket);
+      },
+    );
+    return undefined;
+  };
 }
 
 /** Reads a (small) error body and turns a non-2xx response into a BlobHttpStatusError. */

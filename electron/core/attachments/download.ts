@@ -15,6 +15,7 @@ import { createReadStream } from 'node:fs';
 import { open, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import { FILE_HEADER_SIZE, FILE_TAG_SIZE, FileFormatError, decodeHeader } from '../../../shared/attachments/format';
 import { ChunkOpener } from '../../../shared/node/attachments/file-cipher';
+import type { ProxyConfig } from '../../../shared/node/proxy/tunnel';
 import { CoreError } from '../errors';
 import { BlobHttpStatusError, BlobNetworkError, blobRequest, discard, statusError } from './blob-http';
 import { ByteQueue } from '../../../shared/node/byte-queue';
@@ -36,6 +37,8 @@ export interface DownloadOptions {
   onVerified?(bytes: number): void;
   signal: AbortSignal;
   stallMs: number;
+  /** The proxy of the settings (undefined: direct). */
+  proxy?: ProxyConfig;
   sleep(ms: number, signal: AbortSignal): Promise<void>;
 }
 
@@ -170,6 +173,7 @@ async function downloadOnce(o: DownloadOptions, part: string): Promise<void> {
           headers: { Authorization: `Bearer ${grant.token}`, ...(written > 0 ? { Range: `bytes=${written}-` } : {}) },
           signal: o.signal,
           stallMs: o.stallMs,
+          ...(o.proxy ? { proxy: o.proxy } : {}),
         });
         const expected = written > 0 ? 206 : 200;
         if (res.statusCode !== expected) throw await statusError(res);

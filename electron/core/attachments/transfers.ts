@@ -21,6 +21,7 @@
  *   What is evicted downloads again when asked for.
  */
 import { stat } from 'node:fs/promises';
+import type { ProxyConfig } from '../../../shared/node/proxy/tunnel';
 import type { AttachmentBytes, MediaSettings, TransferPart, TransferProgress } from '../../../shared/ipc';
 import { plainSizeOf } from '../../../shared/attachments/format';
 import { isDecodable } from '../../../shared/attachments/image-header';
@@ -62,6 +63,8 @@ export interface TransferDeps {
   /** The authenticated link, if any (tokens come over it). */
   link(): Link | undefined;
   media(): MediaSettings;
+  /** The proxy of the settings, read at each transfer (undefined: direct). */
+  proxy(): ProxyConfig | undefined;
 }
 
 /** A FIFO of slots: at most `size` holders at once; waiting is cancellable. */
@@ -159,14 +162,16 @@ export class Transfers implements Disposable {
             });
             return { token: grant.token, uploadUrl: grant.uploadUrl, resumeUrl: grant.resumeUrl, alreadyStored: grant.alreadyStored };
           },
-          // 'running' from the first position the server told (0, or where an earlier attempt stopped).
-          onProgress: (bytes) => this.update(run, { bytes: done + bytes, state: 'running' }, run.progress.state !== 'running'),
+          // 'running' from the first position the server told (0, or where an earlier attempt stopped);
+          // what the server acknowledged is always sent (the last of them says every byte is stored).
+          onProgress: (bytes, acknowledged) => this.update(run, { bytes: done + bytes, state: 'running' }, acknowledged || run.progress.state !== 'running'),
           onResume: (offset) => {
             this.deps.log.info({ offset, size: blob.cipherSize }, 'upload: resumed where the server stopped');
             this.update(run, { bytes: done + offset }, true);
           },
           signal: run.controller.signal,
           stallMs: this.deps.timings.transferStallMs,
+          ...this.proxied(),
           sleep: (ms, signal) => this.sleep(ms, signal),
         });
         done += blob.cipherSize;
@@ -241,6 +246,7 @@ export class Transfers implements Disposable {
             },
             signal: run.controller.signal,
             stallMs: this.deps.timings.transferStallMs,
+            ...this.proxied(),
             sleep: (ms, signal) => this.sleep(ms, signal),
           });
           break;
@@ -392,6 +398,11 @@ export class Transfers implements Disposable {
     const ref = part === 'thumbnail' ? attachment.thumbnail : attachment.blob;
     if (!ref) throw new CoreError('NOT_FOUND', 'the picture has no thumbnail');
     return { attachment, ref };
+  }
+
+  private proxied(): { proxy?: ProxyConfig } {
+    const proxy = this.deps.proxy();
+    return proxy ? { proxy } : {};
   }
 
   private requireLink(): Link {

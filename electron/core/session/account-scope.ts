@@ -5,6 +5,7 @@
  * a login, or offline from a stored token) and disposes it when it ends;
  * the contract's methods reach the account through it.
  */
+import type { ProxyConfig } from '../../../shared/node/proxy/tunnel';
 import type { MediaSettings, SyncPhase } from '../../../shared/ipc';
 import {
   Command,
@@ -46,6 +47,8 @@ export interface AccountScopeDeps {
   syncProgress(phase: SyncPhase, done: number): void;
   /** The device's media settings (auto-download, cache cap). */
   media(): MediaSettings;
+  /** The proxy file transfers go through. */
+  proxy(): ProxyConfig | undefined;
 }
 
 export class AccountScope implements Disposable {
@@ -74,7 +77,7 @@ export class AccountScope implements Disposable {
     this.reads = new ReadReporter(deps.link, log);
     this.typing = new TypingThrottle(deps.clock, deps.timings.typingThrottleMs);
     this.attachments = this.store.add(
-      new AccountAttachments({ cache, clock: deps.clock, timings: deps.timings, log, events, link: deps.link, media: deps.media }),
+      new AccountAttachments({ cache, clock: deps.clock, timings: deps.timings, log, events, link: deps.link, media: deps.media, proxy: deps.proxy }),
     );
     this.outbox = this.store.add(
       new Outbox({

@@ -12,6 +12,7 @@
  * neither reconnects by itself, and the owner hears of it through the
  * `onEnded` hook it gave to the constructor.
  */
+import type { ProxyConfig } from '../../../shared/node/proxy/tunnel';
 import type { ConnectionStatus, ErrorInfo, MediaSettings, Profile, ServerEndpoint, SessionEndReason } from '../../../shared/ipc';
 import { Command, KickedSchema, Kicked_Reason, decodePayload, type Frame, type LoginResponse } from '../../../shared/protocol';
 import { DisposableStore, type Disposable } from '../../../shared/util/disposable';
@@ -48,6 +49,8 @@ export interface SessionDeps {
   clientName: string;
   /** The device's media settings (auto-download, cache cap). */
   media(): MediaSettings;
+  /** The proxy file transfers go through (the settings' one, read per request). */
+  proxy(): ProxyConfig | undefined;
   random?: () => number;
 }
 
@@ -322,6 +325,7 @@ export class AccountSession implements Disposable {
           if (this.manager.current.state === 'syncing') this.manager.setState('syncing', { phase, done });
         },
         media: deps.media,
+        proxy: deps.proxy,
       }),
     );
     return this.account;

@@ -1,54 +1,28 @@
 /** Attachments end to end in the core: two clients, a real server with its blob service, real files and caches. */
-import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ConversationKey, MessageView, ServerEndpoint } from '../../../shared/ipc';
+import type { ConversationKey } from '../../../shared/ipc';
 import type { ClientCore } from '../../../electron/core/index';
-import { befriend, client, PASSWORD, record, waitFor, waitOnline } from '../helpers/clients';
-import { inProcessServer, tempDir } from '../helpers/server';
+import { record } from '../helpers/clients';
 import { noise, png, readAll, stageBytes } from './helpers';
+import { delivered, friendsOverServer, received, type Pair } from './pair';
 
+let pair: Pair;
 let root: string;
-let close: () => Promise<void>;
-let endpoint: ServerEndpoint;
 let alice: ClientCore;
 let bob: ClientCore;
 let toBob: ConversationKey;
 let toAlice: ConversationKey;
 
 beforeAll(async () => {
-  root = tempDir('attachments');
-  const s = await inProcessServer(undefined, { maxAttachmentBytes: 4 * 1024 * 1024 });
-  endpoint = s.endpoint;
-  close = async () => {
-    await s.server.close();
-    rmSync(s.dataDir, { recursive: true, force: true });
-  };
-  alice = await client(root, 'alice', [endpoint]);
-  bob = await client(root, 'bob', [endpoint]);
-  const a = await alice.register({ username: 'alice', password: PASSWORD });
-  const b = await bob.register({ username: 'bob', password: PASSWORD });
-  await waitOnline(alice);
-  await waitOnline(bob);
-  await befriend(alice, bob);
-  toBob = `u:${b.profile.userId}`;
-  toAlice = `u:${a.profile.userId}`;
+  pair = await friendsOverServer('attachments', { maxAttachmentBytes: 4 * 1024 * 1024 });
+  ({ root, alice, bob, toBob, toAlice } = pair);
 });
 
 afterAll(async () => {
-  await alice?.dispose();
-  await bob?.dispose();
-  await close();
-  rmSync(root, { recursive: true, force: true });
+  await pair?.close();
 });
-
-async function delivered(core: ClientCore, key: ConversationKey, id: string): Promise<MessageView> {
-  return waitFor(async () => (await core.loadMessages({ key })).messages.find((m) => m.id === id && m.serverId !== undefined), `message ${id} acknowledged`);
-}
-
-async function received(core: ClientCore, key: ConversationKey, id: string): Promise<MessageView> {
-  return waitFor(async () => (await core.loadMessages({ key })).messages.find((m) => m.id === id), `message ${id} received`);
-}
 
 describe('attachments between two clients', () => {
   it('sends a picture with a thumbnail and a file with a caption; the receiver sees them, downloads and reads them back intact', async () => {

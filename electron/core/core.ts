@@ -141,6 +141,8 @@ export function createMessengerCore(deps: CoreDeps): ClientCore {
     listTransfers: attachments.listTransfers,
     readAttachment: attachments.readAttachment,
     listMedia: attachments.listMedia,
+    getMediaCache: attachments.getMediaCache,
+    clearMediaCache: attachments.clearMediaCache,
     // Friends and profiles
     listFriends: contacts.listFriends,
     listFriendRequests: contacts.listFriendRequests,

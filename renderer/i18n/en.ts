@@ -135,7 +135,7 @@ export const en = {
     spellLanguagesHint: 'None chosen: English. Chinese text is never marked.', spellSystem: 'macOS chooses the languages from your system settings.',
     network: 'Network', proxy: 'Proxy', proxyOptions: { none: 'No proxy (connect directly)', socks5: 'SOCKS5', http: 'HTTP (CONNECT)' },
     proxyHost: 'Proxy host', proxyPort: 'Port', proxyUsername: 'Username (optional)', proxyPassword: 'Password (optional)',
-    proxyHint: 'Used for the connection to the server, from the next connection on.', proxySaved: 'Proxy saved',
+    proxyHint: 'Used for the connection to the server (from the next connection on) and for file transfers.', proxySaved: 'Proxy saved',
     troubleshooting: 'Troubleshooting', exportDebugLog: 'Export debug log…',
     debugLogHint: 'Versions, settings and recent log lines for a bug report. No message text, passwords or keys.',
     debugLogSaved: 'Saved to {path}',
@@ -150,6 +150,12 @@ export const en = {
     picture: 'Picture {name}', viewer: 'Picture viewer', next: 'Next picture', previous: 'Previous picture',
     zoomIn: 'Zoom in', zoomOut: 'Zoom out', tooLarge: 'Larger than {max}: the server does not take it.', counter: '{i} of {n}',
     dangerous: 'This file can run programs on your computer. Open it only if you trust the sender.',
+    storage: {
+      title: 'Files and storage', autoDownload: 'Download pictures automatically up to', never: 'Never (download when I click)',
+      cacheLimit: 'Keep downloaded files up to', usage: 'Downloaded files take {used} ({n} files) of {limit}.',
+      clear: 'Clear cache', clearing: 'Clearing…', cleared: 'Freed {size}.',
+      hint: 'The oldest files go first when the cache is full; a removed file downloads again when you open it. Files of messages not sent yet are kept.',
+    },
   },
   errors: {
     BAD_CREDENTIALS: 'Wrong username or password.',

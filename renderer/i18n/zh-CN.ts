@@ -133,7 +133,7 @@ export const zhCN: MessageSchema = {
     spellLanguagesHint: '未选择时使用英语。中文不会被标记。', spellSystem: 'macOS 按系统设置选择语言。',
     network: '网络', proxy: '代理', proxyOptions: { none: '不使用代理（直接连接）', socks5: 'SOCKS5', http: 'HTTP（CONNECT）' },
     proxyHost: '代理主机', proxyPort: '端口', proxyUsername: '用户名（可选）', proxyPassword: '密码（可选）',
-    proxyHint: '用于连接服务器，从下一次连接开始生效。', proxySaved: '代理已保存',
+    proxyHint: '用于连接服务器（从下一次连接开始生效）和传输文件。', proxySaved: '代理已保存',
     troubleshooting: '故障排查', exportDebugLog: '导出调试日志…',
     debugLogHint: '包含版本、设置和最近的日志，用于报告问题。不含消息内容、密码或密钥。',
     debugLogSaved: '已保存到 {path}',
@@ -148,6 +148,12 @@ export const zhCN: MessageSchema = {
     picture: '图片 {name}', viewer: '图片查看器', next: '下一张', previous: '上一张',
     zoomIn: '放大', zoomOut: '缩小', tooLarge: '超过 {max}，服务器不接受。', counter: '第 {i} 张，共 {n} 张',
     dangerous: '此文件可以在你的电脑上运行程序。只有在信任发送者时才打开。',
+    storage: {
+      title: '文件与存储', autoDownload: '自动下载不超过此大小的图片', never: '从不（点击时再下载）',
+      cacheLimit: '已下载文件最多占用', usage: '已下载的文件占用 {used}（{n} 个文件），上限 {limit}。',
+      clear: '清除缓存', clearing: '正在清除…', cleared: '已释放 {size}。',
+      hint: '缓存满时最早使用的文件先被移除；被移除的文件在打开时会重新下载。尚未发出的消息中的文件会保留。',
+    },
   },
   errors: {
     BAD_CREDENTIALS: '用户名或密码错误。',

@@ -7,7 +7,7 @@
  */
 import { defineStore } from 'pinia';
 import { ref, shallowReactive } from 'vue';
-import type { AttachmentLimits, AttachmentView, ConversationKey, StagedAttachment, TransferPart, TransferProgress } from '../../shared/ipc';
+import type { AttachmentLimits, AttachmentView, ConversationKey, MediaCacheUsage, StagedAttachment, TransferPart, TransferProgress } from '../../shared/ipc';
 import { ATTACHMENT_READ_SLICE, ATTACHMENT_UPLOAD_SLICE } from '../../shared/ipc/methods';
 import { useApi } from '../api';
 import { base64ToBytes, blobToBase64 } from '../attachments/bytes';
@@ -278,6 +278,23 @@ export const useAttachmentsStore = defineStore('attachments', () => {
     viewer.value = null;
   }
 
+  // ------------------------------------------------------------ the cache (Settings → Files and storage)
+
+  const cacheUsage = ref<MediaCacheUsage | null>(null);
+
+  async function loadCacheUsage(): Promise<MediaCacheUsage> {
+    cacheUsage.value = await useApi().getMediaCache({});
+    return cacheUsage.value;
+  }
+
+  /** Empties the cache of downloaded files; resolves with the bytes freed. */
+  async function clearCache(): Promise<number> {
+    const { freedBytes } = await useApi().clearMediaCache({});
+    // Pictures on screen keep their object URLs; what the cache dropped downloads again when next asked for.
+    await loadCacheUsage();
+    return freedBytes;
+  }
+
   function bind(): () => void {
     const api = useApi();
     const off = api.onTransferProgress(onProgress);
@@ -293,10 +310,11 @@ export const useAttachmentsStore = defineStore('attachments', () => {
     urls.clear();
     limits.value = null;
     viewer.value = null;
+    cacheUsage.value = null;
   }
 
   return {
     limits, drafts, transfers, lastError, viewer, view, closeViewer, loadLimits, draftsOf, addFiles, removeDraft, busy, sendDrafts, transferOf, download, cancel,
-    readAll, pictureUrl, autoDownloads, desktop, saveAs, open, showInFolder, bind, reset,
+    readAll, pictureUrl, autoDownloads, desktop, saveAs, open, showInFolder, bind, reset, cacheUsage, loadCacheUsage, clearCache,
   };
 });

@@ -15,6 +15,7 @@ import type {
   AccountSummary,
   AttachmentBytes,
   AttachmentLimits,
+  MediaCacheUsage,
   MediaItem,
   StagedAttachment,
   TransferProgress,
@@ -163,7 +164,7 @@ export const methodSchemas = {
     .strict(),
   /** Sets (`on`) or clears one of my reactions; online only; idempotent. */
   reactToMessage: z.object({ messageId, emoji: z.string().min(1).max(32), on: z.boolean() }).strict(),
-  /** Sends the messages' text, in order, to each conversation. */
+  /** Sends the messages (text and files: the same blobs, not uploaded again), in order, to each conversation. */
   forwardMessages: z.object({ messageIds: z.array(messageId).min(1).max(100), to: z.array(conversationKey).min(1).max(20) }).strict(),
   markRead: z.object({ key: conversationKey }).strict(),
   setDraft: z.object({ key: conversationKey, text: z.string().max(2 * MAX_DRAFT_LENGTH) }).strict(),
@@ -197,6 +198,10 @@ export const methodSchemas = {
   readAttachment: z.object({ ...attachmentRef, part: part.optional(), offset: byteCount.optional(), length: z.number().int().min(1).max(MAX_ATTACHMENT_SLICE).optional() }).strict(),
   /** A conversation's pictures (`media`) or other files (`files`), newest first. */
   listMedia: z.object({ key: conversationKey, kind: z.enum(['media', 'files']), limit: limit(200), cursor }).strict(),
+  /** What the cache of downloaded files holds (the cap is settings.media.cacheLimitMiB; lowering it evicts at once). */
+  getMediaCache: none,
+  /** Removes every downloaded file that is not in use (they download again when opened); an unsent message's files stay. */
+  clearMediaCache: none,
 
   // Friends and profiles
   listFriends: none,
@@ -303,6 +308,8 @@ export interface MethodResults {
   listTransfers: TransferProgress[];
   readAttachment: AttachmentBytes;
   listMedia: Page<MediaItem>;
+  getMediaCache: MediaCacheUsage;
+  clearMediaCache: { freedBytes: number };
   listFriends: Contact[];
   listFriendRequests: FriendRequestView[];
   findUser: Profile | null;

@@ -326,6 +326,15 @@ export interface MediaSettings {
   cacheLimitMiB: number;
 }
 
+/** The cache of downloaded files (Settings → Storage). */
+export interface MediaCacheUsage {
+  /** Ciphertext bytes of the complete files the cap counts (an unsent message's own files are not). */
+  bytes: number;
+  files: number;
+  /** The cap now (settings.media.cacheLimitMiB in bytes). */
+  limitBytes: number;
+}
+
 export interface Settings {
   language: LanguageSetting;
   theme: ThemeSetting;

@@ -221,3 +221,37 @@ describe('attachments end to end', () => {
     await shot(bob.page, '67-attach-resumed-after-restart-receiver');
   });
 });
+
+describe('files and storage in settings', () => {
+  it('shows what the cache holds, a lower auto-download size and cap are kept, clear cache empties it and a file downloads again', async () => {
+    const page = bob.page;
+    await page.getByTestId('nav-settings').click();
+    const section = page.getByTestId('settings-storage');
+    await section.scrollIntoViewIfNeeded();
+    // Bob downloaded the picture, the report and the video above.
+    const usage = section.getByTestId('cache-usage');
+    await expect.poll(async () => (await usage.textContent()) ?? '', { timeout: 15_000 }).toMatch(/\((\d+) files\) of 2\.0 GB/);
+    const before = Number(/\((\d+) files\)/.exec((await usage.textContent())!)![1]);
+    expect(before).toBeGreaterThanOrEqual(2);
+    await section.getByTestId('auto-download').selectOption('1');
+    await section.getByTestId('cache-limit').selectOption('512');
+    await expect.poll(async () => (await usage.textContent()) ?? '').toContain('of 512 MB');
+    await shot(page, '68-attach-settings-storage');
+    await section.getByTestId('clear-cache').click();
+    await expect.poll(async () => (await section.getByTestId('storage-result').textContent()) ?? '').toMatch(/^Freed \d/);
+    await expect.poll(async () => (await usage.textContent()) ?? '').toContain('(0 files)');
+    expect(await section.getByTestId('clear-cache').isDisabled()).toBe(true);
+    await shot(page, '69-attach-settings-storage-cleared');
+    // Kept across a reload (they are the core's settings).
+    await page.reload();
+    await page.getByTestId('nav-settings').click();
+    expect(await page.getByTestId('auto-download').inputValue()).toBe('1');
+    expect(await page.getByTestId('cache-limit').inputValue()).toBe('512');
+    // The report was cleared away: it downloads again when opened, the same bytes.
+    await openConversation(page, 'Alice');
+    const card = page.getByTestId('attachment-file').filter({ hasText: 'Q3 report' }).last();
+    await card.scrollIntoViewIfNeeded();
+    await card.getByTestId('attachment-download').click();
+    await card.getByTestId('attachment-save').waitFor({ timeout: 30_000 });
+  });
+});

@@ -45,6 +45,7 @@ const defaults: { [M in MethodName]?: () => MethodResults[M] } = {
   loadMessages: () => ({ messages: [], hasMoreBefore: false, hasMoreAfter: false }),
   searchMessages: () => [],
   listTransfers: () => [],
+  getMediaCache: () => ({ bytes: 0, files: 0, limitBytes: 2048 * 1024 * 1024 }),
   getAttachmentLimits: () => ({ maxFileBytes: 100 * 1024 * 1024, maxPerMessage: 10 }),
   listFriends: () => [],
   listFriendRequests: () => [],

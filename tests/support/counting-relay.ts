@@ -1,7 +1,7 @@
 /**
  * A TCP relay on a free loopback port that forwards to host:port and counts
  * the bytes each way: put in front of a real proxy, it shows how much of a
- * client's traffic went through that proxy.
+ * client's traffic went through that proxy; paused, it cuts a client off.
  */
 import { createServer, connect, type Socket } from 'node:net';
 
@@ -10,13 +10,21 @@ export interface CountingRelay {
   /** Bytes from clients to the target, and back. */
   readonly sent: number;
   readonly received: number;
+  /** Cuts every connection and refuses new ones (the target looks unreachable) until `resume`. */
+  pause(): void;
+  resume(): void;
   close(): Promise<void>;
 }
 
 export async function startCountingRelay(host: string, port: number): Promise<CountingRelay> {
   const sockets = new Set<Socket>();
   const counts = { sent: 0, received: 0 };
+  let paused = false;
   const server = createServer((inbound) => {
+    if (paused) {
+      inbound.destroy();
+      return;
+    }
     const outbound = connect({ host, port });
     for (const s of [inbound, outbound]) {
       sockets.add(s);
@@ -41,6 +49,13 @@ export async function startCountingRelay(host: string, port: number): Promise<Co
     },
     get received() {
       return counts.received;
+    },
+    pause: () => {
+      paused = true;
+      for (const s of sockets) s.destroy();
+    },
+    resume: () => {
+      paused = false;
     },
     close: () =>
       new Promise<void>((resolve) => {

@@ -91,10 +91,16 @@ export class AccountAttachments implements Disposable {
     return list;
   }
 
-  /** An unsent message was deleted: its files were never sent, nothing else refers to them. */
+  /**
+   * An unsent message was deleted: its upload stops, and its files go unless
+   * another message carries them (a forward shares its original's file; an
+   * unsent forward's original stays).
+   */
   async forgetUnsent(messageId: string, list: readonly StoredAttachment[]): Promise<void> {
     this.transfers.cancelMessage(messageId);
-    for (const ref of blobsOf(list)) await this.transfers.drop(ref.digest);
+    for (const ref of blobsOf(list)) {
+      if (!this.deps.cache.messages.refersToFile(ref.digest, messageId)) await this.transfers.drop(ref.digest);
+    }
   }
 
   dispose(): void {

@@ -22,7 +22,7 @@
  */
 import { stat } from 'node:fs/promises';
 import type { ProxyConfig } from '../../../shared/node/proxy/tunnel';
-import type { AttachmentBytes, MediaSettings, TransferPart, TransferProgress } from '../../../shared/ipc';
+import type { AttachmentBytes, MediaCacheUsage, MediaSettings, TransferPart, TransferProgress } from '../../../shared/ipc';
 import { plainSizeOf } from '../../../shared/attachments/format';
 import { isDecodable } from '../../../shared/attachments/image-header';
 import { THUMBNAIL_MAX_DECODE_SIDE, THUMBNAIL_TYPES, isInlineImageType } from '../../../shared/attachments/media';
@@ -357,10 +357,20 @@ export class Transfers implements Disposable {
     return [...this.running.values()].map((r) => ({ ...r.progress }));
   }
 
-  /** Least recently used complete files go until the cache is under its cap. Returns the bytes freed. */
-  async enforceCacheLimit(): Promise<number> {
+  /** What the cache of downloaded files holds now (what its cap counts: complete files that are no unsent upload). */
+  cacheUsage(): MediaCacheUsage {
+    const files = this.deps.cache.localFiles.all().filter((f) => !f.pinned && f.have === f.size);
+    return { bytes: files.reduce((n, f) => n + f.size, 0), files: files.length, limitBytes: this.deps.media().cacheLimitMiB * MIB };
+  }
+
+  /**
+   * Least recently used complete files go until the cache is under its cap
+   * (or under `limitBytes`: 0 empties it; "clear cache"). Files of unsent
+   * messages, being read or downloading stay. Returns the bytes freed.
+   */
+  async enforceCacheLimit(limitBytes?: number): Promise<number> {
     const { cache } = this.deps;
-    const limit = this.deps.media().cacheLimitMiB * MIB;
+    const limit = limitBytes ?? this.deps.media().cacheLimitMiB * MIB;
     let over = cache.localFiles.cachedBytes() - limit;
     let freed = 0;
     while (over > 0) {

@@ -285,6 +285,8 @@ export interface MessageRepository {
   listMedia(key: ConversationKey, kind: 'media' | 'files', limit: number, cursor?: string): Page<MediaItem>;
   /** A message's files with their blob references and keys (transfers only; never for the UI). */
   storedAttachments(id: string): { key: ConversationKey; outgoing: boolean; status: MessageStatus; list: StoredAttachment[] } | undefined;
+  /** Whether a message other than `exceptId` carries the file (a forward shares its original's blob). */
+  refersToFile(digest: string, exceptId: string): boolean;
 }
 
 // ---------------------------------------------------------------- conversations

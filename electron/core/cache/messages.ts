@@ -647,6 +647,13 @@ export class Messages implements MessageRepository {
     }
   }
 
+  refersToFile(digest: string, exceptId: string): boolean {
+    // Digests are 64 hex characters: a substring match on the JSON cannot hit anything else. Rare (deleting an unsent message): a scan of the messages with files is fine.
+    return !!this.ctx.db
+      .stmt<[string, string], { one: number }>(`SELECT 1 AS one FROM messages WHERE attachments IS NOT NULL AND id <> ? AND recalled = 0 AND instr(attachments, ?) > 0 LIMIT 1`)
+      .get(exceptId, digest);
+  }
+
   /** The stored attachments of a message, for transfers (keys included: never leaves the core). */
   storedAttachments(id: string): { key: ConversationKey; outgoing: boolean; status: MessageStatus; list: StoredAttachment[] } | undefined {
     const r = this.ctx.db

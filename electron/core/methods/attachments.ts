@@ -3,7 +3,7 @@
  * reading bytes back, a conversation's media) and the two host methods the
  * desktop shell uses with paths (staging a file from disk, exporting one).
  */
-import type { AttachmentBytes, AttachmentLimits, MediaItem, Page, StagedAttachment, TransferProgress } from '../../../shared/ipc';
+import type { AttachmentBytes, AttachmentLimits, MediaCacheUsage, MediaItem, Page, StagedAttachment, TransferProgress } from '../../../shared/ipc';
 import type { CoreMethods, ParsedArgs } from '../../../shared/ipc/api';
 import type { HostMethodArgs, HostMethods } from '../../../shared/ipc/host-methods';
 import { MAX_ATTACHMENT_SLICE } from '../../../shared/ipc/methods';
@@ -21,7 +21,9 @@ type AttachmentMethodName =
   | 'cancelTransfer'
   | 'listTransfers'
   | 'readAttachment'
-  | 'listMedia';
+  | 'listMedia'
+  | 'getMediaCache'
+  | 'clearMediaCache';
 
 function bytesOf(base64: string): Buffer {
   return Buffer.from(base64, 'base64');
@@ -68,6 +70,10 @@ export class AttachmentMethods implements Pick<CoreMethods, AttachmentMethodName
 
   listMedia = async (args: ParsedArgs<'listMedia'>): Promise<Page<MediaItem>> =>
     this.sessions.account().cache.messages.listMedia(args.key, args.kind, args.limit ?? 60, args.cursor);
+
+  getMediaCache = async (): Promise<MediaCacheUsage> => this.attachments.transfers.cacheUsage();
+
+  clearMediaCache = async (): Promise<{ freedBytes: number }> => ({ freedBytes: await this.attachments.transfers.enforceCacheLimit(0) });
 
   // Host methods (the desktop shell; paths never come from a page).
 

@@ -79,15 +79,27 @@ export class MessageActionMethods implements Pick<CoreMethods, MessageActionName
     if (serverId !== undefined && link) link.request(Command.MESSAGE_HIDE, { msgId: big(serverId) }).catch(() => undefined);
   };
 
-  /** Each message, in the order given, becomes a new message in each target conversation (text only; recalled ones are skipped). */
+  /**
+   * Each message, in the order given, becomes a new message in each target
+   * conversation: its text, and its files as the same blobs (the keys travel
+   * in the new message; nothing is uploaded again: the server already holds
+   * them and lets whoever received a file forward it). Recalled ones are
+   * skipped.
+   */
   forwardMessages = async (args: ParsedArgs<'forwardMessages'>): Promise<{ ids: string[] }> => {
     const { cache, outbox } = this.sessions.account();
     const sources = args.messageIds.map((id) => cache.messages.get(id));
     if (sources.some((m) => m === undefined)) throw new CoreError('NOT_FOUND', 'message not found');
-    const texts = sources.filter((m) => m !== undefined && !m.recalled && m.text.length > 0).map((m) => m!.text);
-    if (texts.length === 0) throw new CoreError('INVALID_ARGUMENT', 'nothing to forward');
+    const contents = sources.flatMap((m) => {
+      if (!m || m.recalled) return [];
+      const files = m.attachments ? (cache.messages.storedAttachments(m.id)?.list ?? []) : [];
+      return m.text.length > 0 || files.length > 0 ? [{ text: m.text, files }] : [];
+    });
+    if (contents.length === 0) throw new CoreError('INVALID_ARGUMENT', 'nothing to forward');
     const ids: string[] = [];
-    for (const key of args.to) for (const text of texts) ids.push(outbox.send({ key, text }).id);
+    for (const key of args.to) {
+      for (const { text, files } of contents) ids.push(outbox.send({ key, text, ...(files.length > 0 ? { attachments: files } : {}) }).id);
+    }
     return { ids };
   };
 }

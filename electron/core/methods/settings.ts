@@ -31,6 +31,11 @@ export class SettingsMethods implements Pick<CoreMethods, 'getSettings' | 'updat
     }
     // A new proxy is used from the next connection on; if there is none now, that is at once.
     if (args.proxy && !sameProxy(before.proxy, next.proxy)) session?.reconnectNow();
+    // A lower cache cap applies now, not at the next download.
+    if (next.media.cacheLimitMiB < before.media.cacheLimitMiB) {
+      const scope = session?.live ? session.scope : undefined;
+      void scope?.attachments.transfers.enforceCacheLimit().catch(() => undefined);
+    }
     this.events.emit('settingsChanged', next);
     return next;
   };

@@ -150,6 +150,10 @@ export const en = {
     picture: 'Picture {name}', viewer: 'Picture viewer', next: 'Next picture', previous: 'Previous picture',
     zoomIn: 'Zoom in', zoomOut: 'Zoom out', tooLarge: 'Larger than {max}: the server does not take it.', counter: '{i} of {n}',
     dangerous: 'This file can run programs on your computer. Open it only if you trust the sender.',
+    media: {
+      open: 'Media and files', title: 'Media and files', media: 'Pictures', files: 'Files',
+      noMedia: 'No pictures in this chat yet', noFiles: 'No files in this chat yet', loading: 'Loading…',
+    },
     storage: {
       title: 'Files and storage', autoDownload: 'Download pictures automatically up to', never: 'Never (download when I click)',
       cacheLimit: 'Keep downloaded files up to', usage: 'Downloaded files take {used} ({n} files) of {limit}.',

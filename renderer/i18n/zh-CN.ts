@@ -148,6 +148,10 @@ export const zhCN: MessageSchema = {
     picture: '图片 {name}', viewer: '图片查看器', next: '下一张', previous: '上一张',
     zoomIn: '放大', zoomOut: '缩小', tooLarge: '超过 {max}，服务器不接受。', counter: '第 {i} 张，共 {n} 张',
     dangerous: '此文件可以在你的电脑上运行程序。只有在信任发送者时才打开。',
+    media: {
+      open: '图片与文件', title: '图片与文件', media: '图片', files: '文件',
+      noMedia: '此聊天中还没有图片', noFiles: '此聊天中还没有文件', loading: '正在加载…',
+    },
     storage: {
       title: '文件与存储', autoDownload: '自动下载不超过此大小的图片', never: '从不（点击时再下载）',
       cacheLimit: '已下载文件最多占用', usage: '已下载的文件占用 {used}（{n} 个文件），上限 {limit}。',

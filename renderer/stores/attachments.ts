@@ -7,7 +7,7 @@
  */
 import { defineStore } from 'pinia';
 import { ref, shallowReactive } from 'vue';
-import type { AttachmentLimits, AttachmentView, ConversationKey, MediaCacheUsage, StagedAttachment, TransferPart, TransferProgress } from '../../shared/ipc';
+import type { AttachmentLimits, AttachmentView, ConversationKey, MediaCacheUsage, MediaItem, Page, StagedAttachment, TransferPart, TransferProgress } from '../../shared/ipc';
 import { ATTACHMENT_READ_SLICE, ATTACHMENT_UPLOAD_SLICE } from '../../shared/ipc/methods';
 import { useApi } from '../api';
 import { base64ToBytes, blobToBase64 } from '../attachments/bytes';
@@ -33,6 +33,12 @@ export interface DraftFile {
   error?: string;
 }
 
+/** A picture the viewer can show: which message, which of its files. */
+export interface ViewerItem {
+  messageId: string;
+  attachment: AttachmentView;
+}
+
 /** Decrypted files kept as object URLs at once (the oldest are released). */
 const MAX_URLS = 120;
 
@@ -46,8 +52,14 @@ export const useAttachmentsStore = defineStore('attachments', () => {
   /** Latest progress per (message, index): uploads and downloads of the file (thumbnail fetches are not shown). */
   const transfers = shallowReactive(new Map<string, TransferProgress>());
   const lastError = ref<string | null>(null);
-  /** The picture open in the viewer. */
-  const viewer = ref<{ key: ConversationKey; messageId: string; index: number } | null>(null);
+  /**
+   * The picture open in the viewer; `list`: the pictures it steps through
+   * (oldest first), when opened from the media list (else the conversation's
+   * loaded messages).
+   */
+  const viewer = ref<{ key: ConversationKey; messageId: string; index: number; list?: ViewerItem[] } | null>(null);
+  /** Files downloaded since their view was read (the media list's items do not follow messagesChanged). */
+  const downloadedNow = shallowReactive(new Set<string>());
   const urls = new Map<string, Promise<Loaded | null>>();
   const cancelled = new Set<number>();
   let nextId = 1;
@@ -154,7 +166,10 @@ export const useAttachmentsStore = defineStore('attachments', () => {
     const k = transferKey(p.messageId, p.index);
     if (p.state === 'done') {
       transfers.delete(k);
-      if (p.direction === 'download') urls.delete(`${k}/file`);
+      if (p.direction === 'download') {
+        urls.delete(`${k}/file`);
+        downloadedNow.add(k);
+      }
     } else transfers.set(k, p);
   }
 
@@ -270,8 +285,18 @@ export const useAttachmentsStore = defineStore('attachments', () => {
     await useApi().showAttachmentInFolder({ messageId, index }).catch((err: unknown) => { lastError.value = errorCode(err); });
   }
 
-  function view(key: ConversationKey, messageId: string, index: number): void {
-    viewer.value = { key, messageId, index };
+  function view(key: ConversationKey, messageId: string, index: number, list?: ViewerItem[]): void {
+    viewer.value = { key, messageId, index, ...(list ? { list } : {}) };
+  }
+
+  /** Whether the file is on this device now (its view, or a download finished since). */
+  function isDownloaded(messageId: string, a: AttachmentView): boolean {
+    return a.downloaded || downloadedNow.has(transferKey(messageId, a.index));
+  }
+
+  /** A page of a conversation's pictures (`media`) or other files, newest first. */
+  function listMedia(key: ConversationKey, kind: 'media' | 'files', cursor?: string): Promise<Page<MediaItem>> {
+    return useApi().listMedia({ key, kind, limit: 60, ...(cursor ? { cursor } : {}) });
   }
 
   function closeViewer(): void {
@@ -290,6 +315,7 @@ export const useAttachmentsStore = defineStore('attachments', () => {
   /** Empties the cache of downloaded files; resolves with the bytes freed. */
   async function clearCache(): Promise<number> {
     const { freedBytes } = await useApi().clearMediaCache({});
+    downloadedNow.clear();
     // Pictures on screen keep their object URLs; what the cache dropped downloads again when next asked for.
     await loadCacheUsage();
     return freedBytes;
@@ -311,10 +337,12 @@ export const useAttachmentsStore = defineStore('attachments', () => {
     limits.value = null;
     viewer.value = null;
     cacheUsage.value = null;
+    downloadedNow.clear();
   }
 
   return {
     limits, drafts, transfers, lastError, viewer, view, closeViewer, loadLimits, draftsOf, addFiles, removeDraft, busy, sendDrafts, transferOf, download, cancel,
     readAll, pictureUrl, autoDownloads, desktop, saveAs, open, showInFolder, bind, reset, cacheUsage, loadCacheUsage, clearCache,
+    isDownloaded, listMedia,
   };
 });

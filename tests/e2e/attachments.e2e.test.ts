@@ -222,6 +222,57 @@ describe('attachments end to end', () => {
   });
 });
 
+describe('forwarding and the media list', () => {
+  it('a picture forwarded without a new upload; the media list shows pictures as a grid that opens the viewer and files as cards', async () => {
+    // Bob forwards Alice's picture back to her: the same encrypted file, the caption with it.
+    await openConversation(bob.page, 'Alice');
+    const withPicture = bob.page.getByTestId('message').filter({ has: bob.page.getByTestId('attachment-image') }).first();
+    await withPicture.getByTestId('message-bubble').click({ button: 'right' });
+    await bob.page.getByTestId('message-menu').waitFor();
+    expect(await bob.page.getByTestId('menu-copy').count()).toBe(1); // it has a caption
+    await bob.page.getByTestId('menu-forward').click();
+    await bob.page.getByTestId('forward-dialog').waitFor();
+    await bob.page.getByTestId('forward-target').filter({ hasText: 'Alice' }).click();
+    await bob.page.getByTestId('forward-send').click();
+    await expect.poll(() => lastMessage(bob.page).getAttribute('data-status'), { timeout: 30_000 }).not.toBe('pending');
+    expect(await lastMessage(bob.page).getAttribute('data-status')).not.toBe('failed');
+    const atAlice = lastMessage(alice.page);
+    await expect.poll(() => atAlice.getByTestId('attachment-image').getAttribute('data-loaded'), { timeout: 30_000 }).toBe('true');
+    expect(await atAlice.getByTestId('message-text').textContent()).toBe('Sunset from the hill 山顶的日落');
+    await shot(alice.page, '70-attach-forwarded-picture');
+
+    // Bob's media list: both pictures (the original and the forward), then the files.
+    await bob.page.getByTestId('open-media').click();
+    const panel = bob.page.getByTestId('media-panel');
+    await panel.waitFor();
+    await expect.poll(() => panel.getByTestId('media-item').count(), { timeout: 15_000 }).toBe(2);
+    await expect.poll(() => panel.getByTestId('media-thumbnail').count(), { timeout: 30_000 }).toBe(2);
+    await shot(bob.page, '71-attach-media-grid');
+    await panel.getByTestId('media-item').first().click();
+    const lightbox = bob.page.getByTestId('lightbox');
+    await lightbox.waitFor();
+    await expect.poll(() => lightbox.textContent()).toContain('2 of 2'); // newest first in the grid, oldest first in the viewer
+    await bob.page.getByTestId('lightbox-prev').click();
+    await expect.poll(() => lightbox.textContent()).toContain('1 of 2');
+    await bob.page.keyboard.press('Escape');
+    await lightbox.waitFor({ state: 'detached' });
+    await panel.getByTestId('media-tab-files').click();
+    await expect.poll(() => panel.getByTestId('media-file').count(), { timeout: 15_000 }).toBe(2);
+    expect(await panel.getByTestId('attachment-name').allTextContents()).toEqual(['holiday-video.mp4', 'Q3 report 季度报告.pdf']);
+    expect(await panel.getByTestId('media-file').first().textContent()).toContain('Alice');
+    await shot(bob.page, '72-attach-media-files');
+    await panel.getByTestId('media-close').click();
+    await panel.waitFor({ state: 'detached' });
+
+    // Alice's list has the same files (hers), and Escape closes it.
+    await alice.page.getByTestId('open-media').click();
+    await alice.page.getByTestId('media-tab-files').click();
+    await expect.poll(() => alice.page.getByTestId('media-file').count(), { timeout: 15_000 }).toBe(2);
+    await alice.page.keyboard.press('Escape');
+    await alice.page.getByTestId('media-panel').waitFor({ state: 'detached' });
+  });
+});
+
 describe('files and storage in settings', () => {
   it('shows what the cache holds, a lower auto-download size and cap are kept, clear cache empties it and a file downloads again', async () => {
     const page = bob.page;

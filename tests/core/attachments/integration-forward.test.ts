@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ConversationKey, TransferProgress } from '../../../shared/ipc';
 import type { ClientCore } from '../../../electron/core/index';
 import { startCountingRelay } from '../../support/counting-relay';
+import { startProxy } from '../../support/proxies';
 import { befriend, client, PASSWORD, record, waitFor, waitOnline } from '../helpers/clients';
 import { noise, png, readAll, stageBytes } from './helpers';
 import { delivered, friendsOverServer, received, type Pair } from './pair';
@@ -57,32 +58,47 @@ describe('forwarding messages with files', () => {
     const blobsBefore = serverBlobs().sort();
     expect(blobsBefore).toHaveLength(3); // picture, its thumbnail, the report
 
-    // Bob never downloaded the report: the forward needs no copy of it.
-    const uploads = record(bob, 'transferProgress');
-    const { ids } = await bob.forwardMessages({ messageIds: [original.id], to: [carlKeyAtBob] });
-    expect(ids).toHaveLength(1);
-    const forwarded = await delivered(bob, carlKeyAtBob, ids[0]!);
-    expect(forwarded.text).toBe('the photos and the report');
-    expect(forwarded.attachments!.map((a) => [a.name, a.size, a.kind])).toEqual([
-      ['beach 海滩.png', picture.length, 'image'],
-      ['report.bin', report.length, 'file'],
-    ]);
-    // No new blob on the server, and no byte moved for the forward's "upload".
-    expect(serverBlobs().sort()).toEqual(blobsBefore);
-    const mine = uploads.filter((e: TransferProgress) => e.messageId === ids[0] && e.direction === 'upload');
-    expect(mine.every((e) => e.bytes === 0 || e.state === 'done')).toBe(true);
-    expect(mine.some((e) => e.state === 'running' && e.bytes > 0)).toBe(false);
+    // Bob's file transfers go through a real proxy with a counting relay in front (his live TCP link does not).
+    const proxy = await startProxy('socks5');
+    const relay = await startCountingRelay(proxy.config.host, proxy.config.port);
+    await bob.updateSettings({ proxy: { type: 'socks5', host: '127.0.0.1', port: relay.port, username: '', password: '' } });
+    try {
+      // Bob never downloaded the report: the forward needs no copy of it.
+      const uploads = record(bob, 'transferProgress');
+      const { ids } = await bob.forwardMessages({ messageIds: [original.id], to: [carlKeyAtBob] });
+      expect(ids).toHaveLength(1);
+      const forwarded = await delivered(bob, carlKeyAtBob, ids[0]!);
+      expect(forwarded.text).toBe('the photos and the report');
+      expect(forwarded.attachments!.map((a) => [a.name, a.size, a.kind])).toEqual([
+        ['beach 海滩.png', picture.length, 'image'],
+        ['report.bin', report.length, 'file'],
+      ]);
+      // No new blob on the server, and no byte moved for the forward's "upload".
+      expect(serverBlobs().sort()).toEqual(blobsBefore);
+      // Not one byte of Bob's went to the blob service (his transfers go through a counting relay, see below).
+      expect(relay.sent).toBe(0);
+      const mine = uploads.filter((e: TransferProgress) => e.messageId === ids[0] && e.direction === 'upload');
+      expect(mine.at(-1)?.state).toBe('done');
+      expect(mine.some((e) => e.state === 'running')).toBe(false);
 
-    const atCarl = await received(carl, bobKeyAtCarl, ids[0]!);
-    expect(atCarl.senderId).toBe(pair.bobId);
-    expect(atCarl.attachments!.map((a) => a.name)).toEqual(['beach 海滩.png', 'report.bin']);
-    expect(atCarl.attachments![0]!.width).toBe(320);
-    expect(atCarl.attachments![0]!.hasThumbnail).toBe(true);
-    expect((await readAll(carl, ids[0]!, 1)).bytes.equals(Buffer.from(report))).toBe(true);
-    const pic = await readAll(carl, ids[0]!, 0);
-    expect(pic.bytes.equals(Buffer.from(picture))).toBe(true);
-    expect(pic.displayable).toBe(true);
-    expect((await readAll(carl, ids[0]!, 0, 'thumbnail')).bytes.length).toBeGreaterThan(0);
+      const atCarl = await received(carl, bobKeyAtCarl, ids[0]!);
+      expect(atCarl.senderId).toBe(pair.bobId);
+      expect(atCarl.attachments!.map((a) => a.name)).toEqual(['beach 海滩.png', 'report.bin']);
+      expect(atCarl.attachments![0]!.width).toBe(320);
+      expect(atCarl.attachments![0]!.hasThumbnail).toBe(true);
+      expect((await readAll(carl, ids[0]!, 1)).bytes.equals(Buffer.from(report))).toBe(true);
+      const pic = await readAll(carl, ids[0]!, 0);
+      expect(pic.bytes.equals(Buffer.from(picture))).toBe(true);
+      expect(pic.displayable).toBe(true);
+      expect((await readAll(carl, ids[0]!, 0, 'thumbnail')).bytes.length).toBeGreaterThan(0);
+      // The relay does see Bob's transfers: his download of the report crosses it.
+      expect((await readAll(bob, original.id, 1)).bytes.equals(Buffer.from(report))).toBe(true);
+      expect(relay.received).toBeGreaterThan(report.length);
+    } finally {
+      await bob.updateSettings({ proxy: { type: 'none', host: '', port: 1080, username: '', password: '' } });
+      await relay.close();
+      await proxy.stop();
+    }
   });
 
   it("a forward deleted before it was sent leaves the original's file on this device", async () => {

@@ -32,6 +32,8 @@ import { FriendService } from './services/friends';
 import { GroupService } from './services/groups';
 import { MessageService } from './services/messages';
 import { PresenceService } from './services/presence';
+import { DeviceService } from './services/devices';
+import { SettingsService } from './services/settings';
 import { ProfileService } from './services/profiles';
 import { Runner } from './services/runner';
 import { SyncService } from './services/sync';
@@ -94,6 +96,7 @@ class TernServer {
   /** Presence announcements and resyncs under way (shutdown waits for them before closing the store). */
   private readonly background = new Set<Promise<unknown>>();
   /** Set once the services exist (the registry they need is built first). */
+  private readonly devices: DeviceService;
   private presence: { service: PresenceService; run: ServiceDeps['run'] } | undefined;
   readonly attachments: AttachmentsRuntime;
 
@@ -123,6 +126,7 @@ class TernServer {
     messages.attachments = attachments;
     const presence = new PresenceService(deps);
     this.presence = { service: presence, run: deps.run };
+    this.devices = new DeviceService(deps);
     const services = {
       accounts: this.accounts,
       friends: new FriendService(deps),
@@ -132,6 +136,8 @@ class TernServer {
       sync: new SyncService(deps, messages),
       presence,
       attachments,
+      devices: this.devices,
+      settings: new SettingsService(deps, presence),
     };
     this.dispatcher = new Dispatcher(createHandlers(services, this.registry, this.limits, clock, this.metrics), messages, clock, this.metrics, logger, config.maxInFlightPerConnection);
     this.net = createServer({ noDelay: true }, (socket) => this.onSocket(socket));
@@ -167,6 +173,11 @@ class TernServer {
 
   get nodeId(): string {
     return this.bus.nodeId;
+  }
+
+  /** The device's "last active" time in the devices list. */
+  private deviceSessionEnded(userId: number, deviceId: string): void {
+    this.track(this.devices.sessionEnded(userId, deviceId).catch((err: unknown) => this.logger.warn({ err, userId }, 'device last-active update failed')));
   }
 
   /** A user's presence may have changed: tell their friends. */
@@ -267,6 +278,7 @@ class TernServer {
       }
     });
     conn.on('close', (error) => {
+      if (session.authenticated && !this.closing) this.deviceSessionEnded(session.userId, session.deviceId);
       this.registry.remove(session);
       if (error && error.code !== ResultCode.OK) this.logger.debug({ session: session.id, code: error.code }, 'connection closed with error');
     });

@@ -23,6 +23,7 @@ import { GroupMethods } from './methods/groups';
 import { MessageActionMethods } from './methods/message-actions';
 import { MessagingMethods } from './methods/messaging';
 import { SessionSlot } from './methods/session-slot';
+import { DeviceMethods } from './methods/devices';
 import { SettingsMethods } from './methods/settings';
 import { proxyConfig } from './proxy-settings';
 import { SettingsStore } from './settings-store';
@@ -97,6 +98,7 @@ export function createMessengerCore(deps: CoreDeps): ClientCore {
   const groups = new GroupMethods(sessions, events);
   const settingsMethods = new SettingsMethods(settings, accounts, sessions, events);
   const attachments = new AttachmentMethods(sessions);
+  const devices = new DeviceMethods(sessions, events);
 
   const methods: CoreMethods = {
     // Accounts and session
@@ -167,6 +169,12 @@ export function createMessengerCore(deps: CoreDeps): ClientCore {
     setGroupRole: groups.setGroupRole,
     listGroupMembers: groups.listGroupMembers,
     groupReads: groups.groupReads,
+    // Devices and privacy
+    listDevices: devices.listDevices,
+    signOutDevice: devices.signOutDevice,
+    signOutOtherDevices: devices.signOutOtherDevices,
+    getPrivacy: devices.getPrivacy,
+    setPrivacy: devices.setPrivacy,
     // Settings
     getSettings: settingsMethods.getSettings,
     updateSettings: settingsMethods.updateSettings,

@@ -38,13 +38,21 @@ export function useFormat() {
     return new Date(at).toLocaleDateString(locale.value, { year: '2-digit', month: 'numeric', day: 'numeric' });
   }
 
-  /** A friend's presence: "Online", "Last seen 14:02" (today), "Last seen Yesterday 09:10", or "Offline" when unknown. */
-  function presence(p: { online: boolean; lastSeen: number }, now = Date.now()): string {
-    if (p.online) return t('presence.online');
-    if (!p.lastSeen) return t('presence.offline');
-    const when = daysBefore(now, p.lastSeen) === 0 ? time(p.lastSeen) : `${day(p.lastSeen, now)} ${time(p.lastSeen)}`;
-    return t('presence.lastSeen', { time: when });
+  /** "14:02" today, else "Yesterday 09:10" / a date and the time. */
+  function moment(at: number, now = Date.now()): string {
+    return daysBefore(now, at) === 0 ? time(at) : `${day(at, now)} ${time(at)}`;
   }
 
-  return { time, day, listTime, presence };
+  /**
+   * A friend's presence: "Online", "Last seen 14:02" (today), "Last seen Yesterday 09:10", "Last seen recently"
+   * when a last-seen setting hides it, or "Offline" when unknown.
+   */
+  function presence(p: { online: boolean; lastSeen: number; presenceHidden?: boolean }, now = Date.now()): string {
+    if (p.presenceHidden) return t('presenceHidden');
+    if (p.online) return t('presence.online');
+    if (!p.lastSeen) return t('presence.offline');
+    return t('presence.lastSeen', { time: moment(p.lastSeen, now) });
+  }
+
+  return { time, day, listTime, presence, moment };
 }

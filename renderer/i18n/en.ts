@@ -26,6 +26,21 @@ export const en = {
     main: 'Main navigation',
   },
   presence: { online: 'Online', offline: 'Offline', lastSeen: 'Last seen {time}' },
+  presenceHidden: 'Last seen recently',
+  devices: {
+    title: 'Devices', hint: 'Where your account is signed in. Signing a device out ends its session at once; it needs your password to sign in again.',
+    thisDevice: 'This device', online: 'Online now', lastActive: 'Last active {time}', unknownPlatform: 'Unknown system',
+    platforms: { linux: 'Linux', macos: 'macOS', windows: 'Windows', web: 'Browser', android: 'Android', ios: 'iOS' },
+    signOut: 'Sign out', signOutOthers: 'Sign out all other devices', signedOut: 'Signed out {n} device(s)',
+    confirmSignOut: 'Sign out “{name}”? It will need your password to sign in again.',
+    confirmSignOutOthers: 'Sign out every device except this one? They will need your password to sign in again.',
+    offline: 'Connect to see and manage your devices.', none: 'No other devices are signed in.',
+  },
+  lastSeenPrivacy: {
+    title: 'Privacy', label: 'Who can see my last seen and online status',
+    options: { everyone: 'Everyone', friends: 'My friends', nobody: 'Nobody' },
+    hint: 'If you hide yours from someone, you will not see theirs either.',
+  },
   connection: {
     offline: 'Offline. Messages will be sent when the connection returns.',
     connecting: 'Connecting…', handshaking: 'Connecting securely…', authenticating: 'Signing in…',
@@ -213,6 +228,7 @@ export const en = {
   },
   notices: {
     kicked: 'You were signed out because your account signed in on another device.',
+    signedOut: 'This device was signed out from “{device}”. Enter your password to sign in again.',
     cacheRecovered: 'Local data was damaged and has been rebuilt from the server.',
     cacheKeyLost: 'This device no longer has the key of your local data (the system keychain changed). The old data was set aside, not deleted, and your chats were loaded again from the server.',
   },

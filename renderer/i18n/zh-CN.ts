@@ -25,6 +25,21 @@ export const zhCN: MessageSchema = {
   },
   nav: { chats: '聊天', contacts: '联系人', groups: '群组', search: '搜索', settings: '设置', me: '我的资料', main: '主导航' },
   presence: { online: '在线', offline: '离线', lastSeen: '最后在线 {time}' },
+  presenceHidden: '最近在线',
+  devices: {
+    title: '登录设备', hint: '你的账号在这些设备上登录。让设备下线会立即结束它的会话，再次登录需要输入密码。',
+    thisDevice: '本机', online: '当前在线', lastActive: '最后活跃 {time}', unknownPlatform: '未知系统',
+    platforms: { linux: 'Linux', macos: 'macOS', windows: 'Windows', web: '浏览器', android: 'Android', ios: 'iOS' },
+    signOut: '下线', signOutOthers: '让其他所有设备下线', signedOut: '已让 {n} 台设备下线',
+    confirmSignOut: '让“{name}”下线？它再次登录需要输入密码。',
+    confirmSignOutOthers: '让除本机以外的所有设备下线？它们再次登录需要输入密码。',
+    offline: '连接服务器后才能查看和管理登录设备。', none: '没有其他已登录的设备。',
+  },
+  lastSeenPrivacy: {
+    title: '隐私', label: '谁可以看到我的最后在线时间和在线状态',
+    options: { everyone: '所有人', friends: '我的好友', nobody: '没有人' },
+    hint: '如果你对某人隐藏了自己的在线状态，你也看不到对方的。',
+  },
   connection: {
     offline: '已离线。连接恢复后消息会自动发送。',
     connecting: '正在连接…', handshaking: '正在建立安全连接…', authenticating: '正在登录…',
@@ -211,6 +226,7 @@ export const zhCN: MessageSchema = {
   },
   notices: {
     kicked: '你的账号已在其他设备登录，本机已下线。',
+    signedOut: '本机已被“{device}”强制下线。请输入密码重新登录。',
     cacheRecovered: '本地数据已损坏，已从服务器重建。',
     cacheKeyLost: '此设备已没有本地数据的密钥（系统钥匙串已更改）。旧数据已移到一旁（未删除），聊天记录已从服务器重新加载。',
   },

@@ -133,7 +133,7 @@ export const useContactsStore = defineStore('contacts', () => {
     const offs = [
       api.onFriendsChanged(({ friends: list }) => applyFriends(list)),
       api.onFriendRequestsChanged(({ requests: list }) => applyRequests(list)),
-      api.onPresence(({ userId, online, lastSeen }) => patchFriend(userId, { online, lastSeen })),
+      api.onPresence(({ userId, online, lastSeen, hidden }) => patchFriend(userId, { online, lastSeen, presenceHidden: hidden === true })),
     ];
     return () => offs.forEach((off) => off());
   }

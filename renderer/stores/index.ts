@@ -8,13 +8,14 @@ import { useAttachmentsStore } from './attachments';
 import { useConnectionStore } from './connection';
 import { useContactsStore } from './contacts';
 import { useConversationsStore } from './conversations';
+import { useDevicesStore } from './devices';
 import { useGroupsStore } from './groups';
 import { useLinksStore } from './links';
 import { useMessagesStore } from './messages';
 import { useSessionStore } from './session';
 import { useSettingsStore } from './settings';
 
-export { useAttachmentsStore, useConnectionStore, useContactsStore, useConversationsStore, useGroupsStore, useLinksStore, useMessagesStore, useSessionStore, useSettingsStore };
+export { useAttachmentsStore, useConnectionStore, useContactsStore, useConversationsStore, useDevicesStore, useGroupsStore, useLinksStore, useMessagesStore, useSessionStore, useSettingsStore };
 export { useSearchStore } from './search';
 export { useNavigationStore } from './navigation';
 
@@ -29,6 +30,7 @@ export function bindStores(): () => void {
     useSettingsStore().bind(),
     useLinksStore().bind(),
     useAttachmentsStore().bind(),
+    useDevicesStore().bind(),
   ];
   return () => offs.forEach((off) => off());
 }

@@ -5,7 +5,7 @@ import { useApi } from '../api';
 import { errorCode } from '../i18n/errors';
 
 export type SessionPhase = 'starting' | 'signed-out' | 'signed-in';
-export type Notice = 'kicked' | 'cacheRecovered' | 'cacheKeyLost' | 'passwordRequired';
+export type Notice = 'kicked' | 'signedOut' | 'cacheRecovered' | 'cacheKeyLost' | 'passwordRequired';
 
 export const useSessionStore = defineStore('session', () => {
   const session = ref<Session | null>(null);
@@ -15,6 +15,8 @@ export const useSessionStore = defineStore('session', () => {
   /** The last error code of login/register, translated by the view. */
   const errorCodeRef = ref<string | null>(null);
   const notice = ref<Notice | null>(null);
+  /** For `signedOut`: the device that signed this one out. */
+  const noticeDevice = ref('');
   /** Set when the core asks for the password of a stored account. */
   const passwordFor = ref<string | null>(null);
 
@@ -107,7 +109,11 @@ export const useSessionStore = defineStore('session', () => {
         setSession(null);
         void api.listAccounts({}).then((l) => (accounts.value = l)).catch(() => undefined);
       }),
-      api.onKicked(() => (notice.value = 'kicked')),
+      // Signed out from another device (Settings > Devices): its token is gone, the password is needed.
+      api.onKicked(({ reason, deviceName }) => {
+        notice.value = reason === 'token-revoked' ? 'signedOut' : 'kicked';
+        noticeDevice.value = deviceName ?? '';
+      }),
       api.onPasswordRequired(({ username }) => {
         passwordFor.value = username;
         notice.value = 'passwordRequired';
@@ -119,7 +125,7 @@ export const useSessionStore = defineStore('session', () => {
   }
 
   return {
-    session, phase, accounts, busy, errorCode: errorCodeRef, notice, passwordFor, me, myId,
+    session, phase, accounts, busy, errorCode: errorCodeRef, notice, noticeDevice, passwordFor, me, myId,
     init, login, register, logout, updateProfile, clearError, bind, setSession,
   };
 });

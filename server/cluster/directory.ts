@@ -42,6 +42,8 @@ export interface SessionDirectory {
   remove(ref: SessionRef): Promise<boolean>;
   /** Those of `userIds` with a live session on a live node. */
   onlineAmong(userIds: readonly number[]): Promise<Set<number>>;
+  /** The user's devices with a live session on a live node (the devices list shows them online). */
+  onlineDevices(userId: number): Promise<Set<string>>;
   /**
    * Periodic work, given this node's sessions: in a cluster, the node's
    * heartbeat (if the directory had taken the node for dead, its sessions
@@ -90,6 +92,11 @@ export class LocalDirectory implements SessionDirectory {
 
   onlineAmong(userIds: readonly number[]): Promise<Set<number>> {
     return Promise.resolve(new Set(userIds.filter((id) => this.live(id))));
+  }
+
+  onlineDevices(userId: number): Promise<Set<string>> {
+    const live = [...(this.byUser.get(userId) ?? [])].filter(([, e]) => !e.ended).map(([deviceId]) => deviceId);
+    return Promise.resolve(new Set(live));
   }
 
   maintain(): Promise<PresenceChange[]> {

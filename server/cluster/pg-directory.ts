@@ -121,6 +121,15 @@ export class PgSessionDirectory implements SessionDirectory {
     return new Set(rows.map((r) => Number(r.user_id)));
   }
 
+  async onlineDevices(userId: number): Promise<Set<string>> {
+    const { rows } = await this.pool.query<{ device_id: string }>(
+      `SELECT s.device_id FROM cluster_sessions s JOIN cluster_nodes n ON n.node_id = s.node_id
+       WHERE s.user_id = $1 AND NOT s.ended AND n.seen_at > clock_timestamp() - $2 * interval '1 millisecond'`,
+      [userId, this.ttlMs],
+    );
+    return new Set(rows.map((r) => r.device_id));
+  }
+
   async maintain(local: () => readonly SessionRef[]): Promise<PresenceChange[]> {
     if (this.closed) return [];
     const { rows } = await this.pool.query<{ inserted: boolean }>(

@@ -10,6 +10,7 @@ import type { Limits } from '../limits';
 import type { Metrics } from '../metrics';
 import type { AccountService } from '../services/accounts';
 import type { AttachmentService } from '../services/attachments';
+import type { DeviceService } from '../services/devices';
 import type { Caller } from '../services/deps';
 import { fail } from '../services/errors';
 import type { FriendService } from '../services/friends';
@@ -17,6 +18,7 @@ import type { GroupService } from '../services/groups';
 import type { MessageService } from '../services/messages';
 import type { PresenceService } from '../services/presence';
 import type { ProfileService } from '../services/profiles';
+import type { SettingsService } from '../services/settings';
 import type { SyncService } from '../services/sync';
 import type { SessionRegistry } from './registry';
 import type { Session } from './session';
@@ -35,6 +37,8 @@ export interface Services {
   sync: SyncService;
   presence: PresenceService;
   attachments: AttachmentService;
+  devices: DeviceService;
+  settings: SettingsService;
 }
 
 function caller(session: Session): Caller {
@@ -42,7 +46,7 @@ function caller(session: Session): Caller {
 }
 
 export function createHandlers(services: Services, registry: SessionRegistry, limits: Limits, clock: Clock, metrics: Metrics): HandlerTable {
-  const { accounts, friends, profiles, groups, messages, sync, presence, attachments } = services;
+  const { accounts, friends, profiles, groups, messages, sync, presence, attachments, devices, settings } = services;
 
   /** Binds a successful login to the session, unless it went away or logged in meanwhile. */
   const bindLogin = async (session: Session, outcome: Awaited<ReturnType<AccountService['login']>>) => {
@@ -110,5 +114,10 @@ export function createHandlers(services: Services, registry: SessionRegistry, li
     [Command.GROUP_READS]: (s, req) => groups.reads(caller(s), req.groupId),
     [Command.BLOB_UPLOAD_AUTH]: (s, req) => attachments.uploadAuth(caller(s), req),
     [Command.BLOB_DOWNLOAD_AUTH]: (s, req) => attachments.downloadAuth(caller(s), req),
+    [Command.DEVICE_LIST]: (s) => devices.list(s),
+    [Command.DEVICE_SIGN_OUT]: (s, req) => devices.signOut(s, req),
+    [Command.CONVERSATION_SETTINGS_SET]: (s, req) => settings.setConversation(caller(s), req),
+    [Command.PRIVACY_GET]: (s) => settings.getPrivacy(caller(s)),
+    [Command.PRIVACY_SET]: (s, req) => settings.setPrivacy(caller(s), req),
   };
 }

@@ -207,6 +207,17 @@ export class SessionRegistry implements Notifier {
     this.publish(userId, encodeMessage({ kind: Kind.KICK, kick: { reason, deviceName, deviceId: '', keepNode: this.bus.nodeId, keepSession: keepSession ?? 0 } }));
   }
 
+  kickDevice(userId: number, deviceId: string, reason: Kicked_Reason, deviceName: string): void {
+    // keepSession 0 keeps nothing: session ids start at 1.
+    const kick: KickOrder = { reason, deviceName, deviceId, keepNode: this.bus.nodeId, keepSession: 0 };
+    this.kickLocal(userId, kick);
+    this.publish(userId, encodeMessage({ kind: Kind.KICK, kick }));
+  }
+
+  onlineDevices(userId: number): Promise<Set<string>> {
+    return this.directory.onlineDevices(userId);
+  }
+
   /** This node's logged-in sessions as directory records (those whose login is complete). */
   localRefs(): SessionRef[] {
     const refs: SessionRef[] = [];

@@ -26,6 +26,7 @@ export interface NewAccount {
   nickname: string;
   deviceId: string;
   deviceName: string;
+  platform: string;
   tokenHash: Uint8Array;
 }
 
@@ -33,7 +34,7 @@ export const register = writeOperation('accounts.register', async ({ tx, events,
   // Checked again here: another registration may have won while the caller hashed.
   if (await tx.users.byUsername(a.username)) throw fail(ResultCode.USERNAME_TAKEN, 'username taken');
   const id = await tx.users.create({ username: a.username, passwordHash: a.passwordHash, nickname: a.nickname, now });
-  await tx.devices.upsert({ userId: id, deviceId: a.deviceId, deviceName: a.deviceName, tokenHash: a.tokenHash, now });
+  await tx.devices.upsert({ userId: id, deviceId: a.deviceId, deviceName: a.deviceName, platform: a.platform, tokenHash: a.tokenHash, now });
   const user = (await tx.users.byId(id))!;
   events.append(id, SyncDomain.PROFILES, { case: 'profile', value: renderProfile(user) });
   await events.allocate();
@@ -43,8 +44,8 @@ export const register = writeOperation('accounts.register', async ({ tx, events,
 /** A verified login: remembers the device (and its new token hash). */
 export const recordLogin = writeOperation(
   'accounts.recordLogin',
-  async ({ tx, now }, a: { userId: number; deviceId: string; deviceName: string; tokenHash: Uint8Array }): Promise<LoginView> => {
-    await tx.devices.upsert({ userId: a.userId, deviceId: a.deviceId, deviceName: a.deviceName, tokenHash: a.tokenHash, now });
+  async ({ tx, now }, a: { userId: number; deviceId: string; deviceName: string; platform: string; tokenHash: Uint8Array }): Promise<LoginView> => {
+    await tx.devices.upsert({ userId: a.userId, deviceId: a.deviceId, deviceName: a.deviceName, platform: a.platform, tokenHash: a.tokenHash, now });
     const user = (await tx.users.byId(a.userId))!;
     return { user, syncHead: await tx.sequences.head(a.userId) };
   },

@@ -7,6 +7,7 @@
 import type { Operation } from '../storage/store';
 import * as accounts from './accounts';
 import * as blobs from './blobs';
+import * as devices from './devices';
 import * as friends from './friends';
 import * as groups from './groups';
 import * as messageActions from './message-actions';
@@ -14,6 +15,7 @@ import * as messages from './messages';
 import * as presence from './presence';
 import * as profiles from './profiles';
 import * as resync from './resync';
+import * as settings from './settings';
 import * as sync from './sync';
 
 function isOperation(value: unknown): value is Operation<unknown, unknown> {
@@ -32,4 +34,4 @@ function collect(...modules: Array<Record<string, unknown>>): Map<string, Operat
   return byName;
 }
 
-export const operations: ReadonlyMap<string, Operation<unknown, unknown>> = collect(accounts, blobs, friends, groups, messageActions, messages, presence, profiles, resync, sync);
+export const operations: ReadonlyMap<string, Operation<unknown, unknown>> = collect(accounts, blobs, devices, friends, groups, messageActions, messages, presence, profiles, resync, settings, sync);

@@ -31,6 +31,7 @@ import { GROUP_ACTION_ID_PREFIX } from './group-actions';
 import { requireMembership } from './groups';
 import { readOperation, writeOperation, type WriteContext } from './operation';
 import { encodeTextMessageEvent } from './message-encoding';
+import { clearMarkedUnread } from './settings';
 import { conversationRefFor, renderMessage } from './render';
 
 /** A conversation as the caller names it: the peer's user id, or the group id. */
@@ -138,6 +139,7 @@ export const recallMessage = writeOperation('messages.recall', async ({ tx, even
 export const markRead = writeOperation('messages.markRead', async ({ tx, events, now }, a: { caller: Caller; conversation: Target; upToConvSeq: number }) => {
   const { caller } = a;
   const { conv } = await resolve(tx, caller, a.conversation, false);
+  await clearMarkedUnread(tx, events, now, caller.userId, a.conversation);
   const upTo = Math.min(a.upToConvSeq, await tx.conversations.seqHead(conv.id));
   if (upTo <= 0 || !(await tx.messages.advanceRead(conv.id, caller.userId, upTo))) return;
   const receipt = (viewer: number) =>

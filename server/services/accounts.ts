@@ -28,11 +28,12 @@ export interface LoginOutcome {
   kickOthers: boolean;
 }
 
-function checkDevice(device: DeviceInfo | undefined): { id: string; name: string } {
+function checkDevice(device: DeviceInfo | undefined): { id: string; name: string; platform: string } {
   if (!device) throw invalid('device', 'device is required');
   requireText('device.device_id', device.deviceId, 1, 128);
   const name = device.deviceName === '' ? 'unnamed device' : requireText('device.device_name', device.deviceName, 1, 64);
-  return { id: device.deviceId, name };
+  const platform = device.platform === '' ? '' : requireText('device.platform', device.platform, 1, 32);
+  return { id: device.deviceId, name, platform };
 }
 
 export class AccountService {
@@ -50,7 +51,7 @@ export class AccountService {
     if (await run.read(usernameTaken, username)) throw fail(ResultCode.USERNAME_TAKEN, 'username taken');
     const passwordHash = await hashPassword(req.password, config.scrypt);
     const token = newDeviceToken();
-    const view = await run.write(register, { username, passwordHash, nickname, deviceId: device.id, deviceName: device.name, tokenHash: hashToken(token) });
+    const view = await run.write(register, { username, passwordHash, nickname, deviceId: device.id, deviceName: device.name, platform: device.platform, tokenHash: hashToken(token) });
     logger.info({ userId: view.user.id }, 'user registered');
     return this.outcome(view, token, device, false);
   }
@@ -77,7 +78,7 @@ export class AccountService {
         throw invalid('credential', 'password or device_token is required');
     }
     if (user.disabled) throw fail(ResultCode.ACCOUNT_DISABLED, 'account disabled');
-    const view = await run.write(recordLogin, { userId: user.id, deviceId: device.id, deviceName: device.name, tokenHash: hashToken(token) });
+    const view = await run.write(recordLogin, { userId: user.id, deviceId: device.id, deviceName: device.name, platform: device.platform, tokenHash: hashToken(token) });
     return this.outcome(view, token, device, req.kickOtherSessions);
   }
 

@@ -22,13 +22,13 @@ import {
   type SendMessageRequest,
   type TypingRequest,
 } from '../../shared/protocol';
-import { markRead, recallMessage, recordPulled, recordPushAcks, sendMessage, typingAudience, type Target } from '../operations/messages';
+import { markRead, recallMessage, recordPulled, recordPushAcks, sendMessage, typingAudience } from '../operations/messages';
 import { GROUP_ACTION_ID_PREFIX } from '../operations/group-actions';
 import { editMessage, hideMessage, reactToMessage } from '../operations/message-actions';
 import type { AttachmentService } from './attachments';
 import type { Caller, ServiceDeps } from './deps';
 import { fail, invalid } from './errors';
-import { big, charLength, requireEmoji, requireId, requireText, toNumber } from './validate';
+import { big, charLength, requireConversationRef, requireEmoji, requireId, requireText, toNumber } from './validate';
 
 export class MessageService {
   /** PUSH_ACKs waiting for the next turn of the event loop. */
@@ -123,8 +123,4 @@ export class MessageService {
   }
 }
 
-function checkRef(ref: ConversationRef | undefined): Target {
-  if (!ref) throw invalid('conversation', 'conversation is required');
-  if (ref.type !== ConversationType.DIRECT && ref.type !== ConversationType.GROUP) throw invalid('conversation.type', 'unknown conversation type');
-  return { type: ref.type, id: requireId('conversation.id', ref.id) };
-}
+const checkRef = requireConversationRef;

@@ -16,6 +16,10 @@ export interface Notifier {
   onlineAmong(userIds: readonly number[]): Promise<Set<number>>;
   /** Ends sessions of a user (all but `keepSession`), telling them why. */
   kick(userId: number, reason: Kicked_Reason, deviceName: string, keepSession?: number): void;
+  /** Ends the sessions of one device of a user, on every node, telling them why. */
+  kickDevice(userId: number, deviceId: string, reason: Kicked_Reason, deviceName: string): void;
+  /** The user's devices online anywhere. */
+  onlineDevices(userId: number): Promise<Set<string>>;
 }
 
 /** A Notifier that drops everything (admin CLI, storage-only tests). */
@@ -25,4 +29,6 @@ export const nullNotifier: Notifier = {
   presence() {},
   onlineAmong: () => Promise.resolve(new Set()),
   kick() {},
+  kickDevice() {},
+  onlineDevices: () => Promise.resolve(new Set()),
 };

@@ -10,7 +10,7 @@ import { invalid } from './errors';
 import type { MessageService } from './messages';
 import { toNumber } from './validate';
 
-const validDomains = new Set<number>([SyncDomain.MESSAGES, SyncDomain.FRIENDS, SyncDomain.PROFILES, SyncDomain.GROUPS, SyncDomain.MEMBERS]);
+const validDomains = new Set<number>([SyncDomain.MESSAGES, SyncDomain.FRIENDS, SyncDomain.PROFILES, SyncDomain.GROUPS, SyncDomain.MEMBERS, SyncDomain.SETTINGS]);
 
 export class SyncService {
   constructor(

@@ -1,4 +1,5 @@
 /** Field checks shared by the services; each failure names the field. */
+import { ConversationType, type ConversationRef } from '../../shared/protocol';
 import { invalid } from './errors';
 
 export const USERNAME_RE = /^[a-z0-9_.-]{3,32}$/;
@@ -63,4 +64,11 @@ export function requireText(field: string, value: string, min: number, max: numb
   requireLength(field, value, min, max);
   if (/[\u0000-\u001f\u007f]/.test(value)) throw invalid(field, `${field} must not contain control characters`);
   return value;
+}
+
+/** A conversation as the caller names it (the peer's user id, or the group id). */
+export function requireConversationRef(ref: ConversationRef | undefined): { type: ConversationType; id: number } {
+  if (!ref) throw invalid('conversation', 'conversation is required');
+  if (ref.type !== ConversationType.DIRECT && ref.type !== ConversationType.GROUP) throw invalid('conversation.type', 'unknown conversation type');
+  return { type: ref.type, id: requireId('conversation.id', ref.id) };
 }

@@ -192,6 +192,30 @@ export const migrations: Migration[] = [
       `);
     },
   },
+  {
+    version: 7,
+    name: 'devices list, conversation settings and last-seen privacy',
+    up(db) {
+      // Settings a user shares across their devices (pin, mute, marked unread) live here, keyed by the
+      // conversation as the user names it; their changes are SETTINGS-domain sync events.
+      db.exec(`
+        ALTER TABLE devices ADD COLUMN platform TEXT NOT NULL DEFAULT '';
+        ALTER TABLE devices ADD COLUMN last_active INTEGER NOT NULL DEFAULT 0;
+        UPDATE devices SET last_active = last_login;
+        ALTER TABLE users ADD COLUMN last_seen_privacy INTEGER NOT NULL DEFAULT 0;
+        CREATE TABLE conversation_settings (
+          user_id INTEGER NOT NULL,
+          conv_type INTEGER NOT NULL,
+          target_id INTEGER NOT NULL,
+          pinned INTEGER NOT NULL DEFAULT 0,
+          muted_until INTEGER NOT NULL DEFAULT 0,
+          marked_unread INTEGER NOT NULL DEFAULT 0,
+          updated_at INTEGER NOT NULL,
+          PRIMARY KEY (user_id, conv_type, target_id)
+        ) WITHOUT ROWID;
+      `);
+    },
+  },
 ];
 
 export const latestVersion = migrations[migrations.length - 1]!.version;

@@ -184,6 +184,27 @@ export const postgresMigrations: PostgresMigration[] = [
       );
     `),
   },
+  {
+    version: 6,
+    name: 'devices list, conversation settings and last-seen privacy',
+    // As SQLite's migration 7.
+    up: sql(`
+      ALTER TABLE devices ADD COLUMN platform text NOT NULL DEFAULT '';
+      ALTER TABLE devices ADD COLUMN last_active bigint NOT NULL DEFAULT 0;
+      UPDATE devices SET last_active = last_login;
+      ALTER TABLE users ADD COLUMN last_seen_privacy smallint NOT NULL DEFAULT 0;
+      CREATE TABLE conversation_settings (
+        user_id bigint NOT NULL,
+        conv_type smallint NOT NULL,
+        target_id bigint NOT NULL,
+        pinned smallint NOT NULL DEFAULT 0,
+        muted_until bigint NOT NULL DEFAULT 0,
+        marked_unread smallint NOT NULL DEFAULT 0,
+        updated_at bigint NOT NULL,
+        PRIMARY KEY (user_id, conv_type, target_id)
+      );
+    `),
+  },
 ];
 
 export const latestPostgresVersion = postgresMigrations[postgresMigrations.length - 1]!.version;

@@ -16,6 +16,8 @@ import {
   type BlobRow,
   type BlobsRepository,
   type ConversationRow,
+  type ConversationSettingsRepository,
+  type ConversationSettingsRow,
   type ConversationsRepository,
   type DeviceRow,
   type DevicesRepository,
@@ -90,6 +92,9 @@ class PgUsers implements UsersRepository {
     await this.sql.count('users.profile', 'UPDATE users SET nickname = $1, avatar = $2, signature = $3, updated_at = $4 WHERE id = $5', [f.nickname, f.avatar, f.signature, now, id]);
   }
   async setLastSeen(id: number, at: number) { await this.sql.count('users.lastSeen', 'UPDATE users SET last_seen = $1 WHERE id = $2', [at, id]); }
+  async setLastSeenPrivacy(id: number, visibility: number) {
+    await this.sql.count('users.lastSeenPrivacy', 'UPDATE users SET last_seen_privacy = $1 WHERE id = $2', [visibility, id]);
+  }
 }
 
 class PgSequences implements SequencesRepository {
@@ -115,18 +120,45 @@ class PgDevices implements DevicesRepository {
   get(userId: number, deviceId: string) {
     return this.sql.one<DeviceRow>('devices.get', 'SELECT * FROM devices WHERE user_id = $1 AND device_id = $2', [userId, deviceId]);
   }
-  async upsert(d: { userId: number; deviceId: string; deviceName: string; tokenHash: Uint8Array | null; now: number }) {
+  async upsert(d: { userId: number; deviceId: string; deviceName: string; platform: string; tokenHash: Uint8Array | null; now: number }) {
     await this.sql.count(
       'devices.upsert',
-      `INSERT INTO devices (user_id, device_id, device_name, token_hash, created_at, last_login) VALUES ($1, $2, $3, $4, $5, $5)
-       ON CONFLICT (user_id, device_id) DO UPDATE SET device_name = excluded.device_name, token_hash = excluded.token_hash, last_login = excluded.last_login`,
-      [d.userId, d.deviceId, d.deviceName, bytes(d.tokenHash), d.now],
+      `INSERT INTO devices (user_id, device_id, device_name, platform, token_hash, created_at, last_login, last_active) VALUES ($1, $2, $3, $4, $5, $6, $6, $6)
+       ON CONFLICT (user_id, device_id) DO UPDATE SET device_name = excluded.device_name, platform = excluded.platform, token_hash = excluded.token_hash,
+       last_login = excluded.last_login, last_active = excluded.last_active`,
+      [d.userId, d.deviceId, d.deviceName, d.platform, bytes(d.tokenHash), d.now],
     );
+  }
+  signedIn(userId: number) {
+    return this.sql.rows<DeviceRow>('devices.signedIn', 'SELECT * FROM devices WHERE user_id = $1 AND token_hash IS NOT NULL', [userId]);
+  }
+  async touch(userId: number, deviceId: string, now: number) {
+    await this.sql.count('devices.touch', 'UPDATE devices SET last_active = greatest(last_active, $1) WHERE user_id = $2 AND device_id = $3', [now, userId, deviceId]);
   }
   async revokeToken(userId: number, deviceId: string) {
     await this.sql.count('devices.revoke', 'UPDATE devices SET token_hash = NULL WHERE user_id = $1 AND device_id = $2', [userId, deviceId]);
   }
   async revokeAll(userId: number) { await this.sql.count('devices.revokeAll', 'UPDATE devices SET token_hash = NULL WHERE user_id = $1', [userId]); }
+}
+
+class PgConversationSettings implements ConversationSettingsRepository {
+  constructor(private readonly sql: Sql) {}
+  get(userId: number, convType: number, targetId: number) {
+    return this.sql.one<ConversationSettingsRow>(
+      'convSettings.get',
+      'SELECT * FROM conversation_settings WHERE user_id = $1 AND conv_type = $2 AND target_id = $3',
+      [userId, convType, targetId],
+    );
+  }
+  async put(r: ConversationSettingsRow) {
+    await this.sql.count(
+      'convSettings.put',
+      `INSERT INTO conversation_settings (user_id, conv_type, target_id, pinned, muted_until, marked_unread, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7)
+       ON CONFLICT (user_id, conv_type, target_id) DO UPDATE SET pinned = excluded.pinned, muted_until = excluded.muted_until,
+       marked_unread = excluded.marked_unread, updated_at = excluded.updated_at`,
+      [r.user_id, r.conv_type, r.target_id, r.pinned, r.muted_until, r.marked_unread, r.updated_at],
+    );
+  }
 }
 
 class PgEvents implements EventsRepository {
@@ -405,6 +437,7 @@ export class PgTx implements Tx {
   readonly users: UsersRepository;
   readonly sequences: SequencesRepository;
   readonly devices: DevicesRepository;
+  readonly conversationSettings: ConversationSettingsRepository;
   readonly events: EventsRepository;
   readonly conversations: ConversationsRepository;
   readonly messages: MessagesRepository;
@@ -418,6 +451,7 @@ export class PgTx implements Tx {
     this.users = new PgUsers(sql);
     this.sequences = new PgSequences(sql);
     this.devices = new PgDevices(sql);
+    this.conversationSettings = new PgConversationSettings(sql);
     this.events = new PgEvents(sql);
     this.conversations = new PgConversations(sql);
     this.messages = new PgMessages(sql);

@@ -11,6 +11,8 @@ import {
   type BlobRow,
   type BlobsRepository,
   type ConversationRow,
+  type ConversationSettingsRepository,
+  type ConversationSettingsRow,
   type ConversationsRepository,
   type DeviceRow,
   type DevicesRepository,
@@ -58,6 +60,7 @@ class SqliteUsers implements UsersRepository {
       password: db.prepare('UPDATE users SET password_hash = ? WHERE id = ?'),
       profile: db.prepare('UPDATE users SET nickname = ?, avatar = ?, signature = ?, updated_at = ? WHERE id = ?'),
       lastSeen: db.prepare('UPDATE users SET last_seen = ? WHERE id = ?'),
+      lastSeenPrivacy: db.prepare('UPDATE users SET last_seen_privacy = ? WHERE id = ?'),
     };
   }
   async create(u: { username: string; passwordHash: string; nickname: string; now: number }) {
@@ -73,6 +76,7 @@ class SqliteUsers implements UsersRepository {
     this.s.profile.run(f.nickname, f.avatar, f.signature, now, id);
   }
   async setLastSeen(id: number, at: number) { this.s.lastSeen.run(at, id); }
+  async setLastSeenPrivacy(id: number, visibility: number) { this.s.lastSeenPrivacy.run(visibility, id); }
 }
 
 /**
@@ -108,18 +112,37 @@ class SqliteDevices implements DevicesRepository {
   constructor(db: Database) {
     this.s = {
       get: db.prepare('SELECT * FROM devices WHERE user_id = ? AND device_id = ?'),
-      upsert: db.prepare(`INSERT INTO devices (user_id, device_id, device_name, token_hash, created_at, last_login) VALUES (?, ?, ?, ?, ?, ?)
-        ON CONFLICT (user_id, device_id) DO UPDATE SET device_name = excluded.device_name, token_hash = excluded.token_hash, last_login = excluded.last_login`),
+      upsert: db.prepare(`INSERT INTO devices (user_id, device_id, device_name, platform, token_hash, created_at, last_login, last_active) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+        ON CONFLICT (user_id, device_id) DO UPDATE SET device_name = excluded.device_name, platform = excluded.platform, token_hash = excluded.token_hash,
+        last_login = excluded.last_login, last_active = excluded.last_active`),
       revoke: db.prepare('UPDATE devices SET token_hash = NULL WHERE user_id = ? AND device_id = ?'),
       revokeAll: db.prepare('UPDATE devices SET token_hash = NULL WHERE user_id = ?'),
+      signedIn: db.prepare('SELECT * FROM devices WHERE user_id = ? AND token_hash IS NOT NULL'),
+      touch: db.prepare('UPDATE devices SET last_active = max(last_active, ?) WHERE user_id = ? AND device_id = ?'),
     };
   }
   async get(userId: number, deviceId: string) { return one<DeviceRow>(this.s.get, userId, deviceId); }
-  async upsert(d: { userId: number; deviceId: string; deviceName: string; tokenHash: Uint8Array | null; now: number }) {
-    this.s.upsert.run(d.userId, d.deviceId, d.deviceName, d.tokenHash, d.now, d.now);
+  async upsert(d: { userId: number; deviceId: string; deviceName: string; platform: string; tokenHash: Uint8Array | null; now: number }) {
+    this.s.upsert.run(d.userId, d.deviceId, d.deviceName, d.platform, d.tokenHash, d.now, d.now, d.now);
   }
   async revokeToken(userId: number, deviceId: string) { this.s.revoke.run(userId, deviceId); }
   async revokeAll(userId: number) { this.s.revokeAll.run(userId); }
+  async signedIn(userId: number) { return all<DeviceRow>(this.s.signedIn, userId); }
+  async touch(userId: number, deviceId: string, now: number) { this.s.touch.run(now, userId, deviceId); }
+}
+
+class SqliteConversationSettings implements ConversationSettingsRepository {
+  private s;
+  constructor(db: Database) {
+    this.s = {
+      get: db.prepare('SELECT * FROM conversation_settings WHERE user_id = ? AND conv_type = ? AND target_id = ?'),
+      put: db.prepare(`INSERT INTO conversation_settings (user_id, conv_type, target_id, pinned, muted_until, marked_unread, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+        ON CONFLICT (user_id, conv_type, target_id) DO UPDATE SET pinned = excluded.pinned, muted_until = excluded.muted_until,
+        marked_unread = excluded.marked_unread, updated_at = excluded.updated_at`),
+    };
+  }
+  async get(userId: number, convType: number, targetId: number) { return one<ConversationSettingsRow>(this.s.get, userId, convType, targetId); }
+  async put(r: ConversationSettingsRow) { this.s.put.run(r.user_id, r.conv_type, r.target_id, r.pinned, r.muted_until, r.marked_unread, r.updated_at); }
 }
 
 /** SyncDomain.MESSAGES: its events are not in the per-domain index. */
@@ -353,6 +376,7 @@ export class SqliteTx implements Tx {
   readonly users: UsersRepository;
   readonly sequences: SqliteSequences;
   readonly devices: DevicesRepository;
+  readonly conversationSettings: ConversationSettingsRepository;
   readonly events: EventsRepository;
   readonly conversations: ConversationsRepository;
   readonly messages: MessagesRepository;
@@ -365,6 +389,7 @@ export class SqliteTx implements Tx {
     this.users = new SqliteUsers(db);
     this.sequences = new SqliteSequences(db);
     this.devices = new SqliteDevices(db);
+    this.conversationSettings = new SqliteConversationSettings(db);
     this.events = new SqliteEvents(db);
     this.conversations = new SqliteConversations(db);
     this.messages = new SqliteMessages(db);

@@ -28,6 +28,8 @@ export interface UserRow {
   created_at: number;
   updated_at: number;
   last_seen: number;
+  /** LastSeenVisibility (0 = everyone; absent on rows read before the column existed). */
+  last_seen_privacy?: number;
 }
 
 export interface DeviceRow {
@@ -37,6 +39,21 @@ export interface DeviceRow {
   token_hash: Uint8Array | null;
   created_at: number;
   last_login: number;
+  platform?: string;
+  /** Last login or end of the device's last session. */
+  last_active?: number;
+}
+
+/** A user's own settings of one conversation (ConversationSettings). */
+export interface ConversationSettingsRow {
+  user_id: number;
+  /** ConversationType: 1 direct (target = the peer), 2 group (target = the group). */
+  conv_type: number;
+  target_id: number;
+  pinned: number;
+  muted_until: number;
+  marked_unread: number;
+  updated_at: number;
 }
 
 export interface EventRow {
@@ -148,6 +165,7 @@ export interface UsersRepository {
   setPasswordHash(id: number, hash: string): Promise<void>;
   updateProfile(id: number, fields: { nickname: string; avatar: string; signature: string }, now: number): Promise<void>;
   setLastSeen(id: number, at: number): Promise<void>;
+  setLastSeenPrivacy(id: number, visibility: number): Promise<void>;
 }
 
 export interface SequencesRepository {
@@ -165,9 +183,18 @@ export interface SequencesRepository {
 
 export interface DevicesRepository {
   get(userId: number, deviceId: string): Promise<DeviceRow | undefined>;
-  upsert(device: { userId: number; deviceId: string; deviceName: string; tokenHash: Uint8Array | null; now: number }): Promise<void>;
+  upsert(device: { userId: number; deviceId: string; deviceName: string; platform: string; tokenHash: Uint8Array | null; now: number }): Promise<void>;
   revokeToken(userId: number, deviceId: string): Promise<void>;
   revokeAll(userId: number): Promise<void>;
+  /** Devices with a valid token (signed in), any order. */
+  signedIn(userId: number): Promise<DeviceRow[]>;
+  /** A session of the device ended: remember when. */
+  touch(userId: number, deviceId: string, now: number): Promise<void>;
+}
+
+export interface ConversationSettingsRepository {
+  get(userId: number, convType: number, targetId: number): Promise<ConversationSettingsRow | undefined>;
+  put(row: ConversationSettingsRow): Promise<void>;
 }
 
 export interface EventsRepository {
@@ -267,6 +294,7 @@ export interface Tx {
   users: UsersRepository;
   sequences: SequencesRepository;
   devices: DevicesRepository;
+  conversationSettings: ConversationSettingsRepository;
   events: EventsRepository;
   conversations: ConversationsRepository;
   messages: MessagesRepository;

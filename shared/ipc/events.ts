@@ -11,6 +11,7 @@ import type {
   GroupMemberView,
   GroupView,
   MessageView,
+  PrivacySettings,
   Settings,
   TransferProgress,
   UpdateStatus,
@@ -33,7 +34,9 @@ export interface MessengerEvents {
   /** Total unread of unmuted conversations (the badge number). */
   unreadTotal: { total: number };
   typing: { key: ConversationKey; userId: number; typing: boolean };
-  presence: { userId: number; online: boolean; lastSeen: number };
+  presence: { userId: number; online: boolean; lastSeen: number; hidden?: boolean };
+  /** The account's privacy settings changed (here or on another device). */
+  privacyChanged: PrivacySettings;
   friendsChanged: { friends: Contact[] };
   friendRequestsChanged: { requests: FriendRequestView[] };
   groupsChanged: { groups: GroupView[] };
@@ -68,6 +71,7 @@ export const eventNames = [
   'unreadTotal',
   'typing',
   'presence',
+  'privacyChanged',
   'friendsChanged',
   'friendRequestsChanged',
   'groupsChanged',

@@ -10,10 +10,12 @@
 import { z } from 'zod';
 import { charCount, MAX_DRAFT_LENGTH, MAX_MESSAGE_LENGTH } from '../util/text';
 import { isConversationKey } from './conversation-key';
-import { groupRoles } from './types';
+import { groupRoles, lastSeenSettings } from './types';
 import type {
   AccountSummary,
   AttachmentBytes,
+  DeviceView,
+  PrivacySettings,
   AttachmentLimits,
   MediaCacheUsage,
   MediaItem,
@@ -231,6 +233,16 @@ export const methodSchemas = {
   listGroupMembers: z.object({ groupId: id }).strict(),
   groupReads: z.object({ groupId: id }).strict(),
 
+  // Devices and account privacy (online only: the server holds them)
+  /** The account's signed-in devices, this one first. */
+  listDevices: none,
+  /** Signs another device out: its session ends at once and it needs the password again. */
+  signOutDevice: z.object({ deviceId: z.string().min(1).max(128) }).strict(),
+  /** Signs out every device but this one; resolves with how many were signed out. */
+  signOutOtherDevices: none,
+  getPrivacy: none,
+  setPrivacy: z.object({ lastSeen: z.enum(lastSeenSettings) }).strict(),
+
   // Settings, app, updates (the last three are served by the shell, not the core)
   getSettings: none,
   updateSettings: z
@@ -333,6 +345,11 @@ export interface MethodResults {
   listGroupMembers: GroupMemberView[];
   /** How far each other member has read (asked from the server each time; OFFLINE when not connected). */
   groupReads: MemberRead[];
+  listDevices: DeviceView[];
+  signOutDevice: void;
+  signOutOtherDevices: { signedOut: number };
+  getPrivacy: PrivacySettings;
+  setPrivacy: PrivacySettings;
   getSettings: Settings;
   updateSettings: Settings;
   getAppInfo: AppInfo;

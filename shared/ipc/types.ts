@@ -33,7 +33,8 @@ export interface ConnectionStatus {
 }
 
 /** Login sync phases, in the order they run. */
-export const syncPhases = ['messages', 'friends', 'profiles', 'groups', 'members'] as const;
+/** Login sync order: messages, then the settings shared by your devices (pins order the chat list), then the rest. */
+export const syncPhases = ['messages', 'settings', 'friends', 'profiles', 'groups', 'members'] as const;
 export type SyncPhase = (typeof syncPhases)[number];
 
 export interface AccountSummary {
@@ -246,6 +247,30 @@ export interface Contact extends Profile {
   state: FriendState;
   online: boolean;
   lastSeen: number;
+  /** Their last-seen setting, or yours, hides their presence from you: show "last seen recently". */
+  presenceHidden?: boolean;
+}
+
+/** Who may see when you were last online (enforced by the server; who hides theirs sees nobody's). */
+export const lastSeenSettings = ['everyone', 'friends', 'nobody'] as const;
+export type LastSeenSetting = (typeof lastSeenSettings)[number];
+
+export interface PrivacySettings {
+  lastSeen: LastSeenSetting;
+}
+
+/** One signed-in device of the account (Settings > Devices). */
+export interface DeviceView {
+  deviceId: string;
+  name: string;
+  /** 'linux', 'macos', 'windows', ...; empty when the device did not say. */
+  platform: string;
+  createdAt: number;
+  /** Last sign-in or end of its last session (epoch ms). */
+  lastActive: number;
+  online: boolean;
+  /** The device this app runs on. */
+  current: boolean;
 }
 
 export interface FriendRequestView {

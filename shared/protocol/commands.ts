@@ -56,6 +56,11 @@ export const requestSpecs = {
   [Command.MESSAGE_EDIT]: spec(pb.EditMessageRequestSchema, pb.EmptySchema),
   [Command.MESSAGE_REACT]: spec(pb.ReactRequestSchema, pb.EmptySchema),
   [Command.MESSAGE_HIDE]: spec(pb.HideRequestSchema, pb.EmptySchema),
+  [Command.DEVICE_LIST]: spec(pb.EmptySchema, pb.DeviceListSchema),
+  [Command.DEVICE_SIGN_OUT]: spec(pb.DeviceSignOutRequestSchema, pb.DeviceSignOutResultSchema),
+  [Command.CONVERSATION_SETTINGS_SET]: spec(pb.ConversationSettingsUpdateSchema, pb.ConversationSettingsSchema),
+  [Command.PRIVACY_GET]: spec(pb.EmptySchema, pb.PrivacySettingsSchema),
+  [Command.PRIVACY_SET]: spec(pb.PrivacySettingsSchema, pb.PrivacySettingsSchema),
 } as const satisfies Partial<Record<Command, RequestSpec>>;
 
 export type RequestCommand = keyof typeof requestSpecs;

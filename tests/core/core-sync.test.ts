@@ -33,7 +33,7 @@ async function boot(server: FakeServer, clock = new ManualClock(), pageSize = 5)
 }
 
 describe('login sync', () => {
-  it('pulls messages first (UI usable after the first page), then friends, profiles, groups, members', async () => {
+  it('pulls messages first (UI usable after the first page), then settings, friends, profiles, groups, members', async () => {
     const server = new FakeServer();
     server.addFriend(2);
     for (let i = 0; i < 12; i++) server.addMessage(2 + (i % 3), `hello ${i}`);
@@ -49,6 +49,7 @@ describe('login sync', () => {
       [SyncDomain.MESSAGES],
       [SyncDomain.MESSAGES],
       [SyncDomain.MESSAGES],
+      [SyncDomain.SETTINGS],
       [SyncDomain.FRIENDS],
       [SyncDomain.PROFILES],
       [SyncDomain.GROUPS],

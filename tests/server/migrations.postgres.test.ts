@@ -67,8 +67,18 @@ describe('PostgreSQL migrations', () => {
     await pool.query('DELETE FROM events');
   });
 
+  it('6: devices get a platform and a last-active time (their last login), users a last-seen setting, and conversation settings a table', async () => {
+    const { rows: users } = await pool.query<{ id: string }>("INSERT INTO users (username, password_hash, nickname, created_at, updated_at) VALUES ('u6', 'h', 'n', 1, 1) RETURNING id");
+    await pool.query("INSERT INTO devices (user_id, device_id, device_name, token_hash, created_at, last_login) VALUES ($1, 'd', 'laptop', '\\x01', 1, 42)", [users[0]!.id]);
+    expect(await migratePostgres(pool, 6)).toEqual([4, 5, 6]);
+    expect((await pool.query('SELECT platform, last_active FROM devices')).rows).toEqual([{ platform: '', last_active: '42' }]);
+    expect((await pool.query("SELECT last_seen_privacy FROM users WHERE username = 'u6'")).rows).toEqual([{ last_seen_privacy: 0 }]);
+    await pool.query('INSERT INTO conversation_settings (user_id, conv_type, target_id, pinned, updated_at) VALUES (1, 1, 2, 1, 5)');
+    await expect(pool.query('INSERT INTO conversation_settings (user_id, conv_type, target_id, updated_at) VALUES (1, 1, 2, 6)')).rejects.toThrow(/duplicate key/);
+  });
+
   it('is idempotent and refuses a database from a newer server', async () => {
-    expect(await migratePostgres(pool)).toEqual(postgresMigrations.map((m) => m.version).filter((v) => v > 3));
+    expect(await migratePostgres(pool)).toEqual(postgresMigrations.map((m) => m.version).filter((v) => v > 6));
     expect(await migratePostgres(pool)).toEqual([]);
     await pool.query("INSERT INTO schema_migrations (version, name) VALUES ($1, 'from the future')", [latestPostgresVersion + 1]);
     await expect(migratePostgres(pool)).rejects.toThrow(/newer than this server/);

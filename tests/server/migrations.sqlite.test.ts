@@ -121,6 +121,20 @@ describe('migrations', () => {
     db.close();
   });
 
+  it('7: devices get a platform and a last-active time (their last login), users a last-seen setting, and conversation settings a table', () => {
+    const db = new Database(join(dir, 'm7.db'));
+    migrate(db, 6);
+    db.prepare("INSERT INTO users (username, password_hash, nickname, created_at, updated_at) VALUES ('u', 'h', 'n', 1, 1)").run();
+    db.prepare("INSERT INTO devices (user_id, device_id, device_name, token_hash, created_at, last_login) VALUES (1, 'd', 'laptop', x'01', 1, 42)").run();
+    expect(migrate(db, 7)).toEqual([7]);
+    expect(db.prepare('SELECT platform, last_active FROM devices').get()).toEqual({ platform: '', last_active: 42 });
+    expect(db.prepare('SELECT last_seen_privacy FROM users').get()).toEqual({ last_seen_privacy: 0 });
+    db.prepare('INSERT INTO conversation_settings (user_id, conv_type, target_id, pinned, updated_at) VALUES (1, 1, 2, 1, 5)').run();
+    expect(() => db.prepare('INSERT INTO conversation_settings (user_id, conv_type, target_id, updated_at) VALUES (1, 1, 2, 6)').run()).toThrow(/UNIQUE|PRIMARY/);
+    expect(db.prepare('SELECT muted_until, marked_unread FROM conversation_settings').get()).toEqual({ muted_until: 0, marked_unread: 0 });
+    db.close();
+  });
+
   it('is idempotent and refuses a database from a newer server', () => {
     const db = new Database(join(dir, 'm3.db'));
     expect(migrate(db)).toEqual(migrations.map((m) => m.version));

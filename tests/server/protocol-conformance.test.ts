@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { AttachmentKind, Command, GroupRole, requestSpecs, ResultCode, type RequestCommand } from '../../shared/protocol';
+import { AttachmentKind, Command, GroupRole, requestSpecs, ResultCode, type LastSeenVisibility, type RequestCommand } from '../../shared/protocol';
 import { cipherSize } from '../../shared/attachments/format';
 import { EncryptStream } from '../../shared/node/attachments/file-cipher';
 import { setUserDisabled } from '../../server/services/admin';
@@ -216,6 +216,17 @@ const probes: Partial<Record<RequestCommand, Partial<Record<ResultCode, Probe>>>
   [Command.MESSAGE_HIDE]: {
     [ResultCode.INVALID_ARGUMENT]: ask(() => w.alice, Command.MESSAGE_HIDE, () => ({ msgId: 0n })),
     [ResultCode.NOT_FOUND]: ask(() => w.carol, Command.MESSAGE_HIDE, () => ({ msgId: w.bobToAlice })),
+  },
+  [Command.DEVICE_SIGN_OUT]: {
+    [ResultCode.INVALID_ARGUMENT]: ask(() => w.alice, Command.DEVICE_SIGN_OUT, () => ({ deviceId: w.alice.deviceId })),
+    [ResultCode.NOT_FOUND]: ask(() => w.alice, Command.DEVICE_SIGN_OUT, () => ({ deviceId: 'no-such-device' })),
+  },
+  [Command.CONVERSATION_SETTINGS_SET]: {
+    [ResultCode.INVALID_ARGUMENT]: ask(() => w.alice, Command.CONVERSATION_SETTINGS_SET, () => ({ conversation: direct(w.bob) })),
+    [ResultCode.NOT_FOUND]: ask(() => w.alice, Command.CONVERSATION_SETTINGS_SET, () => ({ conversation: group(NOBODY), pinned: true })),
+  },
+  [Command.PRIVACY_SET]: {
+    [ResultCode.INVALID_ARGUMENT]: ask(() => w.alice, Command.PRIVACY_SET, () => ({ lastSeen: 9 as LastSeenVisibility })),
   },
   [Command.MESSAGE_RECALL]: {
     [ResultCode.INVALID_ARGUMENT]: ask(() => w.alice, Command.MESSAGE_RECALL, () => ({ msgId: 0n })),

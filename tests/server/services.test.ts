@@ -43,7 +43,7 @@ afterEach(async () => {
 });
 
 async function account(name: string): Promise<number> {
-  const out = await new AccountService(deps).register({ username: name, password: 'password123', nickname: '', device: { deviceId: 'd', deviceName: '' } } as never);
+  const out = await new AccountService(deps).register({ username: name, password: 'password123', nickname: '', device: { deviceId: 'd', deviceName: '', platform: '' } } as never);
   return out.userId;
 }
 

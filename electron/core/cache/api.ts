@@ -33,6 +33,7 @@ import type {
   MessageStatus,
   MessageView,
   Page,
+  PrivacySettings,
   Profile,
 } from '../../../shared/ipc';
 import type { SyncDomain } from '../../../shared/protocol';
@@ -51,6 +52,7 @@ import type {
   WireMessageRecalled,
   WireProfile,
   WireReceipt,
+  WireConversationSettings,
   WireSyncEvent,
 } from '../wire';
 
@@ -187,6 +189,10 @@ export interface AppliedChanges {
   members: { groupId: number; members: GroupMemberView[] }[];
   /** Set when any conversation's unread count or mute changed. */
   unreadTotal?: number;
+  /** A conversation's settings (pin, mute, marked unread) came from another device. */
+  settingsChanged?: boolean;
+  /** The account's privacy settings, when an event changed them. */
+  privacy?: PrivacySettings;
   /** Highest seq applied per domain (the new cursors). */
   cursors: Partial<Record<SyncDomain, number>>;
 }
@@ -317,6 +323,12 @@ export interface ConversationRepository {
   mutesEndedBetween(from: number, to: number): ConversationView[];
   /** Remove the conversation and its messages locally. */
   remove(key: ConversationKey): boolean;
+  /**
+   * The conversation's settings as the server last described them (event
+   * `seq`); an older description than the one applied changes nothing.
+   * Returns the key when the row changed.
+   */
+  applySettings(settings: WireConversationSettings, seq: number): ConversationKey | undefined;
 }
 
 // ---------------------------------------------------------------- outbox
@@ -422,7 +434,8 @@ export interface ContactRepository {
   /** Newest first; incoming and outgoing, any state. */
   listFriendRequests(): FriendRequestView[];
   /** Presence (memory only). Returns true if it changed. */
-  setPresence(userId: number, online: boolean, lastSeen: number): boolean;
+  /** `hidden`: a last-seen setting hides their presence from this account. */
+  setPresence(userId: number, online: boolean, lastSeen: number, hidden?: boolean): boolean;
   getPresence(userId: number): { online: boolean; lastSeen: number };
 }
 

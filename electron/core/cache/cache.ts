@@ -1,5 +1,5 @@
 /** The open cache of one account: the repositories over one connection, and batched sync apply. */
-import type { Contact, ConversationKey, ConversationView, FriendRequestView, GroupMemberView, GroupView, MessageView, Profile } from '../../../shared/ipc';
+import type { Contact, ConversationKey, ConversationView, FriendRequestView, GroupMemberView, GroupView, MessageView, PrivacySettings, Profile } from '../../../shared/ipc';
 import type { SyncDomain } from '../../../shared/protocol';
 import { assertNever } from '../../../shared/util/assert';
 import type { AppliedChanges, Cache, MessageAck, NewOutgoingMessage, OutboxEntry } from './api';
@@ -16,7 +16,8 @@ import { Outbox } from './outbox';
 import { Profiles } from './profiles';
 import { Search, SearchIndex } from './search';
 import { SyncState } from './sync-state';
-import { num, profileFromWire } from '../wire';
+import { lastSeenVisibility, num, profileFromWire } from '../wire';
+import { PRIVACY_LAST_SEEN } from './sync-state';
 import { directKey, groupKey } from '../../../shared/ipc/conversation-key';
 
 export class OpenedCache implements Cache {
@@ -115,6 +116,8 @@ export class OpenedCache implements Cache {
       const profiles = new Map<number, Profile>();
       const groups = new Map<number, GroupView>();
       const memberGroups = new Set<number>();
+      let settingsChanged = false;
+      let privacy: PrivacySettings | undefined;
       const cursors: Partial<Record<SyncDomain, number>> = {};
 
       for (const ev of events) {
@@ -194,6 +197,20 @@ export class OpenedCache implements Cache {
             }
             break;
           }
+          case 'conversationSettings': {
+            const key = this.conversations.applySettings(e.value, seq);
+            if (key) {
+              convKeys.add(key);
+              settingsChanged = true;
+            }
+            break;
+          }
+          case 'privacy': {
+            const lastSeen = lastSeenVisibility.fromWire(e.value.lastSeen) ?? 'everyone';
+            this.syncState.setMeta(PRIVACY_LAST_SEEN, lastSeen);
+            privacy = { lastSeen };
+            break;
+          }
           case 'member': {
             const r = this.members.apply(e.value, seq);
             if (r.change !== 'unchanged') memberGroups.add(num(e.value.groupId));
@@ -225,6 +242,8 @@ export class OpenedCache implements Cache {
       };
       if (removed.size > 0) changes.removed = [...removed].map(([key, ids]) => ({ key, ids }));
       if (conversations.length > 0) changes.unreadTotal = this.conversations.unreadTotal();
+      if (settingsChanged) changes.settingsChanged = true;
+      if (privacy) changes.privacy = privacy;
       return changes;
     });
   }

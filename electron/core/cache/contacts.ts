@@ -37,17 +37,17 @@ const CONTACT_SELECT = `
   FROM friends f LEFT JOIN profiles p ON p.user_id = f.user_id`;
 
 export class Presence {
-  private readonly map = new Map<number, { online: boolean; lastSeen: number }>();
+  private readonly map = new Map<number, { online: boolean; lastSeen: number; hidden: boolean }>();
 
-  set(userId: number, online: boolean, lastSeen: number): boolean {
+  set(userId: number, online: boolean, lastSeen: number, hidden = false): boolean {
     const cur = this.map.get(userId);
-    if (cur && cur.online === online && cur.lastSeen === lastSeen) return false;
-    this.map.set(userId, { online, lastSeen });
+    if (cur && cur.online === online && cur.lastSeen === lastSeen && cur.hidden === hidden) return false;
+    this.map.set(userId, { online, lastSeen, hidden });
     return true;
   }
 
-  get(userId: number): { online: boolean; lastSeen: number } {
-    return this.map.get(userId) ?? { online: false, lastSeen: 0 };
+  get(userId: number): { online: boolean; lastSeen: number; hidden: boolean } {
+    return this.map.get(userId) ?? { online: false, lastSeen: 0, hidden: false };
   }
 }
 
@@ -69,6 +69,7 @@ export class Contacts implements ContactRepository {
       state: r.state,
       online: p.online,
       lastSeen: p.lastSeen,
+      ...(p.hidden ? { presenceHidden: true } : {}),
     };
   }
 
@@ -150,8 +151,8 @@ export class Contacts implements ContactRepository {
       .map((r) => this.requestFromRow(r));
   }
 
-  setPresence(userId: number, online: boolean, lastSeen: number): boolean {
-    return this.presence.set(userId, online, lastSeen);
+  setPresence(userId: number, online: boolean, lastSeen: number, hidden = false): boolean {
+    return this.presence.set(userId, online, lastSeen, hidden);
   }
 
   getPresence(userId: number): { online: boolean; lastSeen: number } {

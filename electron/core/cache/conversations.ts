@@ -16,6 +16,7 @@ import { parseConversationKey } from '../../../shared/ipc/conversation-key';
 import { parseGroupAction } from './group-action';
 import { MUTED_FOREVER } from './migrations/0002_mute_until';
 import { parseStored, summaryOf } from '../attachments/stored';
+import { fromWireRef, num, type WireConversationSettings } from '../wire';
 
 const VIEW_SELECT = `
   SELECT c.key, c.type, c.target_id, c.unread, c.mentioned, c.draft, c.pinned, c.muted_until, c.marked_unread, c.updated_at,
@@ -223,6 +224,18 @@ export class Conversations implements ConversationRepository {
       .stmt<[number, number], { key: ConversationKey }>(`SELECT key FROM conversations WHERE muted_until > ? AND muted_until <= ?`)
       .all(from, to);
     return keys.map((k) => this.get(k.key)).filter((c): c is ConversationView => c !== undefined);
+  }
+
+  applySettings(s: WireConversationSettings, seq: number): ConversationKey | undefined {
+    const key = fromWireRef(s.conversation);
+    if (!key) return undefined;
+    // A chat pinned or muted on another device shows here too, even before its first message arrives.
+    this.ensureRow(key);
+    const mutedUntil = Math.min(num(s.mutedUntil), MUTED_FOREVER);
+    const changed = this.ctx.db
+      .stmt(`UPDATE conversations SET pinned = ?, muted_until = ?, marked_unread = ?, settings_seq = ? WHERE key = ? AND settings_seq < ?`)
+      .run(s.pinned ? 1 : 0, mutedUntil, s.markedUnread ? 1 : 0, seq, key, seq).changes;
+    return changed > 0 ? key : undefined;
   }
 
   remove(key: ConversationKey): boolean {

@@ -3,6 +3,9 @@ import type { SyncDomain } from '../../../shared/protocol';
 import type { SyncStateRepository } from './api';
 import { parseJson, type CacheContext } from './context';
 
+/** Meta key of the account's last-seen setting as the server last told it ('everyone' when never told). */
+export const PRIVACY_LAST_SEEN = 'privacy.lastSeen';
+
 export class SyncState implements SyncStateRepository {
   constructor(private readonly ctx: CacheContext) {}
 

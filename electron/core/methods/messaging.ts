@@ -5,6 +5,7 @@ import { Command } from '../../../shared/protocol';
 import { CoreError } from '../errors';
 import { emitApplied, type CoreEmitter } from '../events';
 import { big, toWireRef } from '../wire';
+import { MUTED_FOREVER } from '../cache/migrations/0002_mute_until';
 import type { SessionSlot } from './session-slot';
 
 type MessagingMethodName =
@@ -82,8 +83,11 @@ export class MessagingMethods implements Pick<CoreMethods, MessagingMethodName> 
   };
 
   markRead = async (args: ParsedArgs<'markRead'>): Promise<void> => {
-    const { cache, reads } = this.sessions.account();
+    const { cache, reads, settings } = this.sessions.account();
+    const wasMarked = cache.conversations.get(args.key)?.markedUnread === true;
     const { readSeq, changed, conversation } = cache.conversations.markRead(args.key);
+    // Reading ends "marked as unread" on every device (MARK_READ does it too, but not in a chat without messages).
+    if (wasMarked) settings.change(args.key, { markedUnread: false });
     if (changed) {
       this.events.emit('conversationsChanged', { conversations: [conversation] });
       this.events.emit('unreadTotal', { total: cache.conversations.unreadTotal() });
@@ -97,22 +101,27 @@ export class MessagingMethods implements Pick<CoreMethods, MessagingMethodName> 
   };
 
   setPinned = async (args: ParsedArgs<'setPinned'>): Promise<void> => {
-    const conversation = this.sessions.account().cache.conversations.setPinned(args.key, args.pinned);
+    const { cache, settings } = this.sessions.account();
+    const conversation = cache.conversations.setPinned(args.key, args.pinned);
+    settings.change(args.key, { pinned: args.pinned });
     this.events.emit('conversationsChanged', { conversations: [conversation] });
   };
 
   setMuted = async (args: ParsedArgs<'setMuted'>): Promise<void> => {
-    const { cache, mutes } = this.sessions.account();
+    const { cache, mutes, settings } = this.sessions.account();
     const until = !args.muted ? 0 : args.durationMs === undefined ? 'forever' : this.now() + args.durationMs;
     cache.conversations.setMuted(args.key, until);
+    settings.change(args.key, { mutedUntil: until === 'forever' ? MUTED_FOREVER : until });
     mutes.reschedule();
     this.conversationChanged(args.key, true);
   };
 
-  /** Local to this device, like Telegram's "mark as unread" before it synced. */
+  /** Marked unread on every device of the account (cleared by reading it on any). */
   markUnread = async (args: ParsedArgs<'markUnread'>): Promise<void> => {
-    const { cache } = this.sessions.account();
-    if (cache.conversations.markUnread(args.key).changed) this.conversationChanged(args.key, true);
+    const { cache, settings } = this.sessions.account();
+    if (!cache.conversations.markUnread(args.key).changed) return;
+    settings.change(args.key, { markedUnread: true });
+    this.conversationChanged(args.key, true);
   };
 
   deleteConversation = async (args: ParsedArgs<'deleteConversation'>): Promise<void> => {

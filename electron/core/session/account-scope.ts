@@ -31,6 +31,7 @@ import { fromWireRef, num } from '../wire';
 import { MuteExpiry } from './mute-expiry';
 import { PresenceTracker } from './presence';
 import { ReadReporter } from './read-reporter';
+import { SettingsSender } from './settings-sender';
 import { TypingThrottle } from './typing';
 
 export interface AccountScopeDeps {
@@ -57,6 +58,7 @@ export class AccountScope implements Disposable {
   readonly sync: SyncEngine;
   readonly presence: PresenceTracker;
   readonly reads: ReadReporter;
+  readonly settings: SettingsSender;
   readonly typing: TypingThrottle;
   readonly mutes: MuteExpiry;
   readonly attachments: AccountAttachments;
@@ -75,6 +77,7 @@ export class AccountScope implements Disposable {
     });
     this.presence = new PresenceTracker({ cache, events, log });
     this.reads = new ReadReporter(deps.link, log);
+    this.settings = new SettingsSender(cache, deps.link, log);
     this.typing = new TypingThrottle(deps.clock, deps.timings.typingThrottleMs);
     this.attachments = this.store.add(
       new AccountAttachments({ cache, clock: deps.clock, timings: deps.timings, log, events, link: deps.link, media: deps.media, proxy: deps.proxy }),
@@ -105,6 +108,13 @@ export class AccountScope implements Disposable {
           const newFriends = changes.friends.filter((f) => f.state === 'friend').map((f) => f.userId);
           const link = deps.link();
           if (newFriends.length > 0 && link && deps.isOnline()) void this.presence.refresh(link, newFriends);
+          // A mute set on another device may end at another time.
+          if (changes.settingsChanged) this.mutes.reschedule();
+          if (changes.privacy) {
+            events.emit('privacyChanged', changes.privacy);
+            // Our own setting also decides whose presence we see: ask again.
+            if (link && deps.isOnline()) void this.presence.refresh(link);
+          }
         },
         progress: deps.syncProgress,
       }),
@@ -130,6 +140,7 @@ export class AccountScope implements Disposable {
   online(link: Link, selfUserId: number): void {
     this.outbox.online();
     this.reads.flush();
+    this.settings.flush();
     // The server does not tell us our own presence: we are online on this device.
     this.presence.apply(selfUserId, true, this.deps.clock.now());
     void this.presence.refresh(link);
@@ -159,7 +170,7 @@ export class AccountScope implements Disposable {
       case Command.PRESENCE_PUSH: {
         const presence = decodePayload(PresenceSchema, frame.payload);
         if (!presence.ok) return;
-        this.presence.apply(num(presence.value.userId), presence.value.online, num(presence.value.lastSeen));
+        this.presence.apply(num(presence.value.userId), presence.value.online, num(presence.value.lastSeen), presence.value.hidden);
         return;
       }
       case Command.ERROR: {

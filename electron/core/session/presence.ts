@@ -24,8 +24,12 @@ export interface PresenceDeps {
 export class PresenceTracker {
   constructor(private readonly deps: PresenceDeps) {}
 
-  apply(userId: number, online: boolean, lastSeen: number): void {
-    if (this.deps.cache.contacts.setPresence(userId, online, lastSeen)) this.deps.events.emit('presence', { userId, online, lastSeen });
+  /** `hidden`: a last-seen setting (theirs or ours) hides their presence from us. */
+  apply(userId: number, online: boolean, lastSeen: number, hidden = false): void {
+    if (hidden) [online, lastSeen] = [false, 0];
+    if (this.deps.cache.contacts.setPresence(userId, online, lastSeen, hidden)) {
+      this.deps.events.emit('presence', { userId, online, lastSeen, ...(hidden ? { hidden } : {}) });
+    }
   }
 
   /** Asks the server who of `userIds` (default: all friends) is online. Never throws. */
@@ -34,7 +38,7 @@ export class PresenceTracker {
     if (ids.length === 0) return;
     try {
       const list = await link.request(Command.PRESENCE_QUERY, { userIds: ids.map((id) => big(id)) });
-      for (const p of list.presences) this.apply(num(p.userId), p.online, num(p.lastSeen));
+      for (const p of list.presences) this.apply(num(p.userId), p.online, num(p.lastSeen), p.hidden);
     } catch (err) {
       this.deps.log.debug({ err: toErrorInfo(err) }, 'presence query failed');
     }

@@ -36,6 +36,9 @@ export type Credentials =
 /** Authentication answers after which retrying with the same credentials is pointless. */
 const FATAL_AUTH = errorCodes('BAD_CREDENTIALS', 'ACCOUNT_DISABLED', 'TOKEN_INVALID', 'USERNAME_TAKEN', 'INVALID_ARGUMENT', 'ALREADY_AUTHENTICATED');
 
+/** The platform shown beside this device in the account's device list. */
+const DEVICE_PLATFORM = ({ darwin: 'macos', win32: 'windows' } as Record<string, string>)[process.platform] ?? process.platform;
+
 export interface SessionDeps {
   dataDir: string;
   clock: Clock;
@@ -266,7 +269,7 @@ export class AccountSession implements Disposable {
   }
 
   private authenticate(link: Link): Promise<LoginResponse> {
-    const device = { deviceId: this.deps.accounts.deviceId, deviceName: this.deps.deviceName };
+    const device = { deviceId: this.deps.accounts.deviceId, deviceName: this.deps.deviceName, platform: DEVICE_PLATFORM };
     const creds = this.credentials;
     switch (creds.kind) {
       case 'register':

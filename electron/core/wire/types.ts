@@ -11,6 +11,7 @@
 import type {
   Attachment,
   ConversationRef,
+  ConversationSettings,
   Friend,
   FriendRequestInfo,
   GroupInfo,
@@ -52,3 +53,4 @@ export type WireFriendRequest = Wire<FriendRequestInfo>;
 export type WireGroup = Wire<GroupInfo>;
 export type WireGroupMember = Wire<GroupMember>;
 export type WireSyncEvent = Wire<SyncEvent>;
+export type WireConversationSettings = Wire<ConversationSettings>;

@@ -5,7 +5,7 @@
  * forgets a word of the contract a compile error; a wire value without a
  * word (UNSPECIFIED, or one added by a newer server) maps to undefined.
  */
-import type { AttachmentKind, ConversationKind, FriendRequestState, FriendState, GroupActionKind, GroupRole, KickReason, SyncPhase } from '../../../shared/ipc';
+import type { AttachmentKind, ConversationKind, FriendRequestState, FriendState, GroupActionKind, GroupRole, KickReason, LastSeenSetting, SyncPhase } from '../../../shared/ipc';
 import {
   AttachmentKind as WireAttachmentKind,
   ConversationType,
@@ -14,6 +14,7 @@ import {
   GroupActionKind as WireGroupActionKind,
   GroupRole as WireGroupRole,
   Kicked_Reason,
+  LastSeenVisibility,
   ReceiptType,
   SyncDomain,
 } from '../../../shared/protocol';
@@ -78,10 +79,17 @@ export const receiptKind = enumMapping<'delivered' | 'read', ReceiptType>({
 /** Login sync phases and the domain each one pulls, in the order the login sync runs them. */
 export const syncPhase = enumMapping<SyncPhase, SyncDomain>({
   messages: SyncDomain.MESSAGES,
+  settings: SyncDomain.SETTINGS,
   friends: SyncDomain.FRIENDS,
   profiles: SyncDomain.PROFILES,
   groups: SyncDomain.GROUPS,
   members: SyncDomain.MEMBERS,
+});
+
+export const lastSeenVisibility = enumMapping<LastSeenSetting, LastSeenVisibility>({
+  everyone: LastSeenVisibility.EVERYONE,
+  friends: LastSeenVisibility.FRIENDS,
+  nobody: LastSeenVisibility.NOBODY,
 });
 
 export const attachmentKind = enumMapping<AttachmentKind, WireAttachmentKind>({

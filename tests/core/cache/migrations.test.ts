@@ -100,12 +100,21 @@ describe('migrations', () => {
     migrate(db, 4);
     db.prepare(`INSERT INTO conversations (key, type, target_id) VALUES ('u:2', 'direct', 2)`).run();
     db.prepare(`INSERT INTO messages (id, conv, sort_key, sender_id, client_msg_id, outgoing, text, sent_at, status) VALUES ('m1', 'u:2', 1, 2, 'c1', 0, 'old', 0, 'sent')`).run();
-    expect(migrate(db)).toEqual([5]);
+    expect(migrate(db, 5)).toEqual([5]);
     expect(db.prepare(`SELECT text, attachments FROM messages`).all()).toEqual([{ text: 'old', attachments: null }]);
     expect(tables(db)).toContain('local_files');
     // The media list reads the partial index, not the whole conversation.
     const plan = db.prepare(`EXPLAIN QUERY PLAN SELECT id FROM messages WHERE conv = 'u:2' AND attachments IS NOT NULL ORDER BY sort_key DESC`).all() as { detail: string }[];
     expect(plan.map((p) => p.detail).join(' ')).toContain('messages_media');
+    db.close();
+  });
+
+  it('0006 gives conversations the sequence of their last settings from the server; local settings stay', () => {
+    const db = tempDb();
+    migrate(db, 5);
+    db.prepare(`INSERT INTO conversations (key, type, target_id, pinned, muted_until, marked_unread) VALUES ('u:2', 'direct', 2, 1, 99, 1)`).run();
+    expect(migrate(db)).toEqual([6]);
+    expect(db.prepare(`SELECT pinned, muted_until, marked_unread, settings_seq FROM conversations`).get()).toEqual({ pinned: 1, muted_until: 99, marked_unread: 1, settings_seq: 0 });
     db.close();
   });
 

@@ -5,12 +5,13 @@ import { migration0002 } from './0002_mute_until';
 import { migration0003 } from './0003_group_actions';
 import { migration0004 } from './0004_message_actions';
 import { migration0005 } from './0005_attachments';
+import { migration0006 } from './0006_conversation_settings';
 import { runMigrations, schemaVersion } from '../../../../shared/node/sqlite/migrate';
 import type { Migration } from './types';
 
 export type { Migration } from './types';
 
-export const migrations: readonly Migration[] = [migration0001, migration0002, migration0003, migration0004, migration0005];
+export const migrations: readonly Migration[] = [migration0001, migration0002, migration0003, migration0004, migration0005, migration0006];
 
 export const latestSchemaVersion = migrations.length;
 

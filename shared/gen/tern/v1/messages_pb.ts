@@ -18,7 +18,7 @@ import type { Message as Message$1 } from "@bufbuild/protobuf";
  * Describes the file tern/v1/messages.proto.
  */
 export const file_tern_v1_messages: GenFile = /*@__PURE__*/
-  fileDesc("ChZ0ZXJuL3YxL21lc3NhZ2VzLnByb3RvEgd0ZXJuLnYxIgcKBUVtcHR5IkEKEEhhbmRzaGFrZVJlcXVlc3QSGAoQcHJvdG9jb2xfdmVyc2lvbhgBIAEoDRITCgtjbGllbnRfbmFtZRgCIAEoCSKWAQoRSGFuZHNoYWtlUmVzcG9uc2USGAoQcHJvdG9jb2xfdmVyc2lvbhgBIAEoDRIXCgtzZXJ2ZXJfdGltZRgCIAEoBEICMAISFgoObWF4X2ZyYW1lX3NpemUYAyABKA0SHQoVaGVhcnRiZWF0X2ludGVydmFsX21zGAQgASgNEhcKD2lkbGVfdGltZW91dF9tcxgFIAEoDSJoCgtFcnJvckRldGFpbBIhCgRjb2RlGAEgASgOMhMudGVybi52MS5SZXN1bHRDb2RlEg8KB21lc3NhZ2UYAiABKAkSDQoFZmllbGQYAyABKAkSFgoOcmV0cnlfYWZ0ZXJfbXMYBCABKA0iGwoEUGluZxITCgdzZW50X2F0GAEgASgEQgIwAiI0CgRQb25nEhMKB3NlbnRfYXQYASABKARCAjACEhcKC3NlcnZlcl90aW1lGAIgASgEQgIwAiJsCg9SZWdpc3RlclJlcXVlc3QSEAoIdXNlcm5hbWUYASABKAkSEAoIcGFzc3dvcmQYAiABKAkSEAoIbmlja25hbWUYAyABKAkSIwoGZGV2aWNlGAQgASgLMhMudGVybi52MS5EZXZpY2VJbmZvIjQKCkRldmljZUluZm8SEQoJZGV2aWNlX2lkGAEgASgJEhMKC2RldmljZV9uYW1lGAIgASgJIpwBCgxMb2dpblJlcXVlc3QSEAoIdXNlcm5hbWUYASABKAkSEgoIcGFzc3dvcmQYAiABKAlIABIWCgxkZXZpY2VfdG9rZW4YAyABKAlIABIjCgZkZXZpY2UYBCABKAsyEy50ZXJuLnYxLkRldmljZUluZm8SGwoTa2lja19vdGhlcl9zZXNzaW9ucxgFIAEoCEIMCgpjcmVkZW50aWFsItMBCg1Mb2dpblJlc3BvbnNlEhMKB3VzZXJfaWQYASABKARCAjACEhQKDGRldmljZV90b2tlbhgCIAEoCRIhCgdwcm9maWxlGAMgASgLMhAudGVybi52MS5Qcm9maWxlEhUKCXN5bmNfaGVhZBgEIAEoBEICMAISFwoLc2VydmVyX3RpbWUYBSABKARCAjACEh8KE21heF9hdHRhY2htZW50X3NpemUYBiABKARCAjACEiMKG21heF9hdHRhY2htZW50c19wZXJfbWVzc2FnZRgHIAEoDSIsCg1Mb2dvdXRSZXF1ZXN0EhsKE3Jldm9rZV9kZXZpY2VfdG9rZW4YASABKAgitgEKBktpY2tlZBImCgZyZWFzb24YASABKA4yFi50ZXJuLnYxLktpY2tlZC5SZWFzb24SEwoLZGV2aWNlX25hbWUYAiABKAkibwoGUmVhc29uEhYKElJFQVNPTl9VTlNQRUNJRklFRBAAEhYKElJFQVNPTl9PVEhFUl9MT0dJThABEhsKF1JFQVNPTl9BQ0NPVU5UX0RJU0FCTEVEEAISGAoUUkVBU09OX1RPS0VOX1JFVk9LRUQQAyJKCg9Db252ZXJzYXRpb25SZWYSJwoEdHlwZRgBIAEoDjIZLnRlcm4udjEuQ29udmVyc2F0aW9uVHlwZRIOCgJpZBgCIAEoBEICMAIiHgoHTWVudGlvbhITCgd1c2VyX2lkGAEgASgEQgIwAiLKAQoSU2VuZE1lc3NhZ2VSZXF1ZXN0EiQKAnRvGAEgASgLMhgudGVybi52MS5Db252ZXJzYXRpb25SZWYSFQoNY2xpZW50X21zZ19pZBgCIAEoCRIMCgR0ZXh0GAMgASgJEiIKCG1lbnRpb25zGAQgAygLMhAudGVybi52MS5NZW50aW9uEhsKD3JlcGx5X3RvX21zZ19pZBgFIAEoBEICMAISKAoLYXR0YWNobWVudHMYBiADKAsyEy50ZXJuLnYxLkF0dGFjaG1lbnQieAoOU2VuZE1lc3NhZ2VBY2sSEgoGbXNnX2lkGAEgASgEQgIwAhIUCghjb252X3NlcRgCIAEoBEICMAISEwoHc2VudF9hdBgDIAEoBEICMAISFAoIdXNlcl9zZXEYBCABKARCAjACEhEKCWR1cGxpY2F0ZRgFIAEoCCL0AgoHTWVzc2FnZRISCgZtc2dfaWQYASABKARCAjACEi4KDGNvbnZlcnNhdGlvbhgCIAEoCzIYLnRlcm4udjEuQ29udmVyc2F0aW9uUmVmEhQKCGNvbnZfc2VxGAMgASgEQgIwAhIVCglzZW5kZXJfaWQYBCABKARCAjACEhUKDWNsaWVudF9tc2dfaWQYBSABKAkSEwoHc2VudF9hdBgGIAEoBEICMAISDAoEdGV4dBgHIAEoCRIiCghtZW50aW9ucxgIIAMoCzIQLnRlcm4udjEuTWVudGlvbhIbCg9yZXBseV90b19tc2dfaWQYCSABKARCAjACEhAKCHJlY2FsbGVkGAogASgIEigKC2F0dGFjaG1lbnRzGAsgAygLMhMudGVybi52MS5BdHRhY2htZW50EioKDGdyb3VwX2FjdGlvbhh4IAEoCzIULnRlcm4udjEuR3JvdXBBY3Rpb24SFQoJZWRpdGVkX2F0GB4gASgEQgIwAiJZCgtHcm91cEFjdGlvbhImCgRraW5kGAEgASgOMhgudGVybi52MS5Hcm91cEFjdGlvbktpbmQSFAoIdXNlcl9pZHMYAiADKARCAjACEgwKBG5hbWUYAyABKAkiPwoHQmxvYlJlZhIOCgZkaWdlc3QYASABKAkSFwoLY2lwaGVyX3NpemUYAiABKARCAjACEgsKA2tleRgDIAEoDCLYAQoKQXR0YWNobWVudBIlCgRraW5kGAEgASgOMhcudGVybi52MS5BdHRhY2htZW50S2luZBIeCgRibG9iGAIgASgLMhAudGVybi52MS5CbG9iUmVmEhAKBHNpemUYAyABKARCAjACEgwKBG5hbWUYBCABKAkSDAoEbWltZRgFIAEoCRINCgV3aWR0aBgGIAEoDRIOCgZoZWlnaHQYByABKA0SEQoJdGh1bWJoYXNoGAggASgMEiMKCXRodW1ibmFpbBgJIAEoCzIQLnRlcm4udjEuQmxvYlJlZiJYChVCbG9iVXBsb2FkQXV0aFJlcXVlc3QSDgoGZGlnZXN0GAEgASgJEhcKC2NpcGhlcl9zaXplGAIgASgEQgIwAhIWCgpwbGFpbl9zaXplGAMgASgEQgIwAiJ3Cg5CbG9iVXBsb2FkQXV0aBINCgV0b2tlbhgBIAEoCRISCgp1cGxvYWRfdXJsGAIgASgJEhIKCnJlc3VtZV91cmwYAyABKAkSFgoOYWxyZWFkeV9zdG9yZWQYBCABKAgSFgoKZXhwaXJlc19hdBgFIAEoBEICMAIiKQoXQmxvYkRvd25sb2FkQXV0aFJlcXVlc3QSDgoGZGlnZXN0GAEgASgJIl8KEEJsb2JEb3dubG9hZEF1dGgSDQoFdG9rZW4YASABKAkSCwoDdXJsGAIgASgJEhcKC2NpcGhlcl9zaXplGAMgASgEQgIwAhIWCgpleHBpcmVzX2F0GAQgASgEQgIwAiIjCg1SZWNhbGxSZXF1ZXN0EhIKBm1zZ19pZBgBIAEoBEICMAIihAEKD01lc3NhZ2VSZWNhbGxlZBIuCgxjb252ZXJzYXRpb24YASABKAsyGC50ZXJuLnYxLkNvbnZlcnNhdGlvblJlZhISCgZtc2dfaWQYAiABKARCAjACEhQKCGNvbnZfc2VxGAMgASgEQgIwAhIXCgtyZWNhbGxlZF9ieRgEIAEoBEICMAIiWgoSRWRpdE1lc3NhZ2VSZXF1ZXN0EhIKBm1zZ19pZBgBIAEoBEICMAISDAoEdGV4dBgCIAEoCRIiCghtZW50aW9ucxgDIAMoCzIQLnRlcm4udjEuTWVudGlvbiKyAQoNTWVzc2FnZUVkaXRlZBIuCgxjb252ZXJzYXRpb24YASABKAsyGC50ZXJuLnYxLkNvbnZlcnNhdGlvblJlZhISCgZtc2dfaWQYAiABKARCAjACEhQKCGNvbnZfc2VxGAMgASgEQgIwAhIMCgR0ZXh0GAQgASgJEiIKCG1lbnRpb25zGAUgAygLMhAudGVybi52MS5NZW50aW9uEhUKCWVkaXRlZF9hdBgGIAEoBEICMAIiPQoMUmVhY3RSZXF1ZXN0EhIKBm1zZ19pZBgBIAEoBEICMAISDQoFZW1vamkYAiABKAkSCgoCb24YAyABKAgiLwoIUmVhY3Rpb24SDQoFZW1vamkYASABKAkSFAoIdXNlcl9pZHMYAiADKARCAjACIpEBChBNZXNzYWdlUmVhY3Rpb25zEi4KDGNvbnZlcnNhdGlvbhgBIAEoCzIYLnRlcm4udjEuQ29udmVyc2F0aW9uUmVmEhIKBm1zZ19pZBgCIAEoBEICMAISJAoJcmVhY3Rpb25zGAMgAygLMhEudGVybi52MS5SZWFjdGlvbhITCgd2ZXJzaW9uGAQgASgEQgIwAiIhCgtIaWRlUmVxdWVzdBISCgZtc2dfaWQYASABKARCAjACIlMKDU1lc3NhZ2VIaWRkZW4SLgoMY29udmVyc2F0aW9uGAEgASgLMhgudGVybi52MS5Db252ZXJzYXRpb25SZWYSEgoGbXNnX2lkGAIgASgEQgIwAiJdCg9NYXJrUmVhZFJlcXVlc3QSLgoMY29udmVyc2F0aW9uGAEgASgLMhgudGVybi52MS5Db252ZXJzYXRpb25SZWYSGgoOdXBfdG9fY29udl9zZXEYAiABKARCAjACIjAKCkdyb3VwUmVhZHMSIgoFcmVhZHMYASADKAsyEy50ZXJuLnYxLk1lbWJlclJlYWQiNwoKTWVtYmVyUmVhZBITCgd1c2VyX2lkGAEgASgEQgIwAhIUCghyZWFkX3NlcRgCIAEoBEICMAIingEKB1JlY2VpcHQSLgoMY29udmVyc2F0aW9uGAEgASgLMhgudGVybi52MS5Db252ZXJzYXRpb25SZWYSEwoHdXNlcl9pZBgCIAEoBEICMAISIgoEdHlwZRgDIAEoDjIULnRlcm4udjEuUmVjZWlwdFR5cGUSGgoOdXBfdG9fY29udl9zZXEYBCABKARCAjACEg4KAmF0GAUgASgEQgIwAiJPCg1UeXBpbmdSZXF1ZXN0Ei4KDGNvbnZlcnNhdGlvbhgBIAEoCzIYLnRlcm4udjEuQ29udmVyc2F0aW9uUmVmEg4KBnR5cGluZxgCIAEoCCJjCgxUeXBpbmdOb3RpY2USLgoMY29udmVyc2F0aW9uGAEgASgLMhgudGVybi52MS5Db252ZXJzYXRpb25SZWYSEwoHdXNlcl9pZBgCIAEoBEICMAISDgoGdHlwaW5nGAMgASgIIkYKCFByZXNlbmNlEhMKB3VzZXJfaWQYASABKARCAjACEg4KBm9ubGluZRgCIAEoCBIVCglsYXN0X3NlZW4YAyABKARCAjACIiUKDVByZXNlbmNlUXVlcnkSFAoIdXNlcl9pZHMYASADKARCAjACIjQKDFByZXNlbmNlTGlzdBIkCglwcmVzZW5jZXMYASADKAsyES50ZXJuLnYxLlByZXNlbmNlIlYKC1N5bmNSZXF1ZXN0EhIKBmN1cnNvchgBIAEoBEICMAISDQoFbGltaXQYAiABKA0SJAoHZG9tYWlucxgDIAMoDjITLnRlcm4udjEuU3luY0RvbWFpbiJvCgxTeW5jUmVzcG9uc2USIgoGZXZlbnRzGAEgAygLMhIudGVybi52MS5TeW5jRXZlbnQSFwoLbmV4dF9jdXJzb3IYAiABKARCAjACEhAKCGhhc19tb3JlGAMgASgIEhAKBGhlYWQYBCABKARCAjACIpEECglTeW5jRXZlbnQSDwoDc2VxGAEgASgEQgIwAhIjCgZkb21haW4YAiABKA4yEy50ZXJuLnYxLlN5bmNEb21haW4SIwoHbWVzc2FnZRgKIAEoCzIQLnRlcm4udjEuTWVzc2FnZUgAEiwKCHJlY2FsbGVkGAsgASgLMhgudGVybi52MS5NZXNzYWdlUmVjYWxsZWRIABIjCgdyZWNlaXB0GAwgASgLMhAudGVybi52MS5SZWNlaXB0SAASIQoGZnJpZW5kGA0gASgLMg8udGVybi52MS5GcmllbmRIABI0Cg5mcmllbmRfcmVxdWVzdBgOIAEoCzIaLnRlcm4udjEuRnJpZW5kUmVxdWVzdEluZm9IABIjCgdwcm9maWxlGA8gASgLMhAudGVybi52MS5Qcm9maWxlSAASIwoFZ3JvdXAYECABKAsyEi50ZXJuLnYxLkdyb3VwSW5mb0gAEiYKBm1lbWJlchgRIAEoCzIULnRlcm4udjEuR3JvdXBNZW1iZXJIABIoCgZlZGl0ZWQYHiABKAsyFi50ZXJuLnYxLk1lc3NhZ2VFZGl0ZWRIABIuCglyZWFjdGlvbnMYHyABKAsyGS50ZXJuLnYxLk1lc3NhZ2VSZWFjdGlvbnNIABIoCgZoaWRkZW4YICABKAsyFi50ZXJuLnYxLk1lc3NhZ2VIaWRkZW5IAEIHCgVldmVudCIaCgdQdXNoQWNrEg8KA3NlcRgBIAEoBEICMAIiHgoHVXNlclJlZhITCgd1c2VyX2lkGAEgASgEQgIwAiJ9CgdQcm9maWxlEhMKB3VzZXJfaWQYASABKARCAjACEhAKCHVzZXJuYW1lGAIgASgJEhAKCG5pY2tuYW1lGAMgASgJEg4KBmF2YXRhchgEIAEoCRIRCglzaWduYXR1cmUYBSABKAkSFgoKdXBkYXRlZF9hdBgGIAEoBEICMAIiKQoRUHJvZmlsZUdldFJlcXVlc3QSFAoIdXNlcl9pZHMYASADKARCAjACIjEKC1Byb2ZpbGVMaXN0EiIKCHByb2ZpbGVzGAEgAygLMhAudGVybi52MS5Qcm9maWxlIoABChRQcm9maWxlVXBkYXRlUmVxdWVzdBIVCghuaWNrbmFtZRgBIAEoCUgAiAEBEhMKBmF2YXRhchgCIAEoCUgBiAEBEhYKCXNpZ25hdHVyZRgDIAEoCUgCiAEBQgsKCV9uaWNrbmFtZUIJCgdfYXZhdGFyQgwKCl9zaWduYXR1cmUiJQoRVXNlclNlYXJjaFJlcXVlc3QSEAoIdXNlcm5hbWUYASABKAkieAoGRnJpZW5kEhMKB3VzZXJfaWQYASABKARCAjACEiMKBXN0YXRlGAIgASgOMhQudGVybi52MS5GcmllbmRTdGF0ZRIRCgVzaW5jZRgDIAEoBEICMAISIQoHcHJvZmlsZRgEIAEoCzIQLnRlcm4udjEuUHJvZmlsZSJZChFGcmllbmRSZXF1ZXN0U2VuZBIVCgd1c2VyX2lkGAEgASgEQgIwAkgAEhIKCHVzZXJuYW1lGAIgASgJSAASDwoHbWVzc2FnZRgDIAEoCUIICgZ0YXJnZXQigAIKEUZyaWVuZFJlcXVlc3RJbmZvEhYKCnJlcXVlc3RfaWQYASABKARCAjACEhgKDGZyb21fdXNlcl9pZBgCIAEoBEICMAISFgoKdG9fdXNlcl9pZBgDIAEoBEICMAISDwoHbWVzc2FnZRgEIAEoCRIqCgVzdGF0ZRgFIAEoDjIbLnRlcm4udjEuRnJpZW5kUmVxdWVzdFN0YXRlEhYKCmNyZWF0ZWRfYXQYBiABKARCAjACEiYKDGZyb21fcHJvZmlsZRgHIAEoCzIQLnRlcm4udjEuUHJvZmlsZRIkCgp0b19wcm9maWxlGAggASgLMhAudGVybi52MS5Qcm9maWxlIi0KE0ZyaWVuZFJlcXVlc3RBbnN3ZXISFgoKcmVxdWVzdF9pZBgBIAEoBEICMAIiIAoIR3JvdXBSZWYSFAoIZ3JvdXBfaWQYASABKARCAjACIsMBCglHcm91cEluZm8SFAoIZ3JvdXBfaWQYASABKARCAjACEgwKBG5hbWUYAiABKAkSFAoIb3duZXJfaWQYAyABKARCAjACEhQKDG1lbWJlcl9jb3VudBgEIAEoDRIjCgdteV9yb2xlGAUgASgOMhIudGVybi52MS5Hcm91cFJvbGUSEQoJZGlzc29sdmVkGAYgASgIEhYKCmNyZWF0ZWRfYXQYByABKARCAjACEhYKCnVwZGF0ZWRfYXQYCCABKARCAjACIjoKEkdyb3VwQ3JlYXRlUmVxdWVzdBIMCgRuYW1lGAEgASgJEhYKCm1lbWJlcl9pZHMYAiADKARCAjACIjgKEkdyb3VwUmVuYW1lUmVxdWVzdBIUCghncm91cF9pZBgBIAEoBEICMAISDAoEbmFtZRgCIAEoCSJBChNHcm91cE1lbWJlcnNSZXF1ZXN0EhQKCGdyb3VwX2lkGAEgASgEQgIwAhIUCgh1c2VyX2lkcxgCIAMoBEICMAIiYgoTR3JvdXBTZXRSb2xlUmVxdWVzdBIUCghncm91cF9pZBgBIAEoBEICMAISEwoHdXNlcl9pZBgCIAEoBEICMAISIAoEcm9sZRgDIAEoDjISLnRlcm4udjEuR3JvdXBSb2xlIpQBCgtHcm91cE1lbWJlchIUCghncm91cF9pZBgBIAEoBEICMAISEwoHdXNlcl9pZBgCIAEoBEICMAISIAoEcm9sZRgDIAEoDjISLnRlcm4udjEuR3JvdXBSb2xlEhUKCWpvaW5lZF9hdBgEIAEoBEICMAISIQoHcHJvZmlsZRgFIAEoCzIQLnRlcm4udjEuUHJvZmlsZSJTChFHcm91cE1lbWJlcnNRdWVyeRIUCghncm91cF9pZBgBIAEoBEICMAISGQoNYWZ0ZXJfdXNlcl9pZBgCIAEoBEICMAISDQoFbGltaXQYAyABKA0iSgoPR3JvdXBNZW1iZXJMaXN0EiUKB21lbWJlcnMYASADKAsyFC50ZXJuLnYxLkdyb3VwTWVtYmVyEhAKCGhhc19tb3JlGAIgASgIKnAKEENvbnZlcnNhdGlvblR5cGUSIQodQ09OVkVSU0FUSU9OX1RZUEVfVU5TUEVDSUZJRUQQABIcChhDT05WRVJTQVRJT05fVFlQRV9ESVJFQ1QQARIbChdDT05WRVJTQVRJT05fVFlQRV9HUk9VUBACKvsBCg9Hcm91cEFjdGlvbktpbmQSIQodR1JPVVBfQUNUSU9OX0tJTkRfVU5TUEVDSUZJRUQQABIdChlHUk9VUF9BQ1RJT05fS0lORF9DUkVBVEVEEAESIwofR1JPVVBfQUNUSU9OX0tJTkRfTUVNQkVSU19BRERFRBACEiUKIUdST1VQX0FDVElPTl9LSU5EX01FTUJFUlNfUkVNT1ZFRBADEhoKFkdST1VQX0FDVElPTl9LSU5EX0xFRlQQBBIdChlHUk9VUF9BQ1RJT05fS0lORF9SRU5BTUVEEAUSHwobR1JPVVBfQUNUSU9OX0tJTkRfRElTU09MVkVEEAYqZgoOQXR0YWNobWVudEtpbmQSHwobQVRUQUNITUVOVF9LSU5EX1VOU1BFQ0lGSUVEEAASGQoVQVRUQUNITUVOVF9LSU5EX0lNQUdFEAESGAoUQVRUQUNITUVOVF9LSU5EX0ZJTEUQAipeCgtSZWNlaXB0VHlwZRIcChhSRUNFSVBUX1RZUEVfVU5TUEVDSUZJRUQQABIaChZSRUNFSVBUX1RZUEVfREVMSVZFUkVEEAESFQoRUkVDRUlQVF9UWVBFX1JFQUQQAiqnAQoKU3luY0RvbWFpbhIbChdTWU5DX0RPTUFJTl9VTlNQRUNJRklFRBAAEhgKFFNZTkNfRE9NQUlOX01FU1NBR0VTEAESFwoTU1lOQ19ET01BSU5fRlJJRU5EUxACEhgKFFNZTkNfRE9NQUlOX1BST0ZJTEVTEAMSFgoSU1lOQ19ET01BSU5fR1JPVVBTEAQSFwoTU1lOQ19ET01BSU5fTUVNQkVSUxAFKngKC0ZyaWVuZFN0YXRlEhwKGEZSSUVORF9TVEFURV9VTlNQRUNJRklFRBAAEhcKE0ZSSUVORF9TVEFURV9GUklFTkQQARIYChRGUklFTkRfU1RBVEVfUkVNT1ZFRBACEhgKFEZSSUVORF9TVEFURV9CTE9DS0VEEAMqogEKEkZyaWVuZFJlcXVlc3RTdGF0ZRIkCiBGUklFTkRfUkVRVUVTVF9TVEFURV9VTlNQRUNJRklFRBAAEiAKHEZSSUVORF9SRVFVRVNUX1NUQVRFX1BFTkRJTkcQARIhCh1GUklFTkRfUkVRVUVTVF9TVEFURV9BQ0NFUFRFRBACEiEKHUZSSUVORF9SRVFVRVNUX1NUQVRFX0RFQ0xJTkVEEAMqagoJR3JvdXBSb2xlEhoKFkdST1VQX1JPTEVfVU5TUEVDSUZJRUQQABIVChFHUk9VUF9ST0xFX01FTUJFUhABEhQKEEdST1VQX1JPTEVfQURNSU4QAhIUChBHUk9VUF9ST0xFX09XTkVSEANiBnByb3RvMw", [file_tern_v1_protocol]);
+  fileDesc("ChZ0ZXJuL3YxL21lc3NhZ2VzLnByb3RvEgd0ZXJuLnYxIgcKBUVtcHR5IkEKEEhhbmRzaGFrZVJlcXVlc3QSGAoQcHJvdG9jb2xfdmVyc2lvbhgBIAEoDRITCgtjbGllbnRfbmFtZRgCIAEoCSKWAQoRSGFuZHNoYWtlUmVzcG9uc2USGAoQcHJvdG9jb2xfdmVyc2lvbhgBIAEoDRIXCgtzZXJ2ZXJfdGltZRgCIAEoBEICMAISFgoObWF4X2ZyYW1lX3NpemUYAyABKA0SHQoVaGVhcnRiZWF0X2ludGVydmFsX21zGAQgASgNEhcKD2lkbGVfdGltZW91dF9tcxgFIAEoDSJoCgtFcnJvckRldGFpbBIhCgRjb2RlGAEgASgOMhMudGVybi52MS5SZXN1bHRDb2RlEg8KB21lc3NhZ2UYAiABKAkSDQoFZmllbGQYAyABKAkSFgoOcmV0cnlfYWZ0ZXJfbXMYBCABKA0iGwoEUGluZxITCgdzZW50X2F0GAEgASgEQgIwAiI0CgRQb25nEhMKB3NlbnRfYXQYASABKARCAjACEhcKC3NlcnZlcl90aW1lGAIgASgEQgIwAiJsCg9SZWdpc3RlclJlcXVlc3QSEAoIdXNlcm5hbWUYASABKAkSEAoIcGFzc3dvcmQYAiABKAkSEAoIbmlja25hbWUYAyABKAkSIwoGZGV2aWNlGAQgASgLMhMudGVybi52MS5EZXZpY2VJbmZvIkYKCkRldmljZUluZm8SEQoJZGV2aWNlX2lkGAEgASgJEhMKC2RldmljZV9uYW1lGAIgASgJEhAKCHBsYXRmb3JtGAMgASgJIpwBCgxMb2dpblJlcXVlc3QSEAoIdXNlcm5hbWUYASABKAkSEgoIcGFzc3dvcmQYAiABKAlIABIWCgxkZXZpY2VfdG9rZW4YAyABKAlIABIjCgZkZXZpY2UYBCABKAsyEy50ZXJuLnYxLkRldmljZUluZm8SGwoTa2lja19vdGhlcl9zZXNzaW9ucxgFIAEoCEIMCgpjcmVkZW50aWFsItMBCg1Mb2dpblJlc3BvbnNlEhMKB3VzZXJfaWQYASABKARCAjACEhQKDGRldmljZV90b2tlbhgCIAEoCRIhCgdwcm9maWxlGAMgASgLMhAudGVybi52MS5Qcm9maWxlEhUKCXN5bmNfaGVhZBgEIAEoBEICMAISFwoLc2VydmVyX3RpbWUYBSABKARCAjACEh8KE21heF9hdHRhY2htZW50X3NpemUYBiABKARCAjACEiMKG21heF9hdHRhY2htZW50c19wZXJfbWVzc2FnZRgHIAEoDSIsCg1Mb2dvdXRSZXF1ZXN0EhsKE3Jldm9rZV9kZXZpY2VfdG9rZW4YASABKAgitgEKBktpY2tlZBImCgZyZWFzb24YASABKA4yFi50ZXJuLnYxLktpY2tlZC5SZWFzb24SEwoLZGV2aWNlX25hbWUYAiABKAkibwoGUmVhc29uEhYKElJFQVNPTl9VTlNQRUNJRklFRBAAEhYKElJFQVNPTl9PVEhFUl9MT0dJThABEhsKF1JFQVNPTl9BQ0NPVU5UX0RJU0FCTEVEEAISGAoUUkVBU09OX1RPS0VOX1JFVk9LRUQQAyJKCg9Db252ZXJzYXRpb25SZWYSJwoEdHlwZRgBIAEoDjIZLnRlcm4udjEuQ29udmVyc2F0aW9uVHlwZRIOCgJpZBgCIAEoBEICMAIiHgoHTWVudGlvbhITCgd1c2VyX2lkGAEgASgEQgIwAiLKAQoSU2VuZE1lc3NhZ2VSZXF1ZXN0EiQKAnRvGAEgASgLMhgudGVybi52MS5Db252ZXJzYXRpb25SZWYSFQoNY2xpZW50X21zZ19pZBgCIAEoCRIMCgR0ZXh0GAMgASgJEiIKCG1lbnRpb25zGAQgAygLMhAudGVybi52MS5NZW50aW9uEhsKD3JlcGx5X3RvX21zZ19pZBgFIAEoBEICMAISKAoLYXR0YWNobWVudHMYBiADKAsyEy50ZXJuLnYxLkF0dGFjaG1lbnQieAoOU2VuZE1lc3NhZ2VBY2sSEgoGbXNnX2lkGAEgASgEQgIwAhIUCghjb252X3NlcRgCIAEoBEICMAISEwoHc2VudF9hdBgDIAEoBEICMAISFAoIdXNlcl9zZXEYBCABKARCAjACEhEKCWR1cGxpY2F0ZRgFIAEoCCL0AgoHTWVzc2FnZRISCgZtc2dfaWQYASABKARCAjACEi4KDGNvbnZlcnNhdGlvbhgCIAEoCzIYLnRlcm4udjEuQ29udmVyc2F0aW9uUmVmEhQKCGNvbnZfc2VxGAMgASgEQgIwAhIVCglzZW5kZXJfaWQYBCABKARCAjACEhUKDWNsaWVudF9tc2dfaWQYBSABKAkSEwoHc2VudF9hdBgGIAEoBEICMAISDAoEdGV4dBgHIAEoCRIiCghtZW50aW9ucxgIIAMoCzIQLnRlcm4udjEuTWVudGlvbhIbCg9yZXBseV90b19tc2dfaWQYCSABKARCAjACEhAKCHJlY2FsbGVkGAogASgIEigKC2F0dGFjaG1lbnRzGAsgAygLMhMudGVybi52MS5BdHRhY2htZW50EioKDGdyb3VwX2FjdGlvbhh4IAEoCzIULnRlcm4udjEuR3JvdXBBY3Rpb24SFQoJZWRpdGVkX2F0GB4gASgEQgIwAiJZCgtHcm91cEFjdGlvbhImCgRraW5kGAEgASgOMhgudGVybi52MS5Hcm91cEFjdGlvbktpbmQSFAoIdXNlcl9pZHMYAiADKARCAjACEgwKBG5hbWUYAyABKAkiPwoHQmxvYlJlZhIOCgZkaWdlc3QYASABKAkSFwoLY2lwaGVyX3NpemUYAiABKARCAjACEgsKA2tleRgDIAEoDCLYAQoKQXR0YWNobWVudBIlCgRraW5kGAEgASgOMhcudGVybi52MS5BdHRhY2htZW50S2luZBIeCgRibG9iGAIgASgLMhAudGVybi52MS5CbG9iUmVmEhAKBHNpemUYAyABKARCAjACEgwKBG5hbWUYBCABKAkSDAoEbWltZRgFIAEoCRINCgV3aWR0aBgGIAEoDRIOCgZoZWlnaHQYByABKA0SEQoJdGh1bWJoYXNoGAggASgMEiMKCXRodW1ibmFpbBgJIAEoCzIQLnRlcm4udjEuQmxvYlJlZiJYChVCbG9iVXBsb2FkQXV0aFJlcXVlc3QSDgoGZGlnZXN0GAEgASgJEhcKC2NpcGhlcl9zaXplGAIgASgEQgIwAhIWCgpwbGFpbl9zaXplGAMgASgEQgIwAiJ3Cg5CbG9iVXBsb2FkQXV0aBINCgV0b2tlbhgBIAEoCRISCgp1cGxvYWRfdXJsGAIgASgJEhIKCnJlc3VtZV91cmwYAyABKAkSFgoOYWxyZWFkeV9zdG9yZWQYBCABKAgSFgoKZXhwaXJlc19hdBgFIAEoBEICMAIiKQoXQmxvYkRvd25sb2FkQXV0aFJlcXVlc3QSDgoGZGlnZXN0GAEgASgJIl8KEEJsb2JEb3dubG9hZEF1dGgSDQoFdG9rZW4YASABKAkSCwoDdXJsGAIgASgJEhcKC2NpcGhlcl9zaXplGAMgASgEQgIwAhIWCgpleHBpcmVzX2F0GAQgASgEQgIwAiIjCg1SZWNhbGxSZXF1ZXN0EhIKBm1zZ19pZBgBIAEoBEICMAIihAEKD01lc3NhZ2VSZWNhbGxlZBIuCgxjb252ZXJzYXRpb24YASABKAsyGC50ZXJuLnYxLkNvbnZlcnNhdGlvblJlZhISCgZtc2dfaWQYAiABKARCAjACEhQKCGNvbnZfc2VxGAMgASgEQgIwAhIXCgtyZWNhbGxlZF9ieRgEIAEoBEICMAIiWgoSRWRpdE1lc3NhZ2VSZXF1ZXN0EhIKBm1zZ19pZBgBIAEoBEICMAISDAoEdGV4dBgCIAEoCRIiCghtZW50aW9ucxgDIAMoCzIQLnRlcm4udjEuTWVudGlvbiKyAQoNTWVzc2FnZUVkaXRlZBIuCgxjb252ZXJzYXRpb24YASABKAsyGC50ZXJuLnYxLkNvbnZlcnNhdGlvblJlZhISCgZtc2dfaWQYAiABKARCAjACEhQKCGNvbnZfc2VxGAMgASgEQgIwAhIMCgR0ZXh0GAQgASgJEiIKCG1lbnRpb25zGAUgAygLMhAudGVybi52MS5NZW50aW9uEhUKCWVkaXRlZF9hdBgGIAEoBEICMAIiPQoMUmVhY3RSZXF1ZXN0EhIKBm1zZ19pZBgBIAEoBEICMAISDQoFZW1vamkYAiABKAkSCgoCb24YAyABKAgiLwoIUmVhY3Rpb24SDQoFZW1vamkYASABKAkSFAoIdXNlcl9pZHMYAiADKARCAjACIpEBChBNZXNzYWdlUmVhY3Rpb25zEi4KDGNvbnZlcnNhdGlvbhgBIAEoCzIYLnRlcm4udjEuQ29udmVyc2F0aW9uUmVmEhIKBm1zZ19pZBgCIAEoBEICMAISJAoJcmVhY3Rpb25zGAMgAygLMhEudGVybi52MS5SZWFjdGlvbhITCgd2ZXJzaW9uGAQgASgEQgIwAiIhCgtIaWRlUmVxdWVzdBISCgZtc2dfaWQYASABKARCAjACIlMKDU1lc3NhZ2VIaWRkZW4SLgoMY29udmVyc2F0aW9uGAEgASgLMhgudGVybi52MS5Db252ZXJzYXRpb25SZWYSEgoGbXNnX2lkGAIgASgEQgIwAiJdCg9NYXJrUmVhZFJlcXVlc3QSLgoMY29udmVyc2F0aW9uGAEgASgLMhgudGVybi52MS5Db252ZXJzYXRpb25SZWYSGgoOdXBfdG9fY29udl9zZXEYAiABKARCAjACIjAKCkdyb3VwUmVhZHMSIgoFcmVhZHMYASADKAsyEy50ZXJuLnYxLk1lbWJlclJlYWQiNwoKTWVtYmVyUmVhZBITCgd1c2VyX2lkGAEgASgEQgIwAhIUCghyZWFkX3NlcRgCIAEoBEICMAIingEKB1JlY2VpcHQSLgoMY29udmVyc2F0aW9uGAEgASgLMhgudGVybi52MS5Db252ZXJzYXRpb25SZWYSEwoHdXNlcl9pZBgCIAEoBEICMAISIgoEdHlwZRgDIAEoDjIULnRlcm4udjEuUmVjZWlwdFR5cGUSGgoOdXBfdG9fY29udl9zZXEYBCABKARCAjACEg4KAmF0GAUgASgEQgIwAiJPCg1UeXBpbmdSZXF1ZXN0Ei4KDGNvbnZlcnNhdGlvbhgBIAEoCzIYLnRlcm4udjEuQ29udmVyc2F0aW9uUmVmEg4KBnR5cGluZxgCIAEoCCJjCgxUeXBpbmdOb3RpY2USLgoMY29udmVyc2F0aW9uGAEgASgLMhgudGVybi52MS5Db252ZXJzYXRpb25SZWYSEwoHdXNlcl9pZBgCIAEoBEICMAISDgoGdHlwaW5nGAMgASgIIlYKCFByZXNlbmNlEhMKB3VzZXJfaWQYASABKARCAjACEg4KBm9ubGluZRgCIAEoCBIVCglsYXN0X3NlZW4YAyABKARCAjACEg4KBmhpZGRlbhgEIAEoCCIlCg1QcmVzZW5jZVF1ZXJ5EhQKCHVzZXJfaWRzGAEgAygEQgIwAiI0CgxQcmVzZW5jZUxpc3QSJAoJcHJlc2VuY2VzGAEgAygLMhEudGVybi52MS5QcmVzZW5jZSJWCgtTeW5jUmVxdWVzdBISCgZjdXJzb3IYASABKARCAjACEg0KBWxpbWl0GAIgASgNEiQKB2RvbWFpbnMYAyADKA4yEy50ZXJuLnYxLlN5bmNEb21haW4ibwoMU3luY1Jlc3BvbnNlEiIKBmV2ZW50cxgBIAMoCzISLnRlcm4udjEuU3luY0V2ZW50EhcKC25leHRfY3Vyc29yGAIgASgEQgIwAhIQCghoYXNfbW9yZRgDIAEoCBIQCgRoZWFkGAQgASgEQgIwAiL+BAoJU3luY0V2ZW50Eg8KA3NlcRgBIAEoBEICMAISIwoGZG9tYWluGAIgASgOMhMudGVybi52MS5TeW5jRG9tYWluEiMKB21lc3NhZ2UYCiABKAsyEC50ZXJuLnYxLk1lc3NhZ2VIABIsCghyZWNhbGxlZBgLIAEoCzIYLnRlcm4udjEuTWVzc2FnZVJlY2FsbGVkSAASIwoHcmVjZWlwdBgMIAEoCzIQLnRlcm4udjEuUmVjZWlwdEgAEiEKBmZyaWVuZBgNIAEoCzIPLnRlcm4udjEuRnJpZW5kSAASNAoOZnJpZW5kX3JlcXVlc3QYDiABKAsyGi50ZXJuLnYxLkZyaWVuZFJlcXVlc3RJbmZvSAASIwoHcHJvZmlsZRgPIAEoCzIQLnRlcm4udjEuUHJvZmlsZUgAEiMKBWdyb3VwGBAgASgLMhIudGVybi52MS5Hcm91cEluZm9IABImCgZtZW1iZXIYESABKAsyFC50ZXJuLnYxLkdyb3VwTWVtYmVySAASKAoGZWRpdGVkGB4gASgLMhYudGVybi52MS5NZXNzYWdlRWRpdGVkSAASLgoJcmVhY3Rpb25zGB8gASgLMhkudGVybi52MS5NZXNzYWdlUmVhY3Rpb25zSAASKAoGaGlkZGVuGCAgASgLMhYudGVybi52MS5NZXNzYWdlSGlkZGVuSAASPgoVY29udmVyc2F0aW9uX3NldHRpbmdzGCggASgLMh0udGVybi52MS5Db252ZXJzYXRpb25TZXR0aW5nc0gAEisKB3ByaXZhY3kYKSABKAsyGC50ZXJuLnYxLlByaXZhY3lTZXR0aW5nc0gAQgcKBWV2ZW50IhoKB1B1c2hBY2sSDwoDc2VxGAEgASgEQgIwAiIeCgdVc2VyUmVmEhMKB3VzZXJfaWQYASABKARCAjACIn0KB1Byb2ZpbGUSEwoHdXNlcl9pZBgBIAEoBEICMAISEAoIdXNlcm5hbWUYAiABKAkSEAoIbmlja25hbWUYAyABKAkSDgoGYXZhdGFyGAQgASgJEhEKCXNpZ25hdHVyZRgFIAEoCRIWCgp1cGRhdGVkX2F0GAYgASgEQgIwAiIpChFQcm9maWxlR2V0UmVxdWVzdBIUCgh1c2VyX2lkcxgBIAMoBEICMAIiMQoLUHJvZmlsZUxpc3QSIgoIcHJvZmlsZXMYASADKAsyEC50ZXJuLnYxLlByb2ZpbGUigAEKFFByb2ZpbGVVcGRhdGVSZXF1ZXN0EhUKCG5pY2tuYW1lGAEgASgJSACIAQESEwoGYXZhdGFyGAIgASgJSAGIAQESFgoJc2lnbmF0dXJlGAMgASgJSAKIAQFCCwoJX25pY2tuYW1lQgkKB19hdmF0YXJCDAoKX3NpZ25hdHVyZSIlChFVc2VyU2VhcmNoUmVxdWVzdBIQCgh1c2VybmFtZRgBIAEoCSJ4CgZGcmllbmQSEwoHdXNlcl9pZBgBIAEoBEICMAISIwoFc3RhdGUYAiABKA4yFC50ZXJuLnYxLkZyaWVuZFN0YXRlEhEKBXNpbmNlGAMgASgEQgIwAhIhCgdwcm9maWxlGAQgASgLMhAudGVybi52MS5Qcm9maWxlIlkKEUZyaWVuZFJlcXVlc3RTZW5kEhUKB3VzZXJfaWQYASABKARCAjACSAASEgoIdXNlcm5hbWUYAiABKAlIABIPCgdtZXNzYWdlGAMgASgJQggKBnRhcmdldCKAAgoRRnJpZW5kUmVxdWVzdEluZm8SFgoKcmVxdWVzdF9pZBgBIAEoBEICMAISGAoMZnJvbV91c2VyX2lkGAIgASgEQgIwAhIWCgp0b191c2VyX2lkGAMgASgEQgIwAhIPCgdtZXNzYWdlGAQgASgJEioKBXN0YXRlGAUgASgOMhsudGVybi52MS5GcmllbmRSZXF1ZXN0U3RhdGUSFgoKY3JlYXRlZF9hdBgGIAEoBEICMAISJgoMZnJvbV9wcm9maWxlGAcgASgLMhAudGVybi52MS5Qcm9maWxlEiQKCnRvX3Byb2ZpbGUYCCABKAsyEC50ZXJuLnYxLlByb2ZpbGUiLQoTRnJpZW5kUmVxdWVzdEFuc3dlchIWCgpyZXF1ZXN0X2lkGAEgASgEQgIwAiIgCghHcm91cFJlZhIUCghncm91cF9pZBgBIAEoBEICMAIiwwEKCUdyb3VwSW5mbxIUCghncm91cF9pZBgBIAEoBEICMAISDAoEbmFtZRgCIAEoCRIUCghvd25lcl9pZBgDIAEoBEICMAISFAoMbWVtYmVyX2NvdW50GAQgASgNEiMKB215X3JvbGUYBSABKA4yEi50ZXJuLnYxLkdyb3VwUm9sZRIRCglkaXNzb2x2ZWQYBiABKAgSFgoKY3JlYXRlZF9hdBgHIAEoBEICMAISFgoKdXBkYXRlZF9hdBgIIAEoBEICMAIiOgoSR3JvdXBDcmVhdGVSZXF1ZXN0EgwKBG5hbWUYASABKAkSFgoKbWVtYmVyX2lkcxgCIAMoBEICMAIiOAoSR3JvdXBSZW5hbWVSZXF1ZXN0EhQKCGdyb3VwX2lkGAEgASgEQgIwAhIMCgRuYW1lGAIgASgJIkEKE0dyb3VwTWVtYmVyc1JlcXVlc3QSFAoIZ3JvdXBfaWQYASABKARCAjACEhQKCHVzZXJfaWRzGAIgAygEQgIwAiJiChNHcm91cFNldFJvbGVSZXF1ZXN0EhQKCGdyb3VwX2lkGAEgASgEQgIwAhITCgd1c2VyX2lkGAIgASgEQgIwAhIgCgRyb2xlGAMgASgOMhIudGVybi52MS5Hcm91cFJvbGUilAEKC0dyb3VwTWVtYmVyEhQKCGdyb3VwX2lkGAEgASgEQgIwAhITCgd1c2VyX2lkGAIgASgEQgIwAhIgCgRyb2xlGAMgASgOMhIudGVybi52MS5Hcm91cFJvbGUSFQoJam9pbmVkX2F0GAQgASgEQgIwAhIhCgdwcm9maWxlGAUgASgLMhAudGVybi52MS5Qcm9maWxlIlMKEUdyb3VwTWVtYmVyc1F1ZXJ5EhQKCGdyb3VwX2lkGAEgASgEQgIwAhIZCg1hZnRlcl91c2VyX2lkGAIgASgEQgIwAhINCgVsaW1pdBgDIAEoDSJKCg9Hcm91cE1lbWJlckxpc3QSJQoHbWVtYmVycxgBIAMoCzIULnRlcm4udjEuR3JvdXBNZW1iZXISEAoIaGFzX21vcmUYAiABKAgilAEKBkRldmljZRIRCglkZXZpY2VfaWQYASABKAkSEwoLZGV2aWNlX25hbWUYAiABKAkSEAoIcGxhdGZvcm0YAyABKAkSFgoKY3JlYXRlZF9hdBgEIAEoBEICMAISFwoLbGFzdF9hY3RpdmUYBSABKARCAjACEg4KBm9ubGluZRgGIAEoCBIPCgdjdXJyZW50GAcgASgIIi4KCkRldmljZUxpc3QSIAoHZGV2aWNlcxgBIAMoCzIPLnRlcm4udjEuRGV2aWNlIj0KFERldmljZVNpZ25PdXRSZXF1ZXN0EhEKCWRldmljZV9pZBgBIAEoCRISCgphbGxfb3RoZXJzGAIgASgIIikKE0RldmljZVNpZ25PdXRSZXN1bHQSEgoKc2lnbmVkX291dBgBIAEoDSKeAQoUQ29udmVyc2F0aW9uU2V0dGluZ3MSLgoMY29udmVyc2F0aW9uGAEgASgLMhgudGVybi52MS5Db252ZXJzYXRpb25SZWYSDgoGcGlubmVkGAIgASgIEhcKC211dGVkX3VudGlsGAMgASgEQgIwAhIVCg1tYXJrZWRfdW5yZWFkGAQgASgIEhYKCnVwZGF0ZWRfYXQYBSABKARCAjACIsgBChpDb252ZXJzYXRpb25TZXR0aW5nc1VwZGF0ZRIuCgxjb252ZXJzYXRpb24YASABKAsyGC50ZXJuLnYxLkNvbnZlcnNhdGlvblJlZhITCgZwaW5uZWQYAiABKAhIAIgBARIcCgttdXRlZF91bnRpbBgDIAEoBEICMAJIAYgBARIaCg1tYXJrZWRfdW5yZWFkGAQgASgISAKIAQFCCQoHX3Bpbm5lZEIOCgxfbXV0ZWRfdW50aWxCEAoOX21hcmtlZF91bnJlYWQiQQoPUHJpdmFjeVNldHRpbmdzEi4KCWxhc3Rfc2VlbhgBIAEoDjIbLnRlcm4udjEuTGFzdFNlZW5WaXNpYmlsaXR5KnAKEENvbnZlcnNhdGlvblR5cGUSIQodQ09OVkVSU0FUSU9OX1RZUEVfVU5TUEVDSUZJRUQQABIcChhDT05WRVJTQVRJT05fVFlQRV9ESVJFQ1QQARIbChdDT05WRVJTQVRJT05fVFlQRV9HUk9VUBACKvsBCg9Hcm91cEFjdGlvbktpbmQSIQodR1JPVVBfQUNUSU9OX0tJTkRfVU5TUEVDSUZJRUQQABIdChlHUk9VUF9BQ1RJT05fS0lORF9DUkVBVEVEEAESIwofR1JPVVBfQUNUSU9OX0tJTkRfTUVNQkVSU19BRERFRBACEiUKIUdST1VQX0FDVElPTl9LSU5EX01FTUJFUlNfUkVNT1ZFRBADEhoKFkdST1VQX0FDVElPTl9LSU5EX0xFRlQQBBIdChlHUk9VUF9BQ1RJT05fS0lORF9SRU5BTUVEEAUSHwobR1JPVVBfQUNUSU9OX0tJTkRfRElTU09MVkVEEAYqZgoOQXR0YWNobWVudEtpbmQSHwobQVRUQUNITUVOVF9LSU5EX1VOU1BFQ0lGSUVEEAASGQoVQVRUQUNITUVOVF9LSU5EX0lNQUdFEAESGAoUQVRUQUNITUVOVF9LSU5EX0ZJTEUQAipeCgtSZWNlaXB0VHlwZRIcChhSRUNFSVBUX1RZUEVfVU5TUEVDSUZJRUQQABIaChZSRUNFSVBUX1RZUEVfREVMSVZFUkVEEAESFQoRUkVDRUlQVF9UWVBFX1JFQUQQAirBAQoKU3luY0RvbWFpbhIbChdTWU5DX0RPTUFJTl9VTlNQRUNJRklFRBAAEhgKFFNZTkNfRE9NQUlOX01FU1NBR0VTEAESFwoTU1lOQ19ET01BSU5fRlJJRU5EUxACEhgKFFNZTkNfRE9NQUlOX1BST0ZJTEVTEAMSFgoSU1lOQ19ET01BSU5fR1JPVVBTEAQSFwoTU1lOQ19ET01BSU5fTUVNQkVSUxAFEhgKFFNZTkNfRE9NQUlOX1NFVFRJTkdTEAYqeAoLRnJpZW5kU3RhdGUSHAoYRlJJRU5EX1NUQVRFX1VOU1BFQ0lGSUVEEAASFwoTRlJJRU5EX1NUQVRFX0ZSSUVORBABEhgKFEZSSUVORF9TVEFURV9SRU1PVkVEEAISGAoURlJJRU5EX1NUQVRFX0JMT0NLRUQQAyqiAQoSRnJpZW5kUmVxdWVzdFN0YXRlEiQKIEZSSUVORF9SRVFVRVNUX1NUQVRFX1VOU1BFQ0lGSUVEEAASIAocRlJJRU5EX1JFUVVFU1RfU1RBVEVfUEVORElORxABEiEKHUZSSUVORF9SRVFVRVNUX1NUQVRFX0FDQ0VQVEVEEAISIQodRlJJRU5EX1JFUVVFU1RfU1RBVEVfREVDTElORUQQAypqCglHcm91cFJvbGUSGgoWR1JPVVBfUk9MRV9VTlNQRUNJRklFRBAAEhUKEUdST1VQX1JPTEVfTUVNQkVSEAESFAoQR1JPVVBfUk9MRV9BRE1JThACEhQKEEdST1VQX1JPTEVfT1dORVIQAyqgAQoSTGFzdFNlZW5WaXNpYmlsaXR5EiQKIExBU1RfU0VFTl9WSVNJQklMSVRZX1VOU1BFQ0lGSUVEEAASIQodTEFTVF9TRUVOX1ZJU0lCSUxJVFlfRVZFUllPTkUQARIgChxMQVNUX1NFRU5fVklTSUJJTElUWV9GUklFTkRTEAISHwobTEFTVF9TRUVOX1ZJU0lCSUxJVFlfTk9CT0RZEANiBnByb3RvMw", [file_tern_v1_protocol]);
 
 /**
  * @generated from message tern.v1.Empty
@@ -236,6 +236,13 @@ export type DeviceInfo = Message$1<"tern.v1.DeviceInfo"> & {
    * @generated from field: string device_name = 2;
    */
   deviceName: string;
+
+  /**
+   * optional, shown beside the name: "linux", "macos", "windows", "web" (up to 32 chars)
+   *
+   * @generated from field: string platform = 3;
+   */
+  platform: string;
 };
 
 /**
@@ -411,6 +418,8 @@ export enum Kicked_Reason {
   ACCOUNT_DISABLED = 2,
 
   /**
+   * signed out from another of the user's devices (device_name says which): log in with the password
+   *
    * @generated from enum value: REASON_TOKEN_REVOKED = 3;
    */
   TOKEN_REVOKED = 3,
@@ -1353,6 +1362,14 @@ export type Presence = Message$1<"tern.v1.Presence"> & {
    * @generated from field: uint64 last_seen = 3 [jstype = JS_NUMBER];
    */
   lastSeen: bigint;
+
+  /**
+   * The user's last-seen privacy setting (or the viewer's own) hides it from the viewer:
+   * online is false and last_seen 0; show "last seen recently".
+   *
+   * @generated from field: bool hidden = 4;
+   */
+  hidden: boolean;
 };
 
 /**
@@ -1556,6 +1573,18 @@ export type SyncEvent = Message$1<"tern.v1.SyncEvent"> & {
      */
     value: MessageHidden;
     case: "hidden";
+  } | {
+    /**
+     * @generated from field: tern.v1.ConversationSettings conversation_settings = 40;
+     */
+    value: ConversationSettings;
+    case: "conversationSettings";
+  } | {
+    /**
+     * @generated from field: tern.v1.PrivacySettings privacy = 41;
+     */
+    value: PrivacySettings;
+    case: "privacy";
   } | { case: undefined; value?: undefined };
 };
 
@@ -2124,6 +2153,227 @@ export const GroupMemberListSchema: GenMessage<GroupMemberList> = /*@__PURE__*/
   messageDesc(file_tern_v1_messages, 64);
 
 /**
+ * One signed-in device of the account (a device whose token is still valid).
+ *
+ * @generated from message tern.v1.Device
+ */
+export type Device = Message$1<"tern.v1.Device"> & {
+  /**
+   * @generated from field: string device_id = 1;
+   */
+  deviceId: string;
+
+  /**
+   * @generated from field: string device_name = 2;
+   */
+  deviceName: string;
+
+  /**
+   * as the device said at login; empty = unknown
+   *
+   * @generated from field: string platform = 3;
+   */
+  platform: string;
+
+  /**
+   * first login on this device
+   *
+   * @generated from field: uint64 created_at = 4 [jstype = JS_NUMBER];
+   */
+  createdAt: bigint;
+
+  /**
+   * last login or end of its last session
+   *
+   * @generated from field: uint64 last_active = 5 [jstype = JS_NUMBER];
+   */
+  lastActive: bigint;
+
+  /**
+   * a session of this device is live now
+   *
+   * @generated from field: bool online = 6;
+   */
+  online: boolean;
+
+  /**
+   * the device that asked
+   *
+   * @generated from field: bool current = 7;
+   */
+  current: boolean;
+};
+
+/**
+ * Describes the message tern.v1.Device.
+ * Use `create(DeviceSchema)` to create a new message.
+ */
+export const DeviceSchema: GenMessage<Device> = /*@__PURE__*/
+  messageDesc(file_tern_v1_messages, 65);
+
+/**
+ * @generated from message tern.v1.DeviceList
+ */
+export type DeviceList = Message$1<"tern.v1.DeviceList"> & {
+  /**
+   * the current device first, then most recently active first
+   *
+   * @generated from field: repeated tern.v1.Device devices = 1;
+   */
+  devices: Device[];
+};
+
+/**
+ * Describes the message tern.v1.DeviceList.
+ * Use `create(DeviceListSchema)` to create a new message.
+ */
+export const DeviceListSchema: GenMessage<DeviceList> = /*@__PURE__*/
+  messageDesc(file_tern_v1_messages, 66);
+
+/**
+ * @generated from message tern.v1.DeviceSignOutRequest
+ */
+export type DeviceSignOutRequest = Message$1<"tern.v1.DeviceSignOutRequest"> & {
+  /**
+   * one device (not the current one: use LOGOUT for that)
+   *
+   * @generated from field: string device_id = 1;
+   */
+  deviceId: string;
+
+  /**
+   * or every device but the current one (device_id then empty)
+   *
+   * @generated from field: bool all_others = 2;
+   */
+  allOthers: boolean;
+};
+
+/**
+ * Describes the message tern.v1.DeviceSignOutRequest.
+ * Use `create(DeviceSignOutRequestSchema)` to create a new message.
+ */
+export const DeviceSignOutRequestSchema: GenMessage<DeviceSignOutRequest> = /*@__PURE__*/
+  messageDesc(file_tern_v1_messages, 67);
+
+/**
+ * @generated from message tern.v1.DeviceSignOutResult
+ */
+export type DeviceSignOutResult = Message$1<"tern.v1.DeviceSignOutResult"> & {
+  /**
+   * devices whose token was revoked
+   *
+   * @generated from field: uint32 signed_out = 1;
+   */
+  signedOut: number;
+};
+
+/**
+ * Describes the message tern.v1.DeviceSignOutResult.
+ * Use `create(DeviceSignOutResultSchema)` to create a new message.
+ */
+export const DeviceSignOutResultSchema: GenMessage<DeviceSignOutResult> = /*@__PURE__*/
+  messageDesc(file_tern_v1_messages, 68);
+
+/**
+ * A user's own settings of one conversation, the same on all their devices.
+ * Events carry the whole state, so the newest one wins.
+ *
+ * @generated from message tern.v1.ConversationSettings
+ */
+export type ConversationSettings = Message$1<"tern.v1.ConversationSettings"> & {
+  /**
+   * @generated from field: tern.v1.ConversationRef conversation = 1;
+   */
+  conversation?: ConversationRef | undefined;
+
+  /**
+   * @generated from field: bool pinned = 2;
+   */
+  pinned: boolean;
+
+  /**
+   * 0 = not muted; muted while server time is before it (MUTED_FOREVER = 2^53 - 1: no end)
+   *
+   * @generated from field: uint64 muted_until = 3 [jstype = JS_NUMBER];
+   */
+  mutedUntil: bigint;
+
+  /**
+   * cleared by the user's next MARK_READ of the conversation
+   *
+   * @generated from field: bool marked_unread = 4;
+   */
+  markedUnread: boolean;
+
+  /**
+   * @generated from field: uint64 updated_at = 5 [jstype = JS_NUMBER];
+   */
+  updatedAt: bigint;
+};
+
+/**
+ * Describes the message tern.v1.ConversationSettings.
+ * Use `create(ConversationSettingsSchema)` to create a new message.
+ */
+export const ConversationSettingsSchema: GenMessage<ConversationSettings> = /*@__PURE__*/
+  messageDesc(file_tern_v1_messages, 69);
+
+/**
+ * Changes only the fields that are set (two devices changing different fields do not undo each other).
+ *
+ * @generated from message tern.v1.ConversationSettingsUpdate
+ */
+export type ConversationSettingsUpdate = Message$1<"tern.v1.ConversationSettingsUpdate"> & {
+  /**
+   * @generated from field: tern.v1.ConversationRef conversation = 1;
+   */
+  conversation?: ConversationRef | undefined;
+
+  /**
+   * @generated from field: optional bool pinned = 2;
+   */
+  pinned?: boolean | undefined;
+
+  /**
+   * @generated from field: optional uint64 muted_until = 3 [jstype = JS_NUMBER];
+   */
+  mutedUntil?: bigint | undefined;
+
+  /**
+   * @generated from field: optional bool marked_unread = 4;
+   */
+  markedUnread?: boolean | undefined;
+};
+
+/**
+ * Describes the message tern.v1.ConversationSettingsUpdate.
+ * Use `create(ConversationSettingsUpdateSchema)` to create a new message.
+ */
+export const ConversationSettingsUpdateSchema: GenMessage<ConversationSettingsUpdate> = /*@__PURE__*/
+  messageDesc(file_tern_v1_messages, 70);
+
+/**
+ * Presence is shown between two users only if each one's setting lets the
+ * other see it: who hides theirs sees nobody's (for those they hide it from).
+ *
+ * @generated from message tern.v1.PrivacySettings
+ */
+export type PrivacySettings = Message$1<"tern.v1.PrivacySettings"> & {
+  /**
+   * @generated from field: tern.v1.LastSeenVisibility last_seen = 1;
+   */
+  lastSeen: LastSeenVisibility;
+};
+
+/**
+ * Describes the message tern.v1.PrivacySettings.
+ * Use `create(PrivacySettingsSchema)` to create a new message.
+ */
+export const PrivacySettingsSchema: GenMessage<PrivacySettings> = /*@__PURE__*/
+  messageDesc(file_tern_v1_messages, 71);
+
+/**
  * @generated from enum tern.v1.ConversationType
  */
 export enum ConversationType {
@@ -2316,6 +2566,13 @@ export enum SyncDomain {
    * @generated from enum value: SYNC_DOMAIN_MEMBERS = 5;
    */
   MEMBERS = 5,
+
+  /**
+   * your own settings shared by your devices: conversation settings, privacy
+   *
+   * @generated from enum value: SYNC_DOMAIN_SETTINGS = 6;
+   */
+  SETTINGS = 6,
 }
 
 /**
@@ -2424,4 +2681,41 @@ export enum GroupRole {
  */
 export const GroupRoleSchema: GenEnum<GroupRole> = /*@__PURE__*/
   enumDesc(file_tern_v1_messages, 7);
+
+/**
+ * @generated from enum tern.v1.LastSeenVisibility
+ */
+export enum LastSeenVisibility {
+  /**
+   * = EVERYONE
+   *
+   * @generated from enum value: LAST_SEEN_VISIBILITY_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * everyone who may see your presence (friends and group co-members)
+   *
+   * @generated from enum value: LAST_SEEN_VISIBILITY_EVERYONE = 1;
+   */
+  EVERYONE = 1,
+
+  /**
+   * friends only
+   *
+   * @generated from enum value: LAST_SEEN_VISIBILITY_FRIENDS = 2;
+   */
+  FRIENDS = 2,
+
+  /**
+   * @generated from enum value: LAST_SEEN_VISIBILITY_NOBODY = 3;
+   */
+  NOBODY = 3,
+}
+
+/**
+ * Describes the enum tern.v1.LastSeenVisibility.
+ */
+export const LastSeenVisibilitySchema: GenEnum<LastSeenVisibility> = /*@__PURE__*/
+  enumDesc(file_tern_v1_messages, 8);
 

@@ -81,9 +81,9 @@ describe('one account on two devices', () => {
     await phone.page.getByTestId('nav-chats').click();
     await waitForMessage(phone.page, 'either device is fine');
     await expect.poll(() => badge(laptop).count(), { timeout: 20_000 }).toBe(0);
+    await shot(laptop.page, 'devices-03-laptop-read-on-phone');
     await laptop.page.getByTestId('nav-chats').click();
     await expect.poll(() => unread(laptop, 'Bob')).toBe('0');
-    await shot(laptop.page, 'devices-03-laptop-read-on-phone');
   });
 
   it('a pin on the laptop shows on the phone', async () => {

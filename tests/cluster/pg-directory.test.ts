@@ -40,7 +40,10 @@ describe('PostgreSQL session directory', () => {
     expect(await a.add(ref(u, 'phone', 'pa', 1), false)).toBe(true);
     expect(await b.add(ref(u, 'laptop', 'pb', 1), false)).toBe(false);
     expect(await a.onlineAmong([u, u + 500])).toEqual(new Set([u]));
+    // The devices list's "online": each device live on any node.
+    expect(await b.onlineDevices(u)).toEqual(new Set(['phone', 'laptop']));
     expect(await a.remove(ref(u, 'phone', 'pa', 1))).toBe(false);
+    expect(await a.onlineDevices(u)).toEqual(new Set(['laptop']));
     expect(await b.remove(ref(u, 'laptop', 'pb', 1))).toBe(true);
     expect(await a.onlineAmong([u])).toEqual(new Set());
   });

@@ -50,6 +50,8 @@ export interface AppendedEvent {
 
 export class EventWriter {
   private readonly appended: AppendedEvent[] = [];
+  /** Pushes of events stored earlier, sent again (see `repush`). */
+  private readonly again: PendingPush[] = [];
 
   constructor(private readonly tx: Tx) {}
 
@@ -69,6 +71,11 @@ export class EventWriter {
     return event;
   }
 
+  /** Pushes an event already stored (with its own sequence) once more; nothing is written. */
+  repush(push: PendingPush): void {
+    this.again.push(push);
+  }
+
   /** Gives every appended event without a sequence its sequence. */
   async allocate(): Promise<void> {
     const counts = new Map<number, number>();
@@ -86,16 +93,17 @@ export class EventWriter {
 
   /** Stores the events; returns their pushes. Called once, when the operation has returned. */
   async flush(): Promise<PendingPush[]> {
-    if (this.appended.length === 0) return [];
+    if (this.appended.length === 0) return this.again;
     await this.allocate();
     const rows: EventRow[] = this.appended.map((e) => ({ user_id: e.userId, seq: e.seq, domain: e.domain, ref: e.message?.id ?? 0, body: e.body ?? null }));
     await this.tx.events.insert(rows);
-    return this.appended.map((e) => ({
+    const pushes: PendingPush[] = this.appended.map((e) => ({
       userId: e.userId,
       seq: e.seq,
       skipSession: e.skipSession,
       payload: e.body ? withSeq(e.seq, e.body) : messageEvent(e.seq, e.domain, e.message!, e.userId),
     }));
+    return this.again.length === 0 ? pushes : [...this.again, ...pushes];
   }
 }
 

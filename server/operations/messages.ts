@@ -8,7 +8,7 @@
  * only to the member's own devices (unread counts across devices): a
  * per-message "read by" list would cost members x messages events.
  */
-import { create } from '@bufbuild/protobuf';
+import { create, toBinary } from '@bufbuild/protobuf';
 import {
   ConversationType,
   FriendState,
@@ -19,6 +19,7 @@ import {
   ResultCode,
   SendMessageAckSchema,
   SyncDomain,
+  SyncEventSchema,
   type SendMessageAck,
 } from '../../shared/protocol';
 import { ConversationKind, type ConversationRow, type MessageRow, type Tx } from '../storage/store';
@@ -26,7 +27,7 @@ import type { Caller } from '../services/deps';
 import { fail, invalid, ServiceError } from '../services/errors';
 import { big } from '../services/validate';
 import { requireUser } from './access';
-import type { MessageHandle } from './events';
+import { loadEvent, type MessageHandle } from './events';
 import { GROUP_ACTION_ID_PREFIX } from './group-actions';
 import { requireMembership } from './groups';
 import { readOperation, writeOperation, type WriteContext } from './operation';
@@ -69,11 +70,26 @@ export interface SendArgs {
   digests: string[];
 }
 
-/** Stores a message once, with an event for each participant; a resend (same client id) gets the original ack. */
+/**
+ * A resend this soon after the original may mean its first answer was lost
+ * with its pushes (a database connection that died inside COMMIT: the write
+ * was stored, yet answered UNAVAILABLE and never pushed). Later than this,
+ * anything the participants missed has long shown as a gap or been synced.
+ */
+export const REPUSH_WINDOW_MS = 10 * 60_000;
+
+/**
+ * Stores a message once, with an event for each participant; a resend (same
+ * client id) gets the original ack, and each participant's latest event is
+ * pushed again (`repushLatest`).
+ */
 export const sendMessage = writeOperation('messages.send', async ({ tx, events, now }, a: SendArgs): Promise<SendMessageAck> => {
   const { caller } = a;
   const original = await tx.messages.bySenderClientId(caller.userId, a.clientMsgId);
-  if (original) return ackOf(original, true);
+  if (original) {
+    if (now - original.sent_at <= REPUSH_WINDOW_MS) await repushLatest(tx, events, original);
+    return ackOf(original, true);
+  }
   const { conv, participants, role } = await resolve(tx, caller, a.to, true);
   const mentions = await checkMentions(tx, a.mentions, conv, role);
   if (a.replyTo !== 0) {
@@ -110,6 +126,25 @@ export const sendMessage = writeOperation('messages.send', async ({ tx, events, 
   // Sends to one conversation all take its sequence: run them together where transactions run side by side.
   batchKey: (a) => (a.to.type === ConversationType.GROUP ? `g${a.to.id}` : `d${Math.min(a.caller.userId, a.to.id)}:${Math.max(a.caller.userId, a.to.id)}`),
 });
+
+/**
+ * On a resend: pushes each participant's latest event again. A device that
+ * missed the message's push then either gets it (it was the latest) or sees a
+ * sequence gap and syncs (the push is a hint; applying an event twice changes
+ * nothing). Two primary-key reads per participant, nothing written; without
+ * it an online recipient would wait for the next message or reconnect.
+ */
+async function repushLatest(tx: Tx, events: WriteContext['events'], original: MessageRow): Promise<void> {
+  const conv = await tx.conversations.byId(original.conv_id);
+  if (!conv) return;
+  const participants = conv.kind === ConversationKind.GROUP ? await tx.groups.memberIds(conv.group_id!) : [conv.user_lo!, conv.user_hi!];
+  for (const userId of participants) {
+    const head = await tx.sequences.head(userId);
+    const [row] = head > 0 ? await tx.events.list(userId, head - 1, 1, []) : [];
+    const event = row && (await loadEvent(tx, row));
+    if (event) events.repush({ userId, seq: row.seq, payload: toBinary(SyncEventSchema, event) });
+  }
+}
 
 export const recallMessage = writeOperation('messages.recall', async ({ tx, events, now }, a: { caller: Caller; msgId: number; recallWindowMs: number }) => {
   const { caller } = a;

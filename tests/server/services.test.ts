@@ -7,6 +7,7 @@ import { ConversationType, ResultCode, SyncEventSchema } from '../../shared/prot
 import { resolveConfig } from '../../server/config';
 import { AccountService } from '../../server/services/accounts';
 import type { ServiceDeps } from '../../server/services/deps';
+import { REPUSH_WINDOW_MS, sendMessage } from '../../server/operations/messages';
 import { readOperation } from '../../server/operations/operation';
 import { FriendService } from '../../server/services/friends';
 import { MessageService } from '../../server/services/messages';
@@ -121,6 +122,41 @@ describe('messages', () => {
       expect(seqs).toHaveLength(40);
       expect(seqs.every((x, i) => i === 0 || x === seqs[i - 1]! + 1)).toBe(true);
     }
+  });
+
+  it('a resend of a message stored without its pushes (COMMIT went through, the answer was lost) pushes it again, within a window', async () => {
+    const a = await account('alice');
+    const b = await account('bob');
+    await friends(a, b);
+    const svc = messaging();
+    pushes.length = 0;
+    // Stored as when a database connection dies inside COMMIT: the write is on disk, the server answered UNAVAILABLE and pushed nothing.
+    const args = { caller: { userId: a, sessionId: 1 }, to: { type: ConversationType.DIRECT, id: b }, clientMsgId: 'lost-answer', text: 'hello', replyTo: 0, mentions: [], attachments: null, digests: [] };
+    await store.write(sendMessage, args, clock.now());
+    expect(pushes).toHaveLength(0);
+
+    const resent = await send(svc, a, b, 'lost-answer');
+    expect(resent.duplicate).toBe(true);
+    const toBob = pushes.filter((p) => p.userId === b).map((p) => fromBinary(SyncEventSchema, p.payload));
+    expect(toBob).toHaveLength(1);
+    expect(toBob[0]!.event.case).toBe('message');
+    expect(BigInt((toBob[0]!.event.value as { msgId: bigint }).msgId)).toBe(BigInt(resent.msgId));
+    // The sender's other devices get it too.
+    expect(pushes.filter((p) => p.userId === a).map((p) => fromBinary(SyncEventSchema, p.payload).event.case)).toEqual(['message']);
+
+    // Bob's latest event is what goes again, with its own sequence: here a later message, whose sequence shows him the gap.
+    await send(svc, b, a, 'later');
+    pushes.length = 0;
+    await send(svc, a, b, 'lost-answer');
+    const latest = pushes.filter((p) => p.userId === b);
+    expect(latest).toHaveLength(1);
+    expect(fromBinary(SyncEventSchema, latest[0]!.payload).event.value).toMatchObject({ clientMsgId: 'later' });
+
+    // Long after the original, a resend only gets its ack back.
+    clock.t += REPUSH_WINDOW_MS + 1;
+    pushes.length = 0;
+    expect((await send(svc, a, b, 'lost-answer')).duplicate).toBe(true);
+    expect(pushes).toHaveLength(0);
   });
 
   it('sends to one conversation share commits; one that fails rolls back alone', async () => {

@@ -215,26 +215,44 @@ export async function waitForMessage(page: Page, text: string, timeout = 20_000)
 /**
  * Every message text of the open conversation in list order, by scrolling the
  * virtualised list from top to bottom (only visible rows exist in the DOM).
+ * Messages are told apart by their id, not by their row index: rows shift
+ * while the list is read when a row above appears or goes (the "new messages"
+ * marker, a date line), and keying by index then dropped the message at the
+ * shift (a CI flake). A message seen for the first time goes right after the
+ * message before it on screen, so the order is the list's. The same id twice
+ * on one screen is a duplicate row and is kept twice, so the caller's
+ * comparison fails.
  * Passed as a string: page functions compiled by tsx may reference a helper
  * that does not exist in the page.
  */
 export async function allMessageTexts(page: Page): Promise<string[]> {
   return page.evaluate(`(async () => {
     const el = document.querySelector('[data-test="message-list"]');
-    const seen = new Map();
+    const order = [];
+    const text = new Map();
     const frame = () => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
     el.scrollTop = 0;
     await frame();
     for (let guard = 0; guard < 500; guard++) {
-      for (const row of el.querySelectorAll('[data-index]')) {
-        const text = row.querySelector('[data-test="message-text"]');
-        if (text) seen.set(Number(row.getAttribute('data-index')), text.textContent);
+      const rows = [...el.querySelectorAll('[data-index]')].sort((a, b) => Number(a.getAttribute('data-index')) - Number(b.getAttribute('data-index')));
+      let previous = null;
+      const onScreen = new Set();
+      for (const row of rows) {
+        const message = row.querySelector('[data-test="message"]');
+        const body = row.querySelector('[data-test="message-text"]');
+        if (!message || !body) continue;
+        let id = message.getAttribute('data-id');
+        if (onScreen.has(id)) id = id + ' (again)';
+        onScreen.add(id);
+        if (!text.has(id)) order.splice(previous === null ? order.length : order.indexOf(previous) + 1, 0, id);
+        text.set(id, body.textContent);
+        previous = id;
       }
       if (el.scrollTop + el.clientHeight >= el.scrollHeight - 2) break;
       el.scrollTop += Math.max(100, el.clientHeight / 2);
       await frame();
     }
-    return [...seen.entries()].sort((a, b) => a[0] - b[0]).map((e) => e[1]);
+    return order.map((id) => text.get(id));
   })()`);
 }
 

@@ -4,7 +4,8 @@ import { ATTACHMENT_UPLOAD_SLICE } from '../../shared/ipc/methods';
 import { attachmentLabel, withCaption } from '../../renderer/composables/attachmentText';
 import { en } from '../../renderer/i18n/en';
 import { useAttachmentsStore } from '../../renderer/stores/attachments';
-import { setupEnv, type TestEnv } from './setup';
+import MessageAttachmentFile from '../../renderer/components/message/MessageAttachmentFile.vue';
+import { flush, mountWith, setupEnv, type TestEnv } from './setup';
 
 function staged(name: string, size: number): StagedAttachment {
   return { stagingId: `stage-${name}`.replace(/[^A-Za-z0-9_-]/g, '_'), name, size, mime: 'application/pdf', kind: 'file', decodable: false, hasThumbnail: false };
@@ -72,6 +73,32 @@ describe('attachments store', () => {
     expect(store.transferOf('m1', 0)?.bytes).toBe(10);
     env.fake.emit('transferProgress', { ...p, bytes: 100, state: 'done' });
     expect(store.transferOf('m1', 0)).toBeUndefined();
+  });
+});
+
+describe('a file card', () => {
+  it('a failed download says so and offers Retry, which downloads again', async () => {
+    const env = setupEnv({ downloadAttachment: () => undefined });
+    const store = useAttachmentsStore();
+    store.bind();
+    const attachment = { index: 0, kind: 'file' as const, name: 'report.pdf', mime: 'application/pdf', size: 2048, hasThumbnail: false, downloaded: false };
+    const card = mountWith(env, MessageAttachmentFile, { props: { message: { id: 'm1', status: 'sent' as const }, attachment } });
+    expect(card.get('[data-test="attachment-download"]').text()).toBe('Download');
+    expect(card.find('[data-test="attachment-failed"]').exists()).toBe(false);
+
+    const p = { messageId: 'm1', index: 0, direction: 'download' as const, part: 'file' as const, bytes: 512, total: 2100, state: 'running' as const };
+    env.fake.emit('transferProgress', p);
+    await flush();
+    expect(card.find('[data-test="attachment-download"]').exists()).toBe(false);
+    expect(card.find('[data-test="transfer"]').exists()).toBe(true);
+
+    env.fake.emit('transferProgress', { ...p, state: 'failed', error: { code: 'UNAVAILABLE', message: 'x' } });
+    await flush();
+    expect(card.get('[data-test="attachment-failed"]').text()).toBe('Could not load');
+    expect(card.get('[data-test="attachment-size"]').text()).toBe('2.0 KB');
+    expect(card.get('[data-test="attachment-download"]').text()).toBe('Retry');
+    await card.get('[data-test="attachment-download"]').trigger('click');
+    expect(env.fake.calls.downloadAttachment.mock.calls[0]![0]).toEqual({ messageId: 'm1', index: 0 });
   });
 });
 

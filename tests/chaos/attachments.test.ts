@@ -48,11 +48,7 @@ async function cutAfter(bytes: number, what: string): Promise<void> {
 }
 
 describe('attachments cut mid-transfer', () => {
-  // Open finding (docs/RELIABILITY.md): the download cut sometimes ends the download with UNAVAILABLE
-  // ("file transfer interrupted: aborted") instead of resuming (1 run in 2 on an idle machine, and in a CI
-  // run). Long mode only until it is understood, so CI stays a signal; upload resume is also held by
-  // tests/core/attachments/integration-resume.test.ts and the attachments E2E.
-  it.runIf(longMode)('an upload cut twice and a download cut once resume; the file arrives intact, in one message', async () => {
+  it('an upload cut twice and a download cut once resume; the file arrives intact, in one message', async () => {
     const [alice, bob] = [world.p(0), world.p(1)];
     const content = noise(SIZE, seed);
     const path = join(world.root, 'cut.bin');

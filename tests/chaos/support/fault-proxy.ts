@@ -53,6 +53,8 @@ class Pipe {
   private readonly timers = new Set<NodeJS.Timeout>();
   /** Chunks held while blackholed (delivered on recovery). */
   private held: Buffer[] = [];
+  /** The sender ended cleanly: end the receiver once every queued chunk is delivered. */
+  private ending = false;
 
   constructor(
     private readonly proxy: FaultProxy,
@@ -96,6 +98,7 @@ class Pipe {
       this.queued -= chunk.length;
       if (this.queued <= QUEUE_HIGH / 2 && this.from.isPaused()) this.from.resume();
       this.write(chunk);
+      if (this.ending && this.timers.size === 0) this.to.end();
     }, at - now);
     this.timers.add(timer);
   }
@@ -104,6 +107,21 @@ class Pipe {
     if (this.connection.frozen || this.to.destroyed) return;
     this.proxy.bytes += chunk.length;
     this.to.write(chunk);
+  }
+
+  /** True while chunks wait for their time (latency, bandwidth). */
+  get delivering(): boolean {
+    return this.timers.size > 0;
+  }
+
+  /**
+   * The sender ended its side: the receiver's side ends after what is still
+   * queued (a response the shaped link has not finished delivering is not cut
+   * short: that truncated every shaped download whose server closed first).
+   */
+  endWhenDelivered(): void {
+    if (this.timers.size === 0) this.to.end();
+    else this.ending = true;
   }
 
   release(): void {
@@ -135,19 +153,31 @@ class ProxiedConnection {
     client.on('data', (c: Buffer) => up.push(c));
     upstream.on('data', (c: Buffer) => down.push(c));
     upstream.once('connect', () => (this.upstreamConnected = true));
-    // A clean close or an error on one side ends the other (unless frozen: half-open keeps both).
-    const end = (other: Socket, how: 'end' | 'error') => () => {
+    // An error on one side ends the other at once; a clean end ends it after what is queued toward it
+    // (unless frozen: half-open keeps both).
+    const fail = (other: Socket) => () => {
       if (this.frozen) return;
-      if (how === 'error' || !this.upstreamConnected) other.destroy();
-      else other.end();
+      other.destroy();
       this.dispose();
     };
-    client.on('end', end(upstream, 'end'));
-    upstream.on('end', end(client, 'end'));
-    client.on('error', end(upstream, 'error'));
-    upstream.on('error', end(client, 'error'));
-    client.on('close', () => this.proxy.forget(this));
+    const end = (pipe: Pipe, other: Socket) => () => {
+      if (this.frozen) return;
+      if (!this.upstreamConnected) fail(other)();
+      else pipe.endWhenDelivered();
+    };
+    client.on('end', end(up, upstream));
+    upstream.on('end', end(down, client));
+    client.on('error', fail(upstream));
+    upstream.on('error', fail(client));
+    client.on('close', () => {
+      this.dispose();
+      this.proxy.forget(this);
+    });
+    this.down = down;
   }
+
+  /** The server → client direction (its queue decides when a closed upstream may close the client). */
+  down: Pipe;
 
   /** RST both ends. */
   reset(): void {
@@ -261,8 +291,9 @@ export class FaultProxy {
     upstream.setNoDelay(true);
     const c = new ProxiedConnection(this, client, upstream);
     this.live.add(c);
-    upstream.on('close', () => {
-      if (!c.frozen) client.destroy();
+    // A clean close waits for the client's queue (endWhenDelivered ends it); an error closes it at once.
+    upstream.on('close', (hadError) => {
+      if (!c.frozen && (hadError || !c.down.delivering)) client.destroy();
     });
   }
 

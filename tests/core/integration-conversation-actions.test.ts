@@ -1,38 +1,14 @@
 /** The conversation actions of the chat list (mute for a while, mark unread, delete, last open) through a real core and server. */
-import { rmSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ServerEndpoint } from '../../shared/ipc';
+import { describe, expect, it } from 'vitest';
 import { parseCall } from '../../shared/ipc/api';
-import type { ClientCore } from '../../electron/core/index';
-import { befriend, client, PASSWORD, record, waitFor, waitOnline } from './helpers/clients';
-import { inProcessServer, tempDir } from './helpers/server';
+import { befriend, coresAgainstServer, PASSWORD, record, waitFor, waitOnline } from './helpers/clients';
 
-let root: string;
-let close: () => Promise<void>;
-let endpoint: ServerEndpoint;
-const cores: ClientCore[] = [];
-
-beforeAll(async () => {
-  root = tempDir('conv-actions');
-  const s = await inProcessServer();
-  endpoint = s.endpoint;
-  close = async () => {
-    await s.server.close();
-    rmSync(s.dataDir, { recursive: true, force: true });
-  };
-});
-
-afterAll(async () => {
-  for (const c of cores) await c.dispose();
-  await close();
-  rmSync(root, { recursive: true, force: true });
-});
+const { make } = coresAgainstServer('conv-actions');
 
 describe('conversation actions', () => {
   it('mute for an hour, mark unread, remember the open one, delete', async () => {
-    const alice = await client(root, 'alice', [endpoint]);
-    const bob = await client(root, 'bob', [endpoint]);
-    cores.push(alice, bob);
+    const alice = await make('alice');
+    const bob = await make('bob');
     const a = await alice.register({ username: 'alice', password: PASSWORD });
     await bob.register({ username: 'bob', password: PASSWORD });
     await waitOnline(alice);

@@ -3,39 +3,11 @@
  * message sent on one appears on the other, reading on one clears unread on the other, pin / mute / mark unread
  * follow, the devices list, last-seen privacy, and signing the other device out (kicked at once, token gone).
  */
-import { rmSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ConversationKey, ServerEndpoint } from '../../shared/ipc';
-import type { ClientCore } from '../../electron/core/index';
-import { befriend, client, PASSWORD, record, waitFor, waitOnline } from './helpers/clients';
-import { inProcessServer, tempDir } from './helpers/server';
+import { describe, expect, it } from 'vitest';
+import type { ConversationKey } from '../../shared/ipc';
+import { befriend, coresAgainstServer, PASSWORD, record, waitFor, waitOnline } from './helpers/clients';
 
-let root: string;
-let close: () => Promise<void>;
-let endpoint: ServerEndpoint;
-const cores: ClientCore[] = [];
-
-beforeAll(async () => {
-  root = tempDir('multi-device');
-  const s = await inProcessServer();
-  endpoint = s.endpoint;
-  close = async () => {
-    await s.server.close();
-    rmSync(s.dataDir, { recursive: true, force: true });
-  };
-});
-
-afterAll(async () => {
-  for (const c of cores) await c.dispose();
-  await close();
-  rmSync(root, { recursive: true, force: true });
-});
-
-async function core(name: string): Promise<ClientCore> {
-  const c = await client(root, name, [endpoint]);
-  cores.push(c);
-  return c;
-}
+const { make: core } = coresAgainstServer('multi-device');
 
 describe('one account on two devices', () => {
   it('messages, reads, conversation settings, devices, privacy and sign-out stay consistent', async () => {

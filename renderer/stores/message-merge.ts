@@ -24,6 +24,18 @@ export interface MergeOptions {
    * jumped into older history), only messages inside the loaded range are added.
    */
   atLatest: boolean;
+  /**
+   * Older messages than the first loaded one exist and are not loaded (they
+   * come with the next history page). A change to one of them (an edit, a
+   * file evicted from the cache) is not glued onto the top of the window,
+   * which would hide the gap between them.
+   */
+  hasMoreBefore?: boolean;
+}
+
+function beforeFirst(list: readonly MessageView[], m: MessageView): boolean {
+  const first = list.find((x) => x.convSeq !== undefined)?.convSeq;
+  return m.convSeq !== undefined && first !== undefined && m.convSeq < first;
 }
 
 function inRange(list: readonly MessageView[], m: MessageView): boolean {
@@ -53,6 +65,7 @@ export function mergeMessages(existing: readonly MessageView[], incoming: readon
       continue;
     }
     if (!opts.atLatest && !inRange(out, m)) continue;
+    if (opts.hasMoreBefore && beforeFirst(out, m)) continue;
     const prev = out[out.length - 1];
     if (prev && compareMessages(prev, m) > 0) needSort = true;
     index.set(m.id, out.length);

@@ -138,7 +138,7 @@ export const useMessagesStore = defineStore('messages', () => {
     }
     for (const [key, list] of byKey) {
       const w = get(key);
-      patch(key, { messages: mergeMessages(w.messages, list, { atLatest: !w.hasMoreAfter }) });
+      patch(key, { messages: mergeMessages(w.messages, list, { atLatest: !w.hasMoreAfter, hasMoreBefore: w.hasMoreBefore }) });
       for (const m of list) if (!m.outgoing) clearTyping(key, m.senderId);
     }
   }

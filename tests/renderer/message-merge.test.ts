@@ -44,6 +44,14 @@ describe('message merge', () => {
     expect(ids(out)).toEqual(['m10', 'm11', 'm12']);
     expect(out[0]!.recalled).toBe(true);
   });
+
+  it('does not glue a change to an unloaded older message onto the top of a window that has more before it', () => {
+    const window = [msg({ convSeq: 50 }), msg({ convSeq: 51 })];
+    const changes = [msg({ convSeq: 3, text: 'file evicted' }), msg({ convSeq: 52 })];
+    expect(ids(mergeMessages(window, changes, { atLatest: true, hasMoreBefore: true }))).toEqual(['m50', 'm51', 'm52']);
+    // With nothing older left to load, the window is the whole conversation: it belongs there.
+    expect(ids(mergeMessages(window, changes, { atLatest: true, hasMoreBefore: false }))).toEqual(['m3', 'm50', 'm51', 'm52']);
+  });
 });
 
 describe('message rows', () => {

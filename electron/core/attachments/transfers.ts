@@ -68,6 +68,9 @@ export interface TransferDeps {
 }
 
 /** A FIFO of slots: at most `size` holders at once; waiting is cancellable. */
+/** Message views per `messagesChanged` event when evicted files change many at once. */
+const ANNOUNCE_PAGE = 200;
+
 class Slots {
   private used = 0;
   private readonly waiting: Array<() => void> = [];
@@ -373,18 +376,32 @@ export class Transfers implements Disposable {
     const limit = limitBytes ?? this.deps.media().cacheLimitMiB * MIB;
     let over = cache.localFiles.cachedBytes() - limit;
     let freed = 0;
+    const dropped: string[] = [];
     while (over > 0) {
       const batch = cache.localFiles.leastRecentlyUsed(32).filter((f) => !this.inUse.has(f.digest) && !this.fetching.has(f.digest));
       if (batch.length === 0) break;
       for (const f of batch) {
         await this.drop(f.digest);
+        dropped.push(f.digest);
         over -= f.size;
         freed += f.size;
         if (over <= 0) break;
       }
     }
     if (freed > 0) this.deps.log.info({ freedBytes: freed }, 'cache: evicted files');
+    this.announceEvicted(dropped);
     return freed;
+  }
+
+  /** The messages whose files went are no longer "downloaded": their views change (in pages, a cleared cache can touch thousands). */
+  private announceEvicted(digests: readonly string[]): void {
+    if (digests.length === 0) return;
+    const { messages } = this.deps.cache;
+    const ids = messages.referringToFiles(digests);
+    for (let i = 0; i < ids.length; i += ANNOUNCE_PAGE) {
+      const views = ids.slice(i, i + ANNOUNCE_PAGE).flatMap((id) => messages.get(id) ?? []);
+      if (views.length > 0) this.deps.events.emit('messagesChanged', { messages: views });
+    }
   }
 
   /** Forgets a file on this device (it downloads again when asked for). */

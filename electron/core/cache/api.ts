@@ -293,6 +293,8 @@ export interface MessageRepository {
   storedAttachments(id: string): { key: ConversationKey; outgoing: boolean; status: MessageStatus; list: StoredAttachment[] } | undefined;
   /** Whether a message other than `exceptId` carries the file (a forward shares its original's blob). */
   refersToFile(digest: string, exceptId: string): boolean;
+  /** Ids of the messages carrying any of these files (their views change when the files leave this device). */
+  referringToFiles(digests: readonly string[]): string[];
 }
 
 // ---------------------------------------------------------------- conversations

@@ -654,6 +654,16 @@ export class Messages implements MessageRepository {
       .get(exceptId, digest);
   }
 
+  /** Ids of the (not recalled) messages with a file among `digests` (any part: the file, its preview). Same substring match as `refersToFile`. */
+  referringToFiles(digests: readonly string[]): string[] {
+    return this.ctx.db
+      .stmt<[string], { id: string }>(
+        `SELECT id FROM messages WHERE attachments IS NOT NULL AND recalled = 0 AND EXISTS (SELECT 1 FROM json_each(?) d WHERE instr(messages.attachments, d.value) > 0)`,
+      )
+      .all(JSON.stringify(digests))
+      .map((r) => r.id);
+  }
+
   /** The stored attachments of a message, for transfers (keys included: never leaves the core). */
   storedAttachments(id: string): { key: ConversationKey; outgoing: boolean; status: MessageStatus; list: StoredAttachment[] } | undefined {
     const r = this.ctx.db

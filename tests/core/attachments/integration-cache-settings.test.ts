@@ -2,7 +2,8 @@
  * The cache of downloaded files as Settings shows it: what it holds
  * (getMediaCache), a lower cap evicting at once (least recently used first),
  * "clear cache" (clearMediaCache) removing every downloaded file from disk,
- * and what was removed downloading again intact. Real server, real files.
+ * and what was removed downloading again intact; a message whose file went
+ * tells the UI it is no longer downloaded. Real server, real files.
  */
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -10,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ClientCore } from '../../../electron/core/index';
 import { noise, readAll, stageBytes } from './helpers';
 import { delivered, friendsOverServer, received, type Pair } from './pair';
-import { waitFor } from '../helpers/clients';
+import { record, waitFor } from '../helpers/clients';
 import { parseCall } from '../../../shared/ipc/api';
 
 let pair: Pair;
@@ -64,6 +65,9 @@ describe('the cache of downloaded files in Settings', () => {
 
     // Reading the first makes it the most recently used: the second is the oldest now.
     await readAll(bob, first.id, 0);
+    const changes = record(bob, 'messagesChanged');
+    /** The last view of a message's first file that a change event carried. */
+    const announced = (id: string) => changes.flatMap((e) => e.messages).filter((m) => m.id === id).at(-1)?.attachments?.[0]?.downloaded;
     await bob.updateSettings({ media: { cacheLimitMiB: 1 } });
     const capped = await waitFor(async () => {
       const u = await bob.getMediaCache({});
@@ -74,11 +78,15 @@ describe('the cache of downloaded files in Settings', () => {
     const views = (await bob.loadMessages({ key: pair.toAlice })).messages;
     const downloaded = (id: string) => views.find((m) => m.id === id)!.attachments![0]!.downloaded;
     expect([downloaded(first.id), downloaded(second.id), downloaded(third.id)]).toEqual([true, false, true]);
+    // A screen showing these messages hears that the evicted one is no longer on this device (and nothing about the others).
+    await waitFor(() => announced(second.id) === false || null, 'the evicted file announced');
+    expect([announced(first.id), announced(third.id)]).toEqual([undefined, undefined]);
 
     const { freedBytes } = await bob.clearMediaCache({});
     expect(freedBytes).toBe(capped.bytes);
     expect(await bob.getMediaCache({})).toEqual({ bytes: 0, files: 0, limitBytes: 1024 * 1024 });
     expect(bobFiles()).toHaveLength(0);
+    expect([announced(first.id), announced(second.id), announced(third.id)]).toEqual([false, false, false]);
     // Cleared twice: nothing to free, no error.
     expect(await bob.clearMediaCache({})).toEqual({ freedBytes: 0 });
 

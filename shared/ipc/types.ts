@@ -85,9 +85,8 @@ export type AttachmentKind = (typeof attachmentKinds)[number];
  * the UI names a file by (message id, index) and gets its bytes through
  * `readAttachment`.
  */
-export interface AttachmentView {
-  /** Position in its message. */
-  index: number;
+/** What a file is, as its message describes it (the core's stored form and the UI's view both carry this). */
+export interface AttachmentMeta {
   kind: AttachmentKind;
   /** Sanitised: safe to show and to use as a file name. */
   name: string;
@@ -100,6 +99,11 @@ export interface AttachmentView {
   height?: number;
   /** Images: a ThumbHash placeholder, base64. */
   thumbhash?: string;
+}
+
+export interface AttachmentView extends AttachmentMeta {
+  /** Position in its message. */
+  index: number;
   /** Images: a small preview exists (fetched before the full picture). */
   hasThumbnail: boolean;
   /** The whole file is on this device (downloaded, or the sender's own copy). May turn false later: the cache evicts. */

@@ -5,15 +5,10 @@ import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parsePublicKeys } from '../../electron/main/update-signature';
-import { secretKeyFromBase64, signYamlText, verifyYamlText } from '../../build/release-signing';
+import { keys, publicB64, secret, sha } from '../support/update-signing-keys';
+import { signYamlText, verifyYamlText } from '../../build/release-signing';
 
 const root = resolve(import.meta.dirname, '../..');
-const fixtures = join(root, 'tests/fixtures/update-signing');
-const secret = secretKeyFromBase64(readFileSync(join(fixtures, 'TEST-ONLY-key.private'), 'utf8'));
-const publicB64 = readFileSync(join(fixtures, 'TEST-ONLY-key.pub'), 'utf8').trim();
-const keys = parsePublicKeys(publicB64);
-const sha = (c: string) => `${c.repeat(86)}==`;
 
 const electronBuilderYml = `version: 1.4.0
 files:

@@ -1,19 +1,12 @@
 // Release signatures as the app checks them (electron/main/update-signature.ts;
 // signed with build/release-signing.ts, tested in tests/build/) and the
 // administrator's switch (electron/main/admin-policy.ts).
-import { readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { keys, publicB64, secret, sha } from '../support/update-signing-keys';
 import { parsePublicKeys, releaseFiles, signedMessage, signRelease, verifyRelease } from '../../electron/main/update-signature';
 import { generateKeyPair, parseUpdateYaml, secretKeyFromBase64 } from '../../build/release-signing';
 import { policyFilePath, readAdminPolicy } from '../../electron/main/admin-policy';
 
-const root = resolve(import.meta.dirname, '../..');
-const fixtures = join(root, 'tests/fixtures/update-signing');
-const secret = secretKeyFromBase64(readFileSync(join(fixtures, 'TEST-ONLY-key.private'), 'utf8'));
-const publicB64 = readFileSync(join(fixtures, 'TEST-ONLY-key.pub'), 'utf8').trim();
-const keys = parsePublicKeys(publicB64);
-const sha = (c: string) => `${c.repeat(86)}==`;
 
 const electronBuilderYml = `version: 1.4.0
 files:

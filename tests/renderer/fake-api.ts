@@ -16,23 +16,16 @@ import {
   type MessageView,
   type ConversationView,
   type Settings,
+  defaultSettings,
 } from '../../shared/ipc';
 
 type Handler<M extends MethodName> = (args: Parameters<MessengerApi[M]>[0]) => MethodResults[M] | Promise<MethodResults[M]>;
 export type Overrides = { [M in MethodName]?: Handler<M> };
 
 export const testSettings: Settings = {
+  ...defaultSettings([{ host: '127.0.0.1', port: 7788, publicKey: 'A'.repeat(43) + '=' }]),
   language: 'en',
   theme: 'light',
-  notifications: { privacy: 'sender', sound: true },
-  media: { autoDownloadMiB: 10, cacheLimitMiB: 2048 },
-  closeToTray: true,
-  startHidden: false,
-  startAtLogin: false,
-  spellcheck: { enabled: true, languages: [] },
-  proxy: { type: 'none', host: '', port: 1080, username: '', password: '' },
-  updateChannel: 'stable',
-  servers: [{ host: '127.0.0.1', port: 7788, publicKey: 'A'.repeat(43) + '=' }],
 };
 
 const defaults: { [M in MethodName]?: () => MethodResults[M] } = {

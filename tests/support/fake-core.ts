@@ -3,7 +3,7 @@
  * each rejecting with UNSUPPORTED unless the test supplies it, plus events.
  * The shells only transport and validate, so this is all they need.
  */
-import { methodNames, shellMethods, type CoreMethodName, type EventName, type MessengerCore, type MessengerEvents, type Settings } from '../../shared/ipc';
+import { defaultSettings, methodNames, shellMethods, type CoreMethodName, type EventName, type MessengerCore, type MessengerEvents, type Settings } from '../../shared/ipc';
 import { Emitter } from '../../shared/util/emitter';
 
 export type FakeCore = MessengerCore & {
@@ -15,17 +15,9 @@ export type FakeCore = MessengerCore & {
 };
 
 export const sampleSettings: Settings = {
+  ...defaultSettings([{ host: '127.0.0.1', port: 7800, publicKey: 'A'.repeat(43) + '=' }]),
   language: 'en',
-  theme: 'system',
   notifications: { privacy: 'full', sound: true },
-  media: { autoDownloadMiB: 10, cacheLimitMiB: 2048 },
-  closeToTray: true,
-  startHidden: false,
-  startAtLogin: false,
-  spellcheck: { enabled: true, languages: [] },
-  proxy: { type: 'none', host: '', port: 1080, username: '', password: '' },
-  updateChannel: 'stable',
-  servers: [{ host: '127.0.0.1', port: 7800, publicKey: 'A'.repeat(43) + '=' }],
 };
 
 export function createFakeCore(overrides: Partial<Record<CoreMethodName, (args: never) => Promise<unknown>>> = {}): FakeCore {

@@ -6,36 +6,20 @@
  * unsent messages stay, pinned, so their upload resumes at the next start).
  */
 import { dirname } from 'node:path';
-import type { ProxyConfig } from '../../../shared/node/proxy/tunnel';
-import type { AttachmentLimits, MediaSettings } from '../../../shared/ipc';
+import type { AttachmentLimits } from '../../../shared/ipc';
 import type { Disposable } from '../../../shared/util/disposable';
-import type { Cache } from '../cache/api';
-import type { Clock } from '../clock';
-import type { Link } from '../connection-manager';
 import { CoreError, toErrorInfo } from '../errors';
-import type { CoreEmitter } from '../events';
-import type { Logger } from '../log';
-import type { Timings } from '../timings';
 import { FileStore } from './file-store';
 import { StagingArea } from './staging';
 import { blobsOf, type StoredAttachment } from './stored';
-import { Transfers } from './transfers';
+import { Transfers, type TransferDeps } from './transfers';
 
 /** Until a server says otherwise (PROTOCOL.md §14.1 defaults). */
 export const defaultLimits: AttachmentLimits = { maxFileBytes: 100 * 1024 * 1024, maxPerMessage: 10 };
 const LIMITS_META = 'attachmentLimits';
 
-export interface AccountAttachmentsDeps {
-  cache: Cache;
-  clock: Clock;
-  timings: Timings;
-  log: Logger;
-  events: CoreEmitter;
-  link(): Link | undefined;
-  media(): MediaSettings;
-  /** The proxy file transfers go through (undefined: direct). */
-  proxy(): ProxyConfig | undefined;
-}
+/** What transfers need, less the file store (which this account's attachments open in its own data directory). */
+export type AccountAttachmentsDeps = Omit<TransferDeps, 'store'>;
 
 export class AccountAttachments implements Disposable {
   readonly store: FileStore;

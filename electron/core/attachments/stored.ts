@@ -4,7 +4,7 @@
  * and sanitised: every field is the sender's word), to the wire (sending),
  * and to the UI's view (keys and digests stay in the core).
  */
-import type { AttachmentKind, AttachmentSummary, AttachmentView } from '../../../shared/ipc';
+import type { AttachmentMeta, AttachmentSummary, AttachmentView } from '../../../shared/ipc';
 import { FILE_KEY_SIZE, cipherSize, isBlobDigest } from '../../../shared/attachments/format';
 import { THUMBHASH_MAX_BYTES, THUMBNAIL_MAX_BYTES, UNKNOWN_MIME, isInlineImageType } from '../../../shared/attachments/media';
 import { sanitizeFileName } from '../../../shared/attachments/names';
@@ -20,15 +20,7 @@ export interface StoredBlobRef {
   key: string;
 }
 
-export interface StoredAttachment {
-  kind: AttachmentKind;
-  name: string;
-  mime: string;
-  size: number;
-  width?: number;
-  height?: number;
-  /** base64 */
-  thumbhash?: string;
+export interface StoredAttachment extends AttachmentMeta {
   blob: StoredBlobRef;
   thumbnail?: StoredBlobRef;
 }

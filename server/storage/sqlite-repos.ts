@@ -4,6 +4,11 @@
  * (store.ts) that PostgreSQL shares; they run synchronously underneath, and
  * only the thread that owns the connection calls them (sqlite-store.ts
  * serialises every operation).
+ *
+ * The rows a send needs (friendships, conversations, sequence heads, where
+ * a message event points) are also kept in a `SqliteCache` that these
+ * repositories update as they write: see sqlite-cache.ts for why it stays
+ * exact.
  */
 import type { Database, Statement } from 'better-sqlite3';
 import {
@@ -34,6 +39,10 @@ import {
   type UserRow,
   type UsersRepository,
 } from './store';
+import type { CachedMap, SqliteCache } from './sqlite-cache';
+
+/** Entries per cached table (an entry is a few dozen bytes; the oldest are forgotten first). */
+const CACHE_LIMIT = 200_000;
 
 function one<T>(stmt: Statement, ...params: unknown[]): T | undefined {
   return stmt.get(...params) as T | undefined;
@@ -82,28 +91,31 @@ class SqliteUsers implements UsersRepository {
 /**
  * Sequences are max(seq) + 1 of the user's events, read inside the write
  * transaction: the single writer makes that atomic, and it writes nothing
- * (no counter row rewritten per event). Sequences handed out but not yet
- * inserted are remembered until the operation ends (`reset`).
+ * (no counter row rewritten per event). The head is cached (`heads`, shared
+ * with SqliteEvents, which raises it on every insert); a sequence handed out
+ * raises it at once, and the operation inserts its events before it ends (or
+ * rolls back, and the cache with it).
  */
 class SqliteSequences implements SequencesRepository {
   private s;
-  private taken = new Map<number, number>();
-  constructor(db: Database) {
+  constructor(
+    db: Database,
+    private readonly heads: CachedMap<number, number>,
+  ) {
     this.s = { head: db.prepare('SELECT coalesce(max(seq), 0) FROM events WHERE user_id = ?').pluck() };
   }
-  async head(userId: number) { return this.taken.get(userId) ?? (this.s.head.get(userId) as number); }
+  async head(userId: number) { return this.current(userId); }
   async allocate(users: ReadonlyArray<readonly [number, number]>) {
     const firsts: number[] = [];
     for (const [userId, count] of users) {
-      const last = this.taken.get(userId) ?? (this.s.head.get(userId) as number);
+      const last = this.current(userId);
       firsts.push(last + 1);
-      this.taken.set(userId, last + count);
+      this.heads.set(userId, last + count);
     }
     return firsts;
   }
-  /** Called before each operation: what it took is in the events table now (or rolled back). */
-  reset(): void {
-    if (this.taken.size > 0) this.taken.clear();
+  private current(userId: number): number {
+    return this.heads.get(userId) ?? this.heads.set(userId, this.s.head.get(userId) as number);
   }
 }
 
@@ -148,17 +160,42 @@ class SqliteConversationSettings implements ConversationSettingsRepository {
 /** SyncDomain.MESSAGES: its events are not in the per-domain index. */
 const MESSAGES_DOMAIN = 1;
 
+/** A message event's message, as a PUSH_ACK needs it (`deliveryRef`); null: the event is not a message. */
+type DeliveryRef = { conv_id: number; conv_seq: number; sender_id: number } | null;
+
+/** What the events and messages repositories cache between them. */
+interface MessageCaches {
+  /** Latest sequence per user. */
+  heads: CachedMap<number, number>;
+  /** Latest conv_seq per conversation. */
+  convHeads: CachedMap<number, number>;
+  /** Message id -> its delivery ref, for messages inserted while the server runs. */
+  messageRefs: CachedMap<number, DeliveryRef>;
+  /** "user,seq" -> the event's delivery ref. */
+  eventRefs: CachedMap<string, DeliveryRef>;
+}
+
 class SqliteEvents implements EventsRepository {
   private s;
   private byDomains = new Map<string, Statement>();
-  constructor(private db: Database) {
+  constructor(
+    private db: Database,
+    private readonly c: MessageCaches,
+  ) {
     this.s = {
       insert: db.prepare('INSERT INTO events (user_id, seq, domain, ref, body) VALUES (?, ?, ?, ?, ?)'),
       list: db.prepare('SELECT * FROM events WHERE user_id = ? AND seq > ? ORDER BY seq LIMIT ?'),
     };
   }
   async insert(rows: readonly EventRow[]) {
-    for (const r of rows) this.s.insert.run(r.user_id, r.seq, r.domain, r.ref, r.body);
+    const { heads, messageRefs, eventRefs } = this.c;
+    for (const r of rows) {
+      this.s.insert.run(r.user_id, r.seq, r.domain, r.ref, r.body);
+      if ((heads.get(r.user_id) ?? 0) < r.seq) heads.set(r.user_id, r.seq);
+      // The PUSH_ACK of this event will ask where it points; known now when the message was just written.
+      const ref = r.ref === 0 ? null : messageRefs.get(r.ref);
+      if (ref !== undefined) eventRefs.set(`${r.user_id},${r.seq}`, ref);
+    }
   }
   async list(userId: number, after: number, limit: number, domains: readonly number[]): Promise<EventRow[]> {
     if (domains.length === 0) return all<EventRow>(this.s.list, userId, after, limit);
@@ -180,41 +217,67 @@ class SqliteEvents implements EventsRepository {
   }
 }
 
+/** Conversation rows never change once inserted, so they are cached by each key they are looked up by. */
 class SqliteConversations implements ConversationsRepository {
   private s;
-  constructor(db: Database) {
+  private readonly byPair: CachedMap<string, ConversationRow>;
+  private readonly byGroup: CachedMap<number, ConversationRow>;
+  private readonly byKey: CachedMap<number, ConversationRow>;
+  constructor(
+    db: Database,
+    cache: SqliteCache,
+    private readonly heads: CachedMap<number, number>,
+  ) {
+    this.byPair = cache.map(CACHE_LIMIT);
+    this.byGroup = cache.map(CACHE_LIMIT);
+    this.byKey = cache.map(CACHE_LIMIT);
     this.s = {
       direct: db.prepare('SELECT * FROM conversations WHERE user_lo = ? AND user_hi = ?'),
       insertDirect: db.prepare(`INSERT INTO conversations (kind, user_lo, user_hi) VALUES (${ConversationKind.DIRECT}, ?, ?)`),
       group: db.prepare('SELECT * FROM conversations WHERE group_id = ?'),
       insertGroup: db.prepare(`INSERT INTO conversations (kind, group_id) VALUES (${ConversationKind.GROUP}, ?)`),
       byId: db.prepare('SELECT * FROM conversations WHERE id = ?'),
-      next: db.prepare('SELECT coalesce(max(conv_seq), 0) + 1 FROM messages WHERE conv_id = ?').pluck(),
       head: db.prepare('SELECT coalesce(max(conv_seq), 0) FROM messages WHERE conv_id = ?').pluck(),
     };
   }
-  async direct(a: number, b: number) { return one<ConversationRow>(this.s.direct, Math.min(a, b), Math.max(a, b)); }
+  async direct(a: number, b: number) {
+    const lo = Math.min(a, b);
+    const hi = Math.max(a, b);
+    const key = `${lo},${hi}`;
+    return this.byPair.get(key) ?? this.remember(one<ConversationRow>(this.s.direct, lo, hi));
+  }
   async ensureDirect(a: number, b: number): Promise<ConversationRow> {
     const found = await this.direct(a, b);
     if (found) return found;
     this.s.insertDirect.run(Math.min(a, b), Math.max(a, b));
     return (await this.direct(a, b))!;
   }
-  async group(groupId: number) { return one<ConversationRow>(this.s.group, groupId); }
+  async group(groupId: number) { return this.byGroup.get(groupId) ?? this.remember(one<ConversationRow>(this.s.group, groupId)); }
   async ensureGroup(groupId: number): Promise<ConversationRow> {
     const found = await this.group(groupId);
     if (found) return found;
     this.s.insertGroup.run(groupId);
     return (await this.group(groupId))!;
   }
-  async byId(id: number) { return one<ConversationRow>(this.s.byId, id); }
-  async nextSeq(convId: number) { return this.s.next.get(convId) as number; }
-  async seqHead(convId: number) { return this.s.head.get(convId) as number; }
+  async byId(id: number) { return this.byKey.get(id) ?? this.remember(one<ConversationRow>(this.s.byId, id)); }
+  async nextSeq(convId: number) { return (await this.seqHead(convId)) + 1; }
+  async seqHead(convId: number) { return this.heads.get(convId) ?? this.heads.set(convId, this.s.head.get(convId) as number); }
+  /** Caches a row found by any of its keys under all of them (not-found is not cached: the row may be inserted). */
+  private remember(row: ConversationRow | undefined): ConversationRow | undefined {
+    if (!row) return undefined;
+    this.byKey.set(row.id, row);
+    if (row.group_id !== null) this.byGroup.set(row.group_id, row);
+    else this.byPair.set(`${row.user_lo},${row.user_hi}`, row);
+    return row;
+  }
 }
 
 class SqliteMessages implements MessagesRepository {
   private s;
-  constructor(db: Database) {
+  constructor(
+    db: Database,
+    private readonly c: MessageCaches,
+  ) {
     this.s = {
       insert: db.prepare(`INSERT INTO messages (conv_id, conv_seq, sender_id, client_msg_id, sent_at, text, mentions, reply_to, sender_seq, attachments)
         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
@@ -235,11 +298,19 @@ class SqliteMessages implements MessagesRepository {
   }
   async insert(m: Omit<MessageRow, 'id' | 'recalled_by'>) {
     // Positional parameters: binding by name from an object costs a lookup per column on every send.
-    return Number(this.s.insert.run(m.conv_id, m.conv_seq, m.sender_id, m.client_msg_id, m.sent_at, m.text, m.mentions, m.reply_to, m.sender_seq, m.attachments ?? null).lastInsertRowid);
+    const id = Number(this.s.insert.run(m.conv_id, m.conv_seq, m.sender_id, m.client_msg_id, m.sent_at, m.text, m.mentions, m.reply_to, m.sender_seq, m.attachments ?? null).lastInsertRowid);
+    const { convHeads, messageRefs } = this.c;
+    if ((convHeads.get(m.conv_id) ?? 0) < m.conv_seq) convHeads.set(m.conv_id, m.conv_seq);
+    messageRefs.set(id, { conv_id: m.conv_id, conv_seq: m.conv_seq, sender_id: m.sender_id });
+    return id;
   }
   async byId(id: number) { return one<MessageRow>(this.s.byId, id); }
   async bySenderClientId(senderId: number, clientMsgId: string) { return one<MessageRow>(this.s.byClient, senderId, clientMsgId); }
-  async deliveryRef(userId: number, seq: number) { return one<{ conv_id: number; conv_seq: number; sender_id: number }>(this.s.deliveryRef, userId, seq); }
+  async deliveryRef(userId: number, seq: number) {
+    const cached = this.c.eventRefs.get(`${userId},${seq}`);
+    if (cached !== undefined) return cached ?? undefined;
+    return one<NonNullable<DeliveryRef>>(this.s.deliveryRef, userId, seq);
+  }
   async recall(id: number, by: number) { this.s.recall.run(by, id); }
   async edit(id: number, text: string, mentions: string, editedAt: number) { this.s.edit.run(text, mentions, editedAt, id); }
   async bumpReactionRev(id: number) { return this.s.bumpRev.get(id) as number; }
@@ -265,7 +336,10 @@ class SqliteReactions implements ReactionsRepository {
 
 class SqliteFriends implements FriendsRepository {
   private s;
-  constructor(db: Database) {
+  /** "user,friend" -> the row, null: none. */
+  private readonly rows: CachedMap<string, FriendRow | null>;
+  constructor(db: Database, cache: SqliteCache) {
+    this.rows = cache.map(CACHE_LIMIT);
     this.s = {
       get: db.prepare('SELECT * FROM friends WHERE user_id = ? AND friend_id = ?'),
       set: db.prepare(`INSERT INTO friends (user_id, friend_id, state, since) VALUES (?, ?, ?, ?)
@@ -277,8 +351,16 @@ class SqliteFriends implements FriendsRepository {
       setState: db.prepare('UPDATE friend_requests SET state = ?, updated_at = ? WHERE id = ?'),
     };
   }
-  async get(userId: number, friendId: number) { return one<FriendRow>(this.s.get, userId, friendId); }
-  async set(userId: number, friendId: number, state: number, since: number) { this.s.set.run(userId, friendId, state, since); }
+  async get(userId: number, friendId: number) {
+    const key = `${userId},${friendId}`;
+    const cached = this.rows.get(key);
+    if (cached !== undefined) return cached ?? undefined;
+    return this.rows.set(key, one<FriendRow>(this.s.get, userId, friendId) ?? null) ?? undefined;
+  }
+  async set(userId: number, friendId: number, state: number, since: number) {
+    this.s.set.run(userId, friendId, state, since);
+    this.rows.set(`${userId},${friendId}`, { user_id: userId, friend_id: friendId, state, since });
+  }
   async ids(userId: number, state: number) { return pluckIds(this.s.ids, userId, state); }
   async request(id: number) { return one<FriendRequestRow>(this.s.request, id); }
   async pendingBetween(a: number, b: number) { return one<FriendRequestRow>(this.s.pending, a, b, b, a); }
@@ -320,7 +402,6 @@ class SqliteGroups implements GroupsRepository {
   async areCoMembers(a: number, b: number) { return this.s.areCo.get(a, b) !== undefined; }
 }
 
-/** The repositories over one connection; `sequences.reset()` is called before each operation. */
 class SqliteBlobs implements BlobsRepository {
   private s;
   constructor(db: Database) {
@@ -372,9 +453,10 @@ class SqliteBlobs implements BlobsRepository {
   }
 }
 
+/** The repositories over one connection, and the cache they keep exact (the store tells it of transaction boundaries). */
 export class SqliteTx implements Tx {
   readonly users: UsersRepository;
-  readonly sequences: SqliteSequences;
+  readonly sequences: SequencesRepository;
   readonly devices: DevicesRepository;
   readonly conversationSettings: ConversationSettingsRepository;
   readonly events: EventsRepository;
@@ -385,16 +467,17 @@ export class SqliteTx implements Tx {
   readonly groups: GroupsRepository;
   readonly blobs: BlobsRepository;
 
-  constructor(db: Database) {
+  constructor(db: Database, cache: SqliteCache) {
+    const caches: MessageCaches = { heads: cache.map(CACHE_LIMIT), convHeads: cache.map(CACHE_LIMIT), messageRefs: cache.map(CACHE_LIMIT), eventRefs: cache.map(CACHE_LIMIT) };
     this.users = new SqliteUsers(db);
-    this.sequences = new SqliteSequences(db);
+    this.sequences = new SqliteSequences(db, caches.heads);
     this.devices = new SqliteDevices(db);
     this.conversationSettings = new SqliteConversationSettings(db);
-    this.events = new SqliteEvents(db);
-    this.conversations = new SqliteConversations(db);
-    this.messages = new SqliteMessages(db);
+    this.events = new SqliteEvents(db, caches);
+    this.conversations = new SqliteConversations(db, cache, caches.convHeads);
+    this.messages = new SqliteMessages(db, caches);
     this.reactions = new SqliteReactions(db);
-    this.friends = new SqliteFriends(db);
+    this.friends = new SqliteFriends(db, cache);
     this.groups = new SqliteGroups(db);
     this.blobs = new SqliteBlobs(db);
   }

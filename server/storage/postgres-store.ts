@@ -83,19 +83,13 @@ export class PostgresStore implements Store {
   private readonly inFlight = new Set<Promise<unknown>>();
   /** Writes queued per batch key (store.ts WriteOperation.batchKey), each lane drained by one transaction at a time. */
   private readonly lanes = new Map<string, Job[]>();
-  private readonly maxBatch: number;
   private closed = false;
   private counts = { batches: 0, jobs: 0, retries: 0 };
 
   private constructor(
     readonly pool: pg.Pool,
-    private readonly logger?: Pick<Logger, 'warn'>,
-    maxBatch = 500,
-  ) {
-    this.maxBatch = maxBatch;
-    // An idle connection that dies (the database restarted) must not take the process down; the pool replaces it.
-    pool.on('error', (err) => logger?.warn({ err }, 'idle database connection lost'));
-  }
+    private readonly maxBatch = 500,
+  ) {}
 
   /** Connects and migrates. */
   static async open(url: string, options: PostgresStoreOptions = {}): Promise<PostgresStore> {
@@ -106,13 +100,21 @@ export class PostgresStore implements Store {
       application_name: 'tern-server',
       types,
     });
+    const { logger } = options;
+    // An idle connection that dies (the database restarted) must not take the process down; the pool replaces it.
+    pool.on('error', (err) => logger?.warn({ err }, 'idle database connection lost'));
+    // A connection dying while checked out also fails the query in progress, which is where it is handled; this
+    // listener only keeps its 'error' event from being uncaught. It is added as the connection is made: the driver
+    // hands a new connection over and may report its death in the same turn (PostgreSQL's shutdown message right
+    // behind ReadyForQuery), before a caller awaiting pool.connect() could add one.
+    pool.on('connect', (client) => client.on('error', (err) => logger?.warn({ err: err.message }, 'database connection lost')));
     try {
       await migratePostgres(pool);
     } catch (err) {
       await pool.end();
       throw isUnavailable(err) ? unavailable(err) : err;
     }
-    return new PostgresStore(pool, options.logger, options.maxBatch);
+    return new PostgresStore(pool, options.maxBatch);
   }
 
   write<A, R>(op: WriteOperation<A, R>, args: A, now: number): Promise<R> {
@@ -250,11 +252,7 @@ export class PostgresStore implements Store {
 
   private tx(client: pg.PoolClient): PgTx {
     let tx = this.txs.get(client);
-    if (!tx) {
-      this.txs.set(client, (tx = new PgTx(client)));
-      // A connection dying while checked out also fails the query in progress, which is where it is handled.
-      client.on('error', (err) => this.logger?.warn({ err: err.message }, 'database connection lost'));
-    }
+    if (!tx) this.txs.set(client, (tx = new PgTx(client)));
     return tx;
   }
 

@@ -10,6 +10,12 @@
  *   (`contiguous + 1`), ignored (but acknowledged) when already held, and a
  *   gap triggers a pull of everything after `contiguous`. PUSH_ACK is sent
  *   only after the event is stored.
+ * - A gap pull that fails (the server's database restarting answers
+ *   UNAVAILABLE) is tried again after a back-off (at least the server's
+ *   retry hint) until the gap is filled, while the link lasts: the pushes
+ *   that revealed the gap may have been the last ones for a long time, so
+ *   waiting for the next push could leave the hole open indefinitely. A new
+ *   link's login sync covers it instead.
  * - Big pages are applied in slices with a yield to the event loop between
  *   them, so the process never stalls for long during a backlog.
  *
@@ -21,7 +27,10 @@ import { syncPhases, type SyncPhase } from '../../shared/ipc';
 import type { Disposable } from '../../shared/util/disposable';
 import { Command, PushAckSchema, encodePayload, type SyncDomain, type SyncEvent } from '../../shared/protocol';
 import type { AppliedChanges, Cache } from './cache/api';
+import { backoffDelay } from './backoff';
+import { Timer, type Clock } from './clock';
 import type { Link } from './connection-manager';
+import { CoreError } from './errors';
 import { big, num, syncPhase } from './wire';
 import type { Logger } from './log';
 
@@ -42,6 +51,11 @@ export interface SyncDeps {
   cache: Cache;
   log: Logger;
   pageSize: number;
+  clock: Clock;
+  /** Back-off of a failed gap pull: the first retry waits between half and all of `initialMs`, doubling up to `maxMs`. */
+  retry: { initialMs: number; maxMs: number };
+  /** The authenticated link now (undefined while offline): a catch-up pull runs only on the link that saw the gap. */
+  link(): Link | undefined;
   changed(changes: AppliedChanges): void;
   progress(phase: SyncPhase, done: number): void;
 }
@@ -52,13 +66,19 @@ export class SyncEngine implements Disposable {
   private contiguous = 0;
   private ready = false;
   private held: { serial: number; seq: number }[] = [];
+  /** The highest sequence a push announced while a pull to reach it failed (0: none outstanding). */
+  private behind = 0;
+  private catchUpAttempts = 0;
+  private readonly catchUpTimer: Timer;
   /** Events per apply slice, per domain (costs differ a lot); adapts to the measured cost (see applySliced). */
   private readonly sliceSizes = new Map<SyncDomain, number>();
   private disposed = false;
   /** Counters for logs and the benchmark (no content). */
   readonly stats = { requests: 0, events: 0, waitMs: 0, applyMs: 0, maxSliceMs: 0, maxSliceCpuMs: 0, maxSliceDomain: 0, applyMsByDomain: {} as Record<number, number> };
 
-  constructor(private readonly deps: SyncDeps) {}
+  constructor(private readonly deps: SyncDeps) {
+    this.catchUpTimer = new Timer(deps.clock);
+  }
 
   get cursor(): number {
     return this.contiguous;
@@ -67,6 +87,10 @@ export class SyncEngine implements Disposable {
   /** Runs the login sync on the lane; resolves when every domain is at the head. */
   loginSync(link: Link, syncHead: number): Promise<void> {
     this.ready = false;
+    // The login sync pulls to the head, which covers any gap an earlier link left open.
+    this.catchUpTimer.clear();
+    this.behind = 0;
+    this.catchUpAttempts = 0;
     return this.enqueue(async () => {
       const { cache } = this.deps;
       for (const { domain, phase } of SYNC_ORDER) {
@@ -113,8 +137,7 @@ export class SyncEngine implements Disposable {
         this.contiguous = seq;
       } else if (seq > this.contiguous + 1) {
         this.deps.log.info({ from: this.contiguous, seq }, 'sync: gap, pulling');
-        await this.pull(link, [], this.contiguous, 'messages');
-        this.contiguous = Math.max(this.contiguous, this.lowestCursor());
+        await this.catchUp(link, seq);
       }
       if (seq <= this.contiguous) this.ack(link, serial, seq);
     });
@@ -122,6 +145,44 @@ export class SyncEngine implements Disposable {
 
   dispose(): void {
     this.disposed = true;
+    this.catchUpTimer.dispose();
+  }
+
+  /**
+   * Pulls everything after `contiguous` (a push announced `seq`). When the
+   * pull fails, a retry is scheduled (see the header) and the error rethrown.
+   */
+  private async catchUp(link: Link, seq: number): Promise<void> {
+    this.behind = Math.max(this.behind, seq);
+    try {
+      await this.pull(link, [], this.contiguous, 'messages');
+    } catch (err) {
+      this.scheduleCatchUp(link, err);
+      throw err;
+    } finally {
+      // Pages applied before a failure count too.
+      this.contiguous = Math.max(this.contiguous, this.lowestCursor());
+    }
+    if (this.contiguous >= this.behind) {
+      this.behind = 0;
+      this.catchUpAttempts = 0;
+      this.catchUpTimer.clear();
+    }
+  }
+
+  private scheduleCatchUp(link: Link, err: unknown): void {
+    if (this.disposed || this.deps.link() !== link) return;
+    const { initialMs, maxMs } = this.deps.retry;
+    const hint = err instanceof CoreError ? err.retryAfterMs : 0;
+    const wait = Math.max(hint, backoffDelay(this.catchUpAttempts++, initialMs, maxMs));
+    this.deps.log.info({ from: this.contiguous, behind: this.behind, waitMs: wait }, 'sync: gap pull failed, retrying');
+    this.catchUpTimer.set(wait, () => {
+      this.enqueue(async () => {
+        // Filled meanwhile (a later push's pull), or the link changed (its login sync covers it).
+        if (this.disposed || this.behind === 0 || this.contiguous >= this.behind || this.deps.link() !== link) return;
+        await this.catchUp(link, this.behind);
+      }).catch((e: unknown) => this.deps.log.warn({ code: e instanceof CoreError ? e.code : undefined }, 'sync: catch-up pull failed'));
+    });
   }
 
   /** Every domain is complete up to here. */

@@ -117,6 +117,49 @@ describe('pushes', () => {
   });
 });
 
+describe('a gap pull that fails', () => {
+  it('is tried again after the retry hint until the gap is filled, though no further push comes', async () => {
+    const server = new FakeServer();
+    server.addMessage(2, 'before');
+    const { core, clock } = await boot(server);
+    await core.login({ username: 'me', password: 'password1' });
+    await clock.advance(0);
+    const syncs = server.syncRequests.length;
+
+    // The server's database restarts: the pushes of what committed just before still arrive, pulls fail.
+    server.syncUnavailable = 2;
+    server.syncRetryAfterMs = 3000;
+    server.addMessage(3, 'missed');
+    server.push(server.addMessage(2, 'last of the burst'));
+    await clock.advance(0);
+    expect(server.syncRequests.slice(syncs)).toEqual([{ cursor: 1, domains: [] }]);
+    expect(server.pushAcks).toEqual([]);
+
+    // Not before the hint.
+    await clock.advance(2999);
+    expect(server.syncRequests.slice(syncs)).toHaveLength(1);
+    await clock.advance(1); // second attempt: still unavailable
+    expect(server.syncRequests.slice(syncs)).toHaveLength(2);
+    await clock.advance(3000); // third: the database is back
+    expect(server.syncRequests.slice(syncs)).toEqual([
+      { cursor: 1, domains: [] },
+      { cursor: 1, domains: [] },
+      { cursor: 1, domains: [] },
+    ]);
+    const page = await core.loadMessages({ key: 'u:3' });
+    expect(page.messages.map((m) => m.text)).toEqual(['missed']);
+    expect((await core.loadMessages({ key: 'u:2' })).messages.map((m) => m.text)).toEqual(['before', 'last of the burst']);
+
+    // Nothing more is pulled once the gap is closed; the next push applies directly.
+    await clock.advance(60_000);
+    expect(server.syncRequests.slice(syncs)).toHaveLength(3);
+    server.push(server.addMessage(2, 'next'));
+    await clock.advance(0);
+    expect(server.syncRequests.slice(syncs)).toHaveLength(3);
+    expect(server.pushAcks).toEqual([4]);
+  });
+});
+
 describe('pushes during the login sync', () => {
   it('are held, stored once by the sync, then acknowledged', async () => {
     const server = new FakeServer();

@@ -102,6 +102,9 @@ export class AccountScope implements Disposable {
         cache,
         log,
         pageSize: deps.timings.syncPageSize,
+        clock: deps.clock,
+        retry: { initialMs: deps.timings.backoffInitialMs, maxMs: deps.timings.backoffMaxMs },
+        link: deps.link,
         changed: (changes) => {
           emitApplied(events, changes);
           // A friendship made while online: learn the new friend's presence now, not at the next login.

@@ -32,6 +32,9 @@ export class FakeServer {
   connection: MemoryConnection | undefined;
   private pushSerial = 1;
   tokenValid = true;
+  /** The next this many SYNC requests are answered UNAVAILABLE with `syncRetryAfterMs` (a database restarting). */
+  syncUnavailable = 0;
+  syncRetryAfterMs = 1000;
   /** Called for every SYNC request, before it is answered (tests inject pushes there). */
   onSync: ((count: number) => void) | undefined;
 
@@ -128,6 +131,13 @@ export class FakeServer {
         const domains = req.value.domains;
         this.syncRequests.push({ cursor, domains: [...domains] });
         this.onSync?.(this.syncRequests.length);
+        if (this.syncUnavailable > 0) {
+          this.syncUnavailable--;
+          return reply(
+            encodePayload(ErrorDetailSchema, { code: ResultCode.UNAVAILABLE, message: 'the database is unavailable; retry shortly', retryAfterMs: this.syncRetryAfterMs }),
+            ResultCode.UNAVAILABLE,
+          );
+        }
         const matching = this.log.filter((e) => Number(e.seq) > cursor && (domains.length === 0 || domains.includes(e.domain)));
         const events = matching.slice(0, limit);
         const hasMore = matching.length > limit;

@@ -203,6 +203,7 @@ export const en = {
     FILE_EMPTY: 'The file is empty: there is nothing to send.',
     FILE_UNREADABLE: 'The file could not be read. It may have been moved or deleted.',
     FILE_DAMAGED: 'The file was altered or cut short on its way and was not kept.',
+    FILE_GONE: 'This file is no longer kept on the server and is not on this device, so it cannot be sent again.',
     SERVER_STORAGE_FULL: 'The server has no room for files right now. Nothing was stored; try again later.',
     CANCELLED: 'Stopped.',
     TOO_MANY_FILES: 'Too many files for one message.',

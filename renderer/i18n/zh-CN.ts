@@ -199,6 +199,7 @@ export const zhCN: MessageSchema = {
     FILE_EMPTY: '文件是空的，没有可发送的内容。',
     FILE_UNREADABLE: '无法读取该文件，它可能已被移动或删除。',
     FILE_DAMAGED: '文件在传输中被篡改或截断，已丢弃。',
+    FILE_GONE: '服务器已不再保存此文件，本设备上也没有，因此无法再次发送。',
     SERVER_STORAGE_FULL: '服务器暂时没有空间存放文件，未保存任何内容，请稍后再试。',
     CANCELLED: '已停止。',
     TOO_MANY_FILES: '一条消息中的文件太多。',

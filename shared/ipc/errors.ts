@@ -76,6 +76,7 @@ export const localErrorCodes = [
   'FILE_EMPTY', // a file of 0 bytes: nothing to send
   'FILE_UNREADABLE', // the file could not be read on this device (moved, deleted, no permission)
   'FILE_DAMAGED', // a received file failed its checks (altered, truncated): nothing of it is shown
+  'FILE_GONE', // a forwarded file is neither on the server any more (its retention ran out) nor on this device
   'SERVER_STORAGE_FULL', // the server's storage is full: the upload was refused and nothing was stored
   'CANCELLED', // the user stopped the transfer
   'INTERNAL',

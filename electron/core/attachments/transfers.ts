@@ -68,6 +68,10 @@ export interface TransferDeps {
 }
 
 /** A FIFO of slots: at most `size` holders at once; waiting is cancellable. */
+async function isFile(path: string): Promise<boolean> {
+  return stat(path).then((s) => s.isFile(), () => false);
+}
+
 /** Message views per `messagesChanged` event when evicted files change many at once. */
 const ANNOUNCE_PAGE = 200;
 
@@ -163,6 +167,10 @@ export class Transfers implements Disposable {
               cipherSize: big(blob.cipherSize),
               plainSize: big(plainSizeOf(blob.cipherSize)),
             });
+            // A forward shares its original's blob and has no file of its own to send: if the server dropped the blob (retention), say so rather than fail to read a file that never was here.
+            if (!grant.alreadyStored && !(await isFile(this.deps.store.pathOf(blob.digest)))) {
+              throw new CoreError('FILE_GONE', 'the file is no longer on the server nor on this device');
+            }
             return { token: grant.token, uploadUrl: grant.uploadUrl, resumeUrl: grant.resumeUrl, alreadyStored: grant.alreadyStored };
           },
           // 'running' from the first position the server told (0, or where an earlier attempt stopped);

@@ -4,12 +4,10 @@
  * naming why, instead of retrying or failing to read a file that was never on
  * this device. Real server with a short retention and a fast sweep.
  */
-import { existsSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitFor } from '../helpers/clients';
 import { noise, stageBytes } from './helpers';
-import { delivered, friendsOverServer, received, type Pair } from './pair';
+import { delivered, friendsOverServer, received, serverBlobs, type Pair } from './pair';
 
 let pair: Pair;
 
@@ -21,11 +19,6 @@ afterAll(async () => {
   await pair?.close();
 });
 
-function serverBlobs(): string[] {
-  const dir = join(pair.serverData, 'blobs');
-  return existsSync(dir) ? readdirSync(dir).flatMap((d) => readdirSync(join(dir, d))) : [];
-}
-
 describe('forwarding a file the server no longer keeps', () => {
   it('fails at once with FILE_GONE when this device never had the file', async () => {
     const { alice, bob } = pair;
@@ -35,7 +28,7 @@ describe('forwarding a file the server no longer keeps', () => {
     const atBob = await received(bob, pair.toAlice, original.id);
     expect(atBob.attachments?.[0]?.downloaded).toBe(false);
     // The retention runs out and the sweep removes the blob from the server.
-    await waitFor(() => serverBlobs().length === 0 || null, 'the blob swept');
+    await waitFor(() => serverBlobs(pair).length === 0 || null, 'the blob swept');
 
     const { ids } = await bob.forwardMessages({ messageIds: [original.id], to: [pair.toAlice] });
     const failed = await waitFor(async () => {

@@ -5,8 +5,6 @@
  * deleted before it was sent (its sender cut off by a relay) leaves the
  * original's file on the device.
  */
-import { existsSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ConversationKey, TransferProgress } from '../../../shared/ipc';
 import type { ClientCore } from '../../../electron/core/index';
@@ -14,7 +12,7 @@ import { startCountingRelay } from '../../support/counting-relay';
 import { startProxy } from '../../support/proxies';
 import { befriend, client, PASSWORD, record, waitFor, waitOnline } from '../helpers/clients';
 import { noise, png, readAll, stageBytes } from './helpers';
-import { delivered, friendsOverServer, received, type Pair } from './pair';
+import { delivered, friendsOverServer, received, serverBlobs, type Pair } from './pair';
 
 let pair: Pair;
 let carl: ClientCore;
@@ -37,12 +35,6 @@ afterAll(async () => {
   await pair?.close();
 });
 
-/** Digests of the blobs the server stores. */
-function serverBlobs(): string[] {
-  const dir = join(pair.serverData, 'blobs');
-  return existsSync(dir) ? readdirSync(dir).flatMap((d) => readdirSync(join(dir, d))) : [];
-}
-
 describe('forwarding messages with files', () => {
   it('a picture with its caption and a file reach a third user as the same blobs: nothing uploaded again, read back intact', async () => {
     const { alice, bob } = pair;
@@ -55,7 +47,7 @@ describe('forwarding messages with files', () => {
     await delivered(alice, pair.toBob, original.id);
     const atBob = await received(bob, pair.toAlice, original.id);
     expect(atBob.attachments).toHaveLength(2);
-    const blobsBefore = serverBlobs().sort();
+    const blobsBefore = serverBlobs(pair).sort();
     expect(blobsBefore).toHaveLength(3); // picture, its thumbnail, the report
 
     // Bob's file transfers go through a real proxy with a counting relay in front (his live TCP link does not).
@@ -74,7 +66,7 @@ describe('forwarding messages with files', () => {
         ['report.bin', report.length, 'file'],
       ]);
       // No new blob on the server, and no byte moved for the forward's "upload".
-      expect(serverBlobs().sort()).toEqual(blobsBefore);
+      expect(serverBlobs(pair).sort()).toEqual(blobsBefore);
       // Not one byte of Bob's went to the blob service (his transfers go through a counting relay, see below).
       expect(relay.sent).toBe(0);
       const mine = uploads.filter((e: TransferProgress) => e.messageId === ids[0] && e.direction === 'upload');

@@ -1,5 +1,6 @@
 /** Two friends (alice, bob) on a real in-process server with its blob service, for the attachment tests. */
-import { rmSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import type { ConversationKey, MessageView } from '../../../shared/ipc';
 import type { ClientCore } from '../../../electron/core/index';
 import type { Timings } from '../../../electron/core/timings';
@@ -56,4 +57,10 @@ export function delivered(core: ClientCore, key: ConversationKey, id: string, ti
 /** The message once it is in the core's cache. */
 export function received(core: ClientCore, key: ConversationKey, id: string, timeoutMs = 60_000): Promise<MessageView> {
   return waitFor(async () => (await core.loadMessages({ key })).messages.find((m) => m.id === id), `message ${id} received`, timeoutMs);
+}
+
+/** Digests of the blobs the pair's server stores. */
+export function serverBlobs(pair: Pair): string[] {
+  const dir = join(pair.serverData, 'blobs');
+  return existsSync(dir) ? readdirSync(dir).flatMap((d) => readdirSync(join(dir, d))) : [];
 }

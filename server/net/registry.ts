@@ -102,8 +102,23 @@ export class SessionRegistry implements Notifier {
    * the login, with nothing changed), subscribes to the user's subject, then
    * ends the sessions it replaces (the same device anywhere, or with
    * `kickOthers` every other session of the user).
+   *
+   * Of two connections of one device here, the newer one (the higher session
+   * id) is the one its client uses: a client opens a new connection only after
+   * giving up on the old one, whose login the server may still be working on
+   * (a slow server, a link gone half-open). So a login never ends a newer
+   * connection of its own device: if one is already here, this stale login is
+   * ended instead; and two that bind at once leave the newer one standing.
+   * (Before, the login that finished first ended the other, and a client whose
+   * abandoned login finished last was signed out by its own device.)
    */
   async bind(session: Session, userId: number, deviceId: string, deviceName: string, kickOthers: boolean): Promise<void> {
+    const newer = this.newerOfDevice(session, userId, deviceId);
+    if (newer) {
+      session.pushMessage(Command.KICKED, KickedSchema, { reason: Kicked_Reason.OTHER_LOGIN, deviceName: newer.deviceName });
+      session.conn.close();
+      return;
+    }
     session.userId = userId;
     session.deviceId = deviceId;
     session.deviceName = deviceName;
@@ -129,12 +144,21 @@ export class SessionRegistry implements Notifier {
       return;
     }
     for (const other of [...set]) {
-      if (other !== session && (kickOthers || other.deviceId === deviceId)) this.kickSession(other, Kicked_Reason.OTHER_LOGIN, deviceName);
+      if (other === session) continue;
+      // A newer connection of this device that began binding meanwhile ends this one when its own bind resumes.
+      if (other.deviceId === deviceId && other.id > session.id) continue;
+      if (kickOthers || other.deviceId === deviceId) this.kickSession(other, Kicked_Reason.OTHER_LOGIN, deviceName);
     }
     const kick: KickOrder = { reason: Kicked_Reason.OTHER_LOGIN, deviceName, deviceId: kickOthers ? '' : deviceId, keepNode: this.bus.nodeId, keepSession: session.id };
     this.publish(userId, encodeMessage({ kind: Kind.KICK, kick }));
     await subscribed;
     if (cameOnline) this.hooks.onPresence(userId, true);
+  }
+
+  /** A connection of `deviceId` opened after `session`'s and logged in (or logging in) here. */
+  private newerOfDevice(session: Session, userId: number, deviceId: string): Session | undefined {
+    for (const other of this.byUser.get(userId) ?? []) if (other.deviceId === deviceId && other.id > session.id) return other;
+    return undefined;
   }
 
   /** Logs the session out (it stays connected). */

@@ -4,10 +4,12 @@
  * five (friends, one group per circle) chat through their fault proxies for
  * MINUTES while random faults hit them and the server; then everything
  * settles and the invariants are checked. Prints messages sent, delivered,
- * duplicates (must be 0), lost (must be 0), reconnects, and server and client
- * memory at start and end; exits 1 if an invariant failed.
+ * duplicates (must be 0), lost (must be 0), reconnects, server and client
+ * memory at start and end, and the load average meanwhile; exits 1 if an
+ * invariant failed or the world did not settle.
  */
 import { writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { Rng } from '../shared/support/fuzz';
 import { allMessages } from './support/invariants';
@@ -23,26 +25,52 @@ if (!(minutes > 0) || !(clients >= 5)) {
 }
 const seed = Number(values.seed ?? process.env.CHAOS_SEED ?? Math.floor(Math.random() * 1e9));
 const mib = (kib: number) => Math.round(kib / 1024);
+const round1 = (n: number) => Math.round(n * 10) / 10;
 const selfRssKiB = () => Math.round(process.memoryUsage().rss / 1024);
 
 console.log(`soak: ${clients} clients, ${minutes} min, seed ${seed} (replay: npm run test:chaos -- --soak ${minutes} --clients ${clients} --seed ${seed})`);
 const world = await World.create({ name: 'soak', participants: clients, seed, circle: 5, processes: [0, 5] });
 const rng = new Rng(seed);
-const start = { serverRssMiB: mib(world.server.rssKiB()), clientsRssMiB: mib(selfRssKiB()) };
+/** The cores in child processes (killable), each its own process. */
+const coreProcesses = world.participants.filter((p) => p.options.process);
+const coreProcessesRssMiB = () => coreProcesses.map((p) => mib(p.rssKiB()));
+const start = { serverRssMiB: mib(world.server.rssKiB()), clientsRssMiB: mib(selfRssKiB()), coreProcessesRssMiB: coreProcessesRssMiB() };
+/** The 1-minute load average, sampled every 30 s while the soak runs (the machine may be shared). */
+const loads: number[] = [];
+const loadSampler = setInterval(() => loads.push(loadavg()[0]!), 30_000);
 const faults = Object.fromEntries(faultKinds.map((k) => [k, 0])) as Record<FaultKind, number>;
 let sent = 0;
 const deadline = Date.now() + minutes * 60_000;
 let lastReport = Date.now();
+/** The last faults (time, kind, whom, how long), to explain a participant that does not come back. */
+const recentFaults: string[] = [];
+const noteFault = (line: string) => {
+  recentFaults.push(line);
+  if (recentFaults.length > 30) recentFaults.shift();
+};
+/** Participant errors (a crash, a session the server ended) are printed when they happen, with the faults before them. */
+const errorsSeen = new Map<string, number>();
+const reportNewErrors = () => {
+  for (const p of world.participants) {
+    const seen = errorsSeen.get(p.name) ?? 0;
+    if (p.errors.length === seen) continue;
+    errorsSeen.set(p.name, p.errors.length);
+    console.error(`soak: ${p.errors.slice(seen, seen + 5).join(' | ')}\n  faults before it:\n    ${recentFaults.slice(-8).join('\n    ')}`);
+  }
+};
 try {
   while (Date.now() < deadline) {
     const sending = randomSends(world, rng, 5 + rng.int(40), `soak${seed}`);
     // Faults on about half the rounds; the rest is plain chatting.
-    if (rng.next() < 0.5) faults[await randomFault(world, rng)]++;
+    if (rng.next() < 0.5) faults[await randomFault(world, rng, faultKinds, noteFault)]++;
     else await new Promise((r) => setTimeout(r, 500 + rng.int(1500)));
     sent += await sending;
+    reportNewErrors();
     if (Date.now() - lastReport > 60_000) {
       lastReport = Date.now();
-      console.log(`soak: ${Math.round((deadline - Date.now()) / 60_000)} min left, ${sent} sent, server ${mib(world.server.rssKiB())} MiB, clients ${mib(selfRssKiB())} MiB`);
+      console.log(
+        `soak: ${Math.round((deadline - Date.now()) / 60_000)} min left, ${sent} sent, server ${mib(world.server.rssKiB())} MiB, clients ${mib(selfRssKiB())} MiB + ${coreProcessesRssMiB().join(' + ')} MiB, load ${round1(loadavg()[0]!)}`,
+      );
     }
   }
   console.log('soak: faults over; settling');
@@ -51,14 +79,18 @@ try {
     () => undefined,
     (err: unknown) => String(err),
   );
+  reportNewErrors();
   if (settleError) {
     console.error(`soak: did not settle: ${settleError}`);
     for (const p of world.participants) {
       if (await p.online().catch(() => false)) continue;
-      console.error(`  ${p.name} not online; its last connection states: ${JSON.stringify(p.states.slice(-6))}; errors: ${p.errors.slice(-5).join(' | ') || 'none'}`);
+      const now = await p.core.getConnectionStatus({}).catch((err: unknown) => String(err));
+      console.error(`  ${p.name} not online (now ${JSON.stringify(now)}); its last connection states: ${JSON.stringify(p.states.slice(-8))}; errors: ${p.errors.slice(-5).join(' | ') || 'none'}`);
     }
+    console.error(`  the last faults:\n    ${recentFaults.join('\n    ')}`);
   }
-  const end = { serverRssMiB: mib(world.server.rssKiB()), clientsRssMiB: mib(selfRssKiB()) };
+  const end = { serverRssMiB: mib(world.server.rssKiB()), clientsRssMiB: mib(selfRssKiB()), coreProcessesRssMiB: coreProcessesRssMiB() };
+  clearInterval(loadSampler);
 
   // Tally: every message its sender saw acknowledged, at every recipient.
   let expected = 0;
@@ -104,7 +136,9 @@ try {
     reconnects,
     faults,
     serverRssMiB: { start: start.serverRssMiB, end: end.serverRssMiB },
-    clientsRssMiB: { start: start.clientsRssMiB, end: end.clientsRssMiB, note: `all ${clients} cores in this one process` },
+    clientsRssMiB: { start: start.clientsRssMiB, end: end.clientsRssMiB, note: `the ${clients - coreProcesses.length} in-process cores, their proxies and the harness: one process` },
+    coreProcessesRssMiB: { start: start.coreProcessesRssMiB, end: end.coreProcessesRssMiB, note: `${coreProcesses.map((p) => p.name).join(', ')}: a process each, restarted by clientKill` },
+    loadAverage1m: loads.length > 0 ? { mean: round1(loads.reduce((a, b) => a + b, 0) / loads.length), max: round1(Math.max(...loads)), samples: loads.length } : undefined,
     serverRestarts: world.server.starts - 1,
     invariantViolations: problems.length,
     settled: settleError === undefined,
@@ -117,5 +151,6 @@ try {
     process.exitCode = 1;
   }
 } finally {
+  clearInterval(loadSampler);
   await world.dispose();
 }

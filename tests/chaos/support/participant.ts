@@ -16,6 +16,7 @@ import type { CoreThreadConfig, ThreadToHost } from '../../../electron/core/thre
 import type { CallResult } from '../../../shared/ipc';
 import { repoRoot } from '../../core/helpers/server';
 import { startFaultProxy, type FaultProxy } from './fault-proxy';
+import { rssKiBOf } from './server';
 
 /**
  * Heartbeat and retries shortened for tests: a dead link is found within
@@ -129,6 +130,10 @@ export class Participant {
   private listen(): void {
     this.core.on('messagesChanged', ({ messages }) => this.noteMessages(messages));
     this.core.on('connectionState', (status) => this.states.push({ at: Date.now(), status }));
+    // Nobody signs these accounts in elsewhere: a session the server ended never comes back by itself (it needs the
+    // password), so it is a finding, not a fault to ride out.
+    this.core.on('sessionEnded', ({ reason }) => this.errors.push(`${this.name}: session ended by the server (${reason}) at ${new Date().toISOString()}`));
+    this.core.on('kicked', ({ reason, deviceName }) => this.errors.push(`${this.name}: kicked (${reason}${deviceName ? ` by ${deviceName}` : ''}) at ${new Date().toISOString()}`));
   }
 
   private noteMessages(messages: MessageView[]): void {
@@ -161,6 +166,11 @@ export class Participant {
 
   async online(): Promise<boolean> {
     return (await this.core.getConnectionStatus({})).state === 'online';
+  }
+
+  /** The core's own process's resident memory in KiB (process participants; 0 for an in-process core). */
+  rssKiB(): number {
+    return this.child?.pid ? rssKiBOf(this.child.pid) : 0;
   }
 
   /** SIGKILL the core's process (process participants only). */

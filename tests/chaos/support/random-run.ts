@@ -45,11 +45,16 @@ export async function randomSends(world: World, rng: Rng, count: number, tag: st
   return (await Promise.all(sends)).reduce((a, b) => a + b, 0);
 }
 
-/** One random fault, held for a random while, then healed. Returns its description. */
-export async function randomFault(world: World, rng: Rng, allowed: readonly FaultKind[] = faultKinds): Promise<FaultKind> {
+/**
+ * One random fault, held for a random while, then healed. Returns its kind; `note` (if given) hears what was hit,
+ * when it started and how long it took (the soak keeps the last few to explain a participant that did not come back).
+ */
+export async function randomFault(world: World, rng: Rng, allowed: readonly FaultKind[] = faultKinds, note?: (line: string) => void): Promise<FaultKind> {
   const usable = allowed.filter((k) => k !== 'clientKill' || world.participants.some((p) => p.options.process));
   const kind = rng.pick(usable);
   const p = world.p(rng.int(world.participants.length));
+  const started = Date.now();
+  let target = kind.startsWith('server') ? 'server' : p.name;
   switch (kind) {
     case 'shape':
       p.proxy?.shape({ latencyMs: rng.int(150), jitterMs: rng.int(150), bytesPerSec: rng.next() < 0.5 ? 0 : 8_000 + rng.int(100_000) });
@@ -79,12 +84,14 @@ export async function randomFault(world: World, rng: Rng, allowed: readonly Faul
       break;
     case 'clientKill': {
       const victim = rng.pick(world.participants.filter((x) => x.options.process));
+      target = victim.name;
       await victim.kill();
       await sleep(rng.int(1000));
       await victim.restart();
       break;
     }
   }
+  note?.(`${new Date(started).toISOString()} ${kind} ${target} (${Date.now() - started} ms)`);
   return kind;
 }
 

@@ -117,16 +117,20 @@ export class ChaosServer {
 
   /** Resident set size in KiB (VmRSS), 0 when not running. */
   rssKiB(): number {
-    if (!this.running) return 0;
-    try {
-      const m = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${this.pid}/status`, 'utf8'));
-      return m ? Number(m[1]) : 0;
-    } catch {
-      return 0;
-    }
+    return this.running ? rssKiBOf(this.pid) : 0;
   }
 
   async stop(): Promise<void> {
     await this.kill();
+  }
+}
+
+/** A process's resident set size in KiB (VmRSS from /proc), 0 if it is gone. */
+export function rssKiBOf(pid: number): number {
+  try {
+    const m = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) : 0;
+  } catch {
+    return 0;
   }
 }

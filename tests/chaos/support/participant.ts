@@ -86,6 +86,8 @@ export class Participant {
   readonly states: { at: number; status: ConnectionStatus }[] = [];
   /** Error-level log records of the core, and child exits we did not cause. */
   readonly errors: string[] = [];
+  /** The in-process core's last info/warn records (sync gaps, retries, reconnects), for failure reports; no message content. */
+  readonly recent: string[] = [];
   private child: ChildProcess | undefined;
   private expectingExit = false;
 
@@ -113,8 +115,8 @@ export class Participant {
     const timings = { ...chaosTimings, ...this.options.timings };
     const log: Logger = {
       debug: () => {},
-      info: () => {},
-      warn: () => {},
+      info: (obj, msg) => this.note('info', obj, msg),
+      warn: (obj, msg) => this.note('warn', obj, msg),
       error: (obj, msg) => this.errors.push(`${this.name}: ${msg ?? ''} ${JSON.stringify(obj)}`),
     };
     if (this.options.process) {
@@ -125,6 +127,11 @@ export class Participant {
       this.core = await createCore({ dataDir: this.dataDir, defaultServers: this.servers(), deviceName: this.name, timings, clock, log });
     }
     this.listen();
+  }
+
+  private note(level: string, obj: unknown, msg?: string): void {
+    this.recent.push(`${new Date().toISOString()} ${level} ${msg ?? ''} ${JSON.stringify(obj)}`);
+    if (this.recent.length > 200) this.recent.splice(0, this.recent.length - 200);
   }
 
   private listen(): void {

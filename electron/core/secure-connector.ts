@@ -38,6 +38,8 @@ export const secureConnector: Connector = async (endpoint, options) => {
       hello: { protocolVersion: PROTOCOL_VERSION, clientName: options.clientName },
       timeoutMs: options.timeoutMs,
       signal: options.signal,
+      // A burst of PUSH_ACKs (a sync catching up, a busy group) goes out as one record.
+      coalesceWrites: true,
       ...(options.proxy ? { proxy: options.proxy } : {}),
     });
     return {

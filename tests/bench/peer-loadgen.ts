@@ -96,6 +96,8 @@ async function ternConnection(b: Extract<Broker, { kind: 'tern' }>): Promise<Sec
     hello: { protocolVersion: PROTOCOL_VERSION, clientName: 'bench-peer' },
     timeoutMs: 60_000,
     crypto: nativeCrypto,
+    // As the app's connector (electron/core/secure-connector.ts): frames of one turn share a record.
+    coalesceWrites: true,
   });
   connection.on('close', () => undefined);
   held.push(connection);

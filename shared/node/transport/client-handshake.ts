@@ -51,6 +51,14 @@ export interface ClientHandshakeOptions {
   crypto?: NoiseCrypto;
   /** Reach the server through this SOCKS5 or HTTP CONNECT proxy (shared/node/proxy). */
   proxy?: ProxyConfig;
+  /**
+   * Seal the frames sent during one turn of the event loop together, as
+   * the server does (SecureConnectionOptions.coalesceWrites): a burst of
+   * PUSH_ACKs or sends then costs both ends one AEAD operation and one
+   * syscall instead of one per frame. Default off: writes reach the socket
+   * synchronously.
+   */
+  coalesceWrites?: boolean;
 }
 
 export interface SecureClient {
@@ -145,7 +153,7 @@ export async function connectSecure(options: ClientHandshakeOptions): Promise<Se
     const keys = handshake.transportKeys();
     const announced = response.value.maxFrameSize;
     const maxFrameSize = options.maxFrameSize ?? (announced >= HEADER_SIZE ? Math.min(announced, MAX_ANNOUNCED_FRAME_SIZE) : DEFAULT_MAX_FRAME_SIZE);
-    const connection = new SecureConnection(socket, { send: keys.send, receive: keys.receive, role: 'client', maxFrameSize, initialData: rest });
+    const connection = new SecureConnection(socket, { send: keys.send, receive: keys.receive, role: 'client', maxFrameSize, initialData: rest, coalesceWrites: options.coalesceWrites });
     return { connection, hello: response.value };
   };
 

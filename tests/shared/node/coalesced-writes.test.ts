@@ -15,9 +15,9 @@ afterEach(async () => {
   loopback = undefined;
 });
 
-async function pair(): Promise<{ client: SecureConnection; server: SecureConnection }> {
+async function pair(coalesceWrites?: boolean): Promise<{ client: SecureConnection; server: SecureConnection }> {
   loopback = await startLoopback();
-  const { connection: client } = await connectSecure({ host: '127.0.0.1', port: loopback.port, serverPublicKey: loopback.staticKey.publicKey, hello: {} });
+  const { connection: client } = await connectSecure({ host: '127.0.0.1', port: loopback.port, serverPublicKey: loopback.staticKey.publicKey, hello: {}, coalesceWrites });
   const server = await loopback.accepted[0]!;
   opened.push(client, server);
   return { client, server };
@@ -110,5 +110,16 @@ describe('coalesced writes', () => {
     client.send(ping(3));
     expect(writes).toHaveLength(3);
     expect((await received).map((f) => f.serial)).toEqual([1, 2, 3]);
+  });
+
+  it('a client that asks for coalescing (the app does) sends the frames of one turn as one record, in order', async () => {
+    const { client, server } = await pair(true);
+    const writes = watchWrites(client);
+    const received = nextFrames(server, 50);
+    for (let i = 1; i <= 50; i++) client.send(ping(i));
+    expect(writes).toHaveLength(0); // queued until the end of the turn
+    expect((await received).map((f) => f.serial)).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
+    expect(writes).toHaveLength(1);
+    expect(recordLengths(writes[0]!)).toHaveLength(1);
   });
 });

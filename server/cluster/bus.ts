@@ -23,6 +23,12 @@ export interface Bus {
   readonly nodeId: string;
   /** False while the bus is unreachable (publishes are dropped and the loss is made good on reconnect). */
   readonly connected: boolean;
+  /**
+   * True while no other node can receive what this one publishes (an
+   * in-process hub holding this node only: a server without `--bus`).
+   * Callers then skip building bus messages nobody would read.
+   */
+  readonly alone: boolean;
   onUserMessage: UserListener;
   onClusterMessage: ClusterListener;
   /** Messages may have been lost since the last call (reconnected, slow consumer). */
@@ -73,6 +79,11 @@ export class InProcessHub {
   }
 
   /** @internal */
+  get size(): number {
+    return this.nodes.size;
+  }
+
+  /** @internal */
   leave(node: InProcessBus): void {
     this.nodes.delete(node);
   }
@@ -91,6 +102,10 @@ class InProcessBus implements Bus {
     readonly nodeId: string,
     private readonly hub: InProcessHub,
   ) {}
+
+  get alone(): boolean {
+    return this.hub.size <= 1;
+  }
 
   wants(userId: number): boolean {
     return this.subscriptions.has(userId);

@@ -32,6 +32,8 @@ function within(promise: Promise<unknown>, ms: number): Promise<void> {
 }
 
 export class NatsBus implements Bus {
+  /** Other nodes may subscribe at any time: always publish. */
+  readonly alone = false;
   onUserMessage: UserListener = () => {};
   onClusterMessage: ClusterListener = () => {};
   onDisruption: () => void = () => {};

@@ -211,9 +211,11 @@ export class SessionRegistry implements Notifier {
   }
 
   pushEvents(items: readonly PendingPush[]): void {
+    // A single node (no bus peer) skips building envelopes nobody would read: one copy of each payload fewer.
+    const alone = this.bus.alone;
     for (const item of items) {
       this.deliverLocal(item.userId, Command.PUSH, item.payload, item.skipSession);
-      this.publish(item.userId, encodeMessage({ kind: Kind.EVENT, payload: item.payload }));
+      if (!alone) this.publish(item.userId, encodeMessage({ kind: Kind.EVENT, payload: item.payload }));
     }
   }
 
@@ -290,15 +292,16 @@ export class SessionRegistry implements Notifier {
 
   private broadcast(userIds: readonly number[], kind: Kind.TYPING | Kind.PRESENCE, payload: Uint8Array, skipSession?: number): void {
     const command = kind === Kind.TYPING ? Command.TYPING_PUSH : Command.PRESENCE_PUSH;
-    const message = encodeMessage({ kind, payload });
+    const message = this.bus.alone ? undefined : encodeMessage({ kind, payload });
     for (const userId of userIds) {
       this.deliverLocal(userId, command, payload, skipSession);
-      this.publish(userId, message);
+      if (message) this.publish(userId, message);
     }
   }
 
   /** To the other nodes holding sessions of the user. */
   private publish(userId: number, data: Uint8Array): void {
+    if (this.bus.alone) return;
     this.bus.publish(userId, data);
     this.metrics.busPublished.inc();
   }

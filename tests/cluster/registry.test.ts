@@ -271,3 +271,38 @@ describe('the NATS bus across a nats-server restart', () => {
     }
   });
 });
+
+describe('a single node (an in-process hub of its own)', () => {
+  it('delivers locally and publishes nothing to the bus; a second node joining turns publishing back on', async () => {
+    const hub = new InProcessHub();
+    const directory = new LocalDirectory();
+    const metrics = new Metrics();
+    const bus = hub.connect('solo');
+    const registry = new SessionRegistry({ metrics, bus, directory, logger }, { onPresence: () => undefined, resync: () => Promise.resolve() });
+    let other: Node | undefined;
+    try {
+      expect(bus.alone).toBe(true);
+      const conn = new MemoryConnection();
+      const session = new Session(nextSessionId++, conn, 0);
+      registry.add(session);
+      await registry.bind(session, 1, 'phone', 'phone-name', false);
+      registry.pushEvents([push(1, 1)]);
+      registry.typing([1], create(TypingNoticeSchema, { userId: 9n, typing: true }));
+      expect(conn.sent.filter((f) => f.command === Command.PUSH)).toHaveLength(1);
+      expect(conn.sent.filter((f) => f.command === Command.TYPING_PUSH)).toHaveLength(1);
+      expect((await metrics.registry.getSingleMetricAsString('tern_bus_published_total')).trim().split('\n').at(-1)).toMatch(/ 0$/);
+
+      other = makeNode('other', hub.connect('other'), directory);
+      expect(bus.alone).toBe(false);
+      const remote = await login(other, 1, 'laptop');
+      registry.pushEvents([push(1, 2)]);
+      await until(() => framesOf(remote, Command.PUSH).length === 1);
+      expect(fromBinary(SyncEventSchema, framesOf(remote, Command.PUSH)[0]!.payload).seq).toBe(2n);
+    } finally {
+      registry.dispose();
+      other?.registry.dispose();
+      await other?.bus.close();
+      await bus.close();
+    }
+  });
+});

@@ -30,7 +30,8 @@
  * Options: --pairs N (100) --window N (32 in flight per sender) --seconds S (5)
  * --warmup-ms MS (1000) --rates R1,R2 (1000,2000,4000) --rate-seconds S (4)
  * --rounds N (3) --idle N (10000, 0 to skip) --configs memory,durable
- * --quick (2 rounds, 2 s, 2,000 idle).
+ * --brokers ours,mosquitto (both; `ours` alone for an A/B of our server,
+ * with no ratio) --quick (2 rounds, 2 s, 2,000 idle).
  */
 import { execFileSync, fork, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -41,7 +42,7 @@ import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { encodeKey } from '../../shared/node/noise/keys';
 import type { Broker, Order, Report } from './peer-loadgen';
-import { processUsage, type Usage } from './proc';
+import { cpuSeconds, processUsage, type Usage } from './proc';
 import { freePort, scrape, startTarget } from './server';
 
 interface Options {
@@ -54,6 +55,7 @@ interface Options {
   rounds: number;
   idle: number;
   configs: Array<'memory' | 'durable'>;
+  brokers: Array<'ours' | 'mosquitto'>;
 }
 
 function parseOptions(args: string[]): Options {
@@ -71,6 +73,8 @@ function parseOptions(args: string[]): Options {
   };
   const configs = (value('--configs') ?? 'memory,durable').split(',');
   for (const c of configs) if (c !== 'memory' && c !== 'durable') throw new Error(`unknown configuration ${c} (memory, durable)`);
+  const brokers = (value('--brokers') ?? 'ours,mosquitto').split(',');
+  for (const b of brokers) if (b !== 'ours' && b !== 'mosquitto') throw new Error(`unknown broker ${b} (ours, mosquitto)`);
   return {
     pairs: num('--pairs', 100),
     window: num('--window', 32),
@@ -81,6 +85,7 @@ function parseOptions(args: string[]): Options {
     rounds: num('--rounds', quick ? 2 : 3),
     idle: num('--idle', quick ? 2000 : 10_000),
     configs: configs as Options['configs'],
+    brokers: brokers as Options['brokers'],
   };
 }
 
@@ -251,11 +256,14 @@ async function runOnce(o: Options, script: string, start: () => Promise<Running>
     gen.send({ type: 'saturate', window: o.window, warmupMs: o.warmupMs, seconds: o.seconds });
     await gen.next('mark');
     const from: Usage = processUsage(running.pid);
+    // The main thread alone (its tid is the pid): for ours the event loop, apart from the SQLite worker and V8's threads.
+    const mainFrom = cpuSeconds(running.pid, running.pid);
     const commitsFrom = await running.commits?.();
     const result = await gen.next('saturated');
     // Trailing work (receipts of the last deliveries, the last WAL sync) belongs to these messages.
     await sleep(300);
     const to: Usage = processUsage(running.pid);
+    const mainTo = cpuSeconds(running.pid, running.pid);
     const commitsTo = await running.commits?.();
     const cpu = to.cpuSeconds - from.cpuSeconds;
     const per = (x: number) => x / Math.max(1, result.delivered);
@@ -268,6 +276,7 @@ async function runOnce(o: Options, script: string, start: () => Promise<Running>
       serverCpuShare: round(cpu / result.seconds),
       deliveriesPerServerCpuSecond: round(result.delivered / Math.max(0.01, cpu), 0),
       serverMicrosPerMessage: round(per(cpu) * 1e6, 1),
+      mainThreadMicrosPerMessage: round(per(mainTo - mainFrom) * 1e6, 1),
       writeBytesPerMessage: round(per(to.writeBytes - from.writeBytes), 0),
       wcharPerMessage: round(per(to.wchar - from.wchar), 0),
       // 4 KiB pages (write_bytes) per delivered message: the issue's write-amplification measure.
@@ -368,7 +377,7 @@ function stat(values: number[]): Stat {
 
 function summarize(runs: Array<Record<string, unknown>>): Record<string, unknown> {
   const sat = runs.map((r) => r.saturation as Record<string, number>);
-  const keys = ['deliveriesPerServerCpuSecond', 'deliveriesPerSecond', 'serverMicrosPerMessage', 'writeBytesPerMessage', 'wcharPerMessage', 'pagesWrittenPerMessage', 'serverCpuShare', 'loadGeneratorCpuShare'];
+  const keys = ['deliveriesPerServerCpuSecond', 'deliveriesPerSecond', 'serverMicrosPerMessage', 'mainThreadMicrosPerMessage', 'writeBytesPerMessage', 'wcharPerMessage', 'pagesWrittenPerMessage', 'serverCpuShare', 'loadGeneratorCpuShare'];
   const latency = (runs[0]!.latency as Array<Record<string, number>>).map((first, i) => {
     const at = runs.map((r) => (r.latency as Array<Record<string, number>>)[i]!);
     return {
@@ -404,27 +413,28 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
       for (let r = 0; r < o.rounds; r++) {
         const order: Array<'ours' | 'mosquitto'> = r % 2 === 0 ? ['ours', 'mosquitto'] : ['mosquitto', 'ours'];
         for (const who of order) {
+          if (!o.brokers.includes(who)) continue;
           const result = await runOnce(o, script, targets[who].start);
           runs[who].push(result);
           console.log(`${config} round ${r + 1} ${who}:`, JSON.stringify(result.saturation), JSON.stringify(result.latency));
         }
       }
-      const ours = summarize(runs.ours);
-      const mosquitto = summarize(runs.mosquitto);
-      const oursRate = (ours.deliveriesPerServerCpuSecond as Stat).median;
-      const theirRate = (mosquitto.deliveriesPerServerCpuSecond as Stat).median;
+      const ours = runs.ours.length > 0 ? summarize(runs.ours) : undefined;
+      const mosquitto = runs.mosquitto.length > 0 ? summarize(runs.mosquitto) : undefined;
+      const oursRate = (ours?.deliveriesPerServerCpuSecond as Stat | undefined)?.median;
+      const theirRate = (mosquitto?.deliveriesPerServerCpuSecond as Stat | undefined)?.median;
       configs[config] = {
-        ours: { name: targets.ours.name, summary: ours, runs: runs.ours },
-        mosquitto: { name: targets.mosquitto.name, summary: mosquitto, runs: runs.mosquitto },
-        ratio_msgs_per_s: round(oursRate / theirRate, 3),
+        ...(ours ? { ours: { name: targets.ours.name, summary: ours, runs: runs.ours } } : {}),
+        ...(mosquitto ? { mosquitto: { name: targets.mosquitto.name, summary: mosquitto, runs: runs.mosquitto } } : {}),
+        ...(oursRate !== undefined && theirRate !== undefined ? { ratio_msgs_per_s: round(oursRate / theirRate, 3) } : {}),
       };
-      console.log(`${config}: ours ${oursRate} vs Mosquitto ${theirRate} deliveries per server CPU-second (ratio ${round(oursRate / theirRate, 3)})`);
+      console.log(`${config}: ours ${oursRate ?? '-'} vs Mosquitto ${theirRate ?? '-'} deliveries per server CPU-second${oursRate !== undefined && theirRate !== undefined ? ` (ratio ${round(oursRate / theirRate, 3)})` : ''}`);
     }
     results.configs = configs;
     if (o.idle > 0) {
       results.idle = {
-        ours: await idleRss(o.idle, script, () => startOurs(true)),
-        mosquitto: await idleRss(o.idle, script, () => startMosquitto(false)),
+        ...(o.brokers.includes('ours') ? { ours: await idleRss(o.idle, script, () => startOurs(true)) } : {}),
+        ...(o.brokers.includes('mosquitto') ? { mosquitto: await idleRss(o.idle, script, () => startMosquitto(false)) } : {}),
       };
       console.log('idle connections:', JSON.stringify(results.idle));
     }

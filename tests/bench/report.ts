@@ -121,6 +121,10 @@ function main(): void {
   const [input = 'bench-results/peer.json', output = input.replace(/\.json$/, '') + '.html'] = process.argv.slice(2);
   const report = JSON.parse(readFileSync(input, 'utf8')) as PeerReport;
   if (!report.results?.configs) throw new Error(`${input} is not a peer benchmark result (npm run bench -- peer)`);
+  for (const [name, c] of Object.entries(report.results.configs)) {
+    if (!c.ours || !c.mosquitto) throw new Error(`${input}: configuration ${name} lacks a broker (a --brokers run); the report compares both`);
+  }
+  if (report.results.idle && (!report.results.idle.ours || !report.results.idle.mosquitto)) throw new Error(`${input}: idle figures for one broker only (a --brokers run); the report compares both`);
   writeFileSync(output, render(report));
   console.log(`report written to ${output}`);
 }

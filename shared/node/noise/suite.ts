@@ -37,9 +37,16 @@ export interface Hash {
   hmac(key: Uint8Array, ...parts: Uint8Array[]): Uint8Array;
 }
 
+/**
+ * One nonce buffer for the process: createCipheriv/createDecipheriv copy the
+ * IV into their context before returning, so it is rewritten per record
+ * instead of allocated.
+ */
+const nonceBuffer = Buffer.alloc(12);
+
 /** 96-bit nonce: 32 zero bits then the counter, little-endian (ChaChaPoly) or big-endian (AESGCM), per the Noise spec. */
 function nonce(n: number, littleEndian: boolean): Buffer {
-  const out = Buffer.alloc(12);
+  const out = nonceBuffer;
   const lo = n >>> 0;
   const hi = Math.floor(n / 0x1_0000_0000) >>> 0;
   if (littleEndian) {

@@ -8,11 +8,11 @@
  */
 import { EventEmitter } from 'node:events';
 import type { Socket } from 'node:net';
-import { DEFAULT_MAX_FRAME_SIZE, encodeFrame, errorFrame, FrameDecoder, ResultCode, type Frame } from '../../protocol';
+import { DEFAULT_MAX_FRAME_SIZE, errorFrame, frameLength, FrameDecoder, HEADER_SIZE, ResultCode, writeFrame, type Frame } from '../../protocol';
 import { NoiseError, type CipherState } from '../noise';
 import type { TransportError } from './errors';
 import { socketError } from './errors';
-import { MAX_RECORD_PLAINTEXT, RecordOpener, sealRecords } from './records';
+import { MAX_RECORD_PLAINTEXT, MAX_RECORD_SIZE, RecordOpener, sealRecords } from './records';
 import { endSocket } from './socket-util';
 
 export interface SecureConnectionEvents {
@@ -49,6 +49,31 @@ function flushQueued(connection: SecureConnection): void {
   connection.flush();
 }
 
+/**
+ * One plaintext buffer for every connection of the process: frames are
+ * encoded into it just before they are sealed, and sealing copies them into
+ * the records, so nothing holds it after a write returns. That saves an
+ * allocation per frame and per flush (a typed array above 64 bytes gets its
+ * own off-heap backing store, which the GC must track and free), and costs
+ * idle connections nothing. Grows to the largest write seen.
+ */
+let scratch = new Uint8Array(16 * 1024);
+/** Writes above this (a frame of hundreds of KiB) get a buffer of their own rather than growing the shared one for good. */
+const SCRATCH_MAX = 2 * MAX_RECORD_SIZE;
+
+function scratchOf(size: number): Uint8Array {
+  if (size > SCRATCH_MAX) return new Uint8Array(size);
+  if (scratch.length < size) scratch = new Uint8Array(Math.min(SCRATCH_MAX, Math.max(size, scratch.length * 2)));
+  return scratch;
+}
+
+/**
+ * What waits for the end of the turn: frames, encoded only when they are
+ * sealed (so their payloads must not change after `send`), and at the front
+ * possibly the encoded tail of an earlier write that filled whole records.
+ */
+type Queued = Frame | Uint8Array;
+
 export class SecureConnection extends EventEmitter<SecureConnectionEvents> {
   readonly remoteAddress: string;
   readonly remotePort: number;
@@ -60,8 +85,8 @@ export class SecureConnection extends EventEmitter<SecureConnectionEvents> {
   private readonly role: 'client' | 'server';
   private readonly onData: (chunk: Uint8Array) => void;
   private readonly coalesce: boolean;
-  /** Encoded frames waiting for the end of the turn (coalescing only); undefined when none. */
-  private queued: Uint8Array[] | undefined;
+  /** Frames waiting for the end of the turn (coalescing only); undefined when none. */
+  private queued: Queued[] | undefined;
   private queuedBytes = 0;
   private isClosed = false;
 
@@ -113,18 +138,24 @@ export class SecureConnection extends EventEmitter<SecureConnectionEvents> {
    * above maxFrameSize. With coalescing the frame is queued until the end of
    * the turn (or until a full record's worth is queued), and the result says
    * whether the socket was below its high-water mark at the last write.
+   * The payload is read when the frame is sealed (with coalescing, at the
+   * end of the turn): do not change it after `send`.
    */
   send(frame: Frame): boolean {
     if (this.isClosed) return false;
-    const bytes = encodeFrame(frame, this.maxFrameSize);
-    if (!this.coalesce) return this.write(bytes);
+    const length = frameLength(frame, this.maxFrameSize);
+    if (!this.coalesce) {
+      const out = scratchOf(length);
+      writeFrame(frame, length, out, 0);
+      return this.write(out.subarray(0, length));
+    }
     if (this.queued === undefined) {
-      this.queued = [bytes];
+      this.queued = [frame];
       process.nextTick(flushQueued, this);
     } else {
-      this.queued.push(bytes);
+      this.queued.push(frame);
     }
-    this.queuedBytes += bytes.length;
+    this.queuedBytes += length;
     // Full records go out at once (the rest waits for the turn's end): the queue stays bounded.
     if (this.queuedBytes >= MAX_RECORD_PLAINTEXT) this.writeQueued(false);
     return !this.socket.writableNeedDrain;
@@ -143,25 +174,28 @@ export class SecureConnection extends EventEmitter<SecureConnectionEvents> {
     this.queued = undefined;
     this.queuedBytes = 0;
     if (this.isClosed) return;
-    let stream: Uint8Array;
-    if (queued.length === 1) {
-      stream = queued[0]!;
-    } else {
-      stream = new Uint8Array(total);
-      let offset = 0;
-      for (const bytes of queued) {
-        stream.set(bytes, offset);
-        offset += bytes.length;
+    const stream = scratchOf(total);
+    let offset = 0;
+    for (const item of queued) {
+      if (item instanceof Uint8Array) {
+        stream.set(item, offset);
+        offset += item.length;
+      } else {
+        const length = HEADER_SIZE + item.payload.length;
+        writeFrame(item, length, stream, offset);
+        offset += length;
       }
     }
     const keep = all ? 0 : total % MAX_RECORD_PLAINTEXT;
     if (keep === 0) {
-      this.write(stream);
+      this.write(stream.subarray(0, total));
       return;
     }
+    // Copied out before the write: the scratch buffer is everyone's once this returns.
+    const tail = stream.slice(total - keep, total);
     this.write(stream.subarray(0, total - keep));
     // The end-of-turn flush scheduled with the first queued frame writes the tail.
-    this.queued = [stream.subarray(total - keep)];
+    this.queued = [tail];
     this.queuedBytes = keep;
   }
 

@@ -122,4 +122,25 @@ describe('coalesced writes', () => {
     expect(writes).toHaveLength(1);
     expect(recordLengths(writes[0]!)).toHaveLength(1);
   });
+
+  it('connections flushing in the same turn each deliver their own bytes (frames are encoded into a buffer all connections share)', async () => {
+    loopback = await startLoopback();
+    const clients: SecureConnection[] = [];
+    for (let i = 0; i < 3; i++) {
+      const { connection } = await connectSecure({ host: '127.0.0.1', port: loopback.port, serverPublicKey: loopback.staticKey.publicKey, hello: {} });
+      clients.push(connection);
+    }
+    const servers = await Promise.all(loopback.accepted);
+    opened.push(...clients, ...servers);
+    // Sizes around a record (65,519 plaintext bytes) and above the shared buffer's 128 KiB cap, per connection a different fill.
+    const sizes = [1, 150, 40_000, 65_519 - 16, 65_519, 70_000, 200_000, 3];
+    const payloadOf = (c: number, i: number) => new Uint8Array(sizes[i]!).map((_, j) => (j * (c + 3) + i) & 0xff);
+    const received = clients.map((client) => nextFrames(client, sizes.length));
+    for (let i = 0; i < sizes.length; i++) for (let c = 0; c < servers.length; c++) servers[c]!.send(ping(i + 1, payloadOf(c, i)));
+    const got = await Promise.all(received);
+    for (let c = 0; c < clients.length; c++) {
+      expect(got[c]!.map((f) => f.serial)).toEqual(sizes.map((_, i) => i + 1));
+      got[c]!.forEach((f, i) => expect(Buffer.from(f.payload).equals(Buffer.from(payloadOf(c, i)))).toBe(true));
+    }
+  });
 });

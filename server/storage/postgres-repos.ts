@@ -46,12 +46,64 @@ function bytes(value: Uint8Array | null): Buffer | null {
   return Buffer.from(value.buffer, value.byteOffset, value.byteLength);
 }
 
-/** A named statement: PostgreSQL plans it once per connection. */
-class Sql {
+/** Whether a statement only reads (it may then run before the transaction's BEGIN; see Sql). */
+const readOnly = new Map<string, boolean>();
+function isRead(name: string, text: string): boolean {
+  let read = readOnly.get(name);
+  if (read === undefined) readOnly.set(name, (read = /^\s*SELECT\b/i.test(text) && !/\bFOR\s+(UPDATE|SHARE|NO KEY UPDATE|KEY SHARE)\b/i.test(text)));
+  return read;
+}
+
+/**
+ * Named statements (PostgreSQL plans each once per connection) on one
+ * pooled connection, with a lazily opened transaction.
+ *
+ * A write operation's transaction is opened by its first statement that
+ * writes, not up front: the reads before it run on their own, which under
+ * READ COMMITTED (each statement sees what was committed when it started,
+ * inside a transaction or not) shows them exactly what they would have seen
+ * inside it, and plain reads take no row locks. An operation that turns out
+ * to write nothing (a push ack for an event that is not a message, a request
+ * refused after its checks) then costs no BEGIN and no COMMIT: two round
+ * trips. `writes` counts the statements that wrote, so the store knows
+ * whether an operation that failed left anything in the transaction.
+ */
+export class Sql {
+  private mode: 'autocommit' | 'lazy' | 'open' = 'autocommit';
+  /** Statements that write, run since the connection was taken. */
+  writes = 0;
+
   constructor(private readonly client: PoolClient) {}
 
+  /** Statements from now on belong to a transaction, opened by the first one that writes. */
+  beginLazily(): void {
+    this.mode = 'lazy';
+  }
+
+  /** Opens the transaction now if it is not open yet (before a locking statement the caller issues itself). */
+  async begin(): Promise<void> {
+    if (this.mode === 'open') return;
+    this.mode = 'open';
+    await this.client.query('BEGIN');
+  }
+
+  /** Whether a BEGIN was sent (then COMMIT or ROLLBACK must follow); resets to autocommit. */
+  end(): boolean {
+    const open = this.mode === 'open';
+    this.mode = 'autocommit';
+    return open;
+  }
+
+  private async run<T extends QueryResultRow>(name: string, text: string, values: unknown[]) {
+    if (!isRead(name, text)) {
+      if (this.mode === 'lazy') await this.begin();
+      this.writes++;
+    }
+    return this.client.query<T>({ name, text, values });
+  }
+
   async rows<T extends QueryResultRow>(name: string, text: string, values: unknown[] = []): Promise<T[]> {
-    return (await this.client.query<T>({ name, text, values })).rows;
+    return (await this.run<T>(name, text, values)).rows;
   }
 
   async one<T extends QueryResultRow>(name: string, text: string, values: unknown[] = []): Promise<T | undefined> {
@@ -59,7 +111,7 @@ class Sql {
   }
 
   async count(name: string, text: string, values: unknown[] = []): Promise<number> {
-    return (await this.client.query({ name, text, values })).rowCount ?? 0;
+    return (await this.run(name, text, values)).rowCount ?? 0;
   }
 
   async ids(name: string, text: string, values: unknown[] = []): Promise<number[]> {
@@ -446,8 +498,10 @@ export class PgTx implements Tx {
   readonly groups: GroupsRepository;
   readonly blobs: BlobsRepository;
 
+  readonly sql: Sql;
+
   constructor(client: PoolClient) {
-    const sql = new Sql(client);
+    const sql = (this.sql = new Sql(client));
     this.users = new PgUsers(sql);
     this.sequences = new PgSequences(sql);
     this.devices = new PgDevices(sql);

@@ -147,9 +147,13 @@ export class PostgresStore implements Store {
   }
 
   /**
-   * One transaction for `jobs`. Optimistically without savepoints (two round
-   * trips per job saved): when a job throws, the transaction rolls back and
-   * runs again without it; its error is final, as the jobs before it are the
+   * One transaction for `jobs`, opened by their first statement that writes
+   * (postgres-repos.ts Sql: operations that write nothing cost no BEGIN and
+   * no COMMIT). Optimistically without savepoints (two round trips per job
+   * saved): a job that throws before writing anything is simply left out
+   * (the transaction holds nothing of it); one that throws after writing, or
+   * with a database error, rolls the transaction back, and it runs again
+   * without that job, whose error is final, as the jobs before it are the
    * same. A conflict (deadlock, serialization, a unique key a concurrent
    * writer took) reruns the batch; a lost connection fails it as unavailable.
    */
@@ -169,37 +173,50 @@ export class PostgresStore implements Store {
       }
       let broken: Error | undefined;
       let failing: Job | undefined;
+      const tx = this.tx(client);
       try {
-        const tx = this.tx(client);
-        await client.query('BEGIN');
+        tx.sql.beginLazily();
         const values: unknown[] = [];
+        const ran: Job[] = [];
         for (const job of pending) {
           failing = job;
-          values.push(await job.op.run(tx, job.args, job.now));
+          const writes = tx.sql.writes;
+          try {
+            values.push(await job.op.run(tx, job.args, job.now));
+            ran.push(job);
+          } catch (error) {
+            if (error instanceof pg.DatabaseError || tx.sql.writes !== writes || isUnavailable(error)) throw error;
+            failed.set(job, error); // refused before it wrote: the transaction has nothing of it
+          }
         }
         failing = undefined;
-        await client.query('COMMIT');
+        pending = ran;
+        if (tx.sql.end()) await client.query('COMMIT');
         this.counts.batches++;
         this.counts.jobs += pending.length;
         return finish(values);
       } catch (error) {
+        const open = tx.sql.end();
         if (isUnavailable(error)) {
           broken = error as Error;
           return finish(undefined, unavailable(error));
         }
         try {
-          await client.query('ROLLBACK');
+          if (open) await client.query('ROLLBACK');
         } catch (rollbackError) {
           broken = rollbackError as Error;
           return finish(undefined, isUnavailable(rollbackError) ? unavailable(rollbackError) : error);
         }
         if (isConflict(error) && ++conflicts < ATTEMPTS) {
           this.counts.retries++;
+          // Jobs refused in this attempt keep their answer (it was read from committed data); the rest run again.
+          pending = pending.filter((job) => !failed.has(job));
+          if (pending.length === 0) return finish([]);
           continue;
         }
         if (!failing) return finish(undefined, error); // COMMIT itself failed
         failed.set(failing, error);
-        pending = pending.filter((job) => job !== failing);
+        pending = pending.filter((job) => !failed.has(job));
         if (pending.length === 0) return finish([]);
       } finally {
         // A connection that failed is closed, not reused.

@@ -13,11 +13,11 @@ import {
   type LoginResponse,
   type RegisterRequest,
 } from '../../shared/protocol';
-import { disabledAmong, loginCandidate, recordLogin, register, revokeDeviceToken, usernameTaken, type LoginView } from '../operations/accounts';
+import { disabledAmong, loginCandidate, loginWithToken, recordLogin, register, revokeDeviceToken, usernameTaken, type LoginView } from '../operations/accounts';
 import { renderProfile } from '../operations/render';
 import type { ServiceDeps } from './deps';
 import { fail, invalid } from './errors';
-import { hashPassword, hashToken, newDeviceToken, tokenMatches, verifyPassword } from './password';
+import { hashPassword, hashToken, newDeviceToken, verifyPassword } from './password';
 import { big, requireLength, requireText, requireUsername } from './validate';
 
 export interface LoginOutcome {
@@ -60,26 +60,26 @@ export class AccountService {
     if (req.username === '') throw invalid('username', 'username is required');
     const device = checkDevice(req.device);
     const { run } = this.deps;
-    const { user, tokenHash } = await run.read(loginCandidate, { username: req.username, deviceId: device.id });
-    let token: string;
     switch (req.credential.case) {
       case 'password': {
-        const ok = user ? await verifyPassword(req.credential.value, user.password_hash) : await this.burnDummy(req.credential.value);
+        const password = req.credential.value;
+        const { user } = await run.read(loginCandidate, { username: req.username });
+        const ok = user ? await verifyPassword(password, user.password_hash) : await this.burnDummy(password);
         if (!user || !ok) throw fail(ResultCode.BAD_CREDENTIALS, 'bad credentials');
-        token = newDeviceToken();
-        break;
+        if (user.disabled) throw fail(ResultCode.ACCOUNT_DISABLED, 'account disabled');
+        const token = newDeviceToken();
+        const view = await run.write(recordLogin, { userId: user.id, deviceId: device.id, deviceName: device.name, platform: device.platform, tokenHash: hashToken(token) });
+        return this.outcome(view, token, device, req.kickOtherSessions);
       }
       case 'deviceToken': {
-        if (!user || !tokenMatches(req.credential.value, tokenHash)) throw fail(ResultCode.TOKEN_INVALID, 'device token invalid');
-        token = req.credential.value;
-        break;
+        // The check and the login's bookkeeping in one transaction (what an app does at every reconnect).
+        const token = req.credential.value;
+        const view = await run.write(loginWithToken, { username: req.username, deviceId: device.id, deviceName: device.name, platform: device.platform, tokenHash: hashToken(token) });
+        return this.outcome(view, token, device, req.kickOtherSessions);
       }
       case undefined:
         throw invalid('credential', 'password or device_token is required');
     }
-    if (user.disabled) throw fail(ResultCode.ACCOUNT_DISABLED, 'account disabled');
-    const view = await run.write(recordLogin, { userId: user.id, deviceId: device.id, deviceName: device.name, platform: device.platform, tokenHash: hashToken(token) });
-    return this.outcome(view, token, device, req.kickOtherSessions);
   }
 
   async logout(userId: number, deviceId: string, revoke: boolean): Promise<void> {

@@ -43,8 +43,3 @@ export function hashToken(token: string): Buffer {
   return createHash('sha256').update(token).digest();
 }
 
-export function tokenMatches(token: string, stored: Uint8Array | null): boolean {
-  if (!stored) return false;
-  const hash = hashToken(token);
-  return hash.length === stored.length && timingSafeEqual(hash, stored);
-}

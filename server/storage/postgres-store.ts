@@ -192,7 +192,7 @@ export class PostgresStore implements Store {
         failing = undefined;
         pending = ran;
         if (tx.sql.end()) await client.query('COMMIT');
-        this.counts.batches++;
+        if (pending.length > 0) this.counts.batches++;
         this.counts.jobs += pending.length;
         return finish(values);
       } catch (error) {

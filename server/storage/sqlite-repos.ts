@@ -127,6 +127,7 @@ class SqliteDevices implements DevicesRepository {
       upsert: db.prepare(`INSERT INTO devices (user_id, device_id, device_name, platform, token_hash, created_at, last_login, last_active) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
         ON CONFLICT (user_id, device_id) DO UPDATE SET device_name = excluded.device_name, platform = excluded.platform, token_hash = excluded.token_hash,
         last_login = excluded.last_login, last_active = excluded.last_active`),
+      renew: db.prepare('UPDATE devices SET device_name = ?, platform = ?, last_login = ?, last_active = ? WHERE user_id = ? AND device_id = ? AND token_hash = ?'),
       revoke: db.prepare('UPDATE devices SET token_hash = NULL WHERE user_id = ? AND device_id = ?'),
       revokeAll: db.prepare('UPDATE devices SET token_hash = NULL WHERE user_id = ?'),
       signedIn: db.prepare('SELECT * FROM devices WHERE user_id = ? AND token_hash IS NOT NULL'),
@@ -136,6 +137,9 @@ class SqliteDevices implements DevicesRepository {
   async get(userId: number, deviceId: string) { return one<DeviceRow>(this.s.get, userId, deviceId); }
   async upsert(d: { userId: number; deviceId: string; deviceName: string; platform: string; tokenHash: Uint8Array | null; now: number }) {
     this.s.upsert.run(d.userId, d.deviceId, d.deviceName, d.platform, d.tokenHash, d.now, d.now, d.now);
+  }
+  async renew(d: { userId: number; deviceId: string; deviceName: string; platform: string; tokenHash: Uint8Array; now: number }) {
+    return this.s.renew.run(d.deviceName, d.platform, d.now, d.now, d.userId, d.deviceId, d.tokenHash).changes > 0;
   }
   async revokeToken(userId: number, deviceId: string) { this.s.revoke.run(userId, deviceId); }
   async revokeAll(userId: number) { this.s.revokeAll.run(userId); }

@@ -184,6 +184,12 @@ export interface SequencesRepository {
 export interface DevicesRepository {
   get(userId: number, deviceId: string): Promise<DeviceRow | undefined>;
   upsert(device: { userId: number; deviceId: string; deviceName: string; platform: string; tokenHash: Uint8Array | null; now: number }): Promise<void>;
+  /**
+   * A login with the device's token: updates the device's name, platform and
+   * login time only if its stored token hash is `tokenHash`; false (nothing
+   * changed) when it is not, or the device is unknown or signed out.
+   */
+  renew(device: { userId: number; deviceId: string; deviceName: string; platform: string; tokenHash: Uint8Array; now: number }): Promise<boolean>;
   revokeToken(userId: number, deviceId: string): Promise<void>;
   revokeAll(userId: number): Promise<void>;
   /** Devices with a valid token (signed in), any order. */

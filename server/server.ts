@@ -203,10 +203,15 @@ class TernServer {
   private maintain(): void {
     if (this.closing) return;
     this.track(
-      this.directory.maintain(() => this.registry.localRefs()).then(
-        (changes) => changes.forEach(({ userId, online }) => this.presenceChanged(userId, online)),
-        (err: unknown) => this.logger.warn({ err }, 'session directory upkeep failed'),
-      ),
+      this.directory
+        .maintain(() => this.registry.localRefs())
+        .then((changes) => changes.forEach(({ userId, online }) => this.presenceChanged(userId, online)))
+        // Kicks of sessions here that other nodes queued: those the bus lost end now.
+        .then(() => this.registry.applyQueuedKicks())
+        .then(
+          (ended) => ended > 0 && this.logger.info({ ended }, 'sessions ended by kicks the bus did not bring'),
+          (err: unknown) => this.logger.warn({ err }, 'session directory upkeep failed'),
+        ),
     );
   }
 

@@ -8,6 +8,8 @@
  * PgSessionDirectory (a cluster: rows in PostgreSQL plus a heartbeat per
  * node; see pg-directory.ts and docs/SCALING.md for why a table).
  */
+import { Kicked_Reason } from '../../shared/protocol';
+import type { KickOrder } from './envelope';
 
 export interface SessionRef {
   userId: number;
@@ -30,14 +32,33 @@ export interface Reconciliation {
   missing: SessionRef[];
 }
 
+/** A kick queued for one of this node's sessions (see SessionDirectory.kick). */
+export interface KickNotice {
+  userId: number;
+  sessionId: number;
+  reason: Kicked_Reason;
+  /** The device that caused it. */
+  deviceName: string;
+}
+
 export interface SessionDirectory {
   /**
    * Records a logged-in session. It replaces the record of the same device
    * (a device has one session), and with `kickOthers` marks every other
-   * record of the user ended. Resolves true when the user had no session
-   * anywhere before.
+   * record of the user ended; the sessions it replaces on other nodes get a
+   * kick (OTHER_LOGIN, naming `deviceName`) in their node's queue. Resolves
+   * true when the user had no session anywhere before.
    */
-  add(ref: SessionRef, kickOthers: boolean): Promise<boolean>;
+  add(ref: SessionRef, kickOthers: boolean, deviceName?: string): Promise<boolean>;
+  /**
+   * Ends the user's sessions (of `kick.deviceId`, or all; but the kept one)
+   * in the record, and queues the kick for the nodes that hold them other
+   * than `kick.keepNode` (which kicks its own at once). The bus carries the
+   * same kick at once; this queue is what holds when the bus lost it.
+   */
+  kick(userId: number, kick: KickOrder): Promise<void>;
+  /** Takes the kicks queued for this node's sessions (`nodeId`: which node asks, for a directory several nodes share in one process). */
+  takeKicks(nodeId: string): Promise<KickNotice[]>;
   /** Forgets a session (if its record is still this session's). Resolves true when the user has no session anywhere now. */
   remove(ref: SessionRef): Promise<boolean>;
   /** Those of `userIds` with a live session on a live node. */
@@ -63,24 +84,50 @@ interface Entry {
   ended: boolean;
 }
 
+interface QueuedKick extends KickNotice {
+  nodeId: string;
+}
+
 const sameSession = (e: Entry | undefined, r: SessionRef) => e !== undefined && e.nodeId === r.nodeId && e.sessionId === r.sessionId;
 
 /** Memory is the truth: one node, or several in one process (tests). */
 export class LocalDirectory implements SessionDirectory {
   private readonly byUser = new Map<number, Map<string, Entry>>();
+  private kicks: QueuedKick[] = [];
 
   private live(userId: number): boolean {
     for (const e of this.byUser.get(userId)?.values() ?? []) if (!e.ended) return true;
     return false;
   }
 
-  add(ref: SessionRef, kickOthers: boolean): Promise<boolean> {
+  add(ref: SessionRef, kickOthers: boolean, deviceName = ''): Promise<boolean> {
     const cameOnline = !this.live(ref.userId);
     let devices = this.byUser.get(ref.userId);
     if (!devices) this.byUser.set(ref.userId, (devices = new Map()));
-    if (kickOthers) for (const e of devices.values()) e.ended = true;
+    for (const [deviceId, e] of devices) {
+      if (e.nodeId !== ref.nodeId && !e.ended && (kickOthers || deviceId === ref.deviceId)) {
+        this.kicks.push({ nodeId: e.nodeId, sessionId: e.sessionId, userId: ref.userId, reason: Kicked_Reason.OTHER_LOGIN, deviceName });
+      }
+      if (kickOthers) e.ended = true;
+    }
     devices.set(ref.deviceId, { nodeId: ref.nodeId, sessionId: ref.sessionId, ended: false });
     return Promise.resolve(cameOnline);
+  }
+
+  kick(userId: number, kick: KickOrder): Promise<void> {
+    for (const [deviceId, e] of this.byUser.get(userId) ?? []) {
+      if (kick.deviceId !== '' && deviceId !== kick.deviceId) continue;
+      if (e.nodeId === kick.keepNode && e.sessionId === kick.keepSession) continue;
+      if (e.nodeId !== kick.keepNode) this.kicks.push({ nodeId: e.nodeId, sessionId: e.sessionId, userId, reason: kick.reason, deviceName: kick.deviceName });
+      e.ended = true;
+    }
+    return Promise.resolve();
+  }
+
+  takeKicks(nodeId: string): Promise<KickNotice[]> {
+    const mine = this.kicks.filter((k) => k.nodeId === nodeId);
+    this.kicks = this.kicks.filter((k) => k.nodeId !== nodeId);
+    return Promise.resolve(mine.map(({ userId, sessionId, reason, deviceName }) => ({ userId, sessionId, reason, deviceName })));
   }
 
   remove(ref: SessionRef): Promise<boolean> {

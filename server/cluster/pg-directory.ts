@@ -19,7 +19,9 @@
  * even when devices come and go on several nodes at once.
  */
 import type { Pool } from 'pg';
-import type { PresenceChange, Reconciliation, SessionDirectory, SessionRef } from './directory';
+import { Kicked_Reason } from '../../shared/protocol';
+import type { KickNotice, PresenceChange, Reconciliation, SessionDirectory, SessionRef } from './directory';
+import type { KickOrder } from './envelope';
 
 /** The schema (a PostgreSQL migration runs it). */
 export const sessionDirectorySchema = `
@@ -91,6 +93,63 @@ export const sessionDirectorySchema = `
   END $$;
 `;
 
+/**
+ * Kicks through the directory (PostgreSQL migration 7). A kick published on
+ * the bus may be lost (NATS core is at most once), and a signed-out device
+ * must not stay connected until it happens to reconnect: so every kick of a
+ * session on another node is also queued here, and each node takes its
+ * queue at every heartbeat (`takeKicks`, every ttl/3). The bus makes a kick
+ * immediate; this makes it certain. Rows exist only between a kick and the
+ * holder's next heartbeat (a dead node's are dropped after 10 ttl).
+ */
+export const sessionKicksSchema = `
+  CREATE TABLE cluster_kicks (
+    node_id text NOT NULL,
+    session_id bigint NOT NULL,
+    user_id bigint NOT NULL,
+    reason smallint NOT NULL,
+    device_name text NOT NULL,
+    at timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (node_id, session_id)
+  );
+
+  -- Ends the user's sessions (one device, or all with p_device = ''), except the one to keep: their rows stop
+  -- counting for presence, and those on other nodes than the kicker are queued for their node.
+  CREATE FUNCTION tern_session_kick(p_user bigint, p_device text, p_node text, p_keep_session bigint, p_reason smallint, p_device_name text)
+  RETURNS void LANGUAGE plpgsql AS $$
+  BEGIN
+    PERFORM pg_advisory_xact_lock(1952805486, hashtext(p_user::text));
+    INSERT INTO cluster_kicks (node_id, session_id, user_id, reason, device_name)
+      SELECT node_id, session_id, user_id, p_reason, p_device_name FROM cluster_sessions
+      WHERE user_id = p_user AND (p_device = '' OR device_id = p_device) AND node_id <> p_node
+    ON CONFLICT DO NOTHING;
+    UPDATE cluster_sessions SET ended = true
+      WHERE user_id = p_user AND (p_device = '' OR device_id = p_device) AND NOT (node_id = p_node AND session_id = p_keep_session);
+  END $$;
+
+  -- tern_session_add, and the sessions the login replaces on other nodes (the same device; with kick_others every
+  -- other device) are queued for their nodes.
+  DROP FUNCTION tern_session_add(bigint, text, text, bigint, boolean, integer);
+  CREATE FUNCTION tern_session_add(p_user bigint, p_device text, p_node text, p_session bigint, p_kick_others boolean, p_ttl_ms integer,
+    p_reason smallint, p_device_name text)
+  RETURNS boolean LANGUAGE plpgsql AS $$
+  DECLARE was_online boolean;
+  BEGIN
+    PERFORM pg_advisory_xact_lock(1952805486, hashtext(p_user::text));
+    was_online := tern_user_online(p_user, p_ttl_ms);
+    INSERT INTO cluster_kicks (node_id, session_id, user_id, reason, device_name)
+      SELECT node_id, session_id, user_id, p_reason, p_device_name FROM cluster_sessions
+      WHERE user_id = p_user AND node_id <> p_node AND NOT ended AND (device_id = p_device OR p_kick_others)
+    ON CONFLICT DO NOTHING;
+    IF p_kick_others THEN
+      UPDATE cluster_sessions SET ended = true WHERE user_id = p_user AND device_id <> p_device;
+    END IF;
+    INSERT INTO cluster_sessions (user_id, device_id, node_id, session_id) VALUES (p_user, p_device, p_node, p_session)
+    ON CONFLICT (user_id, device_id) DO UPDATE SET node_id = EXCLUDED.node_id, session_id = EXCLUDED.session_id, since = now(), ended = false;
+    RETURN NOT was_online;
+  END $$;
+`;
+
 export class PgSessionDirectory implements SessionDirectory {
   private beaten = false;
   private closed = false;
@@ -101,9 +160,35 @@ export class PgSessionDirectory implements SessionDirectory {
     private readonly ttlMs: number,
   ) {}
 
-  async add(ref: SessionRef, kickOthers: boolean): Promise<boolean> {
-    const { rows } = await this.pool.query<{ came: boolean }>('SELECT tern_session_add($1, $2, $3, $4, $5, $6) AS came', [ref.userId, ref.deviceId, ref.nodeId, ref.sessionId, kickOthers, this.ttlMs]);
+  async add(ref: SessionRef, kickOthers: boolean, deviceName = ''): Promise<boolean> {
+    const { rows } = await this.pool.query<{ came: boolean }>('SELECT tern_session_add($1, $2, $3, $4, $5, $6, $7, $8) AS came', [
+      ref.userId,
+      ref.deviceId,
+      ref.nodeId,
+      ref.sessionId,
+      kickOthers,
+      this.ttlMs,
+      Kicked_Reason.OTHER_LOGIN,
+      deviceName,
+    ]);
     return rows[0]!.came;
+  }
+
+  async kick(userId: number, kick: KickOrder): Promise<void> {
+    await this.pool.query('SELECT tern_session_kick($1, $2, $3, $4, $5, $6)', [userId, kick.deviceId, kick.keepNode, kick.keepSession, kick.reason, kick.deviceName]);
+  }
+
+  async takeKicks(nodeId: string = this.nodeId): Promise<KickNotice[]> {
+    if (this.closed) return [];
+    // Also drops what nodes long dead never took (a live node takes its queue every ttl/3).
+    const { rows } = await this.pool.query<{ node_id: string; session_id: string; user_id: string; reason: number; device_name: string }>(
+      `DELETE FROM cluster_kicks WHERE node_id = $1 OR at < clock_timestamp() - $2 * interval '1 millisecond'
+       RETURNING node_id, session_id, user_id, reason, device_name`,
+      [nodeId, this.ttlMs * 10],
+    );
+    return rows
+      .filter((r) => r.node_id === nodeId)
+      .map((r) => ({ userId: Number(r.user_id), sessionId: Number(r.session_id), reason: r.reason, deviceName: r.device_name }));
   }
 
   async remove(ref: SessionRef): Promise<boolean> {

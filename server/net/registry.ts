@@ -131,7 +131,7 @@ export class SessionRegistry implements Notifier {
     let cameOnline: boolean;
     this.binding.add(session);
     try {
-      cameOnline = await this.directory.add(ref, kickOthers);
+      cameOnline = await this.directory.add(ref, kickOthers, deviceName);
     } catch (err) {
       if (session.userId === userId) this.detach(session);
       throw err;
@@ -229,15 +229,35 @@ export class SessionRegistry implements Notifier {
 
   /** Ends the user's sessions on every node (all but `keepSession` of this node), telling them why. */
   kick(userId: number, reason: Kicked_Reason, deviceName: string, keepSession?: number): void {
-    this.kickLocal(userId, { reason, deviceName, deviceId: '', keepNode: this.bus.nodeId, keepSession: keepSession ?? 0 });
-    this.publish(userId, encodeMessage({ kind: Kind.KICK, kick: { reason, deviceName, deviceId: '', keepNode: this.bus.nodeId, keepSession: keepSession ?? 0 } }));
+    this.kickEverywhere(userId, { reason, deviceName, deviceId: '', keepNode: this.bus.nodeId, keepSession: keepSession ?? 0 });
   }
 
   kickDevice(userId: number, deviceId: string, reason: Kicked_Reason, deviceName: string): void {
     // keepSession 0 keeps nothing: session ids start at 1.
-    const kick: KickOrder = { reason, deviceName, deviceId, keepNode: this.bus.nodeId, keepSession: 0 };
+    this.kickEverywhere(userId, { reason, deviceName, deviceId, keepNode: this.bus.nodeId, keepSession: 0 });
+  }
+
+  /**
+   * Here at once; on other nodes through the bus (at once, if it arrives)
+   * and through the directory's queue, which they take at their next
+   * heartbeat (`applyQueuedKicks`): a revocation holds without the bus.
+   */
+  private kickEverywhere(userId: number, kick: KickOrder): void {
     this.kickLocal(userId, kick);
     this.publish(userId, encodeMessage({ kind: Kind.KICK, kick }));
+    this.directory.kick(userId, kick).catch((err: unknown) => this.logger.warn({ err, userId }, 'session directory: recording a kick failed'));
+  }
+
+  /** Ends this node's sessions that the directory's queue says were kicked elsewhere (whether or not the bus told us already). */
+  async applyQueuedKicks(): Promise<number> {
+    let ended = 0;
+    for (const kick of await this.directory.takeKicks(this.bus.nodeId)) {
+      const session = this.all.get(kick.sessionId);
+      if (!session || session.userId !== kick.userId || this.binding.has(session)) continue;
+      this.kickSession(session, kick.reason, kick.deviceName);
+      ended++;
+    }
+    return ended;
   }
 
   onlineDevices(userId: number): Promise<Set<string>> {

@@ -7,7 +7,7 @@
  * refused.
  */
 import type { Pool, PoolClient } from 'pg';
-import { sessionDirectorySchema } from '../cluster/pg-directory';
+import { sessionDirectorySchema, sessionKicksSchema } from '../cluster/pg-directory';
 
 export interface PostgresMigration {
   version: number;
@@ -204,6 +204,11 @@ export const postgresMigrations: PostgresMigration[] = [
         PRIMARY KEY (user_id, conv_type, target_id)
       );
     `),
+  },
+  {
+    version: 7,
+    name: 'kicks through the session directory',
+    up: sql(sessionKicksSchema),
   },
 ];
 

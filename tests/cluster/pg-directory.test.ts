@@ -4,7 +4,8 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SessionRef } from '../../server/cluster/directory';
-import { PgSessionDirectory, sessionDirectorySchema } from '../../server/cluster/pg-directory';
+import { PgSessionDirectory, sessionDirectorySchema, sessionKicksSchema } from '../../server/cluster/pg-directory';
+import { Kicked_Reason } from '../../shared/protocol';
 import { startPostgres, type PostgresInstance, type TestDatabase } from '../support/postgres';
 
 // Long enough that no node of these tests goes stale by itself on a loaded machine: a node's death is made by
@@ -21,6 +22,7 @@ describe('PostgreSQL session directory', () => {
     db = await server.createDatabase('directory');
     pool = new pg.Pool({ connectionString: db.url, max: 8 });
     await pool.query(sessionDirectorySchema);
+    await pool.query(sessionKicksSchema);
   });
   afterAll(async () => {
     await pool?.end();
@@ -70,6 +72,38 @@ describe('PostgreSQL session directory', () => {
     const check = await a.reconcile([ref(u, 'phone', 'pa', 20), ref(u, 'laptop', 'pb', 21), ref(u, 'desktop', 'pa', 22)]);
     expect(check.replaced.map((r) => r.deviceId).sort()).toEqual(['laptop', 'phone']);
     expect(await a.remove(ref(u, 'desktop', 'pa', 22))).toBe(true); // the ended ones do not keep the user online
+  });
+
+  it('queues the kicks of sessions on other nodes (a login replacing them, a sign-out), for their node to take once', async () => {
+    const k1 = new PgSessionDirectory(pool, 'k1', TTL);
+    const k2 = new PgSessionDirectory(pool, 'k2', TTL);
+    await k1.maintain(() => []);
+    await k2.maintain(() => []);
+    const u = fresh();
+    await k1.add(ref(u, 'phone', 'k1', 1), false);
+    await k1.add(ref(u, 'tablet', 'k1', 2), false);
+    await k2.add(ref(u, 'laptop', 'k2', 3), false);
+    // The same device logs in on k2: k1's phone session is queued for k1, nothing for k2's own sessions.
+    await k2.add(ref(u, 'phone', 'k2', 4), false, 'new phone');
+    expect(await k2.takeKicks()).toEqual([]);
+    expect(await k1.takeKicks()).toEqual([{ userId: u, sessionId: 1, reason: Kicked_Reason.OTHER_LOGIN, deviceName: 'new phone' }]);
+    expect(await k1.takeKicks()).toEqual([]); // taken once
+    // k2 signs the tablet out (its session is on k1).
+    await k2.kick(u, { reason: Kicked_Reason.TOKEN_REVOKED, deviceName: 'laptop', deviceId: 'tablet', keepNode: 'k2', keepSession: 0 });
+    expect(await k1.onlineDevices(u)).toEqual(new Set(['laptop', 'phone'])); // the tablet's record no longer counts
+    expect(await k1.takeKicks()).toEqual([{ userId: u, sessionId: 2, reason: Kicked_Reason.TOKEN_REVOKED, deviceName: 'laptop' }]);
+    // Kicking every session but the kicker's own: only the other node's are queued (the kicker ends its own at once).
+    await k1.kick(u, { reason: Kicked_Reason.ACCOUNT_DISABLED, deviceName: '', deviceId: '', keepNode: 'k1', keepSession: 0 });
+    expect((await k2.takeKicks()).map((k) => [k.sessionId, k.reason]).sort()).toEqual([
+      [3, Kicked_Reason.ACCOUNT_DISABLED],
+      [4, Kicked_Reason.ACCOUNT_DISABLED],
+    ]);
+    expect(await k1.onlineAmong([u])).toEqual(new Set());
+    // kick_other_sessions queues every other device's session on other nodes.
+    const v = fresh();
+    await k1.add(ref(v, 'phone', 'k1', 5), false);
+    await k2.add(ref(v, 'laptop', 'k2', 6), true, 'laptop');
+    expect(await k1.takeKicks()).toEqual([{ userId: v, sessionId: 5, reason: Kicked_Reason.OTHER_LOGIN, deviceName: 'laptop' }]);
   });
 
   it('a node that stops beating is reaped after the TTL: its users go offline unless online elsewhere; it records its sessions again if it comes back', async () => {

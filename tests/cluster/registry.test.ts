@@ -225,6 +225,29 @@ describe.each(transports)('three nodes over the $name', (transport) => {
     expect(c.presence).toContain(4);
   });
 
+  it('a kick the bus lost still ends the session at the next heartbeat of its node: the directory queued it', async () => {
+    await fresh();
+    const phone = await login(b, 1, 'phone');
+    const laptop = await login(c, 1, 'laptop');
+    // Node a's kicks never reach the bus (NATS core is at most once).
+    const publish = a.bus.publish.bind(a.bus);
+    a.bus.publish = (userId, data) => (data[0] === Kind.KICK ? undefined : publish(userId, data));
+    a.registry.kickDevice(1, 'phone', Kicked_Reason.TOKEN_REVOKED, 'desk'); // a device sign-out on node a
+    const again = await login(a, 1, 'laptop'); // the laptop logs in again on node a
+    await settle();
+    expect(phone.conn.closed).toBe(false);
+    expect(laptop.conn.closed).toBe(false);
+    // Each node's heartbeat takes what the directory queued for it.
+    await until(async () => (await b.registry.applyQueuedKicks()) === 1);
+    expect(await c.registry.applyQueuedKicks()).toBe(1);
+    expect(phone.conn.closed && laptop.conn.closed).toBe(true);
+    expect(fromBinary(KickedSchema, framesOf(phone, Command.KICKED)[0]!.payload)).toMatchObject({ reason: Kicked_Reason.TOKEN_REVOKED, deviceName: 'desk' });
+    expect(fromBinary(KickedSchema, framesOf(laptop, Command.KICKED)[0]!.payload)).toMatchObject({ reason: Kicked_Reason.OTHER_LOGIN, deviceName: 'laptop-name' });
+    expect([await a.registry.applyQueuedKicks(), await b.registry.applyQueuedKicks(), await c.registry.applyQueuedKicks()]).toEqual([0, 0, 0]);
+    expect(again.conn.closed).toBe(false);
+    expect(await directory.onlineDevices(1)).toEqual(new Set(['laptop']));
+  });
+
   it('drops a malformed bus message', async () => {
     await fresh();
     const b1 = await login(b, 1, 'phone');

@@ -77,8 +77,17 @@ describe('PostgreSQL migrations', () => {
     await expect(pool.query('INSERT INTO conversation_settings (user_id, conv_type, target_id, updated_at) VALUES (1, 1, 2, 6)')).rejects.toThrow(/duplicate key/);
   });
 
+  it('7: a queue of kicks per node; a login replacing a session on another node queues its kick', async () => {
+    await pool.query("INSERT INTO cluster_sessions (user_id, device_id, node_id, session_id) VALUES (70, 'phone', 'n1', 5)");
+    expect(await migratePostgres(pool, 7)).toEqual([7]);
+    await pool.query("SELECT tern_session_add(70, 'phone', 'n2', 9, false, 60000, 1::smallint, 'new phone')");
+    const { rows } = await pool.query('SELECT node_id, session_id, user_id, reason, device_name FROM cluster_kicks');
+    expect(rows).toEqual([{ node_id: 'n1', session_id: '5', user_id: '70', reason: 1, device_name: 'new phone' }]);
+    await pool.query('DELETE FROM cluster_kicks; DELETE FROM cluster_sessions');
+  });
+
   it('is idempotent and refuses a database from a newer server', async () => {
-    expect(await migratePostgres(pool)).toEqual(postgresMigrations.map((m) => m.version).filter((v) => v > 6));
+    expect(await migratePostgres(pool)).toEqual(postgresMigrations.map((m) => m.version).filter((v) => v > 7));
     expect(await migratePostgres(pool)).toEqual([]);
     await pool.query("INSERT INTO schema_migrations (version, name) VALUES ($1, 'from the future')", [latestPostgresVersion + 1]);
     await expect(migratePostgres(pool)).rejects.toThrow(/newer than this server/);

@@ -85,18 +85,18 @@ export const REPUSH_WINDOW_MS = 10 * 60_000;
  */
 export const sendMessage = writeOperation('messages.send', async ({ tx, events, now }, a: SendArgs): Promise<SendMessageAck> => {
   const { caller } = a;
-  const original = await tx.messages.bySenderClientId(caller.userId, a.clientMsgId);
+  // The duplicate check and what a 1:1 send checks are read together: one round trip on PostgreSQL (the connection pipelines).
+  const [original, known] = await Promise.all([tx.messages.bySenderClientId(caller.userId, a.clientMsgId), readDirect(tx, caller.userId, a.to)]);
   if (original) {
     if (now - original.sent_at <= REPUSH_WINDOW_MS) await repushLatest(tx, events, original);
     return ackOf(original, true);
   }
-  const { conv, participants, role } = await resolve(tx, caller, a.to, true);
+  const { conv, participants, role } = await resolve(tx, caller, a.to, true, known);
   const mentions = await checkMentions(tx, a.mentions, conv, role);
   if (a.replyTo !== 0) {
     const quoted = await tx.messages.byId(a.replyTo);
     if (!quoted || quoted.conv_id !== conv.id) throw invalid('reply_to_msg_id', 'the quoted message is not in this conversation');
   }
-  const convSeq = await tx.conversations.nextSeq(conv.id);
   // Rendered for each participant when the events are flushed, once the row (and its id) exists.
   const message: MessageHandle & { row?: MessageRow } = {
     id: 0,
@@ -105,7 +105,8 @@ export const sendMessage = writeOperation('messages.send', async ({ tx, events, 
   };
   const mine = events.appendMessage(caller.userId, SyncDomain.MESSAGES, message, caller.sessionId);
   for (const userId of participants) if (userId !== caller.userId) events.appendMessage(userId, SyncDomain.MESSAGES, message);
-  await events.allocate();
+  // The conversation's sequence, then the participants' (one lock order: conversation, then users ascending), in one round trip on PostgreSQL.
+  const [convSeq] = await Promise.all([tx.conversations.nextSeq(conv.id), events.allocate()]);
   const row: Omit<MessageRow, 'id' | 'recalled_by'> = {
     conv_id: conv.id,
     conv_seq: convSeq,
@@ -192,8 +193,10 @@ export const markRead = writeOperation('messages.markRead', async ({ tx, events,
  */
 export const recordPushAcks = writeOperation('messages.recordPushAcks', async (ctx, acks: Array<{ userId: number; seq: number }>) => {
   const latest = new Map<string, { userId: number; convId: number; convSeq: number; senderId: number }>();
-  for (const { userId, seq } of acks) {
-    const msg = await ctx.tx.messages.deliveryRef(userId, seq); // undefined: not a message event
+  // Looked up together: on PostgreSQL the lookups of a whole batch of acks share one round trip (the connection pipelines).
+  const refs = await Promise.all(acks.map(({ userId, seq }) => ctx.tx.messages.deliveryRef(userId, seq)));
+  for (const [i, { userId }] of acks.entries()) {
+    const msg = refs[i]; // undefined: not a message event
     if (!msg || msg.sender_id === userId) continue;
     const key = `${userId}:${msg.conv_id}`;
     const seen = latest.get(key);
@@ -241,7 +244,7 @@ export const typingAudience = readOperation('messages.typingAudience', async ({ 
  * The conversation and who is in it, checking the caller may use it.
  * `forSend`: 1:1 sends require a friendship and no block, and create the conversation.
  */
-export async function resolve(tx: Tx, caller: Caller, ref: Target, forSend: boolean): Promise<Resolved> {
+export async function resolve(tx: Tx, caller: Caller, ref: Target, forSend: boolean, known?: DirectRows): Promise<Resolved> {
   if (ref.type === ConversationType.GROUP) {
     const { me } = await requireMembership(tx, caller, ref.id);
     const conv = await tx.conversations.ensureGroup(ref.id);
@@ -249,9 +252,9 @@ export async function resolve(tx: Tx, caller: Caller, ref: Target, forSend: bool
   }
   const peer = ref.id;
   if (peer === caller.userId) throw invalid('conversation.id', 'cannot message yourself');
-  if (forSend) await requireFriendship(tx, caller.userId, peer);
+  if (forSend) await requireFriendship(tx, caller.userId, peer, known);
   else await requireUser(tx, peer);
-  const conv = forSend ? await tx.conversations.ensureDirect(caller.userId, peer) : await tx.conversations.direct(caller.userId, peer);
+  const conv = forSend ? (known?.conv ?? (await tx.conversations.ensureDirect(caller.userId, peer))) : await tx.conversations.direct(caller.userId, peer);
   if (!conv) throw fail(ResultCode.NOT_FOUND, 'no such conversation');
   return { conv, participants: [caller.userId, peer], role: GroupRole.UNSPECIFIED };
 }
@@ -262,13 +265,32 @@ export async function resolve(tx: Tx, caller: Caller, ref: Target, forSend: bool
  * once and the user row only when they are not friends (a friendship row
  * implies the user: users are disabled, never deleted). Runs on every 1:1 send.
  */
-async function requireFriendship(tx: Tx, userId: number, peer: number): Promise<void> {
-  const mine = (await tx.friends.get(userId, peer))?.state;
-  const theirs = (await tx.friends.get(peer, userId))?.state;
+async function requireFriendship(tx: Tx, userId: number, peer: number, known?: DirectRows): Promise<void> {
+  const { mine, theirs } = known ?? (await readFriendship(tx, userId, peer));
   if (mine === FriendState.FRIEND && theirs === FriendState.FRIEND) return;
   await requireUser(tx, peer);
   if (mine === FriendState.BLOCKED || theirs === FriendState.BLOCKED) throw fail(ResultCode.BLOCKED, 'blocked');
   if (mine !== FriendState.FRIEND || theirs !== FriendState.FRIEND) throw fail(ResultCode.NOT_FRIENDS, 'not friends');
+}
+
+/** What a 1:1 send checks, read ahead: both friendship states and the conversation (undefined: not created yet). */
+interface DirectRows {
+  mine: number | undefined;
+  theirs: number | undefined;
+  conv: ConversationRow | undefined;
+}
+
+async function readFriendship(tx: Tx, userId: number, peer: number): Promise<Omit<DirectRows, 'conv'>> {
+  // Asked together: on PostgreSQL the two reads share a round trip (the connection pipelines).
+  const [mine, theirs] = await Promise.all([tx.friends.get(userId, peer), tx.friends.get(peer, userId)]);
+  return { mine: mine?.state, theirs: theirs?.state };
+}
+
+/** For a 1:1 send to someone else, the rows its checks need, read together; undefined for anything else. */
+async function readDirect(tx: Tx, userId: number, to: Target): Promise<DirectRows | undefined> {
+  if (to.type !== ConversationType.DIRECT || to.id === userId) return undefined;
+  const [friendship, conv] = await Promise.all([readFriendship(tx, userId, to.id), tx.conversations.direct(userId, to.id)]);
+  return { ...friendship, conv };
 }
 
 export async function checkMentions(tx: Tx, mentions: readonly number[], conv: ConversationRow, role: GroupRole): Promise<number[]> {

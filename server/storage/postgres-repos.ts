@@ -80,11 +80,17 @@ export class Sql {
     this.mode = 'lazy';
   }
 
-  /** Opens the transaction now if it is not open yet (before a locking statement the caller issues itself). */
-  async begin(): Promise<void> {
+  /**
+   * Opens the transaction if it is not open yet. The connection pipelines
+   * (postgres-store.ts): BEGIN goes out in the same write as the statement
+   * after it, without a round trip of its own. Its own failure is not
+   * awaited: BEGIN fails only when the connection does, and then so does
+   * every statement behind it.
+   */
+  begin(): void {
     if (this.mode === 'open') return;
     this.mode = 'open';
-    await this.client.query('BEGIN');
+    this.client.query('BEGIN').catch(() => undefined);
   }
 
   /** Whether a BEGIN was sent (then COMMIT or ROLLBACK must follow); resets to autocommit. */
@@ -96,7 +102,7 @@ export class Sql {
 
   private async run<T extends QueryResultRow>(name: string, text: string, values: unknown[]) {
     if (!isRead(name, text)) {
-      if (this.mode === 'lazy') await this.begin();
+      if (this.mode === 'lazy') this.begin();
       this.writes++;
     }
     return this.client.query<T>({ name, text, values });

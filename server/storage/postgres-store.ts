@@ -98,6 +98,8 @@ export class PostgresStore implements Store {
       max: options.poolSize ?? 10,
       connectionTimeoutMillis: options.connectTimeoutMs ?? 30_000,
       application_name: 'tern-server',
+      // Statements issued together go out together (a transaction's BEGIN rides with its first write: postgres-repos.ts Sql.begin).
+      pipeline: true,
       types,
     });
     const { logger } = options;

@@ -103,9 +103,11 @@ async function allows(tx: Tx, owner: number, visibility: LastSeenVisibility, oth
  */
 export async function lastSeenVisible(tx: Tx, viewer: number, target: number): Promise<boolean> {
   if (viewer === target) return true;
-  const [v, t] = [await tx.users.byId(viewer), await tx.users.byId(target)];
+  // Read together, as the two settings' checks: on PostgreSQL each pair shares a round trip (the connection pipelines).
+  const [v, t] = await Promise.all([tx.users.byId(viewer), tx.users.byId(target)]);
   if (!v || !t) return false;
-  return (await allows(tx, target, visibilityOf(t.last_seen_privacy), viewer)) && (await allows(tx, viewer, visibilityOf(v.last_seen_privacy), target));
+  const [theirs, mine] = await Promise.all([allows(tx, target, visibilityOf(t.last_seen_privacy), viewer), allows(tx, viewer, visibilityOf(v.last_seen_privacy), target)]);
+  return theirs && mine;
 }
 
 export function renderPrivacy(stored: number | undefined): PrivacySettings {

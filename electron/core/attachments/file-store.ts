@@ -45,10 +45,11 @@ export class FileStore {
     await rename(stagedPath, target);
   }
 
-  async remove(digest: string): Promise<void> {
+  /** The file and (unless `keepPart`) a partial download of it. */
+  async remove(digest: string, options: { keepPart?: boolean } = {}): Promise<void> {
     const path = this.pathOf(digest);
     await rm(path, { force: true });
-    await rm(`${path}.part`, { force: true });
+    if (!options.keepPart) await rm(`${path}.part`, { force: true });
   }
 
   /** The composer's files of a previous run: nothing refers to them any more. */

@@ -132,6 +132,8 @@ export class Transfers implements Disposable {
   private readonly fetching = new Map<string, Promise<string>>();
   /** Files being read or exported: eviction leaves them. */
   private readonly inUse = new Map<string, number>();
+  /** The eviction running now (enforceCacheLimit runs them one after another). */
+  private eviction: Promise<number> = Promise.resolve(0);
   private readonly sniffed = new Map<string, Sniffed>();
   private disposed = false;
 
@@ -379,7 +381,15 @@ export class Transfers implements Disposable {
    * (or under `limitBytes`: 0 empties it; "clear cache"). Files of unsent
    * messages, being read or downloading stay. Returns the bytes freed.
    */
-  async enforceCacheLimit(limitBytes?: number): Promise<number> {
+  enforceCacheLimit(limitBytes?: number): Promise<number> {
+    // One eviction at a time: two that overlap (a download finishing while Settings clears the cache) would pick
+    // the same files, and the second would remove a file again after a new download of it had begun.
+    const run = this.eviction.then(() => this.evictOverLimit(limitBytes));
+    this.eviction = run.catch(() => 0);
+    return run;
+  }
+
+  private async evictOverLimit(limitBytes: number | undefined): Promise<number> {
     const { cache } = this.deps;
     const limit = limitBytes ?? this.deps.media().cacheLimitMiB * MIB;
     let over = cache.localFiles.cachedBytes() - limit;
@@ -389,7 +399,10 @@ export class Transfers implements Disposable {
       const batch = cache.localFiles.leastRecentlyUsed(32).filter((f) => !this.inUse.has(f.digest) && !this.fetching.has(f.digest));
       if (batch.length === 0) break;
       for (const f of batch) {
-        await this.drop(f.digest);
+        // Read or downloaded again since the batch was chosen: it stays.
+        if (this.inUse.has(f.digest) || this.fetching.has(f.digest)) continue;
+        // The complete file only: a `.part` beside it can only be a download begun since, which must keep its bytes.
+        await this.drop(f.digest, { keepPart: true });
         dropped.push(f.digest);
         over -= f.size;
         freed += f.size;
@@ -413,10 +426,10 @@ export class Transfers implements Disposable {
   }
 
   /** Forgets a file on this device (it downloads again when asked for). */
-  async drop(digest: string): Promise<void> {
+  async drop(digest: string, options: { keepPart?: boolean } = {}): Promise<void> {
     this.deps.cache.localFiles.remove(digest);
     this.sniffed.delete(digest);
-    await this.deps.store.remove(digest);
+    await this.deps.store.remove(digest, options);
   }
 
   dispose(): void {

@@ -95,6 +95,18 @@ describe('the cache of downloaded files in Settings', () => {
     await bob.updateSettings({ media: { cacheLimitMiB: 2048 } });
   });
 
+  it('clearing the cache while its files are read again never breaks those reads', async () => {
+    // The eviction forgets a file, then removes it from disk; a read that starts in between downloads it again
+    // beside it. Only the complete file may go then, never the new download's partial one.
+    const files = [await sendAndDownload('four.bin', 300_000, 4), await sendAndDownload('five.bin', 300_000, 5)];
+    for (let round = 0; round < 10; round++) {
+      const clearing = bob.clearMediaCache({});
+      const reads = await Promise.all(files.map((f) => readAll(bob, f.id, 0)));
+      await clearing;
+      for (const [i, f] of files.entries()) expect(reads[i]!.bytes.equals(Buffer.from(f.bytes)), `round ${round}, file ${i}`).toBe(true);
+    }
+  });
+
   it('the contract refuses a cap or an auto-download size out of range (INVALID_ARGUMENT) and takes the ones in range', () => {
     for (const media of [{ cacheLimitMiB: 0 }, { cacheLimitMiB: -5 }, { autoDownloadMiB: 4096 }, { autoDownloadMiB: 1.5 }, { cacheLimitMiB: '2048' }]) {
       expect(parseCall('updateSettings', { media }), JSON.stringify(media)).toMatchObject({ ok: false, error: { code: 'INVALID_ARGUMENT' } });

@@ -6,11 +6,12 @@
  * closed, as the protocol's 1xx codes say. A handler exception becomes
  * INTERNAL and is logged without payloads.
  */
-import { toBinary, create, type DescMessage } from '@bufbuild/protobuf';
+import type { DescMessage } from '@bufbuild/protobuf';
 import type { Logger } from 'pino';
 import {
   Command,
   decodePayload,
+  encodePayload,
   isRequestCommand,
   PushAckSchema,
   requestSpecs,
@@ -96,7 +97,8 @@ export class Dispatcher {
   private answer(session: Session, frame: Frame, started: bigint, schema: DescMessage, value: unknown): void {
     if (session.closed) return;
     try {
-      session.respond(frame.serial, frame.command, toBinary(schema, create(schema, value as never)));
+      // encodePayload: a value that carries its own encoding (a send's ack from the SQLite worker) is not encoded again.
+      session.respond(frame.serial, frame.command, encodePayload(schema, value as never));
     } catch (err) {
       this.answerError(session, frame, started, err);
       return;

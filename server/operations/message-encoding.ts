@@ -130,3 +130,30 @@ export function encodeTextMessageEvent(seq: number, domain: number, row: Message
   w.field(240, editedAt);
   return w.bytes;
 }
+
+/** A send's answer as the operation returns it: SendMessageAck's fields, without protobuf-es's object. */
+export interface SendAck {
+  msgId: bigint;
+  convSeq: bigint;
+  sentAt: bigint;
+  userSeq: bigint;
+  duplicate: boolean;
+}
+
+/**
+ * SendMessageAck, byte-identical to toBinary(SendMessageAckSchema, create(SendMessageAckSchema, ack)) (proven by
+ * tests/server/message-encoding.test.ts): four uint64 varints and a bool, proto3 defaults left out.
+ */
+export function encodeSendMessageAck(ack: SendAck): Uint8Array {
+  const msgId = Number(ack.msgId);
+  const convSeq = Number(ack.convSeq);
+  const sentAt = Number(ack.sentAt);
+  const userSeq = Number(ack.userSeq);
+  const w = new Writer(varintField(1, msgId) + varintField(1, convSeq) + varintField(1, sentAt) + varintField(1, userSeq) + (ack.duplicate ? 2 : 0));
+  w.field(0x08, msgId);
+  w.field(0x10, convSeq);
+  w.field(0x18, sentAt);
+  w.field(0x20, userSeq);
+  if (ack.duplicate) w.field(0x28, 1);
+  return w.bytes;
+}

@@ -17,10 +17,8 @@ import {
   ReceiptSchema,
   ReceiptType,
   ResultCode,
-  SendMessageAckSchema,
   SyncDomain,
   SyncEventSchema,
-  type SendMessageAck,
 } from '../../shared/protocol';
 import { ConversationKind, type ConversationRow, type MessageRow, type Tx } from '../storage/store';
 import type { Caller } from '../services/deps';
@@ -31,7 +29,7 @@ import { loadEvent, type MessageHandle } from './events';
 import { GROUP_ACTION_ID_PREFIX } from './group-actions';
 import { requireMembership } from './groups';
 import { readOperation, writeOperation, type WriteContext } from './operation';
-import { encodeTextMessageEvent } from './message-encoding';
+import { encodeTextMessageEvent, type SendAck } from './message-encoding';
 import { clearMarkedUnread } from './settings';
 import { conversationRefFor, renderMessage } from './render';
 
@@ -48,8 +46,9 @@ interface Resolved {
   role: GroupRole;
 }
 
-function ackOf(row: MessageRow, duplicate: boolean): SendMessageAck {
-  return create(SendMessageAckSchema, { msgId: big(row.id), convSeq: big(row.conv_seq), sentAt: big(row.sent_at), userSeq: big(row.sender_seq), duplicate });
+/** A plain object, not protobuf-es's: the SQLite worker encodes it by hand (encodeSendMessageAck), the dispatcher with protobuf-es. */
+function ackOf(row: MessageRow, duplicate: boolean): SendAck {
+  return { msgId: big(row.id), convSeq: big(row.conv_seq), sentAt: big(row.sent_at), userSeq: big(row.sender_seq), duplicate };
 }
 
 export function targetFor(conv: ConversationRow, viewerId: number): Target {
@@ -57,6 +56,7 @@ export function targetFor(conv: ConversationRow, viewerId: number): Target {
   return { type: ConversationType.DIRECT, id: conv.user_lo === viewerId ? conv.user_hi! : conv.user_lo! };
 }
 
+/** Crosses to the SQLite worker field by field (worker-channel.ts, the `send` codec): a new field goes there too. */
 export interface SendArgs {
   caller: Caller;
   to: Target;
@@ -83,7 +83,7 @@ export const REPUSH_WINDOW_MS = 10 * 60_000;
  * client id) gets the original ack, and each participant's latest event is
  * pushed again (`repushLatest`).
  */
-export const sendMessage = writeOperation('messages.send', async ({ tx, events, now }, a: SendArgs): Promise<SendMessageAck> => {
+export const sendMessage = writeOperation('messages.send', async ({ tx, events, now }, a: SendArgs): Promise<SendAck> => {
   const { caller } = a;
   // The duplicate check and what a 1:1 send checks are read together: one round trip on PostgreSQL (the connection pipelines).
   const [original, known] = await Promise.all([tx.messages.bySenderClientId(caller.userId, a.clientMsgId), readDirect(tx, caller.userId, a.to)]);

@@ -18,12 +18,12 @@ import {
   type ReactRequest,
   type MarkReadRequest,
   type RecallRequest,
-  type SendMessageAck,
   type SendMessageRequest,
   type TypingRequest,
 } from '../../shared/protocol';
 import { markRead, recallMessage, recordPulled, recordPushAcks, sendMessage, typingAudience } from '../operations/messages';
 import { GROUP_ACTION_ID_PREFIX } from '../operations/group-actions';
+import type { SendAck } from '../operations/message-encoding';
 import { editMessage, hideMessage, reactToMessage } from '../operations/message-actions';
 import type { AttachmentService } from './attachments';
 import type { Caller, ServiceDeps } from './deps';
@@ -40,7 +40,7 @@ export class MessageService {
   constructor(private readonly deps: ServiceDeps) {}
 
   /** Resolves once the message is committed (or with the original ack for a resend). */
-  send(caller: Caller, req: SendMessageRequest): Promise<SendMessageAck> {
+  send(caller: Caller, req: SendMessageRequest): Promise<SendAck> {
     const { config } = this.deps;
     requireText('client_msg_id', req.clientMsgId, 1, 64);
     if (req.clientMsgId.startsWith(GROUP_ACTION_ID_PREFIX)) throw invalid('client_msg_id', `client_msg_id may not start with "${GROUP_ACTION_ID_PREFIX}" (group service messages)`);

@@ -2,7 +2,8 @@
  * The embedded store with SQLite on its own thread (the default): the
  * connection, every operation, the group commit and the WAL syncs run in
  * sqlite-worker.ts; the event loop only posts operation names with their
- * arguments and receives results, both batched per turn. A write still
+ * arguments and receives results, both batched per turn (the hot operations
+ * as one binary stream each way, worker-channel.ts). A write still
  * resolves only once its commit is durable (the worker answers after the
  * sync), so acks keep their meaning.
  *
@@ -14,7 +15,8 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { DurabilityMode } from './durability';
 import type { ReadOperation, Store, StoreStats, WriteOperation } from './store';
-import { fromWire, unpackPayloads, type FromWorker, type Job, type ToWorker, type WireError, type WorkerInit } from './worker-protocol';
+import { ByteReader, ByteWriter, hotCodecOf, readResult, STRUCTURED, writeJob } from './worker-channel';
+import { fromWire, unpackPayloads, type FromWorker, type Job, type Result, type ToWorker, type WireError, type WorkerInit } from './worker-protocol';
 
 export interface SqliteWorkerStoreOptions {
   durability: DurabilityMode;
@@ -43,6 +45,9 @@ export class SqliteWorkerStore implements Store {
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
   private batch: Job[] = [];
+  /** This turn's jobs in submission order: hot ones encoded, a tag for each one in `batch`. */
+  private stream = new ByteWriter();
+  private hot = 0;
   private scheduled: NodeJS.Immediate | undefined;
   private counts: StoreStats = { batches: 0, jobs: 0, syncs: 0 };
   private closing: Promise<void> | undefined;
@@ -122,7 +127,11 @@ export class SqliteWorkerStore implements Store {
     return new Promise((resolve, reject) => {
       const id = this.nextId++;
       this.pending.set(id, { resolve, reject });
-      this.batch.push({ id, kind, name, args, now });
+      if (kind === 'write' && writeJob(this.stream, name, id, now, args)) this.hot++;
+      else {
+        this.batch.push({ id, kind, name, args, now });
+        this.stream.u8(STRUCTURED);
+      }
       // One message per turn carries everything submitted in it: the worker commits it as one batch.
       this.scheduled ??= setImmediate(() => this.flush());
     });
@@ -141,10 +150,17 @@ export class SqliteWorkerStore implements Store {
   private flush(): void {
     if (this.scheduled) clearImmediate(this.scheduled);
     this.scheduled = undefined;
-    if (this.batch.length === 0) return;
+    if (this.batch.length === 0 && this.hot === 0) return;
     const jobs = this.batch;
     this.batch = [];
-    this.post({ type: 'jobs', jobs });
+    if (this.hot === 0) {
+      this.stream.at = 0;
+      this.post({ type: 'jobs', jobs });
+      return;
+    }
+    this.hot = 0;
+    const stream = this.stream.take();
+    this.worker.postMessage({ type: 'jobs', jobs, stream } satisfies ToWorker, [stream.buffer]);
   }
 
   private post(message: ToWorker): void {
@@ -156,13 +172,8 @@ export class SqliteWorkerStore implements Store {
       case 'results':
         this.counts = message.stats;
         if (message.payloads) unpackPayloads(message.results, message.payloads);
-        for (const result of message.results) {
-          const waiter = this.pending.get(result.id);
-          if (!waiter) continue;
-          this.pending.delete(result.id);
-          if (result.ok) waiter.resolve(result.value);
-          else waiter.reject(fromWire(result.error));
-        }
+        if (message.stream) this.settleStream(message.results, message.stream);
+        else for (const result of message.results) this.settle(result);
         break;
       case 'stats':
         this.counts = message.stats;
@@ -172,6 +183,34 @@ export class SqliteWorkerStore implements Store {
         break;
       default:
         break;
+    }
+  }
+
+  private settle(result: Result): void {
+    const waiter = this.pending.get(result.id);
+    if (!waiter) return;
+    this.pending.delete(result.id);
+    if (result.ok) waiter.resolve(result.value);
+    else waiter.reject(fromWire(result.error));
+  }
+
+  /** The results in the worker's order: the stream's entries, each tag 0 standing for the next listed result. */
+  private settleStream(results: Result[], bytes: Uint8Array): void {
+    const r = new ByteReader(bytes);
+    let next = 0;
+    while (!r.done) {
+      const tag = r.u8();
+      if (tag === STRUCTURED) {
+        this.settle(results[next++]!);
+        continue;
+      }
+      const codec = hotCodecOf(tag);
+      const id = r.f64();
+      const value = readResult(r, codec);
+      const waiter = this.pending.get(id);
+      if (!waiter) continue;
+      this.pending.delete(id);
+      waiter.resolve(value);
     }
   }
 

@@ -26,14 +26,15 @@ export interface Job {
   now: number;
 }
 
-export type ToWorker = { type: 'jobs'; jobs: Job[] } | { type: 'backup'; id: number; file: string } | { type: 'close' };
+/** `stream`: the hot jobs in binary, with a tag for each listed job (worker-channel.ts); absent when none is hot. */
+export type ToWorker = { type: 'jobs'; jobs: Job[]; stream?: Uint8Array } | { type: 'backup'; id: number; file: string } | { type: 'close' };
 
 export type Result = { id: number; ok: true; value: unknown } | { id: number; ok: false; error: WireError };
 
 export type FromWorker =
   | { type: 'ready' }
   | { type: 'failed'; error: WireError }
-  | { type: 'results'; results: Result[]; stats: StoreStats; payloads?: PackedPayloads }
+  | { type: 'results'; results: Result[]; stats: StoreStats; payloads?: PackedPayloads; stream?: Uint8Array }
   | { type: 'stats'; stats: StoreStats }
   | { type: 'syncError'; error: WireError }
   | { type: 'closed' };

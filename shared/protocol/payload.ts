@@ -19,6 +19,12 @@ export function decodePayload<Desc extends DescMessage>(schema: Desc, bytes: Uin
   }
 }
 
+/**
+ * A value may carry its own encoding under this key (the server's SQLite worker encodes a send's ack by hand,
+ * byte-identical to protobuf-es): `encodePayload` then returns those bytes instead of encoding again.
+ */
+export const ENCODED_PAYLOAD = Symbol.for('tern.encodedPayload');
+
 export function encodePayload<Desc extends DescMessage>(schema: Desc, value: MessageInitShape<Desc>): Uint8Array {
-  return toBinary(schema, create(schema, value));
+  return (value as { [ENCODED_PAYLOAD]?: Uint8Array })[ENCODED_PAYLOAD] ?? toBinary(schema, create(schema, value));
 }

@@ -1,9 +1,9 @@
-/** The hand-written SyncEvent(Message) encoder writes exactly what protobuf-es writes for the rendered message. */
+/** The hand-written encoders (SyncEvent(Message), SendMessageAck) write exactly what protobuf-es writes. */
 import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { MessageSchema, SyncDomain, SyncEventSchema } from '../../shared/protocol';
-import { encodeTextMessageEvent } from '../../server/operations/message-encoding';
+import { MessageSchema, SendMessageAckSchema, SyncDomain, SyncEventSchema } from '../../shared/protocol';
+import { encodeSendMessageAck, encodeTextMessageEvent } from '../../server/operations/message-encoding';
 import { renderMessage } from '../../server/operations/render';
 import { ConversationKind, type ConversationRow, type MessageRow } from '../../server/storage/store';
 
@@ -74,5 +74,18 @@ describe('encodeTextMessageEvent', () => {
     const parts = toBinary(MessageSchema, create(MessageSchema, { attachments: [{ name: 'a.png' }] }));
     const row = { id: 1, conv_id: 1, conv_seq: 1, sender_id: 1, client_msg_id: 'c', sent_at: 1, text: '', mentions: '', reply_to: 0, sender_seq: 1, recalled_by: 0, attachments: parts } as MessageRow;
     expect(encodeTextMessageEvent(1, SyncDomain.MESSAGES, row, { id: 1, kind: ConversationKind.DIRECT, user_lo: 1, user_hi: 2 } as unknown as ConversationRow, 2)).toBeUndefined();
+  });
+});
+
+describe('encodeSendMessageAck', () => {
+  it('is byte-identical to protobuf-es for any ack', () => {
+    fc.assert(
+      fc.property(id, id, id, id, fc.boolean(), (msgId, convSeq, sentAt, userSeq, duplicate) => {
+        const ack = { msgId: BigInt(msgId), convSeq: BigInt(convSeq), sentAt: BigInt(sentAt), userSeq: BigInt(userSeq), duplicate };
+        const reference = toBinary(SendMessageAckSchema, create(SendMessageAckSchema, ack));
+        expect(Buffer.from(encodeSendMessageAck(ack)).toString('hex')).toBe(Buffer.from(reference).toString('hex'));
+      }),
+      { numRuns: 3000 },
+    );
   });
 });

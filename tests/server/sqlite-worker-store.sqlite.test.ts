@@ -1,10 +1,14 @@
 // The embedded store on its own thread (sqlite-worker-store.ts): operations cross by name and run in the worker's
-// group commit, errors keep their protocol codes, close answers what is queued, and a dead worker fails what waits.
+// group commit (sends and PUSH_ACKs as binary entries, worker-channel.ts), errors keep their protocol codes, close
+// answers what is queued, and a dead worker fails what waits.
 import { join } from 'node:path';
 import { threadId } from 'node:worker_threads';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ResultCode } from '../../shared/protocol';
+import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
+import { ConversationType, ENCODED_PAYLOAD, ResultCode, SendMessageAckSchema, SyncEventSchema } from '../../shared/protocol';
 import { addUser, listUsers, usernameTaken } from '../../server/operations/accounts';
+import { acceptFriend, requestFriend } from '../../server/operations/friends';
+import { recordPushAcks, sendMessage } from '../../server/operations/messages';
 import { writeOperation } from '../../server/operations/operation';
 import { ServiceError } from '../../server/services/errors';
 import { SqliteWorkerStore } from '../../server/storage/sqlite-worker-store';
@@ -44,6 +48,31 @@ describe('SqliteWorkerStore', () => {
     expect(err).toMatchObject({ code: ResultCode.USERNAME_TAKEN, message: 'username taken is taken' });
     const local = writeOperation('test.notRegistered', async () => threadId);
     await expect(store.write(local, null, 0)).rejects.toThrow('no write operation named test.notRegistered is registered');
+  });
+
+  it('sends and PUSH_ACKs cross in binary: acks carry their encoding, pushes their payloads, errors their codes', async () => {
+    const [a, b, c] = (await Promise.all(['a', 'b', 'c'].map(add))).map((u) => u.value.id);
+    const request = await store.write(requestFriend, { caller: { userId: a!, sessionId: 1 }, target: { userId: b! }, message: '' }, 1);
+    await store.write(acceptFriend, { caller: { userId: b!, sessionId: 2 }, requestId: Number(request.value.requestId) }, 2);
+    const send = (to: number, text: string, extra = {}) =>
+      store.write(sendMessage, { caller: { userId: a!, sessionId: 1 }, to: { type: ConversationType.DIRECT, id: to }, clientMsgId: `id-${text}`, text, replyTo: 0, mentions: [], attachments: null, digests: [], ...extra }, 5_000);
+    // A hot send, a structured one (attachments are checked by the service, so the write goes the general way) and a
+    // hot one that fails, all in one turn.
+    const [first, withFile, stranger] = await Promise.allSettled([send(b!, 'hi 你好'), send(b!, 'file', { attachments: new Uint8Array(0), digests: [] }), send(c!, 'who?')]);
+    expect([first.status, withFile.status, stranger.status]).toEqual(['fulfilled', 'fulfilled', 'rejected']);
+    expect((stranger as PromiseRejectedResult).reason).toMatchObject({ code: ResultCode.NOT_FRIENDS });
+    const { value: ack, pushes } = (first as PromiseFulfilledResult<Awaited<ReturnType<typeof send>>>).value;
+    expect(ack).toMatchObject({ sentAt: 5_000n, duplicate: false });
+    const encoded = (ack as unknown as Record<symbol, Uint8Array>)[ENCODED_PAYLOAD]!;
+    expect(Buffer.from(encoded).equals(toBinary(SendMessageAckSchema, create(SendMessageAckSchema, ack)))).toBe(true);
+    expect(pushes.map((p) => [p.userId, p.skipSession])).toEqual([[a, 1], [b, undefined]]);
+    const event = fromBinary(SyncEventSchema, pushes[1]!.payload);
+    expect(event.event.case === 'message' && event.event.value.text).toBe('hi 你好');
+    // The resend gets the original ack; the receiver's PUSH_ACK makes the delivered receipt for the sender.
+    expect((await send(b!, 'hi 你好')).value).toMatchObject({ msgId: ack.msgId, duplicate: true });
+    const receipt = await store.write(recordPushAcks, [{ userId: b!, seq: pushes[1]!.seq }], 6_000);
+    expect(receipt.pushes.map((p) => p.userId)).toEqual([a]);
+    expect(fromBinary(SyncEventSchema, receipt.pushes[0]!.payload).event.case).toBe('receipt');
   });
 
   it('close commits and answers what is queued, then refuses', async () => {

@@ -30,9 +30,10 @@ class Writer {
   at = 0;
 
   constructor(size: number) {
-    // Its own memory, never a slice of Node's shared pool: the event crosses to the event loop by
-    // postMessage, which copies a view's whole underlying buffer.
-    this.bytes = Buffer.allocUnsafeSlow(size);
+    // A slice of Node's shared pool (no ArrayBuffer of its own per event): nothing posts these views
+    // themselves to another thread; the SQLite worker copies them into the batch's one buffer
+    // (worker-channel.ts, worker-protocol.ts packPayloads).
+    this.bytes = Buffer.allocUnsafe(size);
   }
 
   varint(value: number): void {

@@ -135,6 +135,24 @@ describe('migrations', () => {
     db.close();
   });
 
+  it('8: the de-duplication key leads with the client id; rows, ids and the other key stay; the lookup uses it', () => {
+    const db = new Database(join(dir, 'm8.db'));
+    migrate(db, 7);
+    db.prepare('INSERT INTO conversations (kind, user_lo, user_hi) VALUES (1, 1, 2)').run();
+    db.prepare("INSERT INTO messages (id, conv_id, conv_seq, sender_id, client_msg_id, sent_at, text, sender_seq, recalled_by, attachments, edited_at, reaction_rev) VALUES (7, 1, 1, 1, 'c1', 5, 'hi', 3, 0, x'0a00', 9, 2)").run();
+    const before = db.prepare('SELECT * FROM messages').all();
+    expect(migrate(db, 8)).toEqual([8]);
+    expect(db.prepare('SELECT * FROM messages').all()).toEqual(before);
+    const uniques = db.prepare("SELECT il.name, group_concat(ii.name, ',') AS cols FROM pragma_index_list('messages') il, pragma_index_info(il.name) ii WHERE il.[unique] = 1 GROUP BY il.name ORDER BY cols").all() as Array<{ cols: string }>;
+    expect(uniques.map((u) => u.cols)).toEqual(['client_msg_id,sender_id', 'conv_id,conv_seq']);
+    expect(() => db.prepare("INSERT INTO messages (conv_id, conv_seq, sender_id, client_msg_id, sent_at, text, sender_seq) VALUES (1, 2, 1, 'c1', 6, 'again', 4)").run()).toThrow(/UNIQUE/);
+    db.prepare("INSERT INTO messages (conv_id, conv_seq, sender_id, client_msg_id, sent_at, text, sender_seq) VALUES (1, 2, 2, 'c1', 6, 'same id, other sender', 4)").run();
+    const plan = (db.prepare('EXPLAIN QUERY PLAN SELECT * FROM messages WHERE sender_id = ? AND client_msg_id = ?').all(1, 'c1') as Array<{ detail: string }>).map((r) => r.detail).join('; ');
+    expect(plan).toMatch(/USING INDEX sqlite_autoindex_messages_\d \((client_msg_id|sender_id)=\? AND (sender_id|client_msg_id)=\?\)/);
+    expect(db.pragma('foreign_key_check')).toEqual([]);
+    db.close();
+  });
+
   it('is idempotent and refuses a database from a newer server', () => {
     const db = new Database(join(dir, 'm3.db'));
     expect(migrate(db)).toEqual(migrations.map((m) => m.version));

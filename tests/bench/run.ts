@@ -11,7 +11,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import os from 'node:os';
 
 /** The suites we know of, for the usage line; any tests/bench/<name>.ts exporting `run` works. */
-const KNOWN_SUITES = ['protocol', 'server', 'peer', 'cluster', 'pg-round-trips', 'client', 'client-cache', 'core-thread', 'ui', 'attachments'];
+const KNOWN_SUITES = ['protocol', 'server', 'store-worker', 'peer', 'cluster', 'pg-round-trips', 'client', 'client-cache', 'core-thread', 'ui', 'attachments'];
 
 interface BenchModule {
   run?: unknown;

@@ -74,6 +74,16 @@ function writeInt32(out: Uint8Array, at: number, value: number): void {
   out[at + 3] = value;
 }
 
+/** The frame of `length` bytes at `offset` of `bytes`; its payload is a view. */
+function frameAt(bytes: Uint8Array, offset: number, length: number): Frame {
+  return {
+    serial: readInt32(bytes, offset + 4),
+    command: readInt32(bytes, offset + 8),
+    code: readInt32(bytes, offset + 12),
+    payload: bytes.subarray(offset + HEADER_SIZE, offset + length),
+  };
+}
+
 /** The big-endian int32 at `at` (as DataView.getInt32 reads it). */
 function readInt32(bytes: Uint8Array, at: number): number {
   return (bytes[at]! << 24) | (bytes[at + 1]! << 16) | (bytes[at + 2]! << 8) | bytes[at + 3]!;
@@ -105,30 +115,49 @@ export class FrameDecoder {
 
   push(chunk: Uint8Array): DecodeResult {
     if (this.error) return { frames: [], error: this.error };
-    if (chunk.length > 0) {
-      this.chunks.push(chunk);
-      this.buffered += chunk.length;
-    }
     const frames: Frame[] = [];
+    let rest = chunk;
+    if (this.buffered === 0) {
+      // The usual case: nothing is pending, so the chunk starts at a frame boundary. Whole frames are cut from it
+      // as views and only a trailing partial frame is queued: the queue (and its array) stays unused.
+      let offset = 0;
+      while (chunk.length - offset >= HEADER_SIZE) {
+        const length = readInt32(chunk, offset);
+        const invalid = this.checkLength(frames, length);
+        if (invalid) return invalid;
+        if (chunk.length - offset < length) break;
+        frames.push(frameAt(chunk, offset, length));
+        offset += length;
+      }
+      if (offset === chunk.length) return { frames };
+      rest = offset === 0 ? chunk : chunk.subarray(offset);
+    }
+    if (rest.length > 0) {
+      this.chunks.push(rest);
+      this.buffered += rest.length;
+    }
     while (this.buffered >= HEADER_SIZE) {
       const first = this.chunks[0]!;
       const length = first.length >= 4 ? readInt32(first, 0) : readInt32(this.copyOut(4, false), 0);
-      if (length < HEADER_SIZE) {
-        return this.fail(frames, ResultCode.FRAME_TOO_SHORT, length, `frame length ${length} is below the ${HEADER_SIZE}-byte header`);
-      }
-      if (length > this.maxFrameSize) {
-        return this.fail(frames, ResultCode.FRAME_TOO_LARGE, length, `frame length ${length} exceeds the maximum of ${this.maxFrameSize}`);
-      }
+      const invalid = this.checkLength(frames, length);
+      if (invalid) return invalid;
       if (this.buffered < length) break;
-      const bytes = this.take(length);
-      frames.push({
-        serial: readInt32(bytes, 4),
-        command: readInt32(bytes, 8),
-        code: readInt32(bytes, 12),
-        payload: bytes.subarray(HEADER_SIZE),
-      });
+      frames.push(frameAt(this.take(length), 0, length));
     }
+    // An emptied array keeps its backing store (~150 bytes); resetting the length frees it, so an idle connection holds none.
+    if (this.buffered === 0) this.chunks.length = 0;
     return { frames };
+  }
+
+  /** The error result for a length field out of range (checked before anything is allocated for the frame), else undefined. */
+  private checkLength(frames: Frame[], length: number): DecodeResult | undefined {
+    if (length < HEADER_SIZE) {
+      return this.fail(frames, ResultCode.FRAME_TOO_SHORT, length, `frame length ${length} is below the ${HEADER_SIZE}-byte header`);
+    }
+    if (length > this.maxFrameSize) {
+      return this.fail(frames, ResultCode.FRAME_TOO_LARGE, length, `frame length ${length} exceeds the maximum of ${this.maxFrameSize}`);
+    }
+    return undefined;
   }
 
   private fail(frames: Frame[], code: FrameError['code'], length: number, message: string): DecodeResult {

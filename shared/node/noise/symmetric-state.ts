@@ -69,9 +69,14 @@ export class SymmetricState {
     const [k1, k2] = this.hkdf(new Uint8Array(0), 2) as [Uint8Array, Uint8Array];
     const c1 = new CipherState(this.protocol.cipher);
     const c2 = new CipherState(this.protocol.cipher);
-    // Copy the keys out so the two 64-byte HMAC outputs are not kept alive.
-    c1.initializeKey(new Uint8Array(k1.subarray(0, KEY_LEN)));
-    c2.initializeKey(new Uint8Array(k2.subarray(0, KEY_LEN)));
+    // Copy the keys out so the two 64-byte HMAC outputs are not kept alive,
+    // both into one buffer: a connection lives on with one backing store for
+    // its keys instead of two.
+    const keys = new Uint8Array(2 * KEY_LEN);
+    keys.set(k1.subarray(0, KEY_LEN), 0);
+    keys.set(k2.subarray(0, KEY_LEN), KEY_LEN);
+    c1.initializeKey(keys.subarray(0, KEY_LEN));
+    c2.initializeKey(keys.subarray(KEY_LEN));
     return [c1, c2];
   }
 }

@@ -50,6 +50,31 @@ function flushQueued(connection: SecureConnection): void {
 }
 
 /**
+ * The socket's listeners are module functions that find their connection on
+ * the socket, rather than four functions bound per connection (~200 bytes
+ * of every idle connection). Under tsx (keepNames) arrow-function fields
+ * would cost more still: a property store for each one's name.
+ */
+const owner = Symbol('SecureConnection');
+type OwnedSocket = Socket & { [owner]?: SecureConnection };
+
+function onSocketData(this: OwnedSocket, chunk: Uint8Array): void {
+  this[owner]?.receive(chunk);
+}
+
+function onSocketEnd(this: OwnedSocket): void {
+  this[owner]?.peerEnded();
+}
+
+function onSocketError(this: OwnedSocket, err: Error): void {
+  this[owner]?.socketFailed(err);
+}
+
+function onSocketClose(this: OwnedSocket): void {
+  this[owner]?.socketClosed();
+}
+
+/**
  * One plaintext buffer for every connection of the process: frames are
  * encoded into it just before they are sealed, and sealing copies them into
  * the records, so nothing holds it after a write returns. That saves an
@@ -83,7 +108,6 @@ export class SecureConnection extends EventEmitter<SecureConnectionEvents> {
   private readonly opener: RecordOpener;
   private readonly decoder: FrameDecoder;
   private readonly role: 'client' | 'server';
-  private readonly onData: (chunk: Uint8Array) => void;
   private readonly coalesce: boolean;
   /** Frames waiting for the end of the turn (coalescing only); undefined when none. */
   private queued: Queued[] | undefined;
@@ -102,18 +126,15 @@ export class SecureConnection extends EventEmitter<SecureConnectionEvents> {
     this.remoteAddress = socket.remoteAddress ?? '';
     this.remotePort = socket.remotePort ?? 0;
     socket.setNoDelay(true);
-    // Bound prototype methods rather than arrow-function fields: under tsx
-    // (keepNames) every arrow function gets a 256-byte property store for
-    // its name, which is 1 KiB per idle connection for four listeners.
-    this.onData = this.handleData.bind(this);
-    socket.on('data', this.onData);
-    socket.on('end', this.handleEnd.bind(this));
-    socket.on('error', this.handleError.bind(this));
-    socket.on('close', this.handleSocketClose.bind(this));
+    (socket as OwnedSocket)[owner] = this;
+    socket.on('data', onSocketData);
+    socket.on('end', onSocketEnd);
+    socket.on('error', onSocketError);
+    socket.on('close', onSocketClose);
     const initial = options.initialData?.filter((chunk) => chunk.length > 0) ?? [];
     // Deferred so the owner, who receives this object from a resolved
     // promise, has attached its 'frame' listener first.
-    if (initial.length > 0) setImmediate(() => initial.forEach((chunk) => this.handleData(chunk)));
+    if (initial.length > 0) setImmediate(() => initial.forEach((chunk) => this.receive(chunk)));
   }
 
   get closed(): boolean {
@@ -253,7 +274,7 @@ export class SecureConnection extends EventEmitter<SecureConnectionEvents> {
 
   private finish(error: TransportError | undefined): void {
     this.isClosed = true;
-    this.socket.off('data', this.onData);
+    this.socket.off('data', onSocketData);
     this.emit('close', error);
   }
 
@@ -270,7 +291,8 @@ export class SecureConnection extends EventEmitter<SecureConnectionEvents> {
     this.close(error);
   }
 
-  private handleData(chunk: Uint8Array): void {
+  /** @internal Bytes from the socket (its 'data' listener). */
+  receive(chunk: Uint8Array): void {
     if (this.isClosed) return;
     const opened = this.opener.push(chunk);
     for (const plaintext of opened.plaintexts) {
@@ -284,7 +306,8 @@ export class SecureConnection extends EventEmitter<SecureConnectionEvents> {
     if (opened.error) this.fail(opened.error);
   }
 
-  private handleEnd(): void {
+  /** @internal The peer ended its side (the socket's 'end' listener). */
+  peerEnded(): void {
     if (this.isClosed) return;
     if (this.opener.bufferedBytes > 0) {
       this.close({ code: ResultCode.DECRYPT_FAILED, message: 'connection ended inside a record (truncated)' });
@@ -295,12 +318,14 @@ export class SecureConnection extends EventEmitter<SecureConnectionEvents> {
     }
   }
 
-  private handleError(err: Error): void {
+  /** @internal The socket's 'error' listener. */
+  socketFailed(err: Error): void {
     if (this.isClosed) return;
     this.destroy(socketError(err));
   }
 
-  private handleSocketClose(): void {
+  /** @internal The socket's 'close' listener. */
+  socketClosed(): void {
     if (this.isClosed) return;
     this.finish(undefined);
   }

@@ -66,22 +66,41 @@ export class RecordReader {
     if (this.error || this.buffered < RECORD_HEADER_SIZE) return undefined;
     const length = this.peekLength();
     if (length < this.minLength) {
-      this.error = {
-        code: ResultCode.RECORD_TOO_LARGE,
-        message: `record length ${length} is below the ${this.minLength}-byte minimum (the AEAD tag)`,
-      };
-      this.drain();
+      this.failShort(length);
       return undefined;
     }
     if (this.buffered < RECORD_HEADER_SIZE + length) return undefined;
     this.take(RECORD_HEADER_SIZE);
-    return this.take(length);
+    const record = this.take(length);
+    // An emptied array keeps its backing store (~150 bytes); resetting the length frees it, so an idle connection holds none.
+    if (this.buffered === 0) this.chunks.length = 0;
+    return record;
   }
 
   /** Buffers `chunk` and returns every record it completes. */
   push(chunk: Uint8Array): RecordReadResult {
-    this.append(chunk);
     const records: Uint8Array[] = [];
+    if (this.error) return { records, error: this.error };
+    let rest = chunk;
+    if (this.buffered === 0) {
+      // The usual case: nothing is pending, so the chunk starts at a record boundary. Whole records are cut from
+      // it as views and only a trailing partial record is queued.
+      let offset = 0;
+      while (chunk.length - offset >= RECORD_HEADER_SIZE) {
+        const length = (chunk[offset]! << 8) | chunk[offset + 1]!;
+        if (length < this.minLength) {
+          this.failShort(length);
+          return { records, error: this.error };
+        }
+        const end = offset + RECORD_HEADER_SIZE + length;
+        if (end > chunk.length) break;
+        records.push(chunk.subarray(offset + RECORD_HEADER_SIZE, end));
+        offset = end;
+      }
+      if (offset === chunk.length) return { records };
+      rest = offset === 0 ? chunk : chunk.subarray(offset);
+    }
+    this.append(rest);
     for (let record = this.next(); record !== undefined; record = this.next()) records.push(record);
     return this.error ? { records, error: this.error } : { records };
   }
@@ -92,6 +111,15 @@ export class RecordReader {
     this.chunks = [];
     this.buffered = 0;
     return out;
+  }
+
+  /** The sticky error for a record shorter than the minimum; drops what is buffered. */
+  private failShort(length: number): void {
+    this.error = {
+      code: ResultCode.RECORD_TOO_LARGE,
+      message: `record length ${length} is below the ${this.minLength}-byte minimum (the AEAD tag)`,
+    };
+    this.drain();
   }
 
   /** The 2-byte length at the front; needs `buffered >= 2` (and, by the invariant, no empty chunk). */

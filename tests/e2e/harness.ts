@@ -6,6 +6,7 @@
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { expect } from 'vitest';
 import { chromium, selectors, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import type { ServerEndpoint } from '../../shared/ipc';
 import { startServer, type RunningServer } from '../../server/index';
@@ -196,11 +197,19 @@ export async function headerIs(page: Page, title: string): Promise<void> {
   await page.waitForFunction((t) => document.querySelector('[data-test="conversation-header"]')?.textContent === t, title, { timeout: 30_000 });
 }
 
+/**
+ * Types and sends a message, and returns once the composer has taken it (the
+ * box is cleared). The composer ignores Enter while the previous send is still
+ * being handed to the core, leaving the text in the box; a test that typed the
+ * next text at once replaced it, and that message was never sent (the backlog
+ * test then missed one message in 60 under load).
+ */
 export async function send(page: Page, text: string): Promise<void> {
   const box = page.getByTestId('composer');
   await box.click();
   await box.fill(text);
   await box.press('Enter');
+  await expect.poll(() => box.inputValue(), { timeout: 20_000, message: `composer taking "${text}"` }).not.toBe(text);
 }
 
 /** Texts of the messages currently rendered in the open conversation, oldest first. */

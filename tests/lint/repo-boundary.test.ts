@@ -49,20 +49,20 @@ describe('no committed file reads outside the repository', () => {
     expect(findings.map((f) => `${f.file}:${f.line} ${f.literal}: ${f.why}`)).toEqual([]);
   });
 
-  it('the scan catches the ways such a path is written (the first version read ../shared/vectors)', () => {
+  it('the scan catches the ways such a path is written (the first version read test vectors from a sibling folder)', () => {
     const root = '/srv/checkout/tern';
     const bad: Array<[string, string, 'module' | 'shell']> = [
-      ['tests/shared/node/noise-vectors.test.ts', "const vectorsPath = path.resolve(repoRoot, '../shared/vectors/noise/cacophony.json');", 'module'],
-      ['tests/shared/node/x.test.ts', "const f = path.join(here, '../../../../shared/vectors.json');", 'module'],
+      ['tests/shared/node/noise-vectors.test.ts', "const vectorsPath = path.resolve(repoRoot, '../team-data/vectors/noise/cacophony.json');", 'module'],
+      ['tests/shared/node/x.test.ts', "const f = path.join(here, '../../../../team-data/vectors.json');", 'module'],
       ['tests/shared/node/x.test.ts', "const f = new URL('../../../../handbook/notes.md', import.meta.url);", 'module'],
       ['tests/shared/node/x.test.ts', "import data from '../../../../elsewhere/data.json';", 'module'],
-      ['tests/shared/node/x.test.ts', "const up = path.resolve(import.meta.dirname, '..', '..', '..', '..', 'shared');", 'module'],
-      ['scripts/x.ts', "const other = join(process.cwd(), '..', 'shared');", 'module'],
-      ['scripts/x.ts', "const handbook = '/srv/checkout/shared/GUIDE.md';", 'module'],
-      ['scripts/x.sh', 'cat ../shared/GUIDE.md', 'shell'],
+      ['tests/shared/node/x.test.ts', "const up = path.resolve(import.meta.dirname, '..', '..', '..', '..', 'team-data');", 'module'],
+      ['scripts/x.ts', "const other = join(process.cwd(), '..', 'team-data');", 'module'],
+      ['scripts/x.ts', "const handbook = '/srv/checkout/team-data/GUIDE.md';", 'module'],
+      ['scripts/x.sh', 'cat ../team-data/GUIDE.md', 'shell'],
     ];
     for (const [file, line, kind] of bad) expect(scanText(file, line, root, kind), line).toHaveLength(1);
-    expect(scanPackageJson(JSON.stringify({ scripts: { vectors: 'cp ../shared/vectors/*.json tests/fixtures/' } }), root)).toHaveLength(1);
+    expect(scanPackageJson(JSON.stringify({ scripts: { vectors: 'cp ../team-data/vectors/*.json tests/fixtures/' } }), root)).toHaveLength(1);
   });
 
   it('and leaves paths inside the repository alone', () => {
@@ -93,13 +93,13 @@ describe('the run-time guard', () => {
     expect(enclosingFolders(root, '/home/me')).toEqual(['/srv/wt', '/srv']);
     expect(enclosingFolders('/home/me/src/tern', '/home/me')).toEqual(['/home/me/src']);
     const outside = (p: string): boolean => isOutsideRepository(p, root, '/home/me', '/tmp');
-    expect(['/srv/shared/GUIDE.md', '/srv/main/package.json', '/srv/wt/other/x', '/srv/wt/ternx/y'].filter(outside)).toHaveLength(4);
+    expect(['/srv/team-data/GUIDE.md', '/srv/main/package.json', '/srv/wt/other/x', '/srv/wt/ternx/y'].filter(outside)).toHaveLength(4);
     expect(['/srv/wt/tern/tests/x', '/srv/wt', '/srv', '/usr/bin/chromium', '/tmp/x', '/proc/self/io', '/home/me/.cache/x'].filter(outside)).toEqual([]);
   });
 
   it('a checkout inside the temp directory still has siblings there (a CI clone in /tmp/job/repo)', () => {
     const outside = (p: string): boolean => isOutsideRepository(p, '/tmp/job/repo', '/root', '/tmp');
-    expect(['/tmp/job/log', '/tmp/job/shared/GUIDE.md', '/tmp/job/other/x'].filter(outside)).toHaveLength(3);
+    expect(['/tmp/job/log', '/tmp/job/team-data/GUIDE.md', '/tmp/job/other/x'].filter(outside)).toHaveLength(3);
     expect(['/tmp/job/repo/tests/x', '/tmp/job', '/tmp/vitest-1/x', '/tmp/x', '/usr/bin/chromium'].filter(outside)).toEqual([]);
   });
 

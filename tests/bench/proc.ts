@@ -27,16 +27,45 @@ export function statFields(file: string): string[] {
   return text.slice(text.lastIndexOf(')') + 2).split(' ');
 }
 
-/** CPU seconds of a process (all threads), or of one thread with `thread`. */
 /** CPU time of the children `pid` has reaped (cutime + cstime): where an exited PostgreSQL backend's time goes. */
 export function reapedChildrenCpuSeconds(pid: number): number {
   const f = statFields(`/proc/${pid}/stat`);
   return (Number(f[13]) + Number(f[14])) / TICKS;
 }
 
+/** CPU seconds of a process (all threads), or of one thread with `thread`. */
 export function cpuSeconds(pid: number, thread?: number): number {
   const f = statFields(thread === undefined ? `/proc/${pid}/stat` : `/proc/${pid}/task/${thread}/stat`);
   return (Number(f[11]) + Number(f[12])) / TICKS;
+}
+
+/** CPU seconds of each live thread of a process, by thread id. */
+export function threadCpuSeconds(pid: number): Map<number, number> {
+  const out = new Map<number, number>();
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      out.set(Number(tid), cpuSeconds(pid, Number(tid)));
+    } catch {
+      // ended while we looked
+    }
+  }
+  return out;
+}
+
+/**
+ * Where a process's CPU went between two `threadCpuSeconds` readings: the
+ * main thread (tid = pid), then every other thread that ran, busiest first
+ * (threads carry no names we can tell apart: for our server the first is the
+ * SQLite worker, the next few V8's platform threads, i.e. GC and compiling).
+ */
+export function threadCpuDelta(pid: number, from: Map<number, number>, to: Map<number, number>): { main: number; others: number[] } {
+  const others: number[] = [];
+  for (const [tid, seconds] of to) {
+    if (tid === pid) continue;
+    const spent = seconds - (from.get(tid) ?? 0);
+    if (spent > 0) others.push(spent);
+  }
+  return { main: (to.get(pid) ?? 0) - (from.get(pid) ?? 0), others: others.sort((a, b) => b - a) };
 }
 
 function io(pid: number): { writeBytes: number; wchar: number } {

@@ -17,7 +17,16 @@ export interface SessionRef {
   nodeId: string;
   /** Node-local session id. */
   sessionId: number;
+  /** The client's time of the login attempt (LoginRequest.attempt_at), 0 if not told: orders two logins of one device. */
+  attemptAt: number;
 }
+
+/**
+ * What recording a login did: the user came online with it, or was online
+ * already; or it was not recorded because the device's recorded login is a
+ * later attempt (this one was abandoned by its client: end it).
+ */
+export type AddOutcome = 'came-online' | 'was-online' | 'superseded';
 
 export interface PresenceChange {
   userId: number;
@@ -46,10 +55,11 @@ export interface SessionDirectory {
    * Records a logged-in session. It replaces the record of the same device
    * (a device has one session), and with `kickOthers` marks every other
    * record of the user ended; the sessions it replaces on other nodes get a
-   * kick (OTHER_LOGIN, naming `deviceName`) in their node's queue. Resolves
-   * true when the user had no session anywhere before.
+   * kick (OTHER_LOGIN, naming `deviceName`) in their node's queue. A login
+   * whose attempt is older than the device's live recorded one changes
+   * nothing ('superseded').
    */
-  add(ref: SessionRef, kickOthers: boolean, deviceName?: string): Promise<boolean>;
+  add(ref: SessionRef, kickOthers: boolean, deviceName?: string): Promise<AddOutcome>;
   /**
    * Ends the user's sessions (of `kick.deviceId`, or all; but the kept one)
    * in the record, and queues the kick for the nodes that hold them other
@@ -81,6 +91,7 @@ export interface SessionDirectory {
 interface Entry {
   nodeId: string;
   sessionId: number;
+  attemptAt: number;
   ended: boolean;
 }
 
@@ -100,18 +111,20 @@ export class LocalDirectory implements SessionDirectory {
     return false;
   }
 
-  add(ref: SessionRef, kickOthers: boolean, deviceName = ''): Promise<boolean> {
+  add(ref: SessionRef, kickOthers: boolean, deviceName = ''): Promise<AddOutcome> {
     const cameOnline = !this.live(ref.userId);
     let devices = this.byUser.get(ref.userId);
     if (!devices) this.byUser.set(ref.userId, (devices = new Map()));
+    const recorded = devices.get(ref.deviceId);
+    if (recorded && !recorded.ended && !sameSession(recorded, ref) && ref.attemptAt > 0 && recorded.attemptAt > ref.attemptAt) return Promise.resolve('superseded');
     for (const [deviceId, e] of devices) {
       if (e.nodeId !== ref.nodeId && !e.ended && (kickOthers || deviceId === ref.deviceId)) {
         this.kicks.push({ nodeId: e.nodeId, sessionId: e.sessionId, userId: ref.userId, reason: Kicked_Reason.OTHER_LOGIN, deviceName });
       }
       if (kickOthers) e.ended = true;
     }
-    devices.set(ref.deviceId, { nodeId: ref.nodeId, sessionId: ref.sessionId, ended: false });
-    return Promise.resolve(cameOnline);
+    devices.set(ref.deviceId, { nodeId: ref.nodeId, sessionId: ref.sessionId, attemptAt: ref.attemptAt, ended: false });
+    return Promise.resolve(cameOnline ? 'came-online' : 'was-online');
   }
 
   kick(userId: number, kick: KickOrder): Promise<void> {

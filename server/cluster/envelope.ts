@@ -30,6 +30,13 @@ export interface KickOrder {
   /** The session that must stay (the new login): its node and session id. */
   keepNode: string;
   keepSession: number;
+  /**
+   * A login's kick: its device and the client's attempt time (LoginRequest.attempt_at). A node keeps its
+   * session of that device whose attempt is later (the kick comes from a login the client abandoned).
+   * Absent in other kicks and from older nodes.
+   */
+  keepDevice?: string;
+  keepAttemptAt?: number;
 }
 
 export type ClusterMessage =
@@ -72,6 +79,7 @@ function json(data: Uint8Array): Record<string, unknown> | undefined {
 }
 
 const isString = (v: unknown, max: number): v is string => typeof v === 'string' && v.length <= max;
+const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
 
 /** The message, or undefined when it is not one this node understands. */
 export function decodeMessage(data: Uint8Array): ClusterMessage | undefined {
@@ -85,11 +93,17 @@ export function decodeMessage(data: Uint8Array): ClusterMessage | undefined {
     case Kind.KICK: {
       const o = json(data);
       if (!o) return undefined;
-      const { reason, deviceName, deviceId, keepNode, keepSession } = o;
+      const { reason, deviceName, deviceId, keepNode, keepSession, keepDevice, keepAttemptAt } = o;
       if (typeof reason !== 'number' || !reasons.has(reason)) return undefined;
       if (!isString(deviceName, 256) || !isString(deviceId, 256) || !isString(keepNode, 256)) return undefined;
-      if (typeof keepSession !== 'number' || !Number.isSafeInteger(keepSession) || keepSession < 0) return undefined;
-      return { kind, kick: { reason: reason as Kicked_Reason, deviceName, deviceId, keepNode, keepSession } };
+      if (!isCount(keepSession)) return undefined;
+      const kick: KickOrder = { reason: reason as Kicked_Reason, deviceName, deviceId, keepNode, keepSession };
+      if (keepDevice !== undefined || keepAttemptAt !== undefined) {
+        if (!isString(keepDevice, 256) || !isCount(keepAttemptAt)) return undefined;
+        kick.keepDevice = keepDevice;
+        kick.keepAttemptAt = keepAttemptAt;
+      }
+      return { kind, kick };
     }
     case Kind.RESYNC: {
       const o = json(data);

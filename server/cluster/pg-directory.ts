@@ -20,7 +20,7 @@
  */
 import type { Pool } from 'pg';
 import { Kicked_Reason } from '../../shared/protocol';
-import type { KickNotice, PresenceChange, Reconciliation, SessionDirectory, SessionRef } from './directory';
+import type { AddOutcome, KickNotice, PresenceChange, Reconciliation, SessionDirectory, SessionRef } from './directory';
 import type { KickOrder } from './envelope';
 
 /** The schema (a PostgreSQL migration runs it). */
@@ -150,6 +150,43 @@ export const sessionKicksSchema = `
   END $$;
 `;
 
+/**
+ * Logins ordered by the client's attempt time (PostgreSQL migration 8): a
+ * login that reaches the directory after a later login of its device (the
+ * client gave up on it: a slow node, a half-open link) is not recorded and
+ * kicks nothing; the node ends it. Returns 1 when the user came online, 0 when
+ * they were online already, 2 for such a superseded login.
+ */
+export const sessionAttemptsSchema = `
+  ALTER TABLE cluster_sessions ADD COLUMN attempt_at bigint NOT NULL DEFAULT 0;
+  DROP FUNCTION tern_session_add(bigint, text, text, bigint, boolean, integer, smallint, text);
+  CREATE FUNCTION tern_session_add(p_user bigint, p_device text, p_node text, p_session bigint, p_kick_others boolean, p_ttl_ms integer,
+    p_reason smallint, p_device_name text, p_attempt bigint)
+  RETURNS smallint LANGUAGE plpgsql AS $$
+  DECLARE was_online boolean;
+  BEGIN
+    PERFORM pg_advisory_xact_lock(1952805486, hashtext(p_user::text));
+    IF p_attempt > 0 AND EXISTS (SELECT 1 FROM cluster_sessions WHERE user_id = p_user AND device_id = p_device AND NOT ended
+        AND attempt_at > p_attempt AND NOT (node_id = p_node AND session_id = p_session)) THEN
+      RETURN 2;
+    END IF;
+    was_online := tern_user_online(p_user, p_ttl_ms);
+    INSERT INTO cluster_kicks (node_id, session_id, user_id, reason, device_name)
+      SELECT node_id, session_id, user_id, p_reason, p_device_name FROM cluster_sessions
+      WHERE user_id = p_user AND node_id <> p_node AND NOT ended AND (device_id = p_device OR p_kick_others)
+    ON CONFLICT DO NOTHING;
+    IF p_kick_others THEN
+      UPDATE cluster_sessions SET ended = true WHERE user_id = p_user AND device_id <> p_device;
+    END IF;
+    INSERT INTO cluster_sessions (user_id, device_id, node_id, session_id, attempt_at) VALUES (p_user, p_device, p_node, p_session, p_attempt)
+    ON CONFLICT (user_id, device_id) DO UPDATE SET node_id = EXCLUDED.node_id, session_id = EXCLUDED.session_id, attempt_at = EXCLUDED.attempt_at,
+      since = now(), ended = false;
+    RETURN CASE WHEN was_online THEN 0 ELSE 1 END;
+  END $$;
+`;
+
+const addOutcomes: readonly AddOutcome[] = ['was-online', 'came-online', 'superseded'];
+
 export class PgSessionDirectory implements SessionDirectory {
   private beaten = false;
   private closed = false;
@@ -160,8 +197,8 @@ export class PgSessionDirectory implements SessionDirectory {
     private readonly ttlMs: number,
   ) {}
 
-  async add(ref: SessionRef, kickOthers: boolean, deviceName = ''): Promise<boolean> {
-    const { rows } = await this.pool.query<{ came: boolean }>('SELECT tern_session_add($1, $2, $3, $4, $5, $6, $7, $8) AS came', [
+  async add(ref: SessionRef, kickOthers: boolean, deviceName = ''): Promise<AddOutcome> {
+    const { rows } = await this.pool.query<{ outcome: number }>('SELECT tern_session_add($1, $2, $3, $4, $5, $6, $7, $8, $9) AS outcome', [
       ref.userId,
       ref.deviceId,
       ref.nodeId,
@@ -170,12 +207,23 @@ export class PgSessionDirectory implements SessionDirectory {
       this.ttlMs,
       Kicked_Reason.OTHER_LOGIN,
       deviceName,
+      ref.attemptAt,
     ]);
-    return rows[0]!.came;
+    return addOutcomes[rows[0]!.outcome]!;
   }
 
   async kick(userId: number, kick: KickOrder): Promise<void> {
     await this.pool.query('SELECT tern_session_kick($1, $2, $3, $4, $5, $6)', [userId, kick.deviceId, kick.keepNode, kick.keepSession, kick.reason, kick.deviceName]);
+  }
+
+  private async queueKick(ref: SessionRef, reason: Kicked_Reason): Promise<void> {
+    await this.pool.query('INSERT INTO cluster_kicks (node_id, session_id, user_id, reason, device_name) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING', [
+      ref.nodeId,
+      ref.sessionId,
+      ref.userId,
+      reason,
+      '',
+    ]);
   }
 
   async takeKicks(nodeId: string = this.nodeId): Promise<KickNotice[]> {
@@ -224,7 +272,12 @@ export class PgSessionDirectory implements SessionDirectory {
     const changed: PresenceChange[] = [];
     if (rows[0]!.inserted && this.beaten) {
       // The directory had taken this node for dead (or lost its unlogged tables): record our sessions again.
-      for (const ref of local()) if (await this.add(ref, false)) changed.push({ userId: ref.userId, online: true });
+      for (const ref of local()) {
+        const added = await this.add(ref, false);
+        if (added === 'came-online') changed.push({ userId: ref.userId, online: true });
+        // The device logged in again elsewhere meanwhile: queued for this node, so this heartbeat's applyQueuedKicks ends it.
+        if (added === 'superseded') await this.queueKick(ref, Kicked_Reason.OTHER_LOGIN);
+      }
     }
     this.beaten = true;
     const reaped = await this.pool.query<{ u: string }>('SELECT u FROM tern_reap_nodes($1) AS u', [this.ttlMs]);

@@ -49,10 +49,10 @@ export function createHandlers(services: Services, registry: SessionRegistry, li
   const { accounts, friends, profiles, groups, messages, sync, presence, attachments, devices, settings } = services;
 
   /** Binds a successful login to the session, unless it went away or logged in meanwhile. */
-  const bindLogin = async (session: Session, outcome: Awaited<ReturnType<AccountService['login']>>) => {
+  const bindLogin = async (session: Session, outcome: Awaited<ReturnType<AccountService['login']>>, attemptAt = 0) => {
     if (session.closed) throw fail(ResultCode.INTERNAL, 'connection closed during login');
     if (session.authenticated) throw fail(ResultCode.ALREADY_AUTHENTICATED, 'already logged in');
-    await registry.bind(session, outcome.userId, outcome.deviceId, outcome.deviceName, outcome.kickOthers);
+    await registry.bind(session, outcome.userId, outcome.deviceId, outcome.deviceName, outcome.kickOthers, attemptAt);
     return outcome.response;
   };
   const anonymousOnly = (session: Session) => {
@@ -69,7 +69,8 @@ export function createHandlers(services: Services, registry: SessionRegistry, li
       anonymousOnly(s);
       // Only password logins are throttled: a device token cannot be guessed, and must always work.
       const outcome = req.credential.case === 'password' ? await limits.passwordLogin(req.username, s.conn.remoteAddress, () => accounts.login(req)) : await accounts.login(req);
-      return bindLogin(s, outcome);
+      // Only an order is needed: a value past 2^53 (no real clock) counts as not told.
+      return bindLogin(s, outcome, req.attemptAt <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(req.attemptAt) : 0);
     },
     [Command.LOGOUT]: async (s, req) => {
       await accounts.logout(s.userId, s.deviceId, req.revokeDeviceToken);

@@ -25,7 +25,7 @@ import {
   type TypingNotice,
 } from '../../shared/protocol';
 import type { Bus } from '../cluster/bus';
-import type { SessionDirectory, SessionRef } from '../cluster/directory';
+import type { AddOutcome, SessionDirectory, SessionRef } from '../cluster/directory';
 import { decodeMessage, encodeMessage, Kind, type KickOrder } from '../cluster/envelope';
 import type { Metrics } from '../metrics';
 import type { Notifier, PendingPush } from '../services/notifier';
@@ -48,6 +48,22 @@ export interface RegistryHooks {
 
 /** Resyncs asked for within this long are done once. */
 const RESYNC_COALESCE_MS = 200;
+
+/**
+ * Of two logins of one device, is `a` the later? By the client's attempt times
+ * when both are told (they order logins on any nodes), else by session id
+ * (the order this node accepted the connections in).
+ */
+function isNewerLogin(a: { id: number; attemptAt: number }, b: { id: number; attemptAt: number }): boolean {
+  if (a.attemptAt > 0 && b.attemptAt > 0 && a.attemptAt !== b.attemptAt) return a.attemptAt > b.attemptAt;
+  return a.id > b.id;
+}
+
+/** Ends a login that a later login of its device replaced before it was bound (it never counted as logged in). */
+function endStaleLogin(session: Session, deviceName: string): void {
+  session.pushMessage(Command.KICKED, KickedSchema, { reason: Kicked_Reason.OTHER_LOGIN, deviceName });
+  session.conn.close();
+}
 
 export class SessionRegistry implements Notifier {
   readonly all = new Map<number, Session>();
@@ -111,27 +127,33 @@ export class SessionRegistry implements Notifier {
    * ended instead; and two that bind at once leave the newer one standing.
    * (Before, the login that finished first ended the other, and a client whose
    * abandoned login finished last was signed out by its own device.)
+   *
+   * Across nodes, session ids say nothing, so the client's own time of each
+   * login attempt (`attemptAt`, LoginRequest.attempt_at) orders them: the
+   * directory refuses to record a login older than the device's recorded one
+   * (the stale login is ended here, nothing kicked), and a node keeps a
+   * session of the device newer than the login a bus kick names.
    */
-  async bind(session: Session, userId: number, deviceId: string, deviceName: string, kickOthers: boolean): Promise<void> {
-    const newer = this.newerOfDevice(session, userId, deviceId);
+  async bind(session: Session, userId: number, deviceId: string, deviceName: string, kickOthers: boolean, attemptAt = 0): Promise<void> {
+    const newer = this.newerOfDevice(session, userId, deviceId, attemptAt);
     if (newer) {
-      session.pushMessage(Command.KICKED, KickedSchema, { reason: Kicked_Reason.OTHER_LOGIN, deviceName: newer.deviceName });
-      session.conn.close();
+      endStaleLogin(session, newer.deviceName);
       return;
     }
     session.userId = userId;
     session.deviceId = deviceId;
     session.deviceName = deviceName;
+    session.attemptAt = attemptAt;
     let set = this.byUser.get(userId);
     if (!set) this.byUser.set(userId, (set = new Set()));
     set.add(session);
     this.metrics.sessionsAuthenticated.inc();
     const subscribed = set.size === 1 ? this.bus.subscribe(userId) : undefined;
     const ref = this.refOf(session);
-    let cameOnline: boolean;
+    let added: AddOutcome;
     this.binding.add(session);
     try {
-      cameOnline = await this.directory.add(ref, kickOthers, deviceName);
+      added = await this.directory.add(ref, kickOthers, deviceName);
     } catch (err) {
       if (session.userId === userId) this.detach(session);
       throw err;
@@ -140,24 +162,39 @@ export class SessionRegistry implements Notifier {
     }
     if (session.userId !== userId) {
       // Closed or logged out while the directory was written: undo that record too.
-      void this.forget(ref);
+      if (added !== 'superseded') void this.forget(ref);
+      return;
+    }
+    if (added === 'superseded') {
+      // A later login of this device is recorded (on another node): this one was abandoned by its client.
+      this.detach(session);
+      endStaleLogin(session, deviceName);
       return;
     }
     for (const other of [...set]) {
       if (other === session) continue;
       // A newer connection of this device that began binding meanwhile ends this one when its own bind resumes.
-      if (other.deviceId === deviceId && other.id > session.id) continue;
+      if (other.deviceId === deviceId && isNewerLogin(other, session)) continue;
       if (kickOthers || other.deviceId === deviceId) this.kickSession(other, Kicked_Reason.OTHER_LOGIN, deviceName);
     }
-    const kick: KickOrder = { reason: Kicked_Reason.OTHER_LOGIN, deviceName, deviceId: kickOthers ? '' : deviceId, keepNode: this.bus.nodeId, keepSession: session.id };
+    const kick: KickOrder = {
+      reason: Kicked_Reason.OTHER_LOGIN,
+      deviceName,
+      deviceId: kickOthers ? '' : deviceId,
+      keepNode: this.bus.nodeId,
+      keepSession: session.id,
+      keepDevice: deviceId,
+      keepAttemptAt: attemptAt,
+    };
     this.publish(userId, encodeMessage({ kind: Kind.KICK, kick }));
     await subscribed;
-    if (cameOnline) this.hooks.onPresence(userId, true);
+    if (added === 'came-online') this.hooks.onPresence(userId, true);
   }
 
-  /** A connection of `deviceId` opened after `session`'s and logged in (or logging in) here. */
-  private newerOfDevice(session: Session, userId: number, deviceId: string): Session | undefined {
-    for (const other of this.byUser.get(userId) ?? []) if (other.deviceId === deviceId && other.id > session.id) return other;
+  /** A connection of `deviceId` opened after `session`'s (or whose login attempt is later) and logged in (or logging in) here. */
+  private newerOfDevice(session: Session, userId: number, deviceId: string, attemptAt: number): Session | undefined {
+    const login = { id: session.id, attemptAt };
+    for (const other of this.byUser.get(userId) ?? []) if (other.deviceId === deviceId && isNewerLogin(other, login)) return other;
     return undefined;
   }
 
@@ -272,7 +309,7 @@ export class SessionRegistry implements Notifier {
   }
 
   private refOf(session: Session): SessionRef {
-    return { userId: session.userId, deviceId: session.deviceId, nodeId: this.bus.nodeId, sessionId: session.id };
+    return { userId: session.userId, deviceId: session.deviceId, nodeId: this.bus.nodeId, sessionId: session.id, attemptAt: session.attemptAt };
   }
 
   /** Waits for a resync in progress (tests, shutdown). */
@@ -289,6 +326,8 @@ export class SessionRegistry implements Notifier {
     for (const session of [...(this.byUser.get(userId) ?? [])]) {
       if (kick.keepNode === this.bus.nodeId && session.id === kick.keepSession) continue;
       if (kick.deviceId !== '' && session.deviceId !== kick.deviceId) continue;
+      // A late kick from a login its client abandoned: this session is the device's later login, and stays.
+      if (session.deviceId === kick.keepDevice && kick.keepAttemptAt && session.attemptAt > kick.keepAttemptAt) continue;
       this.kickSession(session, kick.reason, kick.deviceName);
     }
   }
@@ -369,7 +408,10 @@ export class SessionRegistry implements Notifier {
       }
       for (const ref of missing) {
         if (this.all.get(ref.sessionId)?.userId !== ref.userId) continue;
-        if (await this.directory.add(ref, false)) this.hooks.onPresence(ref.userId, true);
+        const added = await this.directory.add(ref, false);
+        if (added === 'came-online') this.hooks.onPresence(ref.userId, true);
+        const session = this.all.get(ref.sessionId);
+        if (added === 'superseded' && session && session.userId === ref.userId && !this.binding.has(session)) this.kickSession(session, Kicked_Reason.OTHER_LOGIN, '');
       }
       await this.hooks.resync(users.filter((id) => this.byUser.has(id)));
       this.logger.info({ users: users.length, ms: Date.now() - started }, 'bus: resync done');

@@ -30,6 +30,8 @@ export class Session {
   userId = 0;
   deviceId = '';
   deviceName = '';
+  /** The client's time of this session's login attempt (LoginRequest.attempt_at; 0 = not told): orders two sessions of one device across nodes. */
+  attemptAt = 0;
   /** Requests answered asynchronously and not yet answered. */
   inFlight = 0;
   /**

@@ -7,7 +7,7 @@
  * refused.
  */
 import type { Pool, PoolClient } from 'pg';
-import { sessionDirectorySchema, sessionKicksSchema } from '../cluster/pg-directory';
+import { sessionAttemptsSchema, sessionDirectorySchema, sessionKicksSchema } from '../cluster/pg-directory';
 
 export interface PostgresMigration {
   version: number;
@@ -209,6 +209,11 @@ export const postgresMigrations: PostgresMigration[] = [
     version: 7,
     name: 'kicks through the session directory',
     up: sql(sessionKicksSchema),
+  },
+  {
+    version: 8,
+    name: 'logins of one device ordered by the client',
+    up: sql(sessionAttemptsSchema),
   },
 ];
 

@@ -4,7 +4,7 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SessionRef } from '../../server/cluster/directory';
-import { PgSessionDirectory, sessionDirectorySchema, sessionKicksSchema } from '../../server/cluster/pg-directory';
+import { PgSessionDirectory, sessionAttemptsSchema, sessionDirectorySchema, sessionKicksSchema } from '../../server/cluster/pg-directory';
 import { Kicked_Reason } from '../../shared/protocol';
 import { startPostgres, type PostgresInstance, type TestDatabase } from '../support/postgres';
 
@@ -23,13 +23,14 @@ describe('PostgreSQL session directory', () => {
     pool = new pg.Pool({ connectionString: db.url, max: 8 });
     await pool.query(sessionDirectorySchema);
     await pool.query(sessionKicksSchema);
+    await pool.query(sessionAttemptsSchema);
   });
   afterAll(async () => {
     await pool?.end();
     await server?.destroy();
   });
 
-  const ref = (userId: number, deviceId: string, nodeId: string, sessionId: number): SessionRef => ({ userId, deviceId, nodeId, sessionId });
+  const ref = (userId: number, deviceId: string, nodeId: string, sessionId: number, attemptAt = 0): SessionRef => ({ userId, deviceId, nodeId, sessionId, attemptAt });
   let users = 1000;
   const fresh = () => ++users;
 
@@ -39,8 +40,8 @@ describe('PostgreSQL session directory', () => {
     await a.maintain(() => []);
     await b.maintain(() => []);
     const u = fresh();
-    expect(await a.add(ref(u, 'phone', 'pa', 1), false)).toBe(true);
-    expect(await b.add(ref(u, 'laptop', 'pb', 1), false)).toBe(false);
+    expect(await a.add(ref(u, 'phone', 'pa', 1), false)).toBe('came-online');
+    expect(await b.add(ref(u, 'laptop', 'pb', 1), false)).toBe('was-online');
     expect(await a.onlineAmong([u, u + 500])).toEqual(new Set([u]));
     // The devices list's "online": each device live on any node.
     expect(await b.onlineDevices(u)).toEqual(new Set(['phone', 'laptop']));
@@ -50,11 +51,42 @@ describe('PostgreSQL session directory', () => {
     expect(await a.onlineAmong([u])).toEqual(new Set());
   });
 
+  it("a login older (by its client's attempt time) than the device's recorded one is superseded: nothing recorded, nothing kicked", async () => {
+    const a = new PgSessionDirectory(pool, 'sa', TTL);
+    const b = new PgSessionDirectory(pool, 'sb', TTL);
+    await a.maintain(() => []);
+    await b.maintain(() => []);
+    const u = fresh();
+    expect(await b.add(ref(u, 'phone', 'sb', 2, 2_000), false)).toBe('came-online');
+    expect(await a.add(ref(u, 'phone', 'sa', 1, 1_000), true)).toBe('superseded');
+    expect(await b.takeKicks('sb')).toEqual([]);
+    expect(await b.reconcile([ref(u, 'phone', 'sb', 2, 2_000)])).toEqual({ replaced: [], missing: [] });
+    // A later attempt replaces it as before (and queues the kick for its node); one not told (0) keeps the old rule.
+    expect(await a.add(ref(u, 'phone', 'sa', 3, 3_000), false)).toBe('was-online');
+    expect(await b.takeKicks('sb')).toMatchObject([{ userId: u, sessionId: 2, reason: Kicked_Reason.OTHER_LOGIN }]);
+    expect(await b.add(ref(u, 'phone', 'sb', 4), false)).toBe('was-online');
+  });
+
+  it('a node taken for dead re-records its sessions; one a later login of its device replaced meanwhile is queued to be ended', async () => {
+    const slow = new PgSessionDirectory(pool, 'slow', TTL);
+    const other = new PgSessionDirectory(pool, 'other', TTL);
+    await slow.maintain(() => []);
+    await other.maintain(() => []);
+    const u = fresh();
+    await slow.add(ref(u, 'phone', 'slow', 1, 1_000), false);
+    await pool.query(`UPDATE cluster_nodes SET seen_at = now() - interval '1 hour' WHERE node_id = 'slow'`);
+    await other.maintain(() => []); // reaps `slow` and its rows
+    await other.add(ref(u, 'phone', 'other', 7, 2_000), false);
+    await slow.maintain(() => [ref(u, 'phone', 'slow', 1, 1_000)]);
+    expect(await slow.takeKicks('slow')).toMatchObject([{ userId: u, sessionId: 1, reason: Kicked_Reason.OTHER_LOGIN }]);
+    expect(await other.reconcile([ref(u, 'phone', 'other', 7, 2_000)])).toEqual({ replaced: [], missing: [] });
+  });
+
   it('a new login of the same device replaces the record; the old session removing itself changes nothing', async () => {
     const a = new PgSessionDirectory(pool, 'pa', TTL);
     const u = fresh();
-    expect(await a.add(ref(u, 'phone', 'pa', 10), false)).toBe(true);
-    expect(await a.add(ref(u, 'phone', 'pb', 11), false)).toBe(false);
+    expect(await a.add(ref(u, 'phone', 'pa', 10), false)).toBe('came-online');
+    expect(await a.add(ref(u, 'phone', 'pb', 11), false)).toBe('was-online');
     expect(await a.remove(ref(u, 'phone', 'pa', 10))).toBe(false);
     expect(await a.onlineAmong([u])).toEqual(new Set([u]));
     expect(await a.reconcile([ref(u, 'phone', 'pa', 10), ref(u, 'phone', 'pb', 11), ref(u, 'tablet', 'pa', 12)])).toEqual({
@@ -68,7 +100,7 @@ describe('PostgreSQL session directory', () => {
     const u = fresh();
     await a.add(ref(u, 'phone', 'pa', 20), false);
     await a.add(ref(u, 'laptop', 'pb', 21), false);
-    expect(await a.add(ref(u, 'desktop', 'pa', 22), true)).toBe(false);
+    expect(await a.add(ref(u, 'desktop', 'pa', 22), true)).toBe('was-online');
     const check = await a.reconcile([ref(u, 'phone', 'pa', 20), ref(u, 'laptop', 'pb', 21), ref(u, 'desktop', 'pa', 22)]);
     expect(check.replaced.map((r) => r.deviceId).sort()).toEqual(['laptop', 'phone']);
     expect(await a.remove(ref(u, 'desktop', 'pa', 22))).toBe(true); // the ended ones do not keep the user online
@@ -138,7 +170,7 @@ describe('PostgreSQL session directory', () => {
     for (let round = 0; round < 5; round++) {
       const devices = Array.from({ length: 12 }, (_, i) => ref(u, `d${i}`, `n${(i % 3) + 1}`, round * 100 + i));
       const came = await Promise.all(devices.map((d, i) => nodes[i % 3]!.add(d, false)));
-      expect(came.filter(Boolean)).toHaveLength(1);
+      expect(came.filter((c) => c === 'came-online')).toHaveLength(1);
       const gone = await Promise.all(devices.map((d, i) => nodes[i % 3]!.remove(d)));
       expect(gone.filter(Boolean)).toHaveLength(1);
     }

@@ -58,11 +58,17 @@ function makeNode(name: string, bus: Bus, directory: SessionDirectory): Node {
   return node;
 }
 
-async function login(node: Node, userId: number, deviceId: string, kickOthers = false): Promise<Login> {
+/** A connection accepted and logged in; `attemptAt` is the client's time of the login attempt (0: not told). */
+async function login(node: Node, userId: number, deviceId: string, kickOthers = false, attemptAt = 0): Promise<Login> {
+  const l = accept(node);
+  await node.registry.bind(l.session, userId, deviceId, `${deviceId}-name`, kickOthers, attemptAt);
+  return l;
+}
+
+function accept(node: Node): Login {
   const conn = new MemoryConnection();
   const session = new Session(nextSessionId++, conn, 0);
   node.registry.add(session);
-  await node.registry.bind(session, userId, deviceId, `${deviceId}-name`, kickOthers);
   return { session, conn };
 }
 
@@ -171,6 +177,59 @@ describe.each(transports)('three nodes over the $name', (transport) => {
     expect(await directory.onlineAmong([1])).toEqual(new Set([1]));
   });
 
+  // A client gives up on a login (a slow node, a half-open link) and logs in again, reaching another node: whichever
+  // login finishes last, and whenever the abandoned one's bus kick arrives, the later attempt's session stays.
+  it('a login its client abandoned that finishes after the newer login on another node is ended, and the newer session stays', async () => {
+    await fresh();
+    const current = await login(b, 1, 'phone', false, 2_000);
+    const abandoned = await login(a, 1, 'phone', false, 1_000);
+    await settle();
+    expect(framesOf(abandoned, Command.KICKED).map((f) => fromBinary(KickedSchema, f.payload))).toMatchObject([{ reason: Kicked_Reason.OTHER_LOGIN }]);
+    expect(abandoned.conn.closed).toBe(true);
+    expect(abandoned.session.authenticated).toBe(false);
+    expect(framesOf(current, Command.KICKED)).toEqual([]);
+    expect(current.conn.closed).toBe(false);
+    expect(await directory.onlineDevices(1)).toEqual(new Set(['phone']));
+    // Nothing was queued for the newer session either: its node's next heartbeat keeps it.
+    expect(await b.registry.applyQueuedKicks()).toBe(0);
+    expect(current.conn.closed).toBe(false);
+    expect(await directory.reconcile(b.registry.localRefs())).toEqual({ replaced: [], missing: [] });
+  });
+
+  it('a late bus kick from an abandoned login (recorded first) does not end the newer session of the device', async () => {
+    await fresh();
+    const abandoned = await login(a, 1, 'phone', false, 1_000);
+    const current = await login(b, 1, 'phone', false, 2_000);
+    await until(() => abandoned.conn.closed);
+    // The abandoned login's own kick, held up on the bus until now (as when it finished binding after the newer one began).
+    a.bus.publish(1, encodeMessage({ kind: Kind.KICK, kick: { reason: Kicked_Reason.OTHER_LOGIN, deviceName: 'phone-name', deviceId: 'phone', keepNode: 'a', keepSession: abandoned.session.id, keepDevice: 'phone', keepAttemptAt: 1_000 } }));
+    await until(() => b.received.length > 0);
+    await settle();
+    expect(framesOf(current, Command.KICKED)).toEqual([]);
+    expect(current.conn.closed).toBe(false);
+    expect(current.session.authenticated).toBe(true);
+  });
+
+  it.each([
+    ['the abandoned login first', false],
+    ['the newer login first', true],
+  ])('two logins of the device binding at once on two nodes (%s): the later attempt stays', async (_, newerFirst) => {
+    await fresh();
+    const abandoned = accept(a);
+    const current = accept(b);
+    const binds = [
+      () => a.registry.bind(abandoned.session, 1, 'phone', 'phone-name', false, 1_000),
+      () => b.registry.bind(current.session, 1, 'phone', 'phone-name', false, 2_000),
+    ];
+    await Promise.all((newerFirst ? binds.reverse() : binds).map((bind) => bind()));
+    await until(() => abandoned.conn.closed);
+    await settle();
+    expect(current.conn.closed).toBe(false);
+    expect(framesOf(current, Command.KICKED)).toEqual([]);
+    expect(await b.registry.applyQueuedKicks()).toBe(0);
+    expect(await directory.onlineDevices(1)).toEqual(new Set(['phone']));
+  });
+
   it('presence follows the first and the last device in the whole cluster', async () => {
     await fresh();
     const a1 = await login(a, 1, 'phone');
@@ -206,10 +265,10 @@ describe.each(transports)('three nodes over the $name', (transport) => {
     const other = await login(c, 3, 'laptop');
     const forgotten = await login(c, 4, 'phone');
     // Logins elsewhere whose kicks never arrived: only the directory knows.
-    await directory.add({ userId: 2, deviceId: 'phone', nodeId: 'x', sessionId: 1 }, false);
-    await directory.add({ userId: 3, deviceId: 'desktop', nodeId: 'x', sessionId: 2 }, true);
+    await directory.add({ userId: 2, deviceId: 'phone', nodeId: 'x', sessionId: 1, attemptAt: 0 }, false);
+    await directory.add({ userId: 3, deviceId: 'desktop', nodeId: 'x', sessionId: 2, attemptAt: 0 }, true);
     // A record lost (as when a node is taken for dead and reaped).
-    await directory.remove({ userId: 4, deviceId: 'phone', nodeId: 'c', sessionId: forgotten.session.id });
+    await directory.remove({ userId: 4, deviceId: 'phone', nodeId: 'c', sessionId: forgotten.session.id, attemptAt: 0 });
     expect(await directory.onlineAmong([4])).toEqual(new Set());
     a.bus.onDisruption();
     await until(() => [a, b, c].every((n) => n.resyncs.length === 1));

@@ -39,6 +39,16 @@ const FATAL_AUTH = errorCodes('BAD_CREDENTIALS', 'ACCOUNT_DISABLED', 'TOKEN_INVA
 /** The platform shown beside this device in the account's device list. */
 const DEVICE_PLATFORM = ({ darwin: 'macos', win32: 'windows' } as Record<string, string>)[process.platform] ?? process.platform;
 
+let lastAttemptAt = 0;
+/**
+ * LoginRequest.attempt_at: this device's login attempts in order (the wall clock, never repeating or going back
+ * within the process). The server keeps the session of the later attempt when one it gave up on finishes last.
+ */
+function nextAttemptAt(now: number): bigint {
+  lastAttemptAt = Math.max(Math.floor(now), lastAttemptAt + 1);
+  return BigInt(lastAttemptAt);
+}
+
 export interface SessionDeps {
   dataDir: string;
   clock: Clock;
@@ -271,13 +281,14 @@ export class AccountSession implements Disposable {
   private authenticate(link: Link): Promise<LoginResponse> {
     const device = { deviceId: this.deps.accounts.deviceId, deviceName: this.deps.deviceName, platform: DEVICE_PLATFORM };
     const creds = this.credentials;
+    const attemptAt = nextAttemptAt(this.deps.clock.now());
     switch (creds.kind) {
       case 'register':
         return link.request(Command.REGISTER, { username: this.username, password: creds.password, nickname: creds.nickname, device });
       case 'password':
-        return link.request(Command.LOGIN, { username: this.username, credential: { case: 'password', value: creds.password }, device, kickOtherSessions: this.kickOthers });
+        return link.request(Command.LOGIN, { username: this.username, credential: { case: 'password', value: creds.password }, device, kickOtherSessions: this.kickOthers, attemptAt });
       case 'token':
-        return link.request(Command.LOGIN, { username: this.username, credential: { case: 'deviceToken', value: creds.token }, device, kickOtherSessions: this.kickOthers });
+        return link.request(Command.LOGIN, { username: this.username, credential: { case: 'deviceToken', value: creds.token }, device, kickOtherSessions: this.kickOthers, attemptAt });
     }
   }
 

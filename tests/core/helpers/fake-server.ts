@@ -28,7 +28,8 @@ export class FakeServer {
   readonly log: SyncEvent[] = [];
   readonly syncRequests: { cursor: number; domains: SyncDomain[] }[] = [];
   readonly pushAcks: number[] = [];
-  readonly logins: { token: boolean }[] = [];
+  /** Each LOGIN/REGISTER: whether it used the device token, and its attempt_at (0 for REGISTER, which has none). */
+  readonly logins: { token: boolean; attemptAt: number }[] = [];
   connection: MemoryConnection | undefined;
   private pushSerial = 1;
   tokenValid = true;
@@ -112,7 +113,7 @@ export class FakeServer {
       case Command.REGISTER: {
         const req = decodePayload(LoginRequestSchema, frame.payload);
         const token = frame.command === Command.LOGIN && req.ok && req.value.credential.case === 'deviceToken';
-        this.logins.push({ token });
+        this.logins.push({ token, attemptAt: frame.command === Command.LOGIN && req.ok ? Number(req.value.attemptAt) : 0 });
         if (token && !this.tokenValid) return reply(encodePayload(ErrorDetailSchema, { code: ResultCode.TOKEN_INVALID, message: 'no' }), ResultCode.TOKEN_INVALID);
         return reply(
           encodePayload(LoginResponseSchema, {

@@ -158,7 +158,7 @@ export const en = {
     about: 'About', version: 'Version {v}', shell: 'Shell: {s}', platform: 'Platform: {p}',
   },
   attachments: {
-    attach: 'Attach files', dropHere: 'Drop files to send them here', remove: 'Remove {name}', preparing: 'Preparing…',
+    attach: 'Attach files', dropHere: 'Drop files to send them here', remove: 'Remove {name}', preparing: 'Preparing…', sendsWhenReady: 'Sends when ready…', waitingBehind: '1 message waits to go after it | {n} messages wait to go after it',
     caption: 'Add a caption… (Enter to send)', photo: '[Photo]', photos: '[{n} photos]', file: '[File] {name}', files: '[{n} files] {name}',
     download: 'Download', cancel: 'Cancel', open: 'Open', saveAs: 'Save as…', save: 'Save', showInFolder: 'Show in folder',
     progress: '{done} of {total}', uploading: 'Uploading', downloading: 'Downloading', failed: 'Could not load',

@@ -156,7 +156,7 @@ export const zhCN: MessageSchema = {
     about: '关于', version: '版本 {v}', shell: '运行环境：{s}', platform: '平台：{p}',
   },
   attachments: {
-    attach: '添加文件', dropHere: '将文件拖放到这里发送', remove: '移除 {name}', preparing: '正在准备…',
+    attach: '添加文件', dropHere: '将文件拖放到这里发送', remove: '移除 {name}', preparing: '正在准备…', sendsWhenReady: '准备好后发送…', waitingBehind: '之后还有 1 条消息等待发送 | 之后还有 {n} 条消息等待发送',
     caption: '添加说明…（按 Enter 发送）', photo: '[图片]', photos: '[{n} 张图片]', file: '[文件] {name}', files: '[{n} 个文件] {name}',
     download: '下载', cancel: '取消', open: '打开', saveAs: '另存为…', save: '保存', showInFolder: '在文件夹中显示',
     progress: '{done} / {total}', uploading: '正在上传', downloading: '正在下载', failed: '无法加载',

@@ -13,8 +13,15 @@ import { useApi } from '../api';
 import { base64ToBytes, blobToBase64 } from '../attachments/bytes';
 import { makeThumbnail } from '../attachments/thumbnail';
 import { errorCode } from '../i18n/errors';
-import { useMessagesStore } from './messages';
 import { useSettingsStore } from './settings';
+
+/** The files of one message being sent (see `take`). */
+export interface OutgoingFiles {
+  /** Their staging ids once every one is in the core; rejects with the code of one that failed. */
+  staged(): Promise<string[]>;
+  /** Their message went (`sent`), or was not sent and they go back to the composer. */
+  settle(sent: boolean): void;
+}
 
 export interface DraftFile {
   /** Local id (the composer's list key). */
@@ -49,6 +56,14 @@ export function transferKey(messageId: string, index: number): string {
 export const useAttachmentsStore = defineStore('attachments', () => {
   const limits = ref<AttachmentLimits | null>(null);
   const drafts = shallowReactive(new Map<ConversationKey, DraftFile[]>());
+  /**
+   * Files a send took from the composer that the core does not have whole yet
+   * (still being handed over): the composer shows them, with their progress,
+   * until their message goes.
+   */
+  const outgoing = shallowReactive(new Map<ConversationKey, DraftFile[]>());
+  /** Per draft id: settles once its hand-over ended (ready or failed). */
+  const settled = new Map<number, Promise<void>>();
   /** Latest progress per (message, index): uploads and downloads of the file (thumbnail fetches are not shown). */
   const transfers = shallowReactive(new Map<string, TransferProgress>());
   const lastError = ref<string | null>(null);
@@ -75,10 +90,12 @@ export const useAttachmentsStore = defineStore('attachments', () => {
     return drafts.get(key) ?? [];
   }
 
+  /** Changes a file in the composer, or one a send took that is still being handed over. */
   function update(key: ConversationKey, id: number, change: Partial<DraftFile>): void {
-    const list = drafts.get(key);
-    if (!list) return;
-    drafts.set(key, list.map((d) => (d.id === id ? { ...d, ...change } : d)));
+    for (const map of [drafts, outgoing]) {
+      const list = map.get(key);
+      if (list?.some((d) => d.id === id)) map.set(key, list.map((d) => (d.id === id ? { ...d, ...change } : d)));
+    }
   }
 
   /** Adds picked, dropped or pasted files to the composer; each is checked against the server's limits before any byte moves. */
@@ -98,7 +115,11 @@ export const useAttachmentsStore = defineStore('attachments', () => {
       else if (lim && lim.maxFileBytes === 0) Object.assign(draft, { state: 'failed', error: 'UNSUPPORTED' });
       if (image && draft.state !== 'failed') draft.previewUrl = URL.createObjectURL(file);
       list.push(draft);
-      if (draft.state === 'staging') queue = queue.then(() => stage(key, draft.id, file)).catch(() => undefined);
+      if (draft.state === 'staging') {
+        const done = queue.then(() => stage(key, draft.id, file)).catch(() => undefined);
+        settled.set(draft.id, done);
+        queue = done;
+      }
     }
     drafts.set(key, list);
     await queue;
@@ -138,25 +159,58 @@ export const useAttachmentsStore = defineStore('attachments', () => {
     const d = draftsOf(key).find((x) => x.id === id);
     if (!d) return;
     cancelled.add(id);
-    if (d.previewUrl) URL.revokeObjectURL(d.previewUrl);
+    forget(d);
     if (d.staged) void useApi().discardAttachment({ stagingId: d.staged.stagingId }).catch(() => undefined);
     drafts.set(key, draftsOf(key).filter((x) => x.id !== id));
   }
 
-  /** Files are still being handed to the core. */
-  function busy(key: ConversationKey): boolean {
-    return draftsOf(key).some((d) => d.state === 'staging');
+  /**
+   * Takes the composer's files for a message being sent: the list empties at
+   * once (files that failed their checks are dropped), and the message waits
+   * in its turn for files still being handed over. Null when there are none.
+   */
+  function take(key: ConversationKey): OutgoingFiles | null {
+    const list = draftsOf(key);
+    const taken = list.filter((d) => d.state !== 'failed');
+    for (const d of list) if (d.state === 'failed') forget(d);
+    drafts.delete(key);
+    if (taken.length === 0) return null;
+    const ids = new Set(taken.map((d) => d.id));
+    outgoing.set(key, [...(outgoing.get(key) ?? []), ...taken]);
+    const mine = (): DraftFile[] => (outgoing.get(key) ?? []).filter((d) => ids.has(d.id));
+    const release = (): DraftFile[] => {
+      const files = mine();
+      const rest = (outgoing.get(key) ?? []).filter((d) => !ids.has(d.id));
+      if (rest.length > 0) outgoing.set(key, rest);
+      else outgoing.delete(key);
+      return files;
+    };
+    return {
+      async staged() {
+        await Promise.all([...ids].map((id) => settled.get(id)));
+        const files = mine();
+        const failed = files.find((d) => d.state !== 'ready' || !d.staged);
+        if (failed) throw Object.assign(new Error('a file could not be prepared'), { code: failed.error ?? 'FILE_UNREADABLE' });
+        return files.map((d) => d.staged!.stagingId);
+      },
+      settle(sent) {
+        const files = release();
+        if (sent) files.forEach(forget);
+        // Not sent: back in the composer, ahead of files picked since (a failed one shows why).
+        else drafts.set(key, [...files, ...draftsOf(key)]);
+      },
+    };
   }
 
-  /** Sends the ready files with an optional caption; the composer's list empties once the core took the message. */
-  async function sendDrafts(key: ConversationKey, caption: string, opts: { mentions?: number[]; replyToServerId?: number } = {}): Promise<{ id: string } | null> {
-    const ready = draftsOf(key).filter((d) => d.state === 'ready' && d.staged);
-    if (ready.length === 0) return null;
-    const sent = await useMessagesStore().send(key, caption, { ...opts, attachments: ready.map((d) => d.staged!.stagingId) });
-    if (!sent) return null;
-    for (const d of draftsOf(key)) if (d.previewUrl) URL.revokeObjectURL(d.previewUrl);
-    drafts.delete(key);
-    return sent;
+  /** Frees what the composer held for a file (its preview, its hand-over's promise). */
+  function forget(d: DraftFile): void {
+    if (d.previewUrl) URL.revokeObjectURL(d.previewUrl);
+    settled.delete(d.id);
+  }
+
+  /** Files a send took that are still being handed to the core (shown in the composer until their message goes). */
+  function outgoingOf(key: ConversationKey): DraftFile[] {
+    return (outgoing.get(key) ?? []).filter((d) => d.state === 'staging');
   }
 
   // ------------------------------------------------------------ transfers
@@ -329,8 +383,10 @@ export const useAttachmentsStore = defineStore('attachments', () => {
   }
 
   function reset(): void {
-    for (const list of drafts.values()) for (const d of list) if (d.previewUrl) URL.revokeObjectURL(d.previewUrl);
+    for (const map of [drafts, outgoing]) for (const list of map.values()) for (const d of list) if (d.previewUrl) URL.revokeObjectURL(d.previewUrl);
     drafts.clear();
+    outgoing.clear();
+    settled.clear();
     transfers.clear();
     for (const p of urls.values()) void p.then((l) => l && URL.revokeObjectURL(l.url)).catch(() => undefined);
     urls.clear();
@@ -341,7 +397,7 @@ export const useAttachmentsStore = defineStore('attachments', () => {
   }
 
   return {
-    limits, drafts, transfers, lastError, viewer, view, closeViewer, loadLimits, draftsOf, addFiles, removeDraft, busy, sendDrafts, transferOf, download, cancel,
+    limits, drafts, transfers, lastError, viewer, view, closeViewer, loadLimits, draftsOf, outgoingOf, addFiles, removeDraft, take, transferOf, download, cancel,
     readAll, pictureUrl, autoDownloads, desktop, saveAs, open, showInFolder, bind, reset, cacheUsage, loadCacheUsage, clearCache,
     isDownloaded, listMedia,
   };

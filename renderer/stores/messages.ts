@@ -3,6 +3,8 @@ import { computed, shallowReactive, ref } from 'vue';
 import type { ConversationKey, MessagePage, MessageView } from '../../shared/ipc';
 import { useApi } from '../api';
 import { errorCode, errorKey } from '../i18n/errors';
+import type { OutgoingFiles } from './attachments';
+import { useConversationsStore } from './conversations';
 import { mergeMessages, mergePage } from './message-merge';
 
 /** The loaded slice of one conversation's history. Replaced (never mutated) on change. */
@@ -24,6 +26,21 @@ const TYPING_RESEND_MS = 3000;
 
 function emptyWindow(): MessageWindow {
   return { messages: [], hasMoreBefore: true, hasMoreAfter: false, loadingBefore: false, loadingAfter: false, focusId: null, focusSeq: 0 };
+}
+
+/**
+ * One message the composer took (its box already cleared): handed to the core
+ * in its turn, after every message taken before it in the same conversation.
+ */
+export interface OutgoingMessage {
+  key: ConversationKey;
+  /** The text as typed (sent trimmed). */
+  text: string;
+  mentions: number[];
+  /** The names the mentions were picked as (the composer takes them back with the text if it is not sent). */
+  picked: ReadonlyMap<number, string>;
+  replyTo: MessageView | null;
+  files: OutgoingFiles | null;
 }
 
 /** Actions the server decides, refused with their own sentence while offline. */
@@ -178,6 +195,81 @@ export const useMessagesStore = defineStore('messages', () => {
     }
   }
 
+  /** Per conversation: messages taken from the composer and not yet in the core, in order (the first is being handed over). */
+  const lanes = new Map<ConversationKey, OutgoingMessage[]>();
+  /** How many messages each conversation's queue holds (for the composer to say so while files hold it up). */
+  const queued = shallowReactive(new Map<ConversationKey, number>());
+  /**
+   * Per conversation: messages the core refused (and those queued behind
+   * them), in order, for the composer to take back. Their text is already
+   * back in the conversation's draft.
+   */
+  const returned = shallowReactive(new Map<ConversationKey, readonly OutgoingMessage[]>());
+
+  /**
+   * Sends a message the composer took. Each Enter queues exactly what the box
+   * held then; the queue hands them to the core one at a time, so they reach
+   * its outbox (and the server) in the order typed, each once. A refused one
+   * stops its queue: it and those behind it go back to the composer (text,
+   * files, reply, mentions) rather than the later ones going first.
+   */
+  function queue(m: OutgoingMessage): void {
+    const lane = lanes.get(m.key);
+    if (lane) {
+      lane.push(m);
+      queued.set(m.key, lane.length);
+      return;
+    }
+    const fresh = [m];
+    lanes.set(m.key, fresh);
+    queued.set(m.key, 1);
+    void drain(m.key, fresh);
+  }
+
+  async function drain(key: ConversationKey, lane: OutgoingMessage[]): Promise<void> {
+    for (let m = lane[0]; m; m = lane[0]) {
+      if (await handOver(m)) {
+        m.files?.settle(true);
+        lane.shift();
+        queued.set(key, lane.length);
+        continue;
+      }
+      const refused = lane.splice(0);
+      for (const r of refused) r.files?.settle(false);
+      giveBack(key, refused);
+    }
+    lanes.delete(key);
+    queued.delete(key);
+  }
+
+  async function handOver(m: OutgoingMessage): Promise<boolean> {
+    let attachments: string[] | undefined;
+    try {
+      if (m.files) attachments = await m.files.staged();
+    } catch (err) {
+      lastError.value = errorCode(err);
+      return false;
+    }
+    const opts = { mentions: m.mentions, ...(m.replyTo?.serverId !== undefined ? { replyToServerId: m.replyTo.serverId } : {}), ...(attachments ? { attachments } : {}) };
+    return (await send(m.key, m.text.trim(), opts)) !== null;
+  }
+
+  /** Puts refused messages back: their text ahead of whatever was typed since, in the draft at once (it survives a restart). */
+  function giveBack(key: ConversationKey, refused: OutgoingMessage[]): void {
+    const conversations = useConversationsStore();
+    const texts = refused.map((r) => r.text).filter((t) => t.trim() !== '');
+    const draft = conversations.byKey.get(key)?.draft ?? '';
+    conversations.setDraft(key, [...texts, ...(draft.trim() ? [draft] : [])].join('\n'), 0);
+    returned.set(key, [...(returned.get(key) ?? []), ...refused]);
+  }
+
+  /** The composer took the returned messages of a conversation back. */
+  function takeReturned(key: ConversationKey): readonly OutgoingMessage[] {
+    const list = returned.get(key) ?? [];
+    returned.delete(key);
+    return list;
+  }
+
   /** Queues a failed message again; its new state arrives through `messagesChanged`. */
   async function resend(messageId: string): Promise<void> {
     await attempt(() => useApi().resendMessage({ messageId }));
@@ -277,11 +369,12 @@ export const useMessagesStore = defineStore('messages', () => {
 
   function reset(): void {
     windows.clear();
+    returned.clear();
     typing.clear();
   }
 
   return {
     windows, typing, lastError, lastErrorKey, get, loadLatest, loadOlder, loadNewer, loadAround, focus, consumeFocus, apply, removeIds,
-    send, resend, recall, remove, edit, react, forward, setTyping, typingUsers, noteTyping, stopTyping, bind, reset,
+    send, queue, queued, returned, takeReturned, resend, recall, remove, edit, react, forward, setTyping, typingUsers, noteTyping, stopTyping, bind, reset,
   };
 });

@@ -4,6 +4,9 @@ import { ATTACHMENT_UPLOAD_SLICE } from '../../shared/ipc/methods';
 import { attachmentLabel, withCaption } from '../../renderer/composables/attachmentText';
 import { en } from '../../renderer/i18n/en';
 import { useAttachmentsStore } from '../../renderer/stores/attachments';
+import { useConversationsStore } from '../../renderer/stores/conversations';
+import { useMessagesStore } from '../../renderer/stores/messages';
+import { conv } from './fake-api';
 import MessageAttachmentFile from '../../renderer/components/message/MessageAttachmentFile.vue';
 import { flush, mountWith, setupEnv, type TestEnv } from './setup';
 
@@ -35,9 +38,12 @@ describe('attachments store', () => {
     // Each call's base64 stays under the web shell's 256 KiB message.
     expect(Math.ceil(ATTACHMENT_UPLOAD_SLICE / 3) * 4 + 200).toBeLessThan(256 * 1024);
     expect(store.draftsOf('u:2').map((d) => [d.name, d.state, d.sent])).toEqual([['a.pdf', 'ready', size]]);
-    expect(await store.sendDrafts('u:2', 'the report')).toEqual({ id: 'm1' });
-    expect(env.fake.calls.sendMessage.mock.calls[0]![0]).toEqual({ key: 'u:2', text: 'the report', attachments: ['stage-a_pdf'] });
+    const files = store.take('u:2');
     expect(store.draftsOf('u:2')).toEqual([]);
+    useMessagesStore().queue({ key: 'u:2', text: 'the report', mentions: [], picked: new Map(), replyTo: null, files });
+    await flush();
+    expect(env.fake.calls.sendMessage.mock.calls[0]![0]).toEqual({ key: 'u:2', text: 'the report', attachments: ['stage-a_pdf'] });
+    expect(store.outgoingOf('u:2')).toEqual([]);
   });
 
   it('a file over the server limit, an empty file and one too many are refused before any byte moves', async () => {
@@ -60,8 +66,26 @@ describe('attachments store', () => {
     const one = store.draftsOf('u:2')[2]!;
     store.removeDraft('u:2', one.id);
     expect(env.fake.calls.discardAttachment.mock.calls[0]![0]).toEqual({ stagingId: 'stage-one_txt' });
-    expect(await store.sendDrafts('u:2', '')).toBeNull();
+    expect(store.take('u:2')).toBeNull();
+    expect(store.draftsOf('u:2')).toEqual([]);
+  });
+
+  it('a message whose file fails while being handed over is not sent: the file, with its error, and the text come back', async () => {
+    env.fake.calls.appendAttachment.mockImplementation(() => Promise.reject(Object.assign(new Error('disk'), { code: 'FILE_UNREADABLE' })));
+    useConversationsStore().apply([conv({ key: 'u:2' })]);
+    const store = useAttachmentsStore();
+    const adding = store.addFiles('u:2', [new File(['abc'], 'a.pdf', { type: 'application/pdf' })]);
+    await flush();
+    const files = store.take('u:2');
+    expect(store.draftsOf('u:2')).toEqual([]);
+    useMessagesStore().queue({ key: 'u:2', text: 'the report', mentions: [], picked: new Map(), replyTo: null, files });
+    await adding;
+    await flush();
     expect(env.fake.calls.sendMessage).not.toHaveBeenCalled();
+    expect(store.draftsOf('u:2').map((d) => [d.name, d.state, d.error])).toEqual([['a.pdf', 'failed', 'FILE_UNREADABLE']]);
+    expect(store.outgoingOf('u:2')).toEqual([]);
+    expect(useConversationsStore().byKey.get('u:2')!.draft).toBe('the report');
+    expect(useMessagesStore().lastError).toBe('FILE_UNREADABLE');
   });
 
   it('keeps the latest progress of each transfer and forgets finished ones', () => {

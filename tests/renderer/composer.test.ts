@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { MessengerError, type ConversationKey } from '../../shared/ipc';
 import MessageComposer from '../../renderer/components/message/MessageComposer.vue';
+import { useAttachmentsStore } from '../../renderer/stores/attachments';
 import { useConversationsStore } from '../../renderer/stores/conversations';
 import type { MentionCandidate } from '../../renderer/composables/mentions';
 import { conv, msg } from './fake-api';
@@ -118,37 +119,60 @@ describe('MessageComposer', () => {
 describe('MessageComposer keeps what was written', () => {
   const replyTo = msg({ id: 'r1', serverId: 501, text: 'the quoted one' });
 
-  it('a refused send loses nothing: text, reply and mentions stay, the draft too, and the error shows', async () => {
-    let refuse = true;
-    const env = setupEnv({
-      sendMessage: ({ key, text }) => {
-        if (refuse) throw new MessengerError({ code: 'NOT_LOGGED_IN', message: 'sign in first' });
-        return { id: msg({ conversationKey: key as ConversationKey, text, outgoing: true }).id };
+  /** A composer whose reply follows its events, as in the conversation pane. */
+  function mountPane(env: ReturnType<typeof setupEnv>, key: 'u:2' | 'g:7', reply: typeof replyTo | null = null) {
+    const wrapper = mountWith(env, MessageComposer, {
+      props: {
+        conversationKey: key, members: key === 'g:7' ? members : [], replyTo: reply, replyName: 'Bob',
+        onCancelReply: () => void wrapper.setProps({ replyTo: null }),
+        onReply: (m: typeof replyTo) => void wrapper.setProps({ replyTo: m }),
       },
+      attachTo: document.body,
     });
+    return { wrapper, box: wrapper.get<HTMLTextAreaElement>('[data-test="composer"]') };
+  }
+
+  /** A core whose sendMessage answers only when the test says so (a busy core thread). */
+  function slowCore(refuse: (text: string) => boolean = () => false) {
+    const pending: Array<() => void> = [];
+    const env = setupEnv({
+      sendMessage: ({ key, text }) => new Promise((resolve, reject) => pending.push(() => {
+        if (refuse(text)) reject(new MessengerError({ code: 'NOT_LOGGED_IN', message: 'sign in first' }));
+        else resolve({ id: msg({ conversationKey: key as ConversationKey, text, outgoing: true }).id });
+      })),
+    });
+    const answerNext = async () => { pending.shift()?.(); await flush(); };
+    const sentTexts = () => env.fake.calls.sendMessage.mock.calls.map(([a]) => (a as { text: string }).text);
+    return { env, answerNext, sentTexts };
+  }
+
+  it('a refused send loses nothing: text, reply and mentions come back, the draft too, and the error shows', async () => {
+    const { env, answerNext, sentTexts } = slowCore((t) => t.startsWith('look'));
     useConversationsStore().apply([conv({ key: 'g:7' })]);
-    const wrapper = mountWith(env, MessageComposer, { props: { conversationKey: 'g:7', members, replyTo, replyName: 'Bob' }, attachTo: document.body });
-    const box = wrapper.get<HTMLTextAreaElement>('[data-test="composer"]');
+    const { wrapper, box } = mountPane(env, 'g:7', replyTo);
     box.element.value = 'look @ca';
     box.element.setSelectionRange(8, 8);
     await box.trigger('input');
     await box.trigger('keydown', { key: 'Enter' }); // picks Carol
     await box.setValue('look @Carol, a long thought');
     await box.trigger('keydown', { key: 'Enter' });
-    await flush();
-    expect(env.fake.calls.sendMessage).toHaveBeenCalledTimes(1);
+    // Taken at once: the box and the reply bar clear while the core is still busy.
+    expect(box.element.value).toBe('');
+    expect(wrapper.props('replyTo')).toBeNull();
+    await answerNext();
+    expect(sentTexts()).toEqual(['look @Carol, a long thought']);
     expect(box.element.value).toBe('look @Carol, a long thought');
-    expect(wrapper.emitted('cancelReply')).toBeUndefined();
+    expect(wrapper.props('replyTo')).toEqual(replyTo);
     expect(useConversationsStore().byKey.get('g:7')!.draft).toBe('look @Carol, a long thought');
     expect(wrapper.get('[role="alert"]').text()).toBe('Please log in first.');
 
-    // Accepted the second time: the same message, with its reply and mention; then the box empties.
-    refuse = false;
+    // Accepted the second time: the same message, with its reply and mention.
+    await box.setValue('Look @Carol, a long thought');
     await wrapper.get('[data-test="send"]').trigger('click');
-    await flush();
-    expect(env.fake.calls.sendMessage).toHaveBeenLastCalledWith({ key: 'g:7', text: 'look @Carol, a long thought', mentions: [3], replyToServerId: 501 });
+    await answerNext();
+    expect(env.fake.calls.sendMessage).toHaveBeenLastCalledWith({ key: 'g:7', text: 'Look @Carol, a long thought', mentions: [3], replyToServerId: 501 });
     expect(box.element.value).toBe('');
-    expect(wrapper.emitted('cancelReply')).toHaveLength(1);
+    expect(wrapper.props('replyTo')).toBeNull();
     expect(useConversationsStore().byKey.get('g:7')!.draft).toBe('');
   });
 
@@ -174,22 +198,76 @@ describe('MessageComposer keeps what was written', () => {
     expect(useConversationsStore().byKey.get('u:2')!.draft).toBe('');
   });
 
-  it('sends once while a send is under way, and keeps what is typed meanwhile', async () => {
-    let accept: (v: { id: string }) => void = () => {};
-    const env = setupEnv({ sendMessage: () => new Promise((resolve) => (accept = resolve)) });
+  it('every Enter sends what the box held then, at once, in order, each once, while the core is still taking the earlier ones', async () => {
+    const { env, answerNext, sentTexts } = slowCore();
     useConversationsStore().apply([conv({ key: 'u:2' })]);
-    const wrapper = mountWith(env, MessageComposer, { props: { conversationKey: 'u:2', members: [], replyTo: null, replyName: '' }, attachTo: document.body });
-    const box = wrapper.get<HTMLTextAreaElement>('[data-test="composer"]');
-    await box.setValue('once');
-    await box.trigger('keydown', { key: 'Enter' });
-    await box.trigger('keydown', { key: 'Enter' });
+    const { box } = mountPane(env, 'u:2');
+    for (const t of ['one', 'two', 'three']) {
+      await box.setValue(t);
+      await box.trigger('keydown', { key: 'Enter' });
+      expect(box.element.value).toBe('');
+    }
+    await box.trigger('keydown', { key: 'Enter' }); // an empty box sends nothing
     await flush();
-    expect(env.fake.calls.sendMessage).toHaveBeenCalledTimes(1);
-    expect(wrapper.get('[data-test="send"]').attributes('disabled')).toBeDefined();
-    await box.setValue('once and more');
-    accept({ id: 'x' });
+    // One at a time: the second goes to the core only once the first is in its outbox.
+    expect(sentTexts()).toEqual(['one']);
+    await answerNext();
+    expect(sentTexts()).toEqual(['one', 'two']);
+    await answerNext();
+    await answerNext();
+    expect(sentTexts()).toEqual(['one', 'two', 'three']);
+    expect(box.element.value).toBe('');
+    expect(useConversationsStore().byKey.get('u:2')!.draft).toBe('');
+  });
+
+  it('a refused send brings back the ones queued behind it too, in order, ahead of what was typed since', async () => {
+    const { env, answerNext, sentTexts } = slowCore((t) => t === 'one');
+    useConversationsStore().apply([conv({ key: 'u:2' })]);
+    const { wrapper, box } = mountPane(env, 'u:2');
+    for (const t of ['one', 'two']) {
+      await box.setValue(t);
+      await box.trigger('keydown', { key: 'Enter' });
+    }
+    await box.setValue('three, not sent yet');
+    await answerNext();
+    expect(sentTexts()).toEqual(['one']); // 'two' never overtakes 'one'
+    expect(box.element.value).toBe('one\ntwo\nthree, not sent yet');
+    expect(useConversationsStore().byKey.get('u:2')!.draft).toBe('one\ntwo\nthree, not sent yet');
+    expect(wrapper.get('[role="alert"]').text()).toBe('Please log in first.');
+  });
+
+  it('files still being handed to the core go with their message: the box clears at once, the message waits for them, and a text sent after it waits behind it', async () => {
+    const { env, answerNext, sentTexts } = slowCore();
+    const appends: Array<() => void> = [];
+    env.fake.calls.getAttachmentLimits.mockImplementation(() => ({ maxFileBytes: 1024 * 1024, maxPerMessage: 3 }));
+    env.fake.calls.beginAttachment.mockImplementation(() => ({ stagingId: 'stage-1' }));
+    env.fake.calls.appendAttachment.mockImplementation(() => new Promise<void>((r) => appends.push(r)));
+    env.fake.calls.finishAttachment.mockImplementation(() => ({ stagingId: 'stage-1', name: 'a.pdf', size: 3, mime: 'application/pdf', kind: 'file', decodable: false, hasThumbnail: false }));
+    useConversationsStore().apply([conv({ key: 'u:2' })]);
+    const { wrapper, box } = mountPane(env, 'u:2');
+    void useAttachmentsStore().addFiles('u:2', [new File(['abc'], 'a.pdf', { type: 'application/pdf' })]);
     await flush();
-    expect(box.element.value).toBe('once and more');
+    await flush();
+    expect(wrapper.get('[data-test="composer-file"]').attributes('data-state')).toBe('staging');
+    await box.setValue('the report');
+    await box.trigger('keydown', { key: 'Enter' });
+    await box.setValue('and a note after it');
+    await box.trigger('keydown', { key: 'Enter' });
+    expect(box.element.value).toBe('');
+    expect(wrapper.find('[data-test="composer-file"]').exists()).toBe(false);
+    expect(wrapper.get('[data-test="composer-file-outgoing"]').text()).toContain('Sends when ready');
+    expect(wrapper.get('[data-test="composer-waiting"]').text()).toBe('1 message waits to go after it');
+    await flush();
+    expect(sentTexts()).toEqual([]);
+    appends.shift()!();
+    await flush();
+    await flush();
+    expect(env.fake.calls.sendMessage.mock.calls[0]![0]).toEqual({ key: 'u:2', text: 'the report', attachments: ['stage-1'] });
+    expect(wrapper.find('[data-test="composer-file-outgoing"]').exists()).toBe(false);
+    expect(wrapper.find('[data-test="composer-waiting"]').exists()).toBe(false);
+    await answerNext();
+    await answerNext();
+    expect(sentTexts()).toEqual(['the report', 'and a note after it']);
   });
 
   it('never cuts a long paste: it stays whole, a counter shows the limit, and it cannot be sent until shortened', async () => {

@@ -17,7 +17,8 @@
  * - Restarts: nothing is persisted; the cache starts empty and fills from
  *   the tables.
  * - Size: each map holds at most `limit` entries and forgets its oldest
- *   first; a forgotten entry is read again from the table.
+ *   half at once (CachedMap); a forgotten entry is read again from the
+ *   table.
  *
  * Cached rows are frozen: a caller that tried to change one would change the
  * cache, not the table.
@@ -26,7 +27,7 @@
 const ABSENT = Symbol('absent');
 
 export class SqliteCache {
-  private readonly maps: Array<Map<unknown, unknown>> = [];
+  private readonly maps: Array<CachedMap<unknown, unknown>> = [];
   /** Flat triples (map, key, previous value or ABSENT), oldest first: one array, no tuple per change. */
   private undo: unknown[] = [];
   private inTransaction = false;
@@ -34,9 +35,9 @@ export class SqliteCache {
   clears = 0;
 
   map<K, V>(limit: number): CachedMap<K, V> {
-    const map = new Map<K, V>();
-    this.maps.push(map as Map<unknown, unknown>);
-    return new CachedMap(map, limit, this);
+    const map = new CachedMap<K, V>(limit, this);
+    this.maps.push(map as CachedMap<unknown, unknown>);
+    return map;
   }
 
   begin(): void {
@@ -51,12 +52,7 @@ export class SqliteCache {
 
   rollbackTo(mark: number): void {
     const undo = this.undo;
-    for (let i = undo.length - 3; i >= mark; i -= 3) {
-      const map = undo[i] as Map<unknown, unknown>;
-      const previous = undo[i + 2];
-      if (previous === ABSENT) map.delete(undo[i + 1]);
-      else map.set(undo[i + 1], previous);
-    }
+    for (let i = undo.length - 3; i >= mark; i -= 3) (undo[i] as CachedMap<unknown, unknown>).restore(undo[i + 1], undo[i + 2]);
     undo.length = mark;
   }
 
@@ -72,46 +68,76 @@ export class SqliteCache {
 
   /** Forgets everything (another connection wrote to the database). */
   clear(): void {
-    for (const map of this.maps) map.clear();
+    for (const map of this.maps) map.forget();
     this.undo = [];
     this.clears++;
   }
 
-  /** @internal */
-  logged(map: Map<unknown, unknown>, key: unknown): void {
-    if (!this.inTransaction) return;
-    const previous = map.get(key);
-    this.undo.push(map, key, previous === undefined && !map.has(key) ? ABSENT : previous);
+  /** @internal `previous`: what `key` showed before this change (undefined: nothing). */
+  logged(map: CachedMap<unknown, unknown>, key: unknown, previous: unknown): void {
+    if (this.inTransaction) this.undo.push(map, key, previous === undefined ? ABSENT : previous);
   }
 }
 
+/**
+ * One cached table, in two generations: new entries go to `young`; when it
+ * holds half the limit, it becomes `old` (the previous old one is dropped,
+ * oldest entries forgotten first, a whole half at once) and a new `young`
+ * starts. A key is looked up in `young`, then `old`. So nothing is ever
+ * iterated: forgetting "the oldest entry" of one Map (`keys().next()` after
+ * deletes at its front) walks every deleted slot V8 has not compacted yet,
+ * tens of microseconds per insert once a map is full (a long-running server).
+ * At most `limit` entries are held, and the latest `limit / 2` keys set are
+ * always kept.
+ */
 export class CachedMap<K, V> {
+  private young = new Map<K, V>();
+  private old = new Map<K, V>();
+  private readonly half: number;
+
   constructor(
-    private readonly map: Map<K, V>,
-    private readonly limit: number,
+    limit: number,
     private readonly cache: SqliteCache,
-  ) {}
+  ) {
+    this.half = Math.max(1, Math.floor(limit / 2));
+  }
 
   /** The cached value, or undefined when not cached (a cached "no row" is null). */
   get(key: K): V | undefined {
-    return this.map.get(key);
+    const value = this.young.get(key);
+    return value !== undefined ? value : this.old.get(key);
   }
 
   /** Remembers `value` for `key`: the database now holds it (read or written in this transaction). */
   set(key: K, value: V): V {
-    const map = this.map as Map<unknown, unknown>;
-    this.cache.logged(map, key);
-    if (!this.map.has(key) && this.map.size >= this.limit) {
-      // The oldest entry goes; undoing its removal is not needed (it would only be read again).
-      const oldest = this.map.keys().next().value as K;
-      this.map.delete(oldest);
+    this.cache.logged(this as CachedMap<unknown, unknown>, key, this.get(key));
+    if (this.young.size >= this.half && !this.young.has(key)) {
+      this.old = this.young;
+      this.young = new Map();
     }
     if (typeof value === 'object' && value !== null) Object.freeze(value);
-    this.map.set(key, value);
+    this.young.set(key, value);
     return value;
   }
 
+  /** @internal Puts back what `key` showed before a change (a rollback); ABSENT: nothing. */
+  restore(key: K, previous: unknown): void {
+    if (previous === ABSENT) {
+      this.young.delete(key);
+      this.old.delete(key);
+    } else {
+      this.young.set(key, previous as V);
+    }
+  }
+
+  /** @internal */
+  forget(): void {
+    this.young = new Map();
+    this.old = new Map();
+  }
+
+  /** Entries held (a key set again after its generation aged may count twice). */
   get size(): number {
-    return this.map.size;
+    return this.young.size + this.old.size;
   }
 }

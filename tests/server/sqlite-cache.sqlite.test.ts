@@ -1,5 +1,5 @@
 // The SQLite store's row cache (server/storage/sqlite-cache.ts): changes inside a transaction are undone exactly by a
-// rollback (to an operation's mark, or whole), kept by a commit; a map forgets its oldest entries past its limit.
+// rollback (to an operation's mark, or whole), kept by a commit; a map forgets its oldest half past its limit.
 import { describe, expect, it } from 'vitest';
 import { SqliteCache } from '../../server/storage/sqlite-cache';
 
@@ -26,13 +26,50 @@ describe('SqliteCache', () => {
     expect([heads.get(1), rows.get('1,2')]).toEqual([11, { state: 1 }]);
   });
 
-  it('forgets the oldest entry past its limit, freezes cached rows, and clears everything on request', () => {
+  it('forgets its oldest half past its limit, keeps the latest half, freezes cached rows, and clears everything on request', () => {
     const cache = new SqliteCache();
-    const map = cache.map<number, { n: number }>(3);
-    for (let i = 1; i <= 4; i++) map.set(i, { n: i });
-    expect([map.get(1), map.size]).toEqual([undefined, 3]);
-    expect(Object.isFrozen(map.get(4))).toBe(true);
+    const map = cache.map<number, { n: number }>(4);
+    for (let i = 1; i <= 5; i++) map.set(i, { n: i });
+    expect([1, 2, 3, 4, 5].map((i) => map.get(i)?.n)).toEqual([undefined, undefined, 3, 4, 5]);
+    expect(map.size).toBeLessThanOrEqual(4);
+    map.set(3, { n: 30 }); // set again: found in the newer generation, not the one that ages out
+    map.set(6, { n: 6 });
+    expect([3, 4, 5, 6].map((i) => map.get(i)?.n)).toEqual([30, undefined, 5, 6]);
+    expect(Object.isFrozen(map.get(6))).toBe(true);
     cache.clear();
-    expect([map.size, cache.clears]).toEqual([0, 1]);
+    expect([map.size, map.get(6), cache.clears]).toEqual([0, undefined, 1]);
+  });
+
+  it('undoes exactly across generations: a rollback puts back values that aged out or were dropped meanwhile', () => {
+    const cache = new SqliteCache();
+    const map = cache.map<number, number>(2); // one entry per generation
+    map.set(1, 10);
+    map.set(2, 20); // 1 is now in the old generation
+    cache.begin();
+    map.set(1, 11); // 2 ages, 1 in the young one
+    map.set(3, 30); // 1 ages, 2 is dropped
+    map.set(4, 40); // 3 ages, 1 (with 11) is dropped
+    expect([map.get(1), map.get(2), map.get(3), map.get(4)]).toEqual([undefined, undefined, 30, 40]);
+    cache.rollback();
+    // What the database holds again: 1 = 10, 3 and 4 never existed; 2 was forgotten (a miss reads the table).
+    expect([map.get(1), map.get(3), map.get(4)]).toEqual([10, undefined, undefined]);
+  });
+
+  it('never iterates a map to forget entries (a full map costs the same per insert as an empty one)', () => {
+    const cache = new SqliteCache();
+    const map = cache.map<number, number>(1000);
+    const keys = Map.prototype.keys;
+    let iterated = 0;
+    Map.prototype.keys = function (this: Map<unknown, unknown>) {
+      iterated++;
+      return keys.call(this);
+    };
+    try {
+      for (let i = 0; i < 5000; i++) map.set(i, i);
+    } finally {
+      Map.prototype.keys = keys;
+    }
+    expect(iterated).toBe(0);
+    expect(map.size).toBeLessThanOrEqual(1000);
   });
 });

@@ -43,6 +43,7 @@ import { befriend, direct, group, sendText } from '../server/helpers/social';
 import { startPostgres, type PostgresInstance } from '../support/postgres';
 import { percentile, registerUsers, round, scrape, sentences, sleep } from './lib';
 import { cpuSeconds, processUsage, treeUsage, type Usage } from './proc';
+import { pgMark, pgReport, type PgMark } from './pg-stats';
 import { uuidv7 } from '../../electron/core/uuidv7';
 
 /** The peer benchmark reads metrics through here. */
@@ -77,7 +78,7 @@ function parseOptions(args: string[]): Options {
 export interface Target {
   server: ServerProcess;
   metricsPort: number;
-  postgres?: { pid: number; url: string };
+  postgres?: { pid: number; url: string; dataDir: string };
 }
 
 interface CpuMark {
@@ -87,14 +88,20 @@ interface CpuMark {
   /** The SQLite worker thread (the server's own metric; 0 without one). */
   storeThread: number;
   postgres?: Usage;
+  /** PostgreSQL's WAL, buffer and per-process write counters (pg-stats.ts). */
+  pg?: PgMark;
   client: number;
   at: number;
   batches: number;
   jobs: number;
 }
 
-/** Counters now. The server is idle at both marks (setup done / the window's acks all in), so first wait out the 0.5 s refresh of the SQLite worker's CPU figure. */
+/**
+ * Counters now. The server is idle at both marks (setup done / the window's acks all in), so first wait out the 0.5 s refresh of the SQLite worker's CPU figure.
+ * PostgreSQL writes its data files at checkpoints: one is taken at each mark, so the setup's pages are written before the first and the run's by the second.
+ */
 async function cpuMark(t: Target): Promise<CpuMark> {
+  if (t.postgres) await postgresQuery(t.postgres.url, 'CHECKPOINT');
   await sleep(600);
   const usage = process.cpuUsage();
   const m = await scrape(t.metricsPort);
@@ -104,6 +111,7 @@ async function cpuMark(t: Target): Promise<CpuMark> {
     serverMain: cpuSeconds(pid, pid),
     storeThread: m.get('tern_store_thread_cpu_seconds_total') ?? 0,
     postgres: t.postgres && treeUsage(t.postgres.pid),
+    pg: t.postgres && (await pgMark(t.postgres.url, t.postgres.pid, t.postgres.dataDir)),
     client: (usage.user + usage.system) / 1e6,
     at: performance.now(),
     batches: m.get('tern_write_batches_total') ?? 0,
@@ -112,9 +120,7 @@ async function cpuMark(t: Target): Promise<CpuMark> {
 }
 
 /** Where the time and the writes went between two marks, per message. */
-async function cpuReport(t: Target, from: CpuMark, messages: number): Promise<Record<string, number>> {
-  // PostgreSQL writes its data files at checkpoints; take one so they count (the WAL is counted as it goes).
-  if (t.postgres) await postgresQuery(t.postgres.url, 'CHECKPOINT');
+async function cpuReport(t: Target, from: CpuMark, messages: number): Promise<Record<string, unknown>> {
   const to = await cpuMark(t);
   const wall = (to.at - from.at) / 1000 - 0.6;
   const per = (x: number) => x / Math.max(1, messages);
@@ -140,6 +146,7 @@ async function cpuReport(t: Target, from: CpuMark, messages: number): Promise<Re
     writeBytesPerMessage: round(per(written), 0),
     wcharPerMessage: round(per(wchar), 0),
     writesPerGroupCommit: round((to.jobs - from.jobs) / Math.max(1, to.batches - from.batches)),
+    ...(from.pg && to.pg && t.postgres ? { postgresWrites: pgReport(from.pg, to.pg, messages, t.postgres.dataDir) } : {}),
   };
 }
 
@@ -376,7 +383,7 @@ export async function startTarget(
   return {
     server,
     metricsPort,
-    postgres: database && postmaster ? { pid: postmaster, url: database.url } : undefined,
+    postgres: database && postmaster ? { pid: postmaster, url: database.url, dataDir: join(instance.dir, 'data') } : undefined,
     async stop() {
       server.child.kill('SIGTERM');
       await server.exited;
@@ -405,11 +412,12 @@ async function storageComparison(o: Options, rounds: number, configs: string[] |
     }
   }
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)]!;
-  const keys = ['ackedPerSecond', 'serverMicrosPerMessage', 'mainThreadMicrosPerMessage', 'storeThreadMicrosPerMessage', 'postgresMicrosPerMessage', 'serverSideMicrosPerMessage', 'messagesPerServerSideCpuSecond', 'writeBytesPerMessage', 'wcharPerMessage', 'writesPerGroupCommit'];
+  const keys = ['ackedPerSecond', 'serverMicrosPerMessage', 'mainThreadMicrosPerMessage', 'storeThreadMicrosPerMessage', 'postgresMicrosPerMessage', 'serverSideMicrosPerMessage', 'messagesPerServerSideCpuSecond', 'writeBytesPerMessage', 'wcharPerMessage', 'writesPerGroupCommit',
+    ...['walBytesPerMessage', 'walFullPageImagesPerMessage', 'walFlushesPerMessage', 'dataBuffersWrittenPerMessage', 'pagesWrittenPerMessage'].map((k) => `postgresWrites.${k}`)];
   const summary: Record<string, Record<string, { median: number; runs: number[] }>> = {};
   for (const [name, list] of Object.entries(runs)) {
     summary[name] = Object.fromEntries(keys.map((k) => {
-      const values = list.map((x) => Number(x[k]));
+      const values = list.map((x) => Number(k.split('.').reduce<unknown>((o, part) => (o as Record<string, unknown> | undefined)?.[part], x)));
       return [k, { median: median(values), runs: values }];
     }));
   }

@@ -215,6 +215,19 @@ export const postgresMigrations: PostgresMigration[] = [
     name: 'logins of one device ordered by the client',
     up: sql(sessionAttemptsSchema),
   },
+  {
+    version: 9,
+    name: 'the de-duplication key leads with the client id',
+    // As SQLite's migration 8. With the sender first, each sending user's new keys land in a leaf page of their own,
+    // so every sender dirtied a page of this index (a full-page image in the WAL after each checkpoint, then a page
+    // written by the next one); clients use time-ordered ids (UUIDv7), so with the id first new keys land at the end
+    // of the index. The duplicate check (both columns by equality) uses it either way. Every row stays; only the
+    // index is built again.
+    up: sql(`
+      ALTER TABLE messages DROP CONSTRAINT messages_sender_id_client_msg_id_key,
+        ADD CONSTRAINT messages_client_msg_id_sender_id_key UNIQUE (client_msg_id, sender_id);
+    `),
+  },
 ];
 
 export const latestPostgresVersion = postgresMigrations[postgresMigrations.length - 1]!.version;

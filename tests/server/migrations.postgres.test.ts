@@ -86,8 +86,29 @@ describe('PostgreSQL migrations', () => {
     await pool.query('DELETE FROM cluster_kicks; DELETE FROM cluster_sessions');
   });
 
+  it('9: the de-duplication key leads with the client id; every message stays, the duplicate check uses it', async () => {
+    await pool.query("INSERT INTO conversations (id, kind, group_id) VALUES (80, 2, 80)");
+    // Time-ordered client ids (as UUIDv7 text sorts) from 40 senders, and one id that two senders both used.
+    await pool.query(
+      `INSERT INTO messages (conv_id, conv_seq, sender_id, client_msg_id, sent_at, text, sender_seq)
+       SELECT 80, s, s % 40, lpad(to_hex(s), 12, '0') || '-7000-8000-000000000000', s, 't' || s, s FROM generate_series(1, 4000) s`,
+    );
+    await pool.query("INSERT INTO messages (conv_id, conv_seq, sender_id, client_msg_id, sent_at, text, sender_seq) VALUES (80, 4001, 41, '000000000001-7000-8000-000000000000', 1, 'same id, other sender', 1)");
+    const before = (await pool.query('SELECT * FROM messages ORDER BY id')).rows;
+    expect(await migratePostgres(pool, 9)).toEqual([8, 9]);
+    expect((await pool.query('SELECT * FROM messages ORDER BY id')).rows).toEqual(before);
+    const { rows } = await pool.query<{ name: string; def: string }>("SELECT indexname AS name, indexdef AS def FROM pg_indexes WHERE tablename = 'messages' ORDER BY 1");
+    expect(rows.map((r) => r.def)).toEqual(expect.arrayContaining([expect.stringMatching(/UNIQUE INDEX messages_client_msg_id_sender_id_key ON public.messages USING btree \(client_msg_id, sender_id\)/)]));
+    expect(rows.map((r) => r.name)).not.toContain('messages_sender_id_client_msg_id_key');
+    await pool.query('ANALYZE messages');
+    const plan = (await pool.query<{ 'QUERY PLAN': string }>('EXPLAIN SELECT * FROM messages WHERE sender_id = $1 AND client_msg_id = $2', [7, '000000000007-7000-8000-000000000000'])).rows;
+    expect(plan.map((r) => r['QUERY PLAN']).join('\n')).toMatch(/Index Scan using messages_client_msg_id_sender_id_key/);
+    await expect(pool.query("INSERT INTO messages (conv_id, conv_seq, sender_id, client_msg_id, sent_at, text, sender_seq) VALUES (80, 4002, 7, '000000000007-7000-8000-000000000000', 1, 'again', 1)")).rejects.toThrow(/duplicate key/);
+    await pool.query('DELETE FROM messages; DELETE FROM conversations');
+  });
+
   it('is idempotent and refuses a database from a newer server', async () => {
-    expect(await migratePostgres(pool)).toEqual(postgresMigrations.map((m) => m.version).filter((v) => v > 7));
+    expect(await migratePostgres(pool)).toEqual(postgresMigrations.map((m) => m.version).filter((v) => v > 9));
     expect(await migratePostgres(pool)).toEqual([]);
     await pool.query("INSERT INTO schema_migrations (version, name) VALUES ($1, 'from the future')", [latestPostgresVersion + 1]);
     await expect(migratePostgres(pool)).rejects.toThrow(/newer than this server/);

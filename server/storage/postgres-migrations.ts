@@ -228,6 +228,37 @@ export const postgresMigrations: PostgresMigration[] = [
         ADD CONSTRAINT messages_client_msg_id_sender_id_key UNIQUE (client_msg_id, sender_id);
     `),
   },
+  {
+    version: 10,
+    name: 'sequences from the logs',
+    // A user's sync head is the largest seq of their events and a conversation's the largest conv_seq of its
+    // messages, taken under advisory locks (postgres-repos.ts); the counters raised per message go: each raise
+    // was a new tuple version, a lock record for the upsert, and a full-page image after each checkpoint. The
+    // counters were raised in the transactions that wrote the rows they number, so they equal the logs' heads;
+    // should one not (a sequence handed out and never stored), dropping it would hand that number out again,
+    // so the migration refuses and leaves the database as it was.
+    up: sql(`
+      DO $$
+      DECLARE bad text;
+      BEGIN
+        SELECT format('user %s: counter %s, events up to %s', s.user_id, s.head, coalesce(e.head, 0)) INTO bad
+          FROM user_seqs s LEFT JOIN (SELECT user_id, max(seq) AS head FROM events GROUP BY user_id) e ON e.user_id = s.user_id
+          WHERE s.head > coalesce(e.head, 0) LIMIT 1;
+        IF bad IS NULL THEN
+          SELECT format('conversation %s: counter %s, messages up to %s', c.id, c.seq_head, coalesce(m.head, 0)) INTO bad
+            FROM conversations c LEFT JOIN (SELECT conv_id, max(conv_seq) AS head FROM messages GROUP BY conv_id) m ON m.conv_id = c.id
+            WHERE c.seq_head > coalesce(m.head, 0) LIMIT 1;
+        END IF;
+        IF bad IS NOT NULL THEN
+          RAISE EXCEPTION 'sequence counters ahead of their logs (%); not migrating', bad;
+        END IF;
+      END $$;
+      DROP TABLE user_seqs;
+      ALTER TABLE conversations DROP COLUMN seq_head;
+      -- The free space kept for the counter's updates is no longer needed (new pages only).
+      ALTER TABLE conversations RESET (fillfactor);
+    `),
+  },
 ];
 
 export const latestPostgresVersion = postgresMigrations[postgresMigrations.length - 1]!.version;

@@ -3,12 +3,20 @@
  * named (server-side prepared) statements, bigints read back as numbers
  * (ids, sequences and times stay below 2^53; see postgres-store.ts).
  *
- * Sequences are counters raised with UPDATE ... RETURNING inside the writing
- * transaction: the row lock holds until COMMIT, so a second transaction
- * writing to the same user waits, and a user's sequence order is their
- * commit order on every node. Counters are taken in ascending user order
- * (one INSERT ... ON CONFLICT over a sorted array), so transactions touching
- * the same users cannot deadlock on them.
+ * Sequences come from the logs they number (migration 10): a user's head is
+ * the largest `seq` of their events, a conversation's the largest `conv_seq`
+ * of its messages. A writer first takes a transaction-scoped advisory lock
+ * for the user or conversation, which holds until COMMIT, so a second
+ * transaction writing to the same user waits, and a user's sequence order is
+ * their commit order on every node; then, in a later statement (whose
+ * snapshot is taken once the lock is granted, so it sees the previous
+ * holder's commit), it reads the head. Locks are taken in one global order
+ * (a conversation, then users ascending), so transactions touching the same
+ * users cannot deadlock on them. Once held, the head is kept in memory for
+ * the rest of the transaction (`Sql.held`): the other sends of a batch take
+ * their sequences without a statement. Nothing is written for a sequence:
+ * the counter rows that were raised per message (a new tuple version, a lock
+ * record and a full-page image after each checkpoint) are gone.
  */
 import type { PoolClient, QueryResultRow } from 'pg';
 import {
@@ -46,13 +54,23 @@ function bytes(value: Uint8Array | null): Buffer | null {
   return Buffer.from(value.buffer, value.byteOffset, value.byteLength);
 }
 
-/** Whether a statement only reads (it may then run before the transaction's BEGIN; see Sql). */
+/** Whether a statement only reads (it may then run before the transaction's BEGIN; see Sql). Taking a lock is not reading. */
 const readOnly = new Map<string, boolean>();
 function isRead(name: string, text: string): boolean {
   let read = readOnly.get(name);
-  if (read === undefined) readOnly.set(name, (read = /^\s*SELECT\b/i.test(text) && !/\bFOR\s+(UPDATE|SHARE|NO KEY UPDATE|KEY SHARE)\b/i.test(text)));
+  if (read === undefined) {
+    read = /^\s*SELECT\b/i.test(text) && !/\bFOR\s+(UPDATE|SHARE|NO KEY UPDATE|KEY SHARE)\b/i.test(text) && !/\bpg_advisory/i.test(text);
+    readOnly.set(name, read);
+  }
   return read;
 }
+
+/**
+ * Advisory lock keys of the sequences (the one-bigint key space, negative: the migrator's lock is positive, and
+ * the session directory uses the two-key space). Exact for ids below 2^52.
+ */
+export const userSeqLock = (userId: number) => -1 - 2 * userId;
+export const convSeqLock = (convId: number) => -2 - 2 * convId;
 
 /**
  * Named statements (PostgreSQL plans each once per connection) on one
@@ -72,6 +90,8 @@ export class Sql {
   private mode: 'autocommit' | 'lazy' | 'open' = 'autocommit';
   /** Statements that write, run since the connection was taken. */
   writes = 0;
+  /** Sequence heads under an advisory lock this transaction holds, by lock key (see the file's comment). */
+  readonly held = new Map<number, number>();
 
   constructor(private readonly client: PoolClient) {}
 
@@ -93,11 +113,23 @@ export class Sql {
     this.client.query('BEGIN').catch(() => undefined);
   }
 
-  /** Whether a BEGIN was sent (then COMMIT or ROLLBACK must follow); resets to autocommit. */
+  /** Whether a BEGIN was sent (then COMMIT or ROLLBACK must follow); resets to autocommit. The transaction's locks go with it. */
   end(): boolean {
     const open = this.mode === 'open';
     this.mode = 'autocommit';
+    this.held.clear();
     return open;
+  }
+
+  /**
+   * Takes transaction-scoped advisory locks in the order given (opening the
+   * transaction). A statement issued after this one sees every commit of the
+   * locks' previous holders.
+   */
+  async lock(keys: readonly number[]): Promise<void> {
+    if (this.mode === 'autocommit') throw new Error('sequence locks are taken inside a write transaction');
+    // unnest yields the array in order and the volatile function runs once per row, in that order.
+    await this.run('locks.take', 'SELECT pg_advisory_xact_lock(k) FROM unnest($1::bigint[]) AS k', [keys]);
   }
 
   private async run<T extends QueryResultRow>(name: string, text: string, values: unknown[]) {
@@ -158,18 +190,30 @@ class PgUsers implements UsersRepository {
 class PgSequences implements SequencesRepository {
   constructor(private readonly sql: Sql) {}
   async head(userId: number) {
-    return (await this.sql.one<{ head: number }>('seqs.head', 'SELECT head FROM user_seqs WHERE user_id = $1', [userId]))?.head ?? 0;
+    const held = this.sql.held.get(userSeqLock(userId));
+    if (held !== undefined) return held;
+    return (await this.sql.one<{ head: number }>('seqs.head', 'SELECT coalesce(max(seq), 0) AS head FROM events WHERE user_id = $1', [userId]))!.head;
   }
   async allocate(users: ReadonlyArray<readonly [number, number]>) {
-    // Rows are inserted or raised in the array's order (the caller sorts it): one lock order for everyone.
-    const rows = await this.sql.rows<{ user_id: number; head: number }>(
-      'seqs.allocate',
-      `INSERT INTO user_seqs (user_id, head) SELECT * FROM unnest($1::bigint[], $2::bigint[])
-       ON CONFLICT (user_id) DO UPDATE SET head = user_seqs.head + excluded.head RETURNING user_id, head`,
-      [users.map(([id]) => id), users.map(([, count]) => count)],
-    );
-    const heads = new Map(rows.map((r) => [r.user_id, r.head]));
-    return users.map(([id, count]) => heads.get(id)! - count + 1);
+    // Users this transaction does not hold yet: locked in the array's order (the caller sorts it), then their heads read.
+    const fresh = users.filter(([id]) => !this.sql.held.has(userSeqLock(id))).map(([id]) => id);
+    if (fresh.length > 0) {
+      const [, rows] = await Promise.all([
+        this.sql.lock(fresh.map(userSeqLock)),
+        this.sql.rows<{ user_id: number; head: number }>(
+          'seqs.heads',
+          'SELECT u AS user_id, (SELECT coalesce(max(seq), 0) FROM events WHERE user_id = u) AS head FROM unnest($1::bigint[]) AS u',
+          [fresh],
+        ),
+      ]);
+      for (const r of rows) this.sql.held.set(userSeqLock(r.user_id), r.head);
+    }
+    return users.map(([id, count]) => {
+      const key = userSeqLock(id);
+      const first = this.sql.held.get(key)! + 1;
+      this.sql.held.set(key, first + count - 1);
+      return first;
+    });
   }
 }
 
@@ -286,10 +330,18 @@ class PgConversations implements ConversationsRepository {
   }
   byId(id: number) { return this.sql.one<ConversationRow>('convs.byId', 'SELECT id, kind, user_lo, user_hi, group_id FROM conversations WHERE id = $1', [id]); }
   async nextSeq(convId: number) {
-    return (await this.sql.one<{ seq_head: number }>('convs.next', 'UPDATE conversations SET seq_head = seq_head + 1 WHERE id = $1 RETURNING seq_head', [convId]))!.seq_head;
+    // Locked, then read in a later statement (see the file's comment); later sends of the batch count on from memory.
+    const key = convSeqLock(convId);
+    let head = this.sql.held.get(key);
+    if (head === undefined) [, head] = await Promise.all([this.sql.lock([key]), this.readHead(convId)]);
+    this.sql.held.set(key, head + 1);
+    return head + 1;
   }
   async seqHead(convId: number) {
-    return (await this.sql.one<{ seq_head: number }>('convs.head', 'SELECT seq_head FROM conversations WHERE id = $1', [convId]))?.seq_head ?? 0;
+    return this.sql.held.get(convSeqLock(convId)) ?? this.readHead(convId);
+  }
+  private async readHead(convId: number) {
+    return (await this.sql.one<{ head: number }>('convs.head', 'SELECT coalesce(max(conv_seq), 0) AS head FROM messages WHERE conv_id = $1', [convId]))!.head;
   }
 }
 

@@ -107,8 +107,40 @@ describe('PostgreSQL migrations', () => {
     await pool.query('DELETE FROM messages; DELETE FROM conversations');
   });
 
+  it('10: sequences come from the logs; the counters go, every event and message stays', async () => {
+    await pool.query("INSERT INTO conversations (id, kind, user_lo, user_hi, seq_head) VALUES (90, 1, 1, 2, 3), (91, 2, NULL, NULL, 0)");
+    await pool.query(
+      `INSERT INTO messages (conv_id, conv_seq, sender_id, client_msg_id, sent_at, text, sender_seq)
+       VALUES (90, 1, 1, 'a', 1, 'x', 1), (90, 2, 2, 'b', 1, 'y', 1), (90, 3, 1, 'c', 1, 'z', 2)`,
+    );
+    await pool.query('INSERT INTO events (user_id, seq, domain, ref) VALUES (1, 1, 1, 1), (1, 2, 1, 2), (1, 3, 1, 3), (2, 1, 1, 1), (2, 2, 1, 2), (2, 3, 2, 0)');
+    await pool.query('INSERT INTO user_seqs (user_id, head) VALUES (1, 3), (2, 3)');
+    const events = (await pool.query('SELECT * FROM events ORDER BY user_id, seq')).rows;
+    const messages = (await pool.query('SELECT * FROM messages ORDER BY id')).rows;
+    expect(await migratePostgres(pool, 10)).toEqual([10]);
+    expect(await tables(pool)).not.toContain('user_seqs');
+    expect((await pool.query("SELECT column_name FROM information_schema.columns WHERE table_name = 'conversations' AND column_name = 'seq_head'")).rows).toEqual([]);
+    expect((await pool.query('SELECT * FROM events ORDER BY user_id, seq')).rows).toEqual(events);
+    expect((await pool.query('SELECT * FROM messages ORDER BY id')).rows).toEqual(messages);
+    expect((await pool.query('SELECT id FROM conversations ORDER BY id')).rows).toEqual([{ id: '90' }, { id: '91' }]);
+    await pool.query('DELETE FROM events; DELETE FROM messages; DELETE FROM conversations');
+  });
+
+  it('10: refuses, changing nothing, where a counter is ahead of its log (dropping it would hand a number out twice)', async () => {
+    const behind = await freshPool();
+    await migratePostgres(behind, 9);
+    await behind.query('INSERT INTO events (user_id, seq, domain, ref) VALUES (5, 1, 1, 0), (5, 2, 1, 0)');
+    await behind.query('INSERT INTO user_seqs (user_id, head) VALUES (5, 3)');
+    await expect(migratePostgres(behind)).rejects.toThrow(/sequence counters ahead of their logs \(user 5: counter 3, events up to 2\)/);
+    expect((await behind.query('SELECT max(version) AS v FROM schema_migrations')).rows).toEqual([{ v: 9 }]);
+    expect((await behind.query('SELECT head FROM user_seqs')).rows).toEqual([{ head: '3' }]);
+    await behind.query('UPDATE user_seqs SET head = 2');
+    await behind.query("INSERT INTO conversations (id, kind, group_id, seq_head) VALUES (9, 2, 9, 1)");
+    await expect(migratePostgres(behind)).rejects.toThrow(/conversation 9: counter 1, messages up to 0/);
+  });
+
   it('is idempotent and refuses a database from a newer server', async () => {
-    expect(await migratePostgres(pool)).toEqual(postgresMigrations.map((m) => m.version).filter((v) => v > 9));
+    expect(await migratePostgres(pool)).toEqual(postgresMigrations.map((m) => m.version).filter((v) => v > 10));
     expect(await migratePostgres(pool)).toEqual([]);
     await pool.query("INSERT INTO schema_migrations (version, name) VALUES ($1, 'from the future')", [latestPostgresVersion + 1]);
     await expect(migratePostgres(pool)).rejects.toThrow(/newer than this server/);
@@ -119,7 +151,7 @@ describe('PostgreSQL migrations', () => {
     const others = [shared, ...(await Promise.all([1, 2].map(() => new pg.Pool({ connectionString: (shared.options as { connectionString: string }).connectionString, max: 2 }))))];
     pools.push(...others.slice(1));
     const results = await Promise.all(others.map((p) => migratePostgres(p)));
-    expect(results.flat().sort()).toEqual(postgresMigrations.map((m) => m.version));
+    expect(results.flat().sort((a, b) => a - b)).toEqual(postgresMigrations.map((m) => m.version));
     const { rows } = await shared.query('SELECT count(*)::int AS n FROM schema_migrations');
     expect(rows[0]).toEqual({ n: postgresMigrations.length });
   });

@@ -32,7 +32,7 @@ export async function diagnoseMissing(world: World, databaseUrl: string): Promis
       const db = openCacheFile(who.dataDir, who.userId, { readonly: true });
       const cursors = (db.prepare('SELECT domain, seq FROM sync_cursors ORDER BY domain').all() as { domain: number; seq: number }[]).map((r) => `${r.domain}:${r.seq}`);
       db.close();
-      const head = Number((await client.query('SELECT head FROM user_seqs WHERE user_id = $1', [who.userId])).rows[0]?.head ?? 0);
+      const head = Number((await client.query('SELECT max(seq) AS head FROM events WHERE user_id = $1', [who.userId])).rows[0]?.head ?? 0);
       const stored = new Set((await client.query('SELECT seq FROM events WHERE user_id = $1', [who.userId])).rows.map((r: { seq: number | string }) => Number(r.seq)));
       const gaps: number[] = [];
       for (let s = 1; s <= head && gaps.length < 20; s++) if (!stored.has(s)) gaps.push(s);

@@ -8,9 +8,10 @@
  * `serveOps` exposes both on `/metrics`, next to `/healthz` and `/readyz`
  * (server/ops-http.ts).
  */
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import { Command, ResultCode } from '../shared/protocol';
 import { buildInfo } from './build-info';
+import { LatencyHistogram, type LatencySeries } from './latency-histogram';
 
 let processRegistry: Registry | undefined;
 
@@ -41,9 +42,9 @@ function codeName(code: number): string {
   return ResultCode[code] ?? String(code);
 }
 
-/** Seconds since `startedNs` (a process.hrtime.bigint() reading). */
-function secondsSince(startedNs: bigint): number {
-  return Number(process.hrtime.bigint() - startedNs) / 1e9;
+/** Seconds since `startedMs` (a performance.now() reading: a plain number, where hrtime.bigint() allocated a BigInt per request). */
+function secondsSince(startedMs: number): number {
+  return (performance.now() - startedMs) / 1e3;
 }
 
 export interface MetricsSources {
@@ -71,20 +72,21 @@ export class Metrics {
   readonly busResyncs = this.counter('tern_bus_resyncs_total', 'Resyncs run because bus messages may have been lost (this node or another reconnected).');
   readonly busConnected = new Gauge({ name: 'tern_bus_connected', help: '1 while the bus (NATS) is reachable; 0 while reconnecting.', registers: [this.registry] });
   /** Arrival of a request to its answer on the connection (includes waiting for the durable commit). */
-  readonly requestDuration = new Histogram({
-    name: 'tern_request_duration_seconds',
-    help: 'Time from a request frame arriving to its answer being written, by command (includes the wait for a durable commit).',
-    labelNames: ['command'],
-    buckets: latencyBuckets,
-    registers: [this.registry],
-  });
+  readonly requestDuration = new LatencyHistogram(
+    'tern_request_duration_seconds',
+    'Time from a request frame arriving to its answer being written, by command (includes the wait for a durable commit).',
+    latencyBuckets,
+    'command',
+    this.registry,
+  );
   /** MESSAGE_SEND of a new message to its ack: what a sender waits for. */
-  readonly sendAckDuration = new Histogram({
-    name: 'tern_send_ack_duration_seconds',
-    help: 'Time from a MESSAGE_SEND arriving to the ack of the newly stored message being written (group commit and WAL fsync included; resends and refusals excluded).',
-    buckets: latencyBuckets,
-    registers: [this.registry],
-  });
+  private readonly sendAckDuration = new LatencyHistogram(
+    'tern_send_ack_duration_seconds',
+    'Time from a MESSAGE_SEND arriving to the ack of the newly stored message being written (group commit and WAL fsync included; resends and refusals excluded).',
+    latencyBuckets,
+    undefined,
+    this.registry,
+  ).seriesOf();
 
   constructor() {
     const sources = () => this.sources;
@@ -130,19 +132,19 @@ export class Metrics {
     this.handshakeFailures.inc({ code: codeName(code) });
   }
 
-  /** Per-command children of requestDuration (they skip the label lookup: ~0.3 µs CPU per observation). */
-  private readonly byCommand = new Map<number, { observe(seconds: number): void }>();
+  /** requestDuration's series by command number (no name lookup per observation). */
+  private readonly byCommand = new Map<number, LatencySeries>();
 
-  /** A request's answer was written; `startedNs` is when its frame arrived. */
-  answered(command: number, startedNs: bigint): void {
-    let child = this.byCommand.get(command);
-    if (!child) this.byCommand.set(command, (child = this.requestDuration.labels(commandName(command))));
-    child.observe(secondsSince(startedNs));
+  /** A request's answer was written; `startedMs` (performance.now()) is when its frame arrived. */
+  answered(command: number, startedMs: number): void {
+    let series = this.byCommand.get(command);
+    if (!series) this.byCommand.set(command, (series = this.requestDuration.seriesOf(commandName(command))));
+    series.observe(secondsSince(startedMs));
   }
 
   /** A new message's ack was written. */
-  acked(startedNs: bigint): void {
-    this.sendAckDuration.observe(secondsSince(startedNs));
+  acked(startedMs: number): void {
+    this.sendAckDuration.observe(secondsSince(startedMs));
   }
 
   /** The current value of a counter or gauge (tests, benchmarks). */

@@ -40,11 +40,11 @@ export class Dispatcher {
   ) {}
 
   handle(session: Session, frame: Frame): void {
-    const started = process.hrtime.bigint();
     session.lastActivity = this.clock.now();
     const command = frame.command;
     if (command === Command.PUSH_ACK) return this.pushAck(session, frame);
     if (command === Command.PONG) return; // a client answering a server PING: activity is all it means
+    const started = performance.now();
     if (!isRequestCommand(command)) {
       this.metrics.error(ResultCode.UNKNOWN_COMMAND);
       session.respondError(frame.serial, command, ResultCode.UNKNOWN_COMMAND, `unknown command ${command}`);
@@ -92,9 +92,9 @@ export class Dispatcher {
 
   /**
    * Handlers resolve only once what they wrote is durable (the store's writes do), so answering at once is safe.
-   * `started`: when the request's frame arrived (process.hrtime.bigint()), for the latency metrics.
+   * `started`: when the request's frame arrived (performance.now()), for the latency metrics.
    */
-  private answer(session: Session, frame: Frame, started: bigint, schema: DescMessage, value: unknown): void {
+  private answer(session: Session, frame: Frame, started: number, schema: DescMessage, value: unknown): void {
     if (session.closed) return;
     try {
       // encodePayload: a value that carries its own encoding (a send's ack from the SQLite worker) is not encoded again.
@@ -107,7 +107,7 @@ export class Dispatcher {
     if (frame.command === Command.MESSAGE_SEND && !(value as { duplicate?: boolean }).duplicate) this.metrics.acked(started);
   }
 
-  private answerError(session: Session, frame: Frame, started: bigint, err: unknown): void {
+  private answerError(session: Session, frame: Frame, started: number, err: unknown): void {
     let code: ResultCode;
     let message: string;
     let field = '';

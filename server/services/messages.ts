@@ -28,7 +28,7 @@ import { editMessage, hideMessage, reactToMessage } from '../operations/message-
 import type { AttachmentService } from './attachments';
 import type { Caller, ServiceDeps } from './deps';
 import { fail, invalid } from './errors';
-import { big, charLength, requireConversationRef, requireEmoji, requireId, requireText, toNumber } from './validate';
+import { big, longerThan, requireConversationRef, requireEmoji, requireId, requireText, toNumber } from './validate';
 
 export class MessageService {
   /** PUSH_ACKs waiting for the next turn of the event loop. */
@@ -47,7 +47,7 @@ export class MessageService {
     const files = req.attachments ?? [];
     // With files the text is an optional caption.
     if (req.text.length === 0 && files.length === 0) throw invalid('text', 'text is empty');
-    if (charLength(req.text) > config.maxTextLength) throw fail(ResultCode.MESSAGE_TOO_LARGE, `text exceeds ${config.maxTextLength} characters`);
+    if (longerThan(req.text, config.maxTextLength)) throw fail(ResultCode.MESSAGE_TOO_LARGE, `text exceeds ${config.maxTextLength} characters`);
     if (req.mentions.length > 100) throw invalid('mentions', 'too many mentions');
     const to = checkRef(req.to);
     const replyTo = toNumber('reply_to_msg_id', req.replyToMsgId);
@@ -71,7 +71,7 @@ export class MessageService {
   edit(caller: Caller, req: EditMessageRequest): Promise<void> {
     const { config } = this.deps;
     const msgId = requireId('msg_id', req.msgId);
-    if (charLength(req.text) > config.maxTextLength) throw fail(ResultCode.MESSAGE_TOO_LARGE, `text exceeds ${config.maxTextLength} characters`);
+    if (longerThan(req.text, config.maxTextLength)) throw fail(ResultCode.MESSAGE_TOO_LARGE, `text exceeds ${config.maxTextLength} characters`);
     if (req.mentions.length > 100) throw invalid('mentions', 'too many mentions');
     const mentions = req.mentions.map((m) => toNumber('mentions', m.userId));
     return this.deps.run.write(editMessage, { caller, msgId, text: req.text, mentions, editWindowMs: config.editWindowMs });

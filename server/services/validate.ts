@@ -4,11 +4,30 @@ import { invalid } from './errors';
 
 export const USERNAME_RE = /^[a-z0-9_.-]{3,32}$/;
 
-/** Length in code points, so a CJK or emoji character counts once. */
+/**
+ * Length in code points, so a CJK or emoji character counts once: the
+ * UTF-16 length less one for each surrogate pair (a lone surrogate counts
+ * once, as `for...of` counts it). A loop over char codes, where iterating
+ * the string allocated per character.
+ */
 export function charLength(s: string): number {
-  let n = 0;
-  for (const _ of s) n++;
+  let n = s.length;
+  for (let i = 0; i < s.length - 1; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0xd800 && c <= 0xdbff) {
+      const next = s.charCodeAt(i + 1);
+      if (next >= 0xdc00 && next <= 0xdfff) {
+        n--;
+        i++;
+      }
+    }
+  }
   return n;
+}
+
+/** More than `max` code points (a string of at most `max` UTF-16 units has no more code points than that: not counted). */
+export function longerThan(s: string, max: number): boolean {
+  return s.length > max && charLength(s) > max;
 }
 
 export function requireLength(field: string, value: string, min: number, max: number): string {
@@ -59,10 +78,13 @@ export function requireEmoji(field: string, value: string): string {
   return value;
 }
 
-/** Single-line display text: no control characters. */
+/** Single-line display text: no control characters (U+0000-U+001F, U+007F). */
 export function requireText(field: string, value: string, min: number, max: number): string {
   requireLength(field, value, min, max);
-  if (/[\u0000-\u001f\u007f]/.test(value)) throw invalid(field, `${field} must not contain control characters`);
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if (c < 0x20 || c === 0x7f) throw invalid(field, `${field} must not contain control characters`);
+  }
   return value;
 }
 

@@ -14,6 +14,7 @@ import {
   encodePayload,
   isRequestCommand,
   PushAckSchema,
+  pushAckSeq,
   requestSpecs,
   ResultCode,
   type Frame,
@@ -129,13 +130,18 @@ export class Dispatcher {
 
   private pushAck(session: Session, frame: Frame): void {
     if (!session.authenticated) return; // nothing was pushed to an anonymous session
-    const decoded = decodePayload(PushAckSchema, frame.payload);
-    if (!decoded.ok) {
-      this.metrics.error(ResultCode.MALFORMED_PAYLOAD);
-      session.closeWith(ResultCode.MALFORMED_PAYLOAD, decoded.error);
-      return;
+    let seq = pushAckSeq(frame.payload);
+    if (seq < 0) {
+      // Not the plain shape: the generic decoder judges it (and names what is wrong).
+      const decoded = decodePayload(PushAckSchema, frame.payload);
+      if (!decoded.ok) {
+        this.metrics.error(ResultCode.MALFORMED_PAYLOAD);
+        session.closeWith(ResultCode.MALFORMED_PAYLOAD, decoded.error);
+        return;
+      }
+      seq = Number(decoded.value.seq);
     }
     this.metrics.pushAcks.inc();
-    this.messages.pushAcked(session.userId, decoded.value.seq);
+    this.messages.pushAcked(session.userId, seq);
   }
 }

@@ -96,9 +96,10 @@ export class MessageService {
    * into at most one delivered receipt per conversation. Nothing is answered
    * to the client.
    */
-  pushAcked(userId: number, rawSeq: bigint): void {
-    if (rawSeq <= 0n || rawSeq > BigInt(Number.MAX_SAFE_INTEGER)) return;
-    this.acks.push({ userId, seq: Number(rawSeq) });
+  pushAcked(userId: number, seq: number): void {
+    // 0 and values from 2^53 (read from a uint64 as an inexact number) name no event.
+    if (!(seq > 0 && Number.isSafeInteger(seq))) return;
+    this.acks.push({ userId, seq });
     if (this.acks.length > 1) return; // a flush is already queued
     setImmediate(() => {
       const acks = this.acks;

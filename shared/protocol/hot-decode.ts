@@ -87,16 +87,16 @@ function conversationRef(buf: Uint8Array, pos: number, end: number): Conversatio
   return { $typeName: 'tern.v1.ConversationRef', type, id: BigInt(id) };
 }
 
-/** A message whose only field is uint64 field 1 (Mention.user_id, PushAck.seq) in `[pos, end)`: its value, or undefined. */
-function onlyUint64(buf: Uint8Array, pos: number, end: number): bigint | undefined {
+/** A message whose only field is uint64 field 1 (Mention.user_id, PushAck.seq) in `[pos, end)`: its value, or FAIL. */
+function onlyUint64(buf: Uint8Array, pos: number, end: number): number {
   let v = 0;
   while (pos < end) {
-    if (buf[pos++] !== 0x08) return undefined;
+    if (buf[pos++] !== 0x08) return FAIL;
     pos = varint(buf, pos, end);
-    if (pos === FAIL) return undefined;
+    if (pos === FAIL) return FAIL;
     v = value;
   }
-  return BigInt(v);
+  return v;
 }
 
 /** SendMessageRequest without attachments; undefined for anything the generic path must judge. */
@@ -127,8 +127,8 @@ export function decodeSendMessageRequest(buf: Uint8Array): SendMessageRequest | 
       if (to === undefined) return undefined;
     } else if (tag === 0x22) {
       const userId = onlyUint64(buf, pos, stop);
-      if (userId === undefined) return undefined;
-      mentions.push({ $typeName: 'tern.v1.Mention', userId });
+      if (userId === FAIL) return undefined;
+      mentions.push({ $typeName: 'tern.v1.Mention', userId: BigInt(userId) });
     } else {
       const s = utf8(buf, pos, stop);
       if (s === undefined) return undefined;
@@ -143,10 +143,19 @@ export function decodeSendMessageRequest(buf: Uint8Array): SendMessageRequest | 
   return request;
 }
 
+/**
+ * PushAck's seq as a number (the server keeps sequences as numbers), or -1
+ * when the payload is not the plain shape: the caller then decodes it the
+ * generic way. No object at all for the commonest frame a server receives.
+ */
+export function pushAckSeq(buf: Uint8Array): number {
+  return onlyUint64(buf, 0, buf.length);
+}
+
 /** PushAck { seq = 1 (uint64) }. */
 export function decodePushAck(buf: Uint8Array): PushAck | undefined {
-  const seq = onlyUint64(buf, 0, buf.length);
-  return seq === undefined ? undefined : { $typeName: 'tern.v1.PushAck', seq };
+  const seq = pushAckSeq(buf);
+  return seq === FAIL ? undefined : { $typeName: 'tern.v1.PushAck', seq: BigInt(seq) };
 }
 
 /** The hand-written decoder of a schema, if it has one (decodePayload tries it first). */

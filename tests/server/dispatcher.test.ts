@@ -80,4 +80,23 @@ describe('dispatcher', () => {
     expect(conn.closed).toBe(true);
     expect(conn.closeReason?.code).toBe(ResultCode.MALFORMED_PAYLOAD);
   });
+
+  it('hands each PUSH_ACK seq on as a number, whatever valid encoding it arrives in; 0 and values from 2^53 as such', () => {
+    const acked: Array<[number, number]> = [];
+    const metrics = new Metrics();
+    const messages = { pushAcked: (userId: number, seq: number) => acked.push([userId, seq]) } as unknown as MessageService;
+    const dispatcher = new Dispatcher({} as HandlerTable, messages, { now: () => 42 }, metrics, pino({ level: 'silent' }));
+    const conn = new MemoryConnection();
+    const session = new Session(1, conn, 0);
+    session.userId = 7;
+    const pushAck = (...payload: number[]) => dispatcher.handle(session, { serial: 1, command: Command.PUSH_ACK, code: 0, payload: Uint8Array.from(payload) });
+    pushAck(0x08, 0xac, 0x02); // 300, the plain shape (hand-decoded)
+    pushAck(0x08, 0xac, 0x82, 0x80, 0x00); // 300 padded to 5 bytes
+    pushAck(0x08, 0x05, 0xc0, 0x3e, 0x01); // 5 and an unknown varint field 1000: the generic decoder's
+    pushAck(0x08, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01); // 2^63: generic, inexact as a number
+    pushAck(); // seq 0
+    expect(acked.map(([, seq]) => seq)).toEqual([300, 300, 5, 2 ** 63, 0]);
+    expect(acked.every(([userId]) => userId === 7)).toBe(true);
+    expect(conn.closed).toBe(false);
+  });
 });

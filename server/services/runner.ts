@@ -30,11 +30,15 @@ export class Runner {
     private readonly clock: Clock,
   ) {}
 
-  async write<A, V>(op: WriteOperation<A, Written<V>>, args: A): Promise<V> {
-    const { value, pushes } = await this.store.write(op, args, this.clock.now()).catch(clientError);
+  /** Resolves with the operation's value once durable, its pushes delivered (a `then`, not an `async` function: two promises fewer per write). */
+  write<A, V>(op: WriteOperation<A, Written<V>>, args: A): Promise<V> {
+    return this.store.write(op, args, this.clock.now()).then(this.deliver, clientError) as Promise<V>;
+  }
+
+  private readonly deliver = ({ value, pushes }: Written<unknown>): unknown => {
     if (pushes.length > 0) this.notifier.pushEvents(pushes);
     return value;
-  }
+  };
 
   read<A, R>(op: ReadOperation<A, R>, args: A): Promise<R> {
     return this.store.read(op, args, this.clock.now()).catch(clientError);

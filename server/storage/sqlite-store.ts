@@ -32,7 +32,8 @@ export interface SqliteStoreOptions {
   onSyncError?: (err: unknown) => void;
 }
 
-type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
+/** How a job's caller hears its outcome: `ok` with the value, or not with the error (once durable, for a success). */
+export type JobCallback = (ok: boolean, valueOrError: unknown) => void;
 
 interface Job {
   op?: Operation<unknown, unknown>;
@@ -40,8 +41,10 @@ interface Job {
   now: number;
   /** Maintenance that needs the connection between batches (backup). */
   raw?: (db: Database) => unknown;
-  resolve(value: unknown): void;
-  reject(error: unknown): void;
+  done: JobCallback;
+  /** Its outcome in this batch: 0 not run (yet), 1 succeeded with `value`, 2 failed with `value` as the error. */
+  outcome: 0 | 1 | 2;
+  value: unknown;
 }
 
 export class SqliteStore implements Store {
@@ -88,16 +91,29 @@ export class SqliteStore implements Store {
   }
 
   write<A, R>(op: WriteOperation<A, R>, args: A, now: number): Promise<R> {
-    return this.enqueue({ op, args, now }) as Promise<R>;
+    return this.promised(op, args, now) as Promise<R>;
   }
 
   read<A, R>(op: ReadOperation<A, R>, args: A, now: number): Promise<R> {
-    return this.enqueue({ op, args, now }) as Promise<R>;
+    return this.promised(op, args, now) as Promise<R>;
+  }
+
+  /**
+   * `write` or `read` without a promise: `done` is called as the promise would settle (the SQLite worker's
+   * entry, which answers through its own channel and would only pay for a promise and its reactions).
+   */
+  submit(op: Operation<unknown, unknown>, args: unknown, now: number, done: JobCallback): void {
+    if (this.closed) {
+      done(false, new Error('store closed'));
+      return;
+    }
+    this.queue.push({ op, args, now, raw: undefined, done, outcome: 0, value: undefined });
+    this.schedule();
   }
 
   /** A consistent, compacted copy of the database (VACUUM INTO), taken between batches. */
   backup(file: string): Promise<void> {
-    return this.enqueue({ now: 0, raw: (db) => void db.prepare('VACUUM INTO ?').run(file) }) as Promise<void>;
+    return this.promised(undefined, undefined, 0, (db) => void db.prepare('VACUUM INTO ?').run(file)) as Promise<void>;
   }
 
   stats(): StoreStats {
@@ -116,10 +132,10 @@ export class SqliteStore implements Store {
     if (this.db.open) this.db.close();
   }
 
-  private enqueue(job: Omit<Job, 'resolve' | 'reject'>): Promise<unknown> {
+  private promised(op: Operation<unknown, unknown> | undefined, args: unknown, now: number, raw?: (db: Database) => unknown): Promise<unknown> {
     if (this.closed) return Promise.reject(new Error('store closed'));
     return new Promise((resolve, reject) => {
-      this.queue.push({ ...job, resolve, reject });
+      this.queue.push({ op, args, now, raw, done: (ok, value) => (ok ? resolve(value) : reject(value)), outcome: 0, value: undefined });
       this.schedule();
     });
   }
@@ -148,46 +164,47 @@ export class SqliteStore implements Store {
     const writes: Job[] = [];
     const others: Job[] = [];
     for (const job of jobs) (job.op?.kind === 'write' ? writes : others).push(job);
-    const outcomes = new Map<Job, Outcome>();
-    if (writes.length > 0) await this.commitWrites(writes, outcomes);
+    if (writes.length > 0) await this.commitWrites(writes);
     for (const job of others) {
       try {
-        outcomes.set(job, { ok: true, value: job.raw ? job.raw(this.db) : await job.op!.run(this.tx, job.args, job.now) });
+        succeed(job, job.raw ? job.raw(this.db) : await job.op!.run(this.tx, job.args, job.now));
       } catch (error) {
-        outcomes.set(job, { ok: false, error });
+        failed(job, error);
       }
     }
     // Failures may be told at once; results wait until what they rest on is on disk.
-    const settle = (job: Job) => {
-      const outcome = outcomes.get(job)!;
-      if (outcome.ok) job.resolve(outcome.value);
-      else job.reject(diskFullAsUnavailable(outcome.error));
-    };
-    for (const job of jobs) if (!outcomes.get(job)!.ok) settle(job);
-    const succeeded = jobs.filter((job) => outcomes.get(job)!.ok);
-    if (succeeded.length > 0) {
-      this.durability.afterDurable(
-        () => succeeded.forEach(settle),
-        (err) => succeeded.forEach((job) => job.reject(diskFullAsUnavailable(err))), // a failed WAL sync: nothing is acknowledged
-      );
+    let succeeded = 0;
+    for (const job of jobs) {
+      if (job.outcome === 1) succeeded++;
+      else job.done(false, diskFullAsUnavailable(job.value));
     }
+    if (succeeded === 0) return;
+    this.durability.afterDurable(
+      () => {
+        for (const job of jobs) if (job.outcome === 1) job.done(true, job.value);
+      },
+      (err) => {
+        // A failed WAL sync: nothing is acknowledged.
+        for (const job of jobs) if (job.outcome === 1) job.done(false, diskFullAsUnavailable(err));
+      },
+    );
   }
 
   /** One transaction for the batch: first without savepoints, again with one per operation if an operation failed. */
-  private async commitWrites(writes: Job[], outcomes: Map<Job, Outcome>): Promise<void> {
+  private async commitWrites(writes: Job[]): Promise<void> {
     try {
-      const failed = await this.runWrites(writes, outcomes, false);
+      const failed = await this.runWrites(writes, false);
       if (failed) {
         this.retriedBatches++;
-        await this.runWrites(writes, outcomes, true);
+        await this.runWrites(writes, true);
       }
     } catch (error) {
-      for (const job of writes) outcomes.set(job, { ok: false, error });
+      for (const job of writes) failed(job, error);
       return;
     }
     this.counts.batches++;
     // Operations committed (one that failed rolled back to its savepoint), as PostgreSQL counts them.
-    for (const job of writes) if (outcomes.get(job)!.ok) this.counts.jobs++;
+    for (const job of writes) if (job.outcome === 1) this.counts.jobs++;
     this.durability.noteCommit();
   }
 
@@ -196,7 +213,7 @@ export class SqliteStore implements Store {
    * the transaction back and the answer is true (nothing committed: run again with them). With savepoints, a
    * failing operation rolls back alone. Throws if the transaction as a whole failed (nothing of it stands).
    */
-  private async runWrites(writes: Job[], outcomes: Map<Job, Outcome>, savepoints: boolean): Promise<boolean> {
+  private async runWrites(writes: Job[], savepoints: boolean): Promise<boolean> {
     const { db, stmt, cache } = this;
     try {
       stmt.begin.run();
@@ -208,20 +225,20 @@ export class SqliteStore implements Store {
         try {
           const value = await job.op!.run(this.tx, job.args, job.now);
           if (savepoints) stmt.release.run();
-          outcomes.set(job, { ok: true, value });
+          succeed(job, value);
         } catch (error) {
           // SQLite may have rolled the whole transaction back (disk full, I/O error): then nothing of the batch stands.
           if (!db.inTransaction) throw error;
           if (!savepoints) {
             stmt.rollback.run();
             cache.rollback();
-            outcomes.clear();
+            for (const w of writes) w.outcome = 0;
             return true;
           }
           stmt.rollbackTo.run();
           stmt.release.run();
           cache.rollbackTo(mark);
-          outcomes.set(job, { ok: false, error });
+          failed(job, error);
         }
       }
       stmt.commit.run();
@@ -233,4 +250,14 @@ export class SqliteStore implements Store {
       throw error;
     }
   }
+}
+
+function succeed(job: Job, value: unknown): void {
+  job.outcome = 1;
+  job.value = value;
+}
+
+function failed(job: Job, error: unknown): void {
+  job.outcome = 2;
+  job.value = error;
 }

@@ -11,7 +11,7 @@ import { readFileSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import { operations } from '../operations/index';
 import { SqliteStore } from './sqlite-store';
-import type { ReadOperation, WriteOperation } from './store';
+import type { WriteOperation } from './store';
 import type { Written } from '../operations/operation';
 import { ByteReader, ByteWriter, hotCodecOf, STRUCTURED, writeResult, type HotCodec } from './worker-channel';
 import { packPayloads, toWire, type FromWorker, type Job, type Result, type ToWorker, type WorkerInit } from './worker-protocol';
@@ -98,19 +98,12 @@ function run(job: Job): void {
     reply({ id: job.id, ok: false, error: toWire(new Error(`no ${job.kind} operation named ${job.name} is registered`)) });
     return;
   }
-  const pending = op.kind === 'write' ? store.write(op as WriteOperation<unknown, unknown>, job.args, job.now) : store.read(op as ReadOperation<unknown, unknown>, job.args, job.now);
-  pending.then(
-    (value) => reply({ id: job.id, ok: true, value }),
-    (err: unknown) => reply({ id: job.id, ok: false, error: toWire(err) }),
-  );
+  store.submit(op, job.args, job.now, (ok, value) => reply(ok ? { id: job.id, ok: true, value } : { id: job.id, ok: false, error: toWire(value) }));
 }
 
 function runHot(codec: HotCodec<unknown, unknown>, id: number, now: number, args: unknown): void {
   const op = operations.get(codec.name) as WriteOperation<unknown, Written<unknown>>;
-  store.write(op, args, now).then(
-    (result) => replyHot(codec, id, result),
-    (err: unknown) => reply({ id, ok: false, error: toWire(err) }),
-  );
+  store.submit(op, args, now, (ok, value) => (ok ? replyHot(codec, id, value as Written<unknown>) : reply({ id, ok: false, error: toWire(value) })));
 }
 
 /** The jobs of one message, in the order they were submitted: the stream's entries, each tag 0 standing for the next listed job. */

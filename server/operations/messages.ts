@@ -19,6 +19,7 @@ import {
   ResultCode,
   SyncDomain,
   SyncEventSchema,
+  type Message,
 } from '../../shared/protocol';
 import { ConversationKind, type ConversationRow, type MessageRow, type Tx } from '../storage/store';
 import type { Caller } from '../services/deps';
@@ -84,30 +85,34 @@ export const REPUSH_WINDOW_MS = 10 * 60_000;
  * pushed again (`repushLatest`).
  */
 export const sendMessage = writeOperation('messages.send', async ({ tx, events, now }, a: SendArgs): Promise<SendAck> => {
-  const { caller } = a;
-  // The duplicate check and what a 1:1 send checks are read together: one round trip on PostgreSQL (the connection pipelines).
-  const [original, known] = await Promise.all([tx.messages.bySenderClientId(caller.userId, a.clientMsgId), readDirect(tx, caller.userId, a.to)]);
+  const { caller, to } = a;
+  // The duplicate check and the rows a 1:1 send checks (both friendship states, the conversation), read together in
+  // one await: one round trip on PostgreSQL (the connection pipelines); on SQLite every one of them is at hand.
+  const direct = to.type === ConversationType.DIRECT && to.id !== caller.userId;
+  const [original, mine, theirs, directConv] = await Promise.all([
+    tx.messages.bySenderClientId(caller.userId, a.clientMsgId),
+    direct ? tx.friends.get(caller.userId, to.id) : undefined,
+    direct ? tx.friends.get(to.id, caller.userId) : undefined,
+    direct ? tx.conversations.direct(caller.userId, to.id) : undefined,
+  ]);
   if (original) {
     if (now - original.sent_at <= REPUSH_WINDOW_MS) await repushLatest(tx, events, original);
     return ackOf(original, true);
   }
-  const { conv, participants, role } = await resolve(tx, caller, a.to, true, known);
-  const mentions = await checkMentions(tx, a.mentions, conv, role);
+  const known: DirectRows | undefined = direct ? { mine: mine?.state, theirs: theirs?.state, conv: directConv } : undefined;
+  const { conv, participants, role } = await resolve(tx, caller, to, true, known);
+  const mentions = a.mentions.length === 0 ? a.mentions : await checkMentions(tx, a.mentions, conv, role);
   if (a.replyTo !== 0) {
     const quoted = await tx.messages.byId(a.replyTo);
     if (!quoted || quoted.conv_id !== conv.id) throw invalid('reply_to_msg_id', 'the quoted message is not in this conversation');
   }
-  // Rendered for each participant when the events are flushed, once the row (and its id) exists.
-  const message: MessageHandle & { row?: MessageRow } = {
-    id: 0,
-    render: (viewer) => renderMessage(message.row!, conv, viewer),
-    encodeEvent: (seq, domain, viewer) => encodeTextMessageEvent(seq, domain, message.row!, conv, viewer),
-  };
-  const mine = events.appendMessage(caller.userId, SyncDomain.MESSAGES, message, caller.sessionId);
+  const message = new SentMessage(conv);
+  const sender = events.appendMessage(caller.userId, SyncDomain.MESSAGES, message, caller.sessionId);
   for (const userId of participants) if (userId !== caller.userId) events.appendMessage(userId, SyncDomain.MESSAGES, message);
   // The conversation's sequence, then the participants' (one lock order: conversation, then users ascending), in one round trip on PostgreSQL.
   const [convSeq] = await Promise.all([tx.conversations.nextSeq(conv.id), events.allocate()]);
-  const row: Omit<MessageRow, 'id' | 'recalled_by'> = {
+  const row: MessageRow = {
+    id: 0,
     conv_id: conv.id,
     conv_seq: convSeq,
     sender_id: caller.userId,
@@ -116,17 +121,31 @@ export const sendMessage = writeOperation('messages.send', async ({ tx, events, 
     text: a.text,
     mentions: mentions.join(','),
     reply_to: a.replyTo,
-    sender_seq: mine.seq,
+    sender_seq: sender.seq,
+    recalled_by: 0,
     attachments: a.attachments,
   };
-  message.id = await tx.messages.insert(row);
+  row.id = message.id = await tx.messages.insert(row);
   if (a.digests.length > 0) await tx.blobs.addReferences(message.id, a.digests);
-  message.row = { ...row, id: message.id, recalled_by: 0 };
-  return ackOf(message.row, false);
+  message.row = row;
+  return ackOf(row, false);
 }, {
   // Sends to one conversation all take its sequence: run them together where transactions run side by side.
   batchKey: (a) => (a.to.type === ConversationType.GROUP ? `g${a.to.id}` : `d${Math.min(a.caller.userId, a.to.id)}:${Math.max(a.caller.userId, a.to.id)}`),
 });
+
+/** A message being sent: rendered for each participant when the events are flushed, once its row (and id) exists. */
+class SentMessage implements MessageHandle {
+  id = 0;
+  row: MessageRow | undefined;
+  constructor(private readonly conv: ConversationRow) {}
+  render(viewerId: number): Message {
+    return renderMessage(this.row!, this.conv, viewerId);
+  }
+  encodeEvent(seq: number, domain: SyncDomain, viewerId: number): Uint8Array | undefined {
+    return encodeTextMessageEvent(seq, domain, this.row!, this.conv, viewerId);
+  }
+}
 
 /**
  * On a resend: pushes each participant's latest event again. A device that
@@ -252,8 +271,8 @@ export async function resolve(tx: Tx, caller: Caller, ref: Target, forSend: bool
   }
   const peer = ref.id;
   if (peer === caller.userId) throw invalid('conversation.id', 'cannot message yourself');
-  if (forSend) await requireFriendship(tx, caller.userId, peer, known);
-  else await requireUser(tx, peer);
+  if (!forSend) await requireUser(tx, peer);
+  else if (!known || !bothFriends(known)) await requireFriendship(tx, caller.userId, peer, known); // else nothing to wait for
   const conv = forSend ? (known?.conv ?? (await tx.conversations.ensureDirect(caller.userId, peer))) : await tx.conversations.direct(caller.userId, peer);
   if (!conv) throw fail(ResultCode.NOT_FOUND, 'no such conversation');
   return { conv, participants: [caller.userId, peer], role: GroupRole.UNSPECIFIED };
@@ -266,11 +285,16 @@ export async function resolve(tx: Tx, caller: Caller, ref: Target, forSend: bool
  * implies the user: users are disabled, never deleted). Runs on every 1:1 send.
  */
 async function requireFriendship(tx: Tx, userId: number, peer: number, known?: DirectRows): Promise<void> {
-  const { mine, theirs } = known ?? (await readFriendship(tx, userId, peer));
-  if (mine === FriendState.FRIEND && theirs === FriendState.FRIEND) return;
+  const rows = known ?? (await readFriendship(tx, userId, peer));
+  if (bothFriends(rows)) return;
+  const { mine, theirs } = rows;
   await requireUser(tx, peer);
   if (mine === FriendState.BLOCKED || theirs === FriendState.BLOCKED) throw fail(ResultCode.BLOCKED, 'blocked');
   if (mine !== FriendState.FRIEND || theirs !== FriendState.FRIEND) throw fail(ResultCode.NOT_FRIENDS, 'not friends');
+}
+
+function bothFriends({ mine, theirs }: Omit<DirectRows, 'conv'>): boolean {
+  return mine === FriendState.FRIEND && theirs === FriendState.FRIEND;
 }
 
 /** What a 1:1 send checks, read ahead: both friendship states and the conversation (undefined: not created yet). */
@@ -284,13 +308,6 @@ async function readFriendship(tx: Tx, userId: number, peer: number): Promise<Omi
   // Asked together: on PostgreSQL the two reads share a round trip (the connection pipelines).
   const [mine, theirs] = await Promise.all([tx.friends.get(userId, peer), tx.friends.get(peer, userId)]);
   return { mine: mine?.state, theirs: theirs?.state };
-}
-
-/** For a 1:1 send to someone else, the rows its checks need, read together; undefined for anything else. */
-async function readDirect(tx: Tx, userId: number, to: Target): Promise<DirectRows | undefined> {
-  if (to.type !== ConversationType.DIRECT || to.id === userId) return undefined;
-  const [friendship, conv] = await Promise.all([readFriendship(tx, userId, to.id), tx.conversations.direct(userId, to.id)]);
-  return { ...friendship, conv };
 }
 
 export async function checkMentions(tx: Tx, mentions: readonly number[], conv: ConversationRow, role: GroupRole): Promise<number[]> {

@@ -44,6 +44,16 @@ import type { CachedMap, SqliteCache } from './sqlite-cache';
 /** Entries per cached table (an entry is a few dozen bytes; the oldest are forgotten first). */
 const CACHE_LIMIT = 200_000;
 
+/**
+ * The cache key of a pair of ids (user and friend, the two users of a conversation, user and sequence): one
+ * number while both are integers below 2^26 (at most 2^52, exact), so no string is built and hashed per
+ * lookup; a string otherwise (never equal to a number, so the two forms cannot collide).
+ */
+export function pairKey(a: number, b: number): number | string {
+  // `x & 0x3ffffff` equals x only for an integer in [0, 2^26).
+  return (a & 0x3ffffff) === a && (b & 0x3ffffff) === b ? a * 0x4000000 + b : `${a},${b}`;
+}
+
 function one<T>(stmt: Statement, ...params: unknown[]): T | undefined {
   return stmt.get(...params) as T | undefined;
 }
@@ -175,8 +185,8 @@ interface MessageCaches {
   convHeads: CachedMap<number, number>;
   /** Message id -> its delivery ref, for messages inserted while the server runs. */
   messageRefs: CachedMap<number, DeliveryRef>;
-  /** "user,seq" -> the event's delivery ref. */
-  eventRefs: CachedMap<string, DeliveryRef>;
+  /** pairKey(user, seq) -> the event's delivery ref. */
+  eventRefs: CachedMap<number | string, DeliveryRef>;
 }
 
 class SqliteEvents implements EventsRepository {
@@ -198,7 +208,7 @@ class SqliteEvents implements EventsRepository {
       if ((heads.get(r.user_id) ?? 0) < r.seq) heads.set(r.user_id, r.seq);
       // The PUSH_ACK of this event will ask where it points; known now when the message was just written.
       const ref = r.ref === 0 ? null : messageRefs.get(r.ref);
-      if (ref !== undefined) eventRefs.set(`${r.user_id},${r.seq}`, ref);
+      if (ref !== undefined) eventRefs.set(pairKey(r.user_id, r.seq), ref);
     }
   }
   async list(userId: number, after: number, limit: number, domains: readonly number[]): Promise<EventRow[]> {
@@ -224,7 +234,7 @@ class SqliteEvents implements EventsRepository {
 /** Conversation rows never change once inserted, so they are cached by each key they are looked up by. */
 class SqliteConversations implements ConversationsRepository {
   private s;
-  private readonly byPair: CachedMap<string, ConversationRow>;
+  private readonly byPair: CachedMap<number | string, ConversationRow>;
   private readonly byGroup: CachedMap<number, ConversationRow>;
   private readonly byKey: CachedMap<number, ConversationRow>;
   constructor(
@@ -247,8 +257,7 @@ class SqliteConversations implements ConversationsRepository {
   async direct(a: number, b: number) {
     const lo = Math.min(a, b);
     const hi = Math.max(a, b);
-    const key = `${lo},${hi}`;
-    return this.byPair.get(key) ?? this.remember(one<ConversationRow>(this.s.direct, lo, hi));
+    return this.byPair.get(pairKey(lo, hi)) ?? this.remember(one<ConversationRow>(this.s.direct, lo, hi));
   }
   async ensureDirect(a: number, b: number): Promise<ConversationRow> {
     const found = await this.direct(a, b);
@@ -264,14 +273,15 @@ class SqliteConversations implements ConversationsRepository {
     return (await this.group(groupId))!;
   }
   async byId(id: number) { return this.byKey.get(id) ?? this.remember(one<ConversationRow>(this.s.byId, id)); }
-  async nextSeq(convId: number) { return (await this.seqHead(convId)) + 1; }
-  async seqHead(convId: number) { return this.heads.get(convId) ?? this.heads.set(convId, this.s.head.get(convId) as number); }
+  async nextSeq(convId: number) { return this.currentSeq(convId) + 1; }
+  async seqHead(convId: number) { return this.currentSeq(convId); }
+  private currentSeq(convId: number): number { return this.heads.get(convId) ?? this.heads.set(convId, this.s.head.get(convId) as number); }
   /** Caches a row found by any of its keys under all of them (not-found is not cached: the row may be inserted). */
   private remember(row: ConversationRow | undefined): ConversationRow | undefined {
     if (!row) return undefined;
     this.byKey.set(row.id, row);
     if (row.group_id !== null) this.byGroup.set(row.group_id, row);
-    else this.byPair.set(`${row.user_lo},${row.user_hi}`, row);
+    else this.byPair.set(pairKey(row.user_lo!, row.user_hi!), row);
     return row;
   }
 }
@@ -311,7 +321,7 @@ class SqliteMessages implements MessagesRepository {
   async byId(id: number) { return one<MessageRow>(this.s.byId, id); }
   async bySenderClientId(senderId: number, clientMsgId: string) { return one<MessageRow>(this.s.byClient, senderId, clientMsgId); }
   async deliveryRef(userId: number, seq: number) {
-    const cached = this.c.eventRefs.get(`${userId},${seq}`);
+    const cached = this.c.eventRefs.get(pairKey(userId, seq));
     if (cached !== undefined) return cached ?? undefined;
     return one<NonNullable<DeliveryRef>>(this.s.deliveryRef, userId, seq);
   }
@@ -340,8 +350,8 @@ class SqliteReactions implements ReactionsRepository {
 
 class SqliteFriends implements FriendsRepository {
   private s;
-  /** "user,friend" -> the row, null: none. */
-  private readonly rows: CachedMap<string, FriendRow | null>;
+  /** pairKey(user, friend) -> the row, null: none. */
+  private readonly rows: CachedMap<number | string, FriendRow | null>;
   constructor(db: Database, cache: SqliteCache) {
     this.rows = cache.map(CACHE_LIMIT);
     this.s = {
@@ -356,14 +366,14 @@ class SqliteFriends implements FriendsRepository {
     };
   }
   async get(userId: number, friendId: number) {
-    const key = `${userId},${friendId}`;
+    const key = pairKey(userId, friendId);
     const cached = this.rows.get(key);
     if (cached !== undefined) return cached ?? undefined;
     return this.rows.set(key, one<FriendRow>(this.s.get, userId, friendId) ?? null) ?? undefined;
   }
   async set(userId: number, friendId: number, state: number, since: number) {
     this.s.set.run(userId, friendId, state, since);
-    this.rows.set(`${userId},${friendId}`, { user_id: userId, friend_id: friendId, state, since });
+    this.rows.set(pairKey(userId, friendId), { user_id: userId, friend_id: friendId, state, since });
   }
   async ids(userId: number, state: number) { return pluckIds(this.s.ids, userId, state); }
   async request(id: number) { return one<FriendRequestRow>(this.s.request, id); }

@@ -2,6 +2,7 @@
 // rollback (to an operation's mark, or whole), kept by a commit; a map forgets its oldest half past its limit.
 import { describe, expect, it } from 'vitest';
 import { SqliteCache } from '../../server/storage/sqlite-cache';
+import { pairKey } from '../../server/storage/sqlite-repos';
 
 describe('SqliteCache', () => {
   it('undoes an operation, then a transaction; keeps what was committed', () => {
@@ -71,5 +72,24 @@ describe('SqliteCache', () => {
     }
     expect(iterated).toBe(0);
     expect(map.size).toBeLessThanOrEqual(1000);
+  });
+
+  it('keys a pair of ids by one exact number while both fit in 26 bits, by a string otherwise, never colliding', () => {
+    expect(pairKey(1, 2)).toBe(1 * 2 ** 26 + 2);
+    expect(pairKey(2 ** 26 - 1, 2 ** 26 - 1)).toBe(2 ** 52 - 1);
+    expect(pairKey(2 ** 26, 5)).toBe(`${2 ** 26},5`);
+    expect(pairKey(5, 2 ** 40)).toBe(`5,${2 ** 40}`);
+    // Not a non-negative integer: a string, so (0.5, x) or (1, -1) cannot land on another pair's number.
+    expect(pairKey(1, -1)).toBe('1,-1');
+    expect(pairKey(0.5, 3)).toBe('0.5,3');
+    const pairs = [
+      [1, 2],
+      [2, 1],
+      [0, 2 ** 26 + 2], // 1 * 2^26 + 2 as a sum, but out of range: a string
+      [1, 2 ** 26],
+      [2 ** 26, 1],
+      [1, 0],
+    ] as const;
+    expect(new Set(pairs.map(([a, b]) => pairKey(a, b))).size).toBe(pairs.length);
   });
 });

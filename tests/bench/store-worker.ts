@@ -9,7 +9,13 @@
  * (the calling thread's from /proc/thread-self/schedstat, the worker's from
  * its own report, `threadCpuSeconds`).
  *
- *   npm run bench -- store-worker [--rounds 60] [--per-pair 3] [--repeat 3] [--durability group-fsync|off]
+ * The warm-up sends `--warmup-messages` first (default 90,000), so that the
+ * worker's row caches are as full as a server's that has run for a while
+ * (past their limit, forgetting entries) and the tables are not tiny: a
+ * fresh store measured alone hid a cost that grew with the caches (a full
+ * map's eviction, sqlite-cache.ts).
+ *
+ *   npm run bench -- store-worker [--rounds 60] [--per-pair 3] [--repeat 3] [--warmup-messages 90000] [--durability group-fsync|off]
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -27,7 +33,7 @@ const TEXT = 'hello there, this is a message of about a hundred bytes for the be
 const threadMicros = () => Number(readFileSync('/proc/thread-self/schedstat', 'utf8').split(' ')[0]) / 1000;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-async function measure(rounds: number, perPair: number, durability: DurabilityMode): Promise<{ messages: number; eventLoopMicrosPerMessage: number; workerMicrosPerMessage: number }> {
+async function measure(rounds: number, perPair: number, warmupMessages: number, durability: DurabilityMode): Promise<{ messages: number; eventLoopMicrosPerMessage: number; workerMicrosPerMessage: number }> {
   const dir = mkdtempSync(join(tmpdir(), 'tern-bench-store-'));
   const file = join(dir, 'server.db');
   const setup = SqliteStore.open(file, { durability: 'off' });
@@ -58,7 +64,8 @@ async function measure(rounds: number, perPair: number, durability: DurabilityMo
   };
   // The worker reports its CPU twice a second: wait for a fresh report.
   const workerMicros = async () => (await sleep(700), await round(0), (store.stats().threadCpuSeconds ?? Number.NaN) * 1e6);
-  for (let i = 0; i < 10; i++) await round(perPair); // warm-up
+  const warmupRounds = Math.max(10, Math.ceil(warmupMessages / (perPair * PAIRS)));
+  for (let i = 0; i < warmupRounds; i++) await round(perPair);
   const w0 = await workerMicros();
   const m0 = threadMicros();
   let messages = 0;
@@ -78,10 +85,11 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
   const rounds = Number(value('--rounds', '60'));
   const perPair = Number(value('--per-pair', '3'));
   const repeat = Number(value('--repeat', '3'));
+  const warmupMessages = Number(value('--warmup-messages', '90000'));
   const durability = value('--durability', 'group-fsync') as DurabilityMode;
   const runs = [];
   for (let i = 0; i < repeat; i++) {
-    const r = await measure(rounds, perPair, durability);
+    const r = await measure(rounds, perPair, warmupMessages, durability);
     console.log(`run ${i + 1}: ${r.messages} messages, event loop ${r.eventLoopMicrosPerMessage} µs, SQLite worker ${r.workerMicrosPerMessage} µs per message`);
     runs.push(r);
   }
@@ -91,5 +99,5 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
     workerMicrosPerMessage: median(runs.map((r) => r.workerMicrosPerMessage)),
   };
   console.log(`median: event loop ${summary.eventLoopMicrosPerMessage} µs, SQLite worker ${summary.workerMicrosPerMessage} µs per message (load average ${(await import('node:os')).loadavg().map((x) => x.toFixed(1)).join(' ')})`);
-  return { options: { rounds, perPair, repeat, durability, pairs: PAIRS }, loadAverage: (await import('node:os')).loadavg(), summary, runs };
+  return { options: { rounds, perPair, repeat, warmupMessages, durability, pairs: PAIRS }, loadAverage: (await import('node:os')).loadavg(), summary, runs };
 }

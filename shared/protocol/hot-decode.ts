@@ -61,7 +61,9 @@ function utf8(buf: Uint8Array, pos: number, end: number): string | undefined {
   if (pos === end) return '';
   strictUtf8 ??= new (globalThis as unknown as { TextDecoder: TextDecoderClass }).TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
   try {
-    return strictUtf8.decode(buf.subarray(pos, end));
+    // A plain view, not `subarray`: on a Node Buffer (what the transport hands over) that builds a Buffer through
+    // its species constructor, measurably dearer than the decode's own work for a short string.
+    return strictUtf8.decode(new Uint8Array(buf.buffer, buf.byteOffset + pos, end - pos));
   } catch {
     return undefined;
   }

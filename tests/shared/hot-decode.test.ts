@@ -113,6 +113,10 @@ describe('decodeSendMessageRequest', () => {
         // It takes every plain request (values below 2^53), and leaves the rest to the generic path.
         expect(hot !== undefined).toBe(plain);
         expectSameAsGeneric(SendMessageRequestSchema, hot, bytes);
+        // As the transport hands it over: a view into a larger Node Buffer (a record's plaintext), not at offset 0.
+        const record = Buffer.alloc(bytes.length + 7, 0xff);
+        record.set(bytes, 3);
+        expect(decodeSendMessageRequest(record.subarray(3, 3 + bytes.length))).toStrictEqual(hot);
       }),
       { numRuns: 5000 },
     );

@@ -3,7 +3,7 @@
  * user with its own temp data directory, one Chromium browser context per
  * user. Helpers drive the UI the way a person would (labels, buttons, keys).
  */
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, afterEach, beforeAll, expect } from 'vitest';
@@ -12,6 +12,7 @@ import type { ServerEndpoint } from '../../shared/ipc';
 import { startServer, type RunningServer } from '../../server/index';
 import type { Timings } from '../../electron/core/timings';
 import { startWebShell, startWebShellCore, type WebShell } from '../../electron/web-shell/index';
+import type { CoreThreadLog } from '../../electron/host/core-thread';
 import { silentLog } from '../../electron/web-shell/log';
 import { startFaultProxy, type FaultProxy } from '../chaos/support/fault-proxy';
 
@@ -23,6 +24,21 @@ export const chromiumFlags = [
   '--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
   '--no-first-run', '--disable-sync', '--disable-quic', '--disable-dev-shm-usage',
 ];
+
+/**
+ * TERN_E2E_LOG_DIR=DIR keeps the logs a flake's post-mortem needs: the
+ * server's records (level info) on stderr, each user's core records in
+ * DIR/<name>-core.log (JSON lines with the time). Unset: both silent.
+ */
+const logDir = process.env.TERN_E2E_LOG_DIR;
+
+function coreLog(name: string): CoreThreadLog | undefined {
+  if (!logDir) return undefined;
+  mkdirSync(logDir, { recursive: true });
+  const file = join(logDir, `${name}-core.log`);
+  const write = (level: string) => (obj: object, msg?: string) => appendFileSync(file, `${JSON.stringify({ t: new Date().toISOString(), level, msg, ...obj })}\n`);
+  return { debug: write('debug'), info: write('info'), warn: write('warn'), error: write('error') };
+}
 
 export function launchBrowser(): Promise<Browser> {
   selectors.setTestIdAttribute('data-test');
@@ -57,7 +73,7 @@ export async function startTestServer(opts: { blobProxy?: boolean } = {}): Promi
   const blobPublicUrl = blobProxy ? { blobPublicUrl: `http://127.0.0.1:${blobProxy.port}` } : {};
   // The blob service keeps its port across a restart too (a resumed upload goes back to it).
   const options = (port: number, blobPort = 0) => ({
-    host: '127.0.0.1', port, blobPort, dataDir, logLevel: 'silent' as const, scrypt: { N: 1024, r: 8, p: 1 }, shutdownGraceMs: 200, ...blobPublicUrl,
+    host: '127.0.0.1', port, blobPort, dataDir, logLevel: logDir ? ('info' as const) : ('silent' as const), scrypt: { N: 1024, r: 8, p: 1 }, shutdownGraceMs: 200, ...blobPublicUrl,
   });
   let server = await startServer(options(0));
   blobProxy?.retarget({ host: '127.0.0.1', port: server.blobPort });
@@ -105,7 +121,13 @@ export async function openUser(browser: Browser, name: string, servers: ServerEn
   const shell = await startWebShell({
     log: silentLog,
     // As in the product: the core on a worker thread of the web shell's process.
-    coreFactory: () => startWebShellCore({ dataDir, defaultServers: servers, deviceName: `e2e-${name}`, timings: { backoffInitialMs: 300, backoffMaxMs: 2000, ...opts.timings } }),
+    coreFactory: () => {
+      const log = coreLog(name);
+      return startWebShellCore({
+        dataDir, defaultServers: servers, deviceName: `e2e-${name}`, timings: { backoffInitialMs: 300, backoffMaxMs: 2000, ...opts.timings },
+        ...(log ? { log, logLevel: 'info' as const } : {}),
+      });
+    },
   });
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, locale: opts.locale ?? 'en-US', colorScheme: opts.colorScheme ?? 'light' });
   const page = await context.newPage();

@@ -106,7 +106,12 @@ class Pipe {
   private write(chunk: Buffer): void {
     if (this.connection.frozen || this.to.destroyed) return;
     this.proxy.bytes += chunk.length;
-    this.to.write(chunk);
+    // A receiver that does not keep up pushes back on the sender, as over a real link (instead of the proxy
+    // buffering everything the sender has).
+    if (!this.to.write(chunk) && !this.from.isPaused()) {
+      this.from.pause();
+      this.to.once('drain', () => this.from.resume());
+    }
   }
 
   /** True while chunks wait for their time (latency, bandwidth). */
@@ -292,8 +297,10 @@ export class FaultProxy {
     const c = new ProxiedConnection(this, client, upstream);
     this.live.add(c);
     // A clean close waits for the client's queue (endWhenDelivered ends it); an error closes it at once.
+    // Bytes still in the client socket's buffer count as queued too: a slow reader (a loaded client) can have megabytes
+    // there when the server finishes, and destroying the socket then cut a complete download short ('aborted').
     upstream.on('close', (hadError) => {
-      if (!c.frozen && (hadError || !c.down.delivering)) client.destroy();
+      if (!c.frozen && (hadError || (!c.down.delivering && client.writableLength === 0))) client.destroy();
     });
   }
 

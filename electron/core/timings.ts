@@ -32,7 +32,7 @@ export interface Timings {
   syncPageSize: number;
   /** A file transfer with no byte moving either way for this long is cut (and resumed by its retry). */
   transferStallMs: number;
-  /** A download cut by the network is retried after this, then 3x and 8x as long (resuming each time). */
+  /** A cut download is retried after this, then 2, 4, 8 and 15 times as long (resuming each time; attachments/transfers.ts). */
   transferRetryMs: number;
 }
 

@@ -162,6 +162,7 @@ export const en = {
     caption: 'Add a caption… (Enter to send)', photo: '[Photo]', photos: '[{n} photos]', file: '[File] {name}', files: '[{n} files] {name}',
     download: 'Download', cancel: 'Cancel', open: 'Open', saveAs: 'Save as…', save: 'Save', showInFolder: 'Show in folder',
     progress: '{done} of {total}', uploading: 'Uploading', downloading: 'Downloading', failed: 'Could not load',
+    waitingConnection: 'Waiting for the connection…', retrying: 'The server is not answering, trying again…',
     picture: 'Picture {name}', viewer: 'Picture viewer', next: 'Next picture', previous: 'Previous picture',
     zoomIn: 'Zoom in', zoomOut: 'Zoom out', tooLarge: 'Larger than {max}: the server does not take it.', counter: '{i} of {n}',
     dangerous: 'This file can run programs on your computer. Open it only if you trust the sender.',

@@ -160,6 +160,7 @@ export const zhCN: MessageSchema = {
     caption: '添加说明…（按 Enter 发送）', photo: '[图片]', photos: '[{n} 张图片]', file: '[文件] {name}', files: '[{n} 个文件] {name}',
     download: '下载', cancel: '取消', open: '打开', saveAs: '另存为…', save: '保存', showInFolder: '在文件夹中显示',
     progress: '{done} / {total}', uploading: '正在上传', downloading: '正在下载', failed: '无法加载',
+    waitingConnection: '正在等待连接…', retrying: '服务器暂无响应，正在重试…',
     picture: '图片 {name}', viewer: '图片查看器', next: '下一张', previous: '上一张',
     zoomIn: '放大', zoomOut: '缩小', tooLarge: '超过 {max}，服务器不接受。', counter: '第 {i} 张，共 {n} 张',
     dangerous: '此文件可以在你的电脑上运行程序。只有在信任发送者时才打开。',

@@ -8,7 +8,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import {
-  acceptFriendRequest, chatWith, launchBrowser, openConversation, openUser, register, removeDir, sendFriendRequest, shot, shotOnFailure,
+  acceptFriendRequest, chatWith, launchBrowser, openConversation, openUser, pickFile, register, removeDir, sendFriendRequest, shot, shotOnFailure,
   startTestServer, type TestServer, type User,
 } from './harness';
 
@@ -308,3 +308,31 @@ describe('files and storage in settings', () => {
     await card.getByTestId('attachment-save').waitFor({ timeout: 30_000 });
   });
 });
+
+describe('a download while the server restarts', () => {
+  it('waits for the connection, says so, and finishes once the server is back (no "Could not load")', async () => {
+    await chatWith(alice.page, 'Bob');
+    await pickFile(alice.page, 'manual.pdf', 'application/pdf', 6 * 1024 * 1024, 77);
+    await expect.poll(() => alice.page.getByTestId('composer-file').first().getAttribute('data-state'), { timeout: 60_000 }).toBe('ready');
+    await alice.page.getByTestId('send').click();
+    await openConversation(bob.page, 'Alice');
+    const card = lastMessage(bob.page).getByTestId('attachment-file').filter({ hasText: 'manual.pdf' });
+    await card.waitFor({ timeout: 60_000 });
+
+    // Held to 1 MB/s, the download is still going when the server stops.
+    server.blobProxy!.shape({ bytesPerSec: 1_000_000 });
+    await card.getByTestId('attachment-download').click();
+    await expect.poll(async () => Number((await card.getByRole('progressbar').getAttribute('aria-valuenow').catch(() => null)) ?? 0), { timeout: 60_000 }).toBeGreaterThanOrEqual(5);
+    await server.stop();
+    await card.getByTestId('transfer-waiting').waitFor({ timeout: 60_000 });
+    expect(await card.getByTestId('attachment-failed').count()).toBe(0);
+    await shot(bob.page, '73-attach-download-waits-for-server');
+
+    server.blobProxy!.shape({});
+    await server.restart();
+    await card.getByTestId('attachment-save').waitFor({ timeout: 90_000 });
+    expect(await card.getByTestId('attachment-failed').count()).toBe(0);
+    await shot(bob.page, '74-attach-download-finished-after-restart');
+  });
+});
+

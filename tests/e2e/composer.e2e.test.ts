@@ -8,7 +8,7 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import { allMessageTexts, chatWith, openConversation, shot, twoFriends, waitForMessage } from './harness';
+import { allMessageTexts, chatWith, openConversation, pickFile, shot, twoFriends, waitForMessage } from './harness';
 
 const t = twoFriends();
 beforeAll(() => chatWith(t.alice.page, 'Bob'));
@@ -37,13 +37,7 @@ describe('the composer under fast typing', () => {
 
   it('a file, a reply and the texts right behind them: each Enter sends what the composer held, in order', async () => {
     // A 6 MiB file, given to the picker: it is still being handed to the core when Enter is pressed.
-    await t.alice.page.evaluate((size) => {
-      const dt = new DataTransfer();
-      dt.items.add(new File([new Uint8Array(size).fill(65)], 'plans.bin', { type: 'application/octet-stream' }));
-      const input = document.querySelector<HTMLInputElement>('[data-test="file-input"]')!;
-      input.files = dt.files;
-      input.dispatchEvent(new Event('change', { bubbles: true }));
-    }, 6 * 1024 * 1024);
+    await pickFile(t.alice.page, 'plans.bin', 'application/octet-stream', 6 * 1024 * 1024);
     await t.alice.page.getByTestId('composer-file').waitFor();
     await t.alice.page.getByTestId('composer').click();
     await typeAndEnter(t.alice.page, 'the plans, as a file');

@@ -241,6 +241,17 @@ export async function closeAll(browser: Browser | undefined, server: TestServer 
   if (server) removeDir(server.dataDir);
 }
 
+/** Gives the composer's file picker a file made in the page (`size` bytes of `fill`), as if the user had picked it. */
+export async function pickFile(page: Page, name: string, type: string, size: number, fill = 65): Promise<void> {
+  await page.evaluate(([n, t, bytes, f]) => {
+    const dt = new DataTransfer();
+    dt.items.add(new File([new Uint8Array(bytes).fill(f)], n, { type: t }));
+    const input = document.querySelector<HTMLInputElement>('[data-test="file-input"]')!;
+    input.files = dt.files;
+    input.dispatchEvent(new Event('change', { bubbles: true }));
+  }, [name, type, size, fill] as const);
+}
+
 /** Opens the 1:1 chat with a friend from the contacts pane. */
 export async function chatWith(page: Page, nickname: string): Promise<void> {
   await page.getByTestId('nav-contacts').click();

@@ -101,7 +101,7 @@ describe('attachments store', () => {
 });
 
 describe('a file card', () => {
-  it('a failed download says so and offers Retry, which downloads again', async () => {
+  it('a download waiting to go on says why; a failed one says so and offers Retry, which downloads again', async () => {
     const env = setupEnv({ downloadAttachment: () => undefined });
     const store = useAttachmentsStore();
     store.bind();
@@ -115,6 +115,17 @@ describe('a file card', () => {
     await flush();
     expect(card.find('[data-test="attachment-download"]').exists()).toBe(false);
     expect(card.find('[data-test="transfer"]').exists()).toBe(true);
+
+    // Cut and waiting to go on: it says why, no failure, no Retry yet.
+    env.fake.emit('transferProgress', { ...p, state: 'queued', error: { code: 'OFFLINE', message: 'x' } });
+    await flush();
+    expect(card.get('[data-test="transfer-waiting"]').text()).toBe('Waiting for the connection…');
+    expect(card.find('[data-test="attachment-failed"]').exists()).toBe(false);
+    expect(card.find('[data-test="attachment-download"]').exists()).toBe(false);
+    env.fake.emit('transferProgress', { ...p, state: 'queued', error: { code: 'UNAVAILABLE', message: 'x' } });
+    await flush();
+    expect(card.get('[data-test="transfer-waiting"]').text()).toBe('The server is not answering, trying again…');
+    expect(card.find('[data-test="transfer-cancel"]').exists()).toBe(true);
 
     env.fake.emit('transferProgress', { ...p, state: 'failed', error: { code: 'UNAVAILABLE', message: 'x' } });
     await flush();

@@ -11,8 +11,10 @@
  *   retry policy: an upload that fails transiently is retried as the message
  *   is, and OFFLINE (no connection to ask for a token) waits for the link.
  * - Downloads of the same file are joined (one transfer, every asker told);
- *   transient failures are retried a few times with back-off, resuming from
- *   the verified prefix on disk.
+ *   what may pass (a cut, a 5xx, the server restarting) is retried, resuming
+ *   from the verified prefix on disk: while the core has no connection the
+ *   download waits for it, otherwise it backs off (DownloadRetry). Waiting,
+ *   it shows `queued` with the error that holds it up.
  * - Progress: `transferProgress` events, at most every PROGRESS_EVERY_MS per
  *   transfer, plus every change of state.
  * - The cache: after each download, least recently used complete files go
@@ -49,8 +51,21 @@ const MAX_DOWNLOADS = 3;
 const PROGRESS_EVERY_MS = 150;
 /** A download's verified prefix is recorded at most this often (each record is a durable commit). */
 const RECORD_VERIFIED_EVERY = 8 * 1024 * 1024;
-/** Download retries after a cut, as multiples of timings.transferRetryMs. */
-const DOWNLOAD_RETRY_FACTORS = [1, 3, 8];
+/**
+ * Download retries while connected, as multiples of timings.transferRetryMs
+ * (1, 2, 4, 8, 15 s by default: 30 s of a blob service that does not answer
+ * before the download fails). The count starts again whenever an attempt got
+ * further into the file: a download that keeps moving is never given up.
+ */
+const DOWNLOAD_RETRY_FACTORS = [1, 2, 4, 8, 15];
+/**
+ * While the core has no connection (the server restarting, the network
+ * gone), a cut download waits for it, checking every transferRetryMs, up to
+ * this many times that (5 minutes by default), then fails with OFFLINE.
+ */
+const DOWNLOAD_OFFLINE_WAIT_FACTOR = 300;
+/** Failures worth another attempt of a download (everything else, such as FILE_DAMAGED or NOT_FOUND, ends it). */
+const DOWNLOAD_TRANSIENT = new Set(['UNAVAILABLE', 'OFFLINE', 'TIMEOUT']);
 const MIB = 1024 * 1024;
 
 export interface TransferDeps {
@@ -239,7 +254,8 @@ export class Transfers implements Disposable {
       this.update(run, { state: 'running' }, true);
       const path = await store.ensureDirOf(ref.digest);
       let recorded = 0;
-      for (let attempt = 0; ; attempt++) {
+      const retry = new DownloadRetry(this.deps.timings.transferRetryMs, this.deps.clock);
+      for (;;) {
         try {
           await downloadFile({
             path,
@@ -253,6 +269,7 @@ export class Transfers implements Disposable {
             },
             onProgress: (bytes) => this.update(run, { bytes }),
             onVerified: (bytes) => {
+              retry.verified = bytes;
               if (bytes - recorded < RECORD_VERIFIED_EVERY && bytes < ref.cipherSize) return;
               recorded = bytes;
               cache.localFiles.setHave(ref.digest, ref.cipherSize, bytes);
@@ -265,11 +282,15 @@ export class Transfers implements Disposable {
           break;
         } catch (err) {
           const error = transferError(err);
-          const factor = DOWNLOAD_RETRY_FACTORS[attempt];
-          if (error.code !== 'UNAVAILABLE' || factor === undefined || !this.deps.link()) throw err;
-          const delay = factor * this.deps.timings.transferRetryMs;
-          this.deps.log.info({ code: error.code, attempt: attempt + 1 }, 'download: retrying');
+          const connected = this.deps.link() !== undefined;
+          const delay = DOWNLOAD_TRANSIENT.has(error.code) ? retry.next(connected) : undefined;
+          if (delay === undefined) throw err;
+          this.deps.log.info({ code: error.code, reason: error.message, connected, failures: retry.failures, delayMs: delay }, 'download: retrying');
+          const waiting = connected ? error : new CoreError('OFFLINE', 'waiting for the connection to the server');
+          this.update(run, { state: 'queued', error: waiting.info }, true);
           await this.sleep(delay, run.controller.signal);
+          delete run.progress.error;
+          this.update(run, { state: 'running' }, true);
         }
       }
       cache.localFiles.putComplete(ref.digest, ref.cipherSize, false);
@@ -523,6 +544,35 @@ export class Transfers implements Disposable {
       };
       signal.addEventListener('abort', stop, { once: true });
     });
+  }
+}
+
+/** When a cut download tries again (DOWNLOAD_RETRY_FACTORS while connected, DOWNLOAD_OFFLINE_WAIT_FACTOR while not). */
+export class DownloadRetry {
+  /** Bytes verified so far (the download's `onVerified`). */
+  verified = 0;
+  /** Failures in a row while connected that got no further into the file. */
+  failures = 0;
+  private verifiedAtFailure = -1;
+  private offlineSince: number | undefined;
+
+  constructor(
+    private readonly unitMs: number,
+    private readonly clock: Clock,
+  ) {}
+
+  /** The wait before the next attempt, or undefined when the download should fail now. */
+  next(connected: boolean): number | undefined {
+    const now = this.clock.now();
+    if (!connected) {
+      this.offlineSince ??= now;
+      return now - this.offlineSince < DOWNLOAD_OFFLINE_WAIT_FACTOR * this.unitMs ? this.unitMs : undefined;
+    }
+    this.offlineSince = undefined;
+    if (this.verified > this.verifiedAtFailure) this.failures = 0;
+    this.verifiedAtFailure = this.verified;
+    const factor = DOWNLOAD_RETRY_FACTORS[this.failures++];
+    return factor === undefined ? undefined : factor * this.unitMs;
   }
 }
 

@@ -71,9 +71,10 @@ function cutAtHalf(core: ClientCore, cut: (p: TransferProgress) => void): { uplo
 
 /**
  * A relay in front of the blob service that, while held, stops reading from
- * the client after `holdAfter` bytes: the client's socket fills and its
- * upload stays in the middle, whatever the machine's speed (on an idle
- * machine loopback would finish a 24 MiB upload before a cut could land).
+ * the client (`up`, an upload) or from the server (`down`, a download) after
+ * `holdAfter` bytes that way: the sender's socket fills and the transfer
+ * stays in the middle, whatever the machine's speed (on an idle machine
+ * loopback would finish 24 MiB before a cut could land).
  */
 interface HoldingRelay {
   port: number;
@@ -82,7 +83,7 @@ interface HoldingRelay {
   release(): void;
   stop(): Promise<void>;
 }
-async function holdingRelay(target: number, holdAfter: number): Promise<HoldingRelay> {
+async function holdingRelay(target: number, holdAfter: number, direction: 'up' | 'down' = 'up'): Promise<HoldingRelay> {
   let held = true;
   let forwarded = 0;
   const paused = new Set<Socket>();
@@ -94,15 +95,16 @@ async function holdingRelay(target: number, holdAfter: number): Promise<HoldingR
       s.on('error', () => undefined);
       s.on('close', () => sockets.delete(s));
     }
-    client.on('data', (chunk: Buffer) => {
-      upstream.write(chunk);
+    const [from, to] = direction === 'up' ? [client, upstream] : [upstream, client];
+    from.on('data', (chunk: Buffer) => {
+      to.write(chunk);
       forwarded += chunk.length;
       if (held && forwarded >= holdAfter) {
-        client.pause();
-        paused.add(client);
+        from.pause();
+        paused.add(from);
       }
     });
-    upstream.pipe(client);
+    to.pipe(from);
     client.on('close', () => upstream.destroy());
     upstream.on('close', () => client.destroy());
   });
@@ -130,6 +132,13 @@ async function killOnceStored(server: ChildServer, uploads: string): Promise<voi
     return stored >= 1024 * 1024;
   }, 'the server to store part of the upload', 60_000);
   server.signal('SIGKILL');
+}
+
+/** Disposes the cores, then stops the server and the relay. */
+async function closeAll(cores: ClientCore[], server: { stop(): Promise<void> }, relay: HoldingRelay): Promise<void> {
+  for (const core of cores) await core.dispose();
+  await server.stop();
+  await relay.stop();
 }
 
 async function arrives(core: ClientCore, key: ConversationKey, id: string): Promise<MessageView> {
@@ -167,10 +176,7 @@ describe('an upload cut half way resumes', () => {
       // Once: the resend after the crash did not make a second message.
       expect((await bob.loadMessages({ key: toAlice })).messages.filter((m) => m.attachments).length).toBe(1);
     } finally {
-      await alice.dispose();
-      await bob.dispose();
-      await server.stop();
-      await relay.stop();
+      await closeAll([alice, bob], server, relay);
     }
   }, 120_000);
 
@@ -262,6 +268,52 @@ describe('an upload cut half way resumes', () => {
       await bob.dispose();
       await s.server.close();
       await relay.stop();
+    }
+  }, 120_000);
+});
+
+describe('a download cut half way goes on', () => {
+  it('after the server crashes and comes back: it waits for the connection (and says so), then finishes, never failing', async () => {
+    const dir = join(root, 'download-crash');
+    const size = 4 * 1024 * 1024;
+    const file = noise(size, 7);
+    const filePath = join(root, 'download.bin');
+    writeFileSync(filePath, file);
+    const blobPort = await freePort();
+    const relay = await holdingRelay(blobPort, size / 2, 'down');
+    const env = { TERN_SERVER_BLOB_PORT: String(blobPort), TERN_SERVER_BLOB_PUBLIC_URL: `http://127.0.0.1:${relay.port}` };
+    let server: ChildServer = await childServer(join(dir, 'server'), 0, env);
+    const { alice, bob, toBob, toAlice } = await pair(dir, server.endpoint);
+    try {
+      const staged = await alice.stageAttachmentFile({ path: filePath });
+      const sent = await alice.sendMessage({ key: toBob, text: 'download me', attachments: [staged.stagingId] });
+      await arrives(bob, toAlice, sent.id);
+      const events: TransferProgress[] = [];
+      bob.on('transferProgress', (p) => {
+        if (p.direction === 'download' && p.part === 'file') events.push(p);
+      });
+      const download = bob.downloadAttachment({ messageId: sent.id, index: 0 }).then(
+        () => 'done',
+        (err: unknown) => err,
+      );
+      // Half the file is through when the server dies.
+      await relay.held();
+      server.signal('SIGKILL');
+      await server.exited;
+      const after = await waitFor(
+        () => events.find((p) => p.state === 'failed' || (p.state === 'queued' && p.error?.code === 'OFFLINE')),
+        'the cut download to wait for the connection (or fail)',
+        60_000,
+      );
+      expect(after).toMatchObject({ state: 'queued', error: { code: 'OFFLINE' } });
+      relay.release();
+      server = await childServer(join(dir, 'server'), server.endpoint.port, env);
+      expect(await download).toBe('done');
+      expect(events.filter((p) => p.state === 'failed')).toEqual([]);
+      expect(events.at(-1)).toMatchObject({ state: 'done' });
+      expect((await readAll(bob, sent.id, 0)).bytes.equals(Buffer.from(file))).toBe(true);
+    } finally {
+      await closeAll([alice, bob], server, relay);
     }
   }, 120_000);
 });

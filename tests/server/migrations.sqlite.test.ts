@@ -1,8 +1,9 @@
 // Each numbered migration, applied one at a time to a real SQLite file, and the pragmas the server relies on.
 import Database from 'better-sqlite3';
+import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { openDatabase } from '../../server/storage/db';
+import { openDatabase, WAL_AUTOCHECKPOINT_PAGES } from '../../server/storage/db';
 import { latestVersion, migrate, migrations } from '../../server/storage/migrations';
 import { readOperation, writeOperation } from '../../server/operations/operation';
 import { SqliteStore } from '../../server/storage/sqlite-store';
@@ -167,6 +168,19 @@ describe('migrations', () => {
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
     expect(db.pragma('synchronous', { simple: true })).toBe(2); // FULL (the default of openDatabase; the server passes NORMAL with group-fsync)
     expect(db.pragma('user_version', { simple: true })).toBe(latestVersion);
+    db.close();
+  });
+
+  it('openDatabase lets the WAL reach WAL_AUTOCHECKPOINT_PAGES before a commit checkpoints it (not SQLite\'s 1,000)', () => {
+    const db = openDatabase(join(dir, 'wal.db'), { synchronous: 'NORMAL' });
+    expect(db.pragma('wal_autocheckpoint', { simple: true })).toBe(WAL_AUTOCHECKPOINT_PAGES);
+    db.exec('CREATE TABLE filler (b BLOB)');
+    const insert = db.prepare('INSERT INTO filler (b) VALUES (?)');
+    const pageSize = db.pragma('page_size', { simple: true }) as number;
+    // Six commits of ~500 pages: with checkpoints every 1,000 pages the WAL would restart from its start and
+    // stay under ~1,500 pages; without one it holds all ~3,000.
+    for (let c = 0; c < 6; c++) db.transaction(() => { for (let i = 0; i < 500; i++) insert.run(Buffer.alloc(pageSize - 100, c)); })();
+    expect(statSync(join(dir, 'wal.db-wal')).size / pageSize).toBeGreaterThan(2_900);
     db.close();
   });
 });

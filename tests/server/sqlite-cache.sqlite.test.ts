@@ -27,6 +27,46 @@ describe('SqliteCache', () => {
     expect([heads.get(1), rows.get('1,2')]).toEqual([11, { state: 1 }]);
   });
 
+  it('never shows a value the database does not hold, through random operations, rollbacks and generations', () => {
+    // A model database (committed, plus the open transaction's writes with savepoints) against the cache.
+    let seed = 42;
+    const random = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), seed % n);
+    const cache = new SqliteCache();
+    const map = cache.map<number, number>(8);
+    let db = new Map<number, number>();
+    for (let txn = 0; txn < 400; txn++) {
+      const before = new Map(db);
+      cache.begin();
+      for (let op = 0; op < 1 + random(4); op++) {
+        const atOp = new Map(db);
+        const mark = cache.mark();
+        for (let change = 0; change < 1 + random(5); change++) {
+          const key = random(20);
+          if (random(3) === 0) {
+            // A read that misses fills the cache from the table.
+            if (map.get(key) === undefined && db.has(key)) map.set(key, db.get(key)!);
+          } else {
+            const value = random(1000);
+            db.set(key, value);
+            map.set(key, value);
+          }
+        }
+        if (random(4) === 0) {
+          db = atOp;
+          cache.rollbackTo(mark);
+        }
+        for (let key = 0; key < 20; key++) if (map.get(key) !== undefined) expect(map.get(key)).toBe(db.get(key));
+      }
+      if (random(3) === 0) {
+        db = before;
+        cache.rollback();
+      } else {
+        cache.commit();
+      }
+      for (let key = 0; key < 20; key++) if (map.get(key) !== undefined) expect(map.get(key)).toBe(db.get(key));
+    }
+  });
+
   it('forgets its oldest half past its limit, keeps the latest half, freezes cached rows, and clears everything on request', () => {
     const cache = new SqliteCache();
     const map = cache.map<number, { n: number }>(4);

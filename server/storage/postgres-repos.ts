@@ -92,6 +92,8 @@ export class Sql {
   writes = 0;
   /** Sequence heads under an advisory lock this transaction holds, by lock key (see the file's comment). */
   readonly held = new Map<number, number>();
+  /** Conversation rows read inside the open transaction: cached once it commits (it may have created them). */
+  readonly pendingConversations: ConversationRow[] = [];
 
   constructor(private readonly client: PoolClient) {}
 
@@ -111,6 +113,11 @@ export class Sql {
     if (this.mode === 'open') return;
     this.mode = 'open';
     this.client.query('BEGIN').catch(() => undefined);
+  }
+
+  /** Whether statements now run inside an opened transaction (what they read may not be committed yet). */
+  get inTransaction(): boolean {
+    return this.mode === 'open';
   }
 
   /** Whether a BEGIN was sent (then COMMIT or ROLLBACK must follow); resets to autocommit. The transaction's locks go with it. */
@@ -303,10 +310,63 @@ class PgEvents implements EventsRepository {
   }
 }
 
+/**
+ * Conversation rows, shared by a store's connections. A row never changes
+ * once it exists (id, kind, its users or group; the sequence is in the
+ * messages, migration 10) and is never deleted, so every node may keep the
+ * rows it has seen: a send reads its conversation from here instead of the
+ * database. Only committed rows are kept: a row read inside a transaction
+ * waits for its COMMIT (that transaction may have created it and roll back).
+ * Bounded: past `max` rows per map the older half is forgotten.
+ */
+export class ConversationCache {
+  private byId = new Map<number, ConversationRow>();
+  private old = new Map<number, ConversationRow>();
+  private readonly byPair = new Map<string, number>();
+  private readonly byGroup = new Map<number, number>();
+
+  constructor(private readonly max = 100_000) {}
+
+  get(id: number): ConversationRow | undefined {
+    return this.byId.get(id) ?? this.old.get(id);
+  }
+  direct(lo: number, hi: number): ConversationRow | undefined {
+    const id = this.byPair.get(`${lo}:${hi}`);
+    return id === undefined ? undefined : this.get(id);
+  }
+  group(groupId: number): ConversationRow | undefined {
+    const id = this.byGroup.get(groupId);
+    return id === undefined ? undefined : this.get(id);
+  }
+  put(row: ConversationRow): void {
+    if (this.byId.size >= this.max) {
+      // A new generation; the keys of the forgotten one are dropped with it (a lookup through them finds no row).
+      this.old = this.byId;
+      this.byId = new Map();
+      for (const [key, id] of this.byPair) if (!this.old.has(id)) this.byPair.delete(key);
+      for (const [key, id] of this.byGroup) if (!this.old.has(id)) this.byGroup.delete(key);
+    }
+    this.byId.set(row.id, row);
+    if (row.user_lo !== null && row.user_hi !== null) this.byPair.set(`${row.user_lo}:${row.user_hi}`, row.id);
+    if (row.group_id !== null) this.byGroup.set(row.group_id, row.id);
+  }
+}
+
 class PgConversations implements ConversationsRepository {
-  constructor(private readonly sql: Sql) {}
-  direct(a: number, b: number) {
-    return this.sql.one<ConversationRow>('convs.direct', 'SELECT id, kind, user_lo, user_hi, group_id FROM conversations WHERE user_lo = $1 AND user_hi = $2', [Math.min(a, b), Math.max(a, b)]);
+  constructor(
+    private readonly sql: Sql,
+    private readonly cache: ConversationCache,
+  ) {}
+  private seen(row: ConversationRow | undefined): ConversationRow | undefined {
+    if (row) {
+      if (this.sql.inTransaction) this.sql.pendingConversations.push(row);
+      else this.cache.put(row);
+    }
+    return row;
+  }
+  async direct(a: number, b: number) {
+    const [lo, hi] = [Math.min(a, b), Math.max(a, b)];
+    return this.cache.direct(lo, hi) ?? this.seen(await this.sql.one<ConversationRow>('convs.direct', 'SELECT id, kind, user_lo, user_hi, group_id FROM conversations WHERE user_lo = $1 AND user_hi = $2', [lo, hi]));
   }
   async ensureDirect(a: number, b: number): Promise<ConversationRow> {
     const found = await this.direct(a, b);
@@ -319,8 +379,8 @@ class PgConversations implements ConversationsRepository {
     );
     return (await this.direct(a, b))!;
   }
-  group(groupId: number) {
-    return this.sql.one<ConversationRow>('convs.group', 'SELECT id, kind, user_lo, user_hi, group_id FROM conversations WHERE group_id = $1', [groupId]);
+  async group(groupId: number) {
+    return this.cache.group(groupId) ?? this.seen(await this.sql.one<ConversationRow>('convs.group', 'SELECT id, kind, user_lo, user_hi, group_id FROM conversations WHERE group_id = $1', [groupId]));
   }
   async ensureGroup(groupId: number): Promise<ConversationRow> {
     const found = await this.group(groupId);
@@ -328,7 +388,9 @@ class PgConversations implements ConversationsRepository {
     await this.sql.count('convs.insertGroup', `INSERT INTO conversations (kind, group_id) VALUES (${ConversationKind.GROUP}, $1) ON CONFLICT DO NOTHING`, [groupId]);
     return (await this.group(groupId))!;
   }
-  byId(id: number) { return this.sql.one<ConversationRow>('convs.byId', 'SELECT id, kind, user_lo, user_hi, group_id FROM conversations WHERE id = $1', [id]); }
+  async byId(id: number) {
+    return this.cache.get(id) ?? this.seen(await this.sql.one<ConversationRow>('convs.byId', 'SELECT id, kind, user_lo, user_hi, group_id FROM conversations WHERE id = $1', [id]));
+  }
   async nextSeq(convId: number) {
     // Locked, then read in a later statement (see the file's comment); later sends of the batch count on from memory.
     const key = convSeqLock(convId);
@@ -567,18 +629,27 @@ export class PgTx implements Tx {
 
   readonly sql: Sql;
 
-  constructor(client: PoolClient) {
+  constructor(
+    client: PoolClient,
+    private readonly conversationCache = new ConversationCache(),
+  ) {
     const sql = (this.sql = new Sql(client));
     this.users = new PgUsers(sql);
     this.sequences = new PgSequences(sql);
     this.devices = new PgDevices(sql);
     this.conversationSettings = new PgConversationSettings(sql);
     this.events = new PgEvents(sql);
-    this.conversations = new PgConversations(sql);
+    this.conversations = new PgConversations(sql, conversationCache);
     this.messages = new PgMessages(sql);
     this.reactions = new PgReactions(sql);
     this.friends = new PgFriends(sql);
     this.groups = new PgGroups(sql);
     this.blobs = new PgBlobs(sql);
+  }
+
+  /** The transaction ended (`end()` was called): what it read is kept if it committed, forgotten if not. */
+  settle(committed: boolean): void {
+    if (committed) for (const row of this.sql.pendingConversations) this.conversationCache.put(row);
+    this.sql.pendingConversations.length = 0;
   }
 }

@@ -29,7 +29,7 @@
 import pg from 'pg';
 import type { Logger } from 'pino';
 import { migratePostgres } from './postgres-migrations';
-import { PgTx } from './postgres-repos';
+import { ConversationCache, PgTx } from './postgres-repos';
 import { isDiskFull, StoreUnavailableError, type ReadOperation, type Store, type StoreStats, type WriteOperation } from './store';
 
 export interface PostgresStoreOptions {
@@ -80,6 +80,8 @@ function unavailable(err: unknown): StoreUnavailableError {
 export class PostgresStore implements Store {
   readonly backend = 'postgres' as const;
   private readonly txs = new WeakMap<pg.PoolClient, PgTx>();
+  /** Conversation rows every connection of this store has seen committed (postgres-repos.ts). */
+  private readonly conversations = new ConversationCache();
   private readonly inFlight = new Set<Promise<unknown>>();
   /** Writes queued per batch key (store.ts WriteOperation.batchKey), each lane drained by one transaction at a time. */
   private readonly lanes = new Map<string, Job[]>();
@@ -194,11 +196,13 @@ export class PostgresStore implements Store {
         failing = undefined;
         pending = ran;
         if (tx.sql.end()) await client.query('COMMIT');
+        tx.settle(true);
         if (pending.length > 0) this.counts.batches++;
         this.counts.jobs += pending.length;
         return finish(values);
       } catch (error) {
         const open = tx.sql.end();
+        tx.settle(false);
         if (isUnavailable(error)) {
           broken = error as Error;
           return finish(undefined, unavailable(error));
@@ -271,7 +275,7 @@ export class PostgresStore implements Store {
 
   private tx(client: pg.PoolClient): PgTx {
     let tx = this.txs.get(client);
-    if (!tx) this.txs.set(client, (tx = new PgTx(client)));
+    if (!tx) this.txs.set(client, (tx = new PgTx(client, this.conversations)));
     return tx;
   }
 

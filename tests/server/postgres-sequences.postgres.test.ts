@@ -1,6 +1,7 @@
 // PostgreSQL sequences from the logs (migration 10): two stores on one database (two gateway nodes) sending at once
 // between the same users get every user's and every conversation's sequence without a gap or a repeat, each message's
 // events carry its sender's and receivers' numbers; and a batch of sends writes no counter, taking each lock once.
+// Conversation rows are remembered once committed, never when their transaction rolls back.
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConversationType, FriendState } from '../../shared/protocol';
@@ -115,6 +116,30 @@ describe('PostgreSQL sequences from the logs', () => {
     expect(count('convs.head')).toBe(transactions);
     expect(count('seqs.heads')).toBe(transactions);
     expect(count('messages.insert')).toBe(20);
+    // The conversation row is known from the first send (rows never change once they exist).
+    expect(count('convs.direct')).toBe(0);
     expect(seen.filter((s) => /^(convs\.next|seqs\.allocate)$|UPDATE conversations|user_seqs/.test(s))).toEqual([]);
+  });
+
+  it('a conversation created by a transaction that rolls back is not remembered', async () => {
+    const [a, b] = [await account('conv-rollback-a'), await account('conv-rollback-b')];
+    const createThenFail = writeOperation('test.createThenFail', async ({ tx }, _: null) => {
+      const conv = await tx.conversations.ensureDirect(a.id, b.id);
+      // A message in a conversation that does not exist: a foreign-key violation, and the transaction rolls back.
+      await tx.messages.insert({ conv_id: conv.id + 1_000_000, conv_seq: 1, sender_id: a.id, client_msg_id: 'x', sent_at: 1, text: '', mentions: '', reply_to: 0, sender_seq: 1, attachments: null });
+    });
+    await expect(nodes[0]!.write(createThenFail, null, 1)).rejects.toThrow(/foreign key/);
+    const direct = readOperation('test.direct', ({ tx }, _: null) => tx.conversations.direct(a.id, b.id));
+    expect(await nodes[0]!.read(direct, null, 2)).toBeUndefined();
+    // Created for good: remembered, on the node that read it, without asking the database again.
+    await nodes[0]!.write(writeOperation('test.create', async ({ tx }, _: null) => tx.conversations.ensureDirect(a.id, b.id)), null, 3);
+    const row = await nodes[0]!.read(direct, null, 4);
+    expect(row).toMatchObject({ user_lo: Math.min(a.id, b.id), user_hi: Math.max(a.id, b.id) });
+    await admin.query('ALTER TABLE conversations RENAME TO conversations_away');
+    try {
+      expect(await nodes[0]!.read(direct, null, 5)).toEqual(row);
+    } finally {
+      await admin.query('ALTER TABLE conversations_away RENAME TO conversations');
+    }
   });
 });

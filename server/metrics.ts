@@ -135,16 +135,16 @@ export class Metrics {
   /** requestDuration's series by command number (no name lookup per observation). */
   private readonly byCommand = new Map<number, LatencySeries>();
 
-  /** A request's answer was written; `startedMs` (performance.now()) is when its frame arrived. */
-  answered(command: number, startedMs: number): void {
+  /**
+   * A request's answer was written; `startedMs` (performance.now()) is when its frame arrived. `newMessage`: the
+   * answer is the ack of a newly stored message (also timed as such). The clock is read once for both.
+   */
+  answered(command: number, startedMs: number, newMessage = false): void {
     let series = this.byCommand.get(command);
     if (!series) this.byCommand.set(command, (series = this.requestDuration.seriesOf(commandName(command))));
-    series.observe(secondsSince(startedMs));
-  }
-
-  /** A new message's ack was written. */
-  acked(startedMs: number): void {
-    this.sendAckDuration.observe(secondsSince(startedMs));
+    const seconds = secondsSince(startedMs);
+    series.observe(seconds);
+    if (newMessage) this.sendAckDuration.observe(seconds);
   }
 
   /** The current value of a counter or gauge (tests, benchmarks). */

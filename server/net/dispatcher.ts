@@ -104,8 +104,7 @@ export class Dispatcher {
       this.answerError(session, frame, started, err);
       return;
     }
-    this.metrics.answered(frame.command, started);
-    if (frame.command === Command.MESSAGE_SEND && !(value as { duplicate?: boolean }).duplicate) this.metrics.acked(started);
+    this.metrics.answered(frame.command, started, frame.command === Command.MESSAGE_SEND && !(value as { duplicate?: boolean }).duplicate);
   }
 
   private answerError(session: Session, frame: Frame, started: number, err: unknown): void {

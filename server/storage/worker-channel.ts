@@ -263,23 +263,31 @@ export function readResult(r: ByteReader, codec: HotCodec<unknown, unknown>): Wr
   return { value, pushes };
 }
 
+/** Where the last `readVarint` stopped (module state, so no closure or pair per call: decoding never nests). */
+let varintEnd = 0;
+
+function readVarint(bytes: Uint8Array, at: number): number {
+  let value = 0;
+  let scale = 1;
+  for (;;) {
+    const b = bytes[at++]!;
+    value += (b & 0x7f) * scale;
+    if (b < 0x80) {
+      varintEnd = at;
+      return value;
+    }
+    scale *= 128;
+  }
+}
+
 /** The ack as the handler sees it, with its encoding for the answer. */
 function decodeSendMessageAck(encoded: Uint8Array): SendAck {
-  const r = { at: 0 };
-  const varint = (): number => {
-    let value = 0;
-    let scale = 1;
-    for (;;) {
-      const b = encoded[r.at++]!;
-      value += (b & 0x7f) * scale;
-      if (b < 0x80) return value;
-      scale *= 128;
-    }
-  };
   const ack: SendAck = { msgId: 0n, convSeq: 0n, sentAt: 0n, userSeq: 0n, duplicate: false };
-  while (r.at < encoded.length) {
-    const tag = varint();
-    const value = varint();
+  let at = 0;
+  while (at < encoded.length) {
+    const tag = readVarint(encoded, at);
+    const value = readVarint(encoded, varintEnd);
+    at = varintEnd;
     if (tag === 0x08) ack.msgId = BigInt(value);
     else if (tag === 0x10) ack.convSeq = BigInt(value);
     else if (tag === 0x18) ack.sentAt = BigInt(value);

@@ -103,12 +103,7 @@ export class SqliteStore implements Store {
    * entry, which answers through its own channel and would only pay for a promise and its reactions).
    */
   submit(op: Operation<unknown, unknown>, args: unknown, now: number, done: JobCallback): void {
-    if (this.closed) {
-      done(false, new Error('store closed'));
-      return;
-    }
-    this.queue.push({ op, args, now, raw: undefined, done, outcome: 0, value: undefined });
-    this.schedule();
+    this.enqueue(op, args, now, undefined, done);
   }
 
   /** A consistent, compacted copy of the database (VACUUM INTO), taken between batches. */
@@ -133,11 +128,16 @@ export class SqliteStore implements Store {
   }
 
   private promised(op: Operation<unknown, unknown> | undefined, args: unknown, now: number, raw?: (db: Database) => unknown): Promise<unknown> {
-    if (this.closed) return Promise.reject(new Error('store closed'));
-    return new Promise((resolve, reject) => {
-      this.queue.push({ op, args, now, raw, done: (ok, value) => (ok ? resolve(value) : reject(value)), outcome: 0, value: undefined });
-      this.schedule();
-    });
+    return new Promise((resolve, reject) => this.enqueue(op, args, now, raw, (ok, value) => (ok ? resolve(value) : reject(value))));
+  }
+
+  private enqueue(op: Operation<unknown, unknown> | undefined, args: unknown, now: number, raw: ((db: Database) => unknown) | undefined, done: JobCallback): void {
+    if (this.closed) {
+      done(false, new Error('store closed'));
+      return;
+    }
+    this.queue.push({ op, args, now, raw, done, outcome: 0, value: undefined });
+    this.schedule();
   }
 
   private schedule(): void {

@@ -25,7 +25,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { postgresBinDir } from '../support/postgres';
 import pg from 'pg';
-import { statFields } from './proc';
+import { ioOf, statFields } from './proc';
 
 export interface PgMark {
   lsn: string;
@@ -53,16 +53,6 @@ function deviceWrittenBytes(dataDir: string): number {
   } catch {
     return NaN;
   }
-}
-
-function ioOf(pid: number): { writeBytes: number; wchar: number } {
-  const out = { writeBytes: 0, wchar: 0 };
-  for (const line of readFileSync(`/proc/${pid}/io`, 'utf8').split('\n')) {
-    const [key, value] = line.split(': ');
-    if (key === 'write_bytes') out.writeBytes = Number(value);
-    if (key === 'wchar') out.wchar = Number(value);
-  }
-  return out;
 }
 
 /** "postgres: checkpointer" → checkpointer; a client connection's title → backend. */

@@ -68,7 +68,8 @@ export function threadCpuDelta(pid: number, from: Map<number, number>, to: Map<n
   return { main: (to.get(pid) ?? 0) - (from.get(pid) ?? 0), others: others.sort((a, b) => b - a) };
 }
 
-function io(pid: number): { writeBytes: number; wchar: number } {
+/** `write_bytes` and `wchar` of a process (its reaped children's included). */
+export function ioOf(pid: number): { writeBytes: number; wchar: number } {
   const out = { writeBytes: 0, wchar: 0 };
   for (const line of readFileSync(`/proc/${pid}/io`, 'utf8').split('\n')) {
     const [key, value] = line.split(': ');
@@ -80,20 +81,20 @@ function io(pid: number): { writeBytes: number; wchar: number } {
 
 /** One process: its threads' CPU and its I/O. */
 export function processUsage(pid: number): Usage {
-  return { cpuSeconds: cpuSeconds(pid), ...io(pid) };
+  return { cpuSeconds: cpuSeconds(pid), ...ioOf(pid) };
 }
 
 /** A process and its children (PostgreSQL: the postmaster and its backends, WAL writer, checkpointer...). */
 export function treeUsage(root: number): Usage {
   const f = statFields(`/proc/${root}/stat`);
-  const total = { cpuSeconds: (Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14])) / TICKS, ...io(root) };
+  const total = { cpuSeconds: (Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14])) / TICKS, ...ioOf(root) };
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {
       const c = statFields(`/proc/${entry}/stat`);
       if (Number(c[1]) !== root) continue; // ppid
       total.cpuSeconds += (Number(c[11]) + Number(c[12]) + Number(c[13]) + Number(c[14])) / TICKS;
-      const childIo = io(Number(entry));
+      const childIo = ioOf(Number(entry));
       total.writeBytes += childIo.writeBytes;
       total.wchar += childIo.wchar;
     } catch {
